@@ -1,0 +1,1 @@
+"""takeoff-graph: an annotated knowledge graph of AI-takeoff arguments."""

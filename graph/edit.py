@@ -1,0 +1,350 @@
+"""Changes to the corpus: add, link, unlink, set, remove, import.
+
+Every change runs the same cycle under the corpus lock: read the corpus, compute the new text
+of each file it touches, load the corpus as it would be (an overlay, nothing on disk yet),
+refuse if that adds an error, then replace each file atomically. Edits of existing files go
+through ruamel.yaml's round-trip mode, so comments, key order and the body survive byte for byte
+except for what changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from graph.model import (
+    KINDS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date, split_front_matter,
+    unknown_id_message, ID_PATTERN,
+)
+from graph.store import atomic_write, corpus_lock
+
+SCALAR_FIELDS = ("kind", "title", "credence", "date")
+SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
+
+
+def _yaml():
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096  # never fold long titles or notes onto a second line
+    return y
+
+
+def load_rt(text):
+    """Front matter as a round-trip mapping, and the body, of a node file's text."""
+    front, body = split_front_matter(text)
+    if front is None:
+        raise TakeoffError("the file has no YAML front matter")
+    data = _yaml().load(front)
+    return (data if data is not None else CommentedMap()), body
+
+
+def dump_rt(data, body):
+    """The text of a node file from its front-matter mapping and body."""
+    stream = io.StringIO()
+    _yaml().dump(data, stream)
+    return f"---\n{stream.getvalue()}---\n{body}"
+
+
+def _flow(items):
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=()):
+    """A new node's front matter in the canonical key order.
+
+    ``edges`` holds ``(relation, target, weight, note)`` tuples; empty parts are left out.
+    """
+    data = CommentedMap(kind=kind, title=title)
+    if credence is not None:
+        data["credence"] = credence
+    if date is not None:
+        data["date"] = date
+    if tags:
+        data["tags"] = _flow(list(tags))
+    if sources:
+        data["sources"] = [_source_map(s) for s in sources]
+    for relation in RELATIONS:
+        entries = [_edge_map(t, w, n) for r, t, w, n in edges if r == relation]
+        if entries:
+            data[relation] = entries
+    return data
+
+
+def _source_map(source):
+    out = CommentedMap(url=source["url"])
+    for key in ("title", "quote", "date"):
+        if source.get(key) not in (None, ""):
+            out[key] = source[key]
+    return out
+
+
+def _edge_map(target, weight, note):
+    out = CommentedMap(target=target)
+    if weight is not None:
+        out["weight"] = weight
+    if note:
+        out["note"] = note
+    return out
+
+
+def apply_change(root, change, action):
+    """Run ``change(corpus) -> {path: text or None}`` under the lock and write its result.
+
+    The result is refused, and nothing is written, when it holds an error the corpus did not
+    have before (so a broken corpus can still be mended one fix at a time).
+    """
+    root = Path(root)
+    with corpus_lock(root):
+        before = Corpus.load(root)
+        overlay = change(before)
+        after = Corpus.load(root, overlay)
+        old = {(p.path, p.message) for p in before.errors}
+        new = [p for p in after.errors if (p.path, p.message) not in old]
+        if new:
+            raise CorpusError(new, f"{action} refused, nothing was written")
+        for path, text in overlay.items():
+            if text is None:
+                Path(path).unlink(missing_ok=True)
+            else:
+                atomic_write(path, text)
+        return after
+
+
+def _file_of(corpus, node_id):
+    corpus.node(node_id)  # raises with a did-you-mean
+    return Path(corpus.graph.nodes[node_id]["path"])
+
+
+def _edit_file(path, edit):
+    data, body = load_rt(Path(path).read_text(encoding="utf-8"))
+    body = edit(data, body)
+    return dump_rt(data, body)
+
+
+def new_node_path(root, kind, node_id):
+    """Where ``takeoff add`` puts a node: a kind's folder if the corpus has one, else the top."""
+    root = Path(root)
+    for name in (f"{kind}s", kind):
+        if (root / name).is_dir():
+            return root / name / f"{node_id}.md"
+    return root / f"{node_id}.md"
+
+
+def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), sources=(),
+             supports=(), undermines=(), body=""):
+    """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight)`` pairs."""
+    if kind not in KINDS:
+        raise TakeoffError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    if not ID_PATTERN.match(node_id):
+        raise TakeoffError(f"{node_id!r} is not a valid id: use lower-case letters, digits and single '-'")
+    edges = [("supports", t, w, None) for t, w in supports]
+    edges += [("undermines", t, w, None) for t, w in undermines]
+    front = node_front(kind, title, credence, date, tags, [{"url": u} for u in sources], edges)
+    text = dump_rt(front, body if not body or body.endswith("\n") else body + "\n")
+
+    def change(corpus):
+        if node_id in corpus.graph:
+            raise TakeoffError(f"{node_id!r} already exists ({corpus.graph.nodes[node_id]['path']})")
+        return {new_node_path(root, kind, node_id): text}
+
+    return apply_change(root, change, f"add {node_id}")
+
+
+def link(root, source, target, relation, *, weight=None, note=None):
+    """Add the edge ``source -relation-> target``, or update its weight and note if it exists."""
+    if relation not in RELATIONS:
+        raise TakeoffError(f"unknown relation {relation!r} (one of {', '.join(RELATIONS)})")
+
+    def edit(data, body):
+        entries = data.setdefault(relation, [])
+        entry = next((e for e in entries if isinstance(e, dict) and e.get("target") == target), None)
+        if entry is None:
+            entries.append(_edge_map(target, weight, note))
+        else:
+            if weight is not None:
+                entry["weight"] = weight
+            if note is not None:
+                entry["note"] = note
+        return body
+
+    def change(corpus):
+        path = _file_of(corpus, source)
+        if target not in corpus.graph:
+            raise TakeoffError(f"target: {unknown_id_message(target, corpus.graph)}")
+        return {path: _edit_file(path, edit)}
+
+    return apply_change(root, change, f"link {source} {target}")
+
+
+def unlink(root, source, target):
+    """Remove every edge from ``source`` to ``target``."""
+
+    def change(corpus):
+        path = _file_of(corpus, source)
+        if not corpus.graph.has_edge(source, target):
+            raise TakeoffError(f"{source!r} has no edge to {target!r}")
+        return {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body)}
+
+    return apply_change(root, change, f"unlink {source} {target}")
+
+
+def _drop_targets(data, targets):
+    """Remove the edges to ``targets`` from a front-matter mapping (in place)."""
+    for relation in RELATIONS:
+        entries = data.get(relation)
+        if not isinstance(entries, list):
+            continue
+        for i in reversed(range(len(entries))):
+            entry = entries[i]
+            target = entry.get("target") if isinstance(entry, dict) else entry
+            if target in targets:
+                del entries[i]
+        if not entries:
+            del data[relation]
+
+
+def parse_field_value(field, value):
+    """The typed value of ``takeoff set ID FIELD VALUE`` (None removes an optional field)."""
+    if field not in SETTABLE_FIELDS:
+        raise TakeoffError(f"FIELD: cannot set {field!r} (one of {', '.join(SETTABLE_FIELDS)}; "
+                           "edges are changed with `takeoff link` / `takeoff unlink`)")
+    if field == "credence":
+        try:
+            number = float(value)
+        except ValueError:
+            raise TakeoffError(f"VALUE: credence {value!r} is not a number") from None
+        if not 0 <= number <= 1:
+            raise TakeoffError(f"VALUE: credence {value!r} must be in [0, 1]")
+        return number
+    if field == "date":
+        if value.strip() == "":
+            return None
+        date = parse_date(value)
+        if date is None:
+            raise TakeoffError(f"VALUE: {value!r} is not an ISO date (YYYY-MM-DD)")
+        return date
+    if field == "tags":
+        tags = [t.strip() for t in value.split(",") if t.strip()]
+        return _flow(tags) if tags else None
+    if field == "kind" and value not in KINDS:
+        raise TakeoffError(f"VALUE: unknown kind {value!r} (one of {', '.join(KINDS)})")
+    if field == "title" and not value.strip():
+        raise TakeoffError("VALUE: the title cannot be empty")
+    return value
+
+
+def set_field(root, node_id, field, value):
+    """Set one scalar field, the tags (comma-separated) or the body of a node."""
+    typed = parse_field_value(field, value)
+
+    def edit(data, body):
+        if field == "body":
+            return typed if not typed or typed.endswith("\n") else typed + "\n"
+        if typed is None:
+            data.pop(field, None)
+        elif field in data:
+            data[field] = typed
+        else:
+            _insert_in_order(data, field, typed)
+        return body
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        return {path: _edit_file(path, edit)}
+
+    return apply_change(root, change, f"set {node_id} {field}")
+
+
+def _insert_in_order(data, key, value):
+    """Insert a missing key where the canonical order puts it, among the keys present."""
+    from graph.model import NODE_KEYS
+
+    later = NODE_KEYS[NODE_KEYS.index(key) + 1:]
+    keys = list(data.keys())
+    position = next((i for i, k in enumerate(keys) if k in later), len(keys))
+    data.insert(position, key, value)
+
+
+def remove_node(root, node_id, *, force=False):
+    """Delete a node's file; with ``force`` also the edges other nodes have to it."""
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        sources = sorted({s for s, _ in corpus.graph.in_edges(node_id)})
+        if sources and not force:
+            raise TakeoffError(f"{node_id!r} is the target of edges from {', '.join(sources)}; "
+                               "unlink them first or use --force to remove those edges too")
+        overlay = {path: None}
+        for source in sources:
+            src_path = Path(corpus.graph.nodes[source]["path"])
+            overlay[src_path] = _edit_file(
+                src_path, lambda data, body: _drop_targets(data, {node_id}) or body)
+        return overlay
+
+    return apply_change(root, change, f"rm {node_id}")
+
+
+def node_text(attrs, out_edges):
+    """The file text of a node from graph attributes and its ``(target, attrs)`` out-edges."""
+    date = attrs.get("date")
+    sources = [{**s, "date": _as_date(s.get("date"))} for s in attrs.get("sources") or []]
+    edges = [(e.get("relation"), t, e.get("weight"), e.get("note")) for t, e in out_edges]
+    front = node_front(attrs.get("kind"), attrs.get("title"), attrs.get("credence"),
+                       _as_date(date), attrs.get("tags") or (), sources, edges)
+    return dump_rt(front, attrs.get("body") or "")
+
+
+def _as_date(value):
+    if isinstance(value, str):
+        return parse_date(value) or value
+    return value if isinstance(value, dt.date) else None if value is None else value
+
+
+def import_graph(root, graph, *, replace=False):
+    """Write every node of a MultiDiGraph (corpus attributes) into the corpus as files.
+
+    Ids that exist already are refused unless ``replace``; then their files are overwritten in
+    place. The whole result is validated before anything is written.
+
+    Returns
+    -------
+    Corpus
+        The corpus after the import.
+    """
+
+    def change(corpus):
+        clash = sorted(str(n) for n in graph if n in corpus.graph)
+        if clash and not replace:
+            raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
+                               f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")
+        overlay = {}
+        for node, attrs in graph.nodes(data=True):
+            node = str(node)
+            path = (Path(corpus.graph.nodes[node]["path"]) if node in corpus.graph
+                    else new_node_path(root, attrs.get("kind"), node))
+            out = [(str(t), e) for _, t, e in graph.out_edges(node, data=True)]
+            overlay[path] = node_text(attrs, out)
+        return overlay
+
+    return apply_change(root, change, "import")
+
+
+def init_corpus(folder, *, example_from=None):
+    """Create an empty corpus folder, or a copy of the corpus at ``example_from``."""
+    import shutil
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise TakeoffError(f"{folder}: the folder exists and is not empty")
+    if example_from is not None:
+        shutil.copytree(example_from, folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".takeoff.lock", ".*.tmp"))
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,525 @@
+"""Render the argument graph as one self-contained, offline, safe HTML page.
+
+The page is built with pyvis (its ``Network`` holds the vis-network node and edge lists and the
+options, and renders them through ``generate_html``) but avoids the traps of pyvis 0.3.2:
+
+* its own template links Bootstrap and vis-network from CDNs in every mode, prints the heading
+  unescaped and switches tooltips to ``innerHTML`` when a title contains ``href``; we render with
+  our template (``graph/assets/page.html.j2``) in a Jinja environment with autoescape on, and
+  inline the vis-network JS/CSS that pyvis bundles, so nothing is requested from another host;
+* ``add_node``/``add_edge`` are quadratic and ``from_nx`` mutates its input; we fill
+  ``Network.nodes``/``Network.edges`` directly and never hand it the user's graph.
+
+Everything from the corpus reaches the page as JSON escaped for a ``<script>`` context and is put
+into the DOM with ``textContent``; the Markdown annotations are rendered here by markdown-it-py
+with raw HTML and images disabled and only http(s)/mailto links allowed. A Content-Security-Policy
+allows exactly the page's own two scripts (by hash) and no network access at all.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html as _html
+import json
+import math
+import os
+import pathlib
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import networkx as nx
+
+ASSETS = pathlib.Path(__file__).with_name("assets")
+TEMPLATE = "page.html.j2"
+DEFAULT_TITLE = "AI takeoff: the argument map"
+
+#: Above this many nodes the page starts with physics off and precomputed layered positions
+#: (vis-network's physics does not settle on ~1,000 nodes in minutes).
+LARGE_GRAPH = 300
+
+#: Shape and colours per node kind (vis-network ``groups``); the legend is drawn from these.
+KIND_STYLE = {
+    "model": {"shape": "diamond", "background": "#7c5cd6", "border": "#4b2f9e", "label": "Takeoff path (model)"},
+    "claim": {"shape": "dot", "background": "#3a8fd0", "border": "#1f5f91", "label": "Claim"},
+    "evidence": {"shape": "square", "background": "#f0b43c", "border": "#a8760f", "label": "Evidence"},
+}
+#: Colour and dash pattern per relation; undermines is dashed so it reads without colour too.
+RELATION_STYLE = {
+    "supports": {"color": "#2a9d56", "dashes": False},
+    "undermines": {"color": "#d64541", "dashes": [7, 5]},
+}
+SAFE_SCHEMES = ("http", "https", "mailto")
+_LABEL_CHARS = 42
+_X_GAP, _Y_GAP, _ROW_GAP = 170.0, 260.0, 120.0
+
+
+def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
+    """Render the argument graph as a self-contained HTML page.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        The corpus graph (node attributes ``kind, title, credence, date, tags, sources, body``;
+        edge attributes ``relation, weight, note``). It is not modified.
+    result : graph.propagation.ScoreResult
+        The scores to show; only ``.strengths`` ({id: float}) and ``.semantics`` are read.
+    title : str, optional
+        Page title and heading (shown as text, never as markup).
+    extra : mapping, optional
+        Further JSON-serialisable sections for the page. The page reads ``"why"``
+        ({id: [{"text": str, "value": float, "node": id or None}, ...]}, shown in the side
+        panel) and ``"timeline"`` ({"dates": [iso...], "strengths": {id: [float or None per
+        date]}}, replayed by a date slider); other keys are embedded but unused.
+
+    Returns
+    -------
+    str
+        The page. It requests nothing from any host: vis-network and all styles are inline.
+
+    Examples
+    --------
+    >>> from graph.model import Corpus
+    >>> corpus = Corpus.load("claims")
+    >>> page = render_html(corpus.graph, corpus.score("qe"), title="My map")
+    >>> page.startswith("<!DOCTYPE html>")
+    True
+    """
+    net = _network(graph, result)
+    page = _page_data(graph, result, title, net, extra or {})
+    env = _environment()
+    env.globals.update(_static_assets())
+    env.globals["page"] = page
+    env.globals["kind_style"] = KIND_STYLE
+    env.globals["relation_style"] = RELATION_STYLE
+    net.templateEnv = env
+    net.path = TEMPLATE
+    return net.generate_html()
+
+
+def write_html(path, graph, result, **options):
+    """Render the page (see `render_html`) and write it atomically to `path`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (its folder must exist).
+    graph, result, **options
+        As for `render_html`.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path written.
+    """
+    from graph.store import atomic_write
+
+    path = pathlib.Path(path).absolute()
+    atomic_write(path, render_html(graph, result, **options))
+    return path
+
+
+def safe_url(url):
+    """Return `url` if it may become a link (http(s) with a host, or mailto), else None.
+
+    Parameters
+    ----------
+    url : object
+        Candidate URL from the corpus.
+
+    Returns
+    -------
+    str or None
+        The stripped URL, or None for anything else (javascript:, data:, relative, malformed).
+
+    Examples
+    --------
+    >>> safe_url("https://example.org/a")
+    'https://example.org/a'
+    >>> safe_url("JavaScript:alert(1)") is None
+    True
+    """
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    # Control characters and spaces let browsers "repair" a URL into another scheme.
+    if not url or any(ch <= " " or ch == "\x7f" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https") and parts.netloc:
+        return url
+    if scheme == "mailto" and parts.path:
+        return url
+    return None
+
+
+def render_markdown(text):
+    """Render an annotation to HTML that is safe to insert into the page.
+
+    Raw HTML is shown as text, images are not rendered (they would fetch from the network) and
+    only http(s)/mailto links become links; other link syntax stays plain text.
+
+    Parameters
+    ----------
+    text : str
+        Markdown source.
+
+    Returns
+    -------
+    str
+        HTML fragment.
+
+    Examples
+    --------
+    >>> render_markdown("[x](javascript:alert(1)) <b>")
+    '<p>[x](javascript:alert(1)) &lt;b&gt;</p>\\n'
+    """
+    return _markdown().render(text or "")
+
+
+def script_json(value):
+    """Serialise `value` as JSON that can sit inside a ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` (which could end the element or start a comment) and U+2028/U+2029
+    are written as ``\\uXXXX`` escapes, which JSON.parse reads back unchanged.
+
+    Parameters
+    ----------
+    value : object
+        JSON-serialisable value (or, via `escape_json_text`, JSON text).
+
+    Returns
+    -------
+    markupsafe.Markup
+        The escaped JSON, marked safe for Jinja.
+    """
+    return escape_json_text(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
+
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def escape_json_text(text):
+    """Escape JSON text for a ``<script>`` element (see `script_json`).
+
+    The characters escaped can only occur inside JSON strings, where ``\\uXXXX`` means the same.
+    """
+    from markupsafe import Markup
+
+    return Markup(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+
+
+def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, max_row=None):
+    """Place nodes in layers following the direction of the edges.
+
+    Each strongly connected component gets the length of the longest path from it to a sink of
+    the condensation, so the targets of arguments (the takeoff paths) form the top layer and
+    every edge points upwards; nodes within a layer are ordered by the barycentre of their
+    neighbours (two sweeps) to reduce crossings, and a layer wider than `max_row` wraps onto
+    extra rows.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph or networkx.MultiDiGraph
+    x_gap, y_gap, row_gap : float
+        Distance between neighbours in a row, between layers and between wrapped rows.
+    max_row : int, optional
+        Most nodes on one row; default ``max(16, 1.5 * sqrt(n))``.
+
+    Returns
+    -------
+    dict
+        {node: (x, y)} in vis-network coordinates (y grows downwards).
+
+    Examples
+    --------
+    >>> pos = layered_positions(nx.DiGraph([("e", "c"), ("c", "m")]))
+    >>> pos["m"][1] < pos["c"][1] < pos["e"][1]
+    True
+
+    References
+    ----------
+    .. [1] K. Sugiyama, S. Tagawa, M. Toda, "Methods for visual understanding of hierarchical
+       system structures", IEEE Trans. SMC 11(2), 1981.
+    """
+    n = graph.number_of_nodes()
+    if n == 0:
+        return {}
+    max_row = max_row or max(16, int(1.5 * math.sqrt(n)))
+    layers = _layers(graph)
+    order = _order_layers(graph, layers)
+    pos = {}
+    y = 0.0
+    for layer in order:
+        for start in range(0, len(layer), max_row):
+            row = layer[start:start + max_row]
+            for i, node in enumerate(row):
+                pos[node] = ((i - (len(row) - 1) / 2) * x_gap, y)
+            y += row_gap
+        y += y_gap - row_gap
+    return pos
+
+
+def _layers(graph):
+    """Longest distance from each node's component to a sink of the condensation."""
+    cond = nx.condensation(graph)
+    height = {}
+    for comp in reversed(list(nx.topological_sort(cond))):
+        height[comp] = 1 + max((height[s] for s in cond.successors(comp)), default=-1)
+    mapping = cond.graph["mapping"]
+    layers = [[] for _ in range(max(height.values()) + 1)]
+    for node in sorted(graph, key=_kind_then_id(graph)):
+        layers[height[mapping[node]]].append(node)
+    return layers
+
+
+def _kind_then_id(graph):
+    rank = {kind: i for i, kind in enumerate(KIND_STYLE)}
+    return lambda node: (rank.get(graph.nodes[node].get("kind"), len(rank)), str(node))
+
+
+def _order_layers(graph, layers):
+    """Barycentre ordering: down the layers by successors, then up by predecessors."""
+    index = {}
+    for layer in layers:
+        index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+
+    def sweep(sequence, neighbours):
+        for layer in sequence:
+            keyed = []
+            for node in layer:
+                near = [index[m] for m in neighbours(node) if m != node]
+                keyed.append((sum(near) / len(near) if near else index[node], node))
+            keyed.sort(key=lambda pair: pair[0])
+            layer[:] = [node for _, node in keyed]
+            index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+
+    for _ in range(2):
+        sweep(layers[1:], graph.successors)
+        sweep(list(reversed(layers[:-1])), graph.predecessors)
+    return layers
+
+
+def _network(graph, result):
+    """A pyvis Network whose node/edge lists are filled directly (add_node is quadratic)."""
+    from pyvis.network import Network
+
+    large = graph.number_of_nodes() > LARGE_GRAPH
+    net = Network(directed=True, cdn_resources="in_line", height="100%", width="100%")
+    positions = layered_positions(graph)
+    strengths = result.strengths
+    for node in sorted(graph):
+        data = graph.nodes[node]
+        kind = data.get("kind", "claim")
+        strength = strengths.get(node)
+        x, y = positions[node]
+        net.nodes.append({
+            "id": node,
+            "label": _truncate(data.get("title") or node),
+            "title": _tooltip(node, data, strength),
+            "group": kind,
+            "size": _node_size(kind, strength if strength is not None else data.get("credence", 0.5)),
+            "x": round(x, 1),
+            "y": round(y, 1),
+        })
+    for i, (source, target, data) in enumerate(sorted(graph.edges(data=True), key=_edge_key)):
+        relation = data.get("relation", "supports")
+        style = RELATION_STYLE.get(relation, RELATION_STYLE["supports"])
+        weight = float(data.get("weight", 1.0))
+        note = data.get("note") or ""
+        net.edges.append({
+            "id": i,
+            "from": source,
+            "to": target,
+            "relation": relation,
+            "weight": weight,
+            "note": note,
+            "title": f"{relation} (weight {weight:.2f})" + (f"\n{note}" if note else ""),
+            "color": {"color": style["color"], "highlight": style["color"], "hover": style["color"],
+                      "opacity": 0.85},
+            "width": round(1 + 4 * weight, 2),
+            "dashes": style["dashes"],
+        })
+    net.options = _vis_options(large)
+    return net
+
+
+def _edge_key(edge):
+    source, target, data = edge
+    return (str(source), str(target), data.get("relation", ""))
+
+
+def _truncate(text):
+    text = " ".join(str(text).split())
+    return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _tooltip(node, data, strength):
+    """Plain-text tooltip: vis-network shows a string title as text, never as markup."""
+    lines = [str(data.get("title") or node), f"{data.get('kind', '?')} · {node}"]
+    facts = [f"credence {_fmt(data.get('credence'))}", f"strength {_fmt(strength)}"]
+    if data.get("date"):
+        facts.append(str(data["date"]))
+    lines.append(" · ".join(facts))
+    return "\n".join(lines)
+
+
+def _fmt(value):
+    return "—" if value is None else f"{float(value):.2f}"
+
+
+def _node_size(kind, strength):
+    base, span = (16, 30) if kind == "model" else (8, 22)
+    return round(base + span * max(0.0, min(1.0, float(strength))), 1)
+
+
+def _vis_options(large):
+    """vis-network options; large graphs keep the precomputed layout and skip costly effects."""
+    groups = {
+        kind: {"shape": s["shape"], "color": {
+            "background": s["background"], "border": s["border"],
+            "highlight": {"background": s["background"], "border": "#111111"},
+            "hover": {"background": s["background"], "border": "#111111"}}}
+        for kind, s in KIND_STYLE.items()
+    }
+    groups["model"]["font"] = {"size": 17, "face": "system-ui, sans-serif", "color": "#2a1a5e",
+                               "strokeWidth": 4, "strokeColor": "#ffffff", "bold": True}
+    return {
+        "groups": groups,
+        "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
+                  "font": {"size": 13, "face": "system-ui, sans-serif", "color": "#222222",
+                           "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "scaling": {"label": {"drawThreshold": 7}}},
+        "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.55}},
+                  "smooth": False if large else {"type": "continuous", "roundness": 0.2},
+                  "selectionWidth": 1.5, "hoverWidth": 0.5},
+        "layout": {"improvedLayout": False},
+        "physics": {"enabled": not large,
+                    "solver": "forceAtlas2Based",
+                    "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 120,
+                                         "springConstant": 0.04, "avoidOverlap": 0.4},
+                    "stabilization": {"enabled": True, "iterations": 400, "fit": True}},
+        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
+                        "hideEdgesOnDrag": large, "hideEdgesOnZoom": large,
+                        "keyboard": {"enabled": False}, "multiselect": False},
+    }
+
+
+def _page_data(graph, result, title, net, extra):
+    """The JSON blob the page's script reads: details per node and the optional sections."""
+    strengths = result.strengths
+    details = {}
+    tags = {}
+    for node in sorted(graph):
+        data = graph.nodes[node]
+        for tag in data.get("tags") or []:
+            tags[str(tag)] = tags.get(str(tag), 0) + 1
+        details[node] = {
+            "title": str(data.get("title") or node),
+            "kind": data.get("kind"),
+            "credence": data.get("credence"),
+            "strength": strengths.get(node),
+            "date": _iso(data.get("date")),
+            "tags": [str(t) for t in data.get("tags") or []],
+            "body": render_markdown(data.get("body") or ""),
+            "sources": [_source(s) for s in data.get("sources") or []],
+        }
+    page = {
+        "title": str(title),
+        "semantics": getattr(result, "semantics", None),
+        "large": graph.number_of_nodes() > LARGE_GRAPH,
+        "details": details,
+        "tags": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0])),
+        "kinds": {kind: {"label": s["label"], "color": s["background"]} for kind, s in KIND_STYLE.items()},
+    }
+    if not isinstance(extra, Mapping):
+        raise TypeError("extra must be a mapping of page sections")
+    page.update({k: v for k, v in extra.items() if k not in page})
+    return page
+
+
+def _source(source):
+    source = source if isinstance(source, Mapping) else {"url": str(source)}
+    return {
+        "url": safe_url(source.get("url")),
+        "text_url": str(source.get("url") or ""),
+        "title": str(source.get("title") or ""),
+        "date": _iso(source.get("date")),
+        "quote": str(source.get("quote") or ""),
+    }
+
+
+def _iso(value):
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.disable("image")
+    md.validateLink = lambda url: safe_url(url) is not None
+
+    def link_open(self, tokens, idx, options, env):
+        tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+        tokens[idx].attrSet("target", "_blank")
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["script_json"] = script_json
+    env.filters["script_json_text"] = escape_json_text
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def _static_assets():
+    """Inline vis-network (from pyvis's bundled copy) and our script/style, with CSP hashes."""
+    from markupsafe import Markup
+    import pyvis
+
+    vis_dir = pathlib.Path(pyvis.__file__).with_name("templates") / "lib" / "vis-9.1.2"
+    vis_js = _inline_script((vis_dir / "vis-network.min.js").read_text(encoding="utf-8"))
+    app_js = _inline_script((ASSETS / "app.js").read_text(encoding="utf-8"))
+    css = (vis_dir / "vis-network.css").read_text(encoding="utf-8") + "\n" + \
+        (ASSETS / "app.css").read_text(encoding="utf-8")
+    if "</style" in css.lower():
+        raise RuntimeError("an inlined stylesheet contains </style")
+    csp = "; ".join([
+        "default-src 'none'",
+        "script-src " + " ".join(_csp_hash(s) for s in (vis_js, app_js)),
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ])
+    return {"vis_js": Markup(vis_js), "app_js": Markup(app_js), "css": Markup(css), "csp": csp}
+
+
+def _inline_script(text):
+    # A source-map comment would make developer tools request a file that is not there.
+    text = re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", text)
+    if re.search(r"</script|<!--", text, re.IGNORECASE):
+        raise RuntimeError("an inlined script contains </script or <!--")
+    return text
+
+
+def _csp_hash(text):
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"

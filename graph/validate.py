@@ -1,0 +1,271 @@
+"""Validation of node files, reported all at once as ``path:line: message`` problems.
+
+The fast path parses each file once with the C loader. Only a file that has a problem is
+composed a second time, to find the line of the offending key, so a clean corpus pays nothing
+for line numbers.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import networkx as nx
+import yaml
+
+from graph.model import (
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS,
+    SOURCE_KEYS, Problem, _Loader, parse_date, parse_front, unknown_id_message,
+)
+
+
+class _Locator:
+    """Finds the file line of a key path (``("supports", 2, "weight")``) in front matter."""
+
+    def __init__(self, front, first_line):
+        self.front = front
+        self.first_line = first_line
+        self._root = None
+
+    def line(self, *keys):
+        if self._root is None:
+            self._root = yaml.compose(self.front, Loader=_Loader)
+        node, best = self._root, self._root.start_mark.line if self._root else 0
+        for key in keys:
+            node = self._child(node, key)
+            if node is None:
+                break
+            best = node.start_mark.line
+        return self.first_line + best
+
+    @staticmethod
+    def _child(node, key):
+        if isinstance(node, yaml.MappingNode):
+            return next((v for k, v in node.value if k.value == key), None)
+        if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            return node.value[key]
+        return None
+
+
+class _FileCheck:
+    """Collects the problems of one file."""
+
+    def __init__(self, nf):
+        self.nf = nf
+        self.rel = _relpath(nf.path)
+        self.problems = []
+        self.locator = _Locator(nf.front or "", nf.fm_line)
+
+    def error(self, message, *keys, line=None):
+        self._add(message, keys, line, "error")
+
+    def warn(self, message, *keys):
+        self._add(message, keys, None, "warning")
+
+    def _add(self, message, keys, line, level):
+        if line is None:
+            line = self.locator.line(*keys) if keys else 1
+        self.problems.append(Problem(self.rel, line, message, level))
+
+
+def _relpath(path):
+    """The path as the user would type it: relative to the working folder when inside it."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _unknown_keys(check, mapping, allowed, *where):
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(allowed)})"
+            check.warn(f"unknown key {key!r}{hint}; it is ignored", *where, key)
+
+
+def _check_date(check, value, what, *keys):
+    date = parse_date(value)
+    if date is None:
+        check.error(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)", *keys)
+    return date
+
+
+def _check_url(check, url, *keys):
+    if not isinstance(url, str) or not url.strip():
+        check.error("source has no url (each source needs a url)", *keys)
+        return False
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
+        check.error(f"source url {url!r} is not a well-formed http(s) URL", *keys, "url")
+        return False
+    return True
+
+
+def _check_sources(check, raw):
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.error("sources must be a list of {url, title, quote, date}", "sources")
+        return []
+    sources = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            check.error(f"source {i + 1} must be a mapping with a url", "sources", i)
+            continue
+        _unknown_keys(check, item, SOURCE_KEYS, "sources", i)
+        ok = _check_url(check, item.get("url"), "sources", i)
+        source = {"url": item.get("url", "").strip() if ok else item.get("url")}
+        for key in ("title", "quote"):
+            if item.get(key) is not None:
+                if not isinstance(item[key], str):
+                    check.error(f"source {key} must be text", "sources", i, key)
+                source[key] = str(item[key])
+        source["date"] = None
+        if item.get("date") is not None:
+            source["date"] = _check_date(check, item["date"], "source date", "sources", i, "date")
+        sources.append(source)
+    return sources
+
+
+def _check_edges(check, fm, relation):
+    raw = fm.get(relation)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.error(f"{relation} must be a list of {{target, weight, note}}", relation)
+        return []
+    edges, seen = [], set()
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            item = {"target": item}
+        if not isinstance(item, dict):
+            check.error(f"{relation} entry {i + 1} must be a mapping with a target", relation, i)
+            continue
+        _unknown_keys(check, item, EDGE_KEYS, relation, i)
+        target = item.get("target")
+        if not isinstance(target, str) or not target:
+            check.error(f"{relation} entry {i + 1} has no target id", relation, i)
+            continue
+        weight = item.get("weight", DEFAULT_WEIGHT)
+        if not _is_number(weight) or not 0 < weight <= 1:
+            check.error(f"weight {weight!r} of the edge to {target!r} must be a number in (0, 1]",
+                        relation, i, "weight")
+            continue
+        note = item.get("note", "")
+        if note is None:
+            note = ""
+        if not isinstance(note, str):
+            check.error(f"note of the edge to {target!r} must be text", relation, i, "note")
+            continue
+        if target in seen:
+            check.error(f"{relation} lists {target!r} twice", relation, i)
+            continue
+        seen.add(target)
+        edges.append({"target": target, "relation": relation, "weight": float(weight),
+                      "note": note, "keys": (relation, i)})
+    return edges
+
+
+def check_front(check, fm):
+    """Validate one parsed front matter; returns (node attributes, edges) or None if unusable."""
+    if not isinstance(fm, dict):
+        check.error("front matter must be a YAML mapping of keys to values", line=check.nf.fm_line)
+        return None
+    _unknown_keys(check, fm, NODE_KEYS)
+    attrs = {}
+    kind = fm.get("kind")
+    if kind is None:
+        check.error(f"missing kind (one of {', '.join(KINDS)})")
+    elif kind not in KINDS:
+        check.error(f"unknown kind {kind!r} (one of {', '.join(KINDS)})", "kind")
+    attrs["kind"] = kind
+    title = fm.get("title")
+    if not isinstance(title, str) or not title.strip():
+        check.error("missing title" if title is None else "title must be non-empty text",
+                    *(() if title is None else ("title",)))
+    attrs["title"] = title if isinstance(title, str) else str(title or "")
+    credence = fm.get("credence", DEFAULT_CREDENCE)
+    if not _is_number(credence) or not 0 <= credence <= 1:
+        check.error(f"credence {credence!r} must be a number in [0, 1]", "credence")
+        credence = DEFAULT_CREDENCE
+    attrs["credence"] = float(credence)
+    attrs["date"] = None
+    if fm.get("date") is not None:
+        attrs["date"] = _check_date(check, fm["date"], "date", "date")
+    elif kind == "evidence":
+        check.error("evidence needs a date (when it was observed or published)")
+    tags = fm.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        check.error("tags must be a list of text", "tags")
+        tags = []
+    attrs["tags"] = list(tags)
+    attrs["sources"] = _check_sources(check, fm.get("sources"))
+    edges = _check_edges(check, fm, "supports") + _check_edges(check, fm, "undermines")
+    return attrs, edges
+
+
+def check_file(nf):
+    """Parse and check one node file: (node attributes or None, edges, _FileCheck)."""
+    check = _FileCheck(nf)
+    if not ID_PATTERN.match(nf.id):
+        check.error(f"file name {nf.path.name!r} is not a valid id: use lower-case letters, "
+                    "digits and single '-' (e.g. ai-speeds-up-kernels.md)", line=1)
+    if nf.front is None:
+        check.error("no YAML front matter: the file must start with a '---' line and the "
+                    "front matter must end with another '---' line", line=1)
+        return None, [], check
+    try:
+        fm = parse_front(nf.front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = nf.fm_line + mark.line if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        check.error(f"bad YAML: {reason}", line=line)
+        return None, [], check
+    result = check_front(check, fm if fm is not None else {})
+    if result is None:
+        return None, [], check
+    attrs, edges = result
+    attrs["body"] = nf.body
+    attrs["path"] = nf.path
+    return attrs, edges, check
+
+
+def build_graph(files):
+    """Check every file and build the corpus graph; returns (MultiDiGraph, problems)."""
+    graph = nx.MultiDiGraph()
+    problems, pending, first_file = [], [], {}
+    for nf in files:
+        attrs, edges, check = check_file(nf)
+        if nf.id in first_file:
+            check.error(f"duplicate id {nf.id!r}: {first_file[nf.id]} has it too", line=1)
+        else:
+            first_file[nf.id] = check.rel
+            if attrs is not None:
+                graph.add_node(nf.id, **attrs)
+                pending.append((nf.id, edges, check))
+        problems.append(check)
+    for source, edges, check in pending:
+        _add_edges(graph, source, edges, check)
+    return graph, [p for check in problems for p in check.problems]
+
+
+def _add_edges(graph, source, edges, check):
+    relation_of = {}
+    for edge in edges:
+        target, relation = edge["target"], edge["relation"]
+        if target == source:
+            check.error(f"{source!r} {relation} itself (self-loop)", *edge["keys"])
+        elif target not in graph:
+            check.error(f"{relation} {unknown_id_message(target, graph)}", *edge["keys"], "target")
+        elif target in relation_of:
+            check.error(f"{source!r} both supports and undermines {target!r}", *edge["keys"])
+        else:
+            relation_of[target] = relation
+            graph.add_edge(source, target, key=relation, relation=relation,
+                           weight=edge["weight"], note=edge["note"])
