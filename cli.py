@@ -332,6 +332,51 @@ def import_(ctx, file, fmt, replace):
                f"into {ctx.obj.corpus_path}", err=True)
 
 
+# ==== section: history (options shared with score, why, html, export) ====
+# Defined before the other sections so that their commands can use them.
+
+class IsoDate(click.ParamType):
+    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        from graph.model import parse_date
+
+        date = parse_date(value)
+        if date is None:
+            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
+        return date
+
+
+def as_of_option(f):
+    return click.option(
+        "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
+        help="The corpus as it stood on this day: nodes dated later, and their edges, are "
+             "left out; undated nodes always count.")(f)
+
+
+def perspective_option(f):
+    return click.option(
+        "--perspective", metavar="NAME",
+        help="Apply the credences and weights of claims/perspectives/NAME.yaml "
+             "('base': the corpus as written).")(f)
+
+
+def scoped_corpus(ctx, as_of=None, perspective=None):
+    """The valid corpus seen through ``--perspective`` and ``--as-of`` (see graph.perspective.scope)."""
+    corpus = load_corpus(ctx)
+    if as_of is None and perspective is None:
+        return corpus
+    from graph.perspective import scope
+
+    scoped = scope(corpus, as_of=as_of, perspective=perspective)
+    if as_of is not None:
+        left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
+        click.echo(f"as of {as_of}: {left_out} node(s) dated later left out", err=True)
+    return scoped
+
+
 # ==== section: propagation ====
 
 # ==== section: html ====
@@ -340,7 +385,474 @@ def import_(ctx, file, fmt, replace):
 
 # ==== section: explain ====
 
+def _semantics_option(f):
+    return click.option("--semantics", default="qe", show_default=True, metavar="NAME",
+                        callback=_check_semantics,
+                        help="The gradual semantics: qe, dfquad or eb.")(f)
+
+
+def _check_semantics(ctx, param, value):
+    from graph.propagation import SEMANTICS
+
+    if value not in SEMANTICS:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
+    return value
+
+
+def _explain_corpus(ctx, semantics, *ids):
+    """The corpus, its scores, and a check that every id in ``ids`` names a node."""
+    corpus = load_corpus(ctx)
+    for node_id in ids:
+        corpus.node(node_id)
+    return corpus, corpus.score(semantics)
+
+
+def _text(*parts):
+    """A rich Text from (text, style) pairs: titles are never read as markup."""
+    from rich.text import Text
+
+    text = Text()
+    for part, style in parts:
+        text.append(part, style=style)
+    return text
+
+
+RELATION_STYLE = {"supports": "green", "undermines": "red"}
+
+
+def _chain_text(chain):
+    parts = [(chain["nodes"][0], "")]
+    for relation, weight, node in zip(chain["relations"], chain["weights"], chain["nodes"][1:]):
+        parts += [(f" -{relation} {weight:g}-> ", RELATION_STYLE[relation]), (node, "")]
+    return _text(*parts)
+
+
+@cli.command("tree")
+@click.argument("node_id", metavar="ID")
+@click.option("--depth", type=click.IntRange(min=1), help="Levels of edges to show (default: all).")
+@click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True,
+              help="in: what supports or undermines ID; out: what ID supports or undermines.")
+@_semantics_option
+@json_option
+@click.pass_context
+def tree_command(ctx, node_id, depth, direction, semantics, as_json):
+    """Show the argument into (or out of) node ID as an indented tree."""
+    from graph.explain import tree
+
+    corpus, result = _explain_corpus(ctx, semantics, node_id)
+    root = tree(corpus.graph, node_id, depth=depth, direction=direction,
+                strengths=result.strengths)
+    if as_json:
+        emit_json({"semantics": semantics, "direction": direction, "depth": depth, "tree": root})
+        return
+    from rich.tree import Tree
+
+    def label(row):
+        parts = []
+        if row["relation"]:
+            parts.append((f"{row['relation']} {row['weight']:g}  ", RELATION_STYLE[row["relation"]]))
+        parts += [(row["id"], "bold"), (f" ({row['kind']}) strength {row['strength']:.3f}  ", ""),
+                  (row["title"], "dim")]
+        if row["cycle"]:
+            parts.append(("  [cycle: already on this branch]", "yellow"))
+        elif row["repeat"]:
+            parts.append(("  [shown above]", "yellow"))
+        return _text(*parts)
+
+    def add(branch, row):
+        for child in row["children"]:
+            add(branch.add(label(child)), child)
+
+    shown = Tree(label(root))
+    add(shown, root)
+    console().print(shown)
+
+
+@cli.command("paths")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.option("--max-length", type=click.IntRange(min=1), default=6, show_default=True,
+              help="The most edges a chain may have.")
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N strongest chains.")
+@json_option
+@click.pass_context
+def paths_command(ctx, source, target, max_length, top, as_json):
+    """List the chains of edges from FROM to TO, strongest first."""
+    from graph.explain import paths
+
+    corpus = load_corpus(ctx)
+    chains = paths(corpus.graph, source, target, max_length=max_length, top=top)
+    if as_json:
+        emit_json(chains)
+        return
+    if not chains:
+        click.echo(f"no chain of at most {max_length} edges from {source} to {target}", err=True)
+        return
+    from rich.table import Table
+
+    table = Table("sign", "weight", "edges", "chain", box=None, header_style="bold")
+    for chain in chains:
+        table.add_row(_text((chain["sign"], RELATION_STYLE[chain["sign"]])),
+                      f"{chain['weight']:.3f}", str(chain["length"]), _chain_text(chain))
+    console().print(table)
+
+
+@cli.command("why")
+@click.argument("node_id", metavar="ID")
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
+@_semantics_option
+@json_option
+@click.pass_context
+def why_command(ctx, node_id, top, semantics, as_json):
+    """Attribute the strength of ID to every node that reaches it.
+
+    For each: its removal impact (ID's strength with the node present minus with it removed),
+    its gradient (d strength(ID) / d credence(node)), and its strongest chain to ID.
+    """
+    from graph.explain import why
+
+    corpus, result = _explain_corpus(ctx, semantics, node_id)
+    rows = why(corpus.graph, node_id, semantics, top=top, result=result)
+    strength = result.strengths[node_id]
+    if as_json:
+        emit_json({"id": node_id, "semantics": semantics, "strength": strength, "nodes": rows})
+        return
+    out = console()
+    out.print(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
+                                         f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
+    if not rows:
+        out.print("nothing reaches this node: its strength comes from its credence alone")
+        return
+    from rich.table import Table
+
+    table = Table("node", "kind", "impact", "gradient", "strongest chain", box=None,
+                  header_style="bold")
+    for row in rows:
+        chain = row["chain"]
+        table.add_row(row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
+                      _text((f"{chain['sign']} {chain['weight']:.2f}: ", RELATION_STYLE[chain["sign"]]))
+                      + _chain_text(chain))
+    out.print(table)
+
+
+@cli.command("cruxes")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many cruxes to show.")
+@_semantics_option
+@json_option
+@click.pass_context
+def cruxes_command(ctx, first, second, top, semantics, as_json):
+    """Name the nodes whose credence decides whether A or B ranks higher.
+
+    For each: the gradient of the gap strength(A) - strength(B) with respect to its credence,
+    the range of the gap as its credence goes from 0 to 1, and the credence at which the
+    ranking flips, if one does.
+    """
+    from graph.explain import cruxes
+
+    if first == second:
+        raise click.BadParameter(f"A and B are the same node ({first!r}); give two different ids",
+                                 param_hint="A B")
+    corpus, result = _explain_corpus(ctx, semantics, first, second)
+    rows = cruxes(corpus.graph, first, second, semantics, top=top, result=result)
+    gap = result.strengths[first] - result.strengths[second]
+    if as_json:
+        emit_json({"a": first, "b": second, "semantics": semantics,
+                   "strengths": {first: result.strengths[first], second: result.strengths[second]},
+                   "gap": gap, "cruxes": rows})
+        return
+    out = console()
+    leader, other = (first, second) if gap >= 0 else (second, first)
+    out.print(_text((f"{first} {result.strengths[first]:.3f}  vs  {second} "
+                     f"{result.strengths[second]:.3f} ({semantics}): ", ""),
+                    (f"{leader} ranks higher by {abs(gap):.3f}", "bold")))
+    if not rows:
+        out.print("no node's credence changes the gap")
+        return
+    from rich.table import Table
+
+    table = Table("node", "kind", "credence", "gradient", "gap at 0 / 1", "flips at",
+                  box=None, header_style="bold")
+    for row in rows:
+        flip = "no credence flips it" if row["flip"] is None else (
+            f"{row['flip']:.3f} ({other} ranks higher)")
+        table.add_row(row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
+                      f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip)
+    out.print(table)
+
+
+@cli.command("lint")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if there is any warning.")
+@_semantics_option
+@json_option
+@click.pass_context
+def lint_command(ctx, strict, semantics, as_json):
+    """Warn about structural weak spots: unsupported claims, evidence that reaches no model,
+    models no evidence reaches, contested nodes, cycles, isolated nodes."""
+    from graph.explain import lint
+
+    corpus, result = _explain_corpus(ctx, semantics)
+    warnings = lint(corpus.graph, result.strengths)
+    if as_json:
+        emit_json(warnings)
+    else:
+        for warning in warnings:
+            click.echo(f"warning: [{warning['check']}] {warning['message']}")
+        click.echo(f"{len(warnings)} warning(s)", err=True)
+    if strict and warnings:
+        ctx.exit(1)
+
+
 # ==== section: history ====
+
+def _strength_cell(value, previous):
+    """A strength for the history table, green/red when it rose/fell since the step before."""
+    if value is None:
+        return _text(("-", "dim"))
+    style = ""
+    if previous is not None and abs(value - previous) >= 0.0005:
+        style = "green" if value > previous else "red"
+    return _text((f"{value:.3f}", style))
+
+
+@cli.command("history")
+@click.option("--from", "start", type=IsoDate(), help="First day (default: the earliest dated node).")
+@click.option("--to", "end", type=IsoDate(),
+              help="Last day (default: today, or the latest dated node if later).")
+@click.option("--step", type=click.Choice(["day", "week", "month", "quarter"]), default="month",
+              show_default=True, help="Score the corpus as of the end of each such period.")
+@click.option("--node", "nodes", multiple=True, metavar="ID",
+              help="Follow this node instead of the models (repeatable).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also draw the history to FILE (.png or .svg; needs matplotlib).")
+@_semantics_option
+@perspective_option
+@json_option
+@click.pass_context
+def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, as_json):
+    """The strength of each model as evidence arrived: the corpus scored as of every step."""
+    from graph.timeline import history, new_evidence
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
+    corpus = scoped_corpus(ctx, perspective=perspective)
+    data = history(corpus.graph, start=start, end=end, step=step, semantics=semantics,
+                   nodes=nodes or None)
+    data["perspective"] = perspective or "base"
+    if plot is not None:
+        _plot_history(data, plot)
+    if as_json:
+        emit_json(data)
+        return
+    from rich.table import Table
+
+    ids = [n["id"] for n in data["nodes"]]
+    table = Table("as of", *ids, "new evidence", box=None, header_style="bold")
+    previous = dict.fromkeys(ids)
+    for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
+        row = [data["strengths"][n][i] for n in ids]
+        cells = [_strength_cell(v, previous[n]) for n, v in zip(ids, row)]
+        flag = "" if data["converged"][i] else " (not converged)"
+        table.add_row(day + flag, *cells, _text((", ".join(arrived), "dim")))
+        previous = dict(zip(ids, row))
+    console().print(table)
+    click.echo(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
+               f"semantics {semantics}, perspective {data['perspective']}", err=True)
+
+
+def _plot_history(data, path):
+    try:
+        import matplotlib  # noqa: F401  (only to give a clear message if it is missing)
+    except ImportError:
+        raise TakeoffError("--plot needs matplotlib: pip install 'takeoff-graph[plot]'") from None
+    from graph.timeline import plot_history
+
+    title = None
+    if data["perspective"] != "base":
+        title = f"Strength of each takeoff path as of each {data['step']} ({data['perspective']})"
+    plot_history(data, path, title=title)
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command("compare")
+@click.argument("first", metavar="P")
+@click.argument("second", metavar="Q")
+@as_of_option
+@_semantics_option
+@click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Random orders for the attribution when more than 10 overrides differ.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of those random orders.")
+@json_option
+@click.pass_context
+def compare_command(ctx, first, second, as_of, semantics, samples, seed, as_json):
+    """Compare perspectives P and Q (either may be 'base'): each model's strength and rank under
+    both, and which overrides drive the difference (Shapley values over the differing overrides)."""
+    from graph.perspective import compare
+
+    corpus = load_corpus(ctx)
+    data = compare(corpus, first, second, semantics=semantics, as_of=as_of, samples=samples,
+                   seed=seed)
+    if as_json:
+        emit_json(data)
+        return
+    _print_comparison(data)
+
+
+def _signed(value):
+    style = "green" if value > 0.0005 else "red" if value < -0.0005 else "dim"
+    return _text((f"{value:+.3f}", style))
+
+
+def _print_comparison(data):
+    from rich.table import Table
+
+    p, q = data["first"], data["second"]
+    out = console()
+    differ = len(data["overrides"])
+    method = {"exact": "exact Shapley values", "sampled": "sampled Shapley values",
+              "none": "nothing to attribute"}[data["method"]]
+    agreement = data["rank_agreement"]
+    tau = "n/a" if agreement["kendall_tau"] is None else f"{agreement['kendall_tau']:.2f}"
+    out.print(_text((f"{p} vs {q}", "bold"),
+                    (f"  semantics {data['semantics']}"
+                     f"{', as of ' + data['as_of'] if data['as_of'] else ''}; "
+                     f"{differ} differing override(s), {method} ({data['solves']} solves); "
+                     f"rank agreement: Kendall tau {tau}, {agreement['changed']} model(s) "
+                     f"change rank", "")))
+    table = Table("model", p, q, f"{q} - {p}", f"rank {p}", f"rank {q}", "main drivers",
+                  box=None, header_style="bold")
+    for row in data["models"]:
+        drivers = "; ".join(f"{d['override']} {d['contribution']:+.3f}" for d in row["drivers"])
+        table.add_row(row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
+                      _signed(row["difference"]), str(row["rank"][p]), str(row["rank"][q]),
+                      _text((drivers, "")))
+    out.print(table)
+    if not data["overrides"]:
+        return
+    table = Table("override", p, q, "sum |effect|", "largest effect", box=None,
+                  header_style="bold", title="Differing overrides, by total effect on the models",
+                  title_justify="left")
+    for row in data["overrides"]:
+        model, effect = max(row["contributions"].items(), key=lambda kv: abs(kv[1]))
+        table.add_row(_text((row["override"], "")), f"{row['values'][p]:g}",
+                      f"{row['values'][q]:g}", f"{row['total']:.3f}",
+                      _text((f"{model} ", ""), (f"{effect:+.3f}", "")))
+    out.print(table)
+    if not data["converged"]:
+        click.echo("warning: the solver did not converge for some mixes of overrides", err=True)
+
+
+@cli.group("perspective")
+def perspective_group():
+    """Named overlays of credences and edge weights (claims/perspectives/NAME.yaml)."""
+
+
+@perspective_group.command("new")
+@click.argument("name")
+@click.option("--description", default="", help="What view the perspective stands for.")
+@click.pass_context
+def perspective_new(ctx, name, description):
+    """Create an empty perspective NAME."""
+    from graph.perspective import new_perspective
+
+    load_corpus(ctx, strict=False)  # the corpus folder must exist
+    path = new_perspective(ctx.obj.corpus_path, name, description)
+    click.echo(f"created {path}", err=True)
+
+
+def _override_args(args, with_value):
+    """``ID credence [X]`` or ``SRC TARGET weight [W]`` as (item, value or None)."""
+    n = 1 if with_value else 0
+    if len(args) == 2 + n and args[1] == "credence":
+        item, rest = ("credence", args[0]), args[2:]
+    elif len(args) == 3 + n and args[2] == "weight":
+        item, rest = ("weight", args[0], args[1]), args[3:]
+    else:
+        value = " X" if with_value else ""
+        raise click.UsageError(f"expected ID credence{value} or SRC TARGET weight{value.replace('X', 'W')}")
+    if not with_value:
+        return item, None
+    try:
+        return item, float(rest[0])
+    except ValueError:
+        raise click.BadParameter(f"{rest[0]!r} is not a number", param_hint="VALUE") from None
+
+
+@perspective_group.command("set", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("args", nargs=-1, required=True, metavar="ID credence X | SRC TARGET weight W")
+@click.pass_context
+def perspective_set(ctx, name, args):
+    """Override a credence (ID credence X) or an edge weight (SRC TARGET weight W) in NAME."""
+    from graph.perspective import item_label, set_override
+
+    item, value = _override_args(args, with_value=True)
+    set_override(ctx.obj.corpus_path, name, item, value)
+    click.echo(f"{name}: {item_label(item)} = {value:g}", err=True)
+
+
+@perspective_group.command("unset")
+@click.argument("name")
+@click.argument("args", nargs=-1, required=True, metavar="ID credence | SRC TARGET weight")
+@click.pass_context
+def perspective_unset(ctx, name, args):
+    """Remove an override from NAME (the corpus value applies again)."""
+    from graph.perspective import item_label, unset_override
+
+    item, _ = _override_args(args, with_value=False)
+    unset_override(ctx.obj.corpus_path, name, item)
+    click.echo(f"{name}: removed {item_label(item)}", err=True)
+
+
+@perspective_group.command("list")
+@json_option
+@click.pass_context
+def perspective_list(ctx, as_json):
+    """List the perspectives of the corpus."""
+    from graph.perspective import list_perspectives
+
+    rows = list_perspectives(load_corpus(ctx))
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("name", "credences", "weights", "description", box=None, header_style="bold")
+    for row in rows:
+        state = f" ({len(row['problems'])} problem(s))" if row["problems"] else ""
+        table.add_row(row["name"], str(row["credences"]), str(row["weights"]),
+                      _text((row["description"] + state, "")))
+    console().print(table)
+    for row in rows:
+        for problem in row["problems"]:
+            click.echo(problem, err=True)
+
+
+@perspective_group.command("show")
+@click.argument("name")
+@json_option
+@click.pass_context
+def perspective_show(ctx, name, as_json):
+    """Show the overrides of perspective NAME beside the corpus values."""
+    from graph.perspective import describe_perspective
+
+    info = describe_perspective(load_corpus(ctx), name)
+    if as_json:
+        emit_json(info)
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
+    if info["description"]:
+        out.print(_text((info["description"], "")))
+    table = Table("override", "corpus", "here", "note", box=None, header_style="bold")
+    for row in info["overrides"]:
+        table.add_row(_text((row["override"], "")), f"{row['base']:g}", f"{row['value']:g}",
+                      _text((row["note"], "dim")))
+    out.print(table)
 
 
 def main():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -49,9 +50,15 @@ def dump_rt(data, body):
     return f"---\n{stream.getvalue()}---\n{body}"
 
 
+_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_][\w .+/-]*$")
+
+
 def _flow(items):
+    """A list written on one line (``[a, b]``) when every item is a plain word; ruamel.yaml
+    writes some other strings in flow style in a way that reads back differently."""
     seq = CommentedSeq(items)
-    seq.fa.set_flow_style()
+    if all(isinstance(i, str) and _PLAIN_WORD.match(i) and i.strip() == i for i in items):
+        seq.fa.set_flow_style()
     return seq
 
 
@@ -325,6 +332,8 @@ def import_graph(root, graph, *, replace=False):
                                f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")
         overlay = {}
         for node, attrs in graph.nodes(data=True):
+            if not attrs:
+                continue  # only named as an edge's end: an existing node, or an error below
             node = str(node)
             path = (Path(corpus.graph.nodes[node]["path"]) if node in corpus.graph
                     else new_node_path(root, attrs.get("kind"), node))

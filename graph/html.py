@@ -20,10 +20,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import html as _html
 import json
 import math
-import os
 import pathlib
 import re
 from collections.abc import Mapping
@@ -35,8 +33,8 @@ ASSETS = pathlib.Path(__file__).with_name("assets")
 TEMPLATE = "page.html.j2"
 DEFAULT_TITLE = "AI takeoff: the argument map"
 
-#: Above this many nodes the page starts with physics off and precomputed layered positions
-#: (vis-network's physics does not settle on ~1,000 nodes in minutes).
+#: Above this many nodes the page draws straight edges and shows labels (other than the takeoff
+#: paths') and arrowheads only once zoomed in: that keeps the first draw of 5,000 nodes quick.
 LARGE_GRAPH = 300
 
 #: Shape and colours per node kind (vis-network ``groups``); the legend is drawn from these.
@@ -50,9 +48,10 @@ RELATION_STYLE = {
     "supports": {"color": "#2a9d56", "dashes": False},
     "undermines": {"color": "#d64541", "dashes": [7, 5]},
 }
-SAFE_SCHEMES = ("http", "https", "mailto")
-_LABEL_CHARS = 42
-_X_GAP, _Y_GAP, _ROW_GAP = 170.0, 260.0, 120.0
+#: Node size = base + span * strength, per kind (the page's timeline replay uses the same rule).
+NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22)}
+_LABEL_CHARS = 56
+_X_GAP, _Y_GAP, _ROW_GAP = 160.0, 240.0, 125.0
 
 
 def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
@@ -87,6 +86,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     True
     """
     net = _network(graph, result)
+    net.heading = str(title)
     page = _page_data(graph, result, title, net, extra or {})
     env = _environment()
     env.globals.update(_static_assets())
@@ -219,18 +219,20 @@ def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, ma
     """Place nodes in layers following the direction of the edges.
 
     Each strongly connected component gets the length of the longest path from it to a sink of
-    the condensation, so the targets of arguments (the takeoff paths) form the top layer and
-    every edge points upwards; nodes within a layer are ordered by the barycentre of their
-    neighbours (two sweeps) to reduce crossings, and a layer wider than `max_row` wraps onto
-    extra rows.
+    the condensation (at least 1 unless it holds a takeoff path), so the takeoff paths form the
+    top layer and every edge between components points upwards. Nodes within a layer are
+    ordered by the barycentre of their neighbours (two sweeps each way) to reduce crossings. A
+    layer wider than `max_row` is spread over several staggered rows: node i of the layer goes
+    to row ``i % rows``, keeping its place in the left-to-right order.
 
     Parameters
     ----------
     graph : networkx.DiGraph or networkx.MultiDiGraph
     x_gap, y_gap, row_gap : float
-        Distance between neighbours in a row, between layers and between wrapped rows.
+        Distance between neighbours in a row, between layers and between staggered rows.
     max_row : int, optional
-        Most nodes on one row; default ``max(16, 1.5 * sqrt(n))``.
+        Most nodes on one row; default ``max(8, 1.3 * sqrt(n))``, which keeps the drawing
+        about as wide as a screen is.
 
     Returns
     -------
@@ -251,28 +253,33 @@ def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, ma
     n = graph.number_of_nodes()
     if n == 0:
         return {}
-    max_row = max_row or max(16, int(1.5 * math.sqrt(n)))
-    layers = _layers(graph)
-    order = _order_layers(graph, layers)
+    max_row = max_row or max(8, round(1.3 * math.sqrt(n)))
+    layers = _order_layers(graph, _layers(graph))
+    width = x_gap * (min(max_row, max(len(layer) for layer in layers)) - 1)
     pos = {}
     y = 0.0
-    for layer in order:
-        for start in range(0, len(layer), max_row):
-            row = layer[start:start + max_row]
-            for i, node in enumerate(row):
-                pos[node] = ((i - (len(row) - 1) / 2) * x_gap, y)
-            y += row_gap
-        y += y_gap - row_gap
+    for layer in layers:
+        rows = math.ceil(len(layer) / max_row)
+        # A short layer (the takeoff paths, say) spreads out, up to twice the usual gap.
+        step = x_gap / rows if rows > 1 else min(2 * x_gap, max(x_gap, width / max(len(layer) - 1, 1)))
+        for i, node in enumerate(layer):
+            pos[node] = ((i - (len(layer) - 1) / 2) * step, y + (i % rows) * row_gap)
+        y += (rows - 1) * row_gap + y_gap
     return pos
 
 
 def _layers(graph):
     """Longest distance from each node's component to a sink of the condensation."""
     cond = nx.condensation(graph)
+    mapping = cond.graph["mapping"]
+    # Only takeoff paths sit on the top layer: a claim or evidence bearing on nothing goes one below.
+    base = dict.fromkeys(cond, 1)
+    for node, comp in mapping.items():
+        if graph.nodes[node].get("kind") == "model":
+            base[comp] = 0
     height = {}
     for comp in reversed(list(nx.topological_sort(cond))):
-        height[comp] = 1 + max((height[s] for s in cond.successors(comp)), default=-1)
-    mapping = cond.graph["mapping"]
+        height[comp] = max(base[comp], 1 + max((height[s] for s in cond.successors(comp)), default=-1))
     layers = [[] for _ in range(max(height.values()) + 1)]
     for node in sorted(graph, key=_kind_then_id(graph)):
         layers[height[mapping[node]]].append(node)
@@ -307,7 +314,11 @@ def _order_layers(graph, layers):
 
 
 def _network(graph, result):
-    """A pyvis Network whose node/edge lists are filled directly (add_node is quadratic)."""
+    """A pyvis Network whose node/edge lists are filled directly (add_node is quadratic).
+
+    Items carry only what vis-network draws plus the edge's relation/weight/note; tooltips are
+    composed in the page from the same data (keeps a 5,000-node page small and quick to parse).
+    """
     from pyvis.network import Network
 
     large = graph.number_of_nodes() > LARGE_GRAPH
@@ -322,7 +333,6 @@ def _network(graph, result):
         net.nodes.append({
             "id": node,
             "label": _truncate(data.get("title") or node),
-            "title": _tooltip(node, data, strength),
             "group": kind,
             "size": _node_size(kind, strength if strength is not None else data.get("credence", 0.5)),
             "x": round(x, 1),
@@ -332,17 +342,14 @@ def _network(graph, result):
         relation = data.get("relation", "supports")
         style = RELATION_STYLE.get(relation, RELATION_STYLE["supports"])
         weight = float(data.get("weight", 1.0))
-        note = data.get("note") or ""
         net.edges.append({
             "id": i,
             "from": source,
             "to": target,
             "relation": relation,
             "weight": weight,
-            "note": note,
-            "title": f"{relation} (weight {weight:.2f})" + (f"\n{note}" if note else ""),
-            "color": {"color": style["color"], "highlight": style["color"], "hover": style["color"],
-                      "opacity": 0.85},
+            "note": data.get("note") or "",
+            "color": style["color"],
             "width": round(1 + 4 * weight, 2),
             "dashes": style["dashes"],
         })
@@ -360,27 +367,16 @@ def _truncate(text):
     return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1].rstrip() + "…"
 
 
-def _tooltip(node, data, strength):
-    """Plain-text tooltip: vis-network shows a string title as text, never as markup."""
-    lines = [str(data.get("title") or node), f"{data.get('kind', '?')} · {node}"]
-    facts = [f"credence {_fmt(data.get('credence'))}", f"strength {_fmt(strength)}"]
-    if data.get("date"):
-        facts.append(str(data["date"]))
-    lines.append(" · ".join(facts))
-    return "\n".join(lines)
-
-
-def _fmt(value):
-    return "—" if value is None else f"{float(value):.2f}"
-
-
 def _node_size(kind, strength):
-    base, span = (16, 30) if kind == "model" else (8, 22)
+    base, span = NODE_SIZE.get(kind, NODE_SIZE["claim"])
     return round(base + span * max(0.0, min(1.0, float(strength))), 1)
 
 
 def _vis_options(large):
-    """vis-network options; large graphs keep the precomputed layout and skip costly effects."""
+    """vis-network options: the precomputed layout is kept (physics off) at every size, because
+    layers read as an argument (evidence below, takeoff paths on top) and vis-network's physics
+    does not settle on large graphs; large graphs also skip curved edges."""
+    font = {"face": "system-ui, -apple-system, 'Segoe UI', sans-serif", "strokeColor": "#ffffff"}
     groups = {
         kind: {"shape": s["shape"], "color": {
             "background": s["background"], "border": s["border"],
@@ -388,23 +384,21 @@ def _vis_options(large):
             "hover": {"background": s["background"], "border": "#111111"}}}
         for kind, s in KIND_STYLE.items()
     }
-    groups["model"]["font"] = {"size": 17, "face": "system-ui, sans-serif", "color": "#2a1a5e",
-                               "strokeWidth": 4, "strokeColor": "#ffffff", "bold": True}
+    groups["model"]["font"] = dict(font, size=17, color="#2a1a5e", strokeWidth=5, bold=True)
+    groups["model"]["widthConstraint"] = {"maximum": 190}
     return {
         "groups": groups,
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
-                  "font": {"size": 13, "face": "system-ui, sans-serif", "color": "#222222",
-                           "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "scaling": {"label": {"drawThreshold": 7}}},
-        "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.55}},
-                  "smooth": False if large else {"type": "continuous", "roundness": 0.2},
+                  "font": dict(font, size=14, color="#23252b", strokeWidth=4),
+                  "widthConstraint": {"maximum": 140},
+                  "scaling": {"label": {"drawThreshold": 6}}},
+        "edges": {"arrows": {"to": {"enabled": not large, "scaleFactor": 0.55}},
+                  "color": {"opacity": 0.8},
+                  "smooth": False if large else {"type": "cubicBezier", "forceDirection": "vertical",
+                                                 "roundness": 0.45},
                   "selectionWidth": 1.5, "hoverWidth": 0.5},
         "layout": {"improvedLayout": False},
-        "physics": {"enabled": not large,
-                    "solver": "forceAtlas2Based",
-                    "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 120,
-                                         "springConstant": 0.04, "avoidOverlap": 0.4},
-                    "stabilization": {"enabled": True, "iterations": 400, "fit": True}},
+        "physics": {"enabled": False},
         "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
                         "hideEdgesOnDrag": large, "hideEdgesOnZoom": large,
                         "keyboard": {"enabled": False}, "multiselect": False},
@@ -424,7 +418,7 @@ def _page_data(graph, result, title, net, extra):
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
             "credence": data.get("credence"),
-            "strength": strengths.get(node),
+            "strength": _round(strengths.get(node)),
             "date": _iso(data.get("date")),
             "tags": [str(t) for t in data.get("tags") or []],
             "body": render_markdown(data.get("body") or ""),
@@ -436,12 +430,17 @@ def _page_data(graph, result, title, net, extra):
         "large": graph.number_of_nodes() > LARGE_GRAPH,
         "details": details,
         "tags": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0])),
+        "sizes": NODE_SIZE,
         "kinds": {kind: {"label": s["label"], "color": s["background"]} for kind, s in KIND_STYLE.items()},
     }
     if not isinstance(extra, Mapping):
         raise TypeError("extra must be a mapping of page sections")
     page.update({k: v for k, v in extra.items() if k not in page})
     return page
+
+
+def _round(value):
+    return None if value is None else round(float(value), 4)
 
 
 def _source(source):

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
 import yaml
 
 KINDS = ("model", "claim", "evidence")
@@ -71,6 +70,10 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.1 wants a dot in a float's mantissa; ruamel.yaml writes 1e-05 without one.
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
+                              list("-+0123456789."))
 
 
 @dataclass
@@ -85,6 +88,9 @@ class NodeFile:
     fm_line: int = 2
 
 
+_CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
+
+
 def split_front_matter(text):
     """Split ``text`` into (front matter, body); front matter is None if the file has none.
 
@@ -93,7 +99,7 @@ def split_front_matter(text):
     if not (text.startswith("---\n") or text.startswith("---\r\n")):
         return None, text
     start = text.index("\n") + 1
-    match = re.compile(r"^---[ \t]*\r?$", re.M).search(text, start)
+    match = _CLOSING_MARKER.search(text, start)
     if match is None:
         return None, text
     end_of_marker = text.find("\n", match.end())
@@ -157,7 +163,7 @@ class Corpus:
     """
 
     root: Path
-    graph: nx.MultiDiGraph
+    graph: "networkx.MultiDiGraph"
     problems: list = field(default_factory=list)
 
     @classmethod
@@ -215,13 +221,15 @@ def unknown_id_message(node_id, ids):
     """``unknown id 'x'`` with the closest known ids suggested."""
     import difflib
 
-    close = difflib.get_close_matches(str(node_id), [str(i) for i in ids], n=3, cutoff=0.6)
+    close = difflib.get_close_matches(str(node_id), [str(i) for i in ids], n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     return f"unknown id {node_id!r}{hint}"
 
 
 def graph_to_node_link(graph):
     """networkx node-link data for a corpus graph, with JSON-safe attribute values."""
+    import networkx as nx
+
     data = nx.node_link_data(graph, edges="edges")
     for node in data["nodes"]:
         node.pop("path", None)
@@ -245,6 +253,8 @@ def import_node_link(text):
     """A corpus graph from node-link JSON; malformed input raises :class:`TakeoffError`."""
     import json
 
+    import networkx as nx
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -252,17 +262,22 @@ def import_node_link(text):
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise TakeoffError("not node-link JSON: expected an object with a 'nodes' list")
     edges = data.get("edges", data.get("links", []))
+    for i, node in enumerate(data["nodes"]):
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+            raise TakeoffError(f"not node-link JSON: node {i + 1} has no text 'id'")
     try:
         graph = nx.node_link_graph({**data, "edges": edges}, directed=True, multigraph=True,
                                    edges="edges")
     except (KeyError, TypeError, nx.NetworkXError) as exc:
         raise TakeoffError(f"not node-link JSON: {exc}") from None
     for _, attrs in graph.nodes(data=True):
-        attrs["date"] = _date_or_text(attrs.get("date"))
-        attrs["sources"] = [
-            {**s, "date": _date_or_text(s.get("date"))} if isinstance(s, dict) else s
-            for s in attrs.get("sources") or []
-        ]
+        if "date" in attrs:
+            attrs["date"] = _date_or_text(attrs["date"])
+        if "sources" in attrs:
+            attrs["sources"] = [
+                {**s, "date": _date_or_text(s.get("date"))} if isinstance(s, dict) else s
+                for s in attrs["sources"] or []
+            ]
     return graph
 
 

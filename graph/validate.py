@@ -54,9 +54,12 @@ class _FileCheck:
 
     def __init__(self, nf):
         self.nf = nf
-        self.rel = _relpath(nf.path)
         self.problems = []
         self.locator = _Locator(nf.front or "", nf.fm_line)
+
+    @property
+    def rel(self):
+        return _relpath(self.nf.path)
 
     def error(self, message, *keys, line=None):
         self._add(message, keys, line, "error")
@@ -222,10 +225,12 @@ def check_file(nf):
     try:
         fm = parse_front(nf.front)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # An unclosed bracket or quote is found at the end of the text; the construct it
+        # belongs to (the context) is where the author has to look.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = nf.fm_line + mark.line if mark else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        check.error(f"bad YAML: {reason}", line=line)
+        reason = "; ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
+        check.error(f"bad YAML: {reason or str(exc).splitlines()[0]}", line=line)
         return None, [], check
     result = check_front(check, fm if fm is not None else {})
     if result is None:

@@ -1,0 +1,838 @@
+"""Perspectives: named overlays of credences and edge weights, and how two of them compare.
+
+People who read the same evidence mostly part over a few numbers: how likely a claim is, how
+much one node bears on another. A perspective writes those numbers down without touching the
+corpus. It is a YAML file ``claims/perspectives/NAME.yaml``::
+
+    # comments are kept when the tool edits the file
+    description: The September 2024 view ...
+    credences:                 # node id -> credence in [0, 1]
+      naive-rlvr: 0.8
+    weights:                   # edges that exist in the corpus -> weight in [0, 1]
+      - source: o1-rl-scaling
+        target: rl-returns-large
+        weight: 1.0
+        note: why this view weighs the edge so    # optional
+
+A weight of 0 switches an edge off in the perspective (corpus edges have weights in (0, 1]).
+The name ``base`` stands for the corpus as written (no overrides).
+
+:func:`compare` scores two perspectives and attributes each model's difference to the
+overrides on which they differ, with Shapley values: the average change the override makes
+when switched from the first perspective's value to the second's, over every order of switching
+(exact when at most ``exact_limit`` overrides differ, else estimated from random orders).
+:func:`shapley_reference` is the textbook sum over all orders, held to :func:`shapley` in the
+tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import io
+import itertools
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph.model import ID_PATTERN, PERSPECTIVES_DIR, Problem, TakeoffError, unknown_id_message
+
+BASE = "base"
+SUFFIX = ".yaml"
+PERSPECTIVE_KEYS = ("description", "credences", "weights")
+WEIGHT_KEYS = ("source", "target", "weight", "note")
+EXACT_LIMIT = 10
+SAMPLES = 200
+
+
+class PerspectiveError(TakeoffError):
+    """A perspective file has errors; ``problems`` lists them as ``path:line: message``."""
+
+    def __init__(self, problems, action=None):
+        self.problems = list(problems)
+        head = f"{action}: " if action else ""
+        count = len(self.problems)
+        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the perspective"]
+        super().__init__("\n".join(lines + [str(p) for p in self.problems]))
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """A named overlay: credence overrides ``{id: x}`` and weight overrides
+    ``{(source, target): w}``."""
+
+    name: str
+    description: str = ""
+    credences: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def overrides(self):
+        """Every override as ``{item: value}``, an item being ``("credence", id)`` or
+        ``("weight", source, target)``."""
+        items = {("credence", n): x for n, x in self.credences.items()}
+        items.update({("weight", s, t): w for (s, t), w in self.weights.items()})
+        return items
+
+
+def item_label(item):
+    """``credence ID`` or ``weight SRC -> TARGET``."""
+    return f"credence {item[1]}" if item[0] == "credence" else f"weight {item[1]} -> {item[2]}"
+
+
+def base_value(graph, item):
+    """The corpus's own value of an override item."""
+    if item[0] == "credence":
+        return graph.nodes[item[1]]["credence"]
+    _, source, target = item
+    return next(iter(graph[source][target].values()))["weight"]
+
+
+# ---- files -------------------------------------------------------------------------------
+
+def perspectives_dir(root):
+    return Path(root) / PERSPECTIVES_DIR
+
+
+def perspective_path(root, name):
+    """The file of perspective ``name`` (checked to be a valid name)."""
+    check_name(name)
+    return perspectives_dir(root) / f"{name}{SUFFIX}"
+
+
+def check_name(name):
+    if name == BASE:
+        raise TakeoffError(f"{BASE!r} is the corpus as written; choose another perspective name")
+    if not ID_PATTERN.match(name):
+        raise TakeoffError(f"{name!r} is not a valid perspective name: use lower-case letters, "
+                           "digits and single '-' (e.g. rlvr-optimist)")
+
+
+def perspective_names(root):
+    """The names of the perspectives of the corpus at ``root``, sorted."""
+    folder = perspectives_dir(root)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[:-len(SUFFIX)] for p in folder.iterdir()
+                  if p.name.endswith(SUFFIX) and not p.name.startswith("."))
+
+
+def _relpath(path):
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    return y
+
+
+def load_perspective(corpus, name):
+    """Perspective ``name`` of ``corpus``, checked against its graph.
+
+    Parameters
+    ----------
+    corpus : graph.model.Corpus
+        The corpus; the perspective may only name its nodes and edges.
+    name : str
+        A perspective name, or ``"base"`` (no overrides).
+
+    Returns
+    -------
+    Perspective
+
+    Raises
+    ------
+    TakeoffError
+        No such perspective (the message suggests close names).
+    PerspectiveError
+        The file has errors; each is reported with its file and line.
+    """
+    if name == BASE:
+        return Perspective(BASE, "the corpus as written")
+    path = perspective_path(corpus.root, name)
+    if not path.is_file():
+        known = perspective_names(corpus.root)
+        close = difflib.get_close_matches(name, known + [BASE], n=3, cutoff=0.5)
+        hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close
+                else f"known: {', '.join([BASE] + known)}")
+        raise TakeoffError(f"no perspective {name!r} in {_relpath(perspectives_dir(corpus.root))} "
+                           f"({hint})")
+    perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
+    if problems:
+        raise PerspectiveError(problems)
+    return perspective
+
+
+def check_perspectives(corpus):
+    """The problems of every perspective file of ``corpus`` (for ``takeoff check``)."""
+    problems = []
+    for name in perspective_names(corpus.root):
+        path = perspective_path(corpus.root, name)
+        problems += parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)[1]
+    return problems
+
+
+class _Check:
+    """Collects problems of one perspective file with the line of each."""
+
+    def __init__(self, path):
+        self.rel = _relpath(path)
+        self.problems = []
+
+    def error(self, line, message):
+        self.problems.append(Problem(self.rel, line, message))
+
+
+def _key_line(mapping, key):
+    return mapping.lc.key(key)[0] + 1
+
+
+def _value_line(mapping, key):
+    return mapping.lc.value(key)[0] + 1
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _unknown_key(check, mapping, key, allowed):
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(allowed)}"
+    check.error(_key_line(mapping, key), f"unknown key {key!r} ({hint})")
+
+
+def parse_perspective(text, path, graph):
+    """Parse and check the text of a perspective file against a corpus graph.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text.
+    path : pathlib.Path
+        The file (its name gives the perspective's name; messages name it).
+    graph : networkx.MultiDiGraph
+        The corpus graph the overrides must refer to.
+
+    Returns
+    -------
+    (Perspective or None, list of graph.model.Problem)
+        The perspective (None if the file cannot be read as one) and every problem found:
+        bad YAML, unknown keys, unknown nodes or edges (with did-you-mean), values that are not
+        numbers in [0, 1], an edge listed twice.
+    """
+    from ruamel.yaml import YAMLError
+    from ruamel.yaml.comments import CommentedMap
+
+    path = Path(path)
+    check = _Check(path)
+    try:
+        data = _yaml().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
+        return None, check.problems
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, CommentedMap):
+        check.error(1, "a perspective must be a YAML mapping with the keys "
+                       f"{', '.join(PERSPECTIVE_KEYS)}")
+        return None, check.problems
+    for key in data:
+        if key not in PERSPECTIVE_KEYS:
+            _unknown_key(check, data, key, PERSPECTIVE_KEYS)
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        check.error(_value_line(data, "description"), "description must be text")
+    credences = _check_credences(check, data, graph)
+    weights, notes = _check_weights(check, data, graph)
+    perspective = Perspective(path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem,
+                              str(description or ""), credences, weights, notes, path)
+    return perspective, check.problems
+
+
+def _check_credences(check, data, graph):
+    from ruamel.yaml.comments import CommentedMap
+
+    raw = data.get("credences")
+    if raw is None:
+        return {}
+    if not isinstance(raw, CommentedMap):
+        check.error(_value_line(data, "credences"),
+                    "credences must be a mapping of node id to a credence in [0, 1]")
+        return {}
+    credences = {}
+    for node, value in raw.items():
+        if not isinstance(node, str) or node not in graph:
+            check.error(_key_line(raw, node), f"credences: {unknown_id_message(node, graph)}")
+        elif not _is_number(value) or not 0 <= value <= 1:
+            check.error(_value_line(raw, node),
+                        f"credence {value!r} of {node!r} must be a number in [0, 1]")
+        else:
+            credences[node] = float(value)
+    return credences
+
+
+def _check_weights(check, data, graph):
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    raw = data.get("weights")
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, CommentedSeq):
+        check.error(_value_line(data, "weights"),
+                    "weights must be a list of {source, target, weight, note}")
+        return {}, {}
+    weights, notes, lines = {}, {}, {}
+    for i, entry in enumerate(raw):
+        line = raw.lc.item(i)[0] + 1
+        if not isinstance(entry, CommentedMap):
+            check.error(line, f"weights entry {i + 1} must be a mapping with source, target, weight")
+            continue
+        pair = _check_weight_entry(check, entry, line, graph)
+        if pair is None:
+            continue
+        if pair in weights:
+            check.error(line, f"the edge {pair[0]} -> {pair[1]} is listed twice "
+                              f"(first on line {lines[pair]})")
+            continue
+        weights[pair], lines[pair] = float(entry["weight"]), line
+        if entry.get("note"):
+            notes[pair] = str(entry["note"])
+    return weights, notes
+
+
+def _check_weight_entry(check, entry, line, graph):
+    """The (source, target) of a valid weights entry, else None (problems recorded)."""
+    ok = True
+    for key in entry:
+        if key not in WEIGHT_KEYS:
+            _unknown_key(check, entry, key, WEIGHT_KEYS)
+            ok = False
+    for key in ("source", "target", "weight"):
+        if key not in entry:
+            check.error(line, f"weights entry has no {key}")
+            ok = False
+    if not ok:
+        return None
+    source, target, weight = entry["source"], entry["target"], entry["weight"]
+    for key, node in (("source", source), ("target", target)):
+        if not isinstance(node, str) or node not in graph:
+            check.error(_value_line(entry, key), f"{key}: {unknown_id_message(node, graph)}")
+            ok = False
+    if ok and not graph.has_edge(source, target):
+        targets = sorted(graph.successors(source))
+        close = difflib.get_close_matches(target, targets, n=3, cutoff=0.6)
+        hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close else
+                f"its edges go to {', '.join(targets)}" if targets else f"{source!r} has no edges")
+        check.error(_value_line(entry, "target"),
+                    f"the corpus has no edge {source} -> {target} ({hint})")
+        ok = False
+    if not _is_number(weight) or not 0 <= weight <= 1:
+        check.error(_value_line(entry, "weight"),
+                    f"weight {weight!r} of {source} -> {target} must be a number in [0, 1]")
+        ok = False
+    note = entry.get("note")
+    if note is not None and not isinstance(note, str):
+        check.error(_value_line(entry, "note"), "note must be text")
+        ok = False
+    return (source, target) if ok else None
+
+
+# ---- applying ----------------------------------------------------------------------------
+
+def apply_perspective(graph, perspective):
+    """A copy of ``graph`` with the perspective's credences and edge weights in place.
+
+    Overrides of nodes or edges that ``graph`` lacks (e.g. left out by ``--as-of``) are
+    skipped. The base perspective returns ``graph`` itself.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A corpus graph; it is not modified.
+    perspective : Perspective
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+    """
+    if not perspective.credences and not perspective.weights:
+        return graph
+    out = graph.copy()
+    for node, value in perspective.credences.items():
+        if node in out:
+            out.nodes[node]["credence"] = value
+    for (source, target), value in perspective.weights.items():
+        if out.has_edge(source, target):
+            for attrs in out[source][target].values():
+                attrs["weight"] = value
+    return out
+
+
+def scope(corpus, *, as_of=None, perspective=None):
+    """``corpus`` seen through a perspective and as of a date: what ``--perspective`` and
+    ``--as-of`` give every command.
+
+    Parameters
+    ----------
+    corpus : graph.model.Corpus
+    as_of : datetime.date, optional
+        Leave out the nodes dated after this day (see :func:`graph.timeline.as_of_graph`).
+    perspective : str or Perspective, optional
+        A perspective name (or ``"base"``) or a loaded perspective.
+
+    Returns
+    -------
+    graph.model.Corpus
+        A corpus with the same root and problems whose graph is a changed copy (or the
+        original graph if neither option is given).
+    """
+    from graph.timeline import as_of_graph
+
+    graph = corpus.graph
+    if perspective is not None:
+        if isinstance(perspective, str):
+            perspective = load_perspective(corpus, perspective)
+        graph = apply_perspective(graph, perspective)
+    graph = as_of_graph(graph, as_of)
+    return dataclasses.replace(corpus, graph=graph)
+
+
+# ---- comparing ---------------------------------------------------------------------------
+
+def differing_overrides(graph, first, second):
+    """``{item: (value under first, value under second)}`` for every override on which the
+    two perspectives disagree (an item one of them leaves alone takes the corpus value)."""
+    a, b = first.overrides(), second.overrides()
+    out = {}
+    for item in sorted(set(a) | set(b)):
+        if item[0] == "weight" and not graph.has_edge(item[1], item[2]) or (
+                item[0] == "credence" and item[1] not in graph):
+            continue  # left out by --as-of
+        va, vb = a.get(item, base_value(graph, item)), b.get(item, base_value(graph, item))
+        if va != vb:
+            out[item] = (va, vb)
+    return out
+
+
+class _Scorer:
+    """Scores the graph under any mix of override values, memoised by the mix.
+
+    Every score goes through :func:`graph.propagation.score_graph` with its ``credences`` and
+    ``weights`` overrides, so what a comparison reports is exactly what ``takeoff score
+    --perspective`` would give.
+    """
+
+    def __init__(self, graph, semantics, tolerance):
+        self.graph, self.semantics, self.tolerance = graph, semantics, tolerance
+        self._cache = {}
+        self.solves = 0
+
+    def __call__(self, values):
+        """Strengths under ``values`` ``{item: value}`` (other items at the corpus value)."""
+        key = tuple(sorted(values.items()))
+        if key not in self._cache:
+            from graph.propagation import score_graph
+
+            credences = {i[1]: v for i, v in values.items() if i[0] == "credence"}
+            weights = {(i[1], i[2], self._relation(i[1], i[2])): v
+                       for i, v in values.items() if i[0] == "weight"}
+            result = score_graph(self.graph, self.semantics, tolerance=self.tolerance,
+                                 credences=credences, weights=weights)
+            self.solves += 1
+            self._cache[key] = (result.strengths, bool(result.converged))
+        return self._cache[key]
+
+    def _relation(self, source, target):
+        return next(iter(self.graph[source][target]))
+
+
+def shapley(value, players, *, exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0):
+    """Shapley values of ``players`` in the game ``value``.
+
+    Parameters
+    ----------
+    value : callable
+        ``value(frozenset of players) -> numpy array`` (one number per output, here per model).
+    players : sequence
+        The players (here: the overrides on which two perspectives differ).
+    exact_limit : int
+        Up to this many players the values are exact: every coalition is evaluated
+        (``2**n`` calls) and weighted by ``|S|! (n - |S| - 1)! / n!``. Above it they are
+        estimated from ``samples`` random orders of the players (``samples * n`` calls at
+        most, fewer as coalitions repeat if ``value`` is memoised).
+    samples : int
+        Random orders for the estimate.
+    seed : int
+        Seed of the random orders, so that the estimate is reproducible.
+
+    Returns
+    -------
+    (dict, str)
+        ``{player: numpy array}`` and the method used: ``"exact"`` or ``"sampled"``. The
+        values of all players add up to ``value(all) - value(none)`` in either case.
+
+    References
+    ----------
+    L. S. Shapley, "A value for n-person games", 1953. Sampling by random orders: Castro,
+    Gomez & Tejada, "Polynomial calculation of the Shapley value based on sampling", 2009.
+    """
+    import numpy as np
+
+    players = list(players)
+    n = len(players)
+    if n <= exact_limit:
+        weights = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n)
+                   for s in range(n)]
+        totals = {p: 0.0 for p in players}
+        for size in range(n):
+            for coalition in itertools.combinations(players, size):
+                before = value(frozenset(coalition))
+                for p in players:
+                    if p not in coalition:
+                        totals[p] = totals[p] + weights[size] * (value(frozenset(coalition + (p,))) - before)
+        return totals, "exact"
+    rng = np.random.default_rng(seed)
+    totals = {p: 0.0 for p in players}
+    for _ in range(samples):
+        coalition, before = frozenset(), value(frozenset())
+        for index in rng.permutation(n):
+            coalition = coalition | {players[index]}
+            after = value(coalition)
+            totals[players[index]] = totals[players[index]] + (after - before)
+            before = after
+    return {p: t / samples for p, t in totals.items()}, "sampled"
+
+
+def shapley_reference(value, players):
+    """Exact Shapley values by averaging marginal contributions over all ``n!`` orders."""
+    players = list(players)
+    totals = {p: 0.0 for p in players}
+    orders = list(itertools.permutations(players))
+    for order in orders:
+        coalition = frozenset()
+        for p in order:
+            totals[p] = totals[p] + value(coalition | {p}) - value(coalition)
+            coalition = coalition | {p}
+    return {p: t / len(orders) for p, t in totals.items()}
+
+
+def _ranks(strengths, ids):
+    order = sorted(ids, key=lambda n: (-strengths[n], n))
+    return {n: i + 1 for i, n in enumerate(order)}
+
+
+def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None,
+            exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0, top=3):
+    """Compare two perspectives on the models of ``corpus``.
+
+    Parameters
+    ----------
+    corpus : graph.model.Corpus
+        A valid corpus.
+    first, second : str or Perspective
+        Perspective names (``"base"`` for the corpus as written) or loaded perspectives.
+    semantics, tolerance
+        As for :func:`graph.propagation.score_graph`.
+    as_of : datetime.date, optional
+        Compare the corpus as it stood on this day.
+    exact_limit, samples, seed
+        How the attribution is computed; see :func:`shapley`.
+    top : int
+        How many drivers to list per model.
+
+    Returns
+    -------
+    dict
+        ``{"first", "second": name, "semantics", "as_of", "method": "exact"|"sampled"|"none",
+        "solves": int, "converged": bool, "rank_agreement": {"kendall_tau", "changed"},
+        "models": [{"id", "title", "strength": {first, second}, "difference" (second - first),
+        "rank": {first, second}, "drivers": [{"override", "contribution"}]}],
+        "overrides": [{"override", "kind", "node" | "source"+"target", "values": {first,
+        second}, "contributions": {model id: float}, "total": sum of absolute
+        contributions}]}``, models in the first perspective's rank order, overrides by total.
+        A model's contributions add up to its difference.
+
+    Examples
+    --------
+    >>> compare(corpus, "rlvr-optimist", "bottlenecks-sceptic")["models"][0]  # doctest: +SKIP
+    """
+    import numpy as np
+
+    from graph.timeline import as_of_graph
+
+    p = first if isinstance(first, Perspective) else load_perspective(corpus, first)
+    q = second if isinstance(second, Perspective) else load_perspective(corpus, second)
+    graph = as_of_graph(corpus.graph, as_of)
+    models = sorted(n for n, kind in graph.nodes(data="kind") if kind == "model")
+    differing = differing_overrides(graph, p, q)
+    start = {item: a for item, (a, _) in differing.items()}
+    shared = {i: v for i, v in p.overrides().items() if i not in differing and _in(graph, i)}
+    scorer = _Scorer(graph, semantics, tolerance)
+    converged = []
+
+    def strengths(coalition):
+        values = {**shared, **start, **{i: differing[i][1] for i in coalition}}
+        by_id, ok = scorer(values)
+        converged.append(ok)
+        return np.array([by_id[m] for m in models])
+
+    s_first, s_second = strengths(frozenset()), strengths(frozenset(differing))
+    attribution, method = shapley(strengths, list(differing), exact_limit=exact_limit,
+                                  samples=samples, seed=seed) if differing else ({}, "none")
+    return _comparison(graph, p, q, models, s_first, s_second, differing, attribution, method,
+                       semantics, as_of, scorer.solves, all(converged), top)
+
+
+def _in(graph, item):
+    return item[1] in graph if item[0] == "credence" else graph.has_edge(item[1], item[2])
+
+
+def _comparison(graph, p, q, models, s_first, s_second, differing, attribution, method,
+                semantics, as_of, solves, converged, top):
+    first = dict(zip(models, map(float, s_first)))
+    second = dict(zip(models, map(float, s_second)))
+    rank_p, rank_q = _ranks(first, models), _ranks(second, models)
+    overrides = []
+    for item, (a, b) in differing.items():
+        contributions = {m: float(c) for m, c in zip(models, attribution[item])}
+        row = {"override": item_label(item), "kind": item[0], "values": {p.name: a, q.name: b},
+               "contributions": contributions,
+               "total": sum(abs(c) for c in contributions.values())}
+        row.update({"node": item[1]} if item[0] == "credence" else
+                   {"source": item[1], "target": item[2]})
+        overrides.append(row)
+    overrides.sort(key=lambda r: (-r["total"], r["override"]))
+    rows = []
+    for m in sorted(models, key=rank_p.get):
+        drivers = sorted(((r["override"], r["contributions"][m]) for r in overrides),
+                         key=lambda d: -abs(d[1]))
+        rows.append({
+            "id": m, "title": graph.nodes[m]["title"],
+            "strength": {p.name: first[m], q.name: second[m]},
+            "difference": second[m] - first[m], "rank": {p.name: rank_p[m], q.name: rank_q[m]},
+            "drivers": [{"override": o, "contribution": c} for o, c in drivers[:top]
+                        if abs(c) > 1e-12],
+        })
+    return {
+        "first": p.name, "second": q.name, "semantics": semantics,
+        "as_of": as_of.isoformat() if as_of else None, "method": method, "solves": solves,
+        "converged": converged,
+        "rank_agreement": {"kendall_tau": _kendall_tau([rank_p[m] for m in models],
+                                                       [rank_q[m] for m in models]),
+                           "changed": sum(rank_p[m] != rank_q[m] for m in models)},
+        "models": rows, "overrides": overrides,
+    }
+
+
+def _kendall_tau(a, b):
+    """Kendall's tau between two rankings (1.0 = same order; None for fewer than 2)."""
+    if len(a) < 2:
+        return None
+    from scipy.stats import kendalltau
+
+    tau = kendalltau(a, b).statistic
+    return None if math.isnan(tau) else float(tau)
+
+
+# ---- writing -----------------------------------------------------------------------------
+
+TEMPLATE = """\
+# Perspective {name}: overrides of the corpus's credences and edge weights.
+#   credences: node id -> credence in [0, 1]
+#   weights:   a list of {{source, target, weight in [0, 1], note}} for edges of the corpus
+# Edit with `takeoff perspective set {name} ...` or by hand; comments are kept.
+description: {description}
+"""
+
+
+def new_perspective(root, name, description=""):
+    """Create an empty perspective file ``claims/perspectives/NAME.yaml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The new file.
+    """
+    from graph.store import atomic_write, corpus_lock
+
+    path = perspective_path(root, name)
+    text = TEMPLATE.format(name=name, description=_yaml_scalar(description))
+    with corpus_lock(root):
+        if path.exists():
+            raise TakeoffError(f"{_relpath(path)} exists already")
+        atomic_write(path, text)
+    return path
+
+
+def _yaml_scalar(text):
+    """``text`` as a one-line YAML scalar (quoted as needed)."""
+    stream = io.StringIO()
+    y = _yaml()
+    y.dump({"d": text}, stream)
+    return stream.getvalue()[len("d: "):].rstrip("\n")
+
+
+def set_override(root, name, item, value):
+    """Set one override in perspective ``name``: ``item`` is ``("credence", id)`` or
+    ``("weight", source, target)``; ``value`` a number in [0, 1].
+
+    The file is edited in round-trip mode (comments and order kept), checked, and replaced
+    atomically under the corpus lock; on any error nothing is written.
+    """
+    _check_value(item, value)
+
+    def edit(data, graph):
+        _check_item(graph, item)
+        if item[0] == "credence":
+            credences = _block_map(data, "credences")
+            credences[item[1]] = value
+            return
+        entries = _block_seq(data, "weights")
+        entry = _find_weight(entries, item)
+        if entry is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            entries.append(CommentedMap(source=item[1], target=item[2], weight=value))
+        else:
+            entry["weight"] = value
+
+    return _edit(root, name, edit, f"set {item_label(item)}")
+
+
+def unset_override(root, name, item):
+    """Remove one override from perspective ``name`` (see :func:`set_override`)."""
+
+    def edit(data, graph):
+        if item[0] == "credence":
+            credences = data.get("credences")
+            if not isinstance(credences, dict) or item[1] not in credences:
+                raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+            del credences[item[1]]
+            return
+        entries = data.get("weights")
+        entry = _find_weight(entries if isinstance(entries, list) else [], item)
+        if entry is None:
+            raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+        entries.remove(entry)
+
+    return _edit(root, name, edit, f"unset {item_label(item)}")
+
+
+def _check_value(item, value):
+    if not _is_number(value) or not 0 <= value <= 1:
+        raise TakeoffError(f"VALUE: {item[0]} {value!r} must be a number in [0, 1]")
+
+
+def _check_item(graph, item):
+    for node in item[1:]:
+        if node not in graph:
+            raise TakeoffError(unknown_id_message(node, graph))
+    if item[0] == "weight" and not graph.has_edge(item[1], item[2]):
+        raise TakeoffError(f"the corpus has no edge {item[1]} -> {item[2]}")
+
+
+def _find_weight(entries, item):
+    return next((e for e in entries if isinstance(e, dict) and e.get("source") == item[1]
+                 and e.get("target") == item[2]), None)
+
+
+def _block_map(data, key):
+    from ruamel.yaml.comments import CommentedMap
+
+    if not isinstance(data.get(key), CommentedMap) or not data[key]:
+        data[key] = CommentedMap()  # block style even if the file had `key: {}`
+    return data[key]
+
+
+def _block_seq(data, key):
+    from ruamel.yaml.comments import CommentedSeq
+
+    if not isinstance(data.get(key), CommentedSeq) or not data[key]:
+        data[key] = CommentedSeq()
+    return data[key]
+
+
+def _edit(root, name, edit, action):
+    """Read, edit in round-trip mode, check and atomically rewrite a perspective file, under
+    the corpus lock. Refused (nothing written) if the result has an error the file did not
+    have before, so a file broken by a corpus change can still be mended an override at a
+    time."""
+    from ruamel.yaml.comments import CommentedMap
+
+    from graph.model import Corpus
+    from graph.store import atomic_write, corpus_lock
+
+    path = perspective_path(root, name)
+    with corpus_lock(root):
+        if not path.is_file():
+            raise TakeoffError(f"no perspective {name!r} (create it with "
+                               f"`takeoff perspective new {name}`)")
+        graph = Corpus.load(root).graph
+        text = path.read_text(encoding="utf-8")
+        _, before = parse_perspective(text, path, graph)
+        try:
+            data = _yaml().load(text)
+        except Exception:  # bad YAML: report it the way loading does
+            raise PerspectiveError(before, f"{action} refused, nothing was written") from None
+        if data is None:
+            data = CommentedMap()
+        if not isinstance(data, CommentedMap):
+            raise PerspectiveError(before, f"{action} refused, nothing was written")
+        edit(data, graph)
+        stream = io.StringIO()
+        _yaml().dump(data, stream)
+        new_text = stream.getvalue()
+        _, after = parse_perspective(new_text, path, graph)
+        old = {p.message for p in before}
+        new = [p for p in after if p.message not in old]
+        if new:
+            raise PerspectiveError(new, f"{action} refused, nothing was written")
+        atomic_write(path, new_text)
+    return path
+
+
+def describe_perspective(corpus, name):
+    """Perspective ``name`` as data: each override with the corpus value beside it.
+
+    Returns
+    -------
+    dict
+        ``{"name", "description", "path", "overrides": [{"override", "kind", "node" |
+        "source"+"target", "base", "value", "note"}]}``.
+    """
+    perspective = load_perspective(corpus, name)
+    rows = []
+    for item, value in perspective.overrides().items():
+        row = {"override": item_label(item), "kind": item[0],
+               "base": base_value(corpus.graph, item), "value": value,
+               "note": perspective.notes.get(item[1:], "") if item[0] == "weight" else ""}
+        row.update({"node": item[1]} if item[0] == "credence" else
+                   {"source": item[1], "target": item[2]})
+        rows.append(row)
+    return {"name": perspective.name, "description": perspective.description,
+            "path": _relpath(perspective.path) if perspective.path else None, "overrides": rows}
+
+
+def list_perspectives(corpus):
+    """Every perspective of ``corpus``: ``[{"name", "description", "credences", "weights",
+    "problems"}]`` (counts of overrides; problems as ``path:line: message`` text)."""
+    rows = []
+    for name in perspective_names(corpus.root):
+        path = perspective_path(corpus.root, name)
+        perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path,
+                                                  corpus.graph)
+        rows.append({"name": name,
+                     "description": perspective.description if perspective else "",
+                     "credences": len(perspective.credences) if perspective else 0,
+                     "weights": len(perspective.weights) if perspective else 0,
+                     "problems": [str(p) for p in problems]})
+    return rows

@@ -1,0 +1,914 @@
+"""The corpus graph as linked data: RDF in the takeoff-graph vocabulary, SPARQL, SHACL.
+
+The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node and a
+schema.org claim, every edge a resource of its own (``tg:Support`` / ``tg:Undermining``, the
+AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
+``tg:undermines`` triple for easy querying. Sources are PROV-O entities described with Dublin
+Core and schema.org terms. Ids become IRIs under a base the caller chooses.
+
+:func:`to_rdf` and :func:`from_rdf` are inverses on every valid corpus graph: nothing is lost
+(tags keep their order as an ``rdf:List``, sources theirs by ``schema:position``, numbers are
+written as the shortest decimal that reads back as the same float).
+
+rdflib is imported inside the functions, so importing this module costs nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+
+from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError
+
+VOCAB = "https://w3id.org/takeoff-graph/vocab#"
+DEFAULT_BASE = "https://w3id.org/takeoff-graph/node/"
+PREFIXES = {
+    "tg": VOCAB,
+    "aif": "http://www.arg.dundee.ac.uk/aif#",
+    "schema": "http://schema.org/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+}
+# The prefix bound to the base, so node IRIs print as ``node:fast-takeoff``.
+BASE_PREFIX = "node"
+# takeoff format name -> (rdflib parser, Oxigraph parser through oxrdflib).
+RDF_FORMATS = {
+    "turtle": ("turtle", "ox-turtle"),
+    "jsonld": ("json-ld", "ox-json-ld"),
+    "nt": ("nt", "ox-nt"),
+}
+STORES = ("memory", "oxigraph")
+# Above this many triples ``--store auto`` uses Oxigraph (when installed): rdflib's Turtle
+# writer needs about 1 s per 10,000 triples and its SPARQL engine minutes for property paths.
+AUTO_OXIGRAPH_TRIPLES = 10_000
+KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence"}
+EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
+# tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
+NODE_TERMS = ("credence", "tags", "body", "supports", "undermines", "strength")
+
+
+class RDFError(TakeoffError):
+    """RDF that cannot be read (syntax) or does not fit the vocabulary."""
+
+
+# ---- terms ----------------------------------------------------------------------------------
+
+def _ns():
+    """The namespaces as rdflib ``Namespace`` objects (imported lazily)."""
+    from rdflib import Namespace
+
+    return {prefix: Namespace(iri) for prefix, iri in PREFIXES.items()}
+
+
+def check_base(base):
+    """Return ``base`` if node IRIs can be made from it, else raise :class:`TakeoffError`.
+
+    A base must be an absolute http(s) or urn IRI ending in ``/`` or ``#``, so that the id
+    after it stays readable and can be recovered.
+    """
+    if not re.match(r"^(https?://[^\s<>\"{}|\\^`]+|urn:[^\s<>\"{}|\\^`]+)[/#]$", base or ""):
+        raise TakeoffError(f"--base {base!r}: give an absolute IRI ending in '/' or '#' "
+                           f"(e.g. {DEFAULT_BASE})")
+    return base
+
+
+def _decimal_text(number):
+    """The xsd:decimal lexical form that reads back as exactly ``float(number)``.
+
+    ``repr`` gives the shortest string that round-trips a float; ``format(.., 'f')`` removes
+    the exponent, which the xsd:decimal lexical form does not allow.
+    """
+    return format(Decimal(repr(float(number))), "f")
+
+
+class _RdflibTerms:
+    """Makes rdflib terms (for rdflib's in-memory store)."""
+
+    def __init__(self):
+        from rdflib import BNode, Literal, URIRef
+
+        self.iri, self.text, self.bnode, self._literal = URIRef, Literal, BNode, Literal
+
+    def typed(self, value, datatype):
+        return self._literal(value, datatype=self.iri(datatype))
+
+    @staticmethod
+    def triple(s, p, o):
+        return s, p, o
+
+
+class _OxigraphTerms:
+    """Makes pyoxigraph terms: several times faster than rdflib's, for large graphs."""
+
+    def __init__(self):
+        import pyoxigraph as ox
+
+        self.iri, self.text, self.bnode, self._literal = ox.NamedNode, ox.Literal, ox.BlankNode, ox.Literal
+        self.triple = ox.Triple
+
+    def typed(self, value, datatype):
+        return self._literal(value, datatype=self.iri(datatype))
+
+
+def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
+    """Yield the RDF triples of a corpus graph, grouped by subject, in id order.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A corpus graph (node attributes ``kind, title, credence, date, tags, sources, body``;
+        edge attributes ``relation, weight, note``).
+    base : str
+        The IRI the node ids are appended to.
+    score : ScoreResult, optional
+        Propagated strengths to include (``tg:strength``), with a ``tg:Scoring`` resource
+        naming the semantics that produced them.
+    terms : optional
+        Term factory; rdflib terms by default (pyoxigraph terms inside :func:`serialize`).
+
+    Yields
+    ------
+    tuple
+        ``(subject, predicate, object)``.
+    """
+    T = terms or _RdflibTerms()
+    P = {name: T.iri(PREFIXES[prefix] + local) for name, (prefix, local) in {
+        "type": ("rdf", "type"), "first": ("rdf", "first"), "rest": ("rdf", "rest"),
+        "nil": ("rdf", "nil"), "identifier": ("dcterms", "identifier"),
+        "title": ("dcterms", "title"), "date": ("dcterms", "date"),
+        "derived": ("prov", "wasDerivedFrom"), "position": ("schema", "position"),
+        "url": ("schema", "url"), **{t: ("tg", t) for t in (
+            "credence", "tags", "body", "quote", "strength", "source", "target", "weight",
+            "note", "supports", "undermines", "semantics", "converged", "iterations",
+            "Source", "Scoring", *KIND_CLASS.values(), *EDGE_CLASS.values())},
+    }.items()}
+    xsd = PREFIXES["xsd"]
+    triple = T.triple
+
+    def decimal(number):
+        return T.typed(_decimal_text(number), xsd + "decimal")
+
+    def date(value):
+        return T.typed(value.isoformat(), xsd + "date")
+
+    strengths = score.strengths if score is not None else {}
+    for node_id in sorted(graph):
+        attrs = graph.nodes[node_id]
+        node = T.iri(base + node_id)
+        out = sorted(graph.out_edges(node_id, data=True), key=lambda e: (e[2]["relation"], e[1]))
+        yield triple(node, P["type"], P[KIND_CLASS[attrs["kind"]]])
+        yield triple(node, P["identifier"], T.text(node_id))
+        yield triple(node, P["title"], T.text(attrs["title"]))
+        yield triple(node, P["credence"], decimal(attrs.get("credence", DEFAULT_CREDENCE)))
+        if attrs.get("date") is not None:
+            yield triple(node, P["date"], date(attrs["date"]))
+        if attrs.get("body"):
+            yield triple(node, P["body"], T.text(attrs["body"]))
+        if node_id in strengths:
+            yield triple(node, P["strength"], decimal(strengths[node_id]))
+        for _, target, edge in out:
+            yield triple(node, P[edge["relation"]], T.iri(base + target))
+        sources = attrs.get("sources") or []
+        entities = [T.iri(f"{base}{node_id}/source/{i}") for i in range(1, len(sources) + 1)]
+        for entity in entities:
+            yield triple(node, P["derived"], entity)
+        tags = attrs.get("tags") or []
+        cells = [T.bnode() for _ in tags]
+        if cells:
+            yield triple(node, P["tags"], cells[0])
+        for i, (cell, tag) in enumerate(zip(cells, tags)):
+            yield triple(cell, P["first"], T.text(tag))
+            yield triple(cell, P["rest"], cells[i + 1] if i + 1 < len(cells) else P["nil"])
+        for position, (entity, source) in enumerate(zip(entities, sources), start=1):
+            yield triple(entity, P["type"], P["Source"])
+            yield triple(entity, P["position"], T.typed(str(position), xsd + "integer"))
+            yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
+            for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
+                if source.get(key) is not None:
+                    yield triple(entity, predicate, T.text(source[key]))
+            if source.get("date") is not None:
+                yield triple(entity, P["date"], date(source["date"]))
+        for _, target, edge in out:
+            relation = edge["relation"]
+            resource = T.iri(f"{base}{node_id}/{relation}/{target}")
+            yield triple(resource, P["type"], P[EDGE_CLASS[relation]])
+            yield triple(resource, P["source"], node)
+            yield triple(resource, P["target"], T.iri(base + target))
+            yield triple(resource, P["weight"], decimal(edge.get("weight", DEFAULT_WEIGHT)))
+            if edge.get("note"):
+                yield triple(resource, P["note"], T.text(edge["note"]))
+    if score is not None:
+        run = T.bnode()
+        yield triple(run, P["type"], P["Scoring"])
+        yield triple(run, P["semantics"], T.text(score.semantics))
+        yield triple(run, P["converged"], T.typed("true" if score.converged else "false", xsd + "boolean"))
+        yield triple(run, P["iterations"], T.typed(str(int(score.iterations)), xsd + "integer"))
+
+
+def estimated_triples(graph):
+    """About how many triples :func:`triples` yields (to pick a store before building)."""
+    return 8 * graph.number_of_nodes() + 7 * graph.number_of_edges()
+
+
+def oxigraph_available():
+    """Whether the ``oxigraph`` extra (pyoxigraph and oxrdflib) is installed."""
+    try:
+        import oxrdflib  # noqa: F401
+        import pyoxigraph  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pick_store(store, triples_count):
+    """The store to use: ``auto`` means rdflib's in-memory store for small graphs (its Turtle
+    is sorted and grouped, good for git) and Oxigraph above :data:`AUTO_OXIGRAPH_TRIPLES`
+    triples, where rdflib takes minutes for a transitive SPARQL query."""
+    if store not in (*STORES, "auto"):
+        raise TakeoffError(f"--store {store!r}: one of auto, {', '.join(STORES)}")
+    if store == "auto":
+        return "oxigraph" if triples_count > AUTO_OXIGRAPH_TRIPLES and oxigraph_available() else "memory"
+    if store == "oxigraph" and not oxigraph_available():
+        raise TakeoffError("--store oxigraph needs the oxigraph extra: "
+                           "pip install 'takeoff-graph[oxigraph]'")
+    return store
+
+
+def to_rdf(graph, base=DEFAULT_BASE, *, score=None, store="auto"):
+    """The corpus graph as an rdflib graph in the takeoff-graph vocabulary.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A corpus graph, e.g. ``Corpus.load("claims").graph``.
+    base : str, default ``https://w3id.org/takeoff-graph/node/``
+        Node ids become IRIs ``base + id``; it must end in ``/`` or ``#``.
+    score : ScoreResult, optional
+        Include the propagated strengths (``Corpus.score(semantics)``).
+    store : {"auto", "memory", "oxigraph"}
+        rdflib's in-memory store, or Oxigraph behind rdflib's API (the ``oxigraph`` extra),
+        far faster to query at 100,000 triples; ``auto`` picks by size (:func:`pick_store`).
+
+    Returns
+    -------
+    rdflib.Graph
+        With the ``tg, aif, schema, dcterms, prov, xsd, rdfs, rdf`` prefixes and ``node`` (the
+        base) bound.
+
+    Examples
+    --------
+    >>> from graph.model import Corpus
+    >>> g = to_rdf(Corpus.load("claims").graph)                  # doctest: +SKIP
+    >>> len(g.query("SELECT ?m WHERE { ?m a tg:Model }"))         # doctest: +SKIP
+    """
+    check_base(base)
+    store = pick_store(store, estimated_triples(graph))
+    if store == "oxigraph":
+        import pyoxigraph as ox
+
+        inner = ox.Store()
+        inner.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph())
+                          for s, p, o in triples(graph, base, score=score, terms=_OxigraphTerms()))
+        rdf_graph = new_graph(base, store, inner)
+    else:
+        rdf_graph = new_graph(base, store)
+        rdf_graph.addN((s, p, o, rdf_graph) for s, p, o in triples(graph, base, score=score))
+    return rdf_graph
+
+
+def new_graph(base=DEFAULT_BASE, store="memory", inner=None):
+    """An rdflib graph on ``store`` with the vocabulary prefixes bound.
+
+    ``inner`` is a filled ``pyoxigraph.Store`` to wrap (oxigraph store only); its default
+    graph becomes the rdflib graph.
+    """
+    from rdflib import Graph
+
+    if store == "oxigraph":
+        from oxrdflib.store import OxigraphStore
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+        rdf_graph = Graph(store=OxigraphStore(store=inner), identifier=DATASET_DEFAULT_GRAPH_ID,
+                          bind_namespaces="none")
+    else:
+        rdf_graph = Graph(bind_namespaces="none")
+    for prefix, iri in {**PREFIXES, BASE_PREFIX: base}.items():
+        rdf_graph.bind(prefix, iri, override=True, replace=True)
+    return rdf_graph
+
+
+def jsonld_context(base=DEFAULT_BASE):
+    """The inline JSON-LD context of takeoff-graph documents (nothing remote is referenced)."""
+    typed = {
+        "credence": ("tg:credence", "xsd:decimal"), "weight": ("tg:weight", "xsd:decimal"),
+        "strength": ("tg:strength", "xsd:decimal"), "date": ("dcterms:date", "xsd:date"),
+        "url": ("schema:url", "xsd:anyURI"), "position": ("schema:position", "xsd:integer"),
+        "supports": ("tg:supports", "@id"), "undermines": ("tg:undermines", "@id"),
+        "source": ("tg:source", "@id"), "target": ("tg:target", "@id"),
+        "wasDerivedFrom": ("prov:wasDerivedFrom", "@id"),
+    }
+    context = {**PREFIXES, BASE_PREFIX: base,
+               "identifier": "dcterms:identifier", "title": "dcterms:title",
+               "body": "tg:body", "note": "tg:note", "quote": "tg:quote",
+               "semantics": "tg:semantics",
+               "tags": {"@id": "tg:tags", "@container": "@list"}}
+    context.update({term: {"@id": iri, "@type": kind} for term, (iri, kind) in typed.items()})
+    return context
+
+
+def serialize(graph, fmt="turtle", base=DEFAULT_BASE, *, score=None, store="auto"):
+    """The corpus graph as RDF text.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A corpus graph.
+    fmt : {"turtle", "jsonld", "nt"}
+        Turtle, JSON-LD (compacted with the inline context of :func:`jsonld_context`, nodes
+        in id order) or N-Triples.
+    base, score : as for :func:`to_rdf`
+    store : {"auto", "memory", "oxigraph"}
+        ``memory`` writes rdflib's sorted "long" Turtle; ``oxigraph`` streams the triples
+        through Oxigraph's writers, about 100 times faster at 100,000 triples. JSON-LD is
+        always compacted by rdflib.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(serialize(Corpus.load("claims").graph, "turtle"))   # doctest: +SKIP
+    """
+    if fmt not in RDF_FORMATS:
+        raise TakeoffError(f"unknown RDF format {fmt!r} (one of {', '.join(RDF_FORMATS)})")
+    check_base(base)
+    if fmt == "jsonld":
+        return _compact_jsonld(to_rdf(graph, base, score=score, store="memory"), base)
+    if pick_store(store, estimated_triples(graph)) == "oxigraph":
+        import pyoxigraph as ox
+
+        data = ox.serialize(triples(graph, base, score=score, terms=_OxigraphTerms()),
+                            format=ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES,
+                            prefixes={**PREFIXES, BASE_PREFIX: base} if fmt == "turtle" else None)
+        return data.decode("utf-8")
+    rdf_graph = to_rdf(graph, base, score=score, store="memory")
+    return rdf_graph.serialize(format="longturtle" if fmt == "turtle" else "nt")
+
+
+def _compact_jsonld(rdf_graph, base):
+    """JSON-LD compacted with the inline context, its nodes sorted by ``@id`` for stable diffs."""
+    data = json.loads(rdf_graph.serialize(format="json-ld", context=jsonld_context(base),
+                                          auto_compact=True))
+    if isinstance(data.get("@graph"), list):
+        data["@graph"].sort(key=lambda item: str(item.get("@id", "")))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---- RDF -> corpus graph --------------------------------------------------------------------
+
+def parse(text, fmt="turtle", base=DEFAULT_BASE):
+    """A corpus graph from RDF text in the takeoff-graph vocabulary.
+
+    Parameters
+    ----------
+    text : str
+        Turtle, JSON-LD or N-Triples.
+    fmt : {"turtle", "jsonld", "nt"}
+    base : str
+        The base node IRIs are under, used for nodes without ``dcterms:identifier``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Corpus attributes, ready for :func:`graph.edit.import_graph`.
+
+    Raises
+    ------
+    RDFError
+        The text is not valid RDF of that format (the parser's message, with its line), a
+        JSON-LD document refers to a remote context, or the RDF does not fit the vocabulary.
+
+    Examples
+    --------
+    >>> from graph.edit import import_graph
+    >>> import_graph("claims", parse(open("map.ttl").read(), "turtle"))   # doctest: +SKIP
+    """
+    check_base(base)
+    return from_rdf(parse_rdf(text, fmt), base)
+
+
+def parse_rdf(text, fmt="turtle"):
+    """An rdflib graph (in-memory store) from RDF text.
+
+    Large texts are read by Oxigraph's parser when the ``oxigraph`` extra is installed (several
+    times faster than rdflib's). Syntax errors raise :class:`RDFError` with the line.
+    """
+    if fmt not in RDF_FORMATS:
+        raise TakeoffError(f"unknown RDF format {fmt!r} (one of {', '.join(RDF_FORMATS)})")
+    if fmt == "jsonld":
+        _refuse_remote_contexts(text)
+    memory_name, oxigraph_name = RDF_FORMATS[fmt]
+    # About 100 bytes of text a triple.
+    fast = pick_store("auto", len(text) // 100) == "oxigraph"
+    rdf_graph = new_graph(DEFAULT_BASE, "memory")
+    try:
+        rdf_graph.parse(data=text, format=oxigraph_name if fast else memory_name)
+    except Exception as exc:  # rdflib's parsers raise many types; all mean "bad input"
+        raise RDFError(_syntax_message(exc, text, fmt)) from None
+    return rdf_graph
+
+
+def _syntax_message(exc, text, fmt):
+    """The parser's message with its line, as ``line N: why``."""
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    name = {"turtle": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples"}[fmt]
+    if isinstance(exc, BadSyntax):
+        return f"line {exc.lines + 1}: not valid {name}: {exc._why}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}: not valid {name}: {exc.msg}"
+    message = str(exc).strip() or type(exc).__name__
+    match = re.match(r"Parser error (?:at|between) line (\d+)", message)
+    if match:  # Oxigraph's parsers
+        return f"line {match.group(1)}: not valid {name}: {message}"
+    match = re.match(r"Invalid line: (.*)", message, re.S)
+    if match:  # rdflib's N-Triples parser names the line's text but not its number
+        bad = match.group(1).strip()
+        number = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip() == bad), None)
+        if number:
+            return f"line {number}: not valid {name}: {message}"
+    return f"not valid {name}: {message}"
+
+
+def _refuse_remote_contexts(text):
+    """Refuse a JSON-LD document whose ``@context`` (or ``@import``) names a remote document.
+
+    rdflib would fetch it; takeoff never touches the network at run time.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RDFError(f"line {exc.lineno}: not valid JSON-LD: {exc.msg}") from None
+
+    def remote(value):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            return next((r for r in map(remote, value) if r), None)
+        if isinstance(value, dict):
+            if isinstance(value.get("@import"), str):
+                return value["@import"]
+            return next((r for r in map(walk, value.values()) if r), None)
+        return None
+
+    def walk(value):
+        if isinstance(value, dict):
+            if "@context" in value and remote(value["@context"]):
+                return remote(value["@context"])
+            return next((r for r in map(walk, value.values()) if r), None)
+        if isinstance(value, list):
+            return next((r for r in map(walk, value) if r), None)
+        return None
+
+    url = walk(data)
+    if url:
+        raise RDFError(f"the JSON-LD refers to the remote context {url!r}, which is not fetched "
+                       "(takeoff works offline): put the context inline")
+
+
+class _Reader:
+    """Reads corpus nodes and edges out of an rdflib graph, collecting every misfit."""
+
+    def __init__(self, rdf_graph, base):
+        from rdflib.namespace import RDF
+
+        self.g = rdf_graph
+        self.base = base
+        self.ns = _ns()
+        self.rdf = RDF
+        self.problems = []
+
+    def name(self, term):
+        """A term as the user can find it in their file: a prefixed name or ``<iri>``."""
+        try:
+            return self.g.namespace_manager.normalizeUri(term)
+        except Exception:  # blank nodes and odd IRIs: fall back to N-Triples form
+            return term.n3()
+
+    def problem(self, subject, message):
+        self.problems.append(f"{self.name(subject)}: {message}")
+
+    def one(self, subject, predicate, required=False):
+        """The single object of ``subject predicate``; several (or none, if required) is a misfit."""
+        values = list(self.g.objects(subject, predicate))
+        if len(values) > 1:
+            self.problem(subject, f"{len(values)} values of {self.name(predicate)} (one allowed)")
+        elif required and not values:
+            self.problem(subject, f"no {self.name(predicate)}")
+        return values[0] if values else None
+
+    def text(self, subject, predicate, required=False):
+        from rdflib import Literal
+
+        value = self.one(subject, predicate, required)
+        if value is None:
+            return None
+        if not isinstance(value, Literal):
+            self.problem(subject, f"{self.name(predicate)} must be a literal, not {self.name(value)}")
+            return None
+        return str(value)
+
+    def number(self, subject, predicate, default):
+        from rdflib import Literal
+
+        value = self.one(subject, predicate)
+        if value is None:
+            return default
+        if isinstance(value, Literal) and isinstance(value.value, (int, float, Decimal)) \
+                and not isinstance(value.value, bool):
+            return float(value.value)
+        self.problem(subject, f"{self.name(predicate)} {value.n3()} is not a number")
+        return default
+
+    def date(self, subject, predicate):
+        from graph.model import parse_date
+
+        value = self.one(subject, predicate)
+        if value is None:
+            return None
+        parsed = value.value if isinstance(getattr(value, "value", None), dt.date) else None
+        if isinstance(parsed, dt.datetime) or parsed is None:
+            parsed = parse_date(str(value))
+        if parsed is None:
+            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date")
+        return parsed
+
+    def node_id(self, subject):
+        from rdflib import URIRef
+
+        identifier = self.text(subject, self.ns["dcterms"].identifier)
+        if identifier is None and isinstance(subject, URIRef) and str(subject).startswith(self.base):
+            identifier = str(subject)[len(self.base):]
+        if identifier is None:
+            self.problem(subject, f"no dcterms:identifier and the IRI is not under the base "
+                                  f"<{self.base}> (pass --base)")
+        elif not ID_PATTERN.match(identifier):
+            self.problem(subject, f"id {identifier!r} is not a valid id (lower-case letters, "
+                                  "digits and single '-')")
+            identifier = None
+        return identifier
+
+    def tags(self, subject):
+        from rdflib import Literal
+        from rdflib.collection import Collection
+
+        head = self.one(subject, self.ns["tg"].tags)
+        if head is None:
+            return []
+        if head != self.rdf.nil and self.g.value(head, self.rdf.first) is None:
+            self.problem(subject, "tg:tags must be an rdf:List of strings")
+            return []
+        items = list(Collection(self.g, head))
+        if not all(isinstance(item, Literal) for item in items):
+            self.problem(subject, "tg:tags must be an rdf:List of strings")
+            return []
+        return [str(item) for item in items]
+
+    def sources(self, subject):
+        from rdflib import Literal
+
+        dcterms, schema, tg = self.ns["dcterms"], self.ns["schema"], self.ns["tg"]
+        found = []
+        for entity in self.g.objects(subject, self.ns["prov"].wasDerivedFrom):
+            url = self.one(entity, schema.url, required=True)
+            if url is None:
+                continue
+            source = {"url": str(url)}
+            for key, predicate in (("title", dcterms.title), ("quote", tg.quote)):
+                value = self.text(entity, predicate)
+                if value is not None:
+                    source[key] = value
+            source["date"] = self.date(entity, dcterms.date)
+            position = self.one(entity, schema.position)
+            order = position.value if isinstance(position, Literal) and isinstance(position.value, int) else None
+            found.append((order is None, order or 0, source["url"], source))
+        return [source for *_, source in sorted(found, key=lambda item: item[:3])]
+
+    def unknown_terms(self, subject):
+        for predicate in set(self.g.predicates(subject)):
+            if str(predicate).startswith(VOCAB) and str(predicate)[len(VOCAB):] not in NODE_TERMS:
+                term = str(predicate)[len(VOCAB):]
+                close = difflib.get_close_matches(term, NODE_TERMS, n=1, cutoff=0.6)
+                hint = f" (did you mean tg:{close[0]}?)" if close else ""
+                self.problem(subject, f"tg:{term} is not a node property of the vocabulary{hint}")
+
+
+def from_rdf(rdf_graph, base=DEFAULT_BASE):
+    """A corpus graph from an rdflib graph in the takeoff-graph vocabulary.
+
+    Every ``tg:Model``, ``tg:Claim`` and ``tg:Evidence`` becomes a node, every
+    ``tg:Support`` / ``tg:Undermining`` resource and every direct ``tg:supports`` /
+    ``tg:undermines`` triple an edge (weight 1 where none is given). Strengths are derived
+    data and are ignored; triples about other resources are ignored.
+
+    Parameters
+    ----------
+    rdf_graph : rdflib.Graph
+    base : str
+        For nodes without ``dcterms:identifier``, the id is the IRI after this base.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    RDFError
+        Listing every place where the RDF does not fit the vocabulary.
+    """
+    check_base(base)
+    reader = _Reader(rdf_graph, base)
+    ns, RDF = reader.ns, reader.rdf
+    tg, dcterms = ns["tg"], ns["dcterms"]
+    graph = nx.MultiDiGraph()
+    ids = {}
+    for kind in KINDS:
+        for subject in rdf_graph.subjects(RDF.type, tg[KIND_CLASS[kind]]):
+            if subject in ids:
+                reader.problem(subject, "has more than one of the types tg:Model, tg:Claim, tg:Evidence")
+                continue
+            node_id = reader.node_id(subject)
+            if node_id is None:
+                ids[subject] = None
+                continue
+            if node_id in graph:
+                reader.problem(subject, f"id {node_id!r} is used by another node too")
+            ids[subject] = node_id
+            reader.unknown_terms(subject)
+            graph.add_node(
+                node_id, kind=kind,
+                title=reader.text(subject, dcterms.title, required=True) or "",
+                credence=reader.number(subject, tg.credence, DEFAULT_CREDENCE),
+                date=reader.date(subject, dcterms.date),
+                tags=reader.tags(subject),
+                sources=reader.sources(subject),
+                body=reader.text(subject, tg.body) or "",
+            )
+    if not ids:
+        raise RDFError("no tg:Model, tg:Claim or tg:Evidence in the RDF: is it takeoff-graph "
+                       f"RDF (vocabulary <{VOCAB}>)?")
+    _read_edges(reader, graph, ids)
+    if reader.problems:
+        raise RDFError("the RDF does not fit the takeoff-graph vocabulary:\n"
+                       + "\n".join(f"  {p}" for p in reader.problems))
+    return graph
+
+
+def _read_edges(reader, graph, ids):
+    """Add the edges of the RDF to ``graph``: edge resources first, then bare direct triples."""
+    g, tg = reader.g, reader.ns["tg"]
+
+    def endpoint(edge, predicate):
+        node = reader.one(edge, predicate, required=True)
+        if node is not None and node not in ids:
+            reader.problem(edge, f"{reader.name(predicate)} {reader.name(node)} is not a "
+                                 "tg:Model, tg:Claim or tg:Evidence")
+            return None
+        return ids.get(node)
+
+    for relation, cls in EDGE_CLASS.items():
+        for edge in g.subjects(reader.rdf.type, tg[cls]):
+            source, target = endpoint(edge, tg.source), endpoint(edge, tg.target)
+            weight = reader.number(edge, tg.weight, DEFAULT_WEIGHT)
+            note = reader.text(edge, tg.note) or ""
+            if source and target:
+                _add_edge(reader, graph, edge, source, target, relation, weight, note)
+    for relation in EDGE_CLASS:
+        for subject, obj in g.subject_objects(tg[relation]):
+            source, target = ids.get(subject), ids.get(obj)
+            if subject not in ids or obj not in ids:
+                bad = subject if subject not in ids else obj
+                reader.problem(subject, f"tg:{relation} links {reader.name(bad)}, which is not a "
+                                        "tg:Model, tg:Claim or tg:Evidence")
+            elif source and target and not graph.has_edge(source, target, key=relation):
+                graph.add_edge(source, target, key=relation, relation=relation,
+                               weight=DEFAULT_WEIGHT, note="")
+
+
+def _add_edge(reader, graph, edge, source, target, relation, weight, note):
+    if graph.has_edge(source, target, key=relation):
+        reader.problem(edge, f"a second {relation} edge from {source!r} to {target!r}")
+        return
+    graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
+
+
+# ---- SPARQL ---------------------------------------------------------------------------------
+
+QUERY_DIR = "queries"
+
+
+def named_queries():
+    """The SPARQL queries shipped in ``graph/queries``: ``{name: (description, text)}``.
+
+    The description is the query file's first comment line.
+    """
+    found = {}
+    for entry in sorted(resources.files("graph").joinpath(QUERY_DIR).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".rq"):
+            text = entry.read_text(encoding="utf-8")
+            first = next((line for line in text.splitlines() if line.startswith("#")), "#")
+            found[entry.name[:-3]] = (first.lstrip("# ").strip(), text)
+    return found
+
+
+def resolve_query(query):
+    """The SPARQL text of a ``takeoff sparql`` argument: a named query, ``@file.rq``, or text."""
+    if query.startswith("@"):
+        path = Path(query[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TakeoffError(f"QUERY: cannot read {path}: {exc.strerror}") from None
+    named = named_queries()
+    if query in named:
+        return named[query][1]
+    if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", query.strip()):
+        close = difflib.get_close_matches(query, named, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TakeoffError(f"QUERY: no named query {query!r}{hint}; `takeoff sparql --list` "
+                           "lists them")
+    return query
+
+
+class QueryResult:
+    """The answer of a SPARQL query: ``kind`` is SELECT, ASK, CONSTRUCT or DESCRIBE.
+
+    SELECT: ``variables`` and ``rows`` (lists of rdflib terms or None); ASK: ``answer``;
+    CONSTRUCT / DESCRIBE: ``graph``.
+    """
+
+    def __init__(self, kind, variables=(), rows=(), answer=None, graph=None):
+        self.kind = kind
+        self.variables = list(variables)
+        self.rows = list(rows)
+        self.answer = answer
+        self.graph = graph
+
+    def to_json(self):
+        """SELECT: a list of ``{variable: value}`` (IRIs and literals as text, unbound left
+        out); ASK: ``{"answer": bool}``; CONSTRUCT: a list of ``[s, p, o]``."""
+        if self.kind == "SELECT":
+            return [{v: _json_value(t) for v, t in zip(self.variables, row) if t is not None}
+                    for row in self.rows]
+        if self.kind == "ASK":
+            return {"answer": self.answer}
+        return [[_json_value(t) for t in triple] for triple in self.graph]
+
+
+def _json_value(term):
+    from rdflib import Literal
+
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, (float, Decimal)):
+            return float(value)
+    return str(term)
+
+
+def run_query(rdf_graph, text):
+    """Run SPARQL ``text`` on an rdflib graph with the vocabulary prefixes bound.
+
+    Parameters
+    ----------
+    rdf_graph : rdflib.Graph
+        E.g. from :func:`to_rdf` (either store).
+    text : str
+        A SPARQL 1.1 query. The prefixes ``tg aif schema dcterms prov xsd rdfs rdf`` and
+        ``node`` (the base) need no PREFIX lines.
+
+    Returns
+    -------
+    QueryResult
+
+    Raises
+    ------
+    TakeoffError
+        A malformed query, with the parser's message (and line and column where it has them).
+    """
+    init_ns = {prefix: iri for prefix, iri in rdf_graph.namespaces() if prefix}
+    try:
+        result = rdf_graph.query(text, initNs=init_ns)
+        rows = list(result) if result.type == "SELECT" else []
+    except Exception as exc:  # pyparsing, rdflib and Oxigraph errors all mean a bad query
+        raise TakeoffError(f"bad SPARQL query: {_query_message(exc)}") from None
+    if result.type == "SELECT":
+        return QueryResult("SELECT", [str(v) for v in result.vars], [list(r) for r in rows])
+    if result.type == "ASK":
+        return QueryResult("ASK", answer=bool(result.askAnswer))
+    return QueryResult(result.type, graph=result.graph)
+
+
+def _query_message(exc):
+    line, col = getattr(exc, "lineno", None), getattr(exc, "col", None)
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if line is not None and col is not None and "line" not in message:
+        message += f" (line {line}, column {col})"
+    return message
+
+
+# ---- SHACL ----------------------------------------------------------------------------------
+
+class Violation:
+    """One SHACL result: the node it is about, the property path, the message, the severity."""
+
+    def __init__(self, focus, path, message, severity, value=None):
+        self.focus, self.path, self.message = focus, path, message
+        self.severity, self.value = severity, value
+
+    def __str__(self):
+        where = f"{self.focus} {self.path}" if self.path else self.focus
+        value = f" (value: {self.value})" if self.value is not None else ""
+        return f"{where}: {self.message}{value}"
+
+    def to_json(self):
+        return {"focus": self.focus, "path": self.path, "message": self.message,
+                "severity": self.severity, "value": self.value}
+
+
+def shapes_text():
+    """The SHACL shapes of the vocabulary (``graph/shapes.ttl``)."""
+    return resources.files("graph").joinpath("shapes.ttl").read_text(encoding="utf-8")
+
+
+def vocabulary_text():
+    """The vocabulary in Turtle (``graph/vocab.ttl``)."""
+    return resources.files("graph").joinpath("vocab.ttl").read_text(encoding="utf-8")
+
+
+def validate_shacl(rdf_graph):
+    """Validate RDF against the vocabulary's SHACL shapes with pySHACL.
+
+    Parameters
+    ----------
+    rdf_graph : rdflib.Graph
+        E.g. :func:`to_rdf` of a corpus, or RDF about to be imported.
+
+    Returns
+    -------
+    list of Violation
+        Empty if the graph conforms.
+    """
+    try:
+        from pyshacl import validate
+    except ImportError:
+        raise TakeoffError("--shacl needs pySHACL: pip install 'takeoff-graph[shacl]'") from None
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    shapes = Graph().parse(data=shapes_text(), format="turtle")
+    data = Graph()
+    for prefix, iri in rdf_graph.namespaces():
+        data.bind(prefix, iri, override=True, replace=True)
+    data += rdf_graph  # pySHACL needs rdflib's own store; a copy also serves Oxigraph graphs
+    try:
+        conforms, report, _ = validate(data, shacl_graph=shapes, inference="none",
+                                       advanced=True, allow_warnings=True)
+    except Exception as exc:  # pySHACL reports broken shapes or data by exception
+        raise TakeoffError(f"SHACL validation failed: {exc}") from None
+    if conforms:
+        return []
+    namespaces = sorted(data.namespaces(), key=lambda item: -len(str(item[1])))
+
+    def show(term):
+        """A term as ``prefix:name`` / ``"text"^^xsd:type`` (None stays None)."""
+        return None if term is None else term.n3(data.namespace_manager)
+
+    def shorten(message):
+        for prefix, iri in namespaces:
+            message = message.replace(str(iri), f"{prefix}:")
+        return message
+
+    found = []
+    for result in report.subjects(SH.resultSeverity, None):
+        focus, value = report.value(result, SH.focusNode), report.value(result, SH.value)
+        message = report.value(result, SH.resultMessage)
+        component = report.value(result, SH.sourceConstraintComponent)
+        found.append(Violation(
+            show(focus), show(report.value(result, SH.resultPath)),
+            shorten(str(message)) if message else f"violates {show(component)}",
+            show(report.value(result, SH.resultSeverity)),
+            None if value == focus else show(value),
+        ))
+    return sorted(found, key=lambda v: (v.focus or "", v.path or "", v.message))

@@ -1,0 +1,372 @@
+"""Evidence over time: the corpus as it stood on a date, and the strengths of the models since.
+
+The rule behind ``--as-of DATE``: a node dated after DATE did not exist yet, so it is left out
+together with every edge to or from it; an undated node (most models and claims) always counts.
+Only a node's own ``date`` decides; the dates of its sources do not.
+
+:func:`history` scores the corpus at a series of dates (the end of each day, week, month or
+quarter). Between two dated nodes the graph does not change, so it solves each distinct graph
+once, with :func:`graph.propagation.build_system` and :func:`graph.propagation.solve`, and
+reuses the result for every step that sees the same graph. :func:`history_reference` scores
+every step from scratch with :func:`graph.propagation.score_graph`; the tests hold the two to
+each other.
+"""
+from __future__ import annotations
+
+import bisect
+import calendar
+import datetime as dt
+from pathlib import Path
+
+from graph.model import TakeoffError
+
+STEPS = ("day", "week", "month", "quarter")
+
+
+def as_of_graph(graph, as_of):
+    """The corpus graph as it stood on ``as_of``.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A corpus graph (node attribute ``date``: :class:`datetime.date` or None).
+    as_of : datetime.date or None
+        The day to look from; None returns ``graph`` itself.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A copy holding the nodes that are undated or dated on or before ``as_of``, and the
+        edges among them. Node and edge attribute dicts are copies, so changing them leaves
+        ``graph`` alone.
+
+    Examples
+    --------
+    >>> import datetime as dt, networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("m", date=None); G.add_node("e", date=dt.date(2025, 1, 1))
+    >>> G.add_edge("e", "m", key="supports")
+    'supports'
+    >>> sorted(as_of_graph(G, dt.date(2024, 12, 31)))
+    ['m']
+    """
+    if as_of is None:
+        return graph
+    return graph.subgraph(present_nodes(graph, as_of)).copy()
+
+
+def present_nodes(graph, as_of):
+    """The ids of the nodes that count on ``as_of`` (undated, or dated on or before it)."""
+    return [n for n, date in graph.nodes(data="date") if date is None or date <= as_of]
+
+
+def later_nodes(graph, as_of):
+    """The ids of the nodes dated after ``as_of``, sorted by date then id."""
+    later = [(date, n) for n, date in graph.nodes(data="date") if date is not None and date > as_of]
+    return [n for _, n in sorted(later)]
+
+
+def dated_nodes(graph, kind=None):
+    """``(date, id)`` of every dated node (of ``kind`` if given), sorted."""
+    return sorted((a["date"], n) for n, a in graph.nodes(data=True)
+                  if a.get("date") is not None and (kind is None or a.get("kind") == kind))
+
+
+def period_end(day, step):
+    """The last day of the ``step`` period holding ``day`` (weeks end on Sunday, as in ISO)."""
+    if step == "day":
+        return day
+    if step == "week":
+        return day + dt.timedelta(days=6 - day.weekday())
+    if step == "month":
+        return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if step == "quarter":
+        month = 3 * ((day.month - 1) // 3) + 3
+        return dt.date(day.year, month, calendar.monthrange(day.year, month)[1])
+    raise TakeoffError(f"unknown step {step!r} (one of {', '.join(STEPS)})")
+
+
+def step_dates(start, end, step="month"):
+    """The dates :func:`history` scores: the end of each period from ``start`` to ``end``.
+
+    The last period is cut at ``end``, so nothing after ``end`` is ever looked at.
+
+    Examples
+    --------
+    >>> [d.isoformat() for d in step_dates(dt.date(2024, 11, 15), dt.date(2025, 1, 10))]
+    ['2024-11-30', '2024-12-31', '2025-01-10']
+    """
+    if start > end:
+        raise TakeoffError(f"--from {start} is after --to {end}")
+    dates = []
+    day = period_end(start, step)
+    while day < end:
+        dates.append(day)
+        day = period_end(day + dt.timedelta(days=1), step)
+    dates.append(end)
+    return dates
+
+
+def default_range(graph, today=None):
+    """``(start, end)`` of :func:`history` when not given: the earliest dated node to today,
+    or to the latest dated node if that is later. None if no node is dated."""
+    dated = dated_nodes(graph)
+    if not dated:
+        return None
+    today = today or dt.date.today()
+    return dated[0][0], max(today, dated[-1][0])
+
+
+def _model_ids(graph):
+    return sorted(n for n, kind in graph.nodes(data="kind") if kind == "model")
+
+
+def _resolve_range(graph, start, end, today):
+    default = default_range(graph, today)
+    if default is None and (start is None or end is None):
+        raise TakeoffError("no node of the corpus is dated: give both --from and --to")
+    return start or default[0], end or default[1]
+
+
+def history(graph, *, start=None, end=None, step="month", semantics="qe", tolerance=1e-9,
+            max_steps=None, nodes=None, today=None):
+    """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
+
+    Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
+    :func:`as_of_graph` ``(graph, STEP)``. The graph changes only on the dates of dated nodes,
+    so each distinct graph is built and solved once (``build_system``/``solve``) and the result
+    is shared by every step that sees it.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        The corpus graph, with a perspective applied if one is wanted
+        (:func:`graph.perspective.apply_perspective`).
+    start, end : datetime.date, optional
+        The range. Default: the earliest dated node to today (or to the latest dated node if
+        that is later); see :func:`default_range`.
+    step : {"day", "week", "month", "quarter"}
+        The step; a step's date is the last day of its period (see :func:`step_dates`).
+    semantics : str
+        A name in :data:`graph.propagation.SEMANTICS`.
+    tolerance : float
+        Convergence tolerance of the solver.
+    max_steps : int, optional
+        Solver step limit (its default if None).
+    nodes : iterable of str, optional
+        The ids to report; default every model.
+    today : datetime.date, optional
+        What "today" is for the default end (for reproducible output).
+
+    Returns
+    -------
+    dict
+        ``{"semantics", "step", "from", "to": str, "dates": [iso str per step],
+        "strengths": {id: [float, or None while the node is not yet in the corpus]},
+        "converged": [bool per step], "solves": int (distinct graphs solved),
+        "nodes": [{"id", "kind", "title"}], "evidence": [{"id", "date", "title",
+        "relations"}] (dated evidence from ``start`` to ``end``; ``relations`` lists the
+        relations of its edges)}``. ``dates`` and ``strengths`` are the shape the HTML page's
+        date slider reads as its ``"timeline"``.
+
+    Examples
+    --------
+    >>> h = history(corpus.graph, step="quarter")            # doctest: +SKIP
+    >>> h["dates"][0], h["strengths"]["naive-rlvr"][0]        # doctest: +SKIP
+    ('2024-03-31', 0.41)
+
+    References
+    ----------
+    The solver: :mod:`graph.propagation`. The as-of rule: :func:`as_of_graph`.
+    """
+    from graph.propagation import build_system, solve
+
+    start, end = _resolve_range(graph, start, end, today)
+    dates = step_dates(start, end, step)
+    ids = list(nodes) if nodes is not None else _model_ids(graph)
+    _check_ids(graph, ids)
+    dated = dated_nodes(graph)
+    day_of = [d for d, _ in dated]
+    solved = {}  # number of dated nodes present -> (strengths by id, converged)
+    strengths = {n: [] for n in ids}
+    converged = []
+    for day in dates:
+        count = bisect.bisect_right(day_of, day)
+        if count not in solved:
+            sub = as_of_graph(graph, day)
+            system = build_system(sub)
+            values, info = solve(system, semantics, tolerance=tolerance, max_steps=max_steps)
+            solved[count] = (dict(zip(system.ids, (float(v) for v in values))),
+                             bool(info.converged))
+        by_id, ok = solved[count]
+        for n in ids:
+            strengths[n].append(by_id.get(n))
+        converged.append(ok)
+    return _history_data(graph, semantics, step, start, end, dates, strengths, converged,
+                         len(solved), ids)
+
+
+def history_reference(graph, *, start=None, end=None, step="month", semantics="qe",
+                      tolerance=1e-9, nodes=None, today=None):
+    """:func:`history` the plain way: :func:`graph.propagation.score_graph` on
+    :func:`as_of_graph` at every step, nothing shared. Same return value."""
+    from graph.propagation import score_graph
+
+    start, end = _resolve_range(graph, start, end, today)
+    dates = step_dates(start, end, step)
+    ids = list(nodes) if nodes is not None else _model_ids(graph)
+    _check_ids(graph, ids)
+    strengths = {n: [] for n in ids}
+    converged = []
+    for day in dates:
+        result = score_graph(as_of_graph(graph, day), semantics, tolerance=tolerance)
+        for n in ids:
+            strengths[n].append(result.strengths.get(n))
+        converged.append(bool(result.converged))
+    return _history_data(graph, semantics, step, start, end, dates, strengths, converged,
+                         len(dates), ids)
+
+
+def _check_ids(graph, ids):
+    from graph.model import unknown_id_message
+
+    for n in ids:
+        if n not in graph:
+            raise TakeoffError(unknown_id_message(n, graph))
+
+
+def _history_data(graph, semantics, step, start, end, dates, strengths, converged, solves, ids):
+    evidence = [
+        {"id": n, "date": date.isoformat(), "title": graph.nodes[n]["title"],
+         "relations": sorted({r for _, _, r in graph.out_edges(n, keys=True)})}
+        for date, n in dated_nodes(graph, "evidence") if start <= date <= end
+    ]
+    return {
+        "semantics": semantics, "step": step, "from": start.isoformat(), "to": end.isoformat(),
+        "dates": [d.isoformat() for d in dates], "strengths": strengths,
+        "converged": converged, "solves": solves,
+        "nodes": [{"id": n, "kind": graph.nodes[n]["kind"], "title": graph.nodes[n]["title"]}
+                  for n in ids],
+        "evidence": evidence,
+    }
+
+
+def new_evidence(data):
+    """For each step of a :func:`history` result, the ids of the evidence that arrived since
+    the step before (for the first step: on or before it)."""
+    out, i = [], 0
+    evidence = data["evidence"]
+    for day in data["dates"]:
+        arrived = []
+        while i < len(evidence) and evidence[i]["date"] <= day:
+            arrived.append(evidence[i]["id"])
+            i += 1
+        out.append(arrived)
+    return out
+
+
+def plot_history(data, path, *, title=None):
+    """Draw a :func:`history` result to ``path`` (``.png`` or ``.svg``) with matplotlib.
+
+    One line per node; below the lines, every dated piece of evidence is marked at its date
+    (green if its edges only support, red if they only undermine, grey otherwise) with its id.
+    The file is written atomically.
+
+    Parameters
+    ----------
+    data : dict
+        The return value of :func:`history`.
+    path : str or pathlib.Path
+        The output file; its suffix (``.png`` or ``.svg``) picks the format.
+    title : str, optional
+        The chart title (default: names the semantics and step).
+    """
+    import io
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise TakeoffError(f"{path}: the plot file must end in .png or .svg")
+    figure = _figure(data, title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=150, metadata=_plot_metadata(fmt))
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    _atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def _atomic_write_bytes(path, data):
+    """Replace ``path`` by ``data`` atomically (graph.store.atomic_write is for text)."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plot_metadata(fmt):
+    # No creation date, so the same history gives the same file.
+    return {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+
+
+_RELATION_COLOURS = {("supports",): "#2a9d56", ("undermines",): "#d64541"}
+
+
+def _figure(data, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    dates = [dt.date.fromisoformat(d) for d in data["dates"]]
+    evidence = data["evidence"]
+    figure, (top, strip) = plt.subplots(
+        2, 1, sharex=True, figsize=(11, 7.5), gridspec_kw={"height_ratios": [3, 1.6]},
+        layout="constrained")
+    for node in data["nodes"]:
+        values = [float("nan") if v is None else v for v in data["strengths"][node["id"]]]
+        top.plot(dates, values, marker="o", markersize=3, linewidth=1.8, label=node["id"])
+    for item in evidence:
+        top.axvline(dt.date.fromisoformat(item["date"]), color="#bbbbbb", linewidth=0.6,
+                    zorder=0)
+    top.set_ylim(0, 1)
+    top.set_ylabel(f"strength ({data['semantics']})")
+    top.grid(axis="y", alpha=0.3)
+    top.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    top.set_title(title or f"Strength of each takeoff path as of each {data['step']}")
+    _evidence_strip(strip, evidence)
+    strip.xaxis.set_major_locator(mdates.AutoDateLocator())
+    strip.xaxis.set_major_formatter(mdates.ConciseDateFormatter(strip.xaxis.get_major_locator()))
+    first = min([dates[0]] + [dt.date.fromisoformat(e["date"]) for e in evidence[:1]])
+    strip.set_xlim(first - dt.timedelta(days=10), dates[-1] + dt.timedelta(days=10))
+    return figure
+
+
+def _evidence_strip(axes, evidence):
+    """Evidence ids at their dates, on staggered rows so neighbours do not overprint."""
+    rows = 4
+    for i, item in enumerate(evidence):
+        day = dt.date.fromisoformat(item["date"])
+        colour = _RELATION_COLOURS.get(tuple(item["relations"]), "#777777")
+        level = rows - 1 - i % rows
+        axes.plot([day, day], [0, level + 0.15], color=colour, linewidth=0.8)
+        axes.plot([day], [0], marker="^", color=colour, markersize=6)
+        axes.annotate(item["id"], (day, level + 0.2), fontsize=6.5, color=colour,
+                      ha="left", va="bottom", rotation=20)
+    axes.set_ylim(-0.3, rows + 0.9)
+    axes.set_yticks([])
+    axes.set_ylabel("evidence")
+    for side in ("left", "right", "top"):
+        axes.spines[side].set_visible(False)
