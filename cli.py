@@ -381,6 +381,31 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
 
 # ==== section: html ====
 
+@cli.command("html")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="map.html",
+              show_default=True, help="The page to write.")
+@click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
+@click.option("--semantics", default="qe", show_default=True, metavar="NAME",
+              callback=lambda ctx, param, value: _check_semantics(ctx, param, value),
+              help="The gradual semantics: qe, dfquad or eb.")
+@click.option("--title", help="Title and heading of the page (shown as text).")
+@as_of_option
+@perspective_option
+@json_option
+@click.pass_context
+def html_command(ctx, output, open_page, semantics, title, as_of, perspective, as_json):
+    """Write the argument map as one self-contained HTML page (works offline)."""
+    from graph.html import write_map
+
+    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    info = write_map(output, corpus.graph, semantics=semantics, title=title)
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(info["path"])
+    if open_page:
+        click.launch(info["path"])
+
 # ==== section: rdf ====
 
 # ==== section: explain ====

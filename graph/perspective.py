@@ -426,13 +426,16 @@ def differing_overrides(graph, first, second):
 class _Scorer:
     """Scores the graph under any mix of override values, memoised by the mix.
 
-    Every score goes through :func:`graph.propagation.score_graph` with its ``credences`` and
-    ``weights`` overrides, so what a comparison reports is exactly what ``takeoff score
-    --perspective`` would give.
+    The solver system is built once; each mix is one :func:`graph.propagation.score_system`
+    call with its ``credences`` and ``weights`` overrides, the same call ``score_graph`` makes,
+    so a comparison reports exactly what ``takeoff score --perspective`` gives.
     """
 
     def __init__(self, graph, semantics, tolerance):
+        from graph.propagation import build_system
+
         self.graph, self.semantics, self.tolerance = graph, semantics, tolerance
+        self.system = build_system(graph)
         self._cache = {}
         self.solves = 0
 
@@ -440,13 +443,13 @@ class _Scorer:
         """Strengths under ``values`` ``{item: value}`` (other items at the corpus value)."""
         key = tuple(sorted(values.items()))
         if key not in self._cache:
-            from graph.propagation import score_graph
+            from graph.propagation import score_system
 
             credences = {i[1]: v for i, v in values.items() if i[0] == "credence"}
             weights = {(i[1], i[2], self._relation(i[1], i[2])): v
                        for i, v in values.items() if i[0] == "weight"}
-            result = score_graph(self.graph, self.semantics, tolerance=self.tolerance,
-                                 credences=credences, weights=weights)
+            result = score_system(self.system, self.semantics, tolerance=self.tolerance,
+                                  credences=credences, weights=weights)
             self.solves += 1
             self._cache[key] = (result.strengths, bool(result.converged))
         return self._cache[key]

@@ -5,11 +5,12 @@ together with every edge to or from it; an undated node (most models and claims)
 Only a node's own ``date`` decides; the dates of its sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
-quarter). Between two dated nodes the graph does not change, so it solves each distinct graph
-once, with :func:`graph.propagation.build_system` and :func:`graph.propagation.solve`, and
-reuses the result for every step that sees the same graph. :func:`history_reference` scores
-every step from scratch with :func:`graph.propagation.score_graph`; the tests hold the two to
-each other.
+quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
+graph and solves it (:func:`graph.propagation.solve`) once per distinct set of nodes, with the
+edges of the nodes not yet dated in weighted 0; steps that see the same set share the result.
+:func:`history_reference` scores every step from scratch with
+:func:`graph.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
+other.
 """
 from __future__ import annotations
 
@@ -133,9 +134,10 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
 
     Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
-    :func:`as_of_graph` ``(graph, STEP)``. The graph changes only on the dates of dated nodes,
-    so each distinct graph is built and solved once (``build_system``/``solve``) and the result
-    is shared by every step that sees it.
+    :func:`as_of_graph` ``(graph, STEP)``. The whole graph is built into one solver system
+    once; a step solves it with the edges of the nodes dated later weighted 0 (the same as
+    leaving them out). The graph changes only on the dates of dated nodes, so each distinct
+    set of nodes is solved once and the result shared by every step that sees it.
 
     Parameters
     ----------
@@ -179,6 +181,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     ----------
     The solver: :mod:`graph.propagation`. The as-of rule: :func:`as_of_graph`.
     """
+    import numpy as np
+
     from graph.propagation import build_system, solve
 
     start, end = _resolve_range(graph, start, end, today)
@@ -187,17 +191,25 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     _check_ids(graph, ids)
     dated = dated_nodes(graph)
     day_of = [d for d, _ in dated]
+    # One system for the whole graph: a node not yet dated in is left out by giving its edges
+    # weight 0, which under every semantics is the same as removing them (0 * s adds nothing
+    # to a sum, 1 - 0 * s changes no product), so the later nodes do not touch the others.
+    system = build_system(graph)
+    arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
+    for rank, (_, n) in enumerate(dated):
+        arrival[system.index[n]] = rank
+    edge_arrival = np.maximum(arrival[system.src], arrival[system.dst])
     solved = {}  # number of dated nodes present -> (strengths by id, converged)
     strengths = {n: [] for n in ids}
     converged = []
     for day in dates:
         count = bisect.bisect_right(day_of, day)
         if count not in solved:
-            sub = as_of_graph(graph, day)
-            system = build_system(sub)
-            values, info = solve(system, semantics, tolerance=tolerance, max_steps=max_steps)
-            solved[count] = (dict(zip(system.ids, (float(v) for v in values))),
-                             bool(info.converged))
+            weights = np.where(edge_arrival < count, system.weight, 0.0)
+            values, info = solve(system, semantics, tolerance=tolerance, max_steps=max_steps,
+                                 weights=weights)
+            solved[count] = ({n: float(values[i]) for i, n in enumerate(system.ids)
+                              if arrival[i] < count}, bool(info.converged))
         by_id, ok = solved[count]
         for n in ids:
             strengths[n].append(by_id.get(n))
