@@ -84,6 +84,51 @@ def cli(ctx, corpus_path):
     ctx.obj = Settings(corpus_path)
 
 
+# ==== section: history (options shared with score, why, html, export) ====
+# Defined before the other sections (foundation's export included) so their commands can use them.
+
+class IsoDate(click.ParamType):
+    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        from graph.model import parse_date
+
+        date = parse_date(value)
+        if date is None:
+            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
+        return date
+
+
+def as_of_option(f):
+    return click.option(
+        "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
+        help="The corpus as it stood on this day: nodes dated later, and their edges, are "
+             "left out; undated nodes always count.")(f)
+
+
+def perspective_option(f):
+    return click.option(
+        "--perspective", metavar="NAME",
+        help="Apply the credences and weights of claims/perspectives/NAME.yaml "
+             "('base': the corpus as written).")(f)
+
+
+def scoped_corpus(ctx, as_of=None, perspective=None):
+    """The valid corpus seen through ``--perspective`` and ``--as-of`` (see graph.perspective.scope)."""
+    corpus = load_corpus(ctx)
+    if as_of is None and perspective is None:
+        return corpus
+    from graph.perspective import scope
+
+    scoped = scope(corpus, as_of=as_of, perspective=perspective)
+    if as_of is not None:
+        left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
+        click.echo(f"as of {as_of}: {left_out} node(s) dated later left out", err=True)
+    return scoped
+
+
 # ==== section: foundation ====
 
 @cli.command()
@@ -295,12 +340,13 @@ def _format_choice(importable=False):
               help="The output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
+@as_of_option
 @click.pass_context
-def export(ctx, fmt, output):
+def export(ctx, fmt, output, as_of):
     """Print the corpus in another format."""
     from graph.interchange import export_graph
 
-    text = export_graph(load_corpus(ctx).graph, fmt)
+    text = export_graph(scoped_corpus(ctx, as_of).graph, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -332,51 +378,6 @@ def import_(ctx, file, fmt, replace):
                f"into {ctx.obj.corpus_path}", err=True)
 
 
-# ==== section: history (options shared with score, why, html, export) ====
-# Defined before the other sections so that their commands can use them.
-
-class IsoDate(click.ParamType):
-    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
-
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        from graph.model import parse_date
-
-        date = parse_date(value)
-        if date is None:
-            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
-        return date
-
-
-def as_of_option(f):
-    return click.option(
-        "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
-        help="The corpus as it stood on this day: nodes dated later, and their edges, are "
-             "left out; undated nodes always count.")(f)
-
-
-def perspective_option(f):
-    return click.option(
-        "--perspective", metavar="NAME",
-        help="Apply the credences and weights of claims/perspectives/NAME.yaml "
-             "('base': the corpus as written).")(f)
-
-
-def scoped_corpus(ctx, as_of=None, perspective=None):
-    """The valid corpus seen through ``--perspective`` and ``--as-of`` (see graph.perspective.scope)."""
-    corpus = load_corpus(ctx)
-    if as_of is None and perspective is None:
-        return corpus
-    from graph.perspective import scope
-
-    scoped = scope(corpus, as_of=as_of, perspective=perspective)
-    if as_of is not None:
-        left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
-        click.echo(f"as of {as_of}: {left_out} node(s) dated later left out", err=True)
-    return scoped
-
-
 # ==== section: propagation ====
 
 # ==== section: html ====
@@ -395,10 +396,10 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
 @click.pass_context
 def html_command(ctx, output, open_page, semantics, title, as_of, perspective, as_json):
     """Write the argument map as one self-contained HTML page (works offline)."""
-    from graph.html import write_map
+    from graph.html import write_html
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
-    info = write_map(output, corpus.graph, semantics=semantics, title=title)
+    info = write_html(output, corpus.graph, semantics=semantics, title=title)
     if as_json:
         emit_json(info)
     else:
@@ -407,6 +408,279 @@ def html_command(ctx, output, open_page, semantics, title, as_of, perspective, a
         click.launch(info["path"])
 
 # ==== section: rdf ====
+# Linked data and argument-mapping formats (issue 6): the turtle, jsonld, nt, aif, argdown,
+# graphml, mermaid and dot formats of `takeoff export` / `takeoff import`, `takeoff sparql`,
+# and `takeoff check --shacl`. graph.rdf and graph.formats are pure (graph in, text out); this
+# layer registers them in the foundation's format registry, adds their options to the
+# foundation's export/import/check commands, and prints results. rdflib and pySHACL are
+# imported only inside the functions that use them.
+
+from graph.rdf import DEFAULT_BASE as RDF_DEFAULT_BASE  # noqa: E402  (rdflib is not imported)
+
+
+def _remember_rdf_option(ctx, param, value):
+    """Keep an option added to another section's command where the format adapters find it."""
+    ctx.meta.setdefault("rdf", {})[param.name] = value
+    return value
+
+
+def _rdf_option(*decls, **attrs):
+    return click.Option(list(decls), expose_value=False, callback=_remember_rdf_option, **attrs)
+
+
+def _base_option():
+    return _rdf_option("--base", default=RDF_DEFAULT_BASE, show_default=True, metavar="IRI",
+                       help="RDF formats: node ids become IRIs under this base.")
+
+
+def _rdf_settings():
+    """The RDF options of the running command (defaults outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    settings = {"base": RDF_DEFAULT_BASE, "with_strengths": False, "semantics": "qe",
+                "store": "auto"}
+    settings.update(ctx.meta.get("rdf", {}) if ctx is not None else {})
+    return settings
+
+
+def _score_for(graph, settings):
+    """The strengths to export, if --with-strengths asked for them."""
+    if not settings["with_strengths"]:
+        return None
+    from graph.propagation import score_graph
+
+    result = score_graph(graph, settings["semantics"])
+    if not result.converged:
+        click.echo(f"warning: {settings['semantics']} did not converge; the strengths are the "
+                   "last state reached", err=True)
+    return result
+
+
+def _export_rdf(graph, fmt):
+    from graph.rdf import serialize
+
+    settings = _rdf_settings()
+    return serialize(graph, fmt, settings["base"], score=_score_for(graph, settings),
+                     store=settings["store"])
+
+
+def _import_with_warnings(parse, text, *args):
+    """Parse with ``parse``; what a format could not carry over is said on stderr."""
+    graph = parse(text, *args)
+    for warning in graph.graph.pop("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+    return graph
+
+
+def export_turtle(graph, **_options):
+    return _export_rdf(graph, "turtle")
+
+
+def export_jsonld(graph, **_options):
+    return _export_rdf(graph, "jsonld")
+
+
+def export_nt(graph, **_options):
+    return _export_rdf(graph, "nt")
+
+
+def import_turtle(text):
+    from graph.rdf import parse
+
+    return parse(text, "turtle", _rdf_settings()["base"])
+
+
+def import_jsonld(text):
+    from graph.rdf import parse
+
+    return parse(text, "jsonld", _rdf_settings()["base"])
+
+
+def import_nt(text):
+    from graph.rdf import parse
+
+    return parse(text, "nt", _rdf_settings()["base"])
+
+
+def import_aif(text):
+    from graph.formats import parse_aif
+
+    return _import_with_warnings(parse_aif, text)
+
+
+def import_argdown(text):
+    from graph.formats import parse_argdown
+
+    return _import_with_warnings(parse_argdown, text)
+
+
+def export_graphml(graph, **_options):
+    from graph.formats import export_graphml as write
+
+    return write(graph, score=_score_for(graph, _rdf_settings()))
+
+
+def _register_rdf_formats():
+    """Add the formats to the registry and their options to `export`, `import` and `check`."""
+    from graph.interchange import FORMATS, Format
+
+    FORMATS.update({
+        "turtle": Format("cli:export_turtle", "cli:import_turtle", "RDF Turtle (takeoff-graph vocabulary)"),
+        "jsonld": Format("cli:export_jsonld", "cli:import_jsonld", "JSON-LD with an inline context"),
+        "nt": Format("cli:export_nt", "cli:import_nt", "RDF N-Triples"),
+        "aif": Format("graph.formats:export_aif", "cli:import_aif", "AIF JSON (AIFdb, OVA)"),
+        "argdown": Format("graph.formats:export_argdown", "cli:import_argdown", "Argdown"),
+        "graphml": Format("cli:export_graphml", None, "GraphML (Gephi, yEd)"),
+        "mermaid": Format("graph.formats:export_mermaid", None, "Mermaid flowchart"),
+        "dot": Format("graph.formats:export_dot", None, "Graphviz DOT"),
+    })
+    for command, importable in ((export, False), (import_, True)):
+        fmt = next(p for p in command.params if p.name == "fmt")
+        fmt.type = _format_choice(importable)  # the choice was made before these formats existed
+    export.params += [
+        _base_option(),
+        _rdf_option("--with-strengths", is_flag=True,
+                    help="RDF and GraphML: include each node's propagated strength."),
+        _rdf_option("--semantics", default="qe", show_default=True, metavar="NAME",
+                    help="The semantics of --with-strengths: qe, dfquad or eb."),
+        _rdf_option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
+                    show_default=True,
+                    help="RDF: rdflib's in-memory store, or Oxigraph (much faster at 100,000 "
+                         "triples); auto picks Oxigraph for large corpora when installed."),
+    ]
+    import_.params.append(_base_option())
+    check.params.append(_rdf_option(
+        "--shacl", is_flag=True,
+        help="Also validate the corpus exported as RDF against the vocabulary's SHACL shapes "
+             "(needs the shacl extra)."))
+    check.callback = _with_shacl(check.callback)
+
+
+def _with_shacl(check_callback):
+    """`check` as it is, or with --shacl: the corpus must load without errors, then its RDF is
+    validated with pySHACL and every violation reported (exit 1 if any)."""
+    import functools
+
+    @functools.wraps(check_callback)
+    def callback(*args, **kwargs):
+        ctx = click.get_current_context()
+        if not _rdf_settings().get("shacl"):
+            return check_callback(*args, **kwargs)
+        from graph.rdf import to_rdf, validate_shacl
+
+        graph = load_corpus(ctx).graph
+        violations = validate_shacl(to_rdf(graph, RDF_DEFAULT_BASE, store="memory"))
+        if kwargs.get("as_json"):
+            emit_json({"ok": not violations, "nodes": graph.number_of_nodes(),
+                       "edges": graph.number_of_edges(),
+                       "violations": [v.to_json() for v in violations]})
+        else:
+            for violation in violations:
+                click.echo(f"SHACL: {violation}", err=True)
+            click.echo(f"{len(violations)} SHACL violation(s)" if violations else
+                       f"ok: {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
+                       "conform to the takeoff-graph SHACL shapes")
+        if violations:
+            ctx.exit(1)
+
+    return callback
+
+
+_register_rdf_formats()
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries and exit.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (SELECT) instead of a table.")
+@json_option
+@click.option("--base", default=RDF_DEFAULT_BASE, show_default=True, metavar="IRI",
+              help="Node ids become IRIs under this base (prefix node:).")
+@click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
+@click.option("--semantics", default="qe", show_default=True, metavar="NAME",
+              help="The semantics of --with-strengths: qe, dfquad or eb.")
+@click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
+              show_default=True, help="rdflib's in-memory store or Oxigraph (auto: by size).")
+@as_of_option
+@perspective_option
+@click.pass_context
+def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
+           as_of, perspective):
+    """Run a SPARQL query on the corpus as RDF.
+
+    QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
+    tg, aif, schema, dcterms, prov, xsd, rdfs, rdf and node (the base) are bound:
+
+        takeoff sparql 'SELECT ?e WHERE { ?e tg:supports ?m . ?m a tg:Model }'
+    """
+    from graph.rdf import named_queries, resolve_query, run_query, to_rdf
+
+    if list_queries:
+        named = named_queries()
+        _print_rows(["name", "description"], [[n, d] for n, (d, _) in named.items()],
+                    json_data=[{"name": n, "description": d} for n, (d, _) in named.items()]
+                    if as_json else None, as_csv=as_csv)
+        return
+    if not query:
+        raise click.UsageError("give a QUERY (text, @file.rq or a name from --list)")
+    text = resolve_query(query)
+    graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
+    settings = {"with_strengths": with_strengths, "semantics": semantics}
+    rdf_graph = to_rdf(graph, base, score=_score_for(graph, settings), store=store)
+    result = run_query(rdf_graph, text)
+    if result.kind == "SELECT":
+        shown = [[_term_text(rdf_graph, t, compact=not as_csv) for t in row] for row in result.rows]
+        _print_rows(result.variables, shown, json_data=result.to_json() if as_json else None,
+                    as_csv=as_csv)
+        if not as_json and not as_csv:
+            click.echo(f"{len(result.rows)} row(s)", err=True)
+    elif as_json:
+        emit_json(result.to_json())
+    elif result.kind == "ASK":
+        click.echo("true" if result.answer else "false")
+    else:
+        from graph.rdf import new_graph
+
+        out = new_graph(base, "memory")
+        out += result.graph
+        click.echo(out.serialize(format="turtle"), nl=False)
+
+
+def _term_text(rdf_graph, term, compact):
+    """A result cell: IRIs as prefixed names (``node:id``) when ``compact``, literals as text."""
+    from rdflib import URIRef
+
+    if term is None:
+        return ""
+    if compact and isinstance(term, URIRef):
+        try:
+            return rdf_graph.namespace_manager.normalizeUri(term)
+        except Exception:  # an IRI rdflib cannot split stays whole
+            return str(term)
+    return str(term)
+
+
+def _print_rows(columns, rows, *, json_data=None, as_csv=False):
+    """``json_data`` as JSON if given, else the rows as CSV or a rich table."""
+    if json_data is not None:
+        emit_json(json_data)
+    elif as_csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(*columns, box=None, header_style="bold")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console().print(table)
+
 
 # ==== section: explain ====
 
@@ -424,9 +698,9 @@ def _check_semantics(ctx, param, value):
     return value
 
 
-def _explain_corpus(ctx, semantics, *ids):
+def _explain_corpus(ctx, semantics, *ids, as_of=None, perspective=None):
     """The corpus, its scores, and a check that every id in ``ids`` names a node."""
-    corpus = load_corpus(ctx)
+    corpus = scoped_corpus(ctx, as_of, perspective)
     for node_id in ids:
         corpus.node(node_id)
     return corpus, corpus.score(semantics)
@@ -526,9 +800,11 @@ def paths_command(ctx, source, target, max_length, top, as_json):
 @click.argument("node_id", metavar="ID")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
 @_semantics_option
+@as_of_option
+@perspective_option
 @json_option
 @click.pass_context
-def why_command(ctx, node_id, top, semantics, as_json):
+def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
     """Attribute the strength of ID to every node that reaches it.
 
     For each: its removal impact (ID's strength with the node present minus with it removed),
@@ -536,7 +812,7 @@ def why_command(ctx, node_id, top, semantics, as_json):
     """
     from graph.explain import why
 
-    corpus, result = _explain_corpus(ctx, semantics, node_id)
+    corpus, result = _explain_corpus(ctx, semantics, node_id, as_of=as_of, perspective=perspective)
     rows = why(corpus.graph, node_id, semantics, top=top, result=result)
     strength = result.strengths[node_id]
     if as_json:
@@ -674,13 +950,20 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
     from rich.table import Table
 
     ids = [n["id"] for n in data["nodes"]]
-    table = Table("as of", *ids, "new evidence", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold", expand=True)
+    table.add_column("as of", no_wrap=True, min_width=10)
+    for node in ids:  # ids broken at their hyphens so that narrow terminals show them whole
+        header = node.replace("-", "-\n")
+        table.add_column(header, justify="right", no_wrap=True,
+                         min_width=max(5, *map(len, header.splitlines())))
+    table.add_column("new evidence", overflow="ellipsis", no_wrap=True, ratio=1)
     previous = dict.fromkeys(ids)
     for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
         row = [data["strengths"][n][i] for n in ids]
         cells = [_strength_cell(v, previous[n]) for n, v in zip(ids, row)]
         flag = "" if data["converged"][i] else " (not converged)"
-        table.add_row(day + flag, *cells, _text((", ".join(arrived), "dim")))
+        arrivals = f"+{len(arrived)} {', '.join(arrived)}" if arrived else ""
+        table.add_row(day + flag, *cells, _text((arrivals, "dim")))
         previous = dict(zip(ids, row))
     console().print(table)
     click.echo(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
@@ -730,41 +1013,50 @@ def _signed(value):
     return _text((f"{value:+.3f}", style))
 
 
+def _attribution_note(data):
+    if data["method"] == "exact":
+        return "exact Shapley values"
+    if data["method"] == "sampled":
+        return (f"Shapley values estimated from {data['samples']} random orders "
+                f"(standard error <= {data['standard_error']:.3f})")
+    return "nothing to attribute"
+
+
 def _print_comparison(data):
     from rich.table import Table
 
     p, q = data["first"], data["second"]
     out = console()
-    differ = len(data["overrides"])
-    method = {"exact": "exact Shapley values", "sampled": "sampled Shapley values",
-              "none": "nothing to attribute"}[data["method"]]
     agreement = data["rank_agreement"]
     tau = "n/a" if agreement["kendall_tau"] is None else f"{agreement['kendall_tau']:.2f}"
-    out.print(_text((f"{p} vs {q}", "bold"),
-                    (f"  semantics {data['semantics']}"
-                     f"{', as of ' + data['as_of'] if data['as_of'] else ''}; "
-                     f"{differ} differing override(s), {method} ({data['solves']} solves); "
-                     f"rank agreement: Kendall tau {tau}, {agreement['changed']} model(s) "
-                     f"change rank", "")))
-    table = Table("model", p, q, f"{q} - {p}", f"rank {p}", f"rank {q}", "main drivers",
-                  box=None, header_style="bold")
+    as_of = f", as of {data['as_of']}" if data["as_of"] else ""
+    out.print(_text(("P ", "bold"), (p, ""), ("   Q ", "bold"), (q, "")))
+    out.print(_text((f"semantics {data['semantics']}{as_of}; {len(data['overrides'])} "
+                     f"override(s) differ; {_attribution_note(data)}, {data['solves']} solves; "
+                     f"Kendall tau of the rankings {tau}, {agreement['changed']} of "
+                     f"{len(data['models'])} models change rank", "")))
+    table = Table(box=None, header_style="bold", expand=True)
+    for header in ("model", "P", "Q", "Q - P", "rank P>Q"):
+        table.add_column(header, no_wrap=True, justify="left" if header == "model" else "right")
+    table.add_column("main drivers (Shapley share of Q - P)", no_wrap=True, overflow="ellipsis",
+                     ratio=1)
     for row in data["models"]:
-        drivers = "; ".join(f"{d['override']} {d['contribution']:+.3f}" for d in row["drivers"])
+        drivers = "\n".join(f"{d['contribution']:+.3f} {d['override']}" for d in row["drivers"])
         table.add_row(row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
-                      _signed(row["difference"]), str(row["rank"][p]), str(row["rank"][q]),
+                      _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
                       _text((drivers, "")))
     out.print(table)
-    if not data["overrides"]:
-        return
-    table = Table("override", p, q, "sum |effect|", "largest effect", box=None,
-                  header_style="bold", title="Differing overrides, by total effect on the models",
-                  title_justify="left")
-    for row in data["overrides"]:
-        model, effect = max(row["contributions"].items(), key=lambda kv: abs(kv[1]))
-        table.add_row(_text((row["override"], "")), f"{row['values'][p]:g}",
-                      f"{row['values'][q]:g}", f"{row['total']:.3f}",
-                      _text((f"{model} ", ""), (f"{effect:+.3f}", "")))
-    out.print(table)
+    if data["overrides"]:
+        table = Table(box=None, header_style="bold", expand=True)
+        table.add_column("differing override", no_wrap=True, overflow="ellipsis", ratio=1)
+        for header in ("P", "Q", "sum |effect|", "largest effect"):
+            table.add_column(header, no_wrap=True, justify="right")
+        for row in data["overrides"]:
+            model, effect = max(row["contributions"].items(), key=lambda kv: abs(kv[1]))
+            table.add_row(_text((row["override"], "")), f"{row['values'][p]:g}",
+                          f"{row['values'][q]:g}", f"{row['total']:.3f}",
+                          _text((f"{effect:+.3f} {model}", "")))
+        out.print(table)
     if not data["converged"]:
         click.echo("warning: the solver did not converge for some mixes of overrides", err=True)
 

@@ -50,6 +50,11 @@ RELATION_STYLE = {
 }
 #: Node size = base + span * strength, per kind (the page's timeline replay uses the same rule).
 NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22)}
+#: The date slider replays monthly strengths, or quarterly ones past this many months.
+TIMELINE_MAX_STEPS = 60
+#: The side panel's "why" lists this many nodes; it is computed for graphs up to WHY_LIMIT nodes.
+WHY_TOP = 6
+WHY_LIMIT = LARGE_GRAPH
 _LABEL_CHARS = 56
 _X_GAP, _Y_GAP, _ROW_GAP = 160.0, 240.0, 125.0
 
@@ -67,10 +72,11 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     title : str, optional
         Page title and heading (shown as text, never as markup).
     extra : mapping, optional
-        Further JSON-serialisable sections for the page. The page reads ``"why"``
-        ({id: [{"text": str, "value": float, "node": id or None}, ...]}, shown in the side
-        panel) and ``"timeline"`` ({"dates": [iso...], "strengths": {id: [float or None per
-        date]}}, replayed by a date slider); other keys are embedded but unused.
+        Further JSON-serialisable sections for the page (see `page_sections`). The page reads
+        ``"why"`` ({id: [{"node": id, "impact": float, "gradient": float, "via": [id...]}]},
+        listed in the side panel) and ``"timeline"`` ({"dates": [iso...], "strengths":
+        {id: [float or None per date]}}, replayed by a date slider); other keys are embedded
+        but unused.
 
     Returns
     -------
@@ -98,26 +104,103 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     return net.generate_html()
 
 
-def write_html(path, graph, result, **options):
-    """Render the page (see `render_html`) and write it atomically to `path`.
+def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True):
+    """Score the graph if need be, render its page and write it atomically to `path`.
+
+    This is what ``takeoff html`` runs.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (its folder must exist).
-    graph, result, **options
-        As for `render_html`.
+        The file to write (missing folders are created).
+    graph : networkx.MultiDiGraph
+        The corpus graph (see `render_html`).
+    result : graph.propagation.ScoreResult, optional
+        Scores to show; by default ``score_graph(graph, semantics)``.
+    semantics : str
+        Semantics used when `result` is not given.
+    title : str, optional
+        Page title; default `DEFAULT_TITLE`.
+    extra : mapping, optional
+        Page sections added to (and overriding) those of `page_sections`.
+    sections : bool
+        Compute the optional page sections (timeline replay, why) with `page_sections`.
 
     Returns
     -------
-    pathlib.Path
-        The absolute path written.
+    dict
+        ``{"path": absolute path, "nodes": int, "edges": int, "semantics": str,
+        "bytes": int, "sections": [names of the optional sections embedded]}``.
+
+    Examples
+    --------
+    >>> from graph.model import Corpus
+    >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
+    '/home/me/map.html'
     """
+    from graph.propagation import score_graph
     from graph.store import atomic_write
 
+    if result is None:
+        result = score_graph(graph, semantics)
+    page_extra = dict(page_sections(graph, result) if sections else {})
+    page_extra.update(extra or {})
+    text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title, extra=page_extra)
     path = pathlib.Path(path).absolute()
-    atomic_write(path, render_html(graph, result, **options))
-    return path
+    atomic_write(path, text)
+    return {"path": str(path), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+            "semantics": result.semantics, "bytes": len(text.encode("utf-8")),
+            "sections": sorted(page_extra)}
+
+
+def page_sections(graph, result):
+    """The optional sections of the page, computed by other modules.
+
+    ``"timeline"``: the models' strengths at the end of each month (each quarter when that
+    would be more than `TIMELINE_MAX_STEPS` steps) since the earliest dated node, from
+    :func:`graph.timeline.history`; the page's date slider replays them. Left out when no node
+    is dated.
+
+    ``"why"``: for every node, the `WHY_TOP` nodes with the largest removal impact on its
+    strength, from :func:`graph.explain.why`. Left out above `WHY_LIMIT` nodes, where it would
+    take seconds per takeoff path (``takeoff why ID`` answers for one node).
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+    result : graph.propagation.ScoreResult
+        The scores of `graph`; its semantics is used for the history.
+
+    Returns
+    -------
+    dict
+        Sections for `render_html`'s `extra`.
+    """
+    from graph.timeline import default_range, history, step_dates
+
+    sections = {}
+    span = default_range(graph)
+    if span is not None:
+        step = "month" if len(step_dates(*span, "month")) <= TIMELINE_MAX_STEPS else "quarter"
+        data = history(graph, step=step, semantics=result.semantics)
+        sections["timeline"] = {"dates": data["dates"], "strengths": data["strengths"], "step": step}
+    if graph.number_of_nodes() <= WHY_LIMIT:
+        sections["why"] = _why_section(graph, result)
+    return sections
+
+
+def _why_section(graph, result):
+    from graph.explain import why
+
+    section = {}
+    for node in sorted(graph):
+        rows = why(graph, node, result.semantics, top=WHY_TOP, result=result)
+        rows.sort(key=lambda row: -abs(row["impact"]))  # the order of the number shown
+        if rows:
+            section[node] = [{"node": r["id"], "impact": _round(r["impact"]),
+                              "gradient": _round(r["gradient"]), "via": r["chain"]["nodes"][1:-1]}
+                             for r in rows]
+    return section
 
 
 def safe_url(url):

@@ -41,8 +41,9 @@ BASE = "base"
 SUFFIX = ".yaml"
 PERSPECTIVE_KEYS = ("description", "credences", "weights")
 WEIGHT_KEYS = ("source", "target", "weight", "note")
-EXACT_LIMIT = 10
+EXACT_LIMIT = 12  # 2**12 solves take about a second on the bundled corpus
 SAMPLES = 200
+SYSTEM_CACHE = 1024  # weighted solver systems kept by a comparison
 
 
 class PerspectiveError(TakeoffError):
@@ -426,9 +427,12 @@ def differing_overrides(graph, first, second):
 class _Scorer:
     """Scores the graph under any mix of override values, memoised by the mix.
 
-    The solver system is built once; each mix is one :func:`graph.propagation.score_system`
-    call with its ``credences`` and ``weights`` overrides, the same call ``score_graph`` makes,
-    so a comparison reports exactly what ``takeoff score --perspective`` gives.
+    The solver system is built once. A mix becomes a credence vector
+    (:meth:`~graph.propagation.System.base_vector`) and, if it changes weights, a system with
+    those weights (:meth:`~graph.propagation.System.with_weights`, kept for reuse since it
+    costs more than a solve); then one :func:`graph.propagation.solve`. That is what
+    :func:`graph.propagation.score_graph` does with the same overrides, so a comparison reports
+    what ``takeoff score --perspective`` gives (the tests hold the two together).
     """
 
     def __init__(self, graph, semantics, tolerance):
@@ -437,25 +441,33 @@ class _Scorer:
         self.graph, self.semantics, self.tolerance = graph, semantics, tolerance
         self.system = build_system(graph)
         self._cache = {}
+        self._systems = {}
         self.solves = 0
 
     def __call__(self, values):
-        """Strengths under ``values`` ``{item: value}`` (other items at the corpus value)."""
+        """``({id: strength}, converged)`` under ``values`` ``{item: value}`` (other items at
+        the corpus value)."""
         key = tuple(sorted(values.items()))
         if key not in self._cache:
-            from graph.propagation import score_system
+            from graph.propagation import solve
 
             credences = {i[1]: v for i, v in values.items() if i[0] == "credence"}
-            weights = {(i[1], i[2], self._relation(i[1], i[2])): v
-                       for i, v in values.items() if i[0] == "weight"}
-            result = score_system(self.system, self.semantics, tolerance=self.tolerance,
-                                  credences=credences, weights=weights)
+            weights = tuple((i, v) for i, v in key if i[0] == "weight")
+            s, info = solve(self._weighted(weights), self.semantics, tolerance=self.tolerance,
+                            base=self.system.base_vector(credences))
             self.solves += 1
-            self._cache[key] = (result.strengths, bool(result.converged))
+            self._cache[key] = (dict(zip(self.system.ids, s.tolist())), bool(info.converged))
         return self._cache[key]
 
-    def _relation(self, source, target):
-        return next(iter(self.graph[source][target]))
+    def _weighted(self, weights):
+        if not weights:
+            return self.system
+        if weights not in self._systems:
+            if len(self._systems) >= SYSTEM_CACHE:
+                self._systems.pop(next(iter(self._systems)))
+            overrides = {(i[1], i[2], next(iter(self.graph[i[1]][i[2]]))): v for i, v in weights}
+            self._systems[weights] = self.system.with_weights(self.system.weight_vector(overrides))
+        return self._systems[weights]
 
 
 def shapley(value, players, *, exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0):
@@ -470,23 +482,28 @@ def shapley(value, players, *, exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0)
     exact_limit : int
         Up to this many players the values are exact: every coalition is evaluated
         (``2**n`` calls) and weighted by ``|S|! (n - |S| - 1)! / n!``. Above it they are
-        estimated from ``samples`` random orders of the players (``samples * n`` calls at
-        most, fewer as coalitions repeat if ``value`` is memoised).
+        estimated from ``samples`` random orders of the players, taken in antithetic pairs (an
+        order and its reverse), which cancels most of the noise when the game is close to
+        additive (``samples * n`` calls at most).
     samples : int
-        Random orders for the estimate.
+        Random orders for the estimate (rounded up to an even number).
     seed : int
         Seed of the random orders, so that the estimate is reproducible.
 
     Returns
     -------
-    (dict, str)
-        ``{player: numpy array}`` and the method used: ``"exact"`` or ``"sampled"``. The
-        values of all players add up to ``value(all) - value(none)`` in either case.
+    (dict, dict or None, str)
+        ``{player: numpy array}``; for the estimate, the standard error of each value
+        (``{player: numpy array}``, from the spread over the antithetic pairs), else None; and
+        the method: ``"exact"`` or ``"sampled"``. The values add up to
+        ``value(all) - value(none)`` either way.
 
     References
     ----------
     L. S. Shapley, "A value for n-person games", 1953. Sampling by random orders: Castro,
-    Gomez & Tejada, "Polynomial calculation of the Shapley value based on sampling", 2009.
+    Gomez & Tejada, "Polynomial calculation of the Shapley value based on sampling", 2009;
+    antithetic orders: Mitchell, Cooper, Frank & Holmes, "Sampling permutations for Shapley
+    value estimation", JMLR 2022.
     """
     import numpy as np
 
@@ -501,18 +518,30 @@ def shapley(value, players, *, exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0)
                 before = value(frozenset(coalition))
                 for p in players:
                     if p not in coalition:
-                        totals[p] = totals[p] + weights[size] * (value(frozenset(coalition + (p,))) - before)
-        return totals, "exact"
+                        gain = value(frozenset(coalition + (p,))) - before
+                        totals[p] = totals[p] + weights[size] * gain
+        return totals, None, "exact"
     rng = np.random.default_rng(seed)
-    totals = {p: 0.0 for p in players}
-    for _ in range(samples):
-        coalition, before = frozenset(), value(frozenset())
-        for index in rng.permutation(n):
-            coalition = coalition | {players[index]}
-            after = value(coalition)
-            totals[players[index]] = totals[players[index]] + (after - before)
-            before = after
-    return {p: t / samples for p, t in totals.items()}, "sampled"
+    pairs = []
+    for _ in range((samples + 1) // 2):
+        order = rng.permutation(n)
+        pair = [_marginals(value, players, o) for o in (order, order[::-1])]
+        pairs.append({p: (pair[0][p] + pair[1][p]) / 2 for p in players})
+    mean = {p: sum(x[p] for x in pairs) / len(pairs) for p in players}
+    spread = {p: np.sqrt(sum((x[p] - mean[p]) ** 2 for x in pairs) / max(len(pairs) - 1, 1)
+                         / len(pairs)) for p in players}
+    return mean, spread, "sampled"
+
+
+def _marginals(value, players, order):
+    """Each player's marginal contribution when they join in ``order``."""
+    out, coalition, before = {}, frozenset(), value(frozenset())
+    for index in order:
+        coalition = coalition | {players[index]}
+        after = value(coalition)
+        out[players[index]] = after - before
+        before = after
+    return out
 
 
 def shapley_reference(value, players):
@@ -589,10 +618,16 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
         return np.array([by_id[m] for m in models])
 
     s_first, s_second = strengths(frozenset()), strengths(frozenset(differing))
-    attribution, method = shapley(strengths, list(differing), exact_limit=exact_limit,
-                                  samples=samples, seed=seed) if differing else ({}, "none")
-    return _comparison(graph, p, q, models, s_first, s_second, differing, attribution, method,
+    attribution, error, method = ({}, None, "none")
+    if differing:
+        attribution, error, method = shapley(strengths, list(differing), exact_limit=exact_limit,
+                                             samples=samples, seed=seed)
+    data = _comparison(graph, p, q, models, s_first, s_second, differing, attribution, method,
                        semantics, as_of, scorer.solves, all(converged), top)
+    data["standard_error"] = max((float(e.max()) for e in error.values()), default=0.0) \
+        if error else None
+    data["samples"] = samples if method == "sampled" else None
+    return data
 
 
 def _in(graph, item):
@@ -637,13 +672,15 @@ def _comparison(graph, p, q, models, s_first, s_second, differing, attribution, 
 
 
 def _kendall_tau(a, b):
-    """Kendall's tau between two rankings (1.0 = same order; None for fewer than 2)."""
-    if len(a) < 2:
+    """Kendall's tau between two rankings without ties (1.0 = same order, -1.0 = reversed;
+    None for fewer than two). Rankings are permutations, so tau-a is the whole formula; this
+    saves importing scipy.stats (over a second) for a handful of models."""
+    n = len(a)
+    if n < 2:
         return None
-    from scipy.stats import kendalltau
-
-    tau = kendalltau(a, b).statistic
-    return None if math.isnan(tau) else float(tau)
+    pairs = list(itertools.combinations(range(n), 2))
+    concordant = sum(1 if (a[i] - a[j]) * (b[i] - b[j]) > 0 else -1 for i, j in pairs)
+    return concordant / len(pairs)
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -769,6 +806,7 @@ def _edit(root, name, edit, action):
     the corpus lock. Refused (nothing written) if the result has an error the file did not
     have before, so a file broken by a corpus change can still be mended an override at a
     time."""
+    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 
     from graph.model import Corpus
@@ -784,7 +822,7 @@ def _edit(root, name, edit, action):
         _, before = parse_perspective(text, path, graph)
         try:
             data = _yaml().load(text)
-        except Exception:  # bad YAML: report it the way loading does
+        except YAMLError:  # reported with its line by parse_perspective
             raise PerspectiveError(before, f"{action} refused, nothing was written") from None
         if data is None:
             data = CommentedMap()

@@ -58,16 +58,19 @@ DEFAULT_MAX_STEPS = 10_000
 DEFAULT_CREDENCE = 0.5
 DEFAULT_WEIGHT = 1.0
 
-# The ODE is integrated to this local accuracy: enough to follow the trajectory into the right
-# basin, loose enough that steps stay long (the limit itself is exact whatever the step).
-ODE_ATOL = 1e-6
+# The ODE is integrated to this local accuracy per step (and to a tenth of the residual near the
+# limit): enough to follow the trajectory into its basin, loose enough that steps stay long (the
+# limit itself is exact whatever the step).
+ODE_ATOL = 1e-4
+ODE_RELATIVE = 0.1
 # Beyond this step Bogacki-Shampine leaves its stability region for any f with Lipschitz
 # constant near 1 or more, and its stages leave the cube.
 ODE_MAX_STEP = 2.0
 # Interval steps tried before the stage is handed to the ODE.
 MAX_BOX_STEPS = 30
-# Power iterations that tune the weights of the max-norm in each contraction test.
-NORM_ITERATIONS = 3
+# Power iterations that tune the weights of the max-norm in a contraction test: more for the
+# first test, fewer later (each test starts from the weights of the one before).
+NORM_ITERATIONS = (4, 2)
 
 
 class PropagationError(TakeoffError, ValueError):
@@ -95,20 +98,21 @@ class QuadraticMaximumInfluence:
     _PEAK = 1.0 / math.sqrt(3.0)  # h' rises on [0, 1/sqrt 3] and falls after
 
     def prepare(self, w):
-        return w
+        return w, 1.0 - w, -w
 
-    def value(self, w, a):
-        h = _h(a)
-        return np.where(a > 0, w + (1.0 - w) * h, w - w * h)
+    def value(self, p, a):
+        w, up, down = p
+        return w + np.where(a > 0, up, down) * _h(a)
 
-    def slope(self, w, a):
-        hp = _h_prime(np.abs(a))
-        return np.where(a > 0, (1.0 - w) * hp, w * hp)
+    def slope(self, p, a):
+        w, up, down = p
+        return np.where(a > 0, up, w) * _h_prime(np.abs(a))
 
-    def base_slope(self, w, a):
+    def base_slope(self, p, a):
         return 1.0 - _h(a)
 
-    def max_slope(self, w, lo, hi):
+    def max_slope(self, p, lo, hi):
+        w = p[0]
         up = _h_prime(np.clip(self._PEAK, np.maximum(lo, 0.0), np.maximum(hi, 0.0)))
         down = _h_prime(np.clip(self._PEAK, np.maximum(-hi, 0.0), np.maximum(-lo, 0.0)))
         return np.maximum(np.where(hi > 0, (1.0 - w) * up, 0.0), np.where(lo < 0, w * down, 0.0))
@@ -120,45 +124,51 @@ class LinearInfluence:
     name = "linear"
 
     def prepare(self, w):
-        return w
+        return w, 1.0 - w
 
-    def value(self, w, a):
-        return np.where(a > 0, w + (1.0 - w) * a, w + w * a)
+    def value(self, p, a):
+        w, up = p
+        return w + np.where(a > 0, up, w) * a
 
-    def slope(self, w, a):
-        return np.where(a > 0, 1.0 - w, w)
+    def slope(self, p, a):
+        w, up = p
+        return np.where(a > 0, up, w)
 
-    def base_slope(self, w, a):
+    def base_slope(self, p, a):
         return np.where(a > 0, 1.0 - a, 1.0 + a)
 
-    def max_slope(self, w, lo, hi):
+    def max_slope(self, p, lo, hi):
+        w = p[0]
         return np.where(lo > 0, 1.0 - w, np.where(hi <= 0, w, np.maximum(w, 1.0 - w)))
 
 
 class ExponentialInfluence:
     """The Euler-based influence ``1 - (1-w^2) / (1 + w e^E)``.
 
-    Written as ``1 - (1-w^2) expit(-(E + ln w))`` so that no ``exp`` overflows and ``w = 0`` gives
-    exactly 0 (``ln 0 = -inf``).
+    Evaluated as ``w + w(1-w) expm1(E) / (1 + w e^E)`` (the same function), which is exactly
+    ``w`` at ``E = 0`` and exactly 0 at ``w = 0``; ``E`` is clipped to +-700 to keep ``exp`` finite
+    (beyond that the value is 1 or ``w^2`` to double precision). The slopes use
+    ``expit(z) expit(-z)`` with ``z = E + ln w``.
     """
 
     name = "exponential"
 
     def prepare(self, w):
         with np.errstate(divide="ignore"):
-            return w, np.log(w), 1.0 - w * w
+            return w, np.log(w), 1.0 - w * w, w * (1.0 - w)
 
     def value(self, p, a):
-        w, logw, c = p
-        return 1.0 - c * expit(-(a + logw))
+        w, logw, c, spread = p
+        a = np.clip(a, -700.0, 700.0)
+        return w + spread * np.expm1(a) / (1.0 + w * np.exp(a))
 
     def slope(self, p, a):
-        w, logw, c = p
+        w, logw, c, _ = p
         z = a + logw
         return c * expit(z) * expit(-z)
 
     def base_slope(self, p, a):
-        w, logw, c = p
+        w, logw, c, _ = p
         z = a + logw
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # d/dw of 1 - (1-w^2)/(1+y), y = w e^E: 2w/(1+y) + (1-w^2) e^E/(1+y)^2.
@@ -166,7 +176,7 @@ class ExponentialInfluence:
         return 2.0 * w * expit(-z) + c * inner
 
     def max_slope(self, p, lo, hi):
-        w, logw, c = p
+        w, logw, c, _ = p
         z = np.clip(0.0, lo + logw, hi + logw)
         return c * expit(z) * expit(-z)
 
@@ -176,24 +186,34 @@ class ExponentialInfluence:
 # ---------------------------------------------------------------------------------------------
 
 class _Segments:
-    """In-edges of a set of rows, sorted by row then relation (0 supports, 1 undermines).
+    """In-edges of a set of rows, grouped by (row, relation): group ``2*row + relation``.
 
     ``src`` indexes the vector the sources are read from (local to a stage for internal edges,
-    global for external ones). ``starts``/``groups`` locate the non-empty (row, relation) groups.
+    global for external ones). The edges are stored bucketed by group size: the ``c`` groups with
+    ``d`` edges form a ``d x c`` block whose columns are the groups, so a product (or sum) over every
+    group is ``d - 1`` vector operations instead of one tiny reduction per group.
     """
 
     def __init__(self, eid, src, row, rel, weight, k):
-        self.eid, self.src, self.row, self.rel, self.k = eid, src, row, rel, k
-        self.sign = np.where(rel == 0, 1.0, -1.0)
-        self.u = weight[eid]
-        self.group = row * 2 + rel
-        if len(eid):
-            self.starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]])
-        else:
-            self.starts = np.zeros(0, dtype=np.intp)
-        self.groups = self.group[self.starts]
-        self.indptr = np.zeros(k + 1, dtype=np.intp)
-        np.cumsum(np.bincount(row, minlength=k), out=self.indptr[1:])
+        group = row * 2 + rel
+        m = len(eid)
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
+        sizes = np.diff(np.r_[starts, m])
+        by_size = np.argsort(sizes, kind="stable")
+        sorted_sizes = sizes[by_size]
+        cuts = np.flatnonzero(np.r_[True, sorted_sizes[1:] != sorted_sizes[:-1], True]) if m \
+            else np.zeros(1, int)
+        self.buckets, perms, offset = [], [], 0
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            d, first = int(sorted_sizes[a]), starts[by_size[a:b]]
+            perms.append((first[None, :] + np.arange(d)[:, None]).ravel())
+            self.buckets.append((offset, d, b - a, group[first]))
+            offset += d * (b - a)
+        perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
+        self.eid, self.src, self.row = eid[perm], src[perm], row[perm]
+        self.rel, self.group, self.k = rel[perm], group[perm], k
+        self.sign = np.where(self.rel == 0, 1.0, -1.0)
+        self.u = weight[self.eid]
 
     def __len__(self):
         return len(self.eid)
@@ -202,28 +222,38 @@ class _Segments:
         """Per row: sum over supports minus sum over attacks of ``values`` (one per edge)."""
         return np.bincount(self.row, weights=self.sign * values, minlength=self.k)
 
+    def _reduce(self, values, reduce, empty):
+        out = np.full(2 * self.k, empty)
+        for offset, d, c, groups in self.buckets:
+            out[groups] = reduce(values[offset:offset + d * c].reshape(d, c), axis=0)
+        return out
+
     def products(self, factors):
         """Per row: products of ``factors`` over supports and over attacks (empty product 1)."""
-        out = np.ones(2 * self.k)
-        if len(self.starts):
-            out[self.groups] = np.multiply.reduceat(factors, self.starts)
+        out = self._reduce(factors, np.prod, 1.0)
         return out[0::2], out[1::2]
 
-    def csr(self, data):
-        """``data`` (one per edge) as a k x k CSR matrix in this order (parallel edges kept)."""
-        return sp.csr_matrix((data, self.src, self.indptr), shape=(self.k, self.k))
+    def row_sums(self, values):
+        """Per row: sum of ``values`` over all its edges."""
+        out = self._reduce(values, np.sum, 0.0)
+        return out[0::2] + out[1::2]
+
+    def matrix(self, data, n=None):
+        """``data`` (one per edge) as a CSR matrix, rows x sources (parallel edges summed)."""
+        n = self.k if n is None else n
+        return sp.csr_matrix((data, (self.row, self.src)), shape=(self.k, n))
 
 
 class _Block:
     """One stage of the solve (or the whole graph): its rows and the edges into them."""
 
-    def __init__(self, nodes, cyclic, internal, external, weight):
+    def __init__(self, nodes, cyclic, internal, external):
         self.nodes, self.cyclic = nodes, cyclic
         self.k = len(nodes)
         self.int, self.ext = internal, external
         if len(internal):
-            self.M = internal.csr(internal.sign * internal.u)   # signed weights
-            self.absM = internal.csr(internal.u.copy())
+            self.M = internal.matrix(internal.sign * internal.u)   # signed weights
+            self.absM = internal.matrix(internal.u)
         else:
             self.M = self.absM = None
 
@@ -244,23 +274,24 @@ class SumAggregation:
         """Exact range of the aggregate over the box ``[lo, hi]``: supporters high and attackers
         low give the top, the reverse the bottom."""
         mid, rad = block.M @ (lo + hi), block.absM @ (hi - lo)
-        return const + 0.5 * (mid - rad), const + 0.5 * (mid + rad)
+        return const + 0.5 * (mid - rad), const + 0.5 * (mid + rad), None
 
     def partials(self, block, const, x):
         """d aggregate_row / d x_src and d aggregate_row / d u, one per internal edge."""
         seg = block.int
         return seg.sign * seg.u, seg.sign * x[seg.src]
 
-    def edge_bound(self, block, const, lo, hi):
-        """An upper bound of |d aggregate / d x_src| over the box, one per internal edge."""
-        return block.int.u
+    def bound(self, block, lo, extra, slope):
+        """``d -> B d`` for a matrix B >= |J| on the box (``slope`` bounds the influence's
+        slope there; ``extra`` comes from :meth:`box`)."""
+        return lambda d: slope * (block.absM @ d)
 
 
 class ProductAggregation:
     """``D = v_s - v_a`` with ``v = 1 - prod(1 - u * s)`` over supporters / attackers (dfquad).
 
-    Products are taken directly (``np.multiply.reduceat``), so a factor ``1 - u*s`` of exactly 0
-    gives ``v = 1`` exactly, with no logarithm of 0.
+    Products are taken directly, so a factor ``1 - u*s`` of exactly 0 gives ``v = 1`` exactly,
+    with no logarithm of 0.
     """
 
     name = "product"
@@ -270,21 +301,28 @@ class ProductAggregation:
         return ext.products(1.0 - ext.u * s[ext.src])
 
     def value(self, block, const, x):
-        ps, pa = self._totals(block, const, x)
+        ps, pa, _ = self._totals(block, const, x)
         return pa - ps
 
     def _totals(self, block, const, x):
+        """Products over supporters and attackers (external factors included), and the internal
+        factors ``1 - u * x_src``."""
         ps, pa = const
+        q = None
         if len(block.int):
             seg = block.int
-            qs, qa = seg.products(1.0 - seg.u * x[seg.src])
+            q = np.take(x, seg.src)
+            q *= -seg.u
+            q += 1.0
+            qs, qa = seg.products(q)
             ps, pa = ps * qs, pa * qa
-        return ps, pa
+        return ps, pa, q
 
     def box(self, block, const, lo, hi):
-        ps_lo, pa_lo = self._totals(block, const, lo)
-        ps_hi, pa_hi = self._totals(block, const, hi)
-        return pa_hi - ps_lo, pa_lo - ps_hi
+        """Exact range of D over the box: supporters high and attackers low give the top."""
+        ps_lo, pa_lo, q_lo = self._totals(block, const, lo)
+        ps_hi, pa_hi, _ = self._totals(block, const, hi)
+        return pa_hi - ps_lo, pa_lo - ps_hi, (ps_lo, pa_lo, q_lo)
 
     def _others(self, block, const, x):
         """Per internal edge: the product of the other factors of its group, exact when a
@@ -305,9 +343,17 @@ class ProductAggregation:
         others = self._others(block, const, x)
         return seg.sign * seg.u * others, seg.sign * x[seg.src] * others
 
-    def edge_bound(self, block, const, lo, hi):
-        # d v / d x_j = u_j * prod_{k != j} (1 - u_k x_k): largest where the others are lowest.
-        return block.int.u * np.minimum(self._others(block, const, lo), 1.0)
+    def bound(self, block, lo, extra, slope):
+        # d v / d x_j = u_j * prod_{k != j} (1 - u_k x_k) is largest where the other factors are,
+        # at lo; there the product of the others is the group's product over this factor.
+        seg = block.int
+        ps_lo, pa_lo, q_lo = extra
+        grouped = np.empty(2 * block.k)
+        grouped[0::2], grouped[1::2] = ps_lo, pa_lo
+        with np.errstate(divide="ignore", invalid="ignore"):
+            others = np.where(q_lo > 0.0, grouped[seg.group] / q_lo, 1.0)
+        b = seg.u * np.minimum(others, 1.0)
+        return lambda d: slope * seg.row_sums(b * np.take(d, seg.src))
 
 
 @dataclass(frozen=True)
@@ -466,7 +512,8 @@ def _plan(n, src, dst, relation):
     key = level * 2 + cyclic
     nodes = np.argsort(key, kind="stable")
     keys_sorted = key[nodes]
-    cuts = np.flatnonzero(np.r_[True, keys_sorted[1:] != keys_sorted[:-1], True])
+    cuts = np.flatnonzero(np.r_[True, keys_sorted[1:] != keys_sorted[:-1], True]) if n \
+        else np.zeros(1, dtype=np.intp)
     stage_of = np.empty(n, dtype=np.intp)
     local = np.empty(n, dtype=np.intp)
     stages = []
@@ -541,13 +588,13 @@ def _block_from(plan, lo, hi, cyclic, weight):
     k = b - a
     internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight, k)
     external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, k)
-    return _Block(nodes, cyclic, internal, external, weight)
+    return _Block(nodes, cyclic, internal, external)
 
 
 def _check_range(values, what, where):
     bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
     if len(bad):
-        raise PropagationError(f"{what} of {where(bad[0])} is {values[bad[0]]!r}; "
+        raise PropagationError(f"{what} of {where(bad[0])} is {float(values[bad[0]])!r}; "
                                f"it must be a number in [0, 1]")
 
 
@@ -748,7 +795,7 @@ class _Stage:
 
     def box_image(self, aggregates):
         """The box f maps [lo, hi] into, from the aggregate range ``box(lo, hi)``."""
-        a_lo, a_hi = aggregates
+        a_lo, a_hi, _ = aggregates
         return (np.clip(self.infl.value(self.p, a_lo), 0.0, 1.0),
                 np.clip(self.infl.value(self.p, a_hi), 0.0, 1.0))
 
@@ -757,24 +804,23 @@ class _Stage:
         return self.agg.box(self.block, self.const, lo, hi)
 
     def jacobian_bound(self, lo, hi, aggregates=None):
-        """Matrix B with B_ij >= |d f_i / d x_j| everywhere in the box [lo, hi]."""
-        a_lo, a_hi = aggregates if aggregates is not None else self.box(lo, hi)
+        """``d -> B d`` for a matrix B with B_ij >= |d f_i / d x_j| everywhere in [lo, hi]."""
+        a_lo, a_hi, extra = aggregates if aggregates is not None else self.box(lo, hi)
         slope = self.infl.max_slope(self.p, a_lo, a_hi)
-        seg = self.block.int
-        return seg.csr(slope[seg.row] * self.agg.edge_bound(self.block, self.const, lo, hi))
+        return self.agg.bound(self.block, lo, extra, slope)
 
 
-def _norm_bound(B, d):
-    """Weights ``d > 0`` and ``L = max_i (B d)_i / d_i``, which bounds ``f``'s Lipschitz
-    constant in the max-norm ``max_i |x_i| / d_i`` (Collatz-Wielandt: any positive ``d`` is
-    valid; power iterations make it tight)."""
-    for _ in range(NORM_ITERATIONS):
-        y = B @ d
+def _norm_bound(B, d, iterations):
+    """``L = max_i (B d)_i / d_i`` and the weights ``d > 0`` used: L bounds ``f``'s Lipschitz
+    constant in the max-norm ``max_i |x_i| / d_i`` (Collatz-Wielandt: any positive ``d`` gives a
+    valid bound; a few power iterations from the last ``d`` make it tight). ``B`` is ``d -> B d``."""
+    for _ in range(iterations):
+        y = B(d)
         top = y.max(initial=0.0)
         if top == 0.0:
             return 0.0, np.ones_like(d)
         d = y / top + 1e-3
-    return float(np.max((B @ d) / d)), d
+    return float(np.max(B(d) / d)), d
 
 
 def _solve_block(block, sem, s, w, tolerance, budget):
@@ -783,26 +829,32 @@ def _solve_block(block, sem, s, w, tolerance, budget):
     if not block.cyclic:
         return stage.f(s[block.nodes]), 1, True, None
     x0 = w[block.nodes]
-    box, evaluations = _certify_box(stage, x0, budget)
+    x, box, evaluations = _certified_iteration(stage, x0, tolerance, budget)
     if box is not None:
         lo, hi = box
-        x, more, ok = _picard(stage, np.clip(x0, lo, hi), lo, hi, tolerance, budget - evaluations)
+        x, more, ok = _picard(stage, np.clip(x, lo, hi), lo, hi, tolerance, budget - evaluations)
         return x, evaluations + more, ok, "certified"
     x, more, ok, ball = _ode(stage, x0, tolerance, budget - evaluations)
     return x, evaluations + more, ok, "ode+ball" if ball else "ode"
 
 
-def _certify_box(stage, x0, budget):
-    """Interval iteration from [0, 1]^k until f contracts on the box; (box or None, evals)."""
-    lo, hi = np.zeros_like(x0), np.ones_like(x0)
-    d = np.ones_like(x0)
+def _certified_iteration(stage, x, tolerance, budget):
+    """The plain iteration from the credences alongside the interval iteration from [0, 1]^k.
+
+    The k-th iterate lies in the k-th box (each box holds the image of the one before), so when a
+    box is certified (f contracts on it) the iterate is already inside it and its limit is the
+    unique fixed point. Returns (x, box or None, evaluations); no box when the bound stalls.
+    """
+    lo, hi = np.zeros_like(x), np.ones_like(x)
+    d = np.ones_like(x)
     history = []
-    evaluations = 0
-    while evaluations + 2 <= budget // 2 and len(history) < MAX_BOX_STEPS:
+    evaluations, settled = 0, False
+    while evaluations + 3 <= budget and len(history) < MAX_BOX_STEPS:
         aggregates = stage.box(lo, hi)
-        L, d = _norm_bound(stage.jacobian_bound(lo, hi, aggregates), d)
+        L, d = _norm_bound(stage.jacobian_bound(lo, hi, aggregates), d,
+                           NORM_ITERATIONS[bool(history)])
         if L < 1.0:
-            return (lo, hi), evaluations
+            return x, (lo, hi), evaluations
         history.append(L)
         # Give up when the bound is not on course to drop below 1 within a few more steps.
         if len(history) >= 4 and (history[-2] - L) * 8 < L - 1.0:
@@ -810,7 +862,13 @@ def _certify_box(stage, x0, budget):
         new_lo, new_hi = stage.box_image(aggregates)
         lo, hi = np.maximum(lo, new_lo), np.minimum(hi, new_hi)
         evaluations += 2
-    return None, evaluations
+        if not settled:
+            fx = stage.f(x)
+            evaluations += 1
+            settled = np.max(np.abs(fx - x), initial=0.0) < tolerance
+            if not settled:
+                x = np.clip(fx, lo, hi)
+    return x, None, evaluations
 
 
 def _picard(stage, x, lo, hi, tolerance, budget):
@@ -834,13 +892,13 @@ def _ode(stage, x, tolerance, budget):
     evaluations = 1
     k1 = stage.f(x) - x
     residual = np.max(np.abs(k1), initial=0.0)
-    h, drift = 0.5, 0.0  # drift: summed local error estimates, a bound on the distance to the
-    next_try = residual   # exact trajectory for this contracting flow
+    h, next_try, attempted = 0.5, residual, False
     d = np.ones_like(x)
     while residual >= tolerance:
         if residual <= next_try:
             next_try = residual / 10.0
-            ball, d = _certify_ball(stage, x, k1, drift, d)
+            ball, d = _certify_ball(stage, x, k1, d, NORM_ITERATIONS[attempted])
+            attempted = True
             if ball is not None:
                 lo, hi = ball
                 x, more, ok = _picard(stage, x, lo, hi, tolerance, budget - evaluations)
@@ -856,32 +914,35 @@ def _ode(stage, x, tolerance, budget):
         evaluations += 3
         error = h * np.max(np.abs(_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4),
                            initial=0.0)
-        if error <= ODE_ATOL:
+        # Near the limit the error allowed shrinks with the residual: otherwise the controller
+        # parks the step at the edge of stability and the residual stalls near ODE_ATOL.
+        atol = min(ODE_ATOL, ODE_RELATIVE * residual)
+        if error <= atol:
             x, k1 = new, k4
             residual = np.max(np.abs(k1), initial=0.0)
-            drift += error
         h = min(ODE_MAX_STEP,
-                h * min(4.0, max(0.2, 0.9 * (ODE_ATOL / max(error, 1e-300)) ** (1.0 / 3.0))))
+                h * min(4.0, max(0.2, 0.9 * (atol / max(error, 1e-300)) ** (1.0 / 3.0))))
     return x, evaluations, True, False
 
 
-def _certify_ball(stage, x, r, drift, d):
-    """A box ``x +- rho*d`` on which f contracts and which holds the ODE's whole future path.
+def _certify_ball(stage, x, r, d, iterations):
+    """A box ``x +- rho*d`` on which f contracts and which holds the rest of the ODE's path.
 
     With ``L`` the Lipschitz bound of f on the box in the norm ``max |v_i|/d_i`` and
-    ``R = max |f(x)-x|_i / d_i``, f has exactly one fixed point s* in the box, within R/(1-L) of x,
-    and the flow contracts towards it there; the trajectory (which is within ``drift`` of x) cannot
-    leave the box if ``2R/(1-L) + drift/min(d) <= rho``. Returns (box or None, d).
+    ``R = max |f(x)-x|_i / d_i``, f has exactly one fixed point s* in the box, within R/(1-L) of x;
+    the flow contracts towards it there (``d/dt |s - s*| <= -(1-L) |s - s*|``), so the trajectory
+    from x stays within ``2R/(1-L)`` of x and its limit is s* if ``2R/(1-L) <= rho``.
+    Returns (box or None, d).
     """
-    _, d = _norm_bound(stage.jacobian_bound(x, x), d)
+    L0, d = _norm_bound(stage.jacobian_bound(x, x), d, iterations)
+    if L0 >= 1.0:
+        return None, d
     R = float(np.max(np.abs(r) / d))
-    slack = drift / float(d.min())
-    for factor in (4.0, 32.0):
-        rho = factor * (R + slack)
+    for share in (0.25, 0.5, 0.75):
+        target = L0 + share * (1.0 - L0)
+        rho = 2.0 * R / (1.0 - target)
         lo, hi = np.clip(x - rho * d, 0.0, 1.0), np.clip(x + rho * d, 0.0, 1.0)
-        B = stage.jacobian_bound(lo, hi)
-        L = float(np.max((B @ d) / d, initial=0.0))
-        if L < 1.0 and 2.0 * R / (1.0 - L) + slack <= rho:
+        if float(np.max(stage.jacobian_bound(lo, hi)(d) / d, initial=0.0)) <= target:
             return (lo, hi), d
     return None, d
 
@@ -904,6 +965,8 @@ class ScoreResult:
     residual : float
         ``max |f(s) - s|`` at the returned strengths.
     tolerance : float
+    methods : list of str
+        How each cyclic stage was solved (see :class:`SolveInfo`).
     system : System
         The arrays it was solved on (for :class:`Sensitivity`, :func:`edge_contributions`).
     vector : numpy.ndarray
@@ -917,6 +980,7 @@ class ScoreResult:
     iterations: int
     residual: float
     tolerance: float
+    methods: list = field(default_factory=list)
     system: System = field(repr=False, default=None)
     vector: np.ndarray = field(repr=False, default=None)
     base: np.ndarray = field(repr=False, default=None)
@@ -959,7 +1023,7 @@ def score_system(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_ste
     s, info = solve(system, sem, tolerance=tolerance, max_steps=max_steps, base=base)
     return ScoreResult(sem.name, dict(zip(system.ids, s.tolist())),
                        dict(zip(system.ids, base.tolist())), info.converged, info.iterations,
-                       info.residual, tolerance, system, s, base)
+                       info.residual, tolerance, info.methods, system, s, base)
 
 
 def score_graph(G, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None,
@@ -1088,7 +1152,7 @@ def _derivatives(system, sem, s, w):
     dw = stage.infl.base_slope(stage.p, a)
     seg = block.int
     d_src, d_u = stage.agg.partials(block, stage.const, s)
-    J = seg.csr(slope[seg.row] * d_src)
+    J = seg.matrix(slope[seg.row] * d_src)
     du = np.empty(system.n_edges)
     du[seg.eid] = slope[seg.row] * d_u
     return J, dw, du
@@ -1189,7 +1253,7 @@ def _local_update(system, sem, s, w, t, weight):
     into = into[np.argsort(system.relation[into], kind="stable")]  # groups must be contiguous
     seg = _Segments(into, system.src[into], np.zeros(len(into), dtype=np.intp),
                     system.relation[into], weight, 1)
-    block = _Block(np.array([t]), False, _Segments(*_empty_segments(weight)), seg, weight)
+    block = _Block(np.array([t]), False, _Segments(*_empty_segments(weight)), seg)
     return float(_Stage(block, sem, s, w).f(np.zeros(0))[0])
 
 

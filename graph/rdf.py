@@ -72,12 +72,13 @@ def _ns():
 def check_base(base):
     """Return ``base`` if node IRIs can be made from it, else raise :class:`TakeoffError`.
 
-    A base must be an absolute http(s) or urn IRI ending in ``/`` or ``#``, so that the id
-    after it stays readable and can be recovered.
+    A base must be an absolute http(s) IRI ending in ``/`` or ``#``, or a ``urn:`` ending in
+    ``:``, ``/`` or ``#``, so that the id after it stays readable and can be recovered.
     """
-    if not re.match(r"^(https?://[^\s<>\"{}|\\^`]+|urn:[^\s<>\"{}|\\^`]+)[/#]$", base or ""):
+    plain = r"[^\s<>\"{}|\\^`]+"
+    if not re.match(rf"^(https?://{plain}[/#]|urn:{plain}[:/#])$", base or ""):
         raise TakeoffError(f"--base {base!r}: give an absolute IRI ending in '/' or '#' "
-                           f"(e.g. {DEFAULT_BASE})")
+                           f"(e.g. {DEFAULT_BASE}) or a urn ending in ':'")
     return base
 
 

@@ -166,9 +166,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
         ``{"semantics", "step", "from", "to": str, "dates": [iso str per step],
         "strengths": {id: [float, or None while the node is not yet in the corpus]},
         "converged": [bool per step], "solves": int (distinct graphs solved),
-        "nodes": [{"id", "kind", "title"}], "evidence": [{"id", "date", "title",
-        "relations"}] (dated evidence from ``start`` to ``end``; ``relations`` lists the
-        relations of its edges)}``. ``dates`` and ``strengths`` are the shape the HTML page's
+        "nodes": [{"id", "kind", "title"}], "evidence": [{"id", "date", "title"}] (the dated
+        evidence from ``start`` to ``end``, by date)}``. ``dates`` and ``strengths`` are the shape the HTML page's
         date slider reads as its ``"timeline"``.
 
     Examples
@@ -249,8 +248,7 @@ def _check_ids(graph, ids):
 
 def _history_data(graph, semantics, step, start, end, dates, strengths, converged, solves, ids):
     evidence = [
-        {"id": n, "date": date.isoformat(), "title": graph.nodes[n]["title"],
-         "relations": sorted({r for _, _, r in graph.out_edges(n, keys=True)})}
+        {"id": n, "date": date.isoformat(), "title": graph.nodes[n]["title"]}
         for date, n in dated_nodes(graph, "evidence") if start <= date <= end
     ]
     return {
@@ -281,7 +279,7 @@ def plot_history(data, path, *, title=None):
     """Draw a :func:`history` result to ``path`` (``.png`` or ``.svg``) with matplotlib.
 
     One line per node; below the lines, every dated piece of evidence is marked at its date
-    (green if its edges only support, red if they only undermine, grey otherwise) with its id.
+    with its id (labels stacked so that none overprints another).
     The file is written atomically.
 
     Parameters
@@ -314,6 +312,7 @@ def _atomic_write_bytes(path, data):
     import os
     import tempfile
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -332,7 +331,8 @@ def _plot_metadata(fmt):
     return {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
 
 
-_RELATION_COLOURS = {("supports",): "#2a9d56", ("undermines",): "#d64541"}
+_EVIDENCE_COLOUR = "#555555"
+_LABEL_CHARS_ACROSS = 150  # about how many 6.5 pt characters fit across the axes
 
 
 def _figure(data, title):
@@ -343,42 +343,52 @@ def _figure(data, title):
     import matplotlib.pyplot as plt
 
     dates = [dt.date.fromisoformat(d) for d in data["dates"]]
-    evidence = data["evidence"]
+    evidence = [(dt.date.fromisoformat(e["date"]), e["id"]) for e in data["evidence"]]
+    first = min([dates[0]] + [day for day, _ in evidence[:1]]) - dt.timedelta(days=10)
+    last = dates[-1] + dt.timedelta(days=10)
+    rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)
+    levels = max(rows, default=0) + 1
     figure, (top, strip) = plt.subplots(
-        2, 1, sharex=True, figsize=(11, 7.5), gridspec_kw={"height_ratios": [3, 1.6]},
-        layout="constrained")
+        2, 1, sharex=True, figsize=(11, 5.5 + 0.17 * levels),
+        gridspec_kw={"height_ratios": [4.5, 0.6 + 0.17 * levels]}, layout="constrained")
     for node in data["nodes"]:
         values = [float("nan") if v is None else v for v in data["strengths"][node["id"]]]
         top.plot(dates, values, marker="o", markersize=3, linewidth=1.8, label=node["id"])
-    for item in evidence:
-        top.axvline(dt.date.fromisoformat(item["date"]), color="#bbbbbb", linewidth=0.6,
-                    zorder=0)
+    for day, _ in evidence:
+        top.axvline(day, color="#cccccc", linewidth=0.6, zorder=0)
     top.set_ylim(0, 1)
     top.set_ylabel(f"strength ({data['semantics']})")
     top.grid(axis="y", alpha=0.3)
     top.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     top.set_title(title or f"Strength of each takeoff path as of each {data['step']}")
-    _evidence_strip(strip, evidence)
-    strip.xaxis.set_major_locator(mdates.AutoDateLocator())
-    strip.xaxis.set_major_formatter(mdates.ConciseDateFormatter(strip.xaxis.get_major_locator()))
-    first = min([dates[0]] + [dt.date.fromisoformat(e["date"]) for e in evidence[:1]])
-    strip.set_xlim(first - dt.timedelta(days=10), dates[-1] + dt.timedelta(days=10))
+    for (day, node), row in zip(evidence, rows):
+        strip.plot([day, day], [0, row + 1], color=_EVIDENCE_COLOUR, linewidth=0.6)
+        strip.annotate(node, (day, row + 1), fontsize=6.5, color=_EVIDENCE_COLOUR,
+                       ha="left", va="center", zorder=3,
+                       bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+    strip.plot([day for day, _ in evidence], [0] * len(evidence), "^",
+               color=_EVIDENCE_COLOUR, markersize=5)
+    strip.set_ylim(-0.5, levels + 0.7)
+    strip.set_yticks([])
+    strip.set_ylabel("dated\nevidence")
+    for side in ("left", "right", "top"):
+        strip.spines[side].set_visible(False)
+    strip.set_xlim(first, last)
+    locator = mdates.AutoDateLocator()
+    strip.xaxis.set_major_locator(locator)
+    strip.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return figure
 
 
-def _evidence_strip(axes, evidence):
-    """Evidence ids at their dates, on staggered rows so neighbours do not overprint."""
-    rows = 4
-    for i, item in enumerate(evidence):
-        day = dt.date.fromisoformat(item["date"])
-        colour = _RELATION_COLOURS.get(tuple(item["relations"]), "#777777")
-        level = rows - 1 - i % rows
-        axes.plot([day, day], [0, level + 0.15], color=colour, linewidth=0.8)
-        axes.plot([day], [0], marker="^", color=colour, markersize=6)
-        axes.annotate(item["id"], (day, level + 0.2), fontsize=6.5, color=colour,
-                      ha="left", va="bottom", rotation=20)
-    axes.set_ylim(-0.3, rows + 0.9)
-    axes.set_yticks([])
-    axes.set_ylabel("evidence")
-    for side in ("left", "right", "top"):
-        axes.spines[side].set_visible(False)
+def _label_rows(evidence, days_per_char):
+    """A row for each evidence label, the lowest whose last label ends before this one starts,
+    so that labels never overprint."""
+    ends, rows = [], []
+    for day, node in evidence:
+        start = day.toordinal()
+        row = next((i for i, end in enumerate(ends) if end < start), len(ends))
+        if row == len(ends):
+            ends.append(0)
+        ends[row] = start + (len(node) + 2) * days_per_char
+        rows.append(row)
+    return rows

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from graph.model import Corpus
+from graph.propagation import score_graph
 
 CORPUS = Path(__file__).resolve().parent.parent / "claims"
 PATHS = ("naive-rlvr", "bottlenecks", "software-explosion", "robot-loop", "bag-of-tricks", "growth-rates")
@@ -137,8 +138,7 @@ def test_the_case_against_every_path_is_in_the_graph(graph):
 
 @pytest.mark.parametrize("semantics", ["qe", "dfquad", "eb"])
 def test_scoring_converges(corpus, semantics):
-    propagation = pytest.importorskip("graph.propagation", reason="graph.propagation is not built yet")
-    result = propagation.score_graph(corpus.graph, semantics)
+    result = score_graph(corpus.graph, semantics)
     assert result.converged
     assert set(result.strengths) == set(corpus.graph.nodes)
     assert all(0 <= s <= 1 for s in result.strengths.values())

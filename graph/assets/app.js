@@ -28,6 +28,8 @@
     labels[n.id] = n.label;
     if (page.large && n.group !== "model") delete n.label;
   });
+  var baseColor = {};
+  edgeItems.forEach(function (e) { baseColor[e.id] = e.color; });
   var nodes = new vis.DataSet(nodeItems);
   var edges = new vis.DataSet(edgeItems);
   var options = readJSON("takeoff-options");
@@ -250,9 +252,10 @@
       if (state.focus !== null) setFocus(id);
       if (state.hidden.get(id)) clearFilters();
     }
+    openPanel(id);  // first: opening the panel narrows the canvas
     network.selectNodes([id]);
+    network.setSize();
     network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: { duration: 450, easingFunction: "easeInOutQuad" } });
-    openPanel(id);
   }
 
   /* ---------- side panel ---------- */
@@ -283,9 +286,7 @@
     var e = edges.get(eid);
     var other = direction === "out" ? e.to : e.from;
     var rel = el("span", { className: "rel rel-" + e.relation, text: e.relation + " " + fmt(e.weight) });
-    var head = direction === "out"
-      ? el("div", { className: "edge-head" }, [rel, el("span", { className: "arrow", text: "→" }), nodeLink(other)])
-      : el("div", { className: "edge-head" }, [nodeLink(other), el("span", { className: "arrow", text: "→" }), rel]);
+    var head = el("div", { className: "edge-head" }, [rel, nodeLink(other)]);
     return el("li", { className: "edge" }, [head, e.note ? el("p", { className: "note", text: e.note }) : null]);
   }
 
@@ -305,11 +306,15 @@
     if (!entries || !entries.length) return null;
     return el("section", { className: "why" }, [
       el("h3", { text: "Why this strength" }),
-      el("ol", {}, entries.slice(0, 6).map(function (w) {
+      el("p", { className: "hint", text: "What each node adds to it: the strength lost if the node were removed." }),
+      el("ol", {}, entries.map(function (w) {
+        var via = w.via.length ? "via " + w.via.map(nodeTitle).join(" → ") : "";
+        var value = el("span", { className: "why-value " + (w.impact >= 0 ? "up" : "down"),
+                                 text: (w.impact >= 0 ? "+" : "−") + Math.abs(w.impact).toFixed(3),
+                                 title: "removal impact " + fmt(w.impact) + " · d strength / d credence " + fmt(w.gradient) });
         return el("li", {}, [
-          w.node && details[w.node] ? nodeLink(w.node) : null,
-          el("span", { className: "why-text", text: (w.node && details[w.node] ? " " : "") + (w.text || "") }),
-          w.value !== undefined && w.value !== null ? el("span", { className: "why-value", text: (w.value > 0 ? "+" : "") + Number(w.value).toFixed(3) }) : null
+          el("div", { className: "why-main" }, [nodeLink(w.node), value]),
+          via ? el("div", { className: "why-via", text: via }) : null
         ]);
       }))
     ]);
@@ -341,8 +346,6 @@
     var focusButton = el("button", { type: "button", className: "action", id: "focus-button", text: state.focus === id ? "Show all" : "Focus on its neighbourhood" });
     focusButton.addEventListener("click", function () { setFocus(state.focus === id ? null : id); openPanel(id); });
     body.appendChild(el("div", { className: "actions" }, [focusButton]));
-    var why = whyItems(id);
-    if (why) body.appendChild(why);
     if (d.body) {
       var annotation = el("section", { className: "annotation" });
       annotation.innerHTML = d.body;  // rendered and sanitised by markdown-it-py in graph/html.py
@@ -353,7 +356,9 @@
         el("h3", { text: "Sources" }), el("ul", {}, d.sources.map(sourceItem))
       ]));
     }
-    [["out", "Bears on", outEdges[id]], ["in", "Argued by", inEdges[id]]].forEach(function (spec) {
+    var why = whyItems(id);
+    if (why) body.appendChild(why);
+    [["in", "Argued by", inEdges[id]], ["out", "Bears on", outEdges[id]]].forEach(function (spec) {
       if (!spec[2].length) return;
       var items = spec[2].slice().sort(function (a, b) { return edges.get(b).weight - edges.get(a).weight; });
       body.appendChild(el("section", { className: "edges edges-" + spec[0] }, [
@@ -435,14 +440,23 @@
     $("timeline").value = String(Math.min(i, last));
     $("timeline-date").textContent = state.asOf === null ? "latest (" + t.dates[last] + ")" : t.dates[i];
     var day = state.asOf === null ? null : t.dates[i];
-    var updates = [];
+    var updates = [], future = new Set();
     nodes.getIds().forEach(function (id) {
       var d = details[id], s = strengthOf(id);
-      var future = day !== null && d.date !== null && d.date > day;
-      updates.push({ id: id, size: sizeFor(d.kind, s === undefined ? d.strength : s), opacity: future ? 0.2 : 1,
-                     title: tooltip(id) });
+      if (day !== null && d.date !== null && d.date > day) future.add(id);
+      updates.push({ id: id, size: sizeFor(d.kind, s === undefined ? d.strength : s),
+                     opacity: future.has(id) ? 0.2 : 1, title: tooltip(id) });
     });
     nodes.update(updates);
+    // Edges of nodes not yet dated did not count either: fade them with their nodes.
+    var edgeUpdates = [];
+    edges.forEach(function (e) {
+      var faded = future.has(e.from) || future.has(e.to);
+      if (faded !== (e.faded || false)) {
+        edgeUpdates.push({ id: e.id, faded: faded, color: { color: baseColor[e.id], opacity: faded ? 0.12 : options.edges.color.opacity } });
+      }
+    });
+    edges.update(edgeUpdates);
     renderRanking();
     if (state.selected !== null) openPanel(state.selected);
   }

@@ -1,0 +1,203 @@
+"""Benchmark: the HTML map of a generated corpus (default 5,000 nodes and 10,000 edges).
+
+Run: python bench/bench_html.py [--nodes 5000] [--edges 10000] [--runs 3] [--no-browser]
+                                [--no-command] [--json]
+
+What is timed (best of --runs, except the browser: median, each run a fresh page):
+
+1. generation in Python on the loaded graph, phase by phase: ``score_graph``,
+   ``page_sections`` (the timeline replay; "why" is not computed above 300 nodes),
+   ``render_html``, and ``write_html`` as a whole (all of these plus the atomic write: what
+   ``takeoff html`` does once the corpus is loaded);
+2. the peer: pyvis used the way its documentation shows, ``Network.add_node``/``add_edge`` for
+   every node and edge (same labels, tooltips, colours), then ``generate_html``;
+3. the whole command ``takeoff --corpus DIR html -o FILE`` in a fresh process: start-up,
+   imports, reading and validating the node files, scoring, the page;
+4. the first draw in headless Chromium (Debian's /usr/bin/chromium driven by playwright): the
+   page's own milestones, in ms since navigation start, read from ``window.takeoffTimings``
+   (script start, data parsed, vis-network built, first ``afterDrawing``).
+
+The generated corpus is layered like the bundled one: 2% models, 38% claims, 60% evidence
+(dated 2019-2025, each with a source), evidence -> claims -> models plus claim -> claim edges,
+30% of them undermines, and a Markdown annotation of about 300 characters on every node.
+"""
+import argparse
+import datetime
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from graph.html import page_sections, render_html, write_html  # noqa: E402
+from graph.propagation import score_graph  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TAGS = ["compute", "automation", "hardware", "algorithms", "economics", "policy", "rl",
+        "agents", "benchmarks", "forecasting", "robotics", "generalisation"]
+BODY = ("Observation {i}: a **{tag}** result that bears on how fast AI research could speed "
+        "itself up. The [write-up](https://example.org/{i}) reports the numbers; the caveats in "
+        "its appendix matter, since *preview* results often overstate what ships.\n\n"
+        "A second paragraph with context, a `code span` and a list:\n\n- first point\n- second point\n")
+
+
+def generated_graph(n_nodes=5000, n_edges=10000, seed=1):
+    """A layered argument graph with the corpus attributes (see the module docstring)."""
+    rng = random.Random(seed)
+    n_models = max(3, n_nodes // 50)
+    n_claims = n_nodes * 38 // 100
+    kinds = {"model": n_models, "claim": n_claims, "evidence": n_nodes - n_models - n_claims}
+    ids = {kind: [f"{kind}-{i}" for i in range(n)] for kind, n in kinds.items()}
+    graph = nx.MultiDiGraph()
+    start = datetime.date(2019, 1, 1)
+    for kind, names in ids.items():
+        for i, name in enumerate(names):
+            tag = rng.choice(TAGS)
+            date = start + datetime.timedelta(days=rng.randrange(7 * 365)) if kind == "evidence" else None
+            graph.add_node(name, kind=kind, title=f"{kind.title()} {i}: {tag} and the pace of AI progress",
+                           credence=round(rng.uniform(0.2, 0.95), 2), date=date,
+                           tags=sorted({tag, rng.choice(TAGS)}),
+                           sources=[{"url": f"https://example.org/{name}", "title": f"Report {i}",
+                                     "quote": "a short quote from the source", "date": date}]
+                           if kind == "evidence" else [],
+                           body=BODY.format(i=i, tag=tag), path=None)
+    claims = ids["claim"]
+    while graph.number_of_edges() < n_edges:
+        roll = rng.random()
+        if roll < 0.5:
+            source, target = rng.choice(ids["evidence"]), rng.choice(claims)
+        elif roll < 0.8:
+            source, target = rng.choice(claims), rng.choice(ids["model"])
+        else:  # mostly towards later claims, so the claim layer has depth and a few cycles
+            a, b = sorted(rng.sample(range(len(claims)), 2))
+            if rng.random() < 0.03:  # a few backward edges close cycles
+                a, b = b, a
+            source, target = claims[a], claims[b]
+        if source == target or graph.has_edge(source, target):
+            continue
+        relation = "supports" if rng.random() < 0.7 else "undermines"
+        graph.add_edge(source, target, key=relation, relation=relation,
+                       weight=round(rng.uniform(0.1, 1.0), 2), note=f"why {source} bears on {target}")
+    return graph
+
+
+def best(fn, runs):
+    times, out = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def pyvis_peer(graph, result):
+    """pyvis as documented: add_node/add_edge one by one (each checks duplicates in a list)."""
+    from pyvis.network import Network
+
+    net = Network(directed=True, cdn_resources="in_line")
+    for node, data in graph.nodes(data=True):
+        net.add_node(node, label=data["title"][:56], title=data["title"], group=data["kind"],
+                     size=8 + 22 * result.strengths[node])
+    for source, target, data in graph.edges(data=True):
+        net.add_edge(source, target, title=data["note"], width=1 + 4 * data["weight"],
+                     color="#2a9d56" if data["relation"] == "supports" else "#d64541")
+    return net.generate_html()
+
+
+def write_corpus(graph, folder):
+    """The graph as node files, written the way the tool writes them."""
+    from graph.edit import node_text
+
+    for node, attrs in graph.nodes(data=True):
+        out = [(t, e) for _, t, e in graph.out_edges(node, data=True)]
+        sub = Path(folder) / f"{attrs['kind']}s"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{node}.md").write_text(node_text(attrs, out), encoding="utf-8")
+
+
+def command_time(corpus, out, runs):
+    def once():
+        subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--corpus", str(corpus),
+                        "html", "-o", str(out)], check=True, cwd=ROOT, capture_output=True)
+    return best(once, runs)[0]
+
+
+def first_draw(path, runs):
+    from playwright.sync_api import sync_playwright
+
+    timings = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(runs):
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            offsite = []
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                       else (offsite.append(r.request.url), r.abort()))
+            page.goto(Path(path).as_uri())
+            page.wait_for_function("() => window.takeoffTimings && window.takeoffTimings.firstDraw",
+                                   timeout=120_000)
+            timing = page.evaluate("() => window.takeoffTimings")
+            timing["drawn"] = page.evaluate("() => Object.keys(network.getPositions()).length")
+            timing["offsite_requests"] = len(offsite)
+            timings.append(timing)
+            page.close()
+        browser.close()
+    return timings
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=5000)
+    parser.add_argument("--edges", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-browser", action="store_true", help="Skip the Chromium first draw.")
+    parser.add_argument("--no-command", action="store_true", help="Skip the end-to-end command.")
+    parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    args = parser.parse_args()
+
+    graph = generated_graph(args.nodes, args.edges)
+    figures = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    figures["score_s"], result = best(lambda: score_graph(graph, "qe"), args.runs)
+    figures["sections_s"], sections = best(lambda: page_sections(graph, result), args.runs)
+    figures["render_s"], page = best(lambda: render_html(graph, result, extra=sections), args.runs)
+    figures["page_mb"] = round(len(page.encode("utf-8")) / 1e6, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "map.html"
+        figures["write_html_s"], _ = best(lambda: write_html(out, graph), args.runs)
+        figures["pyvis_add_node_s"], _ = best(lambda: pyvis_peer(graph, result), 1)
+        if not args.no_command:
+            corpus = Path(tmp) / "claims"
+            write_corpus(graph, corpus)
+            figures["command_s"] = command_time(corpus, Path(tmp) / "cmd.html", args.runs)
+        if not args.no_browser:
+            runs = first_draw(out, args.runs)
+            figures["first_draw_ms"] = statistics.median(t["firstDraw"] for t in runs)
+            figures["browser_runs"] = runs
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"{figures['nodes']} nodes, {figures['edges']} edges; page {figures['page_mb']} MB")
+    for key, label in (("score_s", "score_graph (qe)"), ("sections_s", "page_sections (timeline)"),
+                       ("render_s", "render_html"), ("write_html_s", "write_html (all of it)"),
+                       ("pyvis_add_node_s", "peer: pyvis add_node/add_edge + generate_html"),
+                       ("command_s", "takeoff html, fresh process, from the files")):
+        if key in figures:
+            print(f"  {label:48s} {figures[key]:6.2f} s")
+    if "first_draw_ms" in figures:
+        print(f"  {'first draw in Chromium (median)':48s} {figures['first_draw_ms'] / 1000:6.2f} s")
+        for t in figures["browser_runs"]:
+            print("    " + ", ".join(f"{k} {v:.0f}" for k, v in t.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,694 @@
+"""The HTML map: safety of what goes into the page, the layout, the command, and the page itself
+in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright)."""
+import base64
+import copy
+import datetime
+import hashlib
+import html
+import json
+import re
+import shutil
+import textwrap
+import types
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from graph.html import (
+    DEFAULT_TITLE, LARGE_GRAPH, escape_json_text, layered_positions, render_html, render_markdown,
+    safe_url, script_json, write_html)
+from graph.model import Corpus
+from graph.propagation import score_graph
+
+from conftest import REPO, snapshot, write_node
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+BUNDLED = REPO / "claims"
+
+
+# ---------------------------------------------------------------- helpers building graphs
+
+def add_node(graph, node_id, kind="claim", title=None, **attrs):
+    data = {"kind": kind, "title": title or f"Title of {node_id}", "credence": 0.5, "date": None,
+            "tags": [], "sources": [], "body": "", "path": None}
+    data.update(attrs)
+    graph.add_node(node_id, **data)
+
+
+def add_edge(graph, source, target, relation="supports", weight=1.0, note=""):
+    graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
+
+
+def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
+    """A random argument graph: evidence -> claims -> models, plus claim -> claim edges."""
+    import random
+
+    rnd = random.Random(seed)
+    graph = nx.MultiDiGraph()
+    ids = {kind: [f"{kind}-{i}" for i in range(n)] for kind, n in
+           (("model", n_models), ("claim", n_claims), ("evidence", n_evidence))}
+    for kind, names in ids.items():
+        for name in names:
+            add_node(graph, name, kind, credence=round(rnd.random(), 2),
+                     tags=[rnd.choice(["compute", "rl", "hardware"])],
+                     date=datetime.date(2024, 1 + rnd.randrange(12), 1) if kind == "evidence" else None)
+    while graph.number_of_edges() < n_edges:
+        roll = rnd.random()
+        pool = (("evidence", "claim") if roll < 0.5 else ("claim", "model") if roll < 0.8
+                else ("claim", "claim"))
+        source, target = rnd.choice(ids[pool[0]]), rnd.choice(ids[pool[1]])
+        if source != target and not graph.has_edge(source, target):
+            add_edge(graph, source, target, rnd.choice(["supports", "undermines"]),
+                     round(rnd.uniform(0.1, 1), 2))
+    return graph
+
+
+def graph_state(graph):
+    return (sorted((n, repr(d)) for n, d in graph.nodes(data=True)),
+            sorted((u, v, k, repr(d)) for u, v, k, d in graph.edges(keys=True, data=True)))
+
+
+def page_json(page, element_id):
+    match = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page, re.S)
+    return json.loads(match.group(1))
+
+
+# ---------------------------------------------------------------- what may enter the page
+
+@pytest.mark.parametrize("url", [
+    "https://example.org/a?b=c#d", "http://localhost:8000/x", "mailto:someone@example.org",
+    "  https://example.org/padded  ",
+])
+def test_safe_url_accepts_http_and_mailto(url):
+    assert safe_url(url) == url.strip()
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+    "java\nscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
+    "file:///etc/passwd", "//evil.example/x", "/relative/path", "relative.html", "https://",
+    "http:///no-host", "mailto:", "https://exa mple.org", "https://example.org/\x00", "", None, 42,
+    "https://[::1", "\u2028javascript:alert(1)",
+])
+def test_safe_url_refuses_everything_else(url):
+    assert safe_url(url) is None
+
+
+@given(st.text())
+def test_safe_url_only_ever_returns_http_or_mailto(text):
+    result = safe_url(text)
+    assert result is None or re.match(r"(?i)(https?://[^/?#\s]|mailto:\S)", result)
+
+
+def test_markdown_keeps_raw_html_as_text():
+    html = render_markdown('<script>alert(1)</script> <img src=x onerror="alert(2)"> **bold**')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "<strong>bold</strong>" in html
+
+
+def test_markdown_links_only_http_and_mailto():
+    html = render_markdown("[ok](https://example.org) [mail](mailto:a@b.org) "
+                           "[bad](javascript:alert(1)) [data](data:text/html,x) <javascript:alert(1)>")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs == ["https://example.org", "mailto:a@b.org"]
+    assert "[bad](javascript:alert(1))" in html  # left as plain text
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_markdown_renders_no_images():
+    # An image would be fetched from the network when the panel opens.
+    html = render_markdown("![chart](https://example.org/chart.png)")
+    assert "<img" not in html and 'href="https://example.org/chart.png"' in html
+
+
+@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                    max_leaves=12))
+def test_script_json_round_trips_and_cannot_end_the_script(value):
+    text = str(script_json(value))
+    assert json.loads(text) == value
+    assert not re.search("[<>&\u2028\u2029]", text)
+
+
+def test_escape_json_text_of_options_string():
+    assert str(escape_json_text('{"a": "</script><!--"}')) == '{"a": "\\u003c/script\\u003e\\u003c!--"}'
+
+
+# ---------------------------------------------------------------- layout
+
+def test_layered_positions_point_every_edge_upwards():
+    graph = layered_graph()
+    pos = layered_positions(graph)
+    assert set(pos) == set(graph)
+    assert len(set(pos.values())) == len(pos)  # no two nodes on one spot
+    condensation = nx.condensation(graph)
+    component = condensation.graph["mapping"]
+    for source, target in graph.edges():
+        if component[source] != component[target]:
+            assert pos[source][1] > pos[target][1], (source, target)
+    top = min(y for _, y in pos.values())
+    assert {n for n, (_, y) in pos.items() if y == top} <= {n for n in graph if n.startswith("model")}
+
+
+def test_layered_positions_handle_cycles_and_isolated_nodes():
+    graph = nx.MultiDiGraph()
+    for node, kind in (("m", "model"), ("a", "claim"), ("b", "claim"), ("lonely", "evidence")):
+        add_node(graph, node, kind)
+    add_edge(graph, "a", "b")
+    add_edge(graph, "b", "a", "undermines")
+    add_edge(graph, "a", "m")
+    pos = layered_positions(graph)
+    assert pos["a"][1] == pos["b"][1] > pos["m"][1]
+    assert pos["lonely"][1] > pos["m"][1]  # only takeoff paths sit on the top layer
+    assert layered_positions(nx.MultiDiGraph()) == {}
+
+
+def test_wide_layers_are_staggered_not_stretched():
+    graph = nx.MultiDiGraph()
+    add_node(graph, "m", "model")
+    for i in range(100):
+        add_node(graph, f"e{i}", "evidence")
+        add_edge(graph, f"e{i}", "m")
+    pos = layered_positions(graph, max_row=25)
+    rows = {y for node, (_, y) in pos.items() if node != "m"}
+    xs = [x for node, (x, _) in pos.items() if node != "m"]
+    assert len(rows) == 4
+    assert max(xs) - min(xs) <= 25 * 160
+
+
+# ---------------------------------------------------------------- the page as text
+
+def scored(graph):
+    return score_graph(graph, "qe")
+
+
+def test_page_is_self_contained_and_allows_only_its_own_scripts():
+    graph = layered_graph()
+    page = render_html(graph, scored(graph))
+    assert page.startswith("<!DOCTYPE html>")
+    # Nothing is loaded from anywhere: no src/href attributes on scripts, links, images, frames.
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b[^>]*\b(src|href)=", page, re.I)
+    for host in ("cdnjs.cloudflare.com", "cdn.jsdelivr.net", "bootstrap"):  # pyvis's template
+        assert host not in page
+    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    assert "default-src 'none'" in csp
+    inline = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(inline) == 2  # vis-network and the page script
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "sourceMappingURL" not in page
+
+
+def test_page_carries_every_node_and_edge_with_their_data():
+    graph = layered_graph()
+    result = scored(graph)
+    page = render_html(graph, result)
+    nodes = page_json(page, "takeoff-nodes")
+    edges = page_json(page, "takeoff-edges")
+    data = page_json(page, "takeoff-page")
+    assert sorted(n["id"] for n in nodes) == sorted(graph)
+    assert sorted((e["from"], e["to"], e["relation"]) for e in edges) == sorted(graph.edges(keys=True))
+    assert {e["relation"]: e["color"] for e in edges} == {"supports": "#2a9d56", "undermines": "#d64541"}
+    for node in graph:
+        assert data["details"][node]["strength"] == pytest.approx(result.strengths[node], abs=1e-4)
+    sizes = {n["id"]: n["size"] for n in nodes}
+    strongest = max((n for n in graph if n.startswith("claim")), key=result.strengths.get)
+    weakest = min((n for n in graph if n.startswith("claim")), key=result.strengths.get)
+    assert sizes[strongest] > sizes[weakest]
+
+
+def test_render_does_not_touch_the_graph():
+    graph = layered_graph()
+    before = graph_state(graph)
+    render_html(graph, scored(graph))
+    assert graph_state(graph) == before
+
+
+def test_title_is_text_not_markup():
+    graph = layered_graph(n_claims=2, n_evidence=2, n_edges=3)
+    page = render_html(graph, scored(graph), title='<img src=x onerror=alert(1)> & "q"')
+    assert "<img src=x" not in page
+    assert "<title>&lt;img src=x onerror=alert(1)&gt; &amp; &#34;q&#34;</title>" in page
+
+
+def test_extra_must_be_a_mapping():
+    graph = layered_graph(n_claims=2, n_evidence=2, n_edges=3)
+    with pytest.raises(TypeError):
+        render_html(graph, scored(graph), extra=["timeline"])
+
+
+def test_write_html_adds_the_timeline_of_a_dated_corpus(tmp_path):
+    graph = layered_graph()
+    info = write_html(tmp_path / "sub" / "map.html", graph)
+    page = (tmp_path / "sub" / "map.html").read_text(encoding="utf-8")
+    timeline = page_json(page, "takeoff-page")["timeline"]
+    assert info["sections"] == ["timeline"] and info["nodes"] == graph.number_of_nodes()
+    assert set(timeline["strengths"]) == {n for n in graph if n.startswith("model")}
+    assert all(len(v) == len(timeline["dates"]) for v in timeline["strengths"].values())
+
+
+def test_write_html_without_dates_has_no_timeline(tmp_path):
+    graph = layered_graph()
+    for node in graph:
+        graph.nodes[node]["date"] = None
+    assert write_html(tmp_path / "map.html", graph)["sections"] == []
+
+
+# ---------------------------------------------------------------- the command
+
+def test_html_command_writes_the_page_and_prints_its_path(run, small_corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(small_corpus, "html")
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "map.html"
+    assert result.stdout.strip() == str(written)
+    page = written.read_text(encoding="utf-8")
+    assert sorted(n["id"] for n in page_json(page, "takeoff-nodes")) == ["c1", "c2", "e1", "m1"]
+    assert f"<h1 id=\"heading\">{DEFAULT_TITLE}</h1>" in page
+
+
+def test_html_command_json_title_and_semantics(run, small_corpus, tmp_path):
+    out = tmp_path / "out.html"
+    result = run(small_corpus, "html", "-o", out, "--json", "--title", "My <map>", "--semantics", "dfquad")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["path"] == str(out) and info["nodes"] == 4 and info["edges"] == 3
+    assert info["semantics"] == "dfquad" and info["bytes"] == out.stat().st_size
+    page = out.read_text(encoding="utf-8")
+    assert "<title>My &lt;map&gt;</title>" in page
+    assert page_json(page, "takeoff-page")["semantics"] == "dfquad"
+
+
+def test_html_command_open_launches_the_browser(run, small_corpus, tmp_path, monkeypatch):
+    launched = []
+    monkeypatch.setattr("click.launch", lambda url, **kw: launched.append(url))
+    result = run(small_corpus, "html", "-o", tmp_path / "m.html", "--open")
+    assert result.exit_code == 0, result.output
+    assert launched == [str(tmp_path / "m.html")]
+
+
+def test_html_command_as_of_leaves_later_nodes_out(run, small_corpus, tmp_path):
+    result = run(small_corpus, "html", "-o", tmp_path / "m.html", "--as-of", "2025-01-01", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["nodes"] == 3  # e1 is dated 2025-05-14
+
+
+def test_html_command_unknown_semantics_is_a_usage_error(run, small_corpus, tmp_path):
+    result = run(small_corpus, "html", "-o", tmp_path / "m.html", "--semantics", "nope")
+    assert result.exit_code == 2 and "nope" in result.stderr
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_html_command_invalid_corpus_writes_nothing(run, small_corpus, tmp_path):
+    write_node(small_corpus, "broken", """
+        ---
+        kind: claim
+        title: Points nowhere
+        supports:
+          - target: no-such-node
+        ---
+        """)
+    result = run(small_corpus, "html", "-o", tmp_path / "m.html")
+    assert result.exit_code == 1
+    assert "broken.md" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_html_command_output_is_a_folder(run, small_corpus, tmp_path):
+    before = snapshot(tmp_path)
+    result = run(small_corpus, "html", "-o", tmp_path)
+    assert result.exit_code == 2 and "directory" in result.stderr.lower()
+    assert snapshot(tmp_path) == before
+
+
+def test_html_command_missing_corpus(run, tmp_path):
+    result = run(tmp_path / "nowhere", "html", "-o", tmp_path / "m.html")
+    assert result.exit_code == 1 and "nowhere" in result.stderr
+
+
+# ---------------------------------------------------------------- in the browser
+
+INJECTIONS = [
+    "<script>window.__pwned = 'script'</script>",
+    '<img src=x onerror="window.__pwned=\'img\'">',
+    '"><svg onload="window.__pwned=\'svg\'">',
+    "</script><script>window.__pwned='close'</script>",
+    "<!--<script>window.__pwned='comment'</script>",
+    '<a href="javascript:window.__pwned=\'href\'">href</a>',
+    "\u2028\u2029 line separators </SCRIPT >",
+    "{{ 7*7 }} {% raw %}",
+]
+
+
+def injection_graph():
+    """Every string a corpus could hold is a payload; ids too (an imported graph is not slugged)."""
+    graph = nx.MultiDiGraph()
+    bad_id = '"><img src=x onerror="window.__pwned=\'id\'">'
+    add_node(graph, "target-model", "model", title="href: " + INJECTIONS[5], tags=INJECTIONS[:2],
+             body="\n\n".join(INJECTIONS) + "\n\n[click](javascript:window.__pwned='md')"
+                  "\n\n<javascript:window.__pwned='auto'>\n\n![x](javascript:window.__pwned='img2')")
+    add_node(graph, bad_id, "evidence", title=INJECTIONS[1], date=datetime.date(2025, 1, 1),
+             tags=INJECTIONS[2:4],
+             sources=[{"url": "javascript:window.__pwned='src'", "title": INJECTIONS[0],
+                       "quote": INJECTIONS[1], "date": None},
+                      {"url": "https://example.org/ok", "title": "href=" + INJECTIONS[3],
+                       "quote": INJECTIONS[4], "date": datetime.date(2025, 1, 2)}])
+    for i, text in enumerate(INJECTIONS):
+        add_node(graph, f"claim-{i}", "claim", title=text, tags=[text], body=text)
+        add_edge(graph, f"claim-{i}", "target-model", "supports" if i % 2 else "undermines", 0.5, note=text)
+    add_edge(graph, bad_id, "target-model", "supports", 1.0, note=INJECTIONS[0])
+    return graph, bad_id
+
+
+def chromium_or_skip():
+    if not CHROMIUM.exists():
+        pytest.skip("no browser: Debian's chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium; .ci/run does it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("no browser driver: the playwright package is missing (pip install playwright)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = chromium_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page opened from file:// that records console errors, dialogs and outside requests."""
+
+    def __init__(self, browser, path, viewport=(1400, 900)):
+        self.errors, self.dialogs, self.requests = [], [], []
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        self.page = page = self.context.new_page()
+        page.on("console", lambda m: m.type in ("error", "warning") and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", self._dialog)
+        page.route("**/*", self._route)
+        page.goto(Path(path).absolute().as_uri())
+        page.wait_for_function("() => window.takeoffFirstDraw !== undefined", timeout=60_000)
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith("file:"):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def js(self, expression, arg=None):
+        return self.page.evaluate(expression, arg)
+
+    def click_node(self, node_id):
+        """A real mouse click on the node where the canvas draws it."""
+        self.js("id => network.focus(id, {scale: 1.6, animation: false})", node_id)
+        self.page.wait_for_timeout(150)
+        x, y = self.js("""id => { const p = network.getPositions([id])[id]; const d = network.canvasToDOM(p);
+                              const r = document.getElementById('network').getBoundingClientRect();
+                              return [r.left + d.x, r.top + d.y]; }""", node_id)
+        self.page.mouse.click(x, y)
+
+    def visible_nodes(self):
+        return set(self.js("() => nodes.get().filter(n => !n.hidden).map(n => n.id)"))
+
+    def visible_edges(self):
+        return self.js("() => edges.get().filter(e => !e.hidden).map(e => [e.from, e.to])")
+
+    def close(self):
+        self.context.close()
+
+    def assert_clean(self):
+        assert self.errors == [], self.errors
+        assert self.requests == [], self.requests
+        assert self.dialogs == [], self.dialogs
+
+
+@pytest.fixture(scope="module")
+def bundled_page(browser, tmp_path_factory):
+    corpus = Corpus.load(BUNDLED).require_valid()
+    path = tmp_path_factory.mktemp("bundled") / "map.html"
+    write_html(path, corpus.graph)
+    page = Page(browser, path)
+    yield page, corpus.graph
+    page.close()
+
+
+@pytest.fixture
+def fresh(bundled_page):
+    """The bundled page with the panel closed and filters and focus cleared."""
+    page, graph = bundled_page
+    page.js("() => { takeoff.clearFilters(); takeoff.closePanel(); document.getElementById('search').value = ''; }")
+    return page, graph
+
+
+def test_page_draws_every_node_and_edge_offline_without_errors(bundled_page):
+    page, graph = bundled_page
+    counts = page.js("""() => [Object.keys(network.getPositions()).length, network.body.data.nodes.length,
+                              network.body.data.edges.length, Object.keys(network.body.edges).length]""")
+    assert counts == [graph.number_of_nodes()] * 2 + [graph.number_of_edges()] * 2
+    assert page.js("() => document.getElementById('heading').textContent") == DEFAULT_TITLE
+    page.assert_clean()
+
+
+def test_ranking_lists_the_models_by_strength(bundled_page):
+    page, graph = bundled_page
+    models = [n for n, k in graph.nodes(data="kind") if k == "model"]
+    result = score_graph(graph, "qe")
+    shown = page.js("() => Array.from(document.querySelectorAll('#ranking .rank')).map(b => b.dataset.id)")
+    assert shown == sorted(models, key=lambda n: -result.strengths[n])
+
+
+def test_clicking_a_node_opens_its_panel_with_sources_and_edges(fresh):
+    page, graph = fresh
+    node = "alphaevolve-borg-scheduling"
+    page.click_node(node)
+    panel = page.page.locator("#panel")
+    panel.wait_for(state="visible")
+    assert panel.locator(".panel-title").inner_text() == graph.nodes[node]["title"]
+    assert page.js("() => network.getSelectedNodes()") == [node]
+    links = panel.locator(".sources a")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == \
+        [s["url"] for s in graph.nodes[node]["sources"]]
+    assert all(s["title"] in panel.inner_text() for s in graph.nodes[node]["sources"])
+    targets = sorted(graph.successors(node))
+    shown = panel.locator(".edges-out .node-link")
+    assert sorted(shown.nth(i).get_attribute("data-id") for i in range(shown.count())) == targets
+    # Following an edge moves the panel and the selection to the node at its other end.
+    clicked = shown.first.get_attribute("data-id")
+    shown.first.click()
+    moved_to = page.js("() => takeoff.state.selected")
+    assert moved_to == clicked
+    assert panel.locator(".panel-title").inner_text() == graph.nodes[moved_to]["title"]
+    assert page.js("() => network.getSelectedNodes()") == [moved_to]
+    page.assert_clean()
+
+
+def test_annotation_is_rendered_markdown(fresh):
+    page, graph = fresh
+    node = next(n for n, b in graph.nodes(data="body") if "**" in b)
+    page.js("id => takeoff.goTo(id)", node)
+    assert page.page.locator("#panel .annotation strong").count() >= 1
+
+
+def test_search_finds_and_focuses_a_node(fresh):
+    page, graph = fresh
+    box = page.page.locator("#search")
+    box.fill("AlphaEvolve")
+    options = page.page.locator("#search-results li[role=option]")
+    ids = [options.nth(i).get_attribute("data-id") for i in range(options.count())]
+    expected = {n for n, t in graph.nodes(data="title") if "alphaevolve" in (n + " " + t).lower()}
+    assert set(ids) == expected and ids
+    box.press("Enter")
+    chosen = ids[0]
+    assert page.js("() => network.getSelectedNodes()") == [chosen]
+    assert page.page.locator("#panel .panel-title").inner_text() == graph.nodes[chosen]["title"]
+    # The camera glides to the node and stops with it in the middle of the canvas.
+    page.page.wait_for_function("""id => { const c = network.getViewPosition(), p = network.getPositions([id])[id];
+                                        return Math.abs(c.x - p.x) < 2 && Math.abs(c.y - p.y) < 2; }""",
+                                arg=chosen, timeout=10_000)
+    box.fill("no node is called this")
+    assert page.page.locator("#search-results li.none").count() == 1
+    page.assert_clean()
+
+
+def test_kind_filter_hides_that_kind_and_its_edges(fresh):
+    page, graph = fresh
+    page.page.locator("#kind-filters input[data-kind=evidence]").uncheck()
+    visible = page.visible_nodes()
+    assert visible == {n for n, k in graph.nodes(data="kind") if k != "evidence"}
+    assert sorted(map(tuple, page.visible_edges())) == sorted(
+        (u, v) for u, v in graph.edges() if u in visible and v in visible)
+    assert page.js("() => network.body.nodes[Object.keys(network.body.nodes)[0]] !== undefined")
+    page.page.locator("#kind-filters input[data-kind=evidence]").check()
+    assert page.visible_nodes() == set(graph)
+
+
+def test_tag_filter_shows_only_tagged_nodes(fresh):
+    page, graph = fresh
+    page.page.locator('#tag-filters .tag[data-tag="robotics"]').click()
+    assert page.visible_nodes() == {n for n, t in graph.nodes(data="tags") if "robotics" in t}
+    page.page.locator("#clear-filters").click()
+    assert page.visible_nodes() == set(graph)
+
+
+def test_focus_mode_shows_a_neighbourhood(fresh):
+    page, graph = fresh
+    node = "software-explosion"
+    page.js("id => takeoff.goTo(id)", node)
+    page.page.locator("#focus-button").click()
+    undirected = graph.to_undirected(as_view=True)
+    assert page.visible_nodes() == {node} | set(undirected.neighbors(node))
+    page.page.locator("#focus-depth").select_option("2")
+    assert page.visible_nodes() == set(nx.single_source_shortest_path_length(undirected, node, cutoff=2))
+    page.page.locator("#focus-exit").click()
+    assert page.visible_nodes() == set(graph)
+    page.assert_clean()
+
+
+def test_timeline_replays_the_model_strengths(fresh):
+    page, graph = fresh
+    from graph.timeline import history
+
+    data = history(graph, step="month")
+    slider = page.page.locator("#timeline")
+    slider.fill("0")
+    shown = page.js("""() => Object.fromEntries(Array.from(document.querySelectorAll('#ranking .rank'))
+                         .map(b => [b.dataset.id, b.querySelector('.rank-value').textContent]))""")
+    for model, series in data["strengths"].items():
+        assert shown[model] == ("—" if series[0] is None else f"{series[0]:.2f}")
+    later = {n for n, d in graph.nodes(data="date") if d is not None and d.isoformat() > data["dates"][0]}
+    faded = set(page.js("() => nodes.get().filter(n => n.opacity < 1).map(n => n.id)"))
+    assert faded == later
+    page.page.locator("#timeline-reset").click()
+    assert page.js("() => nodes.get().filter(n => n.opacity < 1).length") == 0
+
+
+def test_tooltip_is_plain_text(fresh):
+    page, graph = fresh
+    node = "metr-developer-rct"
+    page.js("id => network.focus(id, {scale: 1.6, animation: false})", node)
+    page.page.wait_for_timeout(100)
+    x, y = page.js("""id => { const d = network.canvasToDOM(network.getPositions([id])[id]);
+                          const r = document.getElementById('network').getBoundingClientRect();
+                          return [r.left + d.x, r.top + d.y]; }""", node)
+    page.page.mouse.move(x - 3, y - 3)
+    page.page.mouse.move(x, y)
+    tip = page.page.locator("div.vis-tooltip")
+    tip.wait_for(state="visible")
+    assert graph.nodes[node]["title"] in tip.inner_text()
+    # vis-network sets the title with innerText: line breaks become <br>, nothing else is markup.
+    tags = page.js("() => Array.from(document.querySelector('div.vis-tooltip').children).map(c => c.tagName)")
+    assert set(tags) <= {"BR"}
+
+
+INJECTED = """() => ({
+    pwned: window.__pwned === undefined ? null : String(window.__pwned),
+    handlers: document.querySelectorAll('[onerror],[onload],[onclick],[onmouseover],[onfocus]').length,
+    embeds: document.querySelectorAll('img,iframe,object,embed,frame,base,form,meta[http-equiv=refresh]').length,
+    scripts: document.querySelectorAll('script').length,
+    jsLinks: Array.from(document.querySelectorAll('a[href]')).filter(a => !/^(https?:|mailto:)/i.test(a.getAttribute('href'))).length,
+})"""
+
+
+def test_injection_payloads_in_the_graph_run_no_script(browser, tmp_path):
+    graph, bad_id = injection_graph()
+    path = tmp_path / "evil.html"
+    write_html(path, graph, title="</title><script>window.__pwned='title'</script><b onclick=x>")
+    page = Page(browser, path)
+    try:
+        assert page.js("() => document.getElementById('heading').textContent").startswith("</title><script>")
+        for node in graph:
+            page.js("id => takeoff.goTo(id)", node)
+            page.js("id => takeoff.setFocus(id)", node)
+        page.js("() => takeoff.setFocus(null)")
+        for tag in page.js("() => takeoff.page.tags.map(t => t[0])"):
+            page.js("t => takeoff.toggleTag(t)", tag)
+        page.page.locator("#search").fill("script")
+        page.click_node("target-model")
+        page.page.mouse.move(5, 5)
+        page.page.wait_for_timeout(300)
+        found = page.js(INJECTED)
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 6, "jsLinks": 0}
+        # The payloads are shown, as text.
+        page.js("id => takeoff.goTo(id)", bad_id)
+        panel = page.page.locator("#panel").inner_text()
+        assert INJECTIONS[1] in panel and INJECTIONS[0] in panel
+        assert page.page.locator("#panel .sources a").count() == 1  # the javascript: source is text
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+def test_injection_through_corpus_files_and_the_command(browser, run, tmp_path):
+    root = tmp_path / "claims"
+    write_node(root, "m", """
+        ---
+        kind: model
+        title: "<img src=x onerror=\\"window.__pwned='title'\\"> href"
+        tags: ["<script>window.__pwned='tag'</script>"]
+        sources:
+          - url: https://example.org/"><script>window.__pwned='url'</script>
+            title: "<svg onload=\\"window.__pwned='src'\\">"
+            quote: "</script><script>window.__pwned='quote'</script>"
+        ---
+        [x](javascript:window.__pwned='md') <iframe src="javascript:window.__pwned='iframe'"></iframe>
+        """)
+    write_node(root, "e", """
+        ---
+        kind: evidence
+        title: "</script><script>window.__pwned='close'</script>"
+        date: 2025-01-01
+        supports:
+          - target: m
+            note: "<img src=x onerror=\\"window.__pwned='note'\\">"
+        ---
+        """)
+    out = tmp_path / "map.html"
+    result = run(root, "html", "-o", out, "--title", "<h1 onclick=alert(1)>Evil</h1>")
+    assert result.exit_code == 0, result.output
+    page = Page(browser, out)
+    try:
+        for node in ("m", "e"):
+            page.click_node(node)
+        found = page.js(INJECTED)
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 6, "jsLinks": 0}
+        assert page.js("() => document.title") == "<h1 onclick=alert(1)>Evil</h1>"
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+def test_large_graph_draws_everything_with_layout_precomputed(browser, tmp_path):
+    graph = layered_graph(n_models=8, n_claims=150, n_evidence=250, n_edges=900)
+    assert graph.number_of_nodes() > LARGE_GRAPH
+    path = tmp_path / "large.html"
+    write_html(path, graph, sections=False)
+    page = Page(browser, path)
+    try:
+        assert page.js("() => Object.keys(network.getPositions()).length") == graph.number_of_nodes()
+        assert page.js("() => network.body.data.edges.length") == graph.number_of_edges()
+        assert page.js("() => network.physics.options.enabled") is False
+        labelled = set(page.js("() => nodes.get().filter(n => n.label).map(n => n.id)"))
+        assert labelled == {n for n in graph if n.startswith("model")}
+        page.js("id => takeoff.goTo(id)", "claim-3")
+        page.page.wait_for_timeout(900)
+        labelled = set(page.js("() => nodes.get().filter(n => n.label).map(n => n.id)"))
+        assert "claim-3" in labelled and len(labelled) > 8
+        page.assert_clean()
+    finally:
+        page.close()

@@ -1,0 +1,551 @@
+"""The corpus as linked data: vocabulary, lossless RDF round trips, import errors, SPARQL,
+SHACL, and the CLI commands (export/import --format turtle|jsonld|nt, sparql, check --shacl)."""
+import datetime as dt
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import networkx as nx
+import pytest
+import rdflib
+from hypothesis import HealthCheck, given, settings, strategies as st
+from rdflib import Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from graph import rdf
+from graph.edit import import_graph
+from graph.model import Corpus, TakeoffError
+from tests.conftest import REPO, snapshot, write_node
+
+TG = Namespace(rdf.VOCAB)
+AIF = Namespace(rdf.PREFIXES["aif"])
+SCHEMA = Namespace(rdf.PREFIXES["schema"])
+NODE = Namespace(rdf.DEFAULT_BASE)
+STORES = ["memory", "oxigraph"]
+
+
+# ---- corpus graphs --------------------------------------------------------------------------
+
+def node(G, node_id, kind="claim", title=None, credence=0.5, date=None, tags=(), sources=(), body=""):
+    G.add_node(node_id, kind=kind, title=title or node_id.title(), credence=credence, date=date,
+               tags=list(tags), sources=list(sources), body=body)
+
+
+def edge(G, source, target, relation="supports", weight=1.0, note=""):
+    G.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
+
+
+def full_graph():
+    """Every optional field, Unicode, quotes and multi-line text."""
+    G = nx.MultiDiGraph()
+    node(G, "fast-takeoff", "model", 'Fast takeoff: "FOOM" — über-schnell', 0.3,
+         tags=["rsi", "speed", "rsi"], body='A model.\n\nWith "quotes" and ünïcode 🚀\n')
+    node(G, "alpha-evolve", "evidence", "AlphaEvolve recovers 0.7% of Google's compute", 0.9,
+         date=dt.date(2025, 5, 14),
+         sources=[{"url": "https://deepmind.google/x?a=1&b=2#frag", "title": "Blog «post»",
+                   "quote": 'we "recovered"\nsecond line', "date": dt.date(2025, 5, 14)},
+                  {"url": "https://example.org/second", "date": None}])
+    node(G, "loops", "claim", "Loops closed", 1e-20, date=dt.date(1999, 12, 31))
+    node(G, "naive", "claim", "Naive RLVR", 1.0)
+    edge(G, "alpha-evolve", "loops", "supports", 0.8, "why\nit matters")
+    edge(G, "loops", "fast-takeoff", "supports", 1.0)
+    edge(G, "naive", "fast-takeoff", "undermines", 2.5e-7, 'a "note"')
+    return G
+
+
+def attrs_of(G):
+    return {n: {k: v for k, v in d.items() if k != "path"} for n, d in G.nodes(data=True)}
+
+
+def assert_same_graph(G, H):
+    assert attrs_of(G) == attrs_of(H)
+    assert sorted(G.edges(keys=True, data=True)) == sorted(H.edges(keys=True, data=True))
+
+
+# Hypothesis: corpora with every optional field, Unicode (no control characters or surrogates),
+# quotes and multi-line text.
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\r"),
+               max_size=30)
+LINES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00",
+                              whitelist_characters="\n"), max_size=60)
+TITLE = TEXT.filter(lambda t: t.strip())
+SLUG = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
+UNIT = st.floats(0, 1, allow_nan=False)
+WEIGHT = st.floats(0, 1, exclude_min=True, allow_nan=False)
+DATE = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(2999, 12, 31))
+SOURCE = st.fixed_dictionaries(
+    {"url": st.from_regex(r"https://[a-z]{1,8}\.org/[a-zA-Z0-9_~%/.-]{0,12}(\?q=[a-z&=]{0,5})?",
+                          fullmatch=True),
+     "date": st.none() | DATE},
+    optional={"title": TEXT, "quote": LINES})
+
+
+@st.composite
+def corpora(draw, text=TEXT, lines=LINES, title=TITLE, unit=UNIT, weight=WEIGHT, max_nodes=6):
+    ids = draw(st.lists(SLUG, min_size=1, max_size=max_nodes, unique=True))
+    G = nx.MultiDiGraph()
+    for node_id in ids:
+        kind = draw(st.sampled_from(["model", "claim", "evidence"]))
+        date = draw(DATE) if kind == "evidence" else draw(st.none() | DATE)
+        node(G, node_id, kind, draw(title), draw(unit), date,
+             draw(st.lists(text.filter(lambda t: t.strip()), max_size=3)),
+             draw(st.lists(SOURCE, max_size=2)), draw(lines))
+    pairs = [(a, b) for a in ids for b in ids if a != b]
+    for source, target in draw(st.lists(st.sampled_from(pairs), unique=True, max_size=8)) if pairs else []:
+        edge(G, source, target, draw(st.sampled_from(["supports", "undermines"])), draw(weight),
+             draw(st.sampled_from(["", "because"]) | lines))
+    return G
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    corpus = Corpus.load(REPO / "claims")
+    corpus.require_valid()
+    return corpus
+
+
+# ---- vocabulary -----------------------------------------------------------------------------
+
+def test_vocabulary_aligns_nodes_and_edges_with_aif_and_schema():
+    vocab = rdflib.Graph().parse(data=rdf.vocabulary_text(), format="turtle")
+    for cls in (TG.Model, TG.Claim, TG.Evidence):
+        assert (cls, RDFS.subClassOf, AIF["I-node"]) in vocab
+        assert (cls, RDFS.subClassOf, SCHEMA.Claim) in vocab
+    assert (TG.Support, RDFS.subClassOf, AIF["RA-node"]) in vocab
+    assert (TG.Undermining, RDFS.subClassOf, AIF["CA-node"]) in vocab
+    assert (TG.Source, RDFS.subClassOf, URIRef("http://www.w3.org/ns/prov#Entity")) in vocab
+
+
+def test_every_vocabulary_term_the_export_uses_is_declared():
+    vocab = rdflib.Graph().parse(data=rdf.vocabulary_text(), format="turtle")
+    declared = set(vocab.subjects(RDF.type, None))
+    score = types.SimpleNamespace(strengths={n: 0.5 for n in full_graph()}, semantics="qe",
+                                  converged=True, iterations=3)
+    g = rdf.to_rdf(full_graph(), score=score)
+    used = {t for triple in g for t in triple if isinstance(t, URIRef) and str(t).startswith(rdf.VOCAB)}
+    assert used and used <= declared, used - declared
+
+
+def test_export_states_each_edge_as_a_resource_and_a_direct_triple():
+    g = rdf.to_rdf(full_graph())
+    resource = URIRef(rdf.DEFAULT_BASE + "alpha-evolve/supports/loops")
+    assert (resource, RDF.type, TG.Support) in g
+    assert (resource, TG.source, NODE["alpha-evolve"]) in g
+    assert (resource, TG.target, NODE["loops"]) in g
+    assert float(g.value(resource, TG.weight)) == 0.8
+    assert str(g.value(resource, TG.note)) == "why\nit matters"
+    assert (NODE["alpha-evolve"], TG.supports, NODE["loops"]) in g
+    assert (NODE["naive"], TG.undermines, NODE["fast-takeoff"]) in g
+    assert (URIRef(rdf.DEFAULT_BASE + "naive/undermines/fast-takeoff"), RDF.type, TG.Undermining) in g
+
+
+def test_export_uses_dublin_core_prov_and_xsd_dates():
+    g = rdf.to_rdf(full_graph())
+    e = NODE["alpha-evolve"]
+    assert g.value(e, DCTERMS.title) == Literal("AlphaEvolve recovers 0.7% of Google's compute")
+    assert g.value(e, DCTERMS.date) == Literal("2025-05-14", datatype=rdflib.XSD.date)
+    source = URIRef(rdf.DEFAULT_BASE + "alpha-evolve/source/1")
+    assert (e, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), source) in g
+    assert g.value(source, SCHEMA.url) == Literal("https://deepmind.google/x?a=1&b=2#frag",
+                                                  datatype=rdflib.XSD.anyURI)
+    assert g.value(source, DCTERMS.title) == Literal("Blog «post»")
+    assert g.value(source, DCTERMS.date).toPython() == dt.date(2025, 5, 14)
+
+
+def test_custom_base_puts_every_node_iri_under_it():
+    g = rdf.to_rdf(full_graph(), "urn:example:corpus:")
+    nodes = set(g.subjects(DCTERMS.identifier, None))
+    assert nodes == {URIRef("urn:example:corpus:" + n) for n in full_graph()}
+    with pytest.raises(TakeoffError, match="--base"):
+        rdf.to_rdf(full_graph(), "https://example.org/no-separator")
+
+
+def test_strengths_are_exported_with_their_semantics_and_ignored_on_import():
+    G = full_graph()
+    score = types.SimpleNamespace(strengths={n: i / 10 for i, n in enumerate(sorted(G))},
+                                  semantics="dfquad", converged=True, iterations=7)
+    g = rdf.to_rdf(G, score=score)
+    for n, value in score.strengths.items():
+        assert float(g.value(NODE[n], TG.strength)) == value
+    run = g.value(None, RDF.type, TG.Scoring)
+    assert str(g.value(run, TG.semantics)) == "dfquad"
+    assert_same_graph(G, rdf.parse(rdf.serialize(G, "turtle", score=score), "turtle"))
+
+
+def test_jsonld_has_an_inline_context_and_nothing_remote():
+    text = rdf.serialize(full_graph(), "jsonld")
+    data = json.loads(text)
+    assert isinstance(data["@context"], dict)
+    assert data["@context"]["tg"] == rdf.VOCAB
+    ids = [item["@id"] for item in data["@graph"]]
+    assert ids == sorted(ids)
+    first = next(i for i in data["@graph"] if i["@id"] == "node:fast-takeoff")
+    assert first["tags"] == ["rsi", "speed", "rsi"] and first["title"].startswith("Fast takeoff")
+
+
+# ---- lossless round trips -------------------------------------------------------------------
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("fmt", list(rdf.RDF_FORMATS))
+def test_round_trip_keeps_every_field(fmt, store):
+    G = full_graph()
+    assert_same_graph(G, rdf.parse(rdf.serialize(G, fmt, store=store), fmt))
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("fmt", list(rdf.RDF_FORMATS))
+def test_round_trip_of_the_bundled_corpus(bundled, fmt, store):
+    assert_same_graph(bundled.graph, rdf.parse(rdf.serialize(bundled.graph, fmt, store=store), fmt))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora(), st.sampled_from(list(rdf.RDF_FORMATS)), st.sampled_from(STORES))
+def test_round_trip_of_generated_corpora(G, fmt, store):
+    assert_same_graph(G, rdf.parse(rdf.serialize(G, fmt, store=store), fmt))
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpora())
+def test_both_stores_give_the_same_triples(G):
+    a, b = rdf.to_rdf(G, store="memory"), rdf.to_rdf(G, store="oxigraph")
+    assert rdflib.compare.isomorphic(a, rdflib.Graph() + b)
+
+
+# File-level: corpus files -> RDF -> new corpus files, through the real writer and loader. The
+# text keeps to what YAML writes and reads back the same (numbers with few digits).
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(G=corpora(unit=st.integers(0, 1000).map(lambda i: i / 1000),
+                 weight=st.integers(1, 100).map(lambda i: i / 100), max_nodes=5),
+       fmt=st.sampled_from(list(rdf.RDF_FORMATS)))
+def test_corpus_files_to_rdf_to_corpus_files(tmp_path_factory, G, fmt):
+    first, second = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
+    written = import_graph(first, G)
+    written.require_valid()
+    text = rdf.serialize(written.graph, fmt)
+    import_graph(second, rdf.parse(text, fmt)).require_valid()
+    assert_same_graph(Corpus.load(first).graph, Corpus.load(second).graph)
+    assert_same_graph(G, Corpus.load(second).graph)
+
+
+def test_rdf_without_identifiers_takes_ids_from_the_base():
+    text = """
+        @prefix tg: <https://w3id.org/takeoff-graph/vocab#> .
+        @prefix dcterms: <http://purl.org/dc/terms/> .
+        <https://example.org/map/a> a tg:Evidence ; dcterms:title "A" ; dcterms:date "2024-01-02" ;
+            tg:supports <https://example.org/map/b> .
+        <https://example.org/map/b> a tg:Model ; dcterms:title "B"@en .
+    """
+    G = rdf.parse(text, "turtle", "https://example.org/map/")
+    assert G.nodes["a"]["date"] == dt.date(2024, 1, 2) and G.nodes["b"]["title"] == "B"
+    assert G.nodes["a"]["credence"] == 0.5
+    assert G.edges["a", "b", "supports"] == {"relation": "supports", "weight": 1.0, "note": ""}
+    with pytest.raises(TakeoffError, match="not under the base"):
+        rdf.parse(text, "turtle")
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+PREFIXES = "@prefix tg: <https://w3id.org/takeoff-graph/vocab#> .\n" \
+           "@prefix dcterms: <http://purl.org/dc/terms/> .\n" \
+           "@prefix node: <https://w3id.org/takeoff-graph/node/> .\n"
+
+
+@pytest.mark.parametrize("text, fmt, message", [
+    (PREFIXES + 'node:a a tg:Claim ;\n dcterms:title "unterminated .\n', "turtle",
+     r"line 5: not valid Turtle: newline found in string literal"),
+    (PREFIXES + "node:a a tg:Claim ;; ;\n", "turtle", r"line 4: not valid Turtle"),
+    ('<https://a/x> <https://a/p> "o" .\n<https://a/x> <https://a/p> o .\n', "nt",
+     r"line 2: not valid N-Triples"),
+    ('{\n  "@id": "x",\n  "a": \n}', "jsonld", r"line 4: not valid JSON-LD"),
+])
+def test_syntax_errors_give_the_parsers_message_and_line(text, fmt, message):
+    with pytest.raises(rdf.RDFError, match=message):
+        rdf.parse(text, fmt)
+
+
+def test_large_files_use_oxigraphs_parser_and_keep_the_line(monkeypatch):
+    monkeypatch.setattr(rdf, "AUTO_OXIGRAPH_TRIPLES", 0)
+    with pytest.raises(rdf.RDFError, match=r"line 5: not valid Turtle: Parser error"):
+        rdf.parse(PREFIXES + 'node:a a tg:Claim ;\n dcterms:title "unterminated .\n', "turtle")
+
+
+def test_remote_jsonld_context_is_refused_without_fetching(monkeypatch):
+    import urllib.request
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    text = json.dumps({"@context": ["https://schema.org/", {"tg": rdf.VOCAB}], "@id": "x"})
+    with pytest.raises(rdf.RDFError, match="remote context 'https://schema.org/'"):
+        rdf.parse(text, "jsonld")
+    nested = json.dumps({"@context": {"@import": "https://example.org/ctx.jsonld"}, "@id": "x"})
+    with pytest.raises(rdf.RDFError, match="remote context"):
+        rdf.parse(nested, "jsonld")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("node:a a tg:Claim .", r"node:a: no dcterms:title"),
+    ('node:a a tg:Claim ; dcterms:title "A" ; tg:credence "high" .',
+     r'node:a: tg:credence "high" is not a number'),
+    ('node:a a tg:Claim ; dcterms:title "A" ; tg:credance 0.5 .',
+     r"tg:credance is not a node property of the vocabulary \(did you mean tg:credence\?\)"),
+    ('node:a a tg:Claim, tg:Model ; dcterms:title "A" .', r"more than one of the types"),
+    ('node:a a tg:Claim ; dcterms:title "A", "B" .', r"2 values of dcterms:title"),
+    ('node:a a tg:Claim ; dcterms:title "A" ; tg:supports node:ghost .',
+     r"tg:supports links node:ghost, which is not a tg:Model"),
+    ('node:a a tg:Claim ; dcterms:title "A" ; dcterms:date "soon" .', r"is not an xsd:date"),
+    ('node:a a tg:Claim ; dcterms:title "A" ; dcterms:identifier "Not An Id" .',
+     r"'Not An Id' is not a valid id"),
+    ('node:a a tg:Claim ; dcterms:title "A" ; tg:tags "x" .', r"tg:tags must be an rdf:List"),
+    ('node:a a tg:Claim ; dcterms:title "A" . [] a tg:Support ; tg:source node:a .',
+     r"no tg:target"),
+    ('<https://w3id.org/takeoff-graph/node/x> a <https://schema.org/Thing> .',
+     r"no tg:Model, tg:Claim or tg:Evidence"),
+])
+def test_rdf_that_does_not_fit_the_vocabulary_is_refused(body, message):
+    with pytest.raises(rdf.RDFError, match=message):
+        rdf.parse(PREFIXES + body, "turtle")
+
+
+# ---- SPARQL ---------------------------------------------------------------------------------
+
+def query_graph():
+    """A corpus built so that each named query has a known answer."""
+    G = nx.MultiDiGraph()
+    node(G, "m", "model", "The model")
+    node(G, "mid", "claim", "Between", 0.6)
+    node(G, "contested", "claim", "Contested", 0.4)
+    node(G, "lonely", "claim", "Nothing supports me", 0.7, tags=["x", "y"])
+    node(G, "weak-fight", "claim", "Weakly contested", 0.5)
+    node(G, "e-deep", "evidence", "Deep evidence", 0.9, date=dt.date(2024, 1, 1),
+         sources=[{"url": "https://example.org/deep", "date": None}])
+    node(G, "e-nosource", "evidence", "No source", 0.8, date=dt.date(2024, 2, 1))
+    node(G, "e-nodate", "evidence", "No date", 0.8,
+         sources=[{"url": "https://example.org/a", "date": None}, {"url": "https://example.org/b", "date": None}])
+    node(G, "e-island", "evidence", "Reaches nothing", 0.8, date=dt.date(2024, 3, 1),
+         sources=[{"url": "https://example.org/c", "date": None}])
+    edge(G, "e-deep", "contested", "supports", 0.9)
+    edge(G, "e-nosource", "contested", "undermines", 0.7)
+    edge(G, "contested", "mid", "supports", 0.5)
+    edge(G, "mid", "m", "supports", 0.5)
+    edge(G, "e-nodate", "weak-fight", "supports", 0.9)
+    edge(G, "e-island", "weak-fight", "undermines", 0.3)
+    edge(G, "lonely", "contested", "undermines", 0.2)
+    return G
+
+
+def ids(rows, column=0):
+    return [str(row[column]).rsplit("/", 1)[-1] for row in rows]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_named_queries_answer_what_they_promise(store):
+    g = rdf.to_rdf(query_graph(), store=store)
+    named = rdf.named_queries()
+    reach = rdf.run_query(g, named["evidence-reaching-model"][1])
+    assert sorted(ids(reach.rows, 2)) == ["e-deep", "e-nosource"]  # two hops and three
+    contested = rdf.run_query(g, named["contested-claims"][1])
+    assert ids(contested.rows) == ["contested"]
+    assert [float(v) for v in contested.rows[0][2:4]] == [0.9, 0.7]
+    missing = rdf.run_query(g, named["evidence-without-source-or-date"][1])
+    assert {(i, str(r[2])) for i, r in zip(ids(missing.rows), missing.rows)} == {
+        ("e-nosource", "source"), ("e-nodate", "date")}
+    unsupported = rdf.run_query(g, named["unsupported-claims"][1])
+    assert ids(unsupported.rows) == ["lonely"]
+    tagged = rdf.run_query(g, named["tagged"][1])
+    assert [str(r[3]) for r in tagged.rows] == ["x", "y"]
+
+
+def test_named_queries_give_the_same_rows_on_both_stores(bundled):
+    memory, oxigraph = rdf.to_rdf(bundled.graph, store="memory"), rdf.to_rdf(bundled.graph, store="oxigraph")
+    for name, (_, text) in rdf.named_queries().items():
+        a = rdf.run_query(memory, text).to_json()
+        b = rdf.run_query(oxigraph, text).to_json()
+        assert a == b, name
+
+
+def test_malformed_queries_raise_the_parsers_message():
+    for store in STORES:
+        g = rdf.to_rdf(query_graph(), store=store)
+        with pytest.raises(TakeoffError, match="bad SPARQL query: .*(line|1:)"):
+            rdf.run_query(g, "SELECT ?x WHERE { ?x a tg:Model ")
+        with pytest.raises(TakeoffError, match="bad SPARQL query: .*foo"):
+            rdf.run_query(g, "SELECT ?x WHERE { ?x foo:bar ?y }")
+
+
+# ---- SHACL ----------------------------------------------------------------------------------
+
+def test_the_exported_bundled_corpus_conforms_to_the_shapes(bundled):
+    score = bundled.score("qe")
+    assert rdf.validate_shacl(rdf.to_rdf(bundled.graph, score=score)) == []
+
+
+def test_shacl_reports_each_violation_readably():
+    g = rdf.to_rdf(full_graph(), store="memory")
+    g.remove((NODE["loops"], TG.credence, None))
+    g.add((NODE["loops"], TG.credence, Literal("1.5", datatype=rdflib.XSD.decimal)))
+    g.remove((NODE["alpha-evolve"], DCTERMS.date, None))
+    g.remove((NODE["alpha-evolve"], TG.supports, None))
+    g.add((NODE["naive"], TG.supports, NODE["fast-takeoff"]))
+    g.add((NODE["naive"], RDF.type, TG.Model))
+    messages = [str(v) for v in rdf.validate_shacl(g)]
+    expected = [
+        "node:loops tg:credence: credence (tg:credence) must be one xsd:decimal in [0, 1] "
+        '(value: "1.5"^^xsd:decimal)',
+        "node:alpha-evolve dcterms:date: evidence needs a date",
+        "the support edge has no direct triple: node:alpha-evolve tg:supports node:loops is missing",
+        "node:naive: a node cannot both support and undermine node:fast-takeoff",
+        "node:naive: a node has one kind: it cannot be both tg:Claim and tg:Model",
+    ]
+    for text in expected:
+        assert any(text in m for m in messages), (text, messages)
+    assert len(messages) == len(expected)
+
+
+# ---- large corpora --------------------------------------------------------------------------
+
+def large_graph(n):
+    G = nx.MultiDiGraph()
+    for i in range(n):
+        kind = "model" if i % 50 == 0 else "evidence" if i % 3 else "claim"
+        node(G, f"n{i}", kind, f"Node {i}", (i % 10) / 10, date=dt.date(2024, 1, 1) if kind == "evidence" else None,
+             tags=["a", "b"], sources=[{"url": f"https://example.org/{i}", "date": None}] if kind == "evidence" else [],
+             body=f"Body {i}\n")
+        if i:
+            edge(G, f"n{i}", f"n{i // 2}", "supports" if i % 4 else "undermines", 0.5, "n")
+    return G
+
+
+def test_a_100000_triple_graph_exports_and_answers_queries():
+    G = large_graph(3400)
+    g = rdf.to_rdf(G)  # auto: Oxigraph at this size
+    assert len(g) >= 100_000 and type(g.store).__name__ == "OxigraphStore"
+    turtle = rdf.serialize(G, "turtle")
+    assert turtle.count("a tg:Model") == 68
+    reach = rdf.run_query(g, rdf.named_queries()["evidence-reaching-model"][1])
+    assert len(reach.rows) == sum(1 for n, k in G.nodes(data="kind") if k == "evidence")
+
+
+# ---- CLI ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", list(rdf.RDF_FORMATS))
+def test_cli_export_then_import_into_an_empty_corpus_is_lossless(run, small_corpus, tmp_path, fmt):
+    out = tmp_path / f"corpus.{fmt}"
+    result = run(small_corpus, "export", "--format", fmt, "-o", out)
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "copy"
+    target.mkdir()
+    result = run(target, "import", out, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert_same_graph(Corpus.load(small_corpus).graph, Corpus.load(target).graph)
+
+
+def test_cli_export_with_base_and_strengths(run, small_corpus):
+    result = run(small_corpus, "export", "--format", "nt", "--base", "urn:x:", "--with-strengths",
+                 "--semantics", "dfquad")
+    assert result.exit_code == 0, result.output
+    g = rdflib.Graph().parse(data=result.stdout, format="nt")
+    strengths = Corpus.load(small_corpus).score("dfquad").strengths
+    for n, value in strengths.items():
+        assert float(g.value(URIRef("urn:x:" + n), TG.strength)) == pytest.approx(value, abs=1e-15)
+    assert str(g.value(g.value(None, RDF.type, TG.Scoring), TG.semantics)) == "dfquad"
+    back = run(small_corpus, "import", "-", "--format", "nt", "--base", "urn:x:", "--replace",
+               input=result.stdout)
+    assert back.exit_code == 0, back.output
+
+
+@pytest.mark.parametrize("content, fmt, message", [
+    ('@prefix tg: <https://w3id.org/takeoff-graph/vocab#> .\n<a> tg:x "bad .\n', "turtle", "line 2: not valid Turtle"),
+    ("{ not json", "jsonld", "line 1: not valid JSON-LD"),
+    ("<https://a/x> <https://a/p> o .\n", "nt", "line 1: not valid N-Triples"),
+    (PREFIXES + 'node:zz a tg:Claim ; dcterms:title "Z" ; tg:supports node:ghost .\n', "turtle",
+     "does not fit the takeoff-graph vocabulary"),
+    (PREFIXES + 'node:zz a tg:Evidence ; dcterms:title "Z" .\n', "turtle", "evidence needs a date"),
+])
+def test_cli_bad_rdf_exits_1_with_the_message_and_writes_nothing(run, small_corpus, tmp_path,
+                                                                  content, fmt, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(content, encoding="utf-8")
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "import", path, "--format", fmt)
+    assert result.exit_code == 1
+    assert message in result.stderr and "Traceback" not in result.output
+    assert snapshot(small_corpus) == before
+
+
+def test_cli_sparql_answers_the_issue_example(run, small_corpus):
+    result = run(small_corpus, "sparql", "SELECT ?e WHERE { ?e tg:supports ?m . ?m a tg:Model }")
+    assert result.exit_code == 0, result.output
+    assert "node:c1" in result.stdout and "node:e1" not in result.stdout
+
+
+def test_cli_sparql_outputs_csv_json_and_runs_files_and_names(run, small_corpus, tmp_path):
+    query = "SELECT ?n ?title WHERE { ?n a tg:Claim ; dcterms:title ?title } ORDER BY ?n"
+    as_json = run(small_corpus, "sparql", query, "--json")
+    assert json.loads(as_json.stdout) == [
+        {"n": rdf.DEFAULT_BASE + "c1", "title": "A claim"},
+        {"n": rdf.DEFAULT_BASE + "c2", "title": "Another claim"}]
+    as_csv = run(small_corpus, "sparql", query, "--csv")
+    assert as_csv.stdout.splitlines() == ["n,title", f"{rdf.DEFAULT_BASE}c1,A claim",
+                                          f"{rdf.DEFAULT_BASE}c2,Another claim"]
+    path = tmp_path / "q.rq"
+    path.write_text(query, encoding="utf-8")
+    assert run(small_corpus, "sparql", f"@{path}", "--json").stdout == as_json.stdout
+    named = run(small_corpus, "sparql", "unsupported-claims", "--json")
+    assert [r["claim"].rsplit("/", 1)[1] for r in json.loads(named.stdout)] == ["c2"]
+    listed = run(small_corpus, "sparql", "--list", "--json")
+    assert {r["name"] for r in json.loads(listed.stdout)} >= {
+        "evidence-reaching-model", "contested-claims", "evidence-without-source-or-date",
+        "unsupported-claims"}
+    ask = run(small_corpus, "sparql", "ASK { node:e1 tg:supports node:c1 }")
+    assert ask.stdout.strip() == "true"
+    construct = run(small_corpus, "sparql", "CONSTRUCT { ?a tg:supports ?b } WHERE { ?a tg:supports ?b }")
+    assert len(rdflib.Graph().parse(data=construct.stdout, format="turtle")) == 2
+
+
+def test_cli_sparql_with_strengths(run, small_corpus):
+    result = run(small_corpus, "sparql", "models-by-strength", "--with-strengths", "--json")
+    rows = json.loads(result.stdout)
+    strength = Corpus.load(small_corpus).score("qe").strengths["m1"]
+    assert rows[0]["strength"] == pytest.approx(strength) and rows[0]["semantics"] == "qe"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["SELECT ?x WHERE { ?x a tg:Model "], "bad SPARQL query"),
+    (["unsupported-claim"], "no named query 'unsupported-claim' (did you mean 'unsupported-claims'?)"),
+    (["@/nonexistent/q.rq"], "cannot read"),
+    (["SELECT * WHERE { ?s ?p ?o }", "--base", "not-an-iri"], "--base"),
+])
+def test_cli_sparql_errors_exit_1_without_traceback(run, small_corpus, args, message):
+    result = run(small_corpus, "sparql", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_cli_check_shacl(run, small_corpus):
+    result = run(small_corpus, "check", "--shacl")
+    assert result.exit_code == 0, result.output
+    assert "conform to the takeoff-graph SHACL shapes" in result.stdout
+    as_json = json.loads(run(small_corpus, "check", "--shacl", "--json").stdout)
+    assert as_json["ok"] is True and as_json["violations"] == [] and as_json["nodes"] == 4
+    plain = run(small_corpus, "check")
+    assert plain.exit_code == 0 and "SHACL" not in plain.output
+
+
+def test_cli_check_shacl_stops_at_corpus_errors(run, small_corpus):
+    write_node(small_corpus, "broken", "---\nkind: claim\n---\n")
+    result = run(small_corpus, "check", "--shacl")
+    assert result.exit_code == 1 and "missing title" in result.stderr
+
+
+def test_help_does_not_import_rdflib():
+    code = ("import sys, cli\n"
+            "from click.testing import CliRunner\n"
+            "for args in (['--help'], ['export', '--help'], ['sparql', '--help']):\n"
+            "    assert CliRunner().invoke(cli.cli, args).exit_code == 0\n"
+            "assert 'rdflib' not in sys.modules and 'pyshacl' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
