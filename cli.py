@@ -380,6 +380,75 @@ def import_(ctx, file, fmt, replace):
 
 # ==== section: propagation ====
 
+def _check_tolerance(ctx, param, value):
+    if not 0.0 < value < 1.0:
+        raise click.BadParameter(f"{value:g} is out of range: it must be greater than 0 and "
+                                 f"less than 1")
+    return value
+
+
+@cli.command()
+@click.option("--semantics", type=click.Choice(["qe", "dfquad", "eb"]), default="qe",
+              show_default=True,
+              help="qe: quadratic energy; dfquad: DF-QuAD; eb: Euler-based.")
+@click.option("--tolerance", type=float, default=1e-9, show_default=True, metavar="T",
+              callback=_check_tolerance, help="Stop when max |f(s) - s| < T (0 < T < 1).")
+@click.option("--all", "all_nodes", is_flag=True, help="Rank every node, not only the models.")
+@as_of_option
+@perspective_option
+@json_option
+@click.pass_context
+def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
+    """Rank the takeoff paths by strength: how strongly the evidence favours each.
+
+    Shift is strength minus credence. "Up" and "down" are the inputs (edges) that pushed the
+    node most up and most down: the change in its strength if that edge were removed.
+    """
+    from graph.propagation import ranking
+
+    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    result = corpus.score(semantics, tolerance=tolerance)
+    if not result.converged:
+        click.echo(f"warning: {result.message}", err=True)
+    rows = ranking(corpus.graph, result, kind=None if all_nodes else "model")
+    if as_json:
+        data = result.to_json(corpus.graph)
+        data["ranking"] = [{k: row[k] for k in ("id", "strength", "shift", "up", "down")}
+                           for row in rows]
+        emit_json(data)
+        return
+    _print_ranking(rows, result, all_nodes)
+
+
+def _push_cell(push):
+    if push is None:
+        return _text(("-", "dim"))
+    style = "green" if push["contribution"] > 0 else "red"
+    return _text((f"{push['contribution']:+.3f} ", style), (push["source"], ""))
+
+
+def _print_ranking(rows, result, all_nodes):
+    from rich.table import Table
+
+    from rich.table import Column
+
+    table = Table("#", Column("node" if all_nodes else "model", no_wrap=True),
+                  *(["kind"] if all_nodes else []), "credence", "strength", "shift",
+                  Column("pushed up by", overflow="fold"),
+                  Column("pushed down by", overflow="fold"), box=None, header_style="bold")
+    for rank, row in enumerate(rows, 1):
+        shift = row["shift"]
+        table.add_row(str(rank), _text((row["id"], "bold")),
+                      *([row["kind"] or ""] if all_nodes else []),
+                      f"{row['credence']:.3f}", f"{row['strength']:.3f}",
+                      _text((f"{shift:+.3f}", "green" if shift > 0 else "red" if shift < 0 else "")),
+                      _push_cell(row["up"]), _push_cell(row["down"]))
+    out = console()
+    out.print(table)
+    status = "converged" if result.converged else "NOT converged"
+    out.print(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
+              f"{result.residual:.1e}", style="dim", markup=False)
+
 # ==== section: html ====
 
 @cli.command("html")

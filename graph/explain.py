@@ -296,8 +296,8 @@ def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
             warnings.append(_warning("unsupported-claim", [node], f"{node}: nothing supports this claim"))
     models = {n for n in connected if kinds.get(n) == "model"}
     evidence = {n for n in connected if kinds.get(n) == "evidence"}
-    reaches_model = _reaching(graph, models)
-    reached_by_evidence = _reaching(graph.reverse(copy=False), evidence)
+    reaches_model = _reaching(graph.predecessors, models)
+    reached_by_evidence = _reaching(graph.successors, evidence)
     for node in sorted(evidence - reaches_model):
         warnings.append(_warning("evidence-reaches-no-model", [node],
                                  f"{node}: this evidence reaches no model"))
@@ -313,15 +313,16 @@ def _warning(check, nodes, message):
     return {"check": check, "nodes": list(nodes), "message": message}
 
 
-def _reaching(graph, targets):
-    """The nodes with a path of at least one edge to some node of ``targets``."""
-    import networkx as nx
-
+def _reaching(step, targets):
+    """The nodes with a path of at least one edge to (``step=graph.predecessors``) or from
+    (``graph.successors``) some node of ``targets``: one search from all of them at once."""
     found = set()
-    for target in targets:
-        # The ancestors of a target already found are already in.
-        if target not in found:
-            found |= nx.ancestors(graph, target)
+    stack = [v for t in targets for v in step(t)]
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(step(node))
     return found
 
 
@@ -403,10 +404,12 @@ class _Variants:
     A variant either *removes* one node (its strength is held at 0: under every semantics here a
     parent of strength 0 adds nothing to a sum and a factor 1 to a product, exactly as if the
     node and its edges were gone) or *sets the credence* of one node. Only the descendants of the
-    changed nodes differ from the reference strengths, so stages none of them reaches are
-    skipped. Acyclic stages are evaluated once (exact); a cyclic stage integrates
-    ``ds/dt = f(s) - s`` from the credences, as :func:`graph.propagation.solve` defines the
-    strengths, with an adaptive Bogacki-Shampine 3(2) scheme over all columns together.
+    changed nodes can differ from the reference strengths, so the stages none of them reaches
+    are skipped, and on a cyclic stage only the columns whose inputs changed are solved.
+    Acyclic stages are evaluated once (exact). A cyclic stage is solved as
+    :func:`graph.propagation.solve` defines its strengths, the limit of ``ds/dt = f(s) - s``
+    from the credences (see :meth:`_integrate`); a column that does not settle there is handed
+    to :func:`graph.propagation.solve` itself (:meth:`resolve`).
     """
 
     def __init__(self, system, semantics, reference, tolerance, max_steps=None):
@@ -423,12 +426,15 @@ class _Variants:
             self.stage_of[block.nodes] = k
             self.local[block.nodes] = np.arange(len(block.nodes))
         self.stages = self._stages()
-        widest = max([system.n_nodes] + [len(st["src"]) for st in self.stages if self.product])
+        widest = max([system.n_nodes] + [len(st["u"]) for st in self.stages if self.product])
         self.batch = max(1, BATCH_FLOATS // max(widest, 1))
 
     def _stages(self):
-        """Per stage, the arrays it needs: its rows, and its in-edges sorted by (row, relation),
-        as CSR matrices (rows of the stage x all nodes) and, for products, as groups."""
+        """Per stage, what its update needs: its rows; ``parents``, the distinct sources of its
+        in-edges; the in-edges sorted by (row, relation) with ``src`` indexing ``parents``, as a
+        CSR matrix of signed weights (rows x parents, for sums) or as groups (for products);
+        and which parents are rows of the stage itself (``inner`` in ``parents``, ``inner_rows``
+        in the stage)."""
         import scipy.sparse as sp
 
         system = self.system
@@ -439,37 +445,38 @@ class _Variants:
         stages = []
         for k, block in enumerate(system.stages):
             edges = order[cuts[k]:cuts[k + 1]]
-            r, relation = row[edges], rel[edges]
-            src, u = system.src[edges], system.weight[edges]
-            shape = (len(block.nodes), system.n_nodes)
-            indptr = np.zeros(shape[0] + 1, dtype=np.intp)
-            np.cumsum(np.bincount(r, minlength=shape[0]), out=indptr[1:])
+            r, relation, u = row[edges], rel[edges], system.weight[edges]
+            parents, src = np.unique(system.src[edges], return_inverse=True)
+            indptr = np.zeros(len(block.nodes) + 1, dtype=np.intp)
+            np.cumsum(np.bincount(r, minlength=len(block.nodes)), out=indptr[1:])
             group = r * 2 + relation
             starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
+            inner = np.flatnonzero(self.stage_of[parents] == k)
             stages.append({
-                "rows": block.nodes, "cyclic": block.cyclic, "src": src, "u": u,
-                "signed": sp.csr_matrix((np.where(relation == 0, u, -u), src, indptr), shape=shape),
-                "pattern": sp.csr_matrix((np.ones(len(src)), src, indptr), shape=shape),
-                "starts": starts, "groups": group[starts]})
+                "rows": block.nodes, "cyclic": block.cyclic, "parents": parents, "src": src,
+                "row": r, "u": u, "starts": starts, "groups": group[starts],
+                "signed": None if self.product else sp.csr_matrix(
+                    (np.where(relation == 0, u, -u), src, indptr),
+                    shape=(len(block.nodes), len(parents))),
+                "inner": inner, "inner_rows": self.local[parents[inner]]})
         return stages
 
-    def _aggregate(self, stage, S):
+    def _aggregate(self, stage, P):
+        """The aggregates of the stage's rows from ``P``, the strengths of its parents."""
         if not self.product:
-            return stage["signed"] @ S
+            return stage["signed"] @ P
         # DF-QuAD: v = 1 - prod(1 - u*s) per (row, relation); aggregate v_s - v_a = pa - ps.
-        out = np.ones((2 * len(stage["rows"]), S.shape[1]))
-        if len(stage["src"]):
-            factors = 1.0 - stage["u"][:, None] * S[stage["src"]]
+        out = np.ones((2 * len(stage["rows"]), P.shape[1]))
+        if len(stage["u"]):
+            factors = 1.0 - stage["u"][:, None] * P[stage["src"]]
             out[stage["groups"]] = np.multiply.reduceat(factors, stage["starts"], axis=0)
         return out[1::2] - out[0::2]
 
-    def _update(self, stage, S, base, held):
+    def _update(self, stage, P, base, held):
         """f on the stage's rows for every column, with removed nodes held at 0."""
         infl = self.sem.influence
-        value = infl.value(infl.prepare(base[stage["rows"]]), self._aggregate(stage, S))
-        value = np.clip(value, 0.0, 1.0)
-        rows, cols = held
-        value[rows, cols] = 0.0
+        value = np.clip(infl.value(infl.prepare(base), self._aggregate(stage, P)), 0.0, 1.0)
+        value[held] = 0.0
         return value
 
     def run(self, removed=None, credence_node=None, credence_value=None):
@@ -503,16 +510,21 @@ class _Variants:
         for k in range(self.stage_of[changed].min(), len(self.stages)):
             stage = self.stages[k]
             rows = stage["rows"]
-            touched = reached[rows] | (stage["pattern"] @ reached > 0)
+            touched = reached[rows] | (np.bincount(stage["row"], weights=reached[stage["parents"]][stage["src"]],
+                                                   minlength=len(rows)) > 0)
             if not touched.any():
                 continue
             reached[rows] = touched if not stage["cyclic"] else True
-            held = self._held(k, removed)
-            if stage["cyclic"]:
-                S[rows], ok = self._integrate(stage, S, base, held)
-                converged &= ok
-            else:
-                S[rows] = self._update(stage, S, base, held)
+            held_rows, held_cols = self._held(k, removed)
+            if not stage["cyclic"]:
+                S[rows] = self._update(stage, S[stage["parents"]], base[rows], (held_rows, held_cols))
+                continue
+            cols = self._changed_columns(k, S, held_cols, credence_node)
+            X, ok = self._integrate(stage, S[stage["parents"]][:, cols],
+                                    base[rows] if base.shape[1] == 1 else base[rows][:, cols],
+                                    (held_rows, np.searchsorted(cols, held_cols)))
+            S[np.ix_(rows, cols)] = X
+            converged[cols] &= ok
         for column in np.flatnonzero(~converged):
             S[:, column], converged[column] = self.resolve(column, removed, credence_node,
                                                            credence_value)
@@ -525,22 +537,34 @@ class _Variants:
         cols = np.flatnonzero(self.stage_of[removed] == k)
         return self.local[removed[cols]], cols
 
-    def _integrate(self, stage, S, base, held):
+    def _changed_columns(self, k, S, held_cols, credence_node):
+        """The columns in which stage k's inputs differ from the reference: only there can its
+        fixed point differ (elsewhere it is the reference's, found by the same definition)."""
+        parents = self.stages[k]["parents"]
+        changed = (S[parents] != self.reference[parents][:, None]).any(axis=0)
+        changed[held_cols] = True
+        if credence_node is not None:
+            changed |= self.stage_of[credence_node] == k
+        return np.flatnonzero(changed)
+
+    def _integrate(self, stage, P, base, held):
         """The fixed point of a cyclic stage for every column, as ``solve`` defines it.
 
-        The ODE ``ds/dt = f(s) - s`` is followed from the credences (adaptive Bogacki-Shampine
-        3(2), all columns together) until the residual is below :data:`HANDOVER`; the plain
-        iteration ``s <- f(s)`` then finishes from there, converging to the fixed point the
-        trajectory was approaching wherever ``f`` contracts around it. Returns the stage's rows
-        and, per column, whether the residual fell below the tolerance.
+        ``P`` holds the strengths of the stage's parents (those inside the stage are
+        overwritten as the state moves). The ODE ``ds/dt = f(s) - s`` is followed from the
+        credences (adaptive Bogacki-Shampine 3(2), all columns together) until the residual is
+        below :data:`HANDOVER`; the plain iteration ``s <- f(s)`` then finishes from there,
+        converging to the fixed point the trajectory was approaching wherever ``f`` contracts
+        around it. Returns the stage's strengths and, per column, whether the residual fell
+        below the tolerance.
         """
-        rows = stage["rows"]
+        inner, inner_rows = stage["inner"], stage["inner_rows"]
 
         def update(x):
-            S[rows] = x
-            return self._update(stage, S, base, held)
+            P[inner] = x[inner_rows]
+            return self._update(stage, P, base, held)
 
-        x = np.broadcast_to(base[rows], S[rows].shape).copy()
+        x = np.broadcast_to(base, (len(stage["rows"]), P.shape[1])).copy()
         x[held] = 0.0
         x, evaluations = self._ode(update, x)
         best = np.full(x.shape[1], np.inf)
@@ -554,7 +578,6 @@ class _Variants:
             stalled = 0 if (residual < 0.5 * best).any() else stalled + 1
             best = np.minimum(best, residual)
             x = fx
-        S[rows] = x
         return x, np.abs(update(x) - x).max(axis=0, initial=0.0) < self.tolerance
 
     def _ode(self, update, x):
@@ -631,9 +654,13 @@ def removal_impacts(graph, target, semantics="qe", *, result=None, tolerance=1e-
     """
     _require_node(graph, target)
     result = _scored(graph, semantics, result, tolerance)
-    system, reference, _ = _subsystem(result, [target])
+    return _removal_impacts(_subsystem(result, [target]), target, semantics, result.tolerance)
+
+
+def _removal_impacts(part, target, semantics, tolerance):
+    system, reference, _ = part
     t = system.index[target]
-    variants = _Variants(system, semantics, reference, result.tolerance)
+    variants = _Variants(system, semantics, reference, tolerance)
     # In topological order, so that each batch starts as late in the graph as it can.
     others = np.array(sorted((i for i in range(system.n_nodes) if i != t),
                              key=lambda i: variants.stage_of[i]), dtype=np.intp)
@@ -678,11 +705,15 @@ def credence_gradients(graph, target, semantics="qe", *, result=None, tolerance=
     dict
         ``{id: derivative}``, ``target`` itself excluded.
     """
-    from graph.propagation import Sensitivity
-
     _require_node(graph, target)
     result = _scored(graph, semantics, result, tolerance)
-    system, strengths, base = _subsystem(result, [target])
+    return _credence_gradients(_subsystem(result, [target]), target, semantics)
+
+
+def _credence_gradients(part, target, semantics):
+    from graph.propagation import Sensitivity
+
+    system, strengths, base = part
     gradient = Sensitivity(system, semantics, strengths, base).credence_gradient(system.index[target])
     return {node: float(g) for node, g in zip(system.ids, gradient) if node != target}
 
@@ -750,8 +781,9 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
     if top is not None and top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
     result = _scored(graph, semantics, result, tolerance)
-    impacts = removal_impacts(graph, target, semantics, result=result)
-    gradients = credence_gradients(graph, target, semantics, result=result)
+    part = _subsystem(result, [target])
+    impacts = _removal_impacts(part, target, semantics, result.tolerance)
+    gradients = _credence_gradients(part, target, semantics)
     order = sorted(impacts, key=lambda v: (-max(abs(impacts[v][0]), abs(gradients[v])), str(v)))
     order = order if top is None else order[:top]
     chains = strongest_chains(graph, target)

@@ -194,9 +194,15 @@ class _Segments:
     group is ``d - 1`` vector operations instead of one tiny reduction per group.
     """
 
-    def __init__(self, eid, src, row, rel, weight, k):
+    def __init__(self, eid, src, row, rel, weight, k, matrices=False):
         group = row * 2 + rel
         m = len(eid)
+        if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
+            indptr = np.zeros(k + 1, dtype=np.intp)
+            np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
+            u = np.take(weight, eid)
+            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, indptr), shape=(k, k))
+            self.absM = sp.csr_matrix((u, src, indptr), shape=(k, k))
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
         sizes = np.diff(np.r_[starts, m])
         by_size = np.argsort(sizes, kind="stable")
@@ -210,10 +216,11 @@ class _Segments:
             self.buckets.append((offset, d, b - a, group[first]))
             offset += d * (b - a)
         perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
-        self.eid, self.src, self.row = eid[perm], src[perm], row[perm]
-        self.rel, self.group, self.k = rel[perm], group[perm], k
+        self.eid, self.src, self.row = np.take(eid, perm), np.take(src, perm), np.take(row, perm)
+        self.rel, self.k = np.take(rel, perm), k
+        self.group = self.row * 2 + self.rel
         self.sign = np.where(self.rel == 0, 1.0, -1.0)
-        self.u = weight[self.eid]
+        self.u = np.take(weight, self.eid)
 
     def __len__(self):
         return len(self.eid)
@@ -251,11 +258,8 @@ class _Block:
         self.nodes, self.cyclic = nodes, cyclic
         self.k = len(nodes)
         self.int, self.ext = internal, external
-        if len(internal):
-            self.M = internal.matrix(internal.sign * internal.u)   # signed weights
-            self.absM = internal.matrix(internal.u)
-        else:
-            self.M = self.absM = None
+        # The signed weights and their absolute values (None without internal edges).
+        self.M, self.absM = getattr(internal, "M", None), getattr(internal, "absM", None)
 
 
 class SumAggregation:
@@ -445,7 +449,16 @@ class System:
     def _build_blocks(self):
         plan, w = self._plan, self.weight
         self.stages = [_block_from(plan, lo, hi, cyclic, w) for lo, hi, cyclic in plan.stages]
-        self.whole = _block_from(plan.whole, 0, 1, True, w)
+        self._whole = None
+
+    @property
+    def whole(self):
+        """The whole graph as one block (for ``f(s)`` and derivatives), built on first use."""
+        if self._whole is None:
+            if self._plan.whole is None:
+                self._plan.whole = _whole_plan(self._plan)
+            self._whole = _block_from(self._plan.whole, 0, 1, True, self.weight)
+        return self._whole
 
     def with_weights(self, weight):
         """The same graph with other edge weights (an array in the order of ``edges``); shares
@@ -492,6 +505,8 @@ class System:
 class _Plan:
     n: int
     src: np.ndarray        # global edge order
+    dst: np.ndarray
+    relation: np.ndarray
     cyclic: np.ndarray     # per node
     order: np.ndarray      # edges sorted by (stage position of target, relation)
     row: np.ndarray        # local row of each sorted edge within its stage
@@ -524,23 +539,34 @@ def _plan(n, src, dst, relation):
     node_ptr = cuts.astype(np.intp)
     position = np.empty(n, dtype=np.intp)
     position[nodes] = np.arange(n)
-    plan = _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes, node_ptr,
-                        stages)
-    # The whole graph as one block, for f(s), residuals and derivatives.
-    whole = _sorted_plan(n, src, dst, relation, cyclic, np.arange(n), np.zeros(n, dtype=np.intp),
-                         np.arange(n), np.arange(n), np.array([0, n], dtype=np.intp),
-                         [(0, 1, True)])
-    plan.whole = whole
-    return plan
+    return _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes,
+                        node_ptr, stages)
+
+
+def _whole_plan(plan):
+    """The plan of the whole graph as one block (for f(s) and derivatives)."""
+    n = plan.n
+    return _sorted_plan(n, plan.src, plan.dst, plan.relation, plan.cyclic, np.arange(n),
+                        np.zeros(n, dtype=np.intp), np.arange(n), np.arange(n),
+                        np.array([0, n], dtype=np.intp), [(0, 1, True)])
 
 
 def _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes, node_ptr,
                  stages):
-    order = np.argsort(position[dst].astype(np.int64) * 2 + relation, kind="stable")
-    edge_stage = stage_of[dst[order]]
+    order = _counting_order(position[dst] * 2 + relation, 2 * n)
+    dst_sorted = np.take(dst, order)
+    edge_stage = stage_of[dst_sorted]
     edge_ptr = np.searchsorted(edge_stage, np.arange(len(stages) + 1))
-    return _Plan(n, src, cyclic, order, local[dst[order]], local, stage_of, nodes, node_ptr,
-                 edge_ptr, relation[order], stages)
+    return _Plan(n, src, dst, relation, cyclic, order, local[dst_sorted], local, stage_of, nodes,
+                 node_ptr, edge_ptr, np.take(relation, order), stages)
+
+
+def _counting_order(key, size):
+    """The permutation that sorts integer ``key`` (values in [0, size)) stably, in
+    O(len + size): scipy's COO to CSR conversion is a counting sort."""
+    m = len(key)
+    coo = sp.coo_matrix((np.ones(m, dtype=np.int8), (key, np.arange(m))), shape=(size, m))
+    return coo.tocsr().indices.astype(np.intp)
 
 
 def _levels(n, src, dst):
@@ -555,7 +581,8 @@ def _levels(n, src, dst):
     comp_cyclic[label[src[src == dst]]] = True
     cs, cd = label[src], label[dst]
     between = cs != cd
-    pairs = np.unique(cs[between].astype(np.int64) * count + cd[between])
+    pairs = np.sort(cs[between].astype(np.int64) * count + cd[between])
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
     cs, cd = pairs // count, pairs % count
     indegree = np.bincount(cd, minlength=count)
     out_ptr = np.zeros(count + 1, dtype=np.int64)
@@ -586,7 +613,8 @@ def _block_from(plan, lo, hi, cyclic, weight):
     src = plan.src[eid]
     inside = plan.stage_of[src] == lo
     k = b - a
-    internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight, k)
+    internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight, k,
+                         matrices=cyclic)
     external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, k)
     return _Block(nodes, cyclic, internal, external)
 
@@ -632,20 +660,24 @@ def build_system(G):
     base = np.array([_number(G.nodes[v].get("credence", DEFAULT_CREDENCE), "credence",
                              f"node {v!r}") for v in ids], dtype=float)
     _check_range(base, "credence", lambda i: f"node {ids[i]!r}")
-    triples = list(G.edges(data=True))
-    edges = []
-    for u, v, data in triples:
-        relation = data.get("relation")
-        if relation not in RELATION_CODE:
-            raise PropagationError(f"edge {u!r} -> {v!r} has relation {relation!r}; "
-                                   f"it must be 'supports' or 'undermines'")
-        edges.append((u, v, relation))
+    edges, weights = [], []
+    for u, v, data in G.edges(data=True):
+        edges.append((u, v, data.get("relation")))
+        weights.append(data.get("weight", DEFAULT_WEIGHT))
     m = len(edges)
+    try:
+        relation = np.fromiter((RELATION_CODE[r] for _, _, r in edges), dtype=np.int8, count=m)
+    except (KeyError, TypeError):
+        u, v, r = next(e for e in edges if e[2] not in RELATION_CODE)
+        raise PropagationError(f"edge {u!r} -> {v!r} has relation {r!r}; "
+                               f"it must be 'supports' or 'undermines'") from None
     src = np.fromiter((index[u] for u, _, _ in edges), dtype=np.intp, count=m)
     dst = np.fromiter((index[v] for _, v, _ in edges), dtype=np.intp, count=m)
-    relation = np.fromiter((RELATION_CODE[r] for _, _, r in edges), dtype=np.int8, count=m)
-    weight = np.array([_number(d.get("weight", DEFAULT_WEIGHT), "weight", f"edge {u!r} -> {v!r}")
-                       for u, v, d in triples], dtype=float)
+    try:
+        weight = np.array(weights, dtype=float).reshape(m)
+    except (TypeError, ValueError):
+        weight = np.array([_number(x, "weight", "edge {!r} -> {!r} ({})".format(*e))
+                           for x, e in zip(weights, edges)], dtype=float)
     _check_range(weight, "weight", lambda i: "edge {!r} -> {!r} ({})".format(*edges[i]))
     return System(ids, base, src, dst, relation, weight, edges)
 
@@ -768,7 +800,11 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
         info.converged &= ok
         if method:
             info.methods.append(method)
-    info.residual = float(np.max(np.abs(evaluate(system, sem, s, base=w) - s), initial=0.0))
+    # The residual of the returned state, recomputed stage by stage (every node's update reads
+    # exactly its stage's internal and external edges).
+    for block in system.stages:
+        fx = _Stage(block, sem, s, w).f(s[block.nodes])
+        info.residual = max(info.residual, float(np.max(np.abs(fx - s[block.nodes]), initial=0.0)))
     info.converged = bool(info.converged and info.residual < tolerance)
     return s, info
 
@@ -1244,6 +1280,38 @@ def edge_contributions(result, target):
         source, _, relation = system.edges[e]
         rows.append({"source": source, "relation": relation, "weight": float(system.weight[e]),
                      "contribution": float(result.vector[t] - without)})
+    return rows
+
+
+def ranking(G, result, *, kind="model"):
+    """The rows of ``takeoff score``: nodes strongest first, with what moved each most.
+
+    Parameters
+    ----------
+    G : networkx graph
+        The graph ``result`` scores (for kinds and titles).
+    result : ScoreResult
+    kind : str or None
+        Only nodes of this kind (default ``"model"``); None for every node.
+
+    Returns
+    -------
+    list of dict
+        ``{"id", "kind", "title", "credence", "strength", "shift", "up", "down"}`` with
+        ``shift = strength - credence``; ``up`` / ``down`` are the in-edges with the largest
+        positive / negative contribution (see :func:`edge_contributions`), or None.
+    """
+    rows = []
+    for node in result.ranked(G, kind):
+        pushes = edge_contributions(result, node)
+        up = max((p for p in pushes if p["contribution"] > 0), key=lambda p: p["contribution"],
+                 default=None)
+        down = min((p for p in pushes if p["contribution"] < 0), key=lambda p: p["contribution"],
+                   default=None)
+        strength, credence = result.strengths[node], result.credences[node]
+        rows.append({"id": node, "kind": G.nodes[node].get("kind"),
+                     "title": G.nodes[node].get("title"), "credence": credence,
+                     "strength": strength, "shift": strength - credence, "up": up, "down": down})
     return rows
 
 

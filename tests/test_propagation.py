@@ -105,12 +105,16 @@ def test_potyka_stock_example(semantics, solver):
 # ---- properties ----------------------------------------------------------------------------
 
 @st.composite
-def graphs(draw, acyclic=False, max_nodes=8, self_loops=False):
-    """Random QBAFs: credences in [0, 1], weights in (0, 1], either relation."""
-    n = draw(st.integers(1, max_nodes))
+def graphs(draw, acyclic=False, max_nodes=8, self_loops=False, min_weight=0.05, density=3,
+           ring=False):
+    """Random QBAFs: credences in [0, 1], weights in [min_weight, 1], either relation; with
+    ``ring``, edges i -> i+1 (mod n) come first, so every node lies on a cycle."""
+    n = draw(st.integers(2 if ring else 1, max_nodes))
     credences = {i: draw(st.floats(0, 1)) for i in range(n)}
     pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
-    raw = draw(st.lists(st.tuples(pairs, st.booleans(), st.floats(0.05, 1)), max_size=3 * n))
+    edge = st.tuples(pairs, st.booleans(), st.floats(min_weight, 1))
+    raw = [((i, (i + 1) % n), *draw(edge)[1:]) for i in range(n)] if ring else []
+    raw += draw(st.lists(edge, max_size=density * n))
     G = nx.DiGraph()
     G.add_nodes_from((i, {"credence": c}) for i, c in credences.items())
     for (a, b), support, weight in raw:
@@ -158,12 +162,27 @@ def test_a_new_supporter_never_lowers_and_a_new_attacker_never_raises(G, semanti
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(G=graphs(), semantics=st.sampled_from(ALL))
+@given(G=graphs(ring=True), semantics=st.sampled_from(ALL))
 def test_fast_solver_matches_reference_on_cyclic_graphs(G, semantics):
     ref, ref_converged, _, _ = prop._score_python(G, semantics, tolerance=1e-12,
                                                   max_steps=200_000)
     result = score_graph(G, semantics, tolerance=1e-12)
     assume(ref_converged and result.converged)   # (a limit cycle has no limit to compare)
+    event(f"cyclic stages solved by: {', '.join(sorted(set(result.methods))) or 'none'}")
+    for node in G:
+        assert result.strengths[node] == pytest.approx(ref[node], abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(G=graphs(max_nodes=10, min_weight=0.6, density=4, ring=True),
+       semantics=st.sampled_from(ALL))
+def test_fast_solver_matches_reference_on_strongly_coupled_graphs(G, semantics):
+    # Heavy weights and many edges: the graphs the interval certificate cannot settle, where
+    # the solver follows the ODE.
+    ref, ref_converged, _, _ = prop._score_python(G, semantics, tolerance=1e-12,
+                                                  max_steps=200_000)
+    result = score_graph(G, semantics, tolerance=1e-12)
+    assume(ref_converged and result.converged)
     event(f"cyclic stages solved by: {', '.join(sorted(set(result.methods))) or 'none'}")
     for node in G:
         assert result.strengths[node] == pytest.approx(ref[node], abs=1e-9)
@@ -196,8 +215,32 @@ def test_reference_agreement_on_a_larger_random_cyclic_graph():
         assert max(abs(result.strengths[v] - ref[v]) for v in G) < 1e-9
 
 
+def unit_random_graph(n, seed):
+    """n nodes, 5n edges of weight 1: too tightly coupled for the interval certificate."""
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph()
+    G.add_nodes_from((i, {"credence": float(rng.random())}) for i in range(n))
+    while G.number_of_edges() < 5 * n:
+        a, b = rng.integers(0, n, 2)
+        if a != b:
+            G.add_edge(int(a), int(b), relation=str(rng.choice(["supports", "undermines"])),
+                       weight=1.0)
+    return G
+
+
+@pytest.mark.parametrize("seed, semantics, method", [
+    (0, "qe", "ode"), (1, "qe", "ode+ball"), (1, "dfquad", "ode+ball"), (2, "dfquad", "ode+ball")])
+def test_ode_path_matches_reference(seed, semantics, method):
+    G = unit_random_graph(30, seed)
+    result = score_graph(G, semantics, tolerance=1e-12)
+    assert result.converged and result.methods == [method]
+    ref, converged, _, _ = prop._score_python(G, semantics, tolerance=1e-12)
+    assert converged
+    assert max(abs(result.strengths[v] - ref[v]) for v in G) < 1e-9
+
+
 @settings(max_examples=40, deadline=None)
-@given(G=graphs(max_nodes=10), semantics=st.sampled_from(ALL))
+@given(G=graphs(max_nodes=10, ring=True), semantics=st.sampled_from(ALL))
 def test_certified_iteration_and_ode_land_on_the_same_limit(G, semantics, monkeypatch_ode):
     certified = score_graph(G, semantics, tolerance=1e-12)
     with monkeypatch_ode():
@@ -474,3 +517,117 @@ def test_edge_contributions_are_removal_differences(semantics):
             assert row["contribution"] == pytest.approx(result.strengths[target] - without,
                                                         abs=1e-9)
             assert (row["contribution"] >= -1e-12) == (row["relation"] == "supports")
+
+
+# ---- takeoff score -------------------------------------------------------------------------
+
+def _write_ring(root, groups=5, size=4):
+    """The attack ring as a corpus: every node of a group undermines every node of the next."""
+    from conftest import write_node
+
+    rng = np.random.default_rng(1)
+    for g in range(groups):
+        for i in range(size):
+            targets = "".join(f"\n  - target: g{(g + 1) % groups}n{j}" for j in range(size))
+            write_node(root, f"g{g}n{i}", f"---\nkind: {'model' if g == 0 else 'claim'}\n"
+                       f"title: node {g}.{i}\ncredence: {rng.uniform(0.8, 1):.3f}\n"
+                       f"undermines:{targets}\n---\n")
+    return root
+
+
+def test_score_table_ranks_the_models(small_corpus, run):
+    from graph.model import Corpus
+
+    result = run(small_corpus, "score")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "model" in lines[0] and "strength" in lines[0] and "shift" in lines[0]
+    expected = score_graph(Corpus.load(small_corpus).graph, "qe").strengths["m1"]
+    row = next(line for line in lines if " m1 " in f" {line} ")
+    assert f"{expected:.3f}" in row and f"{expected - 0.5:+.3f}" in row
+    assert "c1" in row and "c2" in row          # pushed up by c1, down by c2
+    assert "e1" not in result.stdout            # only the models without --all
+    assert "converged" in result.stdout
+
+
+def test_score_json(small_corpus, run):
+    from graph.model import Corpus
+
+    result = run(small_corpus, "score", "--semantics", "dfquad", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"semantics", "converged", "iterations", "residual", "nodes", "models"} <= set(data)
+    assert data["semantics"] == "dfquad" and data["converged"] is True
+    assert data["models"] == ["m1"]
+    assert set(data["nodes"]) == {"m1", "c1", "c2", "e1"}
+    # DF-QuAD by hand: c1 = 0.6 + 0.4 * 0.5 * 0.9; m1 = 0.5 + 0.5 * (0.8 * c1 - 0.5).
+    c1 = 0.6 + 0.4 * 0.45
+    assert data["nodes"]["c1"] == {"kind": "claim", "credence": 0.6,
+                                   "strength": pytest.approx(c1, abs=1e-12)}
+    assert data["nodes"]["m1"]["strength"] == pytest.approx(0.5 + 0.5 * (0.8 * c1 - 0.5),
+                                                            abs=1e-12)
+    top = data["ranking"][0]
+    assert top["id"] == "m1" and top["up"]["source"] == "c1" and top["down"]["source"] == "c2"
+    assert top["down"]["contribution"] < 0 < top["up"]["contribution"]
+    graph = Corpus.load(small_corpus).graph
+    assert data["nodes"]["m1"]["strength"] == score_graph(graph, "dfquad").strengths["m1"]
+
+
+def test_score_all_lists_every_node(small_corpus, run):
+    result = run(small_corpus, "score", "--all", "--semantics", "eb")
+    assert result.exit_code == 0, result.output
+    for node in ("m1", "c1", "c2", "e1"):
+        assert node in result.stdout
+    assert "kind" in result.stdout.splitlines()[0] and "pushed down by" in result.stdout
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--tolerance", "0"], "--tolerance"),
+    (["--tolerance", "1"], "--tolerance"),
+    (["--tolerance", "-1e-3"], "--tolerance"),
+    (["--tolerance", "tiny"], "--tolerance"),
+    (["--semantics", "hits"], "--semantics"),
+])
+def test_score_bad_arguments_are_usage_errors(small_corpus, run, args, name):
+    result = run(small_corpus, "score", *args)
+    assert result.exit_code == 2
+    assert name in result.stderr and "Traceback" not in result.output
+
+
+def test_score_on_an_invalid_corpus(small_corpus, run):
+    path = small_corpus / "c2.md"
+    path.write_text(path.read_text().replace("kind: claim", "kind: claim\ncredence: 7"))
+    result = run(small_corpus, "score")
+    assert result.exit_code == 1
+    assert "c2.md" in result.stderr and "credence" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_score_that_does_not_converge_warns_and_exits_0(tmp_path, run):
+    root = _write_ring(tmp_path / "claims")
+    result = run(root, "score", "--json")
+    assert result.exit_code == 0, result.output
+    assert "warning: the qe strengths did not converge" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["converged"] is False and data["residual"] >= 1e-9
+    assert all(0 <= node["strength"] <= 1 for node in data["nodes"].values())
+    table = run(root, "score")
+    assert table.exit_code == 0 and "NOT converged" in table.stdout
+
+
+def test_show_gains_the_strength(small_corpus, run):
+    from graph.model import Corpus
+
+    expected = score_graph(Corpus.load(small_corpus).graph, "qe").strengths["m1"]
+    result = run(small_corpus, "show", "m1")
+    assert result.exit_code == 0, result.output
+    assert f"strength {expected:.3f} (qe)" in result.stdout
+    data = json.loads(run(small_corpus, "show", "m1", "--json").stdout)
+    assert data["strength"] == expected
+
+
+def test_cli_semantics_choices_are_the_registry():
+    from cli import score
+
+    choices = next(p for p in score.params if p.name == "semantics").type.choices
+    assert list(choices) == list(SEMANTICS)

@@ -208,9 +208,12 @@ def test_round_trip_of_generated_corpora(G, fmt, store):
 
 @settings(max_examples=60, deadline=None)
 @given(corpora())
-def test_both_stores_give_the_same_triples(G):
+def test_both_stores_hold_the_same_graph(G):
+    # Oxigraph writes literals in canonical form ("1" for 1.0, "x"^^xsd:string for "x"), so
+    # the stores are compared by what they read back as, and by size.
     a, b = rdf.to_rdf(G, store="memory"), rdf.to_rdf(G, store="oxigraph")
-    assert rdflib.compare.isomorphic(a, rdflib.Graph() + b)
+    assert len(a) == len(b)
+    assert_same_graph(rdf.from_rdf(a), rdf.from_rdf(b))
 
 
 # File-level: corpus files -> RDF -> new corpus files, through the real writer and loader. The

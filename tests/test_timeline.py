@@ -199,7 +199,7 @@ def test_history_cli_equals_score_as_of_cli(run):
                  "2025-09-30", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert len(data["dates"]) == 6
+    assert len(data["dates"]) == 5
     for i, day in enumerate(data["dates"]):
         scored = run(BUNDLED, "score", "--as-of", day, "--json")
         assert scored.exit_code == 0, scored.output
