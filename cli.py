@@ -899,9 +899,10 @@ def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
                   header_style="bold")
     for row in rows:
         chain = row["chain"]
+        via = chain["nodes"][1:-1]
         table.add_row(row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
-                      _text((f"{chain['sign']} {chain['weight']:.2f}: ", RELATION_STYLE[chain["sign"]]))
-                      + _chain_text(chain))
+                      _text((f"{chain['sign']} {chain['weight']:.2f}", RELATION_STYLE[chain["sign"]]),
+                            (f" via {' > '.join(via)}" if via else " direct", "dim")))
     out.print(table)
 
 
@@ -946,11 +947,14 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
     table = Table("node", "kind", "credence", "gradient", "gap at 0 / 1", "flips at",
                   box=None, header_style="bold")
     for row in rows:
-        flip = "no credence flips it" if row["flip"] is None else (
-            f"{row['flip']:.3f} ({other} ranks higher)")
+        flip = "never" if row["flip"] is None else f"{row['flip']:.3f}"
+        if row["flip"] is not None and round(row["flip"], 3) != row["flip"]:
+            flip = f"{row['flip']:.6f}"  # rounding would cross back over the flip
         table.add_row(row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
                       f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip)
     out.print(table)
+    out.print(f"gap = strength({first}) - strength({second}); flips at: the credence of the node "
+              f"at which {other} would rank higher", style="dim")
 
 
 @cli.command("lint")

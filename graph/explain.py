@@ -33,10 +33,13 @@ def _require_node(graph, node_id):
         raise TakeoffError(unknown_id_message(node_id, graph))
 
 
-def _node_row(graph, node_id, strengths):
+def _node_row(graph, node_id, strengths, result=None):
+    """id, kind, title, credence and strength of a node; with a ScoreResult, the credence it
+    was scored with (a perspective may override the file's)."""
     attrs = graph.nodes[node_id]
+    credence = result.credences[node_id] if result is not None else attrs.get("credence", 0.5)
     return {"id": node_id, "kind": attrs.get("kind"), "title": attrs.get("title", ""),
-            "credence": float(attrs.get("credence", 0.5)),
+            "credence": float(credence),
             "strength": None if strengths is None else float(strengths[node_id])}
 
 
@@ -378,24 +381,46 @@ def _upward_closure(system, targets):
     return np.flatnonzero(keep)
 
 
-def _subsystem(result, targets):
-    """The part of ``result``'s system that can influence ``targets`` (nodes reaching them).
+class _Part:
+    """The part of a scored graph that can influence some targets: they and the nodes that
+    reach them. Nothing outside it changes their strengths, so every question about them is
+    answered on it alone.
 
-    Nothing outside it changes their strengths, so every question about them is answered on
-    it alone. Returns (system, strengths, credences) restricted to it.
+    Attributes: ``ids``, ``index``; ``keep`` (their positions in ``result.system``); ``base``
+    (credences) and ``reference`` (strengths) from ``result``; the edges into the part
+    (``src``, ``dst``, ``relation``, ``weight``, indexing the part); ``stages``, the solve
+    plan of ``result.system`` restricted to the part, as (nodes, cyclic) pairs (a strongly
+    connected component lies wholly inside or outside, since the part is closed upwards).
     """
-    from graph.propagation import System
 
-    system = result.system
-    keep = _upward_closure(system, [system.index[t] for t in targets])
-    position = np.full(system.n_nodes, -1)
-    position[keep] = np.arange(len(keep))
-    # Every edge into a kept node starts at a kept node (the set is closed upwards).
-    inside = np.flatnonzero(position[system.dst] >= 0)
-    sub = System([system.ids[i] for i in keep], result.base[keep], position[system.src[inside]],
-                 position[system.dst[inside]], system.relation[inside], system.weight[inside],
-                 [system.edges[e] for e in inside])
-    return sub, result.vector[keep], result.base[keep]
+    def __init__(self, result, targets):
+        system = self.system = result.system
+        self.result = result
+        keep = self.keep = _upward_closure(system, [system.index[t] for t in targets])
+        position = np.full(system.n_nodes, -1)
+        position[keep] = np.arange(len(keep))
+        self.ids = [system.ids[i] for i in keep]
+        self.index = {v: i for i, v in enumerate(self.ids)}
+        self.n_nodes = len(keep)
+        self.base, self.reference = result.base[keep], result.vector[keep]
+        # Every edge into the part starts in it (the part is closed upwards).
+        inside = np.flatnonzero(position[system.dst] >= 0)
+        self.src, self.dst = position[system.src[inside]], position[system.dst[inside]]
+        self.relation, self.weight = system.relation[inside], system.weight[inside]
+        self.stages = []
+        for block in system.stages:
+            nodes = position[block.nodes]
+            nodes = nodes[nodes >= 0]
+            if len(nodes):
+                self.stages.append((nodes, block.cyclic))
+
+    def credence_gradients(self, semantics, targets):
+        """Per target, ``d strength[target] / d credence`` over the part (one factorisation)."""
+        from graph.propagation import Sensitivity
+
+        result = self.result
+        sensitivity = Sensitivity(self.system, semantics, result.vector, result.base)
+        return [sensitivity.credence_gradient(self.system.index[t])[self.keep] for t in targets]
 
 
 class _Variants:
@@ -412,21 +437,21 @@ class _Variants:
     to :func:`graph.propagation.solve` itself (:meth:`resolve`).
     """
 
-    def __init__(self, system, semantics, reference, tolerance, max_steps=None):
+    def __init__(self, part, semantics, tolerance, max_steps=None):
         from graph.propagation import DEFAULT_MAX_STEPS, SEMANTICS
 
-        self.system, self.sem = system, SEMANTICS[semantics]
-        self.reference, self.tolerance = reference, tolerance
+        self.part, self.sem = part, SEMANTICS[semantics]
+        self.reference, self.tolerance = part.reference, tolerance
         self.budget = max_steps or DEFAULT_MAX_STEPS
         self.product = self.sem.aggregation.name == "product"
         # Where each node sits: its stage, and its row within the stage.
-        self.stage_of = np.empty(system.n_nodes, dtype=np.intp)
-        self.local = np.empty(system.n_nodes, dtype=np.intp)
-        for k, block in enumerate(system.stages):
-            self.stage_of[block.nodes] = k
-            self.local[block.nodes] = np.arange(len(block.nodes))
+        self.stage_of = np.empty(part.n_nodes, dtype=np.intp)
+        self.local = np.empty(part.n_nodes, dtype=np.intp)
+        for k, (nodes, _) in enumerate(part.stages):
+            self.stage_of[nodes] = k
+            self.local[nodes] = np.arange(len(nodes))
         self.stages = self._stages()
-        widest = max([system.n_nodes] + [len(st["u"]) for st in self.stages if self.product])
+        widest = max([part.n_nodes] + [len(st["u"]) for st in self.stages if self.product])
         self.batch = max(1, BATCH_FLOATS // max(widest, 1))
 
     def _stages(self):
@@ -437,27 +462,26 @@ class _Variants:
         in the stage)."""
         import scipy.sparse as sp
 
-        system = self.system
-        stage, row = self.stage_of[system.dst], self.local[system.dst]
-        rel = system.relation.astype(np.intp)
+        part = self.part
+        stage, row = self.stage_of[part.dst], self.local[part.dst]
+        rel = part.relation.astype(np.intp)
         order = np.lexsort((rel, row, stage))
-        cuts = np.searchsorted(stage[order], np.arange(len(system.stages) + 1))
+        cuts = np.searchsorted(stage[order], np.arange(len(part.stages) + 1))
         stages = []
-        for k, block in enumerate(system.stages):
+        for k, (nodes, cyclic) in enumerate(part.stages):
             edges = order[cuts[k]:cuts[k + 1]]
-            r, relation, u = row[edges], rel[edges], system.weight[edges]
-            parents, src = np.unique(system.src[edges], return_inverse=True)
-            indptr = np.zeros(len(block.nodes) + 1, dtype=np.intp)
-            np.cumsum(np.bincount(r, minlength=len(block.nodes)), out=indptr[1:])
+            r, relation, u = row[edges], rel[edges], part.weight[edges]
+            parents, src = np.unique(part.src[edges], return_inverse=True)
+            indptr = np.zeros(len(nodes) + 1, dtype=np.intp)
+            np.cumsum(np.bincount(r, minlength=len(nodes)), out=indptr[1:])
             group = r * 2 + relation
             starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
             inner = np.flatnonzero(self.stage_of[parents] == k)
             stages.append({
-                "rows": block.nodes, "cyclic": block.cyclic, "parents": parents, "src": src,
+                "rows": nodes, "cyclic": cyclic, "parents": parents, "src": src,
                 "row": r, "u": u, "starts": starts, "groups": group[starts],
                 "signed": None if self.product else sp.csr_matrix(
-                    (np.where(relation == 0, u, -u), src, indptr),
-                    shape=(len(block.nodes), len(parents))),
+                    (np.where(relation == 0, u, -u), src, indptr), shape=(len(nodes), len(parents))),
                 "inner": inner, "inner_rows": self.local[parents[inner]]})
         return stages
 
@@ -475,7 +499,8 @@ class _Variants:
     def _update(self, stage, P, base, held):
         """f on the stage's rows for every column, with removed nodes held at 0."""
         infl = self.sem.influence
-        value = np.clip(infl.value(infl.prepare(base), self._aggregate(stage, P)), 0.0, 1.0)
+        value = infl.value(infl.prepare(base), self._aggregate(stage, P))
+        np.clip(value, 0.0, 1.0, out=value)
         value[held] = 0.0
         return value
 
@@ -498,14 +523,15 @@ class _Variants:
         """
         changed = removed if removed is not None else credence_node
         width = len(changed)
-        base = self.system.base[:, None]
+        base = self.part.base[:, None]
         if credence_node is not None:
             base = np.repeat(base, width, axis=1)
             base[credence_node, np.arange(width)] = credence_value
         S = np.repeat(self.reference[:, None], width, axis=1)
         converged = np.ones(width, dtype=bool)
-        reached = np.zeros(self.system.n_nodes, dtype=bool)
+        reached = np.zeros(self.part.n_nodes, dtype=bool)
         reached[changed] = True
+        held_by_stage = self._held(removed)
         # Stages before the first changed node's keep their reference strengths.
         for k in range(self.stage_of[changed].min(), len(self.stages)):
             stage = self.stages[k]
@@ -515,7 +541,7 @@ class _Variants:
             if not touched.any():
                 continue
             reached[rows] = touched if not stage["cyclic"] else True
-            held_rows, held_cols = self._held(k, removed)
+            held_rows, held_cols = held_by_stage.get(k, (np.zeros(0, np.intp), np.zeros(0, np.intp)))
             if not stage["cyclic"]:
                 S[rows] = self._update(stage, S[stage["parents"]], base[rows], (held_rows, held_cols))
                 continue
@@ -530,12 +556,15 @@ class _Variants:
                                                            credence_value)
         return S, converged
 
-    def _held(self, k, removed):
-        """(rows within stage k, columns) of the removed nodes that lie in stage k."""
+    def _held(self, removed):
+        """{stage: (rows within the stage, columns)} of the removed nodes."""
         if removed is None:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-        cols = np.flatnonzero(self.stage_of[removed] == k)
-        return self.local[removed[cols]], cols
+            return {}
+        stage = self.stage_of[removed]
+        order = np.argsort(stage, kind="stable")
+        cuts = np.flatnonzero(np.r_[True, stage[order][1:] != stage[order][:-1], True])
+        return {int(stage[order[lo]]): (self.local[removed[order[lo:hi]]], order[lo:hi])
+                for lo, hi in zip(cuts[:-1], cuts[1:])}
 
     def _changed_columns(self, k, S, held_cols, credence_node):
         """The columns in which stage k's inputs differ from the reference: only there can its
@@ -600,19 +629,21 @@ class _Variants:
         return x, evaluations
 
     def resolve(self, column, removed=None, credence_node=None, credence_value=None):
-        """One variant solved by :func:`graph.propagation.solve` itself (the fallback for
-        columns the batched iteration did not settle): the removed node's edges get weight 0."""
+        """One variant solved by :func:`graph.propagation.solve` itself, on the whole system
+        (the fallback for columns the batched iteration did not settle): a removed node's
+        edges get weight 0, which leaves every other node as if it were gone."""
         from graph.propagation import solve
 
-        base, weight = self.system.base, self.system.weight
+        part = self.part
+        system, base, weight = part.system, part.result.base, part.system.weight
         if credence_node is not None:
             base = base.copy()
-            base[credence_node[column]] = credence_value[column]
+            base[part.keep[credence_node[column]]] = credence_value[column]
         if removed is not None:
-            weight = np.where(self.system.src == removed[column], 0.0, weight)
-        s, info = solve(self.system, self.sem, tolerance=self.tolerance, max_steps=self.budget,
+            weight = np.where(system.src == part.keep[removed[column]], 0.0, weight)
+        s, info = solve(system, self.sem, tolerance=self.tolerance, max_steps=self.budget,
                         base=base, weights=weight)
-        return s, info.converged
+        return s[part.keep], info.converged
 
 
 # ---------------------------------------------------------------------------------------------
@@ -654,22 +685,22 @@ def removal_impacts(graph, target, semantics="qe", *, result=None, tolerance=1e-
     """
     _require_node(graph, target)
     result = _scored(graph, semantics, result, tolerance)
-    return _removal_impacts(_subsystem(result, [target]), target, semantics, result.tolerance)
+    return _removal_impacts(_Part(result, [target]), target, semantics, result.tolerance)
 
 
 def _removal_impacts(part, target, semantics, tolerance):
-    system, reference, _ = part
-    t = system.index[target]
-    variants = _Variants(system, semantics, reference, tolerance)
+    t = part.index[target]
+    reference = part.reference
+    variants = _Variants(part, semantics, tolerance)
     # In topological order, so that each batch starts as late in the graph as it can.
-    others = np.array(sorted((i for i in range(system.n_nodes) if i != t),
+    others = np.array(sorted((i for i in range(part.n_nodes) if i != t),
                              key=lambda i: variants.stage_of[i]), dtype=np.intp)
     impacts = {}
     for lo in range(0, len(others), variants.batch):
         removed = others[lo:lo + variants.batch]
         S, converged = variants.run(removed=removed)
         for i, without, ok in zip(removed, S[t], converged):
-            impacts[system.ids[i]] = (float(reference[t] - without), float(without), bool(ok))
+            impacts[part.ids[i]] = (float(reference[t] - without), float(without), bool(ok))
     return impacts
 
 
@@ -697,8 +728,7 @@ def removal_impacts_reference(graph, target, semantics="qe", *, tolerance=1e-9):
 def credence_gradients(graph, target, semantics="qe", *, result=None, tolerance=1e-9):
     """``d strength[target] / d credence[b]`` for every node ``b`` that reaches ``target``.
 
-    Exact at the fixed point: one adjoint solve (:class:`graph.propagation.Sensitivity`) on the
-    part of the graph that reaches ``target``.
+    Exact at the fixed point: one adjoint solve (:class:`graph.propagation.Sensitivity`).
 
     Returns
     -------
@@ -707,15 +737,12 @@ def credence_gradients(graph, target, semantics="qe", *, result=None, tolerance=
     """
     _require_node(graph, target)
     result = _scored(graph, semantics, result, tolerance)
-    return _credence_gradients(_subsystem(result, [target]), target, semantics)
+    return _credence_gradients(_Part(result, [target]), target, semantics)
 
 
 def _credence_gradients(part, target, semantics):
-    from graph.propagation import Sensitivity
-
-    system, strengths, base = part
-    gradient = Sensitivity(system, semantics, strengths, base).credence_gradient(system.index[target])
-    return {node: float(g) for node, g in zip(system.ids, gradient) if node != target}
+    (gradient,) = part.credence_gradients(semantics, [target])
+    return {node: float(g) for node, g in zip(part.ids, gradient) if node != target}
 
 
 def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9):
@@ -781,7 +808,7 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
     if top is not None and top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
     result = _scored(graph, semantics, result, tolerance)
-    part = _subsystem(result, [target])
+    part = _Part(result, [target])
     impacts = _removal_impacts(part, target, semantics, result.tolerance)
     gradients = _credence_gradients(part, target, semantics)
     order = sorted(impacts, key=lambda v: (-max(abs(impacts[v][0]), abs(gradients[v])), str(v)))
@@ -790,7 +817,7 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
     rows = []
     for node in order:
         impact, without, converged = impacts[node]
-        rows.append({**_node_row(graph, node, result.strengths), "impact": impact,
+        rows.append({**_node_row(graph, node, result.strengths, result), "impact": impact,
                      "without": without, "gradient": gradients[node], "chain": chains[node],
                      "converged": converged})
     return rows
@@ -863,8 +890,6 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     >>> [(c["id"], c["flip"]) for c in cruxes(G, "m1", "m2")]
     [('e', None)]
     """
-    from graph.propagation import Sensitivity
-
     _require_node(graph, a)
     _require_node(graph, b)
     if a == b:
@@ -872,24 +897,25 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     if top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
     result = _scored(graph, semantics, result, tolerance)
-    system, reference, base = _subsystem(result, [a, b])
-    ia, ib = system.index[a], system.index[b]
-    sensitivity = Sensitivity(system, semantics, reference, base)
-    gradient = sensitivity.credence_gradient(ia) - sensitivity.credence_gradient(ib)
-    candidates = sorted((i for i in range(system.n_nodes) if i not in (ia, ib)),
-                        key=lambda i: (-abs(gradient[i]), system.ids[i]))
+    part = _Part(result, [a, b])
+    ia, ib = part.index[a], part.index[b]
+    grad_a, grad_b = part.credence_gradients(semantics, [a, b])
+    gradient = grad_a - grad_b
+    reference, base = part.reference, part.base
+    candidates = sorted((i for i in range(part.n_nodes) if i not in (ia, ib)),
+                        key=lambda i: (-abs(gradient[i]), part.ids[i]))
     candidates = np.array(candidates[:CRUX_CANDIDATES_PER_TOP * top], dtype=np.intp)
     if not len(candidates):
         return []
-    search = _CruxSearch(_Variants(system, semantics, reference, result.tolerance), ia, ib,
+    search = _CruxSearch(_Variants(part, semantics, result.tolerance), ia, ib,
                          reference[ia] - reference[ib])
     scan = search.scan(candidates, base[candidates])
     flips = search.flips(candidates, base[candidates], scan)
     rows = []
     for j, i in enumerate(candidates):
         gaps, ok = scan["gaps"][j], scan["converged"][j] and flips["converged"][j]
-        node = system.ids[i]
-        rows.append({**_node_row(graph, node, result.strengths), "gradient": float(gradient[i]),
+        node = part.ids[i]
+        rows.append({**_node_row(graph, node, result.strengths, result), "gradient": float(gradient[i]),
                      "gap_at_0": float(scan["at_0"][j]), "gap_at_1": float(scan["at_1"][j]),
                      "gap_range": [float(gaps.min()), float(gaps.max())],
                      "flip": flips["flip"][j], "converged": bool(ok)})

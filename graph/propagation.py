@@ -189,9 +189,9 @@ class _Segments:
     """In-edges of a set of rows, grouped by (row, relation): group ``2*row + relation``.
 
     ``src`` indexes the vector the sources are read from (local to a stage for internal edges,
-    global for external ones). The edges are stored bucketed by group size: the ``c`` groups with
-    ``d`` edges form a ``d x c`` block whose columns are the groups, so a product (or sum) over every
-    group is ``d - 1`` vector operations instead of one tiny reduction per group.
+    global for external ones). The edges are stored bucketed by group size: the ``c`` groups
+    with ``d`` edges form a ``d x c`` block whose columns are the groups, so a product (or sum)
+    over every group is ``d - 1`` vector operations instead of one tiny reduction per group.
     """
 
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
@@ -376,7 +376,8 @@ class Semantics:
 
 SEMANTICS = {
     "qe": Semantics("qe", "quadratic energy",
-                    "N. Potyka, Continuous dynamical systems for weighted bipolar argumentation, KR 2018",
+                    "N. Potyka, Continuous dynamical systems for weighted bipolar "
+                    "argumentation, KR 2018",
                     SumAggregation(), QuadraticMaximumInfluence()),
     "dfquad": Semantics("dfquad", "DF-QuAD",
                         "A. Rago, F. Toni, M. Aurisicchio, P. Baroni, Discontinuity-free decision "
@@ -448,7 +449,8 @@ class System:
 
     def _build_blocks(self):
         plan, w = self._plan, self.weight
-        self.stages = [_block_from(plan, lo, hi, cyclic, w) for lo, hi, cyclic in plan.stages]
+        self.stages = [_block_from(plan, k, cyclic, w)
+                       for k, cyclic in enumerate(plan.cyclic_stages)]
         self._whole = None
 
     @property
@@ -457,7 +459,7 @@ class System:
         if self._whole is None:
             if self._plan.whole is None:
                 self._plan.whole = _whole_plan(self._plan)
-            self._whole = _block_from(self._plan.whole, 0, 1, True, self.weight)
+            self._whole = _block_from(self._plan.whole, 0, True, self.weight)
         return self._whole
 
     def with_weights(self, weight):
@@ -493,10 +495,13 @@ class System:
         """The weight vector with ``{(source, target, relation): weight}`` overrides applied."""
         weight = self.weight.copy()
         for key, value in weights.items():
+            if not isinstance(key, tuple) or len(key) != 3:
+                raise PropagationError(f"weight override key {key!r} is not a "
+                                       f"(source, target, relation) triple")
             positions = self.edge_positions(*key)
             if not positions:
                 raise PropagationError("weight override for unknown edge {} -{}-> {}".format(
-                    key[0], key[2], key[1]) if len(key) == 3 else f"bad weight key {key!r}")
+                    key[0], key[2], key[1]))
             weight[positions] = value
         return weight
 
@@ -516,7 +521,7 @@ class _Plan:
     node_ptr: np.ndarray   # stage k holds nodes[node_ptr[k]:node_ptr[k+1]]
     edge_ptr: np.ndarray   # and sorted edges order[edge_ptr[k]:edge_ptr[k+1]]
     rel: np.ndarray        # relation of each sorted edge
-    stages: list           # (k, k + 1, cyclic) per stage
+    cyclic_stages: list    # per stage: whether it is cyclic
     whole: "_Plan" = None
 
 
@@ -531,16 +536,16 @@ def _plan(n, src, dst, relation):
         else np.zeros(1, dtype=np.intp)
     stage_of = np.empty(n, dtype=np.intp)
     local = np.empty(n, dtype=np.intp)
-    stages = []
+    cyclic_stages = []
     for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
         stage_of[nodes[a:b]] = k
         local[nodes[a:b]] = np.arange(b - a)
-        stages.append((k, k + 1, bool(keys_sorted[a] % 2)))
+        cyclic_stages.append(bool(keys_sorted[a] % 2))
     node_ptr = cuts.astype(np.intp)
     position = np.empty(n, dtype=np.intp)
     position[nodes] = np.arange(n)
     return _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes,
-                        node_ptr, stages)
+                        node_ptr, cyclic_stages)
 
 
 def _whole_plan(plan):
@@ -548,17 +553,18 @@ def _whole_plan(plan):
     n = plan.n
     return _sorted_plan(n, plan.src, plan.dst, plan.relation, plan.cyclic, np.arange(n),
                         np.zeros(n, dtype=np.intp), np.arange(n), np.arange(n),
-                        np.array([0, n], dtype=np.intp), [(0, 1, True)])
+                        np.array([0, n], dtype=np.intp), [True])
 
 
 def _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes, node_ptr,
-                 stages):
+                 cyclic_stages):
+    """The plan with the edges sorted by (position of the target, relation)."""
     order = _counting_order(position[dst] * 2 + relation, 2 * n)
     dst_sorted = np.take(dst, order)
     edge_stage = stage_of[dst_sorted]
-    edge_ptr = np.searchsorted(edge_stage, np.arange(len(stages) + 1))
+    edge_ptr = np.searchsorted(edge_stage, np.arange(len(cyclic_stages) + 1))
     return _Plan(n, src, dst, relation, cyclic, order, local[dst_sorted], local, stage_of, nodes,
-                 node_ptr, edge_ptr, np.take(relation, order), stages)
+                 node_ptr, edge_ptr, np.take(relation, order), cyclic_stages)
 
 
 def _counting_order(key, size):
@@ -603,19 +609,18 @@ def _levels(n, src, dst):
     return comp_cyclic[label], comp_level[label]
 
 
-def _block_from(plan, lo, hi, cyclic, weight):
-    """The block of stage ``lo`` of ``plan`` (``hi = lo + 1``) with these edge weights."""
-    a, b = plan.node_ptr[lo], plan.node_ptr[hi]
+def _block_from(plan, k, cyclic, weight):
+    """The block of stage ``k`` of ``plan`` with these edge weights."""
+    a, b = plan.node_ptr[k], plan.node_ptr[k + 1]
     nodes = plan.nodes[a:b]
-    ea, eb = plan.edge_ptr[lo], plan.edge_ptr[hi]
+    ea, eb = plan.edge_ptr[k], plan.edge_ptr[k + 1]
     eid = plan.order[ea:eb]
     row, rel = plan.row[ea:eb], plan.rel[ea:eb]
     src = plan.src[eid]
-    inside = plan.stage_of[src] == lo
-    k = b - a
-    internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight, k,
-                         matrices=cyclic)
-    external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, k)
+    inside = plan.stage_of[src] == k
+    internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight,
+                         b - a, matrices=cyclic)
+    external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, b - a)
     return _Block(nodes, cyclic, internal, external)
 
 
@@ -800,9 +805,12 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
         info.converged &= ok
         if method:
             info.methods.append(method)
-    # The residual of the returned state, recomputed stage by stage (every node's update reads
-    # exactly its stage's internal and external edges).
+    # The residual of the returned state, recomputed on the cyclic stages (every node's update
+    # reads exactly its stage's edges; an acyclic stage was evaluated from final parents, so its
+    # residual is 0 by construction).
     for block in system.stages:
+        if not block.cyclic:
+            continue
         fx = _Stage(block, sem, s, w).f(s[block.nodes])
         info.residual = max(info.residual, float(np.max(np.abs(fx - s[block.nodes]), initial=0.0)))
     info.converged = bool(info.converged and info.residual < tolerance)
@@ -849,7 +857,8 @@ class _Stage:
 def _norm_bound(B, d, iterations):
     """``L = max_i (B d)_i / d_i`` and the weights ``d > 0`` used: L bounds ``f``'s Lipschitz
     constant in the max-norm ``max_i |x_i| / d_i`` (Collatz-Wielandt: any positive ``d`` gives a
-    valid bound; a few power iterations from the last ``d`` make it tight). ``B`` is ``d -> B d``."""
+    valid bound; a few power iterations from the last ``d`` make it tight). ``B`` is
+    ``d -> B d``."""
     for _ in range(iterations):
         y = B(d)
         top = y.max(initial=0.0)

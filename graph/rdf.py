@@ -443,9 +443,10 @@ def _syntax_message(exc, text, fmt):
     if match:  # Oxigraph's parsers
         return f"line {match.group(1)}: not valid {name}: {message}"
     match = re.match(r"Invalid line: (.*)", message, re.S)
-    if match:  # rdflib's N-Triples parser names the line's text but not its number
+    if match:  # rdflib's N-Triples parser gives the rest of the bad line, not its number
         bad = match.group(1).strip()
-        number = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip() == bad), None)
+        number = next((i for i, line in enumerate(text.splitlines(), 1)
+                       if line.strip().endswith(bad)), None)
         if number:
             return f"line {number}: not valid {name}: {message}"
     return f"not valid {name}: {message}"
@@ -813,7 +814,7 @@ def run_query(rdf_graph, text):
         result = rdf_graph.query(text, initNs=init_ns)
         rows = list(result) if result.type == "SELECT" else []
     except Exception as exc:  # pyparsing, rdflib and Oxigraph errors all mean a bad query
-        raise TakeoffError(f"bad SPARQL query: {_query_message(exc)}") from None
+        raise TakeoffError(f"bad SPARQL query: {_query_message(exc, text)}") from None
     if result.type == "SELECT":
         return QueryResult("SELECT", [str(v) for v in result.vars], [list(r) for r in rows])
     if result.type == "ASK":
@@ -821,12 +822,27 @@ def run_query(rdf_graph, text):
     return QueryResult(result.type, graph=result.graph)
 
 
-def _query_message(exc):
-    line, col = getattr(exc, "lineno", None), getattr(exc, "col", None)
+def _query_message(exc, text):
+    """The parser's message, with the line, column and the text found there.
+
+    pyparsing (rdflib) says ``(line:1, col:26)``; Oxigraph says ``error at 1:26: expected one
+    of ...`` followed by character classes, which are dropped as noise.
+    """
     message = " ".join(str(exc).split()) or type(exc).__name__
-    if line is not None and col is not None and "line" not in message:
-        message += f" (line {line}, column {col})"
-    return message
+    line, col = getattr(exc, "lineno", None), getattr(exc, "col", None)
+    oxigraph = re.match(r"error at (\d+):(\d+): (.*)", message)
+    if oxigraph:
+        line, col = int(oxigraph.group(1)), int(oxigraph.group(2))
+        message = re.sub(r"\[[^\]]*\]", "", oxigraph.group(3))
+        message = re.sub(r"(?:,\s*){2,}", ", ", message).strip(" ,")
+    elif line is not None:
+        message = re.sub(r",?\s*\(line:\d+, col:\d+\)", "", message)
+    if line is None or col is None:
+        return message
+    lines = text.splitlines() or [""]
+    found = lines[line - 1][col - 1:col + 19].strip() if 0 < line <= len(lines) else ""
+    near = f" near {found!r}" if found else " at the end"
+    return f"line {line}, column {col}{near}: {message}"
 
 
 # ---- SHACL ----------------------------------------------------------------------------------
@@ -875,17 +891,20 @@ def validate_shacl(rdf_graph):
         from pyshacl import validate
     except ImportError:
         raise TakeoffError("--shacl needs pySHACL: pip install 'takeoff-graph[shacl]'") from None
-    from rdflib import Graph
+    from rdflib import Graph, URIRef
     from rdflib.namespace import SH
 
     shapes = Graph().parse(data=shapes_text(), format="turtle")
+    # The shapes say "a model, claim or evidence" as sh:class aif:I-node; the vocabulary's
+    # subclass axioms make that true of tg:Model, tg:Claim and tg:Evidence.
+    vocabulary = Graph().parse(data=vocabulary_text(), format="turtle")
     data = Graph()
     for prefix, iri in rdf_graph.namespaces():
         data.bind(prefix, iri, override=True, replace=True)
     data += rdf_graph  # pySHACL needs rdflib's own store; a copy also serves Oxigraph graphs
     try:
-        conforms, report, _ = validate(data, shacl_graph=shapes, inference="none",
-                                       advanced=True, allow_warnings=True)
+        conforms, report, _ = validate(data, shacl_graph=shapes, ont_graph=vocabulary,
+                                       inference="none", advanced=True, allow_warnings=True)
     except Exception as exc:  # pySHACL reports broken shapes or data by exception
         raise TakeoffError(f"SHACL validation failed: {exc}") from None
     if conforms:
@@ -894,6 +913,8 @@ def validate_shacl(rdf_graph):
 
     def show(term):
         """A term as ``prefix:name`` / ``"text"^^xsd:type`` (None stays None)."""
+        if isinstance(term, URIRef):
+            return shorten(str(term))  # also node:a/supports/b, which n3() leaves whole
         return None if term is None else term.n3(data.namespace_manager)
 
     def shorten(message):

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from graph.html import (
-    DEFAULT_TITLE, LARGE_GRAPH, escape_json_text, layered_positions, render_html, render_markdown,
-    safe_url, script_json, write_html)
+    DEFAULT_TITLE, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
+    page_sections, render_html, safe_url, script_json, write_html)
 from graph.model import Corpus
 from graph.propagation import score_graph
 
@@ -104,27 +104,6 @@ def test_safe_url_only_ever_returns_http_or_mailto(text):
     assert result is None or re.match(r"(?i)(https?://[^/?#\s]|mailto:\S)", result)
 
 
-def test_markdown_keeps_raw_html_as_text():
-    html = render_markdown('<script>alert(1)</script> <img src=x onerror="alert(2)"> **bold**')
-    assert "<script" not in html and "<img" not in html
-    assert "&lt;script&gt;" in html and "<strong>bold</strong>" in html
-
-
-def test_markdown_links_only_http_and_mailto():
-    html = render_markdown("[ok](https://example.org) [mail](mailto:a@b.org) "
-                           "[bad](javascript:alert(1)) [data](data:text/html,x) <javascript:alert(1)>")
-    hrefs = re.findall(r'href="([^"]*)"', html)
-    assert hrefs == ["https://example.org", "mailto:a@b.org"]
-    assert "[bad](javascript:alert(1))" in html  # left as plain text
-    assert 'rel="noopener noreferrer nofollow"' in html
-
-
-def test_markdown_renders_no_images():
-    # An image would be fetched from the network when the panel opens.
-    html = render_markdown("![chart](https://example.org/chart.png)")
-    assert "<img" not in html and 'href="https://example.org/chart.png"' in html
-
-
 @given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
                     max_leaves=12))
@@ -197,7 +176,7 @@ def test_page_is_self_contained_and_allows_only_its_own_scripts():
     csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
     assert "default-src 'none'" in csp
     inline = re.findall(r"<script>(.*?)</script>", page, re.S)
-    assert len(inline) == 2  # vis-network and the page script
+    assert len(inline) == 3  # vis-network, markdown-it and the page script
     for script in inline:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
@@ -247,7 +226,7 @@ def test_write_html_adds_the_timeline_of_a_dated_corpus(tmp_path):
     info = write_html(tmp_path / "sub" / "map.html", graph)
     page = (tmp_path / "sub" / "map.html").read_text(encoding="utf-8")
     timeline = page_json(page, "takeoff-page")["timeline"]
-    assert info["sections"] == ["timeline"] and info["nodes"] == graph.number_of_nodes()
+    assert info["sections"] == ["timeline", "why"] and info["nodes"] == graph.number_of_nodes()
     assert set(timeline["strengths"]) == {n for n in graph if n.startswith("model")}
     assert all(len(v) == len(timeline["dates"]) for v in timeline["strengths"].values())
 
@@ -256,7 +235,25 @@ def test_write_html_without_dates_has_no_timeline(tmp_path):
     graph = layered_graph()
     for node in graph:
         graph.nodes[node]["date"] = None
-    assert write_html(tmp_path / "map.html", graph)["sections"] == []
+    assert write_html(tmp_path / "map.html", graph)["sections"] == ["why"]
+
+
+def test_why_section_lists_the_top_removal_impacts():
+    from graph.explain import why
+
+    graph = layered_graph()
+    result = scored(graph)
+    section = page_sections(graph, result)["why"]
+    for node in ("model-0", "claim-3"):
+        rows = why(graph, node, "qe", top=WHY_TOP, result=result)
+        assert [e["node"] for e in section[node]] == [r["id"] for r in sorted(rows, key=lambda r: -abs(r["impact"]))]
+        assert section[node][0]["impact"] == pytest.approx(max((r["impact"] for r in rows), key=abs), abs=1e-4)
+    assert not any(node.startswith("evidence") for node in section)  # nothing reaches evidence
+
+
+def test_why_section_is_left_out_of_large_graphs():
+    graph = layered_graph(n_models=5, n_claims=120, n_evidence=WHY_LIMIT, n_edges=600)
+    assert "why" not in page_sections(graph, scored(graph))
 
 
 # ---------------------------------------------------------------- the command
@@ -498,11 +495,39 @@ def test_clicking_a_node_opens_its_panel_with_sources_and_edges(fresh):
     page.assert_clean()
 
 
+def test_panel_shows_why_a_model_is_as_strong_as_it_is(fresh):
+    from graph.explain import why
+
+    page, graph = fresh
+    node = "software-explosion"
+    page.js("id => takeoff.goTo(id)", node)
+    shown = page.js("() => Array.from(document.querySelectorAll('#panel .why .node-link')).map(b => b.dataset.id)")
+    assert set(shown) == {r["id"] for r in why(graph, node, "qe", top=WHY_TOP)}
+    page.page.locator("#panel .why .node-link").first.click()
+    assert page.js("() => takeoff.state.selected") == shown[0]
+
+
 def test_annotation_is_rendered_markdown(fresh):
     page, graph = fresh
     node = next(n for n, b in graph.nodes(data="body") if "**" in b)
     page.js("id => takeoff.goTo(id)", node)
     assert page.page.locator("#panel .annotation strong").count() >= 1
+
+
+def test_markdown_is_rendered_without_raw_html_images_or_unsafe_links(fresh):
+    page, _ = fresh
+    render = lambda text: page.js("t => takeoff.renderMarkdown(t)", text)  # noqa: E731
+    html = render('<script>alert(1)</script> <img src=x onerror="alert(2)"> **bold** `code`')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "<strong>bold</strong>" in html and "<code>code</code>" in html
+    html = render("[ok](https://example.org) [mail](mailto:a@b.org) [bad](javascript:alert(1)) "
+                  "[data](data:text/html,x) [rel](/etc/passwd) <javascript:alert(1)> [sp](java\tscript:x)")
+    assert re.findall(r'href="([^"]*)"', html) == ["https://example.org", "mailto:a@b.org"]
+    assert "[bad](javascript:alert(1))" in html  # left as plain text
+    assert html.count('rel="noopener noreferrer nofollow"') == 2
+    # An image would be fetched from the network when the panel opens: it stays a link.
+    html = render("![chart](https://example.org/chart.png)")
+    assert "<img" not in html and 'href="https://example.org/chart.png"' in html
 
 
 def test_search_finds_and_focuses_a_node(fresh):
@@ -623,7 +648,7 @@ def test_injection_payloads_in_the_graph_run_no_script(browser, tmp_path):
         page.page.mouse.move(5, 5)
         page.page.wait_for_timeout(300)
         found = page.js(INJECTED)
-        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 6, "jsLinks": 0}
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 7, "jsLinks": 0}
         # The payloads are shown, as text.
         page.js("id => takeoff.goTo(id)", bad_id)
         panel = page.page.locator("#panel").inner_text()
@@ -666,7 +691,7 @@ def test_injection_through_corpus_files_and_the_command(browser, run, tmp_path):
         for node in ("m", "e"):
             page.click_node(node)
         found = page.js(INJECTED)
-        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 6, "jsLinks": 0}
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 7, "jsLinks": 0}
         assert page.js("() => document.title") == "<h1 onclick=alert(1)>Evil</h1>"
         page.assert_clean()
     finally:

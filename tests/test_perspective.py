@@ -417,3 +417,12 @@ def test_set_on_a_file_with_bad_yaml_is_refused_with_the_line(corpus_root, run):
     assert result.exit_code == 1
     assert f"{path.name}:3: bad YAML" in result.stderr and "nothing was written" in result.stderr
     assert snapshot(corpus_root.parent) == before
+
+
+def test_check_perspectives_reports_every_file(bundled_copy):
+    from graph.perspective import check_perspectives
+
+    assert check_perspectives(Corpus.load(BUNDLED)) == []
+    write_perspective(bundled_copy, "bad", BAD["unknown-edge"][0])
+    problems = check_perspectives(Corpus.load(bundled_copy))
+    assert [(p.path.endswith("bad.yaml"), p.line) for p in problems] == [(True, 3)]

@@ -230,7 +230,6 @@ def test_corpus_files_to_rdf_to_corpus_files(tmp_path_factory, G, fmt):
     text = rdf.serialize(written.graph, fmt)
     import_graph(second, rdf.parse(text, fmt)).require_valid()
     assert_same_graph(Corpus.load(first).graph, Corpus.load(second).graph)
-    assert_same_graph(G, Corpus.load(second).graph)
 
 
 def test_rdf_without_identifiers_takes_ids_from_the_base():
@@ -259,7 +258,8 @@ PREFIXES = "@prefix tg: <https://w3id.org/takeoff-graph/vocab#> .\n" \
 @pytest.mark.parametrize("text, fmt, message", [
     (PREFIXES + 'node:a a tg:Claim ;\n dcterms:title "unterminated .\n', "turtle",
      r"line 5: not valid Turtle: newline found in string literal"),
-    (PREFIXES + "node:a a tg:Claim ;; ;\n", "turtle", r"line 4: not valid Turtle"),
+    (PREFIXES + "node:a a tg:Claim ; undeclared:x 1 .\nnode:b a tg:Claim .\n", "turtle",
+     r'line 4: not valid Turtle: Prefix "undeclared:" not bound'),
     ('<https://a/x> <https://a/p> "o" .\n<https://a/x> <https://a/p> o .\n', "nt",
      r"line 2: not valid N-Triples"),
     ('{\n  "@id": "x",\n  "a": \n}', "jsonld", r"line 4: not valid JSON-LD"),
@@ -374,9 +374,9 @@ def test_named_queries_give_the_same_rows_on_both_stores(bundled):
 def test_malformed_queries_raise_the_parsers_message():
     for store in STORES:
         g = rdf.to_rdf(query_graph(), store=store)
-        with pytest.raises(TakeoffError, match="bad SPARQL query: .*(line|1:)"):
+        with pytest.raises(TakeoffError, match=r"bad SPARQL query: line 1, column 33 at the end: [Ee]xpected"):
             rdf.run_query(g, "SELECT ?x WHERE { ?x a tg:Model ")
-        with pytest.raises(TakeoffError, match="bad SPARQL query: .*foo"):
+        with pytest.raises(TakeoffError, match="bad SPARQL query: .*(foo|Prefix not found)"):
             rdf.run_query(g, "SELECT ?x WHERE { ?x foo:bar ?y }")
 
 
@@ -395,14 +395,17 @@ def test_shacl_reports_each_violation_readably():
     g.remove((NODE["alpha-evolve"], TG.supports, None))
     g.add((NODE["naive"], TG.supports, NODE["fast-takeoff"]))
     g.add((NODE["naive"], RDF.type, TG.Model))
+    g.add((NODE["loops"], TG.undermines, NODE["loops"]))
     messages = [str(v) for v in rdf.validate_shacl(g)]
     expected = [
         "node:loops tg:credence: credence (tg:credence) must be one xsd:decimal in [0, 1] "
         '(value: "1.5"^^xsd:decimal)',
         "node:alpha-evolve dcterms:date: evidence needs a date",
-        "the support edge has no direct triple: node:alpha-evolve tg:supports node:loops is missing",
-        "node:naive: a node cannot both support and undermine node:fast-takeoff",
-        "node:naive: a node has one kind: it cannot be both tg:Claim and tg:Model",
+        "node:alpha-evolve/supports/loops: the support edge has no direct triple",
+        "node:naive tg:supports: tg:supports must link to a model, claim or evidence that the "
+        "node does not also undermine (value: node:fast-takeoff)",
+        "node:naive: a node has exactly one kind",
+        "node:loops: a node cannot support or undermine itself",
     ]
     for text in expected:
         assert any(text in m for m in messages), (text, messages)
@@ -424,13 +427,16 @@ def large_graph(n):
 
 
 def test_a_100000_triple_graph_exports_and_answers_queries():
-    G = large_graph(3400)
+    G = large_graph(5300)
     g = rdf.to_rdf(G)  # auto: Oxigraph at this size
     assert len(g) >= 100_000 and type(g.store).__name__ == "OxigraphStore"
     turtle = rdf.serialize(G, "turtle")
-    assert turtle.count("a tg:Model") == 68
+    assert turtle.count("a tg:Model") == 106
     reach = rdf.run_query(g, rdf.named_queries()["evidence-reaching-model"][1])
-    assert len(reach.rows) == sum(1 for n, k in G.nodes(data="kind") if k == "evidence")
+    kind = dict(G.nodes(data="kind"))
+    expected = {(m, e) for e in G if kind[e] == "evidence"
+                for m in nx.descendants(G, e) if kind[m] == "model"}
+    assert {(str(r[0]).rsplit("/", 1)[1], str(r[2]).rsplit("/", 1)[1]) for r in reach.rows} == expected
 
 
 # ---- CLI ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /* takeoff-graph page script.
  * Reads the JSON blobs written by graph/html.py and drives vis-network. Every corpus string is
- * put into the DOM with textContent; the only markup inserted is the annotation HTML rendered and
- * sanitised server-side by markdown-it-py (raw HTML off, only http(s)/mailto links).
+ * put into the DOM with textContent; the only markup inserted is an annotation rendered by
+ * markdown-it with raw HTML off and only http(s)/mailto links (see `md` below).
  * Globals `network`, `nodes`, `edges` (as in pyvis pages) and `takeoff` are for tests and users.
  */
 "use strict";
@@ -34,7 +34,20 @@
   var edges = new vis.DataSet(edgeItems);
   var options = readJSON("takeoff-options");
   timings.parsed = performance.now();
-  var SAFE_URL = /^(https?:\/\/|mailto:)/i;
+  var SAFE_URL = /^(https?:\/\/[^\/?#\s]|mailto:\S)/i;
+
+  // Annotations: CommonMark with raw HTML shown as text, no images (they would be fetched) and
+  // links only to http(s) and mailto URLs; any other link stays plain text.
+  var md = window.markdownit("commonmark", { html: false, linkify: false, typographer: false });
+  md.disable("image");
+  md.validateLink = function (url) { return SAFE_URL.test(url) && !/[\u0000-\u0020\u007f]/.test(url); };
+  var renderToken = md.renderer.renderToken.bind(md.renderer);
+  md.renderer.rules.link_open = function (tokens, idx, opts) {
+    tokens[idx].attrSet("target", "_blank");
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow");
+    return renderToken(tokens, idx, opts);
+  };
+  function renderMarkdown(text) { return md.render(text || ""); }
 
   // Adjacency by edge id, for the panel and the neighbourhood focus.
   var outEdges = {}, inEdges = {};
@@ -348,7 +361,7 @@
     body.appendChild(el("div", { className: "actions" }, [focusButton]));
     if (d.body) {
       var annotation = el("section", { className: "annotation" });
-      annotation.innerHTML = d.body;  // rendered and sanitised by markdown-it-py in graph/html.py
+      annotation.innerHTML = renderMarkdown(d.body);  // raw HTML off, links checked: see md above
       body.appendChild(annotation);
     }
     if (d.sources.length) {
@@ -480,5 +493,5 @@
 
   window.takeoff = { page: page, goTo: goTo, openPanel: openPanel, closePanel: closePanel,
                      setFocus: setFocus, toggleTag: toggleTag, clearFilters: clearFilters,
-                     search: search, state: state };
+                     search: search, state: state, renderMarkdown: renderMarkdown };
 })();

@@ -1,0 +1,303 @@
+"""Interchange with argument-mapping tools: AIF JSON and Argdown both ways (round trips, files
+written from the formats' documentation, bad input), GraphML, Mermaid and DOT exports."""
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from graph import formats
+from graph.model import Corpus, ID_PATTERN
+from tests.conftest import REPO, snapshot
+from tests.test_rdf import assert_same_graph, corpora, edge, full_graph, node
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return Corpus.load(REPO / "claims").require_valid()
+
+
+# ---- round trips ----------------------------------------------------------------------------
+
+ROUND_TRIPS = {"aif": (formats.export_aif, formats.parse_aif),
+               "argdown": (formats.export_argdown, formats.parse_argdown)}
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_round_trip_keeps_every_field(name):
+    export, parse = ROUND_TRIPS[name]
+    G = full_graph()
+    H = parse(export(G))
+    assert_same_graph(G, H)
+    assert H.graph["warnings"] == []
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_round_trip_of_the_bundled_corpus(bundled, name):
+    export, parse = ROUND_TRIPS[name]
+    assert_same_graph(bundled.graph, parse(export(bundled.graph)))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora())
+def test_round_trip_of_generated_corpora(G):
+    for export, parse in ROUND_TRIPS.values():
+        assert_same_graph(G, parse(export(G)))
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_cli_round_trip_through_files(run, small_corpus, tmp_path, name):
+    out = tmp_path / f"map.{name}"
+    assert run(small_corpus, "export", "--format", name, "-o", out).exit_code == 0
+    target = tmp_path / "copy"
+    target.mkdir()
+    result = run(target, "import", out, "--format", name)
+    assert result.exit_code == 0, result.output
+    assert_same_graph(Corpus.load(small_corpus).graph, Corpus.load(target).graph)
+
+
+# ---- AIF ------------------------------------------------------------------------------------
+
+def test_aif_export_is_aifdb_nodes_and_edges():
+    data = formats.to_aif(full_graph())
+    by_id = {n["nodeID"]: n for n in data["nodes"]}
+    assert data["locutions"] == []
+    inodes = {n["takeoff"]["id"]: n for n in data["nodes"] if n["type"] == "I"}
+    assert set(inodes) == set(full_graph())
+    assert inodes["loops"]["text"] == "Loops closed"
+    schemes = [n for n in data["nodes"] if n["type"] in ("RA", "CA")]
+    assert sorted((n["type"], n["text"]) for n in schemes) == [
+        ("CA", "Default Conflict"), ("RA", "Default Inference"), ("RA", "Default Inference")]
+    links = {(e["fromID"], e["toID"]) for e in data["edges"]}
+    for scheme in schemes:
+        into = [by_id[f]["takeoff"]["id"] for f, t in links if t == scheme["nodeID"]]
+        out = [by_id[t]["takeoff"]["id"] for f, t in links if f == scheme["nodeID"]]
+        assert len(into) == 1 and len(out) == 1
+        relation = "supports" if scheme["type"] == "RA" else "undermines"
+        assert full_graph().has_edge(into[0], out[0], key=relation)
+    assert all(isinstance(n["nodeID"], str) and n["nodeID"].isdigit() for n in data["nodes"])
+
+
+def test_aif_import_of_an_aifdb_nodeset():
+    G = formats.parse_aif((DATA / "aifdb-nodeset.json").read_text(encoding="utf-8"))
+    assert sorted(G) == [
+        "ai-systems-will-soon-automate-most-ai-research",
+        "benchmarks-overstate-real-world-usefulness",
+        "coding-agents-already-complete-hour-long-software-tasks",
+        "research-needs-experiments-and-experiments-need-compute",
+        "task-length-doubles-about-every-seven-months"]
+    goal = "ai-systems-will-soon-automate-most-ai-research"
+    assert sorted((s, k) for s, _, k in G.in_edges(goal, keys=True)) == [
+        ("coding-agents-already-complete-hour-long-software-tasks", "supports"),
+        ("research-needs-experiments-and-experiments-need-compute", "undermines"),
+        ("task-length-doubles-about-every-seven-months", "supports")]
+    assert all(d["weight"] == 1.0 and d["note"] == "" for _, _, d in G.edges(data=True))
+    assert all(G.nodes[n]["kind"] == "claim" and G.nodes[n]["credence"] == 0.5 for n in G)
+    warnings = G.graph["warnings"]
+    assert any("CA-node 908" in w and "undercut" in w for w in warnings)
+    assert any("2 L, 1 TA, 1 YA" in w for w in warnings)
+
+
+def test_aif_import_reads_xaif_and_numeric_ids():
+    xaif = {"AIF": {"nodes": [{"nodeID": 1, "text": "Premise", "type": "I"},
+                              {"nodeID": 2, "text": "Conclusion", "type": "I"},
+                              {"nodeID": 3, "text": "Default Inference", "type": "RA"}],
+                    "edges": [{"edgeID": 0, "fromID": 1, "toID": 3},
+                              {"edgeID": 1, "fromID": 3, "toID": 2}],
+                    "locutions": [], "participants": []}, "text": "", "OVA": {}}
+    G = formats.parse_aif(json.dumps(xaif))
+    assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
+
+
+def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
+    corpus = tmp_path / "claims"
+    corpus.mkdir()
+    result = run(corpus, "import", DATA / "aifdb-nodeset.json", "--format", "aif")
+    assert result.exit_code == 0, result.output
+    assert "warning: skipped 2 L, 1 TA, 1 YA node(s)" in result.stderr
+    assert Corpus.load(corpus).require_valid().graph.number_of_edges() == 3
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"nodes": [\n  {"nodeID": "1",, }\n]}', r"line 2: not valid JSON"),
+    ('{"edges": []}', r'expected an object with "nodes" and "edges"'),
+    ('{"nodes": [{"text": "x", "type": "I"}], "edges": []}', r"nodes\[0\]: a node needs a nodeID"),
+    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}], "edges": [{"fromID": "1", "toID": "9"}]}',
+     r"edges\[0\]: no node with nodeID 9"),
+    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}, {"nodeID": "2", "text": "DI", "type": "RA"}],'
+     ' "edges": [{"fromID": "1", "toID": "2"}]}', r"needs at least one premise and exactly one conclusion"),
+    ('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}', r"I-node 1 has no text"),
+    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I", "takeoff": {"credence": 7}}], "edges": []}',
+     r"credence 7 must be a number in \[0, 1\]"),
+])
+def test_bad_aif_is_refused_with_where(text, message):
+    with pytest.raises(formats.FormatError, match=message):
+        formats.parse_aif(text)
+
+
+def test_cli_bad_aif_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"nodes": [}', encoding="utf-8")
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "import", path, "--format", "aif")
+    assert result.exit_code == 1 and "line 1: not valid JSON" in result.stderr
+    assert "Traceback" not in result.output and snapshot(small_corpus) == before
+
+
+# ---- Argdown --------------------------------------------------------------------------------
+
+def test_argdown_import_of_a_document_written_from_the_syntax_guide():
+    G = formats.parse_argdown((DATA / "takeoff-debate.argdown").read_text(encoding="utf-8"))
+    assert sorted(G) == ["coding-automated", "compute-bottleneck", "diminishing-returns",
+                         "fixed-hardware", "returns-above-one", "software-explosion",
+                         "unbounded-software"]
+    assert G.nodes["software-explosion"]["title"] == (
+        "Once AI systems can do AI research, software progress will accelerate without more hardware.")
+    assert G.nodes["software-explosion"]["tags"] == ["takeoff", "central claim"]
+    assert G.nodes["returns-above-one"]["title"].startswith("Each doubling of research input more")
+    coding = G.nodes["coding-automated"]
+    assert (coding["credence"], coding["date"]) == (0.7, dt.date(2025, 5, 1))
+    hardware = G.nodes["fixed-hardware"]
+    assert hardware["title"] == "With hardware held fixed, progress converges."
+    assert hardware["credence"] == 0.4
+    assert hardware["sources"] == [{"url": "https://example.org/fixed-hardware",
+                                    "title": "A model of fixed-hardware progress", "date": None}]
+    assert sorted(G.edges(keys=True)) == sorted([
+        ("returns-above-one", "software-explosion", "supports"),    # +  (nested)
+        ("compute-bottleneck", "returns-above-one", "undermines"),  # -  (nested deeper)
+        ("fixed-hardware", "software-explosion", "undermines"),     # -  reference
+        ("coding-automated", "software-explosion", "supports"),     # <+
+        ("diminishing-returns", "software-explosion", "undermines"),  # <-
+        ("coding-automated", "returns-above-one", "supports"),      # +>
+        ("fixed-hardware", "unbounded-software", "undermines"),     # >< both ways
+        ("unbounded-software", "fixed-hardware", "undermines"),
+        ("diminishing-returns", "unbounded-software", "undermines"),  # ->
+    ])
+    assert all(d["weight"] == 1.0 for _, _, d in G.edges(data=True))
+
+
+def test_argdown_export_is_statements_with_data_and_outgoing_relations():
+    text = formats.export_argdown(full_graph())
+    assert "# Models\n\n[fast-takeoff]: " in text
+    assert "[alpha-evolve]: AlphaEvolve recovers 0.7% of Google's compute\n" in text
+    assert "    +> [loops]" in text and "    -> [fast-takeoff]" in text
+    data = json.loads(re.search(r"\[loops\]: Loops closed\n  (\{.*\})", text).group(1))
+    assert data["kind"] == "claim" and data["date"] == "1999-12-31"
+
+
+def test_argdown_titles_and_ids_of_foreign_maps():
+    text = "[Über Claim]: text one\n\n[Über Claim]: another formulation\n\n<Über Claim>: an argument\n    +> [Über Claim]\n\nJust a sentence.\n    - [Über Claim]\n"
+    G = formats.parse_argdown(text)
+    assert sorted(G) == ["just-a-sentence", "uber-claim", "uber-claim-2"]
+    assert G.nodes["uber-claim"]["title"] == "text one"
+    assert G.nodes["uber-claim"]["body"] == "another formulation\n"
+    assert set(G.edges(keys=True)) == {("uber-claim-2", "uber-claim", "supports"),
+                                       ("uber-claim", "just-a-sentence", "undermines")}
+    assert all(ID_PATTERN.match(n) for n in G)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("<a>\n\n(1) s1\n(2) s2\n----\n(3) s3\n", r"line 3: premise-conclusion structures"),
+    ("[a]: A\n    _ <b>\n", r"line 2: undercuts \(_\)"),
+    ("[a]: A\n    + [b]: B\n        - [a]\n    + [b]\n    - [b]\n", r"line 5: 'b' both supports and undermines 'a'"),
+    ("[a]: A {credence: [1,}\n", r"line 1: bad YAML data"),
+    ("[a]: A {credence: 2}\n", r"line 1: credence 2 must be a number"),
+    ("[a]: A {kind: model\n", r"line 1: the YAML data '\{' is never closed"),
+    ("===\ntitle: x\n\n[a]: A\n", r"line 1: the front matter \(===\) is never closed"),
+    ("[a]: A\n    + [a]\n", r"line 2: 'a' cannot support itself"),
+    ("[a]: A {edges: {a: 1}, kind: evidence}\n", r"line 1: .*"),
+])
+def test_bad_argdown_is_refused_with_its_line(text, message):
+    with pytest.raises(formats.FormatError, match=message):
+        formats.parse_argdown(text)
+
+
+def test_cli_bad_argdown_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
+    path = tmp_path / "bad.argdown"
+    path.write_text("[ok]: fine\n\n<a>\n\n(1) premise\n----\n(2) conclusion\n", encoding="utf-8")
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "import", path, "--format", "argdown")
+    assert result.exit_code == 1 and "line 5: premise-conclusion structures" in result.stderr
+    assert snapshot(small_corpus) == before
+
+
+def test_argdown_evidence_without_a_date_is_refused_by_the_corpus(run, small_corpus, tmp_path):
+    path = tmp_path / "e.argdown"
+    path.write_text("[new-evidence]: Seen once {kind: evidence}\n", encoding="utf-8")
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "import", path, "--format", "argdown")
+    assert result.exit_code == 1 and "evidence needs a date" in result.stderr
+    assert snapshot(small_corpus) == before
+
+
+# ---- GraphML, Mermaid, DOT ------------------------------------------------------------------
+
+def test_graphml_reads_back_with_plain_attribute_types(tmp_path):
+    path = tmp_path / "g.graphml"
+    path.write_text(formats.export_graphml(full_graph()), encoding="utf-8")
+    H = nx.read_graphml(path, force_multigraph=True)
+    G = full_graph()
+    assert set(H) == set(G)
+    e = H.nodes["alpha-evolve"]
+    assert (e["kind"], e["credence"], e["date"]) == ("evidence", 0.9, "2025-05-14")
+    assert e["label"] == e["title"] == G.nodes["alpha-evolve"]["title"]
+    assert json.loads(e["sources"])[0]["quote"] == 'we "recovered"\nsecond line'
+    assert json.loads(H.nodes["fast-takeoff"]["tags"]) == ["rsi", "speed", "rsi"]
+    assert H.nodes["fast-takeoff"]["body"] == G.nodes["fast-takeoff"]["body"]
+    assert sorted((s, t, d["relation"], d["weight"], d["note"]) for s, t, d in H.edges(data=True)) == \
+        sorted((s, t, d["relation"], d["weight"], d["note"]) for s, t, d in G.edges(data=True))
+
+
+def test_cli_graphml_with_strengths(run, small_corpus, tmp_path):
+    result = run(small_corpus, "export", "--format", "graphml", "--with-strengths")
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "g.graphml"
+    path.write_text(result.stdout, encoding="utf-8")
+    H = nx.read_graphml(path)
+    strengths = Corpus.load(small_corpus).score("qe").strengths
+    assert {n: H.nodes[n]["strength"] for n in H} == pytest.approx(strengths)
+
+
+def tricky_graph():
+    G = nx.MultiDiGraph()
+    node(G, "end", "model", 'Say "end" #1 <b>&</b> `code`\nsecond line')
+    node(G, "x-ray", "evidence", "Back\\slash", date=dt.date(2024, 1, 1))
+    edge(G, "x-ray", "end", "undermines", 0.25, 'note with "quotes"\nand lines')
+    return G
+
+
+def test_mermaid_escapes_labels_and_uses_safe_ids():
+    text = formats.export_mermaid(tricky_graph())
+    lines = text.splitlines()
+    assert lines[0] == "flowchart BT"
+    assert '  n_end["Say #34;end#34; #35;1 #60;b#62;#38;#60;/b#62; #96;code#96; second line"]:::model' in lines
+    assert '  n_x_ray -.->|"−0.25"| n_end' in lines
+    assert "  linkStyle 0 stroke:#b91c1c" in lines
+    # Every label is one quoted string with no raw quote inside.
+    for line in lines:
+        for label in re.findall(r'\["(.*?)"\]', line):
+            assert '"' not in label and "\n" not in label
+
+
+def test_dot_is_quoted_and_escaped():
+    text = formats.export_dot(tricky_graph())
+    assert text.startswith("digraph takeoff {\n") and text.endswith("}\n")
+    assert r'"end" [label="Say \"end\" #1 <b>&</b> `code` second line"' in text
+    assert r'"x-ray" [label="Back\\slash"' in text
+    assert r'"x-ray" -> "end" [label="−0.25", color="#b91c1c", style=dashed, tooltip="note with \"quotes\"\nand lines"];' in text
+    # Outside escapes, every statement line has balanced quotes.
+    for line in text.splitlines()[1:-1]:
+        assert line.replace('\\\\', "").replace('\\"', "").count('"') % 2 == 0, line
+
+
+def test_cli_exports_every_format(run, small_corpus):
+    for fmt in ("aif", "argdown", "graphml", "mermaid", "dot"):
+        result = run(small_corpus, "export", "--format", fmt)
+        assert result.exit_code == 0 and result.stdout.strip(), fmt
+    result = run(small_corpus, "import", "-", "--format", "mermaid", input="flowchart BT\n")
+    assert result.exit_code == 2 and "mermaid" in result.stderr
