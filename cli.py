@@ -246,6 +246,10 @@ def rm(ctx, node_id, force):
 def check(ctx, as_json):
     """Validate the corpus: every problem as path:line: message (exit 1 on errors)."""
     corpus = load_corpus(ctx, strict=False)
+    if not corpus.errors:
+        from graph.perspective import check_perspectives
+
+        corpus.problems += check_perspectives(corpus)
     graph = corpus.graph
     summary = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in KINDS}
     if as_json:
@@ -772,7 +776,10 @@ def _explain_corpus(ctx, semantics, *ids, as_of=None, perspective=None):
     corpus = scoped_corpus(ctx, as_of, perspective)
     for node_id in ids:
         corpus.node(node_id)
-    return corpus, corpus.score(semantics)
+    result = corpus.score(semantics)
+    if not result.converged:
+        click.echo(f"warning: {result.message}", err=True)
+    return corpus, result
 
 
 def _text(*parts):

@@ -14,7 +14,8 @@ LOCK_TIMEOUT = 60
 
 
 def atomic_write(path, text):
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+    """Write ``text`` (str, or bytes) to ``path``: readers see the old file or the new one,
+    never half of one.
 
     The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
     target with :func:`os.replace` (atomic on POSIX and Windows).
@@ -23,7 +24,9 @@ def atomic_write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                       newline=None if binary else "") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

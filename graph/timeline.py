@@ -20,6 +20,7 @@ import datetime as dt
 from pathlib import Path
 
 from graph.model import TakeoffError
+from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
 
@@ -303,27 +304,8 @@ def plot_history(data, path, *, title=None):
     import matplotlib.pyplot as plt
 
     plt.close(figure)
-    _atomic_write_bytes(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
     return path
-
-
-def _atomic_write_bytes(path, data):
-    """Replace ``path`` by ``data`` atomically (graph.store.atomic_write is for text)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plot_metadata(fmt):

@@ -491,3 +491,12 @@ def test_import_graph_api(tmp_path):
     g.add_edge("a", "b", key="supports", relation="supports", weight=0.5, note="n")
     corpus = import_graph(tmp_path, g)
     assert corpus.graph.edges["a", "b", "supports"]["note"] == "n"
+
+
+def test_check_reports_bad_perspective_files(small_corpus, run):
+    (small_corpus / "perspectives").mkdir()
+    (small_corpus / "perspectives" / "mine.yaml").write_text(
+        "description: my view\ncredences:\n  m2: 0.4\n", encoding="utf-8")
+    result = run(small_corpus, "check")
+    assert result.exit_code == 1
+    assert "mine.yaml:3: " in result.stderr and "did you mean 'm1'" in result.stderr
