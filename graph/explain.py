@@ -216,7 +216,9 @@ def strongest_chains(graph, target):
         if (cost, hops) > best[node]:
             continue
         for source, _, edge in graph.in_edges(node, data=True):
-            candidate = (round(cost - math.log(edge["weight"]), 12), hops + 1)
+            # A perspective may switch an edge off (weight 0): it costs more than any other.
+            step = -math.log(edge["weight"]) if edge["weight"] > 0 else math.inf
+            candidate = (round(cost + step, 12), hops + 1)
             if source not in best or candidate < best[source]:
                 best[source] = candidate
                 successor[source] = (node, edge["relation"], float(edge["weight"]))
@@ -228,7 +230,8 @@ def strongest_chains(graph, target):
     for node in sorted(successor, key=lambda v: best[v]):
         after, relation, weight = successor[node]
         rest = chains[after]
-        chains[node] = {"nodes": [node] + rest["nodes"], "relations": [relation] + rest["relations"],
+        chains[node] = {"nodes": [node] + rest["nodes"],
+                        "relations": [relation] + rest["relations"],
                         "weights": [weight] + rest["weights"], "weight": weight * rest["weight"],
                         "undermines": rest["undermines"] + (relation == "undermines")}
     del chains[target]
@@ -296,7 +299,8 @@ def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
     for node in connected:
         if kinds.get(node) == "claim" and not any(
                 e["relation"] == "supports" for _, _, e in graph.in_edges(node, data=True)):
-            warnings.append(_warning("unsupported-claim", [node], f"{node}: nothing supports this claim"))
+            warnings.append(_warning("unsupported-claim", [node],
+                                     f"{node}: nothing supports this claim"))
     models = {n for n in connected if kinds.get(n) == "model"}
     evidence = {n for n in connected if kinds.get(n) == "evidence"}
     reaches_model = _reaching(graph.predecessors, models)
@@ -309,7 +313,8 @@ def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
                                  f"{node}: no evidence reaches this model"))
     warnings += _contested(graph, connected, strengths, threshold)
     warnings += _cycles(graph)
-    return warnings
+    order = list(LINT_CHECKS)
+    return sorted(warnings, key=lambda w: order.index(w["check"]))
 
 
 def _warning(check, nodes, message):
@@ -366,6 +371,7 @@ BATCH_FLOATS = 16_000_000
 # iteration gives up after this many steps without halving any column's residual.
 HANDOVER = 1e-3
 PICARD_PATIENCE = 50
+NOTHING_HELD = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
 
 
 def _upward_closure(system, targets):
@@ -481,7 +487,8 @@ class _Variants:
                 "rows": nodes, "cyclic": cyclic, "parents": parents, "src": src,
                 "row": r, "u": u, "starts": starts, "groups": group[starts],
                 "signed": None if self.product else sp.csr_matrix(
-                    (np.where(relation == 0, u, -u), src, indptr), shape=(len(nodes), len(parents))),
+                    (np.where(relation == 0, u, -u), src, indptr),
+                    shape=(len(nodes), len(parents))),
                 "inner": inner, "inner_rows": self.local[parents[inner]]})
         return stages
 
@@ -536,14 +543,16 @@ class _Variants:
         for k in range(self.stage_of[changed].min(), len(self.stages)):
             stage = self.stages[k]
             rows = stage["rows"]
-            touched = reached[rows] | (np.bincount(stage["row"], weights=reached[stage["parents"]][stage["src"]],
+            parent_reached = reached[stage["parents"]][stage["src"]]
+            touched = reached[rows] | (np.bincount(stage["row"], weights=parent_reached,
                                                    minlength=len(rows)) > 0)
             if not touched.any():
                 continue
             reached[rows] = touched if not stage["cyclic"] else True
-            held_rows, held_cols = held_by_stage.get(k, (np.zeros(0, np.intp), np.zeros(0, np.intp)))
+            held_rows, held_cols = held_by_stage.get(k, NOTHING_HELD)
             if not stage["cyclic"]:
-                S[rows] = self._update(stage, S[stage["parents"]], base[rows], (held_rows, held_cols))
+                S[rows] = self._update(stage, S[stage["parents"]], base[rows],
+                                       (held_rows, held_cols))
                 continue
             cols = self._changed_columns(k, S, held_cols, credence_node)
             X, ok = self._integrate(stage, S[stage["parents"]][:, cols],
@@ -625,7 +634,8 @@ class _Variants:
             error = h * np.abs(-5 / 72 * k1 + k2 / 12 + k3 / 9 - k4 / 8).max(initial=0.0)
             if error <= ODE_ATOL:
                 x, k1 = new, k4
-            h = min(ODE_MAX_STEP, h * min(4.0, max(0.2, 0.9 * (ODE_ATOL / max(error, 1e-300)) ** (1 / 3))))
+            growth = 0.9 * (ODE_ATOL / max(error, 1e-300)) ** (1 / 3)
+            h = min(ODE_MAX_STEP, h * min(4.0, max(0.2, growth)))
         return x, evaluations
 
     def resolve(self, column, removed=None, credence_node=None, credence_value=None):
@@ -785,7 +795,7 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
     Both numbers are exact on acyclic graphs and taken at the fixed point on cyclic ones. The
     gradients come from one adjoint solve; the removal impacts from batched solves of the part
     of the graph that reaches ``target``, in which only the descendants of a removed node are
-    recomputed (about 1 s for 10,000 nodes, see ``bench/bench_explain.py``).
+    recomputed (1 to 3 s for 10,000 nodes, see ``bench/bench_explain.py``).
 
     Examples
     --------
@@ -915,11 +925,12 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     for j, i in enumerate(candidates):
         gaps, ok = scan["gaps"][j], scan["converged"][j] and flips["converged"][j]
         node = part.ids[i]
-        rows.append({**_node_row(graph, node, result.strengths, result), "gradient": float(gradient[i]),
+        rows.append({**_node_row(graph, node, result.strengths, result),
+                     "gradient": float(gradient[i]),
                      "gap_at_0": float(scan["at_0"][j]), "gap_at_1": float(scan["at_1"][j]),
                      "gap_range": [float(gaps.min()), float(gaps.max())],
                      "flip": flips["flip"][j], "converged": bool(ok)})
-    rows.sort(key=lambda r: (-(r["gap_range"][1] - r["gap_range"][0]), -abs(r["gradient"]), r["id"]))
+    rows.sort(key=lambda r: (r["gap_range"][0] - r["gap_range"][1], -abs(r["gradient"]), r["id"]))
     return rows[:top]
 
 
@@ -951,7 +962,8 @@ class _CruxSearch:
         # starting point of the search look flipped when the gap is 0.
         gaps[:, -1] = self.gap
         return {"points": points, "gaps": gaps, "at_0": gaps[:, 0],
-                "at_1": gaps[:, len(CRUX_GRID) - 1], "converged": ok.reshape(points.shape).all(axis=1)}
+                "at_1": gaps[:, len(CRUX_GRID) - 1],
+                "converged": ok.reshape(points.shape).all(axis=1)}
 
     def flips(self, candidates, current, scan):
         """Per candidate: the flipping credence nearest its current one (or None)."""

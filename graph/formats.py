@@ -406,7 +406,10 @@ def _argdown_data(data):
     """YAML data for an Argdown statement: JSON (a YAML flow mapping) on one line, with what
     Argdown would take for the start of a comment escaped inside its strings."""
     text = json.dumps(data, ensure_ascii=False)
-    return text.replace(" //", " \\/\\/").replace("/*", "\\/*").replace("<!--", "\\u003c!--")
+    text = text.replace(" //", " \\/\\/").replace("/*", "\\/*").replace("<!--", "\\u003c!--")
+    # YAML forbids these characters raw or reads them as line breaks (JSON allows them);
+    # escaped, they read back the same.
+    return re.sub("[\x7f-\x9f\u2028\u2029\ufffe\uffff]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _Line:

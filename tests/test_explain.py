@@ -2,7 +2,6 @@
 lint, and their CLI commands, on hand-checked graphs, random graphs against the plain way,
 and the bundled corpus."""
 import json
-import math
 import random
 
 import networkx as nx
@@ -389,6 +388,15 @@ def test_strongest_chains_prefer_the_heavier_then_the_shorter_chain():
     assert chains["a"]["nodes"] == ["a", "t"] and chains["a"]["sign"] == "undermines"
     assert chains["c"]["nodes"] == ["c", "d", "t"] and chains["c"]["weight"] == pytest.approx(0.81)
     assert set(chains) == {"a", "b", "c", "d"}
+
+
+def test_an_edge_switched_off_still_gives_a_chain_of_weight_0():
+    # A perspective may set a weight to 0: the node still reaches the target, with no effect.
+    G = corpus_graph({x: ("claim", .5) for x in "abt"},
+                     [("a", "supports", "b", 0.0), ("b", "supports", "t", 0.5)])
+    rows = by_id(why(G, "t"))
+    assert rows["a"]["chain"]["weight"] == 0.0 and rows["a"]["chain"]["nodes"] == ["a", "b", "t"]
+    assert rows["a"]["impact"] == 0.0 and rows["a"]["gradient"] == 0.0
 
 
 # ---------------------------------------------------------------- lint

@@ -631,3 +631,9 @@ def test_cli_semantics_choices_are_the_registry():
 
     choices = next(p for p in score.params if p.name == "semantics").type.choices
     assert list(choices) == list(SEMANTICS)
+
+
+def test_docstring_examples():
+    import doctest
+
+    assert doctest.testmod(prop).failed == 0
