@@ -405,8 +405,9 @@ def _check_tolerance(ctx, param, value):
 def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
     """Rank the takeoff paths by strength: how strongly the evidence favours each.
 
-    Shift is strength minus credence. "Up" and "down" are the inputs (edges) that pushed the
-    node most up and most down: the change in its strength if that edge were removed.
+    Shift is strength minus credence. "Pushed up by" and "pushed down by" name the incoming
+    edges with the largest positive and negative contribution: the node's strength minus its
+    strength with that one edge removed.
     """
     from graph.propagation import ranking
 
@@ -425,16 +426,17 @@ def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
 
 
 def _push_cell(push):
+    from rich.text import Text
+
     if push is None:
-        return _text(("-", "dim"))
+        return Text("-", style="dim")
     style = "green" if push["contribution"] > 0 else "red"
-    return _text((f"{push['contribution']:+.3f} ", style), (push["source"], ""))
+    return Text.assemble((f"{push['contribution']:+.3f} ", style), push["source"])
 
 
 def _print_ranking(rows, result, all_nodes):
-    from rich.table import Table
-
-    from rich.table import Column
+    from rich.table import Column, Table
+    from rich.text import Text
 
     table = Table("#", Column("node" if all_nodes else "model", no_wrap=True),
                   *(["kind"] if all_nodes else []), "credence", "strength", "shift",
@@ -442,16 +444,18 @@ def _print_ranking(rows, result, all_nodes):
                   Column("pushed down by", overflow="fold"), box=None, header_style="bold")
     for rank, row in enumerate(rows, 1):
         shift = row["shift"]
-        table.add_row(str(rank), _text((row["id"], "bold")),
+        table.add_row(str(rank), Text(row["id"], style="bold"),
                       *([row["kind"] or ""] if all_nodes else []),
                       f"{row['credence']:.3f}", f"{row['strength']:.3f}",
-                      _text((f"{shift:+.3f}", "green" if shift > 0 else "red" if shift < 0 else "")),
+                      Text(f"{shift:+.3f}", style="green" if shift > 0 else "red" if shift < 0
+                           else ""),
                       _push_cell(row["up"]), _push_cell(row["down"]))
     out = console()
     out.print(table)
     status = "converged" if result.converged else "NOT converged"
     out.print(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
               f"{result.residual:.1e}", style="dim", markup=False)
+
 
 # ==== section: html ====
 
@@ -472,7 +476,7 @@ def html_command(ctx, output, open_page, semantics, title, as_of, perspective, a
     from graph.html import write_html
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
-    info = write_html(output, corpus.graph, semantics=semantics, title=title)
+    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of)
     if as_json:
         emit_json(info)
     else:

@@ -2,6 +2,7 @@
 
 Run: python bench/bench_html.py [--nodes 5000] [--edges 10000] [--runs 3] [--no-browser]
                                 [--no-command] [--json]
+     python bench/bench_html.py --screenshot docs/screenshot.png    (the README's picture)
 
 What is timed (best of --runs, except the browser: median, each run a fresh page):
 
@@ -23,6 +24,7 @@ The generated corpus is layered like the bundled one: 2% models, 38% claims, 60%
 """
 import argparse
 import datetime
+import io
 import json
 import random
 import statistics
@@ -167,6 +169,33 @@ def first_draw(path, runs):
     return timings
 
 
+def screenshot(path, node="software-explosion"):
+    """The README's picture: the bundled corpus's page with one node's panel open."""
+    from playwright.sync_api import sync_playwright
+
+    from graph.model import Corpus
+
+    corpus = Corpus.load(ROOT / "claims").require_valid()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        page_path = Path(tmp) / "map.html"
+        write_html(page_path, corpus.graph)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000}, device_scale_factor=1.5)
+        page.goto(page_path.as_uri())
+        page.wait_for_function("() => window.takeoffFirstDraw !== undefined")
+        page.evaluate("""id => { takeoff.openPanel(id); network.selectNodes([id]); network.setSize();
+                                 network.fit({animation: false}); }""", node)
+        page.wait_for_timeout(500)
+        png = page.screenshot()
+        browser.close()
+    # A 256-colour palette keeps the flat page sharp at a third of the size (Pillow comes with
+    # matplotlib, in the bench extra).
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=5000)
@@ -175,7 +204,12 @@ def main():
     parser.add_argument("--no-browser", action="store_true", help="Skip the Chromium first draw.")
     parser.add_argument("--no-command", action="store_true", help="Skip the end-to-end command.")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="Only write the README screenshot of the bundled corpus to PNG.")
     args = parser.parse_args()
+    if args.screenshot:
+        screenshot(args.screenshot)
+        return
 
     graph = generated_graph(args.nodes, args.edges)
     figures = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}

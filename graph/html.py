@@ -95,7 +95,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     """
     net = _network(graph, result)
     net.heading = str(title)
-    page = _page_data(graph, result, title, net, extra or {})
+    page = _page_data(graph, result, extra or {})
     env = _environment()
     env.globals.update(_static_assets())
     env.globals["page"] = page
@@ -106,7 +106,8 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     return net.generate_html()
 
 
-def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True):
+def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True,
+               as_of=None):
     """Score the graph if need be, render its page and write it atomically to `path`.
 
     This is what ``takeoff html`` runs.
@@ -127,6 +128,8 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
         Page sections added to (and overriding) those of `page_sections`.
     sections : bool
         Compute the optional page sections (timeline replay, why) with `page_sections`.
+    as_of : datetime.date, optional
+        The day the graph stands as of (``takeoff html --as-of``): the timeline ends there.
 
     Returns
     -------
@@ -145,7 +148,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
 
     if result is None:
         result = score_graph(graph, semantics)
-    page_extra = dict(page_sections(graph, result) if sections else {})
+    page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
     page_extra.update(extra or {})
     text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title, extra=page_extra)
     path = pathlib.Path(path).absolute()
@@ -155,7 +158,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
             "sections": sorted(page_extra)}
 
 
-def page_sections(graph, result):
+def page_sections(graph, result, *, as_of=None):
     """The optional sections of the page, computed by other modules.
 
     ``"timeline"``: the models' strengths at the end of each month (each quarter when that
@@ -172,6 +175,8 @@ def page_sections(graph, result):
     graph : networkx.MultiDiGraph
     result : graph.propagation.ScoreResult
         The scores of `graph`; its semantics is used for the history.
+    as_of : datetime.date, optional
+        Last day of the timeline; default today (or the latest dated node, if later).
 
     Returns
     -------
@@ -182,9 +187,10 @@ def page_sections(graph, result):
 
     sections = {}
     span = default_range(graph)
-    if span is not None:
+    if span is not None and (as_of is None or span[0] <= as_of):
+        span = (span[0], as_of or span[1])
         step = "month" if len(step_dates(*span, "month")) <= TIMELINE_MAX_STEPS else "quarter"
-        data = history(graph, step=step, semantics=result.semantics)
+        data = history(graph, start=span[0], end=span[1], step=step, semantics=result.semantics)
         sections["timeline"] = {"dates": data["dates"], "strengths": data["strengths"], "step": step}
     if graph.number_of_nodes() <= WHY_LIMIT:
         sections["why"] = _why_section(graph, result)
@@ -466,7 +472,7 @@ def _vis_options(large):
     }
 
 
-def _page_data(graph, result, title, net, extra):
+def _page_data(graph, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
     strengths = result.strengths
     details = {}
@@ -486,8 +492,7 @@ def _page_data(graph, result, title, net, extra):
             "sources": [_source(s) for s in data.get("sources") or []],
         }
     page = {
-        "title": str(title),
-        "semantics": getattr(result, "semantics", None),
+        "semantics": result.semantics,
         "large": graph.number_of_nodes() > LARGE_GRAPH,
         "details": details,
         "tags": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0])),

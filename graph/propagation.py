@@ -198,11 +198,12 @@ class _Segments:
         group = row * 2 + rel
         m = len(eid)
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
-            indptr = np.zeros(k + 1, dtype=np.intp)
-            np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
+            self._indptr = np.zeros(k + 1, dtype=np.intp)
+            np.cumsum(np.bincount(row, minlength=k), out=self._indptr[1:])
+            self._row_src = src
             u = np.take(weight, eid)
-            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, indptr), shape=(k, k))
-            self.absM = sp.csr_matrix((u, src, indptr), shape=(k, k))
+            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, self._indptr), shape=(k, k))
+            self.absM = sp.csr_matrix((u, src, self._indptr), shape=(k, k))
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
         sizes = np.diff(np.r_[starts, m])
         by_size = np.argsort(sizes, kind="stable")
@@ -216,6 +217,7 @@ class _Segments:
             self.buckets.append((offset, d, b - a, group[first]))
             offset += d * (b - a)
         perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
+        self._perm = perm
         self.eid, self.src, self.row = np.take(eid, perm), np.take(src, perm), np.take(row, perm)
         self.rel, self.k = np.take(rel, perm), k
         self.group = self.row * 2 + self.rel
@@ -240,10 +242,24 @@ class _Segments:
         out = self._reduce(factors, np.prod, 1.0)
         return out[0::2], out[1::2]
 
+    def spread(self, per_group):
+        """Per edge: the value of its group in ``per_group`` (length ``2k``)."""
+        out = np.empty(len(self.eid))
+        for offset, d, c, groups in self.buckets:
+            out[offset:offset + d * c].reshape(d, c)[:] = per_group[groups]
+        return out
+
     def row_sums(self, values):
         """Per row: sum of ``values`` over all its edges."""
         out = self._reduce(values, np.sum, 0.0)
         return out[0::2] + out[1::2]
+
+    def row_matrix(self, values):
+        """``values`` (one per edge, bucket order) as a k x k CSR matrix, for fast products;
+        only for segments built with ``matrices``."""
+        data = np.empty(len(values))
+        data[self._perm] = values
+        return sp.csr_matrix((data, self._row_src, self._indptr), shape=(self.k, self.k))
 
     def matrix(self, data, n=None):
         """``data`` (one per edge) as a CSR matrix, rows x sources (parallel edges summed)."""
@@ -355,9 +371,9 @@ class ProductAggregation:
         grouped = np.empty(2 * block.k)
         grouped[0::2], grouped[1::2] = ps_lo, pa_lo
         with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(q_lo > 0.0, grouped[seg.group] / q_lo, 1.0)
-        b = seg.u * np.minimum(others, 1.0)
-        return lambda d: slope * seg.row_sums(b * np.take(d, seg.src))
+            others = np.where(q_lo > 0.0, seg.spread(grouped) / q_lo, 1.0)
+        B = seg.row_matrix(seg.u * np.minimum(others, 1.0))
+        return lambda d: slope * (B @ d)
 
 
 @dataclass(frozen=True)

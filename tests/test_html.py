@@ -295,6 +295,13 @@ def test_html_command_as_of_leaves_later_nodes_out(run, small_corpus, tmp_path):
     assert json.loads(result.stdout)["nodes"] == 3  # e1 is dated 2025-05-14
 
 
+def test_html_command_timeline_ends_on_the_as_of_day(run, tmp_path):
+    result = run(BUNDLED, "html", "-o", tmp_path / "m.html", "--as-of", "2025-06-30")
+    assert result.exit_code == 0, result.output
+    timeline = page_json((tmp_path / "m.html").read_text(encoding="utf-8"), "takeoff-page")["timeline"]
+    assert timeline["dates"][-1] == "2025-06-30" and timeline["step"] == "month"
+
+
 def test_html_command_unknown_semantics_is_a_usage_error(run, small_corpus, tmp_path):
     result = run(small_corpus, "html", "-o", tmp_path / "m.html", "--semantics", "nope")
     assert result.exit_code == 2 and "nope" in result.stderr
@@ -470,6 +477,23 @@ def test_ranking_lists_the_models_by_strength(bundled_page):
     assert shown == sorted(models, key=lambda n: -result.strengths[n])
 
 
+def test_ranking_of_many_models_shows_the_top_first(browser, tmp_path):
+    graph = layered_graph(n_models=20, n_claims=30, n_evidence=30, n_edges=150)
+    path = tmp_path / "many.html"
+    write_html(path, graph, sections=False)
+    page = Page(browser, path)
+    try:
+        ranked = lambda: page.js("() => Array.from(document.querySelectorAll('#ranking .rank')).map(b => b.dataset.id)")  # noqa: E731
+        strengths = scored(graph).strengths
+        order = sorted((n for n in graph if n.startswith("model")), key=lambda n: (-round(strengths[n], 12), n))
+        assert ranked() == order[:12]
+        page.page.locator("#ranking-more").click()
+        assert ranked() == order
+        page.assert_clean()
+    finally:
+        page.close()
+
+
 def test_clicking_a_node_opens_its_panel_with_sources_and_edges(fresh):
     page, graph = fresh
     node = "alphaevolve-borg-scheduling"
@@ -505,6 +529,17 @@ def test_panel_shows_why_a_model_is_as_strong_as_it_is(fresh):
     assert set(shown) == {r["id"] for r in why(graph, node, "qe", top=WHY_TOP)}
     page.page.locator("#panel .why .node-link").first.click()
     assert page.js("() => takeoff.state.selected") == shown[0]
+
+
+def test_selecting_a_node_fades_all_but_its_neighbours(fresh):
+    page, graph = fresh
+    node = "naive-rlvr"
+    page.js("id => takeoff.goTo(id)", node)
+    near = {node} | set(graph.to_undirected(as_view=True).neighbors(node))
+    clear = set(page.js("() => nodes.get().filter(n => (n.opacity ?? 1) === 1).map(n => n.id)"))
+    assert clear == near
+    page.page.locator("#panel-close").click()
+    assert page.js("() => nodes.get().filter(n => (n.opacity ?? 1) < 1).length") == 0
 
 
 def test_annotation_is_rendered_markdown(fresh):

@@ -13,7 +13,7 @@
   var page = readJSON("takeoff-page");
   var details = page.details;
   var state = { kinds: new Set(Object.keys(page.kinds)), tags: new Set(), focus: null, depth: 1,
-                hidden: new Map(), selected: null, asOf: null };
+                hidden: new Map(), selected: null, asOf: null, allModels: false, future: new Set() };
   var nodeItems = readJSON("takeoff-nodes"), edgeItems = readJSON("takeoff-edges");
   // Tooltips are plain strings, which vis-network shows as text (never as markup).
   nodeItems.forEach(function (n) { n.title = tooltip(n.id); });
@@ -143,12 +143,14 @@
     (page.semantics ? " · strengths: " + page.semantics + " semantics" : "");
 
   /* ---------- ranking of takeoff paths ---------- */
+  var RANKING_TOP = 12;
   function renderRanking() {
     var models = nodes.getIds().filter(function (id) { return details[id].kind === "model"; });
     models.sort(function (a, b) { return (strengthOf(b) || 0) - (strengthOf(a) || 0) || nodeTitle(a).localeCompare(nodeTitle(b)); });
     var list = $("ranking");
     list.textContent = "";
-    models.forEach(function (id) {
+    var shown = state.allModels ? models : models.slice(0, RANKING_TOP);
+    shown.forEach(function (id) {
       var s = strengthOf(id);
       var bar = el("span", { className: "bar" });
       bar.style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
@@ -161,6 +163,12 @@
       list.appendChild(el("li", {}, [button]));
     });
     if (!models.length) list.appendChild(el("li", { className: "hint", text: "No takeoff paths in this corpus." }));
+    if (models.length > RANKING_TOP) {
+      var more = el("button", { type: "button", className: "link", id: "ranking-more",
+                                text: state.allModels ? "Show the top " + RANKING_TOP : "Show all " + models.length });
+      more.addEventListener("click", function () { state.allModels = !state.allModels; renderRanking(); });
+      list.appendChild(el("li", { className: "more" }, [more]));
+    }
   }
 
   /* ---------- filters and focus ---------- */
@@ -266,9 +274,38 @@
       if (state.hidden.get(id)) clearFilters();
     }
     openPanel(id);  // first: opening the panel narrows the canvas
-    network.selectNodes([id]);
     network.setSize();
     network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: { duration: 450, easingFunction: "easeInOutQuad" } });
+  }
+
+  /* ---------- fading: nodes not yet dated (timeline), and all but a selection's neighbours ---------- */
+  var EDGE_OPACITY = options.edges.color.opacity;
+  function fadeColor(hex, alpha) {
+    var v = parseInt(hex.slice(1), 16);
+    return "rgba(" + (v >> 16) + "," + ((v >> 8) & 255) + "," + (v & 255) + "," + alpha + ")";
+  }
+  function restyle() {
+    // Dimming around a selection costs an update of every item: small maps only.
+    var sel = page.large ? null : state.selected;
+    var near = sel !== null ? neighbourhood(sel, 1) : null;
+    var nodeUpdates = [], edgeUpdates = [];
+    nodes.forEach(function (n) {
+      var o = state.future.has(n.id) ? 0.2 : near && !near.has(n.id) ? 0.25 : 1;
+      if ((n.opacity === undefined ? 1 : n.opacity) !== o) {
+        // vis-network's opacity leaves the label as it was: fade its colour too.
+        var ink = (options.groups[n.group] || {}).font ? options.groups[n.group].font.color : options.nodes.font.color;
+        nodeUpdates.push({ id: n.id, opacity: o, font: { color: o < 1 ? fadeColor(ink, o + 0.1) : ink } });
+      }
+    });
+    edges.forEach(function (e) {
+      var o = state.future.has(e.from) || state.future.has(e.to) ? 0.12
+        : near && e.from !== sel && e.to !== sel ? 0.1 : EDGE_OPACITY;
+      if ((e.opacity === undefined ? EDGE_OPACITY : e.opacity) !== o) {
+        edgeUpdates.push({ id: e.id, opacity: o, color: { color: baseColor[e.id], opacity: o } });
+      }
+    });
+    if (nodeUpdates.length) nodes.update(nodeUpdates);
+    if (edgeUpdates.length) edges.update(edgeUpdates);
   }
 
   /* ---------- side panel ---------- */
@@ -276,6 +313,7 @@
     $("panel").hidden = true;
     state.selected = null;
     network.unselectAll();
+    restyle();
     scheduleDetails();
   }
 
@@ -381,6 +419,8 @@
     });
     $("panel").hidden = false;
     $("panel").scrollTop = 0;
+    network.selectNodes([id]);
+    restyle();
     scheduleDetails();
   }
   $("panel-close").addEventListener("click", closePanel);
@@ -453,23 +493,15 @@
     $("timeline").value = String(Math.min(i, last));
     $("timeline-date").textContent = state.asOf === null ? "latest (" + t.dates[last] + ")" : t.dates[i];
     var day = state.asOf === null ? null : t.dates[i];
-    var updates = [], future = new Set();
+    var updates = [];
+    state.future = new Set();
     nodes.getIds().forEach(function (id) {
       var d = details[id], s = strengthOf(id);
-      if (day !== null && d.date !== null && d.date > day) future.add(id);
-      updates.push({ id: id, size: sizeFor(d.kind, s === undefined ? d.strength : s),
-                     opacity: future.has(id) ? 0.2 : 1, title: tooltip(id) });
+      if (day !== null && d.date !== null && d.date > day) state.future.add(id);
+      updates.push({ id: id, size: sizeFor(d.kind, s === undefined ? d.strength : s), title: tooltip(id) });
     });
     nodes.update(updates);
-    // Edges of nodes not yet dated did not count either: fade them with their nodes.
-    var edgeUpdates = [];
-    edges.forEach(function (e) {
-      var faded = future.has(e.from) || future.has(e.to);
-      if (faded !== (e.faded || false)) {
-        edgeUpdates.push({ id: e.id, faded: faded, color: { color: baseColor[e.id], opacity: faded ? 0.12 : options.edges.color.opacity } });
-      }
-    });
-    edges.update(edgeUpdates);
+    restyle();
     renderRanking();
     if (state.selected !== null) openPanel(state.selected);
   }
