@@ -231,15 +231,11 @@ class _Segments:
         """Per row: sum over supports minus sum over attacks of ``values`` (one per edge)."""
         return np.bincount(self.row, weights=self.sign * values, minlength=self.k)
 
-    def _reduce(self, values, reduce, empty):
-        out = np.full(2 * self.k, empty)
-        for offset, d, c, groups in self.buckets:
-            out[groups] = reduce(values[offset:offset + d * c].reshape(d, c), axis=0)
-        return out
-
     def products(self, factors):
         """Per row: products of ``factors`` over supports and over attacks (empty product 1)."""
-        out = self._reduce(factors, np.prod, 1.0)
+        out = np.ones(2 * self.k)
+        for offset, d, c, groups in self.buckets:
+            out[groups] = factors[offset:offset + d * c].reshape(d, c).prod(axis=0)
         return out[0::2], out[1::2]
 
     def spread(self, per_group):
@@ -249,22 +245,12 @@ class _Segments:
             out[offset:offset + d * c].reshape(d, c)[:] = per_group[groups]
         return out
 
-    def row_sums(self, values):
-        """Per row: sum of ``values`` over all its edges."""
-        out = self._reduce(values, np.sum, 0.0)
-        return out[0::2] + out[1::2]
-
     def row_matrix(self, values):
         """``values`` (one per edge, bucket order) as a k x k CSR matrix, for fast products;
         only for segments built with ``matrices``."""
         data = np.empty(len(values))
         data[self._perm] = values
         return sp.csr_matrix((data, self._row_src, self._indptr), shape=(self.k, self.k))
-
-    def matrix(self, data, n=None):
-        """``data`` (one per edge) as a CSR matrix, rows x sources (parallel edges summed)."""
-        n = self.k if n is None else n
-        return sp.csr_matrix((data, (self.row, self.src)), shape=(self.k, n))
 
 
 class _Block:
@@ -1221,7 +1207,7 @@ def _derivatives(system, sem, s, w):
     dw = stage.infl.base_slope(stage.p, a)
     seg = block.int
     d_src, d_u = stage.agg.partials(block, stage.const, s)
-    J = seg.matrix(slope[seg.row] * d_src)
+    J = seg.row_matrix(slope[seg.row] * d_src)
     du = np.empty(system.n_edges)
     du[seg.eid] = slope[seg.row] * d_u
     return J, dw, du
