@@ -2,6 +2,7 @@
 oxrdflib), behind the same graph.rdf functions the CLI uses.
 
     python bench/bench_rdf.py                     # 100,000 triples, each step timed once
+    python bench/bench_rdf.py --cli               # then the takeoff commands on files
     python bench/bench_rdf.py --triples 20000 --slow
 
 Steps: build the RDF graph from a synthetic corpus graph, write Turtle / N-Triples / JSON-LD,
@@ -43,7 +44,7 @@ def synthetic_corpus(nodes, seed=1):
     for i, source in enumerate(ids[1:], start=1):
         if G.nodes[source]["kind"] == "model":
             continue
-        for target in {ids[rng.randrange(i)] for _ in range(rng.choice((2, 3)))}:
+        for target in sorted({ids[rng.randrange(i)] for _ in range(rng.choice((2, 3)))}):
             relation = "supports" if rng.random() < 0.7 else "undermines"
             G.add_edge(source, target, key=relation, relation=relation,
                        weight=round(rng.uniform(0.1, 1), 2), note="because")
@@ -59,9 +60,33 @@ def timed(label, fn, results):
     return value
 
 
+def cli_figures(G, results):
+    """End to end, as a user runs them: the corpus written as files, then `takeoff export` and
+    `takeoff sparql` (default --store auto, so Oxigraph at this size), each a new process."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from graph.edit import import_graph
+
+    with tempfile.TemporaryDirectory() as folder:
+        timed("write the corpus as files (import_graph)", lambda: import_graph(folder, G), results)
+        for label, args in (
+                ("takeoff check", ["check"]),
+                ("takeoff export --format turtle", ["export", "--format", "turtle"]),
+                ("takeoff export --format nt", ["export", "--format", "nt"]),
+                ("takeoff sparql evidence-reaching-model --csv",
+                 ["sparql", "evidence-reaching-model", "--csv"]),
+                ("takeoff sparql contested-claims --csv", ["sparql", "contested-claims", "--csv"])):
+            command = [sys.executable, "-c", "import cli; cli.main()", "--corpus", folder, *args]
+            timed(label, lambda: subprocess.run(command, check=True, capture_output=True), results)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--triples", type=int, default=100_000)
+    parser.add_argument("--cli", action="store_true",
+                        help="also write the corpus as files and time the takeoff commands")
     parser.add_argument("--slow", action="store_true",
                         help="also time rdflib's in-memory store on the transitive query")
     args = parser.parse_args()
@@ -87,6 +112,8 @@ def main():
     timed("[auto] read Turtle back into a corpus graph", lambda: rdf.parse(turtle, "turtle"), results)
     timed("[rdflib] SHACL validation (pySHACL)", lambda: rdf.validate_shacl(rdf.to_rdf(G, store="memory")),
           results)
+    if args.cli:
+        cli_figures(G, results)
 
 
 if __name__ == "__main__":

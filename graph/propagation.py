@@ -198,12 +198,11 @@ class _Segments:
         group = row * 2 + rel
         m = len(eid)
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
-            self._indptr = np.zeros(k + 1, dtype=np.intp)
-            np.cumsum(np.bincount(row, minlength=k), out=self._indptr[1:])
-            self._row_src = src
+            indptr = np.zeros(k + 1, dtype=np.intp)
+            np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
             u = np.take(weight, eid)
-            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, self._indptr), shape=(k, k))
-            self.absM = sp.csr_matrix((u, src, self._indptr), shape=(k, k))
+            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, indptr), shape=(k, k))
+            self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
         sizes = np.diff(np.r_[starts, m])
         by_size = np.argsort(sizes, kind="stable")
@@ -223,6 +222,7 @@ class _Segments:
         self.group = self.row * 2 + self.rel
         self.sign = np.where(self.rel == 0, 1.0, -1.0)
         self.u = np.take(weight, self.eid)
+        self.neg_u = -self.u
 
     def __len__(self):
         return len(self.eid)
@@ -250,7 +250,8 @@ class _Segments:
         only for segments built with ``matrices``."""
         data = np.empty(len(values))
         data[self._perm] = values
-        return sp.csr_matrix((data, self._row_src, self._indptr), shape=(self.k, self.k))
+        # The index arrays of M, already in scipy's index dtype: nothing is copied or cast.
+        return sp.csr_matrix((data, self.M.indices, self.M.indptr), shape=(self.k, self.k))
 
 
 class _Block:
@@ -318,7 +319,7 @@ class ProductAggregation:
         if len(block.int):
             seg = block.int
             q = np.take(x, seg.src)
-            q *= -seg.u
+            q *= seg.neg_u
             q += 1.0
             qs, qa = seg.products(q)
             ps, pa = ps * qs, pa * qa
@@ -356,9 +357,11 @@ class ProductAggregation:
         ps_lo, pa_lo, q_lo = extra
         grouped = np.empty(2 * block.k)
         grouped[0::2], grouped[1::2] = ps_lo, pa_lo
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = np.where(q_lo > 0.0, seg.spread(grouped) / q_lo, 1.0)
-        B = seg.row_matrix(seg.u * np.minimum(others, 1.0))
+        others = np.ones(len(q_lo))
+        np.divide(seg.spread(grouped), q_lo, out=others, where=q_lo > 0.0)
+        np.minimum(others, 1.0, out=others)
+        others *= seg.u
+        B = seg.row_matrix(others)
         return lambda d: slope * (B @ d)
 
 

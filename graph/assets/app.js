@@ -92,6 +92,10 @@
     $("loading").hidden = true;
   });
 
+  // vis-network animates frame by frame, not by the clock: on a large map, where a frame takes a
+  // few hundred ms, a glide would last seconds, so the camera jumps instead.
+  var ANIMATION = page.large ? false : { duration: 450, easingFunction: "easeInOutQuad" };
+
   /* ---------- large maps: labels and arrows appear when zoomed in ---------- */
   var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Set(), arrowsOn = !page.large, detailTimer = null;
   function detailsInView() {
@@ -255,7 +259,7 @@
     if (nodeUpdates.length) nodes.update(nodeUpdates);
     if (edgeUpdates.length) edges.update(edgeUpdates);
     $("visible-count").textContent = shown === nodes.length ? "" : shown + " of " + nodes.length + " shown";
-    if (refit && shown) network.fit({ nodes: Array.from(visible), animation: { duration: 400 } });
+    if (refit && shown) network.fit({ nodes: Array.from(visible), animation: ANIMATION });
   }
 
   function setFocus(id) {
@@ -275,7 +279,7 @@
     }
     openPanel(id);  // first: opening the panel narrows the canvas
     network.setSize();
-    network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: { duration: 450, easingFunction: "easeInOutQuad" } });
+    network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: ANIMATION });
   }
 
   /* ---------- fading: nodes not yet dated (timeline), and all but a selection's neighbours ---------- */
