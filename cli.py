@@ -115,6 +115,22 @@ def perspective_option(f):
              "('base': the corpus as written).")(f)
 
 
+def semantics_option(f):
+    return click.option("--semantics", default="qe", show_default=True, metavar="NAME",
+                        callback=_check_semantics,
+                        help="The gradual semantics: qe (quadratic energy), dfquad (DF-QuAD) "
+                             "or eb (Euler-based).")(f)
+
+
+def _check_semantics(ctx, param, value):
+    # Checked against the registry, not a fixed list: adding a semantics adds its name here.
+    from graph.propagation import SEMANTICS
+
+    if value not in SEMANTICS:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
+    return value
+
+
 def scoped_corpus(ctx, as_of=None, perspective=None):
     """The valid corpus seen through ``--perspective`` and ``--as-of`` (see graph.perspective.scope)."""
     corpus = load_corpus(ctx)
@@ -241,29 +257,42 @@ def rm(ctx, node_id, force):
 
 
 @cli.command()
+@click.option("--shacl", is_flag=True,
+              help="Also validate the corpus as RDF against the vocabulary's SHACL shapes "
+                   "(needs the shacl extra).")
 @json_option
 @click.pass_context
-def check(ctx, as_json):
+def check(ctx, shacl, as_json):
     """Validate the corpus: every problem as path:line: message (exit 1 on errors)."""
     corpus = load_corpus(ctx, strict=False)
     if not corpus.errors:
         from graph.perspective import check_perspectives
 
         corpus.problems += check_perspectives(corpus)
+    violations = []
+    if shacl and not corpus.errors:
+        from graph.rdf import to_rdf, validate_shacl
+
+        violations = validate_shacl(to_rdf(corpus.graph, store="memory"))
     graph = corpus.graph
     summary = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in KINDS}
+    ok = not corpus.errors and not violations
     if as_json:
-        emit_json({"ok": not corpus.errors, "nodes": graph.number_of_nodes(),
+        emit_json({"ok": ok, "nodes": graph.number_of_nodes(),
                    "edges": graph.number_of_edges(), "kinds": summary,
-                   "problems": [p.to_json() for p in corpus.problems]})
+                   "problems": [p.to_json() for p in corpus.problems],
+                   **({"violations": [v.to_json() for v in violations]} if shacl else {})})
     else:
         for problem in corpus.problems:
             click.echo(str(problem), err=True)
+        for violation in violations:
+            click.echo(f"SHACL: {violation}", err=True)
         counts = ", ".join(f"{n} {k}" for k, n in summary.items())
-        state = "ok" if not corpus.errors else f"{len(corpus.errors)} error(s)"
+        state = "ok" if ok else f"{len(corpus.errors) + len(violations)} error(s)"
+        conform = ", conforms to the SHACL shapes" if shacl and ok else ""
         click.echo(f"{state}: {graph.number_of_nodes()} nodes ({counts}), "
-                   f"{graph.number_of_edges()} edges, {len(corpus.warnings)} warning(s)")
-    if corpus.errors:
+                   f"{graph.number_of_edges()} edges, {len(corpus.warnings)} warning(s){conform}")
+    if not ok:
         ctx.exit(1)
 
 
@@ -334,9 +363,15 @@ def print_node(info):
 
 
 def _format_choice(importable=False):
-    from graph.interchange import FORMATS
+    from graph.interchange import FORMATS, IMPORTABLE
 
-    return click.Choice([n for n, f in FORMATS.items() if f.importer or not importable])
+    return click.Choice(IMPORTABLE if importable else list(FORMATS))
+
+
+def base_option(f):
+    return click.option("--base", metavar="IRI",
+                        help="RDF formats: node ids become IRIs under this base "
+                             "(default https://w3id.org/takeoff-graph/node/).")(f)
 
 
 @cli.command()
@@ -344,13 +379,25 @@ def _format_choice(importable=False):
               help="The output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
+@base_option
+@click.option("--with-strengths", is_flag=True,
+              help="RDF and GraphML: include each node's strength under --semantics.")
+@semantics_option
+@click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
+              show_default=True,
+              help="RDF: rdflib's in-memory store or Oxigraph (much faster at 100,000 triples; "
+                   "auto picks it for large corpora when installed).")
 @as_of_option
 @click.pass_context
-def export(ctx, fmt, output, as_of):
-    """Print the corpus in another format."""
+def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
+    """Print the corpus in another format (see --format)."""
     from graph.interchange import export_graph
 
-    text = export_graph(scoped_corpus(ctx, as_of).graph, fmt)
+    corpus = scoped_corpus(ctx, as_of)
+    score = corpus.score(semantics) if with_strengths else None
+    if score is not None and not score.converged:
+        click.echo(f"warning: {score.message}", err=True)
+    text = export_graph(corpus.graph, fmt, base=base, score=score, store=store)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -365,18 +412,21 @@ def export(ctx, fmt, output, as_of):
 @click.option("--format", "fmt", default="node-link", show_default=True,
               type=_format_choice(importable=True), help="The input format.")
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
+@base_option
 @click.pass_context
-def import_(ctx, file, fmt, replace):
+def import_(ctx, file, fmt, replace, base):
     """Write the nodes of FILE (- for stdin) into the corpus as files."""
     from graph.edit import import_graph
     from graph.interchange import parse_graph
 
     try:
-        graph = parse_graph(file.read(), fmt)
+        graph = parse_graph(file.read(), fmt, base=base)
     except TakeoffError as exc:
         raise TakeoffError(f"{file.name}: {exc}") from None
     except UnicodeDecodeError:
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
+    for warning in graph.graph.pop("warnings", []):
+        click.echo(f"warning: {file.name}: {warning}", err=True)
     import_graph(ctx.obj.corpus_path, graph, replace=replace)
     click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
                f"into {ctx.obj.corpus_path}", err=True)
@@ -463,9 +513,7 @@ def _print_ranking(rows, result, all_nodes):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default="map.html",
               show_default=True, help="The page to write.")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
-@click.option("--semantics", default="qe", show_default=True, metavar="NAME",
-              callback=lambda ctx, param, value: _check_semantics(ctx, param, value),
-              help="The gradual semantics: qe, dfquad or eb.")
+@semantics_option
 @click.option("--title", help="Title and heading of the page (shown as text).")
 @as_of_option
 @perspective_option
@@ -485,184 +533,22 @@ def html_command(ctx, output, open_page, semantics, title, as_of, perspective, a
         click.launch(info["path"])
 
 # ==== section: rdf ====
-# Linked data and argument-mapping formats (issue 6): the turtle, jsonld, nt, aif, argdown,
-# graphml, mermaid and dot formats of `takeoff export` / `takeoff import`, `takeoff sparql`,
-# and `takeoff check --shacl`. graph.rdf and graph.formats are pure (graph in, text out); this
-# layer registers them in the foundation's format registry, adds their options to the
-# foundation's export/import/check commands, and prints results. rdflib and pySHACL are
-# imported only inside the functions that use them.
+# `takeoff sparql` over the corpus as RDF. The RDF and argument-mapping formats of `export` and
+# `import` are rows of graph.interchange.FORMATS; `check --shacl` is in `check`.
 
 from graph.rdf import DEFAULT_BASE as RDF_DEFAULT_BASE  # noqa: E402  (rdflib is not imported)
 
 
-def _remember_rdf_option(ctx, param, value):
-    """Keep an option added to another section's command where the format adapters find it."""
-    ctx.meta.setdefault("rdf", {})[param.name] = value
-    return value
-
-
-def _rdf_option(*decls, **attrs):
-    return click.Option(list(decls), expose_value=False, callback=_remember_rdf_option, **attrs)
-
-
-def _base_option():
-    return _rdf_option("--base", default=RDF_DEFAULT_BASE, show_default=True, metavar="IRI",
-                       help="RDF formats: node ids become IRIs under this base.")
-
-
-def _rdf_settings():
-    """The RDF options of the running command (defaults outside a command)."""
-    ctx = click.get_current_context(silent=True)
-    settings = {"base": RDF_DEFAULT_BASE, "with_strengths": False, "semantics": "qe",
-                "store": "auto"}
-    settings.update(ctx.meta.get("rdf", {}) if ctx is not None else {})
-    return settings
-
-
-def _score_for(graph, settings):
-    """The strengths to export, if --with-strengths asked for them."""
-    if not settings["with_strengths"]:
+def _score_for(graph, with_strengths, semantics):
+    """The strengths to add to the RDF, if --with-strengths asked for them."""
+    if not with_strengths:
         return None
     from graph.propagation import score_graph
 
-    result = score_graph(graph, settings["semantics"])
+    result = score_graph(graph, semantics)
     if not result.converged:
-        click.echo(f"warning: {settings['semantics']} did not converge; the strengths are the "
-                   "last state reached", err=True)
+        click.echo(f"warning: {result.message}", err=True)
     return result
-
-
-def _export_rdf(graph, fmt):
-    from graph.rdf import serialize
-
-    settings = _rdf_settings()
-    return serialize(graph, fmt, settings["base"], score=_score_for(graph, settings),
-                     store=settings["store"])
-
-
-def _import_with_warnings(parse, text, *args):
-    """Parse with ``parse``; what a format could not carry over is said on stderr."""
-    graph = parse(text, *args)
-    for warning in graph.graph.pop("warnings", []):
-        click.echo(f"warning: {warning}", err=True)
-    return graph
-
-
-def export_turtle(graph, **_options):
-    return _export_rdf(graph, "turtle")
-
-
-def export_jsonld(graph, **_options):
-    return _export_rdf(graph, "jsonld")
-
-
-def export_nt(graph, **_options):
-    return _export_rdf(graph, "nt")
-
-
-def import_turtle(text):
-    from graph.rdf import parse
-
-    return parse(text, "turtle", _rdf_settings()["base"])
-
-
-def import_jsonld(text):
-    from graph.rdf import parse
-
-    return parse(text, "jsonld", _rdf_settings()["base"])
-
-
-def import_nt(text):
-    from graph.rdf import parse
-
-    return parse(text, "nt", _rdf_settings()["base"])
-
-
-def import_aif(text):
-    from graph.formats import parse_aif
-
-    return _import_with_warnings(parse_aif, text)
-
-
-def import_argdown(text):
-    from graph.formats import parse_argdown
-
-    return _import_with_warnings(parse_argdown, text)
-
-
-def export_graphml(graph, **_options):
-    from graph.formats import export_graphml as write
-
-    return write(graph, score=_score_for(graph, _rdf_settings()))
-
-
-def _register_rdf_formats():
-    """Add the formats to the registry and their options to `export`, `import` and `check`."""
-    from graph.interchange import FORMATS, Format
-
-    FORMATS.update({
-        "turtle": Format("cli:export_turtle", "cli:import_turtle", "RDF Turtle (takeoff-graph vocabulary)"),
-        "jsonld": Format("cli:export_jsonld", "cli:import_jsonld", "JSON-LD with an inline context"),
-        "nt": Format("cli:export_nt", "cli:import_nt", "RDF N-Triples"),
-        "aif": Format("graph.formats:export_aif", "cli:import_aif", "AIF JSON (AIFdb, OVA)"),
-        "argdown": Format("graph.formats:export_argdown", "cli:import_argdown", "Argdown"),
-        "graphml": Format("cli:export_graphml", None, "GraphML (Gephi, yEd)"),
-        "mermaid": Format("graph.formats:export_mermaid", None, "Mermaid flowchart"),
-        "dot": Format("graph.formats:export_dot", None, "Graphviz DOT"),
-    })
-    for command, importable in ((export, False), (import_, True)):
-        fmt = next(p for p in command.params if p.name == "fmt")
-        fmt.type = _format_choice(importable)  # the choice was made before these formats existed
-    export.params += [
-        _base_option(),
-        _rdf_option("--with-strengths", is_flag=True,
-                    help="RDF and GraphML: include each node's propagated strength."),
-        _rdf_option("--semantics", default="qe", show_default=True, metavar="NAME",
-                    help="The semantics of --with-strengths: qe, dfquad or eb."),
-        _rdf_option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
-                    show_default=True,
-                    help="RDF: rdflib's in-memory store, or Oxigraph (much faster at 100,000 "
-                         "triples); auto picks Oxigraph for large corpora when installed."),
-    ]
-    import_.params.append(_base_option())
-    check.params.append(_rdf_option(
-        "--shacl", is_flag=True,
-        help="Also validate the corpus exported as RDF against the vocabulary's SHACL shapes "
-             "(needs the shacl extra)."))
-    check.callback = _with_shacl(check.callback)
-
-
-def _with_shacl(check_callback):
-    """`check` as it is, or with --shacl: the corpus must load without errors, then its RDF is
-    validated with pySHACL and every violation reported (exit 1 if any)."""
-    import functools
-
-    @functools.wraps(check_callback)
-    def callback(*args, **kwargs):
-        ctx = click.get_current_context()
-        if not _rdf_settings().get("shacl"):
-            return check_callback(*args, **kwargs)
-        from graph.rdf import to_rdf, validate_shacl
-
-        graph = load_corpus(ctx).graph
-        violations = validate_shacl(to_rdf(graph, RDF_DEFAULT_BASE, store="memory"))
-        if kwargs.get("as_json"):
-            emit_json({"ok": not violations, "nodes": graph.number_of_nodes(),
-                       "edges": graph.number_of_edges(),
-                       "violations": [v.to_json() for v in violations]})
-        else:
-            for violation in violations:
-                click.echo(f"SHACL: {violation}", err=True)
-            click.echo(f"{len(violations)} SHACL violation(s)" if violations else
-                       f"ok: {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-                       "conform to the takeoff-graph SHACL shapes")
-        if violations:
-            ctx.exit(1)
-
-    return callback
-
-
-_register_rdf_formats()
 
 
 @cli.command()
@@ -673,8 +559,7 @@ _register_rdf_formats()
 @click.option("--base", default=RDF_DEFAULT_BASE, show_default=True, metavar="IRI",
               help="Node ids become IRIs under this base (prefix node:).")
 @click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
-@click.option("--semantics", default="qe", show_default=True, metavar="NAME",
-              help="The semantics of --with-strengths: qe, dfquad or eb.")
+@semantics_option
 @click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
               show_default=True, help="rdflib's in-memory store or Oxigraph (auto: by size).")
 @as_of_option
@@ -701,8 +586,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
         raise click.UsageError("give a QUERY (text, @file.rq or a name from --list)")
     text = resolve_query(query)
     graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
-    settings = {"with_strengths": with_strengths, "semantics": semantics}
-    rdf_graph = to_rdf(graph, base, score=_score_for(graph, settings), store=store)
+    rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
     result = run_query(rdf_graph, text)
     if result.kind == "SELECT":
         shown = [[_term_text(rdf_graph, t, compact=not as_csv) for t in row] for row in result.rows]
@@ -761,20 +645,6 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
 
 # ==== section: explain ====
 
-def _semantics_option(f):
-    return click.option("--semantics", default="qe", show_default=True, metavar="NAME",
-                        callback=_check_semantics,
-                        help="The gradual semantics: qe, dfquad or eb.")(f)
-
-
-def _check_semantics(ctx, param, value):
-    from graph.propagation import SEMANTICS
-
-    if value not in SEMANTICS:
-        raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
-    return value
-
-
 def _explain_corpus(ctx, semantics, *ids, as_of=None, perspective=None):
     """The corpus, its scores, and a check that every id in ``ids`` names a node."""
     corpus = scoped_corpus(ctx, as_of, perspective)
@@ -811,7 +681,7 @@ def _chain_text(chain):
 @click.option("--depth", type=click.IntRange(min=1), help="Levels of edges to show (default: all).")
 @click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True,
               help="in: what supports or undermines ID; out: what ID supports or undermines.")
-@_semantics_option
+@semantics_option
 @json_option
 @click.pass_context
 def tree_command(ctx, node_id, depth, direction, semantics, as_json):
@@ -879,7 +749,7 @@ def paths_command(ctx, source, target, max_length, top, as_json):
 @cli.command("why")
 @click.argument("node_id", metavar="ID")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
-@_semantics_option
+@semantics_option
 @as_of_option
 @perspective_option
 @json_option
@@ -922,7 +792,7 @@ def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
 @click.argument("second", metavar="B")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many cruxes to show.")
-@_semantics_option
+@semantics_option
 @json_option
 @click.pass_context
 def cruxes_command(ctx, first, second, top, semantics, as_json):
@@ -970,7 +840,7 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
 
 @cli.command("lint")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if there is any warning.")
-@_semantics_option
+@semantics_option
 @json_option
 @click.pass_context
 def lint_command(ctx, strict, semantics, as_json):
@@ -1012,7 +882,7 @@ def _strength_cell(value, previous):
               help="Follow this node instead of the models (repeatable).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw the history to FILE (.png or .svg; needs matplotlib).")
-@_semantics_option
+@semantics_option
 @perspective_option
 @json_option
 @click.pass_context
@@ -1072,7 +942,7 @@ def _plot_history(data, path):
 @click.argument("first", metavar="P")
 @click.argument("second", metavar="Q")
 @as_of_option
-@_semantics_option
+@semantics_option
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
               help="Random orders for the attribution when more than 10 overrides differ.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of those random orders.")

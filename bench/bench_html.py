@@ -13,7 +13,8 @@ What is timed (best of --runs, except the browser: median, each run a fresh page
 2. the peer: pyvis used the way its documentation shows, ``Network.add_node``/``add_edge`` for
    every node and edge (same labels, tooltips, colours), then ``generate_html``;
 3. the whole command ``takeoff --corpus DIR html -o FILE`` in a fresh process: start-up,
-   imports, reading and validating the node files, scoring, the page;
+   imports, reading and validating the node files, scoring, the page (and, for reference,
+   ``Corpus.load`` of those files on its own);
 4. the first draw in headless Chromium (Debian's /usr/bin/chromium driven by playwright): the
    page's own milestones, in ms since navigation start, read from ``window.takeoffTimings``
    (script start, data parsed, vis-network built, first ``afterDrawing``).
@@ -222,8 +223,11 @@ def main():
         figures["write_html_s"], _ = best(lambda: write_html(out, graph), args.runs)
         figures["pyvis_add_node_s"], _ = best(lambda: pyvis_peer(graph, result), 1)
         if not args.no_command:
+            from graph.model import Corpus
+
             corpus = Path(tmp) / "claims"
             write_corpus(graph, corpus)
+            figures["load_s"], _ = best(lambda: Corpus.load(corpus).require_valid(), args.runs)
             figures["command_s"] = command_time(corpus, Path(tmp) / "cmd.html", args.runs)
         if not args.no_browser:
             runs = first_draw(out, args.runs)
@@ -236,6 +240,7 @@ def main():
     for key, label in (("score_s", "score_graph (qe)"), ("sections_s", "page_sections (timeline)"),
                        ("render_s", "render_html"), ("write_html_s", "write_html (all of it)"),
                        ("pyvis_add_node_s", "peer: pyvis add_node/add_edge + generate_html"),
+                       ("load_s", "Corpus.load of the 5,000 files (for reference)"),
                        ("command_s", "takeoff html, fresh process, from the files")):
         if key in figures:
             print(f"  {label:48s} {figures[key]:6.2f} s")

@@ -537,7 +537,7 @@ def test_cli_sparql_errors_exit_1_without_traceback(run, small_corpus, args, mes
 def test_cli_check_shacl(run, small_corpus):
     result = run(small_corpus, "check", "--shacl")
     assert result.exit_code == 0, result.output
-    assert "conform to the takeoff-graph SHACL shapes" in result.stdout
+    assert "conforms to the SHACL shapes" in result.stdout
     as_json = json.loads(run(small_corpus, "check", "--shacl", "--json").stdout)
     assert as_json["ok"] is True and as_json["violations"] == [] and as_json["nodes"] == 4
     plain = run(small_corpus, "check")
