@@ -536,9 +536,6 @@ def html_command(ctx, output, open_page, semantics, title, as_of, perspective, a
 # `takeoff sparql` over the corpus as RDF. The RDF and argument-mapping formats of `export` and
 # `import` are rows of graph.interchange.FORMATS; `check --shacl` is in `check`.
 
-from graph.rdf import DEFAULT_BASE as RDF_DEFAULT_BASE  # noqa: E402  (rdflib is not imported)
-
-
 def _score_for(graph, with_strengths, semantics):
     """The strengths to add to the RDF, if --with-strengths asked for them."""
     if not with_strengths:
@@ -556,8 +553,7 @@ def _score_for(graph, with_strengths, semantics):
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and exit.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (SELECT) instead of a table.")
 @json_option
-@click.option("--base", default=RDF_DEFAULT_BASE, show_default=True, metavar="IRI",
-              help="Node ids become IRIs under this base (prefix node:).")
+@base_option
 @click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
 @semantics_option
 @click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
@@ -574,7 +570,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
 
         takeoff sparql 'SELECT ?e WHERE { ?e tg:supports ?m . ?m a tg:Model }'
     """
-    from graph.rdf import named_queries, resolve_query, run_query, to_rdf
+    from graph.rdf import DEFAULT_BASE, named_queries, resolve_query, run_query, to_rdf
 
     if list_queries:
         named = named_queries()
@@ -586,6 +582,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
         raise click.UsageError("give a QUERY (text, @file.rq or a name from --list)")
     text = resolve_query(query)
     graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
+    base = base or DEFAULT_BASE
     rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
     result = run_query(rdf_graph, text)
     if result.kind == "SELECT":
