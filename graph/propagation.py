@@ -66,6 +66,8 @@ ODE_RELATIVE = 0.1
 # Beyond this step Bogacki-Shampine leaves its stability region for any f with Lipschitz
 # constant near 1 or more, and its stages leave the cube.
 ODE_MAX_STEP = 2.0
+# Residual below which the ODE starts trying to certify a ball (see _certify_ball).
+BALL_START = 1e-2
 # Interval steps tried before the stage is handed to the ODE.
 MAX_BOX_STEPS = 30
 # Power iterations that tune the weights of the max-norm in a contraction test: more for the
@@ -950,7 +952,9 @@ def _ode(stage, x, tolerance, budget):
     evaluations = 1
     k1 = stage.f(x) - x
     residual = np.max(np.abs(k1), initial=0.0)
-    h, next_try, attempted = 0.5, residual, False
+    # A ball is tried once the residual is small (far from the limit no ball of contraction
+    # holds the rest of the path) and then whenever it has fallen tenfold.
+    h, next_try, attempted = 0.5, BALL_START, False
     d = np.ones_like(x)
     while residual >= tolerance:
         if residual <= next_try:

@@ -1,20 +1,16 @@
 """The HTML map: safety of what goes into the page, the layout, the command, and the page itself
 in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright)."""
 import base64
-import copy
 import datetime
 import hashlib
 import html
 import json
 import re
-import shutil
-import textwrap
-import types
 from pathlib import Path
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from graph.html import (
     DEFAULT_TITLE, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
@@ -593,7 +589,8 @@ def test_kind_filter_hides_that_kind_and_its_edges(fresh):
     assert visible == {n for n, k in graph.nodes(data="kind") if k != "evidence"}
     assert sorted(map(tuple, page.visible_edges())) == sorted(
         (u, v) for u, v in graph.edges() if u in visible and v in visible)
-    assert page.js("() => network.body.nodes[Object.keys(network.body.nodes)[0]] !== undefined")
+    evidence = next(n for n, k in graph.nodes(data="kind") if k == "evidence")
+    assert page.js("id => network.body.nodes[id].options.hidden", evidence) is True  # as drawn
     page.page.locator("#kind-filters input[data-kind=evidence]").check()
     assert page.visible_nodes() == set(graph)
 
