@@ -791,10 +791,13 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
     into itself. When a bound on ``f``'s Jacobian over a box, in a max-norm with weights tuned by a
     few power iterations, falls below 1, ``f`` is a contraction there: the fixed point is unique,
     the ODE reaches it, and ``s <- f(s)`` from the credences clipped into the box converges to it.
-    If no box is certified within a few dozen steps, the ODE is integrated with an adaptive
-    Bogacki-Shampine 3(2) scheme; whenever the residual has fallen tenfold the solver tries to
-    certify a ball around the current state in which ``f`` contracts and which the trajectory
-    cannot leave; if it succeeds the plain iteration finishes inside the ball (same limit).
+    If the bound stalls above 1, the ODE is integrated with an adaptive Bogacki-Shampine 3(2)
+    scheme; once the residual is below ``BALL_START``, and whenever it has fallen tenfold since,
+    the solver tries to certify a ball around the current state in which ``f`` contracts and
+    which the trajectory cannot leave; if it succeeds the plain iteration finishes inside the
+    ball (same limit). Each cyclic stage starts from its credences with the stages before it at
+    their final strengths (with several fixed points in one component, the one reached can
+    depend on that order; this is the definition implemented).
 
     References
     ----------

@@ -25,10 +25,7 @@ def qbaf(credences, supports=(), attacks=(), multi=False):
     for relation, edges in (("supports", supports), ("undermines", attacks)):
         for edge in edges:
             source, target, weight = (*edge, 1.0)[:3]
-            if multi:
-                G.add_edge(source, target, relation=relation, weight=weight)
-            else:
-                G.add_edge(source, target, relation=relation, weight=weight)
+            G.add_edge(source, target, relation=relation, weight=weight)
     return G
 
 
