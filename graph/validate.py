@@ -212,11 +212,8 @@ def check_front(check, fm):
     return attrs, edges
 
 
-def check_file(nf, parsed=None):
-    """Parse and check one node file: (node attributes or None, edges, _FileCheck).
-
-    ``parsed`` is the front matter parsed already (by :func:`parse_fronts`); None parses here.
-    """
+def check_file(nf):
+    """Parse and check one node file: (node attributes or None, edges, _FileCheck)."""
     check = _FileCheck(nf)
     if not ID_PATTERN.match(nf.id):
         check.error(f"file name {nf.path.name!r} is not a valid id: use lower-case letters, "
@@ -226,7 +223,7 @@ def check_file(nf, parsed=None):
                     "front matter must end with another '---' line", line=1)
         return None, [], check
     try:
-        fm = parse_front(nf.front) if parsed is None else parsed[0]
+        fm = parse_front(nf.front)
     except yaml.YAMLError as exc:
         # An unclosed bracket or quote is found at the end of the text; the construct it
         # belongs to (the context) is where the author has to look.
@@ -244,47 +241,12 @@ def check_file(nf, parsed=None):
     return attrs, edges, check
 
 
-# Below this many files a process pool costs more than it saves.
-PARALLEL_FILES = 2000
-
-
-def _parse_or_none(front):
-    try:
-        return (parse_front(front),)
-    except yaml.YAMLError:
-        return None  # parsed again by check_file, which reports it with its line
-
-
-def _parse_chunk(fronts):
-    return [None if f is None else _parse_or_none(f) for f in fronts]
-
-
-def parse_fronts(files):
-    """The parsed front matter of each file, as 1-tuples (None: no front matter or bad YAML).
-
-    YAML parsing is most of the time a load takes, so a large corpus is parsed on every core.
-    """
-    fronts = [nf.front for nf in files]
-    workers = os.cpu_count() or 1
-    if len(fronts) < PARALLEL_FILES or workers < 2:
-        return _parse_chunk(fronts)
-    import multiprocessing
-
-    size = -(-len(fronts) // (workers * 4))
-    chunks = [fronts[i:i + size] for i in range(0, len(fronts), size)]
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return [parsed for chunk in pool.map(_parse_chunk, chunks) for parsed in chunk]
-    except OSError:  # no processes to be had (a sandbox): parse here
-        return _parse_chunk(fronts)
-
-
 def build_graph(files):
     """Check every file and build the corpus graph; returns (MultiDiGraph, problems)."""
     graph = nx.MultiDiGraph()
     problems, pending, first_file = [], [], {}
-    for nf, parsed in zip(files, parse_fronts(files)):
-        attrs, edges, check = check_file(nf, parsed)
+    for nf in files:
+        attrs, edges, check = check_file(nf)
         if nf.id in first_file:
             check.error(f"duplicate id {nf.id!r}: {first_file[nf.id]} has it too", line=1)
         else:

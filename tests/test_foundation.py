@@ -501,12 +501,3 @@ def test_check_reports_bad_perspective_files(small_corpus, run):
     assert result.exit_code == 1
     assert "mine.yaml:3: " in result.stderr and "did you mean 'm1'" in result.stderr
 
-
-def test_parallel_parse_gives_the_same_corpus(small_corpus, monkeypatch):
-    write_node(small_corpus, "bad", "---\nkind: claim\ntitle: [unclosed\n---\n")
-    serial = Corpus.load(small_corpus)
-    monkeypatch.setattr("graph.validate.PARALLEL_FILES", 1)
-    parallel = Corpus.load(small_corpus)
-    assert parallel.problems == serial.problems and len(serial.errors) == 1
-    assert dict(parallel.graph.nodes(data=True)) == dict(serial.graph.nodes(data=True))
-    assert list(parallel.graph.edges(data=True, keys=True)) == list(serial.graph.edges(data=True, keys=True))
