@@ -442,9 +442,7 @@ def _check_tolerance(ctx, param, value):
 
 
 @cli.command()
-@click.option("--semantics", type=click.Choice(["qe", "dfquad", "eb"]), default="qe",
-              show_default=True,
-              help="qe: quadratic energy; dfquad: DF-QuAD; eb: Euler-based.")
+@semantics_option
 @click.option("--tolerance", type=float, default=1e-9, show_default=True, metavar="T",
               callback=_check_tolerance, help="Stop when max |f(s) - s| < T (0 < T < 1).")
 @click.option("--all", "all_nodes", is_flag=True, help="Rank every node, not only the models.")
