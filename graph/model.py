@@ -36,11 +36,13 @@ class TakeoffError(Exception):
 class CorpusError(TakeoffError):
     """The corpus (or the corpus a write would leave) has errors; ``problems`` lists them."""
 
+    where = "the corpus"
+
     def __init__(self, problems, action=None):
         self.problems = list(problems)
         head = f"{action}: " if action else ""
         count = len(self.problems)
-        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the corpus"]
+        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in {self.where}"]
         lines += [str(p) for p in self.problems]
         super().__init__("\n".join(lines))
 
@@ -107,6 +109,12 @@ def split_front_matter(text):
     end_of_marker = text.find("\n", match.end())
     body = "" if end_of_marker < 0 else text[end_of_marker + 1:]
     return text[start:match.start()], body
+
+
+def display_path(path):
+    """A path as the user would type it: relative to the working folder when inside it."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def node_id(path):

@@ -31,11 +31,13 @@ import difflib
 import io
 import itertools
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.model import ID_PATTERN, PERSPECTIVES_DIR, Problem, TakeoffError, unknown_id_message
+from graph.model import (
+    ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, display_path,
+    unknown_id_message,
+)
 
 BASE = "base"
 SUFFIX = ".yaml"
@@ -46,15 +48,10 @@ SAMPLES = 200
 SYSTEM_CACHE = 1024  # weighted solver systems kept by a comparison
 
 
-class PerspectiveError(TakeoffError):
+class PerspectiveError(CorpusError):
     """A perspective file has errors; ``problems`` lists them as ``path:line: message``."""
 
-    def __init__(self, problems, action=None):
-        self.problems = list(problems)
-        head = f"{action}: " if action else ""
-        count = len(self.problems)
-        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the perspective"]
-        super().__init__("\n".join(lines + [str(p) for p in self.problems]))
+    where = "the perspective"
 
 
 @dataclass(frozen=True)
@@ -119,11 +116,6 @@ def perspective_names(root):
                   if p.name.endswith(SUFFIX) and not p.name.startswith("."))
 
 
-def _relpath(path):
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 def _yaml():
     from ruamel.yaml import YAML
 
@@ -163,7 +155,7 @@ def load_perspective(corpus, name):
         close = difflib.get_close_matches(name, known + [BASE], n=3, cutoff=0.5)
         hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close
                 else f"known: {', '.join([BASE] + known)}")
-        raise TakeoffError(f"no perspective {name!r} in {_relpath(perspectives_dir(corpus.root))} "
+        raise TakeoffError(f"no perspective {name!r} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
     perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
     if problems:
@@ -184,7 +176,7 @@ class _Check:
     """Collects problems of one perspective file with the line of each."""
 
     def __init__(self, path):
-        self.rel = _relpath(path)
+        self.rel = display_path(path)
         self.problems = []
 
     def error(self, line, message):
@@ -708,7 +700,7 @@ def new_perspective(root, name, description=""):
     text = TEMPLATE.format(name=name, description=_yaml_scalar(description))
     with corpus_lock(root):
         if path.exists():
-            raise TakeoffError(f"{_relpath(path)} exists already")
+            raise TakeoffError(f"{display_path(path)} exists already")
         atomic_write(path, text)
     return path
 
@@ -860,7 +852,7 @@ def describe_perspective(corpus, name):
                    {"source": item[1], "target": item[2]})
         rows.append(row)
     return {"name": perspective.name, "description": perspective.description,
-            "path": _relpath(perspective.path) if perspective.path else None, "overrides": rows}
+            "path": display_path(perspective.path) if perspective.path else None, "overrides": rows}
 
 
 def list_perspectives(corpus):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,7 +16,7 @@ import yaml
 
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS,
-    SOURCE_KEYS, Problem, _Loader, parse_date, parse_front, unknown_id_message,
+    SOURCE_KEYS, Problem, _Loader, display_path, parse_date, parse_front, unknown_id_message,
 )
 
 
@@ -59,7 +58,7 @@ class _FileCheck:
 
     @property
     def rel(self):
-        return _relpath(self.nf.path)
+        return display_path(self.nf.path)
 
     def error(self, message, *keys, line=None):
         self._add(message, keys, line, "error")
@@ -71,12 +70,6 @@ class _FileCheck:
         if line is None:
             line = self.locator.line(*keys) if keys else 1
         self.problems.append(Problem(self.rel, line, message, level))
-
-
-def _relpath(path):
-    """The path as the user would type it: relative to the working folder when inside it."""
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def _is_number(value):
