@@ -5,13 +5,11 @@ a table for people, or JSON with ``--json``. Errors the user can act on are rais
 ``TakeoffError`` and printed without a traceback (exit 1); usage errors exit 2, as click does.
 """
 import json
-import os
-import sys
 from pathlib import Path
 
 import click
 
-from graph.model import KINDS, RELATIONS, Corpus, TakeoffError
+from graph.model import KINDS, Corpus, TakeoffError
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
 

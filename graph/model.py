@@ -14,8 +14,12 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
+    import networkx
 
 KINDS = ("model", "claim", "evidence")
 RELATIONS = ("supports", "undermines")
@@ -207,8 +211,10 @@ class Corpus:
         if not root.is_dir():
             raise TakeoffError(f"{root}: no such corpus folder (create one with `takeoff init {root}`)")
         overlay = {Path(p): t for p, t in (overlay or {}).items()}
-        paths = [p for p in iter_node_files(root) if overlay.get(p, "") is not None]
-        paths += sorted(p for p, t in overlay.items() if t is not None and p not in set(paths))
+        on_disk = iter_node_files(root)
+        paths = [p for p in on_disk if overlay.get(p, "") is not None]
+        known = set(on_disk)
+        paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
         with _gc_paused():
             files = [read_node_file(p, overlay.get(p)) for p in paths]
             graph, problems = build_graph(files)

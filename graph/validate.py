@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 import math
-from pathlib import Path
 from urllib.parse import urlparse
 
 import networkx as nx
 import yaml
 
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, display_path, parse_date, parse_front, unknown_id_message,
 )
 
