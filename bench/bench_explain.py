@@ -32,6 +32,7 @@ import networkx as nx  # noqa: E402
 
 from graph.explain import removal_impacts, why  # noqa: E402
 from graph.propagation import score_graph  # noqa: E402
+from timing import best_of  # noqa: E402
 
 KINDS = ["evidence"] * 4 + ["claim"] * 5 + ["model"]
 
@@ -54,15 +55,6 @@ def make_graph(n, *, seed=1, cyclic=False, unit_weights=False):
                 graph.add_edge(f"n{i}", f"n{j}", key=relation, relation=relation, weight=weight,
                                note="generated")
     return graph
-
-
-def best_of(runs, fn, clock=time.perf_counter):
-    times = []
-    for _ in range(runs):
-        start = clock()
-        value = fn()
-        times.append(clock() - start)
-    return min(times), value
 
 
 def plain_removal_time(graph, target, semantics, sample):
@@ -99,7 +91,7 @@ def peer_comparison(n=150, sample=5):
     peer = {v: present - quadratic_energy_strengths(peer_graph(v)).strengths[target]
             for v in ancestors[:sample]}
     peer_each = (time.perf_counter() - start) / sample
-    ours_time, ours = best_of(3, lambda: removal_impacts(graph, target, "qe"))
+    ours_time, ours = best_of(lambda: removal_impacts(graph, target, "qe"), 3)
     gap = max(abs(peer[v] - ours[v][0]) for v in peer)
     return n, len(ancestors), peer_each * len(ancestors), ours_time, gap
 
@@ -136,9 +128,9 @@ def main():
               f"{graph.number_of_edges()} edges; target {target}, reached by "
               f"{len(nx.ancestors(graph, target))} nodes")
         for semantics in ("qe", "dfquad", "eb"):
-            score_time, result = best_of(3, lambda: score_graph(graph, semantics))
-            why_time, rows = best_of(3, lambda: why(graph, target, semantics, result=result))
-            why_cpu, _ = best_of(3, lambda: why(graph, target, semantics, result=result),
+            score_time, result = best_of(lambda: score_graph(graph, semantics), 3)
+            why_time, rows = best_of(lambda: why(graph, target, semantics, result=result), 3)
+            why_cpu, _ = best_of(lambda: why(graph, target, semantics, result=result), 3,
                                  time.process_time)
             each, count = plain_removal_time(graph, target, semantics, sample=20)
             print(f"  {semantics:7s} score {score_time:.2f} s   why {why_time:.2f} s "

@@ -15,7 +15,6 @@ import datetime as dt
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,18 +24,10 @@ from bench_load import make_corpus  # noqa: E402
 from graph.model import Corpus  # noqa: E402
 from graph.perspective import compare  # noqa: E402
 from graph.timeline import history, history_reference  # noqa: E402
+from timing import best_of  # noqa: E402
 
 BUNDLED = HERE.parent / "claims"
 START = dt.date(2024, 1, 1)
-
-
-def best_of(fn, runs=5):
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def bundled():

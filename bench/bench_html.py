@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from graph.html import page_sections, render_html, write_html  # noqa: E402
 from graph.propagation import score_graph  # noqa: E402
+from timing import best_of  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -94,15 +94,6 @@ def generated_graph(n_nodes=5000, n_edges=10000, seed=1):
     return graph
 
 
-def best(fn, runs):
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
-
-
 def pyvis_peer(graph, result):
     """pyvis as documented: add_node/add_edge one by one (each checks duplicates in a list)."""
     from pyvis.network import Network
@@ -144,7 +135,7 @@ def command_time(corpus, out, runs):
     def once():
         subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--corpus", str(corpus),
                         "html", "-o", str(out)], check=True, cwd=ROOT, capture_output=True)
-    return best(once, runs)[0]
+    return best_of(once, runs)[0]
 
 
 def first_draw(path, runs):
@@ -214,20 +205,20 @@ def main():
 
     graph = generated_graph(args.nodes, args.edges)
     figures = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
-    figures["score_s"], result = best(lambda: score_graph(graph, "qe"), args.runs)
-    figures["sections_s"], sections = best(lambda: page_sections(graph, result), args.runs)
-    figures["render_s"], page = best(lambda: render_html(graph, result, extra=sections), args.runs)
+    figures["score_s"], result = best_of(lambda: score_graph(graph, "qe"), args.runs)
+    figures["sections_s"], sections = best_of(lambda: page_sections(graph, result), args.runs)
+    figures["render_s"], page = best_of(lambda: render_html(graph, result, extra=sections), args.runs)
     figures["page_mb"] = round(len(page.encode("utf-8")) / 1e6, 2)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "map.html"
-        figures["write_html_s"], _ = best(lambda: write_html(out, graph), args.runs)
-        figures["pyvis_add_node_s"], _ = best(lambda: pyvis_peer(graph, result), 1)
+        figures["write_html_s"], _ = best_of(lambda: write_html(out, graph), args.runs)
+        figures["pyvis_add_node_s"], _ = best_of(lambda: pyvis_peer(graph, result), 1)
         if not args.no_command:
             from graph.model import Corpus
 
             corpus = Path(tmp) / "claims"
             write_corpus(graph, corpus)
-            figures["load_s"], _ = best(lambda: Corpus.load(corpus).require_valid(), args.runs)
+            figures["load_s"], _ = best_of(lambda: Corpus.load(corpus).require_valid(), args.runs)
             figures["command_s"] = command_time(corpus, Path(tmp) / "cmd.html", args.runs)
         if not args.no_browser:
             runs = first_draw(out, args.runs)

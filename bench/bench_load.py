@@ -11,12 +11,12 @@ would cost) on a 1,000-file sample.
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.model import Corpus, split_front_matter  # noqa: E402
+from timing import best_of  # noqa: E402
 
 KINDS = ["evidence"] * 4 + ["claim"] * 5 + ["model"]
 
@@ -47,15 +47,6 @@ def make_corpus(folder, n, seed=1):
         sub = Path(folder) / f"part{i % 10}"
         sub.mkdir(exist_ok=True)
         (sub / f"n{i}.md").write_text(text, encoding="utf-8")
-
-
-def best_of(fn, runs=3):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def main():

@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from graph.propagation import SEMANTICS, build_system, score_graph, solve  # noqa: E402
+from timing import best_of  # noqa: E402
 
 TOLERANCE = 1e-9
 RELATIONS = ("supports", "undermines")
@@ -58,15 +59,6 @@ def to_networkx(n, credences, src, dst, relation, weight, unit=False):
         (f"n{s}", f"n{t}", RELATIONS[r], {"relation": RELATIONS[r], "weight": 1.0 if unit else w})
         for s, t, r, w in zip(src.tolist(), dst.tolist(), relation.tolist(), weight.tolist()))
     return G
-
-
-def best_of(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def matvec_time(system, repeat=20):
