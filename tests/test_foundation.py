@@ -2,8 +2,8 @@
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -459,10 +459,13 @@ def test_a_failed_write_is_reported_without_traceback(small_corpus, run, monkeyp
     assert "Traceback" not in result.stderr
 
 
+TAKEOFF = shutil.which("takeoff") or "takeoff"  # the installed console command
+
+
 def test_twenty_concurrent_adds_all_land(small_corpus):
     env = {**os.environ, "TAKEOFF_CORPUS": str(small_corpus)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "add", "claim", f"p{i}",
+        subprocess.Popen([TAKEOFF, "add", "claim", f"p{i}",
                           "--title", f"Parallel {i}", "--supports", "m1:0.5"],
                          cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for i in range(20)
