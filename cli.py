@@ -5,6 +5,8 @@ a table for people, or JSON with ``--json``. Errors the user can act on are rais
 ``TakeoffError`` and printed without a traceback (exit 1); usage errors exit 2, as click does.
 """
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -53,7 +55,10 @@ def json_option(f):
 def console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    # Piped output (a file, a pager, a test) has no width of its own: give tables room rather
+    # than rich's 80 columns, which folds ids and notes mid-word.
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=False, width=160 if piped else None)
 
 
 def weighted_target(value, param_name):
