@@ -1,7 +1,7 @@
 """The corpus: one Markdown file with YAML front matter per node, loaded into a networkx graph.
 
 A corpus is a folder (``claims/`` by default) of ``ID.md`` files, subfolders allowed. Each file
-is parsed with PyYAML's C loader (fast enough for 10,000 files in well under the 3 s budget) and
+is parsed with PyYAML's C loader (10,000 files load in 2.4-3.0 s here: bench/bench_load.py) and
 checked by :mod:`graph.validate`; the result is a :class:`networkx.MultiDiGraph` whose edge keys
 are the relations, so a node can neither support nor undermine the same target twice.
 """
@@ -84,16 +84,18 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float",
                               list("-+0123456789."))
 
 
+# The front matter starts on the line after the opening `---`.
+FIRST_YAML_LINE = 2
+
+
 @dataclass
 class NodeFile:
-    """A node file split into its parts; ``fm_line`` is the file line of the first YAML line."""
+    """A node file split into its front matter (None if it has none) and its body."""
 
     path: Path
     id: str
-    text: str
     front: str | None
     body: str
-    fm_line: int = 2
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -144,7 +146,7 @@ def read_node_file(path, text=None):
     if text is None:
         text = Path(path).read_text(encoding="utf-8")
     front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), text, front, body)
+    return NodeFile(Path(path), node_id(path), front, body)
 
 
 def parse_front(front):

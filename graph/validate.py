@@ -14,7 +14,7 @@ import networkx as nx
 import yaml
 
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, ID_PATTERN, KINDS, NODE_KEYS,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, display_path, parse_date, parse_front, unknown_id_message,
 )
 
@@ -53,7 +53,7 @@ class _FileCheck:
     def __init__(self, nf):
         self.nf = nf
         self.problems = []
-        self.locator = _Locator(nf.front or "", nf.fm_line)
+        self.locator = _Locator(nf.front or "", FIRST_YAML_LINE)
 
     @property
     def rel(self):
@@ -169,7 +169,7 @@ def _check_edges(check, fm, relation):
 def check_front(check, fm):
     """Validate one parsed front matter; returns (node attributes, edges) or None if unusable."""
     if not isinstance(fm, dict):
-        check.error("front matter must be a YAML mapping of keys to values", line=check.nf.fm_line)
+        check.error("front matter must be a YAML mapping of keys to values", line=FIRST_YAML_LINE)
         return None
     _unknown_keys(check, fm, NODE_KEYS)
     attrs = {}
@@ -220,7 +220,7 @@ def check_file(nf):
         # An unclosed bracket or quote is found at the end of the text; the construct it
         # belongs to (the context) is where the author has to look.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = nf.fm_line + mark.line if mark else 1
+        line = FIRST_YAML_LINE + mark.line if mark else 1
         reason = "; ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
         check.error(f"bad YAML: {reason or str(exc).splitlines()[0]}", line=line)
         return None, [], check
