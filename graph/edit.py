@@ -8,7 +8,6 @@ except for what changed.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -17,8 +16,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from graph.model import (
-    KINDS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date, split_front_matter,
-    unknown_id_message, ID_PATTERN,
+    ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
+    split_front_matter, unknown_id_message,
 )
 from graph.store import atomic_write, corpus_lock
 
@@ -270,8 +269,6 @@ def set_field(root, node_id, field, value):
 
 def _insert_in_order(data, key, value):
     """Insert a missing key where the canonical order puts it, among the keys present."""
-    from graph.model import NODE_KEYS
-
     later = NODE_KEYS[NODE_KEYS.index(key) + 1:]
     keys = list(data.keys())
     position = next((i for i, k in enumerate(keys) if k in later), len(keys))
@@ -308,9 +305,8 @@ def node_text(attrs, out_edges):
 
 
 def _as_date(value):
-    if isinstance(value, str):
-        return parse_date(value) or value
-    return value if isinstance(value, dt.date) else None if value is None else value
+    """ISO text becomes a date (written unquoted); anything else is kept for validation."""
+    return (parse_date(value) or value) if isinstance(value, str) else value
 
 
 def import_graph(root, graph, *, replace=False):
