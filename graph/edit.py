@@ -25,7 +25,8 @@ SCALAR_FIELDS = ("kind", "title", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
 
 
-def _yaml():
+def round_trip_yaml():
+    """ruamel.yaml set up the way every edited file is written (comments and order kept)."""
     y = YAML(typ="rt")
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
@@ -38,14 +39,14 @@ def load_rt(text):
     front, body = split_front_matter(text)
     if front is None:
         raise TakeoffError("the file has no YAML front matter")
-    data = _yaml().load(front)
+    data = round_trip_yaml().load(front)
     return (data if data is not None else CommentedMap()), body
 
 
 def dump_rt(data, body):
     """The text of a node file from its front-matter mapping and body."""
     stream = io.StringIO()
-    _yaml().dump(data, stream)
+    round_trip_yaml().dump(data, stream)
     return f"---\n{stream.getvalue()}---\n{body}"
 
 

@@ -249,13 +249,18 @@ class Corpus:
         return score_graph(self.graph, semantics, **options)
 
 
-def unknown_id_message(node_id, ids):
-    """``unknown id 'x'`` with the closest known ids suggested."""
+def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=repr):
+    """``did you mean 'a', 'b'?`` for the choices closest to ``word``, or None if none is close."""
     import difflib
 
-    close = difflib.get_close_matches(str(node_id), [str(i) for i in ids], n=3, cutoff=0.5)
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    return f"unknown id {node_id!r}{hint}"
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n, cutoff=cutoff)
+    return f"did you mean {', '.join(show(c) for c in close)}?" if close else None
+
+
+def unknown_id_message(node_id, ids):
+    """``unknown id 'x'`` with the closest known ids suggested."""
+    hint = did_you_mean(node_id, ids, n=3, cutoff=0.5)
+    return f"unknown id {node_id!r}" + (f" ({hint})" if hint else "")
 
 
 def graph_to_node_link(graph):

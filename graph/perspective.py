@@ -27,7 +27,6 @@ tests.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import io
 import itertools
 import math
@@ -35,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.model import (
-    ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, display_path,
-    unknown_id_message,
+    ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
+    display_path, unknown_id_message,
 )
 
 BASE = "base"
@@ -117,13 +116,9 @@ def perspective_names(root):
 
 
 def _yaml():
-    from ruamel.yaml import YAML
+    from graph.edit import round_trip_yaml  # ruamel.yaml, only when a file is edited
 
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 4096
-    return y
+    return round_trip_yaml()
 
 
 def load_perspective(corpus, name):
@@ -152,9 +147,8 @@ def load_perspective(corpus, name):
     path = perspective_path(corpus.root, name)
     if not path.is_file():
         known = perspective_names(corpus.root)
-        close = difflib.get_close_matches(name, known + [BASE], n=3, cutoff=0.5)
-        hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close
-                else f"known: {', '.join([BASE] + known)}")
+        hint = (did_you_mean(name, known + [BASE], n=3, cutoff=0.5)
+                or f"known: {', '.join([BASE] + known)}")
         raise TakeoffError(f"no perspective {name!r} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
     perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
@@ -196,8 +190,7 @@ def _is_number(value):
 
 
 def _unknown_key(check, mapping, key, allowed):
-    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(allowed)}"
+    hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
     check.error(_key_line(mapping, key), f"unknown key {key!r} ({hint})")
 
 
@@ -322,9 +315,8 @@ def _check_weight_entry(check, entry, line, graph):
             ok = False
     if ok and not graph.has_edge(source, target):
         targets = sorted(graph.successors(source))
-        close = difflib.get_close_matches(target, targets, n=3, cutoff=0.6)
-        hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close else
-                f"its edges go to {', '.join(targets)}" if targets else f"{source!r} has no edges")
+        hint = (did_you_mean(target, targets, n=3) or
+                (f"its edges go to {', '.join(targets)}" if targets else f"{source!r} has no edges"))
         check.error(_value_line(entry, "target"),
                     f"the corpus has no edge {source} -> {target} ({hint})")
         ok = False

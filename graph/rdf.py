@@ -15,7 +15,6 @@ rdflib is imported inside the functions, so importing this module costs nothing.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 from decimal import Decimal
@@ -24,7 +23,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError
+from graph.model import (
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, did_you_mean,
+)
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
 DEFAULT_BASE = "https://w3id.org/takeoff-graph/node/"
@@ -610,8 +611,8 @@ class _Reader:
         for predicate in set(self.g.predicates(subject)):
             if str(predicate).startswith(VOCAB) and str(predicate)[len(VOCAB):] not in NODE_TERMS:
                 term = str(predicate)[len(VOCAB):]
-                close = difflib.get_close_matches(term, NODE_TERMS, n=1, cutoff=0.6)
-                hint = f" (did you mean tg:{close[0]}?)" if close else ""
+                hint = did_you_mean(term, NODE_TERMS, show=lambda c: f"tg:{c}")
+                hint = f" ({hint})" if hint else ""
                 self.problem(subject, f"tg:{term} is not a node property of the vocabulary{hint}")
 
 
@@ -745,8 +746,8 @@ def resolve_query(query):
     if query in named:
         return named[query][1]
     if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", query.strip()):
-        close = difflib.get_close_matches(query, named, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(query, named)
+        hint = f" ({hint})" if hint else ""
         raise TakeoffError(f"QUERY: no named query {query!r}{hint}; `takeoff sparql --list` "
                            "lists them")
     return query

@@ -6,7 +6,6 @@ for line numbers.
 """
 from __future__ import annotations
 
-import difflib
 import math
 from urllib.parse import urlparse
 
@@ -15,7 +14,7 @@ import yaml
 
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
-    SOURCE_KEYS, Problem, _Loader, display_path, parse_date, parse_front, unknown_id_message,
+    SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 
 
@@ -78,9 +77,8 @@ def _is_number(value):
 def _unknown_keys(check, mapping, allowed, *where):
     for key in mapping:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(allowed)})"
-            check.warn(f"unknown key {key!r}{hint}; it is ignored", *where, key)
+            hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
+            check.warn(f"unknown key {key!r} ({hint}); it is ignored", *where, key)
 
 
 def _check_date(check, value, what, *keys):
