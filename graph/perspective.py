@@ -37,6 +37,7 @@ from graph.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
     display_path, unknown_id_message,
 )
+from graph.validate import is_number
 
 BASE = "base"
 SUFFIX = ".yaml"
@@ -185,10 +186,6 @@ def _value_line(mapping, key):
     return mapping.lc.value(key)[0] + 1
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _unknown_key(check, mapping, key, allowed):
     hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
     check.error(_key_line(mapping, key), f"unknown key {key!r} ({hint})")
@@ -258,7 +255,7 @@ def _check_credences(check, data, graph):
     for node, value in raw.items():
         if not isinstance(node, str) or node not in graph:
             check.error(_key_line(raw, node), f"credences: {unknown_id_message(node, graph)}")
-        elif not _is_number(value) or not 0 <= value <= 1:
+        elif not is_number(value) or not 0 <= value <= 1:
             check.error(_value_line(raw, node),
                         f"credence {value!r} of {node!r} must be a number in [0, 1]")
         else:
@@ -320,7 +317,7 @@ def _check_weight_entry(check, entry, line, graph):
         check.error(_value_line(entry, "target"),
                     f"the corpus has no edge {source} -> {target} ({hint})")
         ok = False
-    if not _is_number(weight) or not 0 <= weight <= 1:
+    if not is_number(weight) or not 0 <= weight <= 1:
         check.error(_value_line(entry, "weight"),
                     f"weight {weight!r} of {source} -> {target} must be a number in [0, 1]")
         ok = False
@@ -752,7 +749,7 @@ def unset_override(root, name, item):
 
 
 def _check_value(item, value):
-    if not _is_number(value) or not 0 <= value <= 1:
+    if not is_number(value) or not 0 <= value <= 1:
         raise TakeoffError(f"VALUE: {item[0]} {value!r} must be a number in [0, 1]")
 
 

@@ -70,7 +70,8 @@ class _FileCheck:
         self.problems.append(Problem(self.rel, line, message, level))
 
 
-def _is_number(value):
+def is_number(value):
+    """A finite int or float, not a bool (YAML reads `true` as one)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -145,7 +146,7 @@ def _check_edges(check, fm, relation):
             check.error(f"{relation} entry {i + 1} has no target id", relation, i)
             continue
         weight = item.get("weight", DEFAULT_WEIGHT)
-        if not _is_number(weight) or not 0 < weight <= 1:
+        if not is_number(weight) or not 0 < weight <= 1:
             check.error(f"weight {weight!r} of the edge to {target!r} must be a number in (0, 1]",
                         relation, i, "weight")
             continue
@@ -183,7 +184,7 @@ def check_front(check, fm):
                     *(() if title is None else ("title",)))
     attrs["title"] = title if isinstance(title, str) else str(title or "")
     credence = fm.get("credence", DEFAULT_CREDENCE)
-    if not _is_number(credence) or not 0 <= credence <= 1:
+    if not is_number(credence) or not 0 <= credence <= 1:
         check.error(f"credence {credence!r} must be a number in [0, 1]", "credence")
         credence = DEFAULT_CREDENCE
     attrs["credence"] = float(credence)
