@@ -91,17 +91,18 @@ def cli(ctx, corpus_path):
 # Defined before the other sections (foundation's export included) so their commands can use them.
 
 class IsoDate(click.ParamType):
-    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
+    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`; ``YYYY-MM`` means the last day
+    of that month (the day from which a month-dated node counts)."""
 
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        from graph.model import parse_date
+        from graph.model import DATE_FORMS, parse_date
 
         date = parse_date(value)
         if date is None:
-            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
-        return date
+            self.fail(f"{value!r} is not an ISO date ({DATE_FORMS})", param, ctx)
+        return date.as_day() if hasattr(date, "as_day") else date
 
 
 def as_of_option(f):
@@ -171,7 +172,8 @@ def init(ctx, folder, example):
 @click.argument("node_id", metavar="ID")
 @click.option("--title", required=True, help="A one-line statement of the node.")
 @click.option("--credence", type=click.FloatRange(0, 1), help="Base score in [0, 1] (default 0.5).")
-@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When it was observed or published.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD",
+              help="When it was observed or published (YYYY-MM if only the month is known).")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
 @click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node supports.")
@@ -183,7 +185,7 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
         body, use_editor):
     """Add a node of KIND (model, claim, evidence) with the id ID."""
     from graph.edit import add_node
-    from graph.model import parse_date
+    from graph.model import DATE_FORMS, parse_date
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
@@ -191,7 +193,7 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
     if date_text is not None:
         date = parse_date(date_text)
         if date is None:
-            raise click.BadParameter(f"{date_text!r} is not an ISO date (YYYY-MM-DD)", param_hint="--date")
+            raise click.BadParameter(f"{date_text!r} is not an ISO date ({DATE_FORMS})", param_hint="--date")
     if use_editor:
         body = click.edit("\n", extension=".md") or ""
     add_node(ctx.obj.corpus_path, kind, node_id, title, credence=credence, date=date, tags=tags,

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from graph.model import (
-    ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
+    DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
     split_front_matter, unknown_id_message,
 )
 from graph.store import atomic_write, corpus_lock
@@ -31,6 +31,9 @@ def round_trip_yaml():
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 4096  # never fold long titles or notes onto a second line
+    # A month-precision date is written as its text (YYYY-MM), which reads back as one.
+    y.representer.add_representer(
+        MonthDate, lambda rep, value: rep.represent_str(value.isoformat()))
     return y
 
 
@@ -234,7 +237,7 @@ def parse_field_value(field, value):
             return None
         date = parse_date(value)
         if date is None:
-            raise TakeoffError(f"VALUE: {value!r} is not an ISO date (YYYY-MM-DD)")
+            raise TakeoffError(f"VALUE: {value!r} is not an ISO date ({DATE_FORMS})")
         return date
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]

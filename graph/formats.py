@@ -22,7 +22,7 @@ import unicodedata
 
 import networkx as nx
 
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, parse_date
+from graph.model import DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, parse_date
 
 
 class FormatError(TakeoffError):
@@ -107,7 +107,7 @@ class _Builder:
             return None
         parsed = parse_date(_date_text(value))
         if parsed is None:
-            self.problems.append(f"{where}: date {value!r} is not an ISO date (YYYY-MM-DD)")
+            self.problems.append(f"{where}: date {value!r} is not an ISO date ({DATE_FORMS})")
         return parsed
 
     def sources(self, raw, where):

@@ -7,6 +7,7 @@ are the relations, so a node can neither support nor undermine the same target t
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import gc
 import os
@@ -31,6 +32,8 @@ DEFAULT_WEIGHT = 1.0
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Perspective overlays live beside the nodes but are not nodes.
 PERSPECTIVES_DIR = "perspectives"
+# The date forms a file, `takeoff set` and `takeoff add --date` accept.
+DATE_FORMS = "YYYY-MM-DD, or YYYY-MM for a month"
 
 
 class TakeoffError(Exception):
@@ -154,16 +157,81 @@ def parse_front(front):
     return yaml.load(front, Loader=_Loader)
 
 
+class MonthDate(dt.date):
+    """A date known only to the month (``2025-05`` in a file): precision ``"month"``.
+
+    It compares, sorts and hashes as the **last day** of its month, so ``--as-of``, ``history``
+    and the date slider count a month-dated item as present from the end of that month: it
+    existed by then, whereas on the first it most likely did not yet (see
+    docs/bundled-corpus.md, "Dates"). It prints as ``YYYY-MM`` (:meth:`isoformat`), so every
+    export writes the precision back. Arithmetic and :meth:`replace` give plain dates.
+
+    >>> MonthDate(2025, 2).isoformat(), MonthDate(2025, 2) == dt.date(2025, 2, 28)
+    ('2025-02', True)
+    """
+
+    precision = "month"
+
+    def __new__(cls, year, month=None, day=None):
+        if month is None:  # unpickling and copying pass the packed state alone
+            return super().__new__(cls, year)
+        return super().__new__(cls, year, month, calendar.monthrange(year, month)[1])
+
+    def isoformat(self):
+        return f"{self.year:04d}-{self.month:02d}"
+
+    __str__ = isoformat
+
+    def __repr__(self):
+        return f"MonthDate({self.year}, {self.month})"
+
+    def __reduce__(self):
+        return (MonthDate, (self.year, self.month))
+
+    def as_day(self):
+        """The plain date this month counts as (its last day)."""
+        return dt.date(self.year, self.month, self.day)
+
+    def replace(self, *args, **kwargs):
+        return self.as_day().replace(*args, **kwargs)
+
+    def __add__(self, other):
+        return self.as_day() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self.as_day() - other
+
+
+def date_precision(value):
+    """``"month"`` for a :class:`MonthDate`, ``"day"`` for another date, None for None."""
+    if value is None:
+        return None
+    return getattr(value, "precision", "day")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
 def parse_date(value):
-    """An ISO ``YYYY-MM-DD`` date from text, or None if it is not one."""
+    """An ISO date from text: ``YYYY-MM-DD`` (a :class:`datetime.date`) or ``YYYY-MM`` (a
+    :class:`MonthDate`, month precision); None if it is neither."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if not isinstance(value, str):
         return None
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip())
+        if _DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        if _MONTH.fullmatch(text):
+            year, month = int(text[:4]), int(text[5:])
+            return MonthDate(year, month) if 1 <= month <= 12 and year >= 1 else None
     except ValueError:
         return None
+    return None
 
 
 @contextmanager

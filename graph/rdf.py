@@ -24,7 +24,7 @@ from pathlib import Path
 import networkx as nx
 
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, did_you_mean,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
 )
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
@@ -160,7 +160,9 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         return T.typed(_decimal_text(number), xsd + "decimal")
 
     def date(value):
-        return T.typed(value.isoformat(), xsd + "date")
+        # A month-precision date is an xsd:gYearMonth ("2025-05"), a day an xsd:date.
+        kind = "gYearMonth" if date_precision(value) == "month" else "date"
+        return T.typed(value.isoformat(), xsd + kind)
 
     strengths = score.strengths if score is not None else {}
     for node_id in sorted(graph):
@@ -549,11 +551,12 @@ class _Reader:
         value = self.one(subject, predicate)
         if value is None:
             return None
+        # rdflib gives xsd:gYearMonth no Python value; its text ("2025-05") parses below.
         parsed = value.value if isinstance(getattr(value, "value", None), dt.date) else None
         if isinstance(parsed, dt.datetime) or parsed is None:
             parsed = parse_date(str(value))
         if parsed is None:
-            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date")
+            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date or xsd:gYearMonth")
         return parsed
 
     def node_id(self, subject):

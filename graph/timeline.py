@@ -325,7 +325,7 @@ def _figure(data, title):
     import matplotlib.pyplot as plt
 
     dates = [dt.date.fromisoformat(d) for d in data["dates"]]
-    evidence = [(dt.date.fromisoformat(e["date"]), e["id"]) for e in data["evidence"]]
+    evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
     first = min([dates[0]] + [day for day, _ in evidence[:1]]) - dt.timedelta(days=10)
     last = dates[-1] + dt.timedelta(days=10)
     rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)

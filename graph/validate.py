@@ -13,7 +13,7 @@ import networkx as nx
 import yaml
 
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 
@@ -85,7 +85,7 @@ def _unknown_keys(check, mapping, allowed, *where):
 def _check_date(check, value, what, *keys):
     date = parse_date(value)
     if date is None:
-        check.error(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)", *keys)
+        check.error(f"{what} {value!r} is not an ISO date ({DATE_FORMS})", *keys)
     return date
 
 
