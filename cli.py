@@ -352,7 +352,8 @@ def print_node(info):
     if info["tags"]:
         out.print("tags: " + ", ".join(info["tags"]), markup=False)
     for source in info["sources"]:
-        out.print(f"source: {source.get('title') or ''} <{source['url']}> {source.get('date') or ''}".replace("  ", " "),
+        link = f"<{source['url']}>" if source.get("url") else "(no url)"
+        out.print(f"source: {source.get('title') or ''} {link} {source.get('date') or ''}".replace("  ", " "),
                   markup=False)
         if source.get("quote"):
             out.print(f'  "{source["quote"]}"', markup=False)

@@ -87,8 +87,8 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
 
 
 def _source_map(source):
-    out = CommentedMap(url=source["url"])
-    for key in ("title", "quote", "date"):
+    out = CommentedMap()
+    for key in ("url", "title", "quote", "date"):
         if source.get(key) not in (None, ""):
             out[key] = source[key]
     return out

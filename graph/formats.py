@@ -120,10 +120,11 @@ class _Builder:
         for item in raw:
             if isinstance(item, str) and re.match(r"https?://\S+$", item):
                 item = {"url": item}
-            if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-                self.problems.append(f"{where}: a source needs a url: {item!r}")
+            named = isinstance(item, dict) and item.get("url") is None and isinstance(item.get("title"), str)
+            if not isinstance(item, dict) or not (isinstance(item.get("url"), str) or named):
+                self.problems.append(f"{where}: a source needs a url (or, without one, a title): {item!r}")
                 continue
-            source = {"url": item["url"]}
+            source = {"url": item.get("url")}
             for key in ("title", "quote"):
                 if item.get(key) is not None:
                     source[key] = str(item[key])

@@ -195,7 +195,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         for position, (entity, source) in enumerate(zip(entities, sources), start=1):
             yield triple(entity, P["type"], P["Source"])
             yield triple(entity, P["position"], T.typed(str(position), xsd + "integer"))
-            yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
+            if source.get("url"):
+                yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
             for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
                 if source.get(key) is not None:
                     yield triple(entity, predicate, T.text(source[key]))
@@ -596,18 +597,20 @@ class _Reader:
         dcterms, schema, tg = self.ns["dcterms"], self.ns["schema"], self.ns["tg"]
         found = []
         for entity in self.g.objects(subject, self.ns["prov"].wasDerivedFrom):
-            url = self.one(entity, schema.url, required=True)
-            if url is None:
-                continue
-            source = {"url": str(url)}
+            url = self.one(entity, schema.url)
+            source = {"url": None if url is None else str(url)}
             for key, predicate in (("title", dcterms.title), ("quote", tg.quote)):
                 value = self.text(entity, predicate)
                 if value is not None:
                     source[key] = value
+            if url is None and source.get("title") is None:
+                self.problem(entity, f"no {self.name(schema.url)} and no {self.name(dcterms.title)} "
+                                     "(a source needs a url or, without one, a title)")
+                continue
             source["date"] = self.date(entity, dcterms.date)
             position = self.one(entity, schema.position)
             order = position.value if isinstance(position, Literal) and isinstance(position.value, int) else None
-            found.append((order is None, order or 0, source["url"], source))
+            found.append((order is None, order or 0, source["url"] or "", source))
         return [source for *_, source in sorted(found, key=lambda item: item[:3])]
 
     def unknown_terms(self, subject):
