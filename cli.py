@@ -846,7 +846,8 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
 @click.pass_context
 def lint_command(ctx, strict, semantics, as_json):
     """Warn about structural weak spots: unsupported claims, evidence that reaches no model,
-    models no evidence reaches, contested nodes, cycles, isolated nodes."""
+    models no evidence reaches, contested nodes, cycles, isolated nodes, double counting,
+    edge notes that cite nothing, undated claims fed by dated nodes (docs/bundled-corpus.md)."""
     from graph.explain import lint
 
     corpus, result = _explain_corpus(ctx, semantics)
