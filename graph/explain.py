@@ -272,10 +272,10 @@ INTENDED_TWICE = re.compile(r"independent of `?([a-z0-9]+(?:-[a-z0-9]+)*)`?")
 # What counts as citing in an edge note: a node id (whole word), a quotation in double quotes
 # (straight or curly) or in single quotes of two words or more (an apostrophe inside a word
 # opens or closes nothing), a URL or a bare web address
-# (epoch.ai), an arXiv number, or a dated reference in parentheses ("(METR, 2025-03-19)").
+# (epoch.ai), an arXiv number, or parentheses holding a year or date ("(METR, 2025-03-19)").
 _QUOTED = re.compile(r"\"[^\"]+\"|“[^”]+”|(?<!\w)'[^']*\s[^']*'(?!\w)|(?<!\w)‘[^’]*\s[^’]*’(?!\w)")
 _SOURCE_REF = re.compile(r"https?://\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ai|io|google)\b"
-                         r"|arXiv:? ?\d{4}\.\d{4,5}|\([^()]*\b\d{4}(?:-\d{2}){0,2}\)", re.I)
+                         r"|arXiv:? ?\d{4}\.\d{4,5}|\([^()]*\b(?:19|20)\d{2}(?:-\d{2}){0,2}\b[^()]*\)", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
