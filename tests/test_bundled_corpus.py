@@ -286,3 +286,78 @@ def test_scoring_converges(corpus, semantics):
     # Evidence has no parents, so its strength is its credence under every semantics.
     for node in nodes_of(corpus.graph, "evidence"):
         assert result.strengths[node] == pytest.approx(corpus.graph.nodes[node]["credence"])
+
+
+# ---- the bundled perspectives say what they rank -------------------------------------------
+
+SEMANTICS = ("qe", "dfquad", "eb")
+_SEMANTICS_LIST = r"((?:qe|dfquad|eb)(?:(?:, | and )(?:qe|dfquad|eb))*)"
+RANKING_STATEMENT = re.compile(
+    rf"(?:[Uu]nder {_SEMANTICS_LIST} it )?ranks ([a-z0-9-]+) (first|last|above ([a-z0-9-]+))"
+    rf"(?: under {_SEMANTICS_LIST})?")
+
+
+def ranking_statements(description):
+    """``(as_of or None, semantics, model, "first" | "last" | ("above", other))`` for every
+    statement of the form "[As of DATE ...] ranks X first|last|above Y under qe, dfquad and eb"
+    (or "Under S it ranks X ...") in a perspective's description, sentence by sentence."""
+    import datetime as dt
+
+    found = []
+    for sentence in re.split(r"(?<=\.)\s+", " ".join(description.split())):
+        date = re.search(r"As of (\d{4}-\d{2}-\d{2})", sentence)
+        as_of = dt.date.fromisoformat(date.group(1)) if date else None
+        for match in RANKING_STATEMENT.finditer(sentence):
+            before, model, position, other, after = match.groups()
+            names = re.split(r", | and ", before or after or "")
+            assert names and set(names) <= set(SEMANTICS), (sentence, names)
+            for semantics in names:
+                found.append((as_of, semantics, model, ("above", other) if other else position))
+    return found
+
+
+def test_ranking_statements_are_parsed():
+    import datetime as dt
+
+    text = ("As of 2024-09-30 it ranks a first under qe and eb. It ranks b above c under dfquad, "
+            "and ranks d last under qe. Under dfquad it ranks e first: because.")
+    assert ranking_statements(text) == [
+        (dt.date(2024, 9, 30), "qe", "a", "first"), (dt.date(2024, 9, 30), "eb", "a", "first"),
+        (None, "dfquad", "b", ("above", "c")), (None, "qe", "d", "last"),
+        (None, "dfquad", "e", "first")]
+
+
+@pytest.mark.parametrize("name", ["essay-author", "rlvr-optimist", "bottlenecks-sceptic"])
+def test_each_perspective_description_is_held_to_its_ranking(corpus, name):
+    from graph.perspective import load_perspective, scope
+
+    perspective = load_perspective(corpus, name)
+    statements = ranking_statements(perspective.description)
+    assert len(statements) >= 3, f"{name}: the description states no ranking"
+    for as_of, semantics, model, position in statements:
+        graph = scope(corpus, as_of=as_of, perspective=perspective).graph
+        strengths = score_graph(graph, semantics).strengths
+        models = sorted(nodes_of(graph, "model"), key=lambda m: -strengths[m])
+        where = f"{name} as of {as_of} under {semantics}: {models}"
+        if position == "first":
+            assert models[0] == model, where
+        elif position == "last":
+            assert models[-1] == model, where
+        else:
+            assert strengths[model] > strengths[position[1]], where
+
+
+@pytest.mark.parametrize("semantics", SEMANTICS)
+def test_the_september_2024_optimist_ranks_naive_rlvr_first_from_the_dates(corpus, semantics):
+    # The ranking follows from what existed then: the same perspective today ranks it lower.
+    from graph.perspective import scope
+
+    def first(as_of):
+        graph = scope(corpus, as_of=as_of, perspective="rlvr-optimist").graph
+        strengths = score_graph(graph, semantics).strengths
+        return max(nodes_of(graph, "model"), key=strengths.get)
+
+    import datetime as dt
+
+    assert first(dt.date(2024, 9, 30)) == "naive-rlvr"
+    assert first(None) != "naive-rlvr"
