@@ -109,7 +109,8 @@ def as_of_option(f):
     return click.option(
         "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
         help="The corpus as it stood on this day: nodes dated later, and their edges, are "
-             "left out; undated nodes always count.")(f)
+             "left out; undated nodes always count, a month-dated node from the month's last "
+             "day (YYYY-MM here means that day).")(f)
 
 
 def perspective_option(f):

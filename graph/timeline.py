@@ -19,7 +19,7 @@ import calendar
 import datetime as dt
 from pathlib import Path
 
-from graph.model import TakeoffError
+from graph.model import TakeoffError, parse_date
 from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
