@@ -277,6 +277,7 @@ _QUOTED = re.compile(r"\"[^\"]+\"|“[^”]+”|(?<!\w)'[^']*\s[^']*'(?!\w)|(?<!
 _SOURCE_REF = re.compile(r"https?://\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ai|io|google)\b"
                          r"|arXiv:? ?\d{4}\.\d{4,5}|\([^()]*\b(?:19|20)\d{2}(?:-\d{2}){0,2}\b[^()]*\)", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_TLD = re.compile(r"\.(?:com|org|net|ai|io|google)\b", re.I)
 
 
 def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
@@ -415,9 +416,13 @@ def _signed_routes(graph, source, max_length):
 
 def _cites(note, ids):
     """Whether an edge note names a node, quotes something or cites a source (see LINT_CHECKS)."""
-    if _QUOTED.search(note) or _SOURCE_REF.search(note):
+    if any(word in ids for word in _WORD.findall(note.lower())):
         return True
-    return any(word in ids for word in _WORD.findall(note.lower()))
+    # Cheap membership tests first: most notes hold no quote mark, parenthesis or address.
+    if any(mark in note for mark in "\"“'‘") and _QUOTED.search(note):
+        return True
+    maybe_source = "(" in note or "://" in note or "arxiv" in note.lower() or _TLD.search(note)
+    return bool(maybe_source and _SOURCE_REF.search(note))
 
 
 def _uncited_notes(graph):
