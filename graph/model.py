@@ -172,9 +172,7 @@ class MonthDate(dt.date):
 
     precision = "month"
 
-    def __new__(cls, year, month=None, day=None):
-        if month is None:  # unpickling and copying pass the packed state alone
-            return super().__new__(cls, year)
+    def __new__(cls, year, month):
         return super().__new__(cls, year, month, calendar.monthrange(year, month)[1])
 
     def isoformat(self):
