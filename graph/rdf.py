@@ -789,7 +789,9 @@ def _json_value(term):
 
     if isinstance(term, Literal):
         value = term.toPython()
-        if isinstance(value, (bool, int, str)):
+        # A literal rdflib has no Python type for (xsd:gYearMonth) comes back as itself, a str
+        # subclass that compares unequal to its text: give the text.
+        if isinstance(value, (bool, int, str)) and not isinstance(value, Literal):
             return value
         if isinstance(value, (float, Decimal)):
             return float(value)
