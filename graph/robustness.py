@@ -233,3 +233,52 @@ def _correlation_ratio(classes, y, bins, counts):
         between = (n * (class_mean - mean) ** 2).sum(axis=1) / total
         noise = (np.where(n > 0, within, 0.0)).sum(axis=1) / total
     return np.clip((between - noise) / var, 0.0, 1.0) if var > 0 else np.zeros(d)
+
+
+def plot_robustness(data, path):
+    """Draw a :func:`robustness` result to ``path`` (``.png`` or ``.svg``): the 90% interval,
+    mean and point strength of each path, and beside it the probability that it ranks first.
+    The file is written atomically."""
+    import io
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from graph.store import atomic_write
+    from graph.timeline import _plot_metadata
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    rows = data["models"][::-1]  # strongest at the top
+    labels = [r["id"] for r in rows]
+    y = np.arange(len(rows))
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(10, 1.2 + 0.45 * len(rows)), sharey=True,
+        gridspec_kw={"width_ratios": [3, 1]})
+    left.hlines(y, [r["low"] for r in rows], [r["high"] for r in rows], color="#6a51a3", lw=6,
+                alpha=0.45, label="90% interval")
+    left.plot([r["mean"] for r in rows], y, "o", color="#3f007d", label="mean")
+    left.plot([r["point"] for r in rows], y, "x", color="#d94801", label="point score")
+    left.set_yticks(y, labels)
+    left.set_xlim(0, 1)
+    left.set_xlabel("strength")
+    left.legend(loc="lower right", fontsize=8)
+    left.grid(axis="x", alpha=0.3)
+    p_first = [r["p_first"] for r in rows]
+    right.barh(y, p_first, color="#41ab5d")
+    for yi, p in zip(y, p_first):
+        right.text(min(p + 0.02, 0.8), yi, f"{p:.2f}", va="center", fontsize=8)
+    right.set_xlim(0, 1)
+    right.set_xlabel("P(ranks first)")
+    semantics = ", ".join(data["semantics"])
+    figure.suptitle(f"How sure is the ranking? {data['samples']} samples of {data['inputs']} "
+                    f"uncertain inputs ({semantics})", fontsize=10)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=150, metadata=_plot_metadata(fmt))
+    plt.close(figure)
+    atomic_write(path, buffer.getvalue())
+    return path
