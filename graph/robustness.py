@@ -19,6 +19,8 @@ DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
 TOP_INPUTS = 10
 BOOTSTRAP = 100
+# Strengths this close count as a tie for the ranking (the solver's default tolerance).
+TIE = 1e-9
 # Columns per batched solve: bounds the (edges x columns) work arrays to ~64 MB.
 BATCH_FLOATS = 8_000_000
 
@@ -149,19 +151,40 @@ def _summary(ids, strengths, point):
     n, m = strengths.shape
     if not n:
         return []
-    # Rank 1 is the strongest; ties go to the lower row, as a stable sort does.
-    order = np.argsort(-strengths, axis=0, kind="stable")
-    ranks = np.empty_like(order)
-    ranks[order, np.arange(m)] = np.arange(n)[:, None]
+    ranks = rank_shares(strengths)
     rows = []
     for i, node_id in enumerate(ids):
-        counts = np.bincount(ranks[i], minlength=n) / m
         low, high = np.quantile(strengths[i], [0.05, 0.95])
         rows.append({"id": node_id, "point": float(point[node_id]),
                      "mean": float(strengths[i].mean()), "low": float(low), "high": float(high),
-                     "p_first": float(counts[0]), "ranks": counts.tolist()})
+                     "p_first": float(ranks[i, 0]), "ranks": ranks[i].tolist()})
     rows.sort(key=lambda r: (-r["mean"], r["id"]))
     return rows
+
+
+def rank_shares(strengths, tie=TIE):
+    """``P[i, k]``: the share of the columns in which row ``i`` ranks ``k + 1`` (1 = strongest).
+
+    Rows whose strengths differ by at most ``tie`` in a column share the ranks they span
+    equally (two paths both saturated at 1.0 are each first half the time), so every row and
+    every column of the result sums to 1.
+    """
+    n, m = strengths.shape
+    order = np.argsort(-strengths, axis=0, kind="stable")
+    ordered = np.take_along_axis(strengths, order, axis=0)
+    position = np.arange(n)[:, None]
+    starts = np.ones((n, m), dtype=bool)
+    starts[1:] = ordered[:-1] - ordered[1:] > tie
+    ends = np.ones((n, m), dtype=bool)
+    ends[:-1] = starts[1:]
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
+    last = np.minimum.accumulate(np.where(ends, position, n - 1)[::-1], axis=0)[::-1]
+    share = 1.0 / (last - first + 1)
+    # Each row adds ``share`` to every rank from ``first`` to ``last``: a difference array.
+    acc = np.zeros((n, n + 1))
+    np.add.at(acc, (order.ravel(), first.ravel()), share.ravel())
+    np.add.at(acc, (order.ravel(), last.ravel() + 1), -share.ravel())
+    return np.cumsum(acc, axis=1)[:, :n] / m
 
 
 def first_order_indices(x, y, labels, *, top=TOP_INPUTS, bins=None, bootstrap=BOOTSTRAP, seed=0):

@@ -145,29 +145,46 @@ def default_distribution(point, spread):
 def sample(dist, uniforms):
     """Samples of ``dist`` at the given uniforms in (0, 1) (an array), by its quantile function.
 
-    The Beta quantile is interpolated in logit space from :data:`QUANTILE_POINTS` exact values
-    per distinct distribution (exact to below 1e-4 for U-shaped Betas, about 1e-6 otherwise):
-    an exact inversion costs ~7 microseconds a sample, which 10,000 samples of 150 inputs
-    cannot afford.
+    An exact Beta inversion costs ~7 microseconds a sample, which 10,000 samples of 150 inputs
+    cannot afford; so the quantile function is tabulated once per distinct distribution at
+    :data:`QUANTILE_POINTS` points, evenly spaced in logit(u), with its exact slope
+    ``dq/dt = u (1 - u) / pdf(q)``, and evaluated by cubic Hermite interpolation (error below
+    1e-5 against scipy's exact inversion, except for Betas with both parameters far below 1,
+    whose quantile function is nearly a step; tested).
     """
     import numpy as np
-    from scipy.special import logit
 
     params = beta_parameters(dist)
     if params is None:
         point = dist["mean"] if "spread" in dist else dist["low"]
         return np.full(np.shape(uniforms), point)
-    grid, quantiles = _quantile_table(*params)
-    return np.interp(logit(np.clip(uniforms, 1e-300, 1.0)), grid, quantiles)
+    q, slope = _quantile_table(*params)
+    u = np.clip(np.asarray(uniforms, dtype=float), 1e-300, 1.0 - 1e-16)
+    t = (np.log(u) - np.log1p(-u) - _T0) / _STEP
+    np.clip(t, 0.0, QUANTILE_POINTS - 1 - 1e-9, out=t)
+    k = t.astype(np.intp)
+    x = t - k
+    x2, x3 = x * x, x * x * x
+    value = ((2 * x3 - 3 * x2 + 1) * q[k] + (x3 - 2 * x2 + x) * _STEP * slope[k]
+             + (3 * x2 - 2 * x3) * q[k + 1] + (x3 - x2) * _STEP * slope[k + 1])
+    return np.clip(value, 0.0, 1.0)
 
 
-QUANTILE_POINTS = 1025
+QUANTILE_POINTS = 257
+_T0, _T1 = -30.0, 30.0  # logit of 1e-13 .. 1 - 1e-13
+_STEP = (_T1 - _T0) / (QUANTILE_POINTS - 1)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=4096)
 def _quantile_table(a, b):
+    """Quantiles and their slopes in logit space at the table's points."""
     import numpy as np
-    from scipy.special import betaincinv, expit
+    from scipy.special import betaincinv, betaln, expit
 
-    grid = np.linspace(-17.0, 17.0, QUANTILE_POINTS)  # logit of 4e-8 .. 1 - 4e-8
-    return grid, betaincinv(a, b, expit(grid))
+    u = expit(np.linspace(_T0, _T1, QUANTILE_POINTS))
+    q = betaincinv(a, b, u)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_pdf = (a - 1) * np.log(q) + (b - 1) * np.log1p(-q) - betaln(a, b)
+        slope = np.where(np.isfinite(log_pdf), u * (1 - u) * np.exp(-log_pdf), 0.0)
+    slope = np.nan_to_num(slope, nan=0.0, posinf=0.0)
+    return q, slope

@@ -277,3 +277,15 @@ def test_robustness_json_and_plot(uncertain, run, tmp_path):
 def test_robustness_bad_arguments_are_usage_errors(uncertain, run, args, message):
     result = run(uncertain, "robustness", *args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_tied_paths_share_the_ranks_they_span():
+    from graph.robustness import rank_shares
+
+    strengths = np.array([[1.0, 0.2, 0.5], [1.0, 0.9, 0.5], [0.3, 0.1, 0.5]])
+    shares = rank_shares(strengths)
+    np.testing.assert_allclose(shares, [[(0.5 + 0 + 1 / 3) / 3, (0.5 + 1 + 1 / 3) / 3, 1 / 9],
+                                        [(0.5 + 1 + 1 / 3) / 3, (0.5 + 0 + 1 / 3) / 3, 1 / 9],
+                                        [1 / 9, 1 / 9, (1 + 1 + 1 / 3) / 3]])
+    np.testing.assert_allclose(shares.sum(axis=0), 1.0)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
