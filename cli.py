@@ -519,16 +519,31 @@ def _print_ranking(rows, result, all_nodes):
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
 @semantics_option
 @click.option("--title", help="Title and heading of the page (shown as text).")
+@click.option("--robustness", "robustness_samples", type=click.IntRange(min=10), metavar="N",
+              help="Show each path's 90%% interval and P(first) from N samples (takeoff robustness).")
+@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0,
+              help="With --robustness: the spread of plain credences (as for takeoff robustness).")
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def html_command(ctx, output, open_page, semantics, title, as_of, perspective, as_json):
+def html_command(ctx, output, open_page, semantics, title, robustness_samples, spread, as_of,
+                 perspective, as_json):
     """Write the argument map as one self-contained HTML page (works offline)."""
     from graph.html import write_html
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
-    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of)
+    extra = {}
+    if robustness_samples:
+        from graph.robustness import robustness
+
+        data = robustness(corpus.graph, samples=robustness_samples, semantics=(semantics,),
+                          spread=spread)
+        extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
+                               "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
+                                          for r in data["models"]}}
+    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of,
+                      extra=extra)
     if as_json:
         emit_json(info)
     else:
