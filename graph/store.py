@@ -1,41 +1,200 @@
-"""Safe writes: every file is replaced atomically, and writers take the corpus lock in turn."""
+"""Safe files: transactions over many corpus files, confined paths, and careful reads.
+
+A change of the corpus is one transaction (:func:`write_files`), all or nothing even after
+``kill -9`` or a power cut, designed like a database's redo log:
+
+1. *prepare*: a journal ``.takeoff/txn/journal.json`` names every file to write (with the
+   temporary it is staged in, beside the target), every file to delete and every folder to
+   create; it is written to a temporary, flushed and renamed into place.
+2. *stage*: each new text goes to its temporary (a marker temporary for a delete, which proves
+   the folder is writable); all are flushed to disk. Any failure here rolls back: the
+   temporaries go, the journal goes, the corpus is byte-identical and the message names the
+   corpus file, never a temporary.
+3. *commit*: the journal is rewritten, atomically, with ``"state": "commit"``.
+4. *apply*: each temporary is renamed over its target and each deleted file unlinked; the
+   folders are flushed; the journal is removed.
+
+Every command, read or write, first looks for a journal (one ``stat``). If it finds one it
+takes the corpus lock and finishes the transaction: a committed journal is rolled forward
+(renames and deletes are idempotent), a prepared one rolled back (its temporaries removed).
+
+Reads are careful too (:func:`read_bytes`): a file that is not a regular file (FIFO, device,
+folder, socket), a symbolic link that resolves outside the corpus, or a file over
+:data:`MAX_FILE_BYTES` is refused with its path, without being read or followed.
+"""
 from __future__ import annotations
 
+import errno
+import json
 import os
+import re
+import secrets
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from graph.model import TakeoffError
+from graph.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
 
 LOCK_NAME = ".takeoff.lock"
 LOCK_TIMEOUT = 60
+STATE_DIR = ".takeoff"
+TXN_DIR = f"{STATE_DIR}/txn"
+JOURNAL = "journal.json"
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# Test-only: ``TAKEOFF_TEST_CRASH_STEP=k`` makes the k-th step of a transaction (counted from 1
+# over prepare, each staged file, sync, commit, each applied file, sync, journal removal) end
+# the process with os._exit(77), as kill -9 would. tests/test_reliability.py uses it to crash
+# deterministically between any two steps. Never set it for real work.
+CRASH_ENV = "TAKEOFF_TEST_CRASH_STEP"
+CRASH_STATUS = 77
+
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_KIND_OF_FILE = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                 (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                 (stat.S_ISSOCK, "a socket"))
 
 
-def atomic_write(path, text):
-    """Write ``text`` (str, or bytes) to ``path``: readers see the old file or the new one,
-    never half of one.
+class UnsafeFileError(TakeoffError):
+    """A corpus file that is refused without being read; the message names it."""
 
-    The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
-    target with :func:`os.replace` (atomic on POSIX and Windows).
+    def __init__(self, path, reason):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{display_path(path)}: {reason}")
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def read_bytes(path, root=None, limit=MAX_FILE_BYTES):
+    """The bytes of a corpus file, read only if it is safe to read.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    root : path, optional
+        The corpus folder: a symbolic link is followed only if it resolves inside it (default:
+        the file's own folder).
+    limit : int
+        The size cap in bytes.
+
+    Raises
+    ------
+    UnsafeFileError
+        The file is a folder, FIFO, device or socket, a symbolic link resolving outside
+        ``root``, or larger than ``limit``. A FIFO is opened non-blocking, so it never hangs.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        binary = isinstance(text, bytes)
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
-                       newline=None if binary else "") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO with no writer on some systems
+            raise UnsafeFileError(path, "not a regular file; refused") from None
+        if exc.errno not in (errno.ELOOP, errno.EMLINK) or not _NOFOLLOW:
+            raise UnsafeFileError(path, f"cannot read: {exc.strerror}") from None
+        fd = _open_link(path, root)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KIND_OF_FILE if test(info.st_mode)), "not a file")
+            raise UnsafeFileError(path, f"{kind}, not a regular file; refused")
+        if info.st_size > limit:
+            raise UnsafeFileError(path, f"{info.st_size} bytes, over the {_size_text(limit)} "
+                                        "limit of a corpus file; refused")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while being read
+            raise UnsafeFileError(path, f"over the {_size_text(limit)} limit of a corpus file; refused")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
+
+def _open_link(path, root):
+    """Open the file a symbolic link points at, if it lies inside the corpus."""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root if root is not None else path.parent)
+    if not _is_inside(real, base):
+        raise UnsafeFileError(path, f"a symbolic link to {real}, outside the corpus; refused")
+    try:
+        return os.open(real, _READ_FLAGS)
+    except OSError as exc:
+        raise UnsafeFileError(path, f"cannot read: {exc.strerror}") from None
+
+
+def read_text(path, root=None):
+    """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks."""
+    data = read_bytes(path, root)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnsafeFileError(path, f"not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def _size_text(limit):
+    return f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit} byte"
+
+
+def _is_inside(real, base):
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+# ---- confinement ---------------------------------------------------------------------------
+
+def check_id(node_id, what="id"):
+    """Refuse, by name, anything that is not a slug (lower-case letters, digits, single '-')."""
+    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+        shown = repr(node_id) if len(repr(node_id)) <= 82 else repr(node_id)[:80] + "..."
+        raise TakeoffError(f"{shown} is not a valid {what}: use lower-case letters, digits "
+                           "and single '-' (e.g. compute-bottleneck)")
+    return node_id
+
+
+def confine(root, path):
+    """``path`` if it stays inside the corpus folder ``root`` once every link is resolved;
+    otherwise a :class:`TakeoffError` naming it."""
+    path = Path(path)
+    base = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if not _is_inside(real, base) or real == base:
+        raise TakeoffError(f"{display_path(path)}: outside the corpus {display_path(root)}; refused")
+    return path
+
+
+def corpus_file(root, path, *, delete=False):
+    """Check a file a transaction is to write (or delete): inside ``root``, and named by a
+    valid id (``ID.md``, or ``perspectives/NAME.yaml``). Deletes need only the first."""
+    root, path = Path(root), Path(path)
+    confine(root, path)
+    if delete:
+        return path
+    if path.name.endswith(".md"):
+        check_id(path.name[:-3])
+        return path
+    if path.name.endswith(".yaml") and is_perspective_file(root, path):
+        check_id(path.name[:-5], "perspective name")
+        return path
+    raise TakeoffError(f"{display_path(path)}: not a node or perspective file; refused")
+
+
+def is_perspective_file(root, path):
+    """Whether ``path`` is ``ROOT/perspectives/NAME.yaml``."""
+    path = Path(path)
+    return (path.suffix == ".yaml"
+            and os.path.abspath(path.parent) == os.path.abspath(Path(root) / PERSPECTIVES_DIR))
+
+
+# ---- the lock ------------------------------------------------------------------------------
 
 def corpus_lock(root, timeout=LOCK_TIMEOUT):
     """A lock on the corpus folder, held by every writer for its read-check-write cycle."""
@@ -57,3 +216,366 @@ class _Lock:
 
     def __exit__(self, *exc):
         self._lock.release()
+
+
+# ---- transactions --------------------------------------------------------------------------
+
+def journal_path(root):
+    return Path(root) / TXN_DIR / JOURNAL
+
+
+def pending(root):
+    """Whether an unfinished transaction waits to be finished (one ``stat``)."""
+    return os.path.lexists(journal_path(root))
+
+
+def txn_marker(root):
+    """What changes whenever a transaction starts or ends: readers compare it before and
+    after loading, and read again if a writer ran in between."""
+    try:
+        info = os.stat(Path(root) / TXN_DIR)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_ctime_ns, pending(root)
+
+
+def stable_read(root, read, attempts=5):
+    """``read()`` as of one state of the corpus: an unfinished transaction is finished first,
+    and the read is repeated (up to ``attempts`` times) if a writer ran while it read."""
+    result = None
+    for _ in range(attempts):
+        before = txn_marker(root)
+        if before is not None and before[2]:
+            recover(root)
+            continue
+        result = read()
+        if txn_marker(root) == before:
+            return result
+    return result if result is not None else read()
+
+
+def recover(root):
+    """Finish an unfinished transaction, if there is one: roll a committed journal forward,
+    a prepared one back. Takes the corpus lock; cheap when there is nothing to do."""
+    if not pending(root):
+        return False
+    with corpus_lock(root):
+        return recover_locked(root)
+
+
+def recover_locked(root):
+    """:func:`recover` for a caller that holds the corpus lock."""
+    root = Path(root)
+    path = journal_path(root)
+    if not os.path.lexists(path):
+        return False
+    journal = _read_journal(root, path)
+    if journal["state"] == "commit":
+        _apply(root, journal)
+    else:
+        _roll_back(root, journal)
+    _remove_journal(root)
+    return True
+
+
+def write_files(root, changes):
+    """Apply ``{path: text (str or bytes) or None to delete}`` to the corpus at ``root`` as one
+    transaction. The caller holds the corpus lock and has checked every path (see
+    :func:`corpus_file`).
+
+    Raises
+    ------
+    TakeoffError
+        A file could not be staged (read-only folder, full disk...): nothing was changed; the
+        message names the corpus file.
+    """
+    root = Path(root)
+    if not changes:
+        return
+    crash = _CrashPoint()
+    txid = secrets.token_hex(8)
+    writes, texts, deletes, created = [], [], [], []
+    for path, text in sorted(changes.items(), key=lambda item: str(item[0])):
+        path = Path(path)
+        rel = _rel(root, path)
+        if text is None:
+            if os.path.lexists(path):
+                deletes.append([rel, _rel(root, _temp_for(path, txid, "del"))])
+        else:
+            writes.append([rel, _rel(root, _temp_for(path, txid))])
+            texts.append(text)
+            created += [d for d in _missing_dirs(root, path.parent) if d not in created]
+    journal = {"version": 1, "state": "prepare", "writes": writes, "deletes": deletes,
+               "dirs": created}
+    (root / TXN_DIR).mkdir(parents=True, exist_ok=True)
+    _write_journal(root, journal)
+    crash.step()
+    try:
+        for rel in created:
+            (root / rel).mkdir()
+        for (_, temp), text in zip(writes, texts):
+            _stage(root / temp, text)
+            crash.step()
+        for _, marker in deletes:
+            _stage(root / marker, b"")
+            crash.step()
+        staged = [root / temp for _, temp in writes + deletes]
+        _sync(root, staged, {path.parent for path in staged})
+        crash.step()
+    except BaseException as exc:
+        _roll_back(root, journal)
+        _remove_journal(root)
+        if isinstance(exc, OSError):
+            raise TakeoffError(_stage_error(root, exc, writes + deletes)) from None
+        raise
+    journal["state"] = "commit"
+    _write_journal(root, journal)
+    crash.step()
+    try:
+        _apply(root, journal, crash)
+    except OSError as exc:
+        raise TakeoffError(f"{display_path(exc.filename or root)}: {exc.strerror}; the change is "
+                           "committed and the next takeoff command will finish it") from None
+    _remove_journal(root)
+    crash.step()
+
+
+def _rel(root, path):
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+
+
+def _temp_for(path, txid, tag="new"):
+    return path.parent / f".{path.name}.{txid}.{tag}.tmp"
+
+
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}\.(new|del)\.tmp$")
+
+
+def _missing_dirs(root, folder):
+    """The folders from ``root`` down to ``folder`` that do not exist, outermost first."""
+    missing = []
+    folder = Path(os.path.abspath(folder))
+    base = Path(os.path.abspath(root))
+    while folder != base and not folder.exists():
+        missing.append(_rel(base, folder))
+        folder = folder.parent
+    return list(reversed(missing))
+
+
+def _stage(path, text):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+                 | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if not _SYNCFS:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stage_error(root, exc, entries):
+    """The message of a failed staging step, naming the corpus file, never its temporary."""
+    target = exc.filename
+    for rel, temp in entries:
+        if exc.filename and os.path.abspath(exc.filename) == os.path.abspath(root / temp):
+            target = root / rel
+    shown = display_path(target) if target else display_path(root)
+    return f"{shown}: cannot write: {exc.strerror or exc}; nothing was written"
+
+
+def _apply(root, journal, crash=None):
+    folders = set()
+    for rel, temp in journal["writes"]:
+        target, staged = root / rel, root / temp
+        if os.path.lexists(staged):
+            os.replace(staged, target)
+        folders.add(target.parent)
+        if crash:
+            crash.step()
+    for rel, marker in journal["deletes"]:
+        for path in (root / rel, root / marker):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        folders.add((root / rel).parent)
+        if crash:
+            crash.step()
+    _sync(root, [], folders)
+    if crash:
+        crash.step()
+
+
+def _roll_back(root, journal):
+    for _, temp in journal["writes"] + journal["deletes"]:
+        try:
+            os.unlink(root / temp)
+        except FileNotFoundError:
+            pass
+    for rel in reversed(journal["dirs"]):
+        try:
+            os.rmdir(root / rel)
+        except OSError:
+            pass  # not empty (someone else's file) or already gone
+
+
+def _write_journal(root, journal):
+    txn = root / TXN_DIR
+    temp = txn / f"{JOURNAL}.tmp"
+    data = json.dumps(journal, separators=(",", ":")).encode("utf-8")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
+                 | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, txn / JOURNAL)
+    _fsync_dir(txn)
+
+
+def _remove_journal(root):
+    txn = Path(root) / TXN_DIR
+    for name in (JOURNAL, f"{JOURNAL}.tmp"):
+        try:
+            os.unlink(txn / name)
+        except FileNotFoundError:
+            pass
+    _fsync_dir(txn)
+
+
+def _read_journal(root, path):
+    """The journal, checked: a journal is data from disk and could have been planted, so every
+    path it names must lie inside the corpus and every temporary must be named as ours are."""
+    try:
+        journal = json.loads(read_bytes(path, root / TXN_DIR, limit=64 * MAX_FILE_BYTES))
+    except (ValueError, UnicodeDecodeError):
+        journal = None
+    if not _journal_ok(root, journal):
+        raise TakeoffError(f"{display_path(path)}: not a journal this tool wrote; look at it, "
+                           "then remove it to go on")
+    return journal
+
+
+def _journal_ok(root, journal):
+    if not isinstance(journal, dict) or journal.get("state") not in ("prepare", "commit"):
+        return False
+    pairs = journal.get("writes"), journal.get("deletes")
+    dirs = journal.get("dirs")
+    if not all(isinstance(p, list) for p in pairs) or not isinstance(dirs, list):
+        return False
+    for rel, temp in (entry if isinstance(entry, list) and len(entry) == 2 else (None, None)
+                      for entries in pairs for entry in entries):
+        if not (_safe_rel(root, rel) and _safe_rel(root, temp)):
+            return False
+        match = _TEMP_NAME.match(Path(temp).name)
+        if not match or match["name"] != Path(rel).name or Path(temp).parent != Path(rel).parent:
+            return False
+    return all(_safe_rel(root, d) for d in dirs)
+
+
+def _safe_rel(root, rel):
+    if not isinstance(rel, str) or os.path.isabs(rel) or ".." in Path(rel).parts or not rel:
+        return False
+    try:
+        confine(root, root / rel)
+    except TakeoffError:
+        return False
+    return True
+
+
+# ---- flushing to disk ----------------------------------------------------------------------
+
+def _find_syncfs():
+    """Linux's syncfs(2): one call flushes a whole file system, where an fsync per file of a
+    5,000-file import would take seconds."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _find_syncfs()
+
+
+def _sync(root, files, folders):
+    """Make staged files and folder entries durable."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+        for path in files:  # syncfs failed: fall back to one fsync each
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for folder in folders:
+        _fsync_dir(folder)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open folders; its renames are durable on their own
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _CrashPoint:
+    """Test-only crash injection (see :data:`CRASH_ENV`)."""
+
+    def __init__(self):
+        value = os.environ.get(CRASH_ENV, "")
+        self.at = int(value) if value.isdigit() else None
+        self.count = 0
+
+    def step(self):
+        self.count += 1
+        if self.count == self.at:
+            os._exit(CRASH_STATUS)
+
+
+# ---- single files outside the corpus -------------------------------------------------------
+
+def atomic_write(path, text):
+    """Write ``text`` (str, or bytes) to ``path``: readers see the old file or the new one,
+    never half of one. For files outside a corpus (exports, pages, plots); corpus files are
+    written by :func:`write_files`.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
+    target with :func:`os.replace` (atomic on POSIX and Windows).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                       newline=None if binary else "") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
