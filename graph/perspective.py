@@ -226,7 +226,7 @@ def drop_overrides(corpus, nodes, edges):
         if isinstance(credences, CommentedMap):
             for node in [n for n in credences if n in nodes]:
                 found.append((f"{where}:{_key_line(credences, node)}", f"credence {node}"))
-                del credences[node]
+                _delete_key(credences, node, data, "credences")
         weights = data.get("weights")
         if isinstance(weights, list):
             for i in reversed(range(len(weights))):
@@ -237,7 +237,7 @@ def drop_overrides(corpus, nodes, edges):
                 if pair in edges or pair[0] in nodes or pair[1] in nodes:
                     found.insert(dropped, (f"{where}:{weights.lc.item(i)[0] + 1}",
                                            f"weight {pair[0]} -> {pair[1]}"))
-                    del weights[i]
+                    _delete_entry(weights, i, data, "weights")
         if len(found) > dropped:
             stream = io.StringIO()
             _yaml().dump(data, stream)
@@ -404,6 +404,53 @@ def _check_weight_entry(check, entry, line, graph):
         check.error(_value_line(entry, "note"), "note must be text")
         ok = False
     return (source, target) if ok else None
+
+
+def _delete_key(mapping, key, parent, parent_key):
+    """``del mapping[key]``, keeping the comment lines that stand before the next key.
+
+    ruamel.yaml hangs the comment lines between two keys on the first (and those before the
+    first key on the parent's key): deleting a key would take the next one's comments along.
+    """
+    keys = list(mapping)
+    position = keys.index(key)
+    column = mapping.lc.key(key)[1]
+    token = (mapping.ca.items.get(key) or [None] * 4)[2]
+    del mapping[key]
+    _hand_on(mapping, keys[position - 1] if position else None, token, column, parent, parent_key)
+
+
+def _delete_entry(entries, index, parent, parent_key):
+    """``del entries[index]`` (a mapping in a list), keeping the comment lines that stand
+    before the next entry (see :func:`_delete_key`)."""
+    entry = entries[index]
+    column = entries.lc.item(index)[1] - 2  # the dash's column
+    token = (entry.ca.items.get(list(entry)[-1]) or [None] * 4)[2] if entry else None
+    del entries[index]
+    previous = entries[index - 1] if index > 0 else None
+    if previous is None or (hasattr(previous, "ca") and previous):
+        _hand_on(previous, list(previous)[-1] if previous else None, token, column, parent,
+                 parent_key)
+
+
+def _hand_on(mapping, key, token, column, parent, parent_key):
+    """Move the lines of ``token`` indented no deeper than ``column`` (the deleted item's
+    level: comments about what follows it) after ``mapping[key]``, or, with no ``key``, before
+    the first item of ``parent[parent_key]`` in place of the deleted item's own comments."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    lines = token.value.split("\n")[1:] if token is not None else []
+    kept = [line for line in lines if line.strip() and len(line) - len(line.lstrip()) <= column]
+    if not kept:
+        return
+    if key is None:
+        slots = parent.ca.items.setdefault(parent_key, [None] * 4)
+        slots[3] = [CommentToken(line.strip() + "\n", CommentMark(column), None) for line in kept]
+        return
+    slots = mapping.ca.items.setdefault(key, [None] * 4)
+    own = slots[2].value if slots[2] is not None else "\n"
+    slots[2] = CommentToken(own + "\n".join(kept) + "\n", token.start_mark, None)
 
 
 # ---- applying ----------------------------------------------------------------------------

@@ -307,10 +307,10 @@ def write_files(root, changes):
             created += [d for d in _missing_dirs(root, path.parent) if d not in created]
     journal = {"version": 1, "state": "prepare", "writes": writes, "deletes": deletes,
                "dirs": created}
-    (root / TXN_DIR).mkdir(parents=True, exist_ok=True)
-    _write_journal(root, journal)
-    crash.step()
     try:
+        (root / TXN_DIR).mkdir(parents=True, exist_ok=True)
+        _write_journal(root, journal)
+        crash.step()
         for rel in created:
             (root / rel).mkdir()
         for (_, temp), text in zip(writes, texts):
@@ -322,22 +322,32 @@ def write_files(root, changes):
         staged = [root / temp for _, temp in writes + deletes]
         _sync(root, staged, {path.parent for path in staged})
         crash.step()
+        journal["state"] = "commit"
+        _write_journal(root, journal)
     except BaseException as exc:
-        _roll_back(root, journal)
-        _remove_journal(root)
+        journal["state"] = "prepare"
+        _undo(root, journal)
         if isinstance(exc, OSError):
             raise TakeoffError(_stage_error(root, exc, writes + deletes)) from None
         raise
-    journal["state"] = "commit"
-    _write_journal(root, journal)
     crash.step()
     try:
         _apply(root, journal, crash)
+        _remove_journal(root)
     except OSError as exc:
         raise TakeoffError(f"{display_path(exc.filename or root)}: {exc.strerror}; the change is "
                            "committed and the next takeoff command will finish it") from None
-    _remove_journal(root)
     crash.step()
+
+
+def _undo(root, journal):
+    """Roll back a transaction that failed before it was committed, as far as the disk lets
+    (what is left, the next command rolls back)."""
+    try:
+        _roll_back(root, journal)
+        _remove_journal(root)
+    except OSError:
+        pass
 
 
 def _rel(root, path):
@@ -377,13 +387,16 @@ def _stage(path, text):
 
 
 def _stage_error(root, exc, entries):
-    """The message of a failed staging step, naming the corpus file, never its temporary."""
-    target = exc.filename
+    """The message of a write that failed before its commit, naming the corpus file (or the
+    corpus), never a temporary."""
+    target = root
     for rel, temp in entries:
         if exc.filename and os.path.abspath(exc.filename) == os.path.abspath(root / temp):
             target = root / rel
-    shown = display_path(target) if target else display_path(root)
-    return f"{shown}: cannot write: {exc.strerror or exc}; nothing was written"
+    if target == root and exc.filename and not str(exc.filename).endswith(".tmp") and (
+            Path(TXN_DIR).parts[0] not in Path(exc.filename).parts):
+        target = exc.filename
+    return f"{display_path(target)}: cannot write: {exc.strerror or exc}; nothing was written"
 
 
 def _apply(root, journal, crash=None):
