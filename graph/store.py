@@ -294,17 +294,20 @@ def write_files(root, changes):
         return
     crash = _CrashPoint()
     txid = secrets.token_hex(8)
-    writes, texts, deletes, created = [], [], [], []
+    base = os.path.abspath(root)
+    writes, texts, deletes, folders = [], [], [], set()
     for path, text in sorted(changes.items(), key=lambda item: str(item[0])):
-        path = Path(path)
-        rel = _rel(root, path)
+        rel = _rel(base, path)
+        folder, name = os.path.split(rel)
         if text is None:
             if os.path.lexists(path):
-                deletes.append([rel, _rel(root, _temp_for(path, txid, "del"))])
+                deletes.append([rel, os.path.join(folder, f".{name}.{txid}.del.tmp")])
         else:
-            writes.append([rel, _rel(root, _temp_for(path, txid))])
+            writes.append([rel, os.path.join(folder, f".{name}.{txid}.new.tmp")])
             texts.append(text)
-            created += [d for d in _missing_dirs(root, path.parent) if d not in created]
+            folders.add(folder)
+    created = sorted({d for folder in folders for d in _missing_dirs(base, folder)},
+                     key=lambda d: (d.count(os.sep), d))
     journal = {"version": 1, "state": "prepare", "writes": writes, "deletes": deletes,
                "dirs": created}
     try:
@@ -312,15 +315,15 @@ def write_files(root, changes):
         _write_journal(root, journal)
         crash.step()
         for rel in created:
-            (root / rel).mkdir()
+            os.mkdir(os.path.join(base, rel))
         for (_, temp), text in zip(writes, texts):
-            _stage(root / temp, text)
+            _stage(os.path.join(base, temp), text)
             crash.step()
         for _, marker in deletes:
-            _stage(root / marker, b"")
+            _stage(os.path.join(base, marker), b"")
             crash.step()
-        staged = [root / temp for _, temp in writes + deletes]
-        _sync(root, staged, {path.parent for path in staged})
+        staged = [os.path.join(base, temp) for _, temp in writes + deletes]
+        _sync(root, staged, {os.path.dirname(path) for path in staged})
         crash.step()
         journal["state"] = "commit"
         _write_journal(root, journal)
@@ -350,26 +353,24 @@ def _undo(root, journal):
         pass
 
 
-def _rel(root, path):
-    return os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-
-
-def _temp_for(path, txid, tag="new"):
-    return path.parent / f".{path.name}.{txid}.{tag}.tmp"
+def _rel(base, path):
+    """``path`` relative to the absolute folder ``base``."""
+    path = os.path.abspath(path)
+    if path.startswith(base + os.sep):
+        return path[len(base) + 1:]
+    return os.path.relpath(path, base)
 
 
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}\.(new|del)\.tmp$")
 
 
-def _missing_dirs(root, folder):
-    """The folders from ``root`` down to ``folder`` that do not exist, outermost first."""
+def _missing_dirs(base, folder):
+    """The folders from ``base`` down to ``base/folder`` (relative) that do not exist."""
     missing = []
-    folder = Path(os.path.abspath(folder))
-    base = Path(os.path.abspath(root))
-    while folder != base and not folder.exists():
-        missing.append(_rel(base, folder))
-        folder = folder.parent
-    return list(reversed(missing))
+    while folder and not os.path.isdir(os.path.join(base, folder)):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
 
 
 def _stage(path, text):
@@ -400,21 +401,22 @@ def _stage_error(root, exc, entries):
 
 
 def _apply(root, journal, crash=None):
+    base = os.path.abspath(root)
     folders = set()
     for rel, temp in journal["writes"]:
-        target, staged = root / rel, root / temp
+        target, staged = os.path.join(base, rel), os.path.join(base, temp)
         if os.path.lexists(staged):
             os.replace(staged, target)
-        folders.add(target.parent)
+        folders.add(os.path.dirname(target))
         if crash:
             crash.step()
     for rel, marker in journal["deletes"]:
-        for path in (root / rel, root / marker):
+        for path in (os.path.join(base, rel), os.path.join(base, marker)):
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
-        folders.add((root / rel).parent)
+        folders.add(os.path.dirname(os.path.join(base, rel)))
         if crash:
             crash.step()
     _sync(root, [], folders)
@@ -423,14 +425,15 @@ def _apply(root, journal, crash=None):
 
 
 def _roll_back(root, journal):
+    base = os.path.abspath(root)
     for _, temp in journal["writes"] + journal["deletes"]:
         try:
-            os.unlink(root / temp)
+            os.unlink(os.path.join(base, temp))
         except FileNotFoundError:
             pass
-    for rel in reversed(journal["dirs"]):
+    for rel in sorted(journal["dirs"], key=lambda d: -d.count(os.sep)):
         try:
-            os.rmdir(root / rel)
+            os.rmdir(os.path.join(base, rel))
         except OSError:
             pass  # not empty (someone else's file) or already gone
 
