@@ -147,7 +147,7 @@ def load_perspective(corpus, name):
     if name == BASE:
         return Perspective(BASE, "the corpus as written")
     path = perspective_path(corpus.root, name)
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there is refused by the read, with its path
         known = perspective_names(corpus.root)
         hint = (did_you_mean(name, known + [BASE], n=3, cutoff=0.5)
                 or f"known: {', '.join([BASE] + known)}")
@@ -434,23 +434,26 @@ def _delete_entry(entries, index, parent, parent_key):
 
 
 def _hand_on(mapping, key, token, column, parent, parent_key):
-    """Move the lines of ``token`` indented no deeper than ``column`` (the deleted item's
-    level: comments about what follows it) after ``mapping[key]``, or, with no ``key``, before
-    the first item of ``parent[parent_key]`` in place of the deleted item's own comments."""
+    """Fix the comments around a deleted item: the comment lines before it (held after
+    ``mapping[key]``, the previous item, or with no ``key`` before ``parent[parent_key]``'s
+    first item) went with it; the lines of its own ``token`` indented no deeper than
+    ``column`` (its level: comments about the next item) take their place."""
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
 
     lines = token.value.split("\n")[1:] if token is not None else []
     kept = [line for line in lines if line.strip() and len(line) - len(line.lstrip()) <= column]
-    if not kept:
-        return
     if key is None:
-        slots = parent.ca.items.setdefault(parent_key, [None] * 4)
-        slots[3] = [CommentToken(line.strip() + "\n", CommentMark(column), None) for line in kept]
+        slots = parent.ca.items.get(parent_key)
+        if slots is not None:
+            slots[3] = [CommentToken(line.strip() + "\n", CommentMark(column), None)
+                        for line in kept] or None
         return
     slots = mapping.ca.items.setdefault(key, [None] * 4)
-    own = slots[2].value if slots[2] is not None else "\n"
-    slots[2] = CommentToken(own + "\n".join(kept) + "\n", token.start_mark, None)
+    own = slots[2].value.split("\n")[0] if slots[2] is not None else ""
+    value = "\n".join([own] + kept) + "\n"
+    mark = slots[2].start_mark if slots[2] is not None else (token.start_mark if token else None)
+    slots[2] = CommentToken(value, mark, None) if value.strip() else None
 
 
 # ---- applying ----------------------------------------------------------------------------
