@@ -220,7 +220,7 @@ def unlink(root, source, target, *, force=False):
         overlay = {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body,
                                     corpus.root)}
         overlay.update(_perspective_updates(corpus, (), {(source, target)}, force,
-                                            "unlink them with --force"))
+                                            "use --force"))
         return overlay
 
     return apply_change(root, change, f"unlink {source} {target}")
@@ -392,7 +392,7 @@ def init_corpus(folder, *, example_from=None):
         raise TakeoffError(f"{folder}: the folder exists and is not empty")
     if example_from is not None:
         shutil.copytree(example_from, folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".takeoff.lock", ".*.tmp"))
+                        ignore=shutil.ignore_patterns(".takeoff.lock", ".takeoff", ".*.tmp"))
     else:
         folder.mkdir(parents=True, exist_ok=True)
     return folder
