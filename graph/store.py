@@ -207,6 +207,12 @@ class _Lock:
         self._path = path
 
     def __enter__(self):
+        # The lock file is opened for writing and truncated: a planted link would truncate
+        # whatever it points at.
+        if os.path.islink(self._path) or (os.path.lexists(self._path)
+                                          and not os.path.isfile(self._path)):
+            raise TakeoffError(f"{display_path(self._path)}: the corpus lock is not a regular "
+                               "file; refused (remove it to go on)")
         try:
             self._lock.acquire()
         except Timeout:
@@ -310,6 +316,7 @@ def write_files(root, changes):
                      key=lambda d: (d.count(os.sep), d))
     journal = {"version": 1, "state": "prepare", "writes": writes, "deletes": deletes,
                "dirs": created}
+    confine(root, root / TXN_DIR)  # a planted link must not take the journal elsewhere
     try:
         (root / TXN_DIR).mkdir(parents=True, exist_ok=True)
         _write_journal(root, journal)

@@ -285,3 +285,19 @@ def test_reads_finish_an_interrupted_transaction_first(small_corpus, run):
     result = run(small_corpus, "show", "m1")
     assert result.exit_code == 0 and "Rolled forward" in result.output
     assert not journal.exists() and not staged.exists()
+
+
+def test_planted_links_for_the_lock_and_the_journal_are_not_followed(small_corpus, tmp_path, run):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (small_corpus / store.LOCK_NAME).symlink_to(victim)
+    result = run(small_corpus, "set", "m1", "title", "New")
+    assert result.exit_code == 1 and "the corpus lock is not a regular file" in result.stderr
+    (small_corpus / store.LOCK_NAME).unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (small_corpus / store.STATE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    result = run(small_corpus, "set", "m1", "title", "New")
+    assert result.exit_code == 1 and "outside the corpus" in result.stderr
+    assert victim.read_text() == "precious" and list(elsewhere.iterdir()) == []
+    assert "title: A takeoff path" in (small_corpus / "m1.md").read_text()
