@@ -219,6 +219,7 @@ def test_killed_import_and_rm_force_leave_old_or_new_corpus(scratch, monkeypatch
     # Both outcomes happen: the kills fall before and after the commit point.
     assert outcomes.seen["old"] and outcomes.seen["new"], outcomes.seen
     assert rm_outcomes.seen["old"] and rm_outcomes.seen["new"], rm_outcomes.seen
+    print(f"kills: import {outcomes.seen}, rm --force {rm_outcomes.seen}")
     assert sum(outcomes.seen.values()) == import_kills + 1
     assert sum(rm_outcomes.seen.values()) == rm_kills + 1
 

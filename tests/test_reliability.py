@@ -158,6 +158,25 @@ def test_a_file_at_the_size_cap_is_read(tmp_path):
     assert len(store.read_bytes(path)) == store.MAX_FILE_BYTES
 
 
+def test_a_socket_and_a_device_named_like_nodes_are_refused(small_corpus, run):
+    import socket
+    import stat
+
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(small_corpus / "sock.md"))
+        try:
+            os.mknod(small_corpus / "zero.md", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+            device = True
+        except OSError:  # no CAP_MKNOD here: the link-to-/dev/zero test covers devices
+            device = False
+        result = _refused(run, small_corpus, "sock.md", "not a regular file; refused")
+        if device:
+            assert "zero.md: a character device, not a regular file; refused" in result.stderr
+    finally:
+        server.close()
+
+
 def test_a_link_inside_to_a_fifo_is_refused(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "x.md").symlink_to(tmp_path / "pipe")
