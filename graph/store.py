@@ -25,16 +25,12 @@ folder, socket), a symbolic link that resolves outside the corpus, or a file ove
 from __future__ import annotations
 
 import errno
-import json
+import functools
 import os
 import re
-import secrets
 import stat
 import sys
-import tempfile
 from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from graph.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
 
@@ -203,6 +199,8 @@ def corpus_lock(root, timeout=LOCK_TIMEOUT):
 
 class _Lock:
     def __init__(self, path, timeout):
+        from filelock import FileLock  # only writers and recovery lock: keep reads light
+
         self._lock = FileLock(str(path), timeout=timeout)
         self._path = path
 
@@ -213,6 +211,8 @@ class _Lock:
                                           and not os.path.isfile(self._path)):
             raise TakeoffError(f"{display_path(self._path)}: the corpus lock is not a regular "
                                "file; refused (remove it to go on)")
+        from filelock import Timeout
+
         try:
             self._lock.acquire()
         except Timeout:
@@ -298,6 +298,8 @@ def write_files(root, changes):
     root = Path(root)
     if not changes:
         return
+    import secrets
+
     crash = _CrashPoint()
     txid = secrets.token_hex(8)
     base = os.path.abspath(root)
@@ -388,7 +390,7 @@ def _stage(path, text):
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        if not _SYNCFS:
+        if _syncfs() is None:
             os.fsync(fd)
     finally:
         os.close(fd)
@@ -446,6 +448,8 @@ def _roll_back(root, journal):
 
 
 def _write_journal(root, journal):
+    import json
+
     txn = root / TXN_DIR
     temp = txn / f"{JOURNAL}.tmp"
     data = json.dumps(journal, separators=(",", ":")).encode("utf-8")
@@ -475,6 +479,8 @@ def _remove_journal(root):
 def _read_journal(root, path):
     """The journal, checked: a journal is data from disk and could have been planted, so every
     path it names must lie inside the corpus and every temporary must be named as ours are."""
+    import json
+
     try:
         journal = json.loads(read_bytes(path, root / TXN_DIR, limit=64 * MAX_FILE_BYTES))
     except (ValueError, UnicodeDecodeError):
@@ -514,9 +520,11 @@ def _safe_rel(root, rel):
 
 # ---- flushing to disk ----------------------------------------------------------------------
 
-def _find_syncfs():
+@functools.lru_cache(maxsize=None)
+def _syncfs():
     """Linux's syncfs(2): one call flushes a whole file system, where an fsync per file of a
-    5,000-file import would take seconds."""
+    5,000-file import would take seconds. Looked up when first needed (ctypes is slow to
+    import, and reads never need it)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -528,15 +536,13 @@ def _find_syncfs():
         return None
 
 
-_SYNCFS = _find_syncfs()
-
-
 def _sync(root, files, folders):
     """Make staged files and folder entries durable."""
-    if _SYNCFS is not None:
+    syncfs = _syncfs()
+    if syncfs is not None:
         fd = os.open(root, os.O_RDONLY)
         try:
-            if _SYNCFS(fd) == 0:
+            if syncfs(fd) == 0:
                 return
         finally:
             os.close(fd)
@@ -587,6 +593,8 @@ def atomic_write(path, text):
     The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
     target with :func:`os.replace` (atomic on POSIX and Windows).
     """
+    import tempfile
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
