@@ -39,6 +39,7 @@ LOCK_TIMEOUT = 60
 STATE_DIR = ".takeoff"
 TXN_DIR = f"{STATE_DIR}/txn"
 JOURNAL = "journal.json"
+LAST = "last.json"  # the journal of the last finished transaction
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # Test-only: ``TAKEOFF_TEST_CRASH_STEP=k`` makes the k-th step of a transaction (counted from 1
 # over prepare, each staged file, sync, commit, each applied file, sync, journal removal) end
@@ -236,28 +237,32 @@ def pending(root):
 
 
 def txn_marker(root):
-    """What changes whenever a transaction starts or ends: readers compare it before and
-    after loading, and read again if a writer ran in between."""
+    """What changes whenever a transaction starts or ends: whether a journal is pending, and
+    the identity of the last finished one. Readers compare it before and after loading and
+    read again if a writer ran in between."""
+    if pending(root):
+        return True
     try:
-        info = os.stat(Path(root) / TXN_DIR)
+        info = os.stat(Path(root) / TXN_DIR / LAST)
     except OSError:
         return None
-    return info.st_mtime_ns, info.st_ctime_ns, pending(root)
+    return info.st_ino, info.st_dev, info.st_ctime_ns
 
 
 def stable_read(root, read, attempts=5):
     """``read()`` as of one state of the corpus: an unfinished transaction is finished first,
     and the read is repeated (up to ``attempts`` times) if a writer ran while it read."""
-    result = None
     for _ in range(attempts):
         before = txn_marker(root)
-        if before is not None and before[2]:
+        if before is True:
             recover(root)
             continue
         result = read()
         if txn_marker(root) == before:
             return result
-    return result if result is not None else read()
+    with corpus_lock(root):  # writers keep coming: read between two of them
+        recover_locked(root)
+        return read()
 
 
 def recover(root):
@@ -467,12 +472,18 @@ def _write_journal(root, journal):
 
 
 def _remove_journal(root):
+    """End a transaction: the journal becomes ``last.json``. Its inode is new with every
+    transaction (the journal is written while the previous one still holds the old inode), so
+    readers tell exactly whether a writer ran while they read (see :func:`txn_marker`)."""
     txn = Path(root) / TXN_DIR
-    for name in (JOURNAL, f"{JOURNAL}.tmp"):
-        try:
-            os.unlink(txn / name)
-        except FileNotFoundError:
-            pass
+    try:
+        os.replace(txn / JOURNAL, txn / LAST)
+    except FileNotFoundError:
+        pass
+    try:
+        os.unlink(txn / f"{JOURNAL}.tmp")
+    except FileNotFoundError:
+        pass
     _fsync_dir(txn)
 
 

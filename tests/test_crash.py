@@ -375,3 +375,28 @@ def test_a_planted_journal_cannot_move_files_out_of_the_corpus(tmp_path, run):
         assert outside.read_text() == "keep me" and corpus_state(root) == before
     journal.write_text("{not json")
     assert "not a journal" in run(root, "list").stderr
+
+
+def test_a_reader_never_sees_half_a_transaction(scratch):
+    """Readers take no lock: they read again when a writer ran meanwhile."""
+    root = base_corpus(scratch / "c")
+    paths = [root / "claims" / f"r{i}.md" for i in range(150)]
+
+    def state(title):
+        return {p: f"---\nkind: claim\ntitle: {title}\n---\n" for p in paths}
+
+    store.write_files(root, state("A"))
+
+    def writer():
+        for i in range(30):
+            with store.corpus_lock(root):
+                store.write_files(root, state("B" if i % 2 == 0 else "A"))
+
+    pid = forked(writer)
+    loads = 0
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        graph = Corpus.load(root).graph
+        titles = {graph.nodes[f"r{i}"]["title"] for i in range(len(paths))}
+        assert len(titles) == 1, f"a read saw two states: {titles}"
+        loads += 1
+    assert loads
