@@ -225,12 +225,15 @@ def link(ctx, source, target, relation, weight, note):
 @cli.command()
 @click.argument("source", metavar="SRC")
 @click.argument("target")
+@click.option("--force", is_flag=True,
+              help="Also remove the perspectives' overrides of the edge's weight.")
 @click.pass_context
-def unlink(ctx, source, target):
-    """Remove the edge from SRC to TARGET."""
+def unlink(ctx, source, target, force):
+    """Remove the edge from SRC to TARGET (refused while a perspective overrides its weight,
+    unless --force)."""
     from graph.edit import unlink as unlink_nodes
 
-    unlink_nodes(ctx.obj.corpus_path, source, target)
+    unlink_nodes(ctx.obj.corpus_path, source, target, force=force)
     click.echo(f"removed the edge {source} -> {target}", err=True)
 
 
@@ -252,10 +255,11 @@ def set_(ctx, node_id, field, value):
 
 @cli.command()
 @click.argument("node_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID.")
+@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID and "
+                                            "the perspectives' overrides of ID and its edges.")
 @click.pass_context
 def rm(ctx, node_id, force):
-    """Remove node ID (refused while other nodes point at it, unless --force)."""
+    """Remove node ID (refused while other nodes or perspectives refer to it, unless --force)."""
     from graph.edit import remove_node
 
     remove_node(ctx.obj.corpus_path, node_id, force=force)

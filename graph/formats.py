@@ -34,22 +34,28 @@ class FormatError(TakeoffError):
 def slugify(text, taken, fallback="node"):
     """A node id made from ``text``, unique among ``taken`` (which it is added to).
 
-    Lower-case ASCII letters and digits joined by single '-', at most 60 characters cut at a
-    word boundary; ``-2``, ``-3``... is appended when the id is taken.
+    The rule (deterministic, and never a path: no separator, no dot): the runs of ASCII
+    letters and digits of ``text`` (accents dropped, NFKD), lower-cased and joined by single
+    '-', at most 60 characters cut at a word boundary. A text with no letter or digit takes
+    ``fallback`` under the same rule, else ``node``; ``-2``, ``-3``... is appended when the id
+    is taken.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        if len(slug) + len(word) + 1 > 60 and slug:
-            break
-        slug = f"{slug}-{word}" if slug else word[:60]
-    slug = slug or fallback
+    slug = _slug_words(text) or _slug_words(fallback) or "node"
     unique, n = slug, 2
     while unique in taken:
         unique, n = f"{slug}-{n}", n + 1
     taken.add(unique)
     return unique
+
+
+def _slug_words(text):
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", ascii_text.lower()):
+        if len(slug) + len(word) + 1 > 60 and slug:
+            break
+        slug = f"{slug}-{word}" if slug else word[:60]
+    return slug
 
 
 def _date_text(value):

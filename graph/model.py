@@ -132,22 +132,32 @@ def node_id(path):
 
 
 def iter_node_files(root):
-    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped)."""
+    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped).
+
+    A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
+    symbolic links to folders are not followed.
+    """
     root = Path(root)
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
         dirnames[:] = sorted(
             d for d in dirnames
-            if not d.startswith(".") and not (here == root and d == PERSPECTIVES_DIR)
+            if not d.startswith(".") and not d.endswith(".md")
+            and not (here == root and d == PERSPECTIVES_DIR)
         )
         found += [here / f for f in sorted(filenames) if f.endswith(".md")]
     return found
 
 
-def read_node_file(path, text=None):
+def read_node_file(path, text=None, root=None):
+    """A node file split into front matter and body. Without ``text`` the file is read with
+    :func:`graph.store.read_text`'s checks (raises ``UnsafeFileError``)."""
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        from graph.store import read_text
+
+        text = read_text(path, root)
     front, body = split_front_matter(text)
     return NodeFile(Path(path), node_id(path), front, body)
 
@@ -273,20 +283,33 @@ class Corpus:
             ``{path: text or None}``: files to read as if they held ``text`` (None: as if
             deleted). Writers validate the corpus a change would leave without touching disk.
         """
-        from graph.validate import build_graph
+        from graph.store import is_perspective_file, stable_read
 
         root = Path(root)
         if not root.is_dir():
             raise TakeoffError(f"{root}: no such corpus folder (create one with `takeoff init {root}`)")
-        overlay = {Path(p): t for p, t in (overlay or {}).items()}
+        overlay = {Path(p): t for p, t in (overlay or {}).items()
+                   if not is_perspective_file(root, p)}
+        return stable_read(root, lambda: cls._read(root, overlay))
+
+    @classmethod
+    def _read(cls, root, overlay):
+        from graph.store import UnsafeFileError
+        from graph.validate import build_graph
+
         on_disk = iter_node_files(root)
         paths = [p for p in on_disk if overlay.get(p, "") is not None]
         known = set(on_disk)
         paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
+        files, refused = [], []
         with _gc_paused():
-            files = [read_node_file(p, overlay.get(p)) for p in paths]
+            for p in paths:
+                try:
+                    files.append(read_node_file(p, overlay.get(p), root))
+                except UnsafeFileError as exc:
+                    refused.append(Problem(display_path(p), 0, exc.reason))
             graph, problems = build_graph(files)
-        return cls(root, graph, problems)
+        return cls(root, graph, refused + problems)
 
     @property
     def errors(self):
