@@ -154,7 +154,8 @@ class _Builder:
         if self.problems:
             lines = self.problems[:50] + ([f"... and {len(self.problems) - 50} more"]
                                           if len(self.problems) > 50 else [])
-            raise FormatError(f"not a {self.what} takeoff-graph can import:\n"
+            article = "an" if self.what[0].lower() in "aeiou" else "a"
+            raise FormatError(f"not {article} {self.what} takeoff-graph can import:\n"
                               + "\n".join(f"  {p}" for p in lines))
         self.graph.graph["warnings"] = self.warnings
         return self.graph
@@ -344,19 +345,26 @@ def _aif_scheme(node_id, node, premises, conclusions, nodes, ids, build):
 # ---- Argdown --------------------------------------------------------------------------------
 
 # An Argdown statement text that our importer reads back unchanged: no tags, data, comments,
-# links, mentions or formatting characters, and nothing a line could start a relation with.
-_PLAIN_TEXT = re.compile(r"[\w\"'(][\w \"'.,;:!?%&$€£()=+~^|-]*", re.UNICODE)
+# links, mentions or formatting characters, and nothing a line could start a relation, a
+# numbered premise, a list item or an inference with.
+_PLAIN_TEXT = re.compile(r"(?!\(\d+\)|\d+\.\s)[\w\"'(][\w \"'.,;:!?%&$€£()=+~^|-]*", re.UNICODE)
 _HASHTAG = re.compile(r"[\w-]+", re.UNICODE)
-_KIND_HEADINGS = {"model": "Models", "claim": "Claims", "evidence": "Evidence"}
+# YAML data keys the importer reads; any other key is reported as ignored.
+_DATA_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body", "edges")
+_INFERENCE_DATA_KEYS = ("uses",) + _DATA_KEYS
 
 
 def export_argdown(graph):
     """Argdown text of the corpus graph.
 
-    Nodes are grouped under a heading per kind; each is a statement ``[id]: title`` with its
-    tags as hashtags and the takeoff fields as YAML data, followed by its outgoing relations
-    (``+> [target]`` supports, ``-> [target]`` undermines). Weights and notes go into the
-    data's ``edges`` map, keyed by target.
+    Each node is a statement ``[id]: title`` or, for arguments, ``<id>: title``, with its tags
+    as hashtags and the takeoff fields as YAML data, followed by its outgoing relations
+    (``+>`` supports, ``->`` undermines, ``_>`` undermines an argument that has a
+    premise-conclusion structure: an undercut). An argument whose only outgoing edge supports
+    a statement and that some statements support is written with a premise-conclusion
+    structure instead: its supporters numbered as premises, the note of the conclusion edge as
+    the inference rule, the conclusion last. Weights and notes go into the data's ``edges`` map,
+    keyed by target.
 
     Parameters
     ----------
@@ -366,16 +374,34 @@ def export_argdown(graph):
     -------
     str
     """
+    structures = {node: _pcs_of(graph, node) for node, kind in graph.nodes(data="kind")
+                  if kind == "argument"}
     parts = ["===\ntitle: takeoff-graph corpus\n===\n"]
     for kind in KINDS:
         ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind)
         if ids:
-            parts.append(f"# {_KIND_HEADINGS[kind]}\n")
-            parts += [_argdown_statement(graph, node) for node in ids]
+            parts.append(f"// {kind} nodes\n")
+            parts += [_argdown_member(graph, node, structures) for node in ids]
     return "\n".join(parts)
 
 
-def _argdown_statement(graph, node):
+def _pcs_of(graph, argument):
+    """``(premises, conclusion)`` if ``argument`` can be written as a premise-conclusion
+    structure, else None: its one outgoing edge supports a statement (Argdown reads any other
+    relation of a reconstructed argument as its conclusion's), and statements support it."""
+    out = list(graph.out_edges(argument, keys=True))
+    if len(out) != 1 or out[0][2] != "supports" or graph.nodes[out[0][1]]["kind"] == "argument":
+        return None
+    premises = sorted(source for source, _, key in graph.in_edges(argument, keys=True)
+                      if key == "supports" and graph.nodes[source]["kind"] != "argument")
+    return (premises, out[0][1]) if premises else None
+
+
+def _argdown_ref(graph, node):
+    return f"<{node}>" if graph.nodes[node]["kind"] == "argument" else f"[{node}]"
+
+
+def _argdown_member(graph, node, structures):
     attrs = graph.nodes[node]
     data = _node_extras(attrs)
     title = attrs["title"]
@@ -383,7 +409,7 @@ def _argdown_statement(graph, node):
     text = title if plain else None
     if text is None:  # keep the exact title in the data, show a cleaned one
         data["title"] = title
-        text = " ".join(re.sub(r"[\[\]{}<>#@*_/\\`]", " ", title).split()) or node
+        text = " ".join(re.sub(r"[\[\]{}<>#@*_/\\`]", " ", title).split()).lstrip("-(0123456789.) ") or node
     tags = data.get("tags", [])
     if tags and all(_HASHTAG.fullmatch(t) for t in tags):
         text += "".join(f" #{t}" for t in data.pop("tags"))
@@ -396,17 +422,38 @@ def _argdown_statement(graph, node):
         edges[target] = extras
     if edges:
         data["edges"] = edges
-    lines = [f"[{node}]: {text}", "  " + _argdown_data(data)]
-    symbol = {"supports": "+>", "undermines": "->"}
-    lines += [f"    {symbol[e['relation']]} [{target}]" for _, target, e in out]
+    lines = [f"{_argdown_ref(graph, node)}: {text}", "  " + _argdown_data(data)]
+    for _, target, edge in out:
+        structure = structures.get(target)
+        if structure and node in structure[0] or structures.get(node):
+            continue  # a premise of, or the conclusion of, a premise-conclusion structure
+        mutual = (edge["relation"] == "undermines" and "argument" not in
+                  (attrs["kind"], graph.nodes[target]["kind"])
+                  and graph.has_edge(target, node, key="undermines"))
+        if mutual and target < node:
+            continue  # written once, as a contradiction, under the other statement
+        if edge["relation"] == "supports":
+            symbol = "+>"
+        else:
+            symbol = "><" if mutual else "_>" if structure else "->"
+        lines.append(f"    {symbol} {_argdown_ref(graph, target)}")
+    if structures.get(node):
+        premises, conclusion = structures[node]
+        note = graph.edges[node, conclusion, "supports"].get("note") or ""
+        rule = note if _PLAIN_TEXT.fullmatch(note) and "--" not in note and "," not in note else ""
+        lines.append("")
+        lines += [f"({i}) [{premise}]" for i, premise in enumerate(premises, start=1)]
+        lines.append(f"-- {rule} --" if rule else "----")
+        lines.append(f"({len(premises) + 1}) [{conclusion}]")
     return "\n".join(lines) + "\n"
 
 
 def _argdown_data(data):
     """YAML data for an Argdown statement: JSON (a YAML flow mapping) on one line, with what
-    Argdown would take for the start of a comment escaped inside its strings."""
+    Argdown would take for the start of a comment or an include escaped inside its strings."""
     text = json.dumps(data, ensure_ascii=False)
-    text = text.replace(" //", " \\/\\/").replace("/*", "\\/*").replace("<!--", "\\u003c!--")
+    text = (text.replace(" //", " \\/\\/").replace("/*", "\\/*").replace("<!--", "\\u003c!--")
+            .replace("@include", "\\u0040include"))
     # YAML forbids these characters raw or reads them as line breaks (JSON allows them);
     # escaped, they read back the same.
     return re.sub("[\x7f-\x9f\u2028\u2029\ufffe\uffff]", lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -425,22 +472,33 @@ class _Line:
 
 _RELATION = re.compile(r"(<\+|<-|<_|\+>|->|_>|><|\+|-|_)\s+(.*)", re.S)
 _MEMBER = re.compile(r"(?:\[(?P<statement>[^\[\]]+)\]|<(?P<argument>[^<>]+)>)(?:\s*:\s*(?P<text>.*))?$", re.S)
+_NUMBERED = re.compile(r"\(\d+\)\s*(.*)", re.S)
+_INFERENCE = re.compile(r"--(.*?)-{2,}\s*$")
+_HEADING = re.compile(r"#+\s+(.*)")
+# Relation symbol -> (relation, whether the parent is the source), for the child-parent pair.
+_SYMBOLS = {"+": ("support", False), "<+": ("support", False), "+>": ("support", True),
+            "-": ("attack", False), "<-": ("attack", False), "->": ("attack", True),
+            "_": ("undercut", False), "<_": ("undercut", False), "_>": ("undercut", True),
+            "><": ("contradiction", True)}
 
 
 def parse_argdown(text):
     """A corpus graph from Argdown text.
 
     Reads statements (``[Title]: text``, references ``[Title]``, untitled text), arguments
-    (``<Title>: text``, ``<Title>``) and the relations below them, nested by indentation:
-    ``+`` / ``<+`` (the child supports the parent), ``-`` / ``<-`` (the child undermines the
-    parent), ``+>`` / ``->`` (the parent supports / undermines the child) and ``><``
-    (contradiction: each undermines the other). Hashtags become tags and YAML data
-    ``{...}`` may carry takeoff fields (kind, credence, date, sources, body, title and an
-    ``edges`` map of weights and notes by target id); without them a node is a claim with
-    credence 0.5 and an edge has weight 1. Comments, headings and front matter are skipped.
-    Titles become ids (slugified; a statement and an argument with the same title get
-    different ids). A title defined with several texts keeps the first as its title and the
-    others in its body.
+    (``<Title>: text``, ``<Title>``), premise-conclusion structures (numbered statements with
+    ``-- rule --`` inference lines, intermediate conclusions included) and the relations below
+    any of them, nested by indentation: ``+`` / ``<+`` / ``+>`` support, ``-`` / ``<-`` /
+    ``->`` attack, ``_`` / ``<_`` / ``_>`` undercut and ``><`` contradiction (each undermines
+    the other). An argument is a node of kind ``argument``: its premises support it and it
+    supports its conclusion; each intermediate conclusion gets an argument of its own
+    (``<Title - 1>``, as Argdown's own "explode arguments" names them). As in Argdown, a
+    relation from an argument that has a premise-conclusion structure is its conclusion's.
+    An attack on an argument or an undercut undermines the argument node. Statements with the
+    same title are one node (an equivalence class); hashtags and the innermost heading become
+    tags; YAML data ``{...}`` may carry takeoff fields (kind, credence, date, sources, body,
+    title and an ``edges`` map of weights and notes by target id). Without them a node has
+    credence 0.5 and an edge weight 1. Comments are skipped wherever they are.
 
     Parameters
     ----------
@@ -449,19 +507,21 @@ def parse_argdown(text):
     Returns
     -------
     networkx.MultiDiGraph
+        With ``graph.graph["summary"]`` counting what was read and
+        ``graph.graph["warnings"]`` listing YAML data keys that were ignored.
 
     Raises
     ------
     FormatError
-        With the line of each problem: bad YAML data, a relation with no parent, undercuts
-        (``_``), premise-conclusion structures (numbered premises), which takeoff-graph
-        cannot represent.
+        With the line of each problem: bad YAML data, a relation with no parent, an undercut
+        of a statement that no inference concludes, a premise-conclusion structure without a
+        conclusion, and what has no meaning here: Argdown+ front matter and ``@include``.
     """
     build = _Builder("Argdown file")
-    members = _ArgdownMembers(build)
-    for block in _argdown_blocks(_strip_comments(text), build):
-        _argdown_block(block, members, build)
-    members.finish()
+    reader = _ArgdownReader(build)
+    for block in _argdown_blocks(text, build):
+        reader.block(block)
+    reader.finish()
     return build.result()
 
 
@@ -475,86 +535,202 @@ def _strip_comments(text):
 
 
 def _argdown_blocks(text, build):
-    """Top-level blocks (runs of non-empty lines) as lists of :class:`_Line`, front matter and
-    headings left out."""
-    lines = text.split("\n")
-    start = 0
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].strip() == "===":
-        end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == "==="), None)
-        if end is None:
-            build.problems.append(f"line {first + 1}: the front matter (===) is never closed")
-            return
-        start = end + 1
+    """Top-level blocks (runs of non-empty lines) as lists of :class:`_Line`, front matter left
+    out. A line that held only a comment is dropped, so it does not end a block; a heading is
+    a block of its own."""
+    raw_lines = text.split("\n")
+    lines = _strip_comments(text).split("\n")
+    start = _front_matter_end(lines, build)
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if "@include(" in line:
+            build.problems.append(f"line {number}: @include is not supported: import the "
+                                  "included file itself, or paste it in")
     block = []
     for number in range(start, len(lines)):
         raw = lines[number].rstrip()
         if not raw.strip():
+            if raw_lines[number].strip():
+                continue  # a comment line
             if block:
                 yield block
             block = []
             continue
         stripped = raw.lstrip()
-        if not block and re.match(r"#+\s", stripped):
-            continue  # a heading
+        if _HEADING.match(stripped) and len(raw) == len(stripped):
+            if block:
+                yield block
+            yield [_Line(number + 1, 0, stripped)]
+            block = []
+            continue
         block.append(_Line(number + 1, len(raw) - len(stripped), stripped, raw))
     if block:
         yield block
 
 
-def _argdown_block(block, members, build):
-    """Read one top-level block: a member, then relation lines nested by indentation."""
-    if re.match(r"\(\d+\)", block[0].text):
-        build.problems.append(f"line {block[0].number}: premise-conclusion structures (numbered "
-                              "premises) are not supported: sketch the argument with a "
-                              "description (<Title>: text) and relations instead")
-        return
-    elements = []  # (indent, symbol or None, [lines])
-    for line in block:
-        if elements and _open_data("\n".join(x.text for x in elements[-1][2])):
-            elements[-1][2].append(line)  # inside YAML data: not a relation or list item
-            continue
-        match = _RELATION.match(line.text) if elements else None
-        if re.match(r"(\*|\d+\.)\s", line.text) and (not elements or line.indent <= elements[0][0]):
-            elements.append((line.indent, None, [_Line(line.number, line.indent, line.text.split(None, 1)[1])]))
-        elif match:
-            elements.append((line.indent, match.group(1),
-                             [_Line(line.number, line.indent, match.group(2))]))
-        elif elements:
-            elements[-1][2].append(line)
-        else:
-            elements.append((line.indent, None, [line]))
-    stack = []  # (indent, member key)
-    for indent, symbol, lines in elements:
-        key = members.read(lines)
-        if symbol is None:
-            stack = [(indent, key)]
-            continue
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        if not stack:
-            build.problems.append(f"line {lines[0].number}: relation {symbol!r} has no statement "
-                                  "or argument above it to belong to")
-            stack = [(indent, key)]
-            continue
-        members.relate(stack[-1][1], symbol, key, lines[0].number)
-        stack.append((indent, key))
+def _front_matter_end(lines, build):
+    """The index of the first line after the ``===`` front matter (0 if there is none)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or lines[first].strip() != "===":
+        return 0
+    end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == "==="), None)
+    if end is None:
+        build.problems.append(f"line {first + 1}: the front matter (===) is never closed")
+        return len(lines)
+    for i in range(first + 1, end):
+        if re.search(r"argdown\+", lines[i], re.I):
+            build.problems.append(f"line {i + 1}: Argdown+ syntax is not supported: only plain "
+                                  "Argdown (remove the 'syntax: argdown+' setting)")
+    return end + 1
 
 
-class _ArgdownMembers:
-    """The statements and arguments of an Argdown document, by title, and their relations."""
+class _ArgdownReader:
+    """The statements and arguments of an Argdown document, by title, their premise-conclusion
+    structures and their relations."""
 
     def __init__(self, build):
         self.build = build
-        self.members = {}  # key ("[", title) or ("<", title) -> dict(texts, data, tags, line)
+        self.members = {}  # key ("[" | "<" | "", title) -> dict(texts, data, tags, line)
         self.relations = []  # (parent key, symbol, child key, line)
-        self.key_of = {}  # node id -> member key, once finished
+        self.structures = {}  # argument key -> [(premise keys, conclusion key, step key, rule, line)]
+        self.section = None  # the innermost heading
+        self.previous = None  # the key of the member the previous block defined
+        self.key_of = {}  # node id -> member key, once the nodes are made
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    def block(self, block):
+        heading = _HEADING.match(block[0].text) if block[0].indent == 0 else None
+        if heading and len(block) == 1:
+            text, _ = self._data(heading.group(1), block[0].number, _DATA_KEYS)
+            text, _ = self._tags(text)
+            self.section = " ".join(text.split()) or None
+            return
+        pcs_at = next((i for i, line in enumerate(block)
+                       if line.indent == 0 and _NUMBERED.match(line.text)), None)
+        head = self._tree(block[:pcs_at]) if pcs_at != 0 else self.previous
+        if pcs_at is not None:
+            if head is None or head[0] != "<":
+                head = ("<", f"Untitled {sum(k[1].startswith('Untitled') for k in self.members) + 1}")
+                self._member(head, None, {}, [], block[pcs_at].number)
+            self._pcs(head, block[pcs_at:])
+        self.previous = head
+
+    def _tree(self, lines, parent=None):
+        """Read a member and the relations nested below it; returns the member's key (or
+        ``parent``'s when the lines are only relations of ``parent``)."""
+        elements = []  # (indent, symbol or None, [lines])
+        for line in lines:
+            if elements and _open_data("\n".join(x.text for x in elements[-1][2])):
+                elements[-1][2].append(line)  # inside YAML data: not a relation or list item
+                continue
+            match = _RELATION.match(line.text)
+            if re.match(r"(\*|\d+\.)\s", line.text) and (not elements or line.indent <= elements[0][0]):
+                elements.append((line.indent, None, [_Line(line.number, line.indent, line.text.split(None, 1)[1])]))
+            elif match:
+                elements.append((line.indent, match.group(1),
+                                 [_Line(line.number, line.indent, match.group(2))]))
+            elif elements:
+                elements[-1][2].append(line)
+            else:
+                elements.append((line.indent, None, [line]))
+        stack = [(-1, parent)] if parent is not None else []
+        head = parent
+        for indent, symbol, member_lines in elements:
+            key = self.read(member_lines)
+            if symbol is None:
+                stack, head = [(indent, key)], key
+                continue
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            if not stack:
+                self.build.problems.append(f"line {member_lines[0].number}: relation {symbol!r} has "
+                                           "no statement or argument above it to belong to")
+                stack = [(indent, key)]
+                continue
+            self.relations.append((stack[-1][1], symbol, key, member_lines[0].number))
+            stack.append((indent, key))
+        return head
+
+    def _pcs(self, argument, lines):
+        """Read a premise-conclusion structure of ``argument``: numbered statements (each with
+        the relations below it) and inference lines between them."""
+        items = []  # ("statement", key, number) or ("inference", rule, data, number)
+        pending = []
+
+        def flush():
+            if pending:
+                first = pending[0]
+                text = _NUMBERED.match(first.text).group(1)
+                cut = next((i for i in range(1, len(pending)) if _RELATION.match(pending[i].text)
+                            and not _open_data("\n".join(x.text for x in pending[:i]))), len(pending))
+                key = self.read([_Line(first.number, first.indent, text, text)] + pending[1:cut])
+                items.append(("statement", key, first.number))
+                self._tree(pending[cut:], parent=key)
+                pending.clear()
+
+        for line in lines:
+            inference = _INFERENCE.match(line.text) if line.indent == 0 else None
+            if _NUMBERED.match(line.text):
+                flush()
+                pending.append(line)
+            elif inference:
+                flush()
+                text, data = self._data(inference.group(1), line.number, _INFERENCE_DATA_KEYS)
+                rule = ", ".join(r.strip() for r in text.split(",") if r.strip())
+                items.append(("inference", rule, data, line.number))
+            elif pending:
+                pending.append(line)
+            else:
+                self.build.problems.append(f"line {line.number}: expected a numbered statement "
+                                           "or an inference line (-- rule --)")
+        flush()
+        self._steps(argument, items, lines[0].number)
+
+    def _steps(self, argument, items, number):
+        """Split a premise-conclusion structure into inference steps, as Argdown's "explode
+        arguments" does: an inference uses the statements named by its ``uses`` data, else
+        those since the previous conclusion (that one included)."""
+        if argument in self.structures:
+            self.build.problems.append(f"line {number}: argument <{argument[1]}> has a second "
+                                       "premise-conclusion structure (Argdown allows one)")
+            return
+        statements = [item[1] for item in items if item[0] == "statement"]
+        inferences = [i for i, item in enumerate(items) if item[0] == "inference"]
+        if not inferences or inferences[-1] != len(items) - 2 or inferences[0] == 0 \
+                or any(b - a < 2 for a, b in zip(inferences, inferences[1:])):
+            self.build.problems.append(f"line {number}: the premise-conclusion structure of "
+                                       f"<{argument[1]}> needs premises, then an inference line "
+                                       "(---- or -- rule --) before each conclusion, and ends "
+                                       "with its conclusion")
+            return
+        steps, since = [], 0
+        for n, at in enumerate(inferences, start=1):
+            _, rule, data, line = items[at]
+            index = at - n + 1  # the number of statements before this inference
+            uses = data.get("uses")
+            if isinstance(uses, list) and uses and all(
+                    isinstance(u, int) and 1 <= u <= index for u in uses):
+                premises = [statements[u - 1] for u in uses]
+            elif uses is not None:
+                self.build.problems.append(f"line {line}: 'uses' must list the numbers of "
+                                           f"statements above the inference (1 to {index})")
+                return
+            else:
+                premises = statements[since:index]
+            since = index
+            last = n == len(inferences)
+            step = argument if last else ("<", f"{argument[1]} - {n}")
+            self._member(step, None, {k: v for k, v in data.items() if k != "uses"}, [], line)
+            steps.append((premises, statements[index], step, rule, line))
+        self.structures[argument] = steps
+
+    # -- members ---------------------------------------------------------------------------
 
     def read(self, lines):
         """Parse a member from its lines; returns its key."""
         number = lines[0].number
         text = "\n".join([lines[0].text] + [line.raw for line in lines[1:]])
-        text, data = self._data(text, number)
+        text, data = self._data(text, number, _DATA_KEYS)
         text, tags = self._tags(text)
         text = " ".join(text.split())
         match = _MEMBER.match(text)
@@ -567,14 +743,19 @@ class _ArgdownMembers:
         else:
             self.build.problems.append(f"line {number}: expected a statement or an argument")
             key, own_text = ("", f"{number}:"), None
+        if own_text and self.section and self.section not in tags:
+            tags.append(self.section)  # a heading tags what is defined below it
+        self._member(key, own_text, data, tags, number)
+        return key
+
+    def _member(self, key, own_text, data, tags, number):
         member = self.members.setdefault(key, {"texts": [], "data": {}, "tags": [], "line": number})
         if own_text and own_text not in member["texts"]:
             member["texts"].append(own_text)
         member["data"].update(data)
         member["tags"] += [t for t in tags if t not in member["tags"]]
-        return key
 
-    def _data(self, text, number):
+    def _data(self, text, number, known):
         """Split the YAML data ``{...}`` off a member's text."""
         import yaml
 
@@ -598,7 +779,11 @@ class _ArgdownMembers:
         if not isinstance(data, dict):
             self.build.problems.append(f"line {number}: YAML data must be a mapping of keys to values")
             data = {}
-        return text[:start] + " " + text[end + 1:], data
+        ignored = sorted(str(k) for k in data if k not in known)
+        if ignored:
+            self.build.warnings.append(f"line {number}: YAML data {', '.join(ignored)} ignored "
+                                       "(no meaning in a takeoff-graph corpus)")
+        return text[:start] + " " + text[end + 1:], {k: v for k, v in data.items() if k in known}
 
     @staticmethod
     def _tags(text):
@@ -611,16 +796,53 @@ class _ArgdownMembers:
         text = re.sub(r"(?:(?<=\s)|^)#(?:\(([^)]*)\)|([\w-]+))", take, text, flags=re.UNICODE)
         return text, [t.strip() for t in tags if t.strip()]
 
-    def relate(self, parent, symbol, child, number):
-        self.relations.append((parent, symbol, child, number))
+    # -- nodes and edges -------------------------------------------------------------------
 
     def finish(self):
-        """Turn the members into nodes and the relations into edges."""
+        """Turn the members into nodes, the structures and relations into edges."""
+        ids = self._nodes()
+        conclusion_of = {key: steps[-1][1] for key, steps in self.structures.items()}
+        step_of, used_by = {}, {}  # statement -> the inference step concluding / using it
+        for steps in self.structures.values():
+            for premises, conclusion, step, rule, line in steps:
+                step_of.setdefault(conclusion, step)
+                for premise in premises:
+                    used_by.setdefault(premise, step)
+                for premise in premises:
+                    self._edge(ids, premise, step, "supports", line)
+                self._edge(ids, step, conclusion, "supports", line, rule)
+        for parent, symbol, child, number in self.relations:
+            kind, parent_first = _SYMBOLS[symbol]
+            source, target = (parent, child) if parent_first else (child, parent)
+            if kind == "undercut" and target[0] != "<":
+                # As in Argdown: undercutting a statement of a premise-conclusion structure
+                # attacks the inference that concludes it, or else the one that uses it.
+                target = step_of.get(target) or used_by.get(target)
+                if target is None:
+                    self.build.problems.append(
+                        f"line {number}: an undercut ({symbol}) attacks an inference: its target "
+                        "must be an argument or a statement of a premise-conclusion structure")
+                    continue
+            if source in conclusion_of:  # Argdown: the relation is the conclusion's
+                source = conclusion_of[source]
+                if source == target:
+                    continue  # a relation to its own conclusion: the structure says it
+            relation = "supports" if kind == "support" else "undermines"
+            self._edge(ids, source, target, relation, number)
+            if kind == "contradiction":
+                self._edge(ids, conclusion_of.get(target, target), source, relation, number)
+        statements = sum(key[0] != "<" for key in self.members)
+        self.build.graph.graph["summary"] = (
+            f"read {statements} statement(s), {len(self.members) - statements} argument(s) "
+            f"({len(self.structures)} with premise-conclusion structures), "
+            f"{len(self.relations)} relation(s)")
+
+    def _nodes(self):
         build, taken, ids = self.build, set(), {}
         for key, member in self.members.items():
             data = member["data"]
             wanted = data.get("id")
-            if key[0] == "[" and ID_PATTERN.match(key[1]) and key[1] not in taken:
+            if key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
                 ids[key] = key[1]
                 taken.add(key[1])
             elif isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
@@ -628,6 +850,11 @@ class _ArgdownMembers:
                 taken.add(wanted)
             else:
                 ids[key] = slugify(key[1].split(":", 1)[-1] if key[0] == "" else key[1], taken)
+            kind = data.get("kind", "argument" if key[0] == "<" else "claim")
+            if (kind == "argument") != (key[0] == "<"):
+                build.problems.append(f"line {member['line']}: kind {kind!r} does not fit "
+                                      f"{'an argument <...>' if key[0] == '<' else 'a statement'}: "
+                                      "arguments are written <title>, other kinds [title]")
             texts = member["texts"]
             # The first text is the title (unless the data gives the exact one); any other
             # formulations of the same statement or argument are kept in the body.
@@ -637,26 +864,17 @@ class _ArgdownMembers:
             if extra:
                 body = "\n\n".join(([body.rstrip("\n")] if body else []) + extra) + "\n"
             tags = data["tags"] if "tags" in data else member["tags"]
-            build.add_node(ids[key], title, {**data, "body": body, "tags": tags},
+            build.add_node(ids[key], title, {**data, "kind": kind, "body": body, "tags": tags},
                            f"line {member['line']}")
         self.key_of = {node: key for key, node in ids.items()}
-        for parent, symbol, child, number in self.relations:
-            self._edges(ids[parent], symbol, ids[child], number)
+        return ids
 
-    def _edges(self, parent, symbol, child, number):
+    def _edge(self, ids, source, target, relation, number, note=""):
         where = f"line {number}"
-        if "_" in symbol:
-            self.build.problems.append(f"{where}: undercuts ({symbol}) attack an inference, which "
-                                       "takeoff-graph cannot represent")
-            return
-        pairs = {"+": [(child, parent, "supports")], "<+": [(child, parent, "supports")],
-                 "-": [(child, parent, "undermines")], "<-": [(child, parent, "undermines")],
-                 "+>": [(parent, child, "supports")], "->": [(parent, child, "undermines")],
-                 "><": [(parent, child, "undermines"), (child, parent, "undermines")]}[symbol]
-        for source, target, relation in pairs:
-            extras = self._edge_extras(source, target, where)
-            self.build.add_edge(source, target, relation, extras.get("weight", DEFAULT_WEIGHT),
-                                extras.get("note", ""), where)
+        source, target = ids[source], ids[target]
+        extras = self._edge_extras(source, target, where)
+        self.build.add_edge(source, target, relation, extras.get("weight", DEFAULT_WEIGHT),
+                            extras.get("note", note), where)
 
     def _edge_extras(self, source, target, where):
         """The weight and note the source's data gives the edge to ``target`` (maybe none)."""
@@ -738,7 +956,7 @@ def export_graphml(graph, *, score=None):
     return "\n".join(nx.generate_graphml(plain)) + "\n"
 
 
-_COLOURS = {"model": "#fde68a", "claim": "#e0e7ff", "evidence": "#dcfce7"}
+_COLOURS = {"model": "#fde68a", "claim": "#e0e7ff", "evidence": "#dcfce7", "argument": "#f3f4f6"}
 _EDGE_COLOURS = {"supports": "#15803d", "undermines": "#b91c1c"}
 
 

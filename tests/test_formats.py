@@ -158,7 +158,10 @@ def test_argdown_import_of_a_document_written_from_the_syntax_guide():
                          "unbounded-software"]
     assert G.nodes["software-explosion"]["title"] == (
         "Once AI systems can do AI research, software progress will accelerate without more hardware.")
-    assert G.nodes["software-explosion"]["tags"] == ["takeoff", "central claim"]
+    # Hashtags, then the heading the statement is defined under.
+    assert G.nodes["software-explosion"]["tags"] == ["takeoff", "central claim", "The central claim"]
+    assert {n for n in G if G.nodes[n]["kind"] == "argument"} == {
+        "returns-above-one", "compute-bottleneck", "diminishing-returns"}
     assert G.nodes["returns-above-one"]["title"].startswith("Each doubling of research input more")
     coding = G.nodes["coding-automated"]
     assert (coding["credence"], coding["date"]) == (0.7, dt.date(2025, 5, 1))
@@ -183,7 +186,7 @@ def test_argdown_import_of_a_document_written_from_the_syntax_guide():
 
 def test_argdown_export_is_statements_with_data_and_outgoing_relations():
     text = formats.export_argdown(full_graph())
-    assert "# Models\n\n[fast-takeoff]: " in text
+    assert "// model nodes\n\n[fast-takeoff]: " in text
     assert "[alpha-evolve]: AlphaEvolve recovers 0.7% of Google's compute\n" in text
     assert "    +> [loops]" in text and "    -> [fast-takeoff]" in text
     data = json.loads(re.search(r"\[loops\]: Loops closed\n  (\{.*\})", text).group(1))
@@ -202,8 +205,15 @@ def test_argdown_titles_and_ids_of_foreign_maps():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("<a>\n\n(1) s1\n(2) s2\n----\n(3) s3\n", r"line 3: premise-conclusion structures"),
-    ("[a]: A\n    _ <b>\n", r"line 2: undercuts \(_\)"),
+    ("<a>\n\n(1) s1\n(2) s2\n(3) s3\n", r"line 3: the premise-conclusion structure of <a> needs"),
+    ("<a>\n\n(1) s1\n----\n(2) s2\n----\n", r"line 3: the premise-conclusion structure of <a> needs"),
+    ("<a>\n(1) s1\n----\n(2) s2\n\n(1) s3\n----\n(2) s4\n", r"line 6: argument <a> has a second"),
+    ("<a>\n(1) s1\n-- {uses: [2]} --\n(2) s2\n", r"line 3: 'uses' must list"),
+    ("[a]: A\n    _ [b]\n", r"line 2: an undercut \(_\) attacks an inference"),
+    ("[a]: A\n\n    + [b]\n", r"line 3: relation '\+' has no statement or argument above it"),
+    ("===\nparser:\n  syntax: argdown+\n===\n\n[a]: A\n", r"line 3: Argdown\+ syntax is not supported"),
+    ("[a]: A\n\n@include(other.argdown)\n", r"line 3: @include is not supported"),
+    ("[a]: A {kind: argument}\n", r"line 1: kind 'argument' does not fit a statement"),
     ("[a]: A\n    + [b]: B\n        - [a]\n    + [b]\n    - [b]\n", r"line 5: 'b' both supports and undermines 'a'"),
     ("[a]: A {credence: [1,}\n", r"line 1: bad YAML data"),
     ("[a]: A {credence: 2}\n", r"line 1: credence 2 must be a number"),
@@ -218,10 +228,10 @@ def test_bad_argdown_is_refused_with_its_line(text, message):
 
 def test_cli_bad_argdown_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
     path = tmp_path / "bad.argdown"
-    path.write_text("[ok]: fine\n\n<a>\n\n(1) premise\n----\n(2) conclusion\n", encoding="utf-8")
+    path.write_text("[ok]: fine\n\n<a>\n\n(1) premise\n(2) conclusion\n", encoding="utf-8")
     before = snapshot(small_corpus)
     result = run(small_corpus, "import", path, "--format", "argdown")
-    assert result.exit_code == 1 and "line 5: premise-conclusion structures" in result.stderr
+    assert result.exit_code == 1 and "line 5: the premise-conclusion structure" in result.stderr
     assert snapshot(small_corpus) == before
 
 
