@@ -170,6 +170,13 @@ AIF_RELATION = {"RA": "supports", "CA": "undermines"}
 AIF_DIALOGUE = {"L", "TA", "YA"}
 
 
+def _aif_direct(graph, source, target, relation):
+    """Whether an edge is an AIF edge of its own (premise -> RA-node -> conclusion: a supports
+    edge into or out of an argument, never between two) rather than a scheme node."""
+    kinds = (graph.nodes[source]["kind"] == "argument", graph.nodes[target]["kind"] == "argument")
+    return relation == "supports" and kinds[0] != kinds[1]
+
+
 def to_aif(graph):
     """The corpus graph as an AIF JSON object (AIFdb's nodes/edges form).
 
@@ -181,26 +188,33 @@ def to_aif(graph):
     Returns
     -------
     dict
-        ``{"nodes": [...], "edges": [...], "locutions": []}``. I-nodes have ``nodeID``,
-        ``text`` (the title) and ``type`` "I"; each edge is an RA ("Default Inference") or CA
-        ("Default Conflict") node linked from its source and to its target. The takeoff fields
-        ride along in a ``takeoff`` object (ignored by other tools). Node ids are numbers as
-        text, as AIFdb makes them.
+        ``{"nodes": [...], "edges": [...], "locutions": []}``. Statements are I-nodes and
+        arguments RA-nodes (``nodeID``, ``text`` (the title), ``type``): a premise's support
+        of an argument and an argument's support of its conclusion are plain AIF edges (I to
+        RA, RA to I), every other edge an RA ("Default Inference") or CA ("Default Conflict")
+        node linked from its source and to its target, so an undercut is a CA-node attacking
+        an RA-node. The takeoff fields ride along in ``takeoff`` objects on nodes and edges
+        (ignored by other tools). Node ids are numbers as text, as AIFdb makes them.
 
     Examples
     --------
     >>> json.dumps(to_aif(Corpus.load("claims").graph))   # doctest: +SKIP
     """
     number = {node: str(i) for i, node in enumerate(sorted(graph), start=1)}
-    nodes = [{"nodeID": number[n], "text": graph.nodes[n]["title"], "type": "I",
+    nodes = [{"nodeID": number[n], "text": graph.nodes[n]["title"],
+              "type": "RA" if graph.nodes[n]["kind"] == "argument" else "I",
               "takeoff": {"id": n, **_node_extras(graph.nodes[n])}} for n in sorted(graph)]
     edges = []
     for source, target, attrs in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        scheme_id = str(len(nodes) + 1)
-        node_type, text = AIF_SCHEME[attrs["relation"]]
         extras = {"weight": attrs.get("weight", DEFAULT_WEIGHT)}
         if attrs.get("note"):
             extras["note"] = attrs["note"]
+        if _aif_direct(graph, source, target, attrs["relation"]):
+            edges.append({"edgeID": str(len(edges) + 1), "fromID": number[source],
+                          "toID": number[target], "formEdgeID": None, "takeoff": extras})
+            continue
+        scheme_id = str(len(nodes) + 1)
+        node_type, text = AIF_SCHEME[attrs["relation"]]
         nodes.append({"nodeID": scheme_id, "text": text, "type": node_type, "takeoff": extras})
         for from_id, to_id in ((number[source], scheme_id), (scheme_id, number[target])):
             edges.append({"edgeID": str(len(edges) + 1), "fromID": from_id, "toID": to_id,
@@ -216,12 +230,15 @@ def export_aif(graph):
 def parse_aif(text):
     """A corpus graph from AIF JSON (AIFdb's form, or xAIF with the graph under ``"AIF"``).
 
-    I-nodes become nodes (id from the ``takeoff`` object, else made from the text; kind claim
-    and credence 0.5 unless the ``takeoff`` object says otherwise). Each RA-node makes every
-    premise support its conclusion, each CA-node makes every conflicting node undermine the
-    one in conflict; weight 1 unless the ``takeoff`` object gives one. Locutions and dialogue
-    nodes (L, TA, YA), rephrase and preference nodes (MA, PA) and attacks on RA/CA-nodes
-    (undercuts) have no counterpart: they are skipped and listed in
+    I-nodes become statements (id from the ``takeoff`` object, else made from the text; kind
+    claim and credence 0.5 unless the ``takeoff`` object says otherwise). An RA-node becomes an
+    argument, supported by its premises and supporting its conclusion, when it links several
+    premises (a linked argument), when a CA-node attacks it (an undercut), when another
+    RA-node already links the same premise and conclusion, or when its ``takeoff`` object says
+    so; any other RA-node is one supports edge from its premise to its conclusion. Each CA-node
+    makes every conflicting node undermine the one in conflict; weight 1 unless a ``takeoff``
+    object gives one. Locutions and dialogue nodes (L, TA, YA), rephrase and preference nodes
+    (MA, PA) and attacks on CA-nodes have no counterpart: they are skipped and listed in
     ``graph.graph["warnings"]``.
 
     Parameters
@@ -248,14 +265,16 @@ def parse_aif(text):
         raise FormatError('not AIF JSON: expected an object with "nodes" and "edges" lists')
     build = _Builder("AIF JSON file")
     nodes = _aif_nodes(data["nodes"], build)
-    incoming, outgoing = _aif_edges(data["edges"], nodes, build)
-    ids = _aif_inodes(nodes, build)
+    links = _aif_edges(data["edges"], nodes, build)
+    arguments = _aif_arguments(nodes, links, build)
+    ids = _aif_statements(nodes, arguments, links, build)
     skipped = {}
     for node_id, node in nodes.items():
         kind = node["type"]
-        if kind in AIF_RELATION:
-            _aif_scheme(node_id, node, incoming.get(node_id, []), outgoing.get(node_id, []),
-                        nodes, ids, build)
+        if node_id in arguments:
+            _aif_argument(node_id, links, ids, build)
+        elif kind in AIF_RELATION:
+            _aif_scheme(node_id, node, links, ids, build)
         elif kind != "I":
             skipped[kind] = skipped.get(kind, 0) + 1
     if skipped:
@@ -276,12 +295,27 @@ def _aif_nodes(raw, build):
         if node_id in nodes:
             build.problems.append(f"{where}: nodeID {node_id} is used twice")
             continue
-        nodes[node_id] = {**node, "where": where}
+        extras = node.get("takeoff") if isinstance(node.get("takeoff"), dict) else {}
+        nodes[node_id] = {**node, "where": where, "extras": extras}
     return nodes
 
 
+class _AifLinks:
+    """The edges of an AIF graph: by node, both ways, with the ``takeoff`` object of each."""
+
+    def __init__(self, nodes):
+        self.nodes = nodes
+        self.incoming, self.outgoing, self.extras = {}, {}, {}
+
+    def into(self, node_id, *types):
+        return [n for n in self.incoming.get(node_id, []) if self.nodes[n]["type"] in types]
+
+    def out_of(self, node_id, *types):
+        return [n for n in self.outgoing.get(node_id, []) if self.nodes[n]["type"] in types]
+
+
 def _aif_edges(raw, nodes, build):
-    incoming, outgoing = {}, {}
+    links = _AifLinks(nodes)
     for i, edge in enumerate(raw):
         where = f"edges[{i}]"
         if not isinstance(edge, dict) or "fromID" not in edge or "toID" not in edge:
@@ -292,19 +326,51 @@ def _aif_edges(raw, nodes, build):
         if missing:
             build.problems.append(f"{where}: no node with nodeID {missing[0]}")
             continue
-        outgoing.setdefault(start, []).append(end)
-        incoming.setdefault(end, []).append(start)
-    return incoming, outgoing
+        links.outgoing.setdefault(start, []).append(end)
+        links.incoming.setdefault(end, []).append(start)
+        if isinstance(edge.get("takeoff"), dict):
+            links.extras[start, end] = edge["takeoff"]
+    return links
 
 
-def _aif_inodes(nodes, build):
-    """Add every I-node to the graph; returns ``{nodeID: takeoff id}``."""
+def _aif_arguments(nodes, links, build):
+    """The nodeIDs of the RA-nodes that become arguments (see :func:`parse_aif`)."""
+    arguments = {n for n, node in nodes.items()
+                 if node["type"] == "RA" and node["extras"].get("kind") == "argument"}
+
+    def linked(ids):
+        return tuple(n for n in ids if nodes[n]["type"] == "I" or n in arguments)
+
+    pairs, duplicates = set(), 0
+    for node_id, node in nodes.items():
+        if node["type"] != "RA" or node_id in arguments:
+            continue
+        pair = (linked(links.incoming.get(node_id, [])), linked(links.outgoing.get(node_id, [])))
+        if len(pair[0]) > 1 or links.into(node_id, "CA"):
+            arguments.add(node_id)
+        elif pair in pairs:
+            arguments.add(node_id)
+            duplicates += 1
+        pairs.add(pair)
+    if duplicates:
+        build.warnings.append(f"{duplicates} RA-node(s) link the same premise and conclusion "
+                              "as another: each became an argument, so none is merged")
+    return arguments
+
+
+def _aif_statements(nodes, arguments, links, build):
+    """Add every I-node and every argument to the graph; returns ``{nodeID: takeoff id}``."""
     ids, taken = {}, set()
     for node_id, node in nodes.items():
-        if node["type"] != "I":
+        if node["type"] != "I" and node_id not in arguments:
             continue
-        extras = node.get("takeoff") if isinstance(node.get("takeoff"), dict) else {}
-        text = node.get("text")
+        extras, text = node["extras"], node.get("text")
+        if node_id in arguments and not extras:  # another tool's RA-node: name it by its use
+            conclusions = links.out_of(node_id, "I")
+            target = nodes[conclusions[0]].get("text") if len(conclusions) == 1 else None
+            scheme = text if isinstance(text, str) and text.strip() else "Inference"
+            text = f"{scheme}: {target}" if isinstance(target, str) and target.strip() else scheme
+            extras = {"kind": "argument"}
         if not isinstance(text, str) or not text.strip():
             build.problems.append(f"{node['where']}: I-node {node_id} has no text")
             continue
@@ -315,31 +381,46 @@ def _aif_inodes(nodes, build):
         else:
             ids[node_id] = slugify(text, taken, fallback=f"node-{node_id}")
         # Our own export keeps the title exact; other tools' texts may be broken over lines.
-        title = text if extras else " ".join(text.split())
-        build.add_node(ids[node_id], title, extras, node["where"])
+        title = text if node["extras"] else " ".join(text.split())
+        data = extras if node_id not in arguments else {**extras, "kind": "argument"}
+        build.add_node(ids[node_id], title, data, node["where"])
     return ids
 
 
-def _aif_scheme(node_id, node, premises, conclusions, nodes, ids, build):
-    """Add the edges an RA- or CA-node stands for."""
+def _aif_argument(node_id, links, ids, build):
+    """Add the edges of an RA-node that became an argument: premises support it, it supports
+    its conclusions; schemes and conflicts around it are added by their own nodes."""
+    where = f"{links.nodes[node_id]['where']} (RA-node {node_id})"
+    for premise in links.into(node_id, "I"):
+        _aif_add(build, ids, premise, node_id, "supports", links.extras.get((premise, node_id), {}), where)
+    for conclusion in links.out_of(node_id, "I"):
+        _aif_add(build, ids, node_id, conclusion, "supports", links.extras.get((node_id, conclusion), {}), where)
+
+
+def _aif_add(build, ids, source, target, relation, extras, where):
+    if source in ids and target in ids:
+        build.add_edge(ids[source], ids[target], relation, extras.get("weight", DEFAULT_WEIGHT),
+                       extras.get("note", ""), where)
+
+
+def _aif_scheme(node_id, node, links, ids, build):
+    """Add the edges an RA- or CA-node that is not an argument stands for."""
     relation = AIF_RELATION[node["type"]]
     where = f"{node['where']} ({node['type']}-node {node_id})"
-    extras = node.get("takeoff") if isinstance(node.get("takeoff"), dict) else {}
-    if any(nodes[n]["type"] != "I" for n in conclusions):
-        build.warnings.append(f"{where}: skipped, it targets a scheme node (an undercut), "
-                              "which takeoff-graph cannot represent")
+    # A premise or conclusion is a statement or an argument; YA-nodes anchor the scheme in the
+    # dialogue and are neither.
+    conclusions = [n for n in links.outgoing.get(node_id, []) if n in ids]
+    if any(links.nodes[n]["type"] == "CA" for n in links.outgoing.get(node_id, [])):
+        build.warnings.append(f"{where}: skipped, it attacks a conflict (a CA-node), which "
+                              "takeoff-graph cannot represent")
         return
-    # Incoming scheme nodes attack or back this inference (undercuts), and YA-nodes anchor it
-    # in the dialogue: neither is a premise.
-    premises = [n for n in premises if nodes[n]["type"] == "I"]
+    premises = [n for n in links.incoming.get(node_id, []) if n in ids]
     if not premises or len(conclusions) != 1:
         build.problems.append(f"{where}: needs at least one premise and exactly one conclusion "
                               f"(has {len(premises)} and {len(conclusions)})")
         return
     for premise in premises:
-        if premise in ids and conclusions[0] in ids:
-            build.add_edge(ids[premise], ids[conclusions[0]], relation,
-                           extras.get("weight", DEFAULT_WEIGHT), extras.get("note", ""), where)
+        _aif_add(build, ids, premise, conclusions[0], relation, node["extras"], where)
 
 
 # ---- Argdown --------------------------------------------------------------------------------

@@ -31,10 +31,28 @@ ROUND_TRIPS = {"aif": (formats.export_aif, formats.parse_aif),
 @pytest.mark.parametrize("name", ROUND_TRIPS)
 def test_round_trip_keeps_every_field(name):
     export, parse = ROUND_TRIPS[name]
-    G = full_graph()
-    H = parse(export(G))
-    assert_same_graph(G, H)
-    assert H.graph["warnings"] == []
+    for G in (full_graph(), argument_graph()):
+        H = parse(export(G))
+        assert_same_graph(G, H)
+        assert H.graph["warnings"] == []
+
+
+def argument_graph():
+    """Two premises support an argument that supports its conclusion; a statement undercuts
+    the argument; a sketched con argument undermines the conclusion."""
+    G = nx.MultiDiGraph()
+    node(G, "p1", "evidence", "Task length doubles every 7 months", 0.8, date=dt.date(2025, 3, 1))
+    node(G, "p2", "claim", "Research is mostly coding", 0.6)
+    node(G, "inference", "argument", "Scaling inference", 0.7, tags=["pcs"])
+    node(G, "c", "model", "AI research automates itself by 2030", 0.3)
+    node(G, "doubt", "claim", "Past trends may not extrapolate", 0.5)
+    node(G, "con", "argument", "The compute objection", 0.5)
+    edge(G, "p1", "inference", "supports", 1.0)
+    edge(G, "p2", "inference", "supports", 0.5, "only partly")
+    edge(G, "inference", "c", "supports", 1.0, "Modus ponens")
+    edge(G, "doubt", "inference", "undermines", 1.0)
+    edge(G, "con", "c", "undermines", 0.8)
+    return G
 
 
 @pytest.mark.parametrize("name", ROUND_TRIPS)
@@ -84,23 +102,58 @@ def test_aif_export_is_aifdb_nodes_and_edges():
 
 
 def test_aif_import_of_an_aifdb_nodeset():
+    """RA 906 links two premises and CA 908 undercuts it: it becomes an argument node."""
     G = formats.parse_aif((DATA / "aifdb-nodeset.json").read_text(encoding="utf-8"))
-    assert sorted(G) == [
-        "ai-systems-will-soon-automate-most-ai-research",
-        "benchmarks-overstate-real-world-usefulness",
+    goal = "ai-systems-will-soon-automate-most-ai-research"
+    argument = "default-inference-ai-systems-will-soon-automate-most-ai"
+    assert sorted(G) == sorted([
+        goal, argument, "benchmarks-overstate-real-world-usefulness",
         "coding-agents-already-complete-hour-long-software-tasks",
         "research-needs-experiments-and-experiments-need-compute",
-        "task-length-doubles-about-every-seven-months"]
-    goal = "ai-systems-will-soon-automate-most-ai-research"
-    assert sorted((s, k) for s, _, k in G.in_edges(goal, keys=True)) == [
-        ("coding-agents-already-complete-hour-long-software-tasks", "supports"),
-        ("research-needs-experiments-and-experiments-need-compute", "undermines"),
-        ("task-length-doubles-about-every-seven-months", "supports")]
+        "task-length-doubles-about-every-seven-months"])
+    assert G.nodes[argument]["kind"] == "argument"
+    assert G.nodes[argument]["title"] == f"Default Inference: {G.nodes[goal]['title']}"
+    assert sorted(G.edges(keys=True)) == sorted([
+        ("coding-agents-already-complete-hour-long-software-tasks", argument, "supports"),
+        ("task-length-doubles-about-every-seven-months", argument, "supports"),
+        (argument, goal, "supports"),
+        ("benchmarks-overstate-real-world-usefulness", argument, "undermines"),  # the undercut
+        ("research-needs-experiments-and-experiments-need-compute", goal, "undermines")])
     assert all(d["weight"] == 1.0 and d["note"] == "" for _, _, d in G.edges(data=True))
-    assert all(G.nodes[n]["kind"] == "claim" and G.nodes[n]["credence"] == 0.5 for n in G)
-    warnings = G.graph["warnings"]
-    assert any("CA-node 908" in w and "undercut" in w for w in warnings)
-    assert any("2 L, 1 TA, 1 YA" in w for w in warnings)
+    assert all(G.nodes[n]["credence"] == 0.5 for n in G)
+    assert G.graph["warnings"] == ["skipped 2 L, 1 TA, 1 YA node(s): dialogue, rephrase and "
+                                   "preference nodes have no counterpart in a takeoff-graph corpus"]
+
+
+def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
+    nodes = [{"nodeID": "1", "text": "Premise", "type": "I"},
+             {"nodeID": "2", "text": "Conclusion", "type": "I"},
+             {"nodeID": "3", "text": "Argument from Expert Opinion", "type": "RA"},
+             {"nodeID": "4", "text": "Argument from Analogy", "type": "RA"}]
+    edges = [{"fromID": "1", "toID": "3"}, {"fromID": "3", "toID": "2"},
+             {"fromID": "1", "toID": "4"}, {"fromID": "4", "toID": "2"}]
+    G = formats.parse_aif(json.dumps({"nodes": nodes, "edges": edges}))
+    assert sorted(G.edges(keys=True)) == [
+        ("argument-from-analogy-conclusion", "conclusion", "supports"),
+        ("premise", "argument-from-analogy-conclusion", "supports"),
+        ("premise", "conclusion", "supports")]
+    assert G.graph["warnings"] == ["1 RA-node(s) link the same premise and conclusion as "
+                                   "another: each became an argument, so none is merged"]
+
+
+def test_aif_maps_arguments_to_ra_nodes_and_undercuts_to_ca_nodes():
+    data = formats.to_aif(argument_graph())
+    node = {n["takeoff"]["id"]: n for n in data["nodes"] if "id" in n.get("takeoff", {})}
+    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Scaling inference"
+    assert {node[k]["type"] for k in ("p1", "p2", "c", "doubt")} == {"I"}
+    direct = {(e["fromID"], e["toID"]) for e in data["edges"] if "takeoff" in e}
+    assert direct == {(node["p1"]["nodeID"], node["inference"]["nodeID"]),
+                      (node["p2"]["nodeID"], node["inference"]["nodeID"]),
+                      (node["inference"]["nodeID"], node["c"]["nodeID"])}
+    links = {(e["fromID"], e["toID"]) for e in data["edges"]}
+    undercut = [n for n in data["nodes"] if n["type"] == "CA"
+                and (node["doubt"]["nodeID"], n["nodeID"]) in links]
+    assert len(undercut) == 1 and (undercut[0]["nodeID"], node["inference"]["nodeID"]) in links
 
 
 def test_aif_import_reads_xaif_and_numeric_ids():
