@@ -173,7 +173,7 @@ def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
     result = run(corpus, "import", DATA / "aifdb-nodeset.json", "--format", "aif")
     assert result.exit_code == 0, result.output
     assert "skipped 2 L, 1 TA, 1 YA node(s)" in result.stderr
-    assert Corpus.load(corpus).require_valid().graph.number_of_edges() == 3
+    assert Corpus.load(corpus).require_valid().graph.number_of_edges() == 5
 
 
 @pytest.mark.parametrize("text, message", [
