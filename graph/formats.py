@@ -1017,7 +1017,8 @@ def export_graphml(graph, *, score=None):
     """GraphML of the corpus graph for Gephi, yEd or Cytoscape.
 
     GraphML holds only plain values, so dates become ISO text (empty if none), tags and
-    sources JSON text; ``label`` repeats the title for the tools that show it. With
+    sources JSON text; ``label`` repeats the title for the tools that show it. Edge ids are
+    ``source.relation.target``: unique NMTOKENs, as the GraphML schema wants. With
     ``score``, nodes also carry their ``strength``.
     """
     plain = nx.MultiDiGraph()
@@ -1032,7 +1033,9 @@ def export_graphml(graph, *, score=None):
             values["strength"] = float(score.strengths[node])
         plain.add_node(node, **values)
     for source, target, key, attrs in sorted(graph.edges(keys=True, data=True)):
-        plain.add_edge(source, target, key=key, relation=attrs["relation"],
+        # The key becomes the edge's id, which the schema wants unique and an NMTOKEN (ids
+        # have no dots, so these are unique).
+        plain.add_edge(source, target, key=f"{source}.{key}.{target}", relation=attrs["relation"],
                        weight=float(attrs.get("weight", DEFAULT_WEIGHT)), note=attrs.get("note") or "")
     return "\n".join(nx.generate_graphml(plain)) + "\n"
 

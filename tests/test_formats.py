@@ -315,6 +315,16 @@ def test_graphml_reads_back_with_plain_attribute_types(tmp_path):
         sorted((s, t, d["relation"], d["weight"], d["note"]) for s, t, d in G.edges(data=True))
 
 
+def test_graphml_edge_ids_are_unique_xml_ids():
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(formats.export_graphml(argument_graph()))
+    ids = [e.get("id") for e in root.iter("{http://graphml.graphdrawing.org/xmlns}edge")]
+    assert len(ids) == argument_graph().number_of_edges() == len(set(ids))
+    assert "p1.supports.inference" in ids
+    assert all(re.fullmatch(r"[\w.:-]+", i) for i in ids)  # NMTOKENs, as graphml.xsd says
+
+
 def test_cli_graphml_with_strengths(run, small_corpus, tmp_path):
     result = run(small_corpus, "export", "--format", "graphml", "--with-strengths")
     assert result.exit_code == 0, result.output
