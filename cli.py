@@ -430,9 +430,10 @@ def import_(ctx, file, fmt, replace, base):
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
     for warning in graph.graph.pop("warnings", []):
         click.echo(f"warning: {file.name}: {warning}", err=True)
+    summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     import_graph(ctx.obj.corpus_path, graph, replace=replace)
     click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}", err=True)
+               f"into {ctx.obj.corpus_path}" + (f" ({summary})" if summary else ""), err=True)
 
 
 # ==== section: propagation ====

@@ -457,12 +457,13 @@ def export_argdown(graph):
     """
     structures = {node: _pcs_of(graph, node) for node, kind in graph.nodes(data="kind")
                   if kind == "argument"}
+    steps = _inline_steps(graph, structures)
     parts = ["===\ntitle: takeoff-graph corpus\n===\n"]
     for kind in KINDS:
-        ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind)
+        ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind and n not in steps)
         if ids:
             parts.append(f"// {kind} nodes\n")
-            parts += [_argdown_member(graph, node, structures) for node in ids]
+            parts += [_argdown_member(graph, node, structures, steps) for node in ids]
     return "\n".join(parts)
 
 
@@ -478,11 +479,30 @@ def _pcs_of(graph, argument):
     return (premises, out[0][1]) if premises else None
 
 
-def _argdown_ref(graph, node):
-    return f"<{node}>" if graph.nodes[node]["kind"] == "argument" else f"[{node}]"
+def _inline_steps(graph, structures):
+    """``{step: argument}`` for the arguments written inside another's premise-conclusion
+    structure, as the inference to an intermediate conclusion: an argument ``a-N`` (the id the
+    importer gives step N of ``<a>``) whose conclusion is a premise of ``a`` or of another of
+    its steps, and which nothing but its premises bears on."""
+    steps = {}
+    for argument, structure in sorted(structures.items()):
+        if structure is None or re.search(r"-\d+$", argument):
+            continue
+        todo = list(structure[0])
+        while todo:
+            premise = todo.pop(0)
+            for step, _, key in graph.in_edges(premise, keys=True):
+                inner = structures.get(step)
+                if key == "supports" and inner and step not in steps and re.fullmatch(
+                        rf"{re.escape(argument)}-\d+", step) and all(
+                        source in inner[0] for source, _ in graph.in_edges(step)):
+                    steps[step] = argument
+                    todo += inner[0]
+    return steps
 
 
-def _argdown_member(graph, node, structures):
+def _argdown_fields(graph, node):
+    """The text Argdown shows for a node and the YAML data that keeps its takeoff fields."""
     attrs = graph.nodes[node]
     data = _node_extras(attrs)
     title = attrs["title"]
@@ -494,22 +514,31 @@ def _argdown_member(graph, node, structures):
     tags = data.get("tags", [])
     if tags and all(_HASHTAG.fullmatch(t) for t in tags):
         text += "".join(f" #{t}" for t in data.pop("tags"))
-    out = sorted(graph.out_edges(node, data=True), key=lambda e: (e[2]["relation"], e[1]))
     edges = {}
-    for _, target, edge in out:
+    for _, target, edge in sorted(graph.out_edges(node, data=True), key=lambda e: (e[2]["relation"], e[1])):
         extras = {"weight": edge.get("weight", DEFAULT_WEIGHT)}
         if edge.get("note"):
             extras["note"] = edge["note"]
         edges[target] = extras
     if edges:
         data["edges"] = edges
+    return text, data
+
+
+def _argdown_ref(graph, node):
+    return f"<{node}>" if graph.nodes[node]["kind"] == "argument" else f"[{node}]"
+
+
+def _argdown_member(graph, node, structures, steps):
+    text, data = _argdown_fields(graph, node)
     lines = [f"{_argdown_ref(graph, node)}: {text}", "  " + _argdown_data(data)]
+    out = sorted(graph.out_edges(node, data=True), key=lambda e: (e[2]["relation"], e[1]))
     for _, target, edge in out:
         structure = structures.get(target)
         if structure and node in structure[0] or structures.get(node):
             continue  # a premise of, or the conclusion of, a premise-conclusion structure
         mutual = (edge["relation"] == "undermines" and "argument" not in
-                  (attrs["kind"], graph.nodes[target]["kind"])
+                  (graph.nodes[node]["kind"], graph.nodes[target]["kind"])
                   and graph.has_edge(target, node, key="undermines"))
         if mutual and target < node:
             continue  # written once, as a contradiction, under the other statement
@@ -519,14 +548,43 @@ def _argdown_member(graph, node, structures):
             symbol = "><" if mutual else "_>" if structure else "->"
         lines.append(f"    {symbol} {_argdown_ref(graph, target)}")
     if structures.get(node):
-        premises, conclusion = structures[node]
-        note = graph.edges[node, conclusion, "supports"].get("note") or ""
-        rule = note if _PLAIN_TEXT.fullmatch(note) and "--" not in note and "," not in note else ""
-        lines.append("")
-        lines += [f"({i}) [{premise}]" for i, premise in enumerate(premises, start=1)]
-        lines.append(f"-- {rule} --" if rule else "----")
-        lines.append(f"({len(premises) + 1}) [{conclusion}]")
+        lines += [""] + _argdown_pcs(graph, node, structures, steps)
     return "\n".join(lines) + "\n"
+
+
+def _argdown_pcs(graph, argument, structures, steps):
+    """The numbered lines of ``argument``'s premise-conclusion structure, its inlined steps
+    first; an inference names the statements it uses when they are not Argdown's default
+    (those since the previous conclusion)."""
+    inlined = {structures[s][1]: s for s, a in steps.items() if a == argument}
+    order, lines, last_conclusion = [], [], 0
+
+    def write(arg):
+        nonlocal last_conclusion
+        premises, conclusion = structures[arg]
+        for premise in sorted(premises, key=lambda p: (p not in inlined, p)):
+            if premise in inlined and premise not in order:
+                write(inlined[premise])
+            elif premise not in order:
+                order.append(premise)
+                lines.append(f"({len(order)}) [{premise}]")
+        uses = sorted(order.index(p) + 1 for p in premises)
+        data = {}
+        if uses != list(range(last_conclusion or 1, len(order) + 1)):
+            data["uses"] = uses
+        if arg != argument:
+            text, fields = _argdown_fields(graph, arg)
+            data.update({"id": arg, "title": graph.nodes[arg]["title"], **fields})
+        note = graph.edges[arg, conclusion, "supports"].get("note") or ""
+        rule = note if _PLAIN_TEXT.fullmatch(note) and "--" not in note and "," not in note else ""
+        inner = " ".join(filter(None, [rule, _argdown_data(data).replace("--", "-\\u002d") if data else ""]))
+        lines.append(f"-- {inner} --" if inner else "----")
+        order.append(conclusion)
+        last_conclusion = len(order)
+        lines.append(f"({len(order)}) [{conclusion}]")
+
+    write(argument)
+    return lines
 
 
 def _argdown_data(data):
