@@ -181,7 +181,7 @@ def init(ctx, folder, example):
 @click.pass_context
 def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports, undermines,
         body, use_editor):
-    """Add a node of KIND (model, claim, evidence) with the id ID."""
+    """Add a node of KIND (model, claim, evidence, argument) with the id ID."""
     from graph.edit import add_node
     from graph.model import parse_date
 
