@@ -1120,7 +1120,8 @@ def export_mermaid(graph):
               for kind, colour in _COLOURS.items()]
     for node in sorted(graph):
         attrs = graph.nodes[node]
-        lines.append(f'  {name[node]}["{_mermaid_text(attrs["title"])}"]:::{attrs["kind"]}')
+        left, right = ("{{", "}}") if attrs["kind"] == "argument" else ("[", "]")  # a hexagon
+        lines.append(f'  {name[node]}{left}"{_mermaid_text(attrs["title"])}"{right}:::{attrs["kind"]}')
     styles = []
     edges = sorted(graph.edges(data=True), key=lambda e: (e[0], e[1]))
     for index, (source, target, attrs) in enumerate(edges):
@@ -1149,7 +1150,8 @@ def export_dot(graph):
     for node in sorted(graph):
         attrs = graph.nodes[node]
         label = "\n".join(textwrap.wrap(" ".join(attrs["title"].split()), 40)) or node
-        lines.append(f'  "{node}" [label="{_dot_text(label)}", fillcolor="{_COLOURS[attrs["kind"]]}", '
+        shape = ", shape=hexagon" if attrs["kind"] == "argument" else ""
+        lines.append(f'  "{node}" [label="{_dot_text(label)}"{shape}, fillcolor="{_COLOURS[attrs["kind"]]}", '
                      f'tooltip="{_dot_text(node)} ({attrs["kind"]})"];')
     for source, target, attrs in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         relation = attrs["relation"]

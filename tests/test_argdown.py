@@ -253,6 +253,11 @@ def test_an_argument_without_a_conclusion_is_a_warning(run, small_corpus):
     assert "argument 'loose-end' has no conclusion" in result.output
 
 
+def test_mermaid_and_dot_draw_arguments_as_hexagons():
+    assert '  n_inference{{"Scaling inference"}}:::argument' in formats.export_mermaid(argument_graph())
+    assert '"inference" [label="Scaling inference", shape=hexagon' in formats.export_dot(argument_graph())
+
+
 # ---- RDF and SHACL --------------------------------------------------------------------------
 
 def test_pyshacl_command_line_needs_only_the_shapes(tmp_path, run, debate_corpus):
