@@ -359,6 +359,9 @@ def print_node(info):
             other = edge["target"] if title == "out" else edge["source"]
             note = f"  ({edge['note']})" if edge["note"] else ""
             out.print(f"{arrow} {edge['relation']} {other} w={edge['weight']:g}{note}", markup=False)
+    if info["links"]:
+        out.print("links: " + ", ".join(link["id"] + ("" if link["exists"] else " (unknown id)")
+                                        for link in info["links"]), markup=False)
     if info["body"].strip():
         out.print("")
         out.print(info["body"].rstrip(), markup=False)

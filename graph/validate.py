@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import networkx as nx
 import yaml
 
+from graph.links import annotation_links
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
@@ -63,6 +64,9 @@ class _FileCheck:
 
     def warn(self, message, *keys):
         self._add(message, keys, None, "warning")
+
+    def warn_at(self, message, line):
+        self._add(message, (), line, "warning")
 
     def _add(self, message, keys, line, level):
         if line is None:
@@ -248,10 +252,24 @@ def build_graph(files):
         problems.append(check)
     for source, edges, check in pending:
         _add_edges(graph, source, edges, check)
+        _check_links(graph, source, check)
     for source, _, check in pending:
         if graph.nodes[source]["kind"] == "argument" and not graph.out_degree(source):
             check.warn(f"argument {source!r} has no conclusion: it supports or undermines nothing")
     return graph, [p for check in problems for p in check.problems]
+
+
+def _check_links(graph, source, check):
+    """Warn about ``[[id]]`` / ``[text](#id)`` links in the annotation to ids that do not exist."""
+    body = graph.nodes[source]["body"]
+    links = annotation_links(body)
+    if not links:
+        return
+    first_body_line = FIRST_YAML_LINE + (check.nf.front or "").count("\n") + 1
+    for target, line in links:
+        if target not in graph:
+            check.warn_at(f"annotation links to {unknown_id_message(target, graph)}",
+                          first_body_line + line - 1)
 
 
 def _add_edges(graph, source, edges, check):
