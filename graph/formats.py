@@ -2,15 +2,18 @@
 and DOT (export).
 
 AIF JSON is the ``{"nodes", "edges", "locutions"}`` form AIFdb serves and OVA reads: I-nodes
-hold the statements, each supports edge is an RA-node ("Default Inference") and each undermines
-edge a CA-node ("Default Conflict") between them. Argdown is the text format of the Argdown
-tools: ``[title]: text`` statements, ``<title>: text`` arguments, and relations below them
-(``+`` / ``-``, or ``<+`` / ``<-`` / ``+>`` / ``->`` with an explicit direction).
+hold the statements, RA-nodes the arguments (inferences), and every other edge is an RA-node
+("Default Inference") or CA-node ("Default Conflict") of its own, so an undercut is a CA-node
+on an RA-node. Argdown is the text format of the Argdown tools: ``[title]: text`` statements,
+``<title>: text`` arguments with their premise-conclusion structures, and relations below them
+(``+`` / ``-`` / ``_``, or ``<+`` / ``+>``... with an explicit direction). docs/argdown.md maps
+them construct by construct.
 
 Both keep what takeoff-graph adds (kind, credence, date, tags, sources, body, weights, notes)
-where the format leaves room for it: a ``takeoff`` object on AIF nodes, YAML data ``{...}`` on
-Argdown statements. Files from other tools have none of it: nodes become claims with credence
-0.5 and edges get weight 1. Every function is pure: graph in, text out, or text in, graph out.
+where the format leaves room for it: ``takeoff`` objects in AIF, YAML data ``{...}`` in
+Argdown. Files from other tools have none of it: nodes become claims (or arguments) with
+credence 0.5 and edges get weight 1. Every function is pure: graph in, text out, or text in,
+graph out.
 """
 from __future__ import annotations
 

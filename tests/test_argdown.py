@@ -9,6 +9,8 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph import formats
 from graph.model import Corpus
@@ -116,6 +118,24 @@ def test_untitled_pcs_and_a_pcs_right_below_its_argument():
     assert G.nodes["untitled-1"]["kind"] == "argument"
     assert sorted(G.edges()) == [("b", "y"), ("premise-one", "untitled-1"),
                                  ("untitled-1", "conclusion-one"), ("x", "b")]
+
+
+# Fragments Argdown documents are made of: whatever they add up to is refused with a
+# FormatError or imports, and what imports survives export and import unchanged.
+FRAGMENTS = ["[A]", "[B]: b", "<X>", "<Y>: y", "(1) ", "(2) [A]", "----", "-- r --",
+             "-- {uses: [1]} --", "+ ", "- ", "_ ", "<+ ", "<- ", "<_ ", "+> ", "-> ", "_> ", ">< ",
+             "\n", "\n\n", "    ", "  ", "#t", "# H", "{credence: 0.3}", "{", "}", "//c", "/*", "*/",
+             "<!--", "-->", "===", "text", ":", "@include(x)", "* ", "1. "]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
+def test_any_argdown_is_refused_or_round_trips(parts):
+    try:
+        G = formats.parse_argdown("".join(parts))
+    except formats.FormatError:
+        return
+    assert_same_graph(G, formats.parse_argdown(formats.export_argdown(G)))
 
 
 # ---- the defects found with real files ------------------------------------------------------
