@@ -752,10 +752,12 @@ class _ArgdownReader:
         head = self._tree(block[:pcs_at]) if pcs_at != 0 else self.previous
         if pcs_at is not None:
             if head is None or head[0] != "<":
-                head = ("<", f"Untitled {sum(k[1].startswith('Untitled') for k in self.members) + 1}")
+                untitled = sum(k[0] == "<" and k[1].startswith("Untitled ") for k in self.members)
+                head = ("<", f"Untitled {untitled + 1}")
                 self._member(head, None, {}, [], block[pcs_at].number)
             self._pcs(head, block[pcs_at:])
-        self.previous = head
+        # A structure belongs to the argument right above it; after one, a new one is untitled.
+        self.previous = head if pcs_at is None else None
 
     def _tree(self, lines, parent=None):
         """Read a member and the relations nested below it; returns the member's key (or

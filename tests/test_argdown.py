@@ -114,10 +114,12 @@ def test_uses_names_the_premises_of_an_inference_when_not_the_default():
 
 def test_untitled_pcs_and_a_pcs_right_below_its_argument():
     G = formats.parse_argdown("(1) Premise one.\n----\n(2) Conclusion one.\n\n"
-                              "<B>: described\n(1) [x]: X\n----\n(2) [y]: Y\n")
-    assert G.nodes["untitled-1"]["kind"] == "argument"
+                              "<B>: described\n(1) [x]: X\n----\n(2) [y]: Y\n\n"
+                              "(1) [y]\n----\n(2) [z]: Z\n")
+    assert G.nodes["untitled-1"]["kind"] == G.nodes["untitled-2"]["kind"] == "argument"
     assert sorted(G.edges()) == [("b", "y"), ("premise-one", "untitled-1"),
-                                 ("untitled-1", "conclusion-one"), ("x", "b")]
+                                 ("untitled-1", "conclusion-one"), ("untitled-2", "z"),
+                                 ("x", "b"), ("y", "untitled-2")]
 
 
 # Fragments Argdown documents are made of: whatever they add up to is refused with a
