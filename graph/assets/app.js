@@ -186,10 +186,18 @@
       var s = strengthOf(id);
       var bar = el("span", { className: "bar" });
       bar.style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
+      var sure = page.robustness && page.robustness.models[id];
+      if (sure) {  // the 90% interval drawn on the bar's track (takeoff html --robustness)
+        var span = el("span", { className: "interval" });
+        span.style.left = sure.low * 100 + "%";
+        span.style.width = Math.max(0.5, (sure.high - sure.low) * 100) + "%";
+      }
       var button = el("button", { type: "button", className: "rank", "data-id": id, title: nodeTitle(id) }, [
         el("span", { className: "rank-title", text: nodeTitle(id) }),
         el("span", { className: "rank-value", text: fmt(s) }),
-        el("span", { className: "bar-track" }, [bar])
+        el("span", { className: "bar-track" }, [bar, sure ? span : null]),
+        sure ? el("span", { className: "rank-robustness",
+                            text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null
       ]);
       button.addEventListener("click", function () { goTo(id); });
       list.appendChild(el("li", {}, [button]));
@@ -424,7 +432,7 @@
     ]));
     body.appendChild(el("h2", { className: "panel-title", text: d.title }));
     body.appendChild(el("div", { className: "metrics" }, [
-      metric("credence", fmt(d.credence), d.credence),
+      metric("credence", fmt(d.credence) + (d.uncertainty ? " (" + d.uncertainty + ")" : ""), d.credence),
       metric("strength", fmt(strengthOf(id)), strengthOf(id)),
       d.date ? metric("date", d.date) : null
     ]));
