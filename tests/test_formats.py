@@ -260,7 +260,7 @@ def test_argdown_titles_and_ids_of_foreign_maps():
 @pytest.mark.parametrize("text, message", [
     ("<a>\n\n(1) s1\n(2) s2\n(3) s3\n", r"line 3: the premise-conclusion structure of <a> needs"),
     ("<a>\n\n(1) s1\n----\n(2) s2\n----\n", r"line 3: the premise-conclusion structure of <a> needs"),
-    ("<a>\n(1) s1\n----\n(2) s2\n\n(1) s3\n----\n(2) s4\n", r"line 6: argument <a> has a second"),
+    ("<a>\n(1) s1\n----\n(2) s2\n\n<a>\n(1) s3\n----\n(2) s4\n", r"line 7: argument <a> has a second"),
     ("<a>\n(1) s1\n-- {uses: [2]} --\n(2) s2\n", r"line 3: 'uses' must list"),
     ("[a]: A\n    _ [b]\n", r"line 2: an undercut \(_\) attacks an inference"),
     ("[a]: A\n\n    + [b]\n", r"line 3: relation '\+' has no statement or argument above it"),
