@@ -184,7 +184,7 @@ def init(ctx, folder, example):
 @click.pass_context
 def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports, undermines,
         body, use_editor):
-    """Add a node of KIND (model, claim, evidence) with the id ID."""
+    """Add a node of KIND (model, claim, evidence, argument) with the id ID."""
     from graph.edit import add_node
     from graph.model import DATE_FORMS, parse_date
 
@@ -441,9 +441,10 @@ def import_(ctx, file, fmt, replace, base):
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
     for warning in graph.graph.pop("warnings", []):
         click.echo(f"warning: {file.name}: {warning}", err=True)
+    summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     import_graph(ctx.obj.corpus_path, graph, replace=replace)
     click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}", err=True)
+               f"into {ctx.obj.corpus_path}" + (f" ({summary})" if summary else ""), err=True)
 
 
 # ==== section: propagation ====

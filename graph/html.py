@@ -44,6 +44,7 @@ KIND_STYLE = {
     "model": {"shape": "diamond", "background": "#7c5cd6", "border": "#4b2f9e", "label": "Takeoff path (model)"},
     "claim": {"shape": "dot", "background": "#3a8fd0", "border": "#1f5f91", "label": "Claim"},
     "evidence": {"shape": "square", "background": "#f0b43c", "border": "#a8760f", "label": "Evidence"},
+    "argument": {"shape": "hexagon", "background": "#8fd19e", "border": "#2a7a44", "label": "Argument (inference)"},
 }
 #: Colour and dash pattern per relation; undermines is dashed so it reads without colour too.
 RELATION_STYLE = {
@@ -51,7 +52,7 @@ RELATION_STYLE = {
     "undermines": {"color": "#d64541", "dashes": [7, 5]},
 }
 #: Node size = base + span * strength, per kind (the page's timeline replay uses the same rule).
-NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22)}
+NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22), "argument": (8, 22)}
 #: The date slider replays monthly strengths, or quarterly ones past this many months.
 TIMELINE_MAX_STEPS = 60
 #: The side panel's "why" lists this many nodes; it is computed for graphs up to WHY_LIMIT nodes.

@@ -128,7 +128,7 @@ def test_check_json(small_corpus, run):
     result = run(small_corpus, "check", "--json")
     data = json.loads(result.stdout)
     assert data["ok"] and data["nodes"] == 4 and data["edges"] == 3
-    assert data["kinds"] == {"model": 1, "claim": 2, "evidence": 1}
+    assert data["kinds"] == {"model": 1, "claim": 2, "evidence": 1, "argument": 0}
 
 
 # ---------------------------------------------------------------- authoring commands

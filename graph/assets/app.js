@@ -479,7 +479,7 @@
   var index = nodes.getIds().map(function (id) {
     return { id: id, hay: (String(id) + " " + details[id].title).toLowerCase(), kind: details[id].kind };
   });
-  var kindRank = { model: 0, claim: 1, evidence: 2 };
+  var kindRank = { model: 0, claim: 1, evidence: 2, argument: 3 };
   var results = [], active = 0;
 
   function search(query) {
