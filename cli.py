@@ -521,11 +521,25 @@ def _print_ranking(rows, result, all_nodes):
 @json_option
 @click.pass_context
 def html_command(ctx, output, open_page, semantics, title, as_of, perspective, as_json):
-    """Write the argument map as one self-contained HTML page (works offline)."""
-    from graph.html import write_html
+    """Write the argument map as one self-contained HTML page (works offline).
 
-    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
-    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of)
+    The page carries every perspective of the corpus; --perspective picks the one it opens
+    with. In the page, sliders change credences and weights and the map re-scores live.
+    """
+    from graph.html import write_html
+    from graph.perspective import BASE, load_perspective, perspective_names
+
+    corpus = scoped_corpus(ctx, as_of=as_of)
+    if perspective is not None:
+        load_perspective(corpus, perspective)  # an unknown or broken one is an error here
+    overlays = []
+    for name in perspective_names(corpus.root):
+        try:
+            overlays.append(load_perspective(corpus, name))
+        except TakeoffError as exc:
+            click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
+    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of,
+                      perspectives=overlays, perspective=None if perspective == BASE else perspective)
     if as_json:
         emit_json(info)
     else:
