@@ -195,6 +195,13 @@ def test_dragging_a_credence_slider_reranks_as_takeoff_set_and_score_do(clean, r
     assert [row[0] for row in ranked(page)] == expected["models"]
     for model, shown in ranked(page):
         assert shown == f"{expected['nodes'][model]['strength']:.2f}"
+    # The map draws the new strengths: node sizes (the DataSet and what vis-network draws).
+    from graph.html import _node_size
+
+    for model in expected["models"]:
+        size = _node_size("model", expected["nodes"][model]["strength"])
+        assert page.js("id => [nodes.get(id).size, network.body.nodes[id].options.size]", model) == [size, size]
+        assert f"strength {expected['nodes'][model]['strength']:.2f}" in page.js("id => network.body.nodes[id].options.title", model)
     # The change is listed, with the ranking's deltas from the corpus as written, and undone.
     assert page.page.locator("#whatif-changes .change").count() == 1
     assert page.page.locator("#ranking .rank-delta.up, #ranking .rank-delta.down").count() >= 1
