@@ -465,8 +465,8 @@ def _vis_options(large):
     }
     # Takeoff paths get a label large enough to stay above LABEL_MIN_PX when a laptop screen
     # (1280x720) shows the whole map.
-    groups["model"]["font"] = dict(font, size=26, color="#2a1a5e", strokeWidth=6, bold=True)
-    groups["model"]["widthConstraint"] = {"maximum": 230}
+    groups["model"]["font"] = dict(font, size=30, color="#2a1a5e", strokeWidth=6, bold=True)
+    groups["model"]["widthConstraint"] = {"maximum": 260}
     return {
         "groups": groups,
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
