@@ -634,15 +634,15 @@
       el("code", { className: "node-id", text: id })
     ]));
     body.appendChild(el("h2", { className: "panel-title", id: "panel-title", text: d.title }));
+    var credence = effectiveCredence(id), spread = d.uncertainty ? " (" + d.uncertainty + ")" : "";
     body.appendChild(el("div", { className: "metrics" }, [
+      metric("credence", fmt(credence) + spread, credence, "credence"),
       metric("strength", fmt(strengthOf(id)), strengthOf(id), "strength"),
       metric("as written", fmt(writtenStrengths()[index.get(id)]), undefined, "written"),
       d.date ? metric("date", d.date) : null
     ]));
-    var credence = effectiveCredence(id);
     body.appendChild(el("div", { className: "whatif-credence" }, [
-      el("span", { className: "metric-label", text: "credence (written " + fmt(d.credence) +
-                                                    (d.uncertainty ? " " + d.uncertainty : "") + ")" }),
+      el("span", { className: "metric-label", text: "what if the credence were (written " + fmt(d.credence) + ")" }),
       slider("Credence of " + d.title, credence, { id: "credence-slider", "data-id": id }, function (x) {
         setChange({ kind: "credence", id: id, value: x });
       })
@@ -691,6 +691,9 @@
     var s = strengthOf(id);
     document.querySelector('#panel [data-metric="strength"]').textContent = fmt(s);
     document.querySelector('#panel [data-bar="strength"]').style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
+    var credence = effectiveCredence(id), d = details[id];
+    document.querySelector('#panel [data-metric="credence"]').textContent = fmt(credence) + (d.uncertainty ? " (" + d.uncertainty + ")" : "");
+    document.querySelector('#panel [data-bar="credence"]').style.width = credence * 100 + "%";
     document.querySelector('#panel [data-metric="written"]').textContent = fmt(writtenStrengths()[index.get(id)]);
     setSlider($("credence-slider"), effectiveCredence(id));
     document.querySelectorAll("#panel .weight-slider").forEach(function (input) {
