@@ -226,8 +226,12 @@ def screenshot(path, node="software-explosion"):
         page.wait_for_timeout(500)
         png = page.screenshot()
         browser.close()
-    # A 256-colour palette keeps the flat page sharp at a third of the size (Pillow comes with
-    # matplotlib, in the bench extra).
+    save_png(png, path)
+
+
+def save_png(png, path):
+    """Write a screenshot with a 256-colour palette: it keeps the flat page sharp at a third of
+    the size (Pillow comes with matplotlib, in the bench extra)."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
@@ -257,7 +261,7 @@ def whatif_screenshots(folder, node="rl-returns-large"):
                                      network.focus(id, {scale: 0.85, animation: false});
                                      takeoff.setChange({kind: 'credence', id: id, value: 0.15}); }""", node)
             page.wait_for_timeout(500)
-            page.screenshot(path=str(Path(folder) / f"what-if-{width}x{height}.png"))
+            save_png(page.screenshot(), Path(folder) / f"what-if-{width}x{height}.png")
             page.close()
         browser.close()
 
