@@ -538,21 +538,34 @@ def _print_ranking(rows, result, all_nodes):
 @click.pass_context
 def html_command(ctx, output, open_page, semantics, title, robustness_samples, spread, as_of,
                  perspective, as_json):
-    """Write the argument map as one self-contained HTML page (works offline)."""
-    from graph.html import write_html
+    """Write the argument map as one self-contained HTML page (works offline).
 
-    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    The page carries every perspective of the corpus; --perspective picks the one it opens
+    with. In the page, sliders change credences and weights and the map re-scores live.
+    """
+    from graph.html import write_html
+    from graph.perspective import BASE, apply_perspective, load_perspective, perspective_names
+
+    corpus = scoped_corpus(ctx, as_of=as_of)
+    chosen = None if perspective in (None, BASE) else load_perspective(corpus, perspective)
+    overlays = []
+    for name in perspective_names(corpus.root):
+        try:
+            overlays.append(load_perspective(corpus, name))
+        except TakeoffError as exc:
+            click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
     extra = {}
     if robustness_samples:
         from graph.robustness import robustness
 
-        data = robustness(corpus.graph, samples=robustness_samples, semantics=(semantics,),
-                          spread=spread)
+        graph = corpus.graph if chosen is None else apply_perspective(corpus.graph, chosen)
+        data = robustness(graph, samples=robustness_samples, semantics=(semantics,), spread=spread)
         extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
                                "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
                                           for r in data["models"]}}
     info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of,
-                      extra=extra)
+                      extra=extra, perspectives=overlays,
+                      perspective=None if chosen is None else chosen.name)
     if as_json:
         emit_json(info)
     else:
