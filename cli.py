@@ -546,14 +546,17 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
     from graph.html import write_html
     from graph.perspective import BASE, apply_perspective, load_perspective, perspective_names
 
-    corpus = scoped_corpus(ctx, as_of=as_of)
-    chosen = None if perspective in (None, BASE) else load_perspective(corpus, perspective)
+    # Perspectives are checked against the whole corpus: under --as-of they may name nodes
+    # dated later, whose overrides simply do not apply yet (as for every other command).
+    whole = load_corpus(ctx)
+    chosen = None if perspective in (None, BASE) else load_perspective(whole, perspective)
     overlays = []
-    for name in perspective_names(corpus.root):
+    for name in perspective_names(whole.root):
         try:
-            overlays.append(load_perspective(corpus, name))
+            overlays.append(load_perspective(whole, name))
         except TakeoffError as exc:
             click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
+    corpus = scoped_corpus(ctx, as_of=as_of)
     extra = {}
     if robustness_samples:
         from graph.robustness import robustness
