@@ -16,8 +16,83 @@ from graph.model import KINDS, Corpus, TakeoffError
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
 
 
+class Settings:
+    """What the global options said; the corpus is found only when a command asks for it."""
+
+    def __init__(self):
+        self.corpus_option = None
+        self.quiet = False
+        self.plain = False
+        self.json = False
+        self.warned = False
+        self._config = None
+
+    @property
+    def config(self):
+        """The corpus and its takeoff.toml settings (see graph.config for the precedence)."""
+        if self._config is None:
+            from graph.config import find_corpus
+
+            self._config = find_corpus(self.corpus_option)
+        return self._config
+
+    @property
+    def corpus_path(self):
+        return self.config.root
+
+    def setting(self, key, default=None):
+        """A takeoff.toml setting, or ``default`` when there is none or no corpus is found."""
+        try:
+            return self.config.settings.get(key, default)
+        except TakeoffError:  # the command itself reports a missing corpus
+            return default
+
+
+def _store(attribute):
+    def callback(ctx, param, value):
+        if value is not None and value is not False:
+            setattr(ctx.ensure_object(Settings), attribute, value)
+        return value
+
+    return callback
+
+
+def global_options(hidden):
+    """The options every command takes, before or after its name (``takeoff score --quiet``)."""
+    return [
+        click.Option(["--corpus", "corpus_option"], type=click.Path(path_type=Path),
+                     metavar="FOLDER", is_eager=True, expose_value=False, hidden=hidden,
+                     callback=_store("corpus_option"),
+                     help="The corpus folder. Default: $TAKEOFF_CORPUS, else the first folder "
+                          "holding takeoff.toml (or claims/takeoff.toml) from here upwards."),
+        click.Option(["-q", "--quiet"], is_flag=True, default=None, is_eager=True,
+                     expose_value=False, hidden=hidden, callback=_store("quiet"),
+                     help="Do not print the corpus's warnings or what a command did."),
+        click.Option(["--plain"], is_flag=True, default=None, is_eager=True, expose_value=False,
+                     hidden=hidden, callback=_store("plain"),
+                     help="Tables as tab-separated text (the default when output is piped)."),
+    ]
+
+
+class TakeoffCommand(click.Command):
+    """A command that also takes the global options after its name."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params += global_options(hidden=True)
+
+    def invoke(self, ctx):
+        settings = ctx.ensure_object(Settings)
+        if settings.json and not any(p.name == "as_json" for p in self.params):
+            raise click.UsageError(f"`{ctx.command_path}` has no JSON output (--json goes with "
+                                   "the commands that print data: see their --help)", ctx)
+        return super().invoke(ctx)
+
+
 class TakeoffGroup(click.Group):
     """Turns every ``TakeoffError`` and OS error into a message and exit status 1."""
+
+    command_class = TakeoffCommand
 
     def invoke(self, ctx):
         try:
@@ -30,16 +105,35 @@ class TakeoffGroup(click.Group):
             ctx.exit(1)
 
 
-class Settings:
-    def __init__(self, corpus_path):
-        self.corpus_path = Path(corpus_path)
+TakeoffGroup.group_class = TakeoffGroup
+
+
+def settings(ctx=None):
+    return (ctx or click.get_current_context()).ensure_object(Settings)
+
+
+def say(message, ctx=None):
+    """Print what a command did on stderr (silenced by --quiet)."""
+    if not settings(ctx).quiet:
+        click.echo(message, err=True)
+
+
+def report_warnings(ctx, corpus):
+    """Print the corpus's warnings (and its takeoff.toml's) on stderr, once per command."""
+    state = settings(ctx)
+    if state.warned or state.quiet:
+        return
+    state.warned = True
+    for problem in [*state.config.warnings, *corpus.warnings]:
+        click.echo(str(problem), err=True)
 
 
 def load_corpus(ctx, *, strict=True):
-    """The corpus named by ``--corpus``; with ``strict`` its errors end the command (exit 1)."""
+    """The corpus the command works on; with ``strict`` its errors end the command (exit 1)."""
     corpus = Corpus.load(ctx.obj.corpus_path)
     if strict:
         corpus.require_valid()
+    report_warnings(ctx, corpus)
     return corpus
 
 
@@ -48,8 +142,13 @@ def emit_json(data):
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _json_callback(ctx, param, value):
+    return bool(value or settings(ctx).json)
+
+
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+    return click.option("--json", "as_json", is_flag=True, callback=_json_callback,
+                        help="Print JSON instead of a table.")(f)
 
 
 def console():
@@ -72,20 +171,56 @@ def weighted_target(value, param_name):
         raise click.BadParameter(f"{value!r}: WEIGHT must be a number", param_hint=param_name)
 
 
+# ---- shell completion (click's protocol: _TAKEOFF_COMPLETE=bash_source takeoff) ----
+
+def _complete_words(words, incomplete):
+    return [word for word in words if word.startswith(incomplete)]
+
+
+def _complete_ids(ctx, param, incomplete):
+    """Node ids of the corpus, from the file names alone (no YAML is read: completion is fast)."""
+    from graph.model import iter_node_files, node_id
+
+    try:
+        root = settings(ctx).corpus_path
+    except TakeoffError:
+        return []
+    return _complete_words(sorted(node_id(p) for p in iter_node_files(root)), incomplete)
+
+
+def _complete_perspectives(ctx, param, incomplete):
+    from graph.perspective import perspective_names
+
+    try:
+        root = settings(ctx).corpus_path
+    except TakeoffError:
+        return []
+    return _complete_words(["base", *perspective_names(root)], incomplete)
+
+
+def _complete_semantics(ctx, param, incomplete):
+    from graph.propagation import SEMANTICS
+
+    return _complete_words(SEMANTICS, incomplete)
+
+
 @click.group(cls=TakeoffGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--corpus", "corpus_path", envvar="TAKEOFF_CORPUS", default="claims",
-              show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The corpus folder (default: $TAKEOFF_CORPUS, else ./claims).")
+@click.option("--json", "as_json", is_flag=True, default=None, expose_value=False,
+              callback=_store("json"), help="Print JSON (the same as the command's own --json).")
 @click.version_option(package_name="takeoff-graph")
 @click.pass_context
-def cli(ctx, corpus_path):
+def cli(ctx):
     """Argue about AI takeoff with an annotated, scored knowledge graph.
 
     The corpus is a folder of Markdown files, one per node (model, claim or evidence), with
-    YAML front matter holding its credence, sources and supports/undermines edges.
+    YAML front matter holding its credence, sources and supports/undermines edges, marked by a
+    takeoff.toml file. Commands find it by walking up from the current folder, as git does.
+    The options below may also follow the command's name.
     """
-    ctx.obj = Settings(corpus_path)
+    ctx.ensure_object(Settings)
 
+
+cli.params[:0] = global_options(hidden=False)
 
 # ==== section: history (options shared with score, why, html, export) ====
 # Defined before the other sections (foundation's export included) so their commands can use them.
@@ -119,16 +254,19 @@ def perspective_option(f):
 
 
 def semantics_option(f):
-    return click.option("--semantics", default="qe", show_default=True, metavar="NAME",
-                        callback=_check_semantics,
+    return click.option("--semantics", metavar="NAME", callback=_check_semantics,
+                        shell_complete=_complete_semantics,
                         help="The gradual semantics: qe (quadratic energy), dfquad (DF-QuAD) "
-                             "or eb (Euler-based).")(f)
+                             "or eb (Euler-based). Default: the corpus's takeoff.toml "
+                             "'semantics', else qe.")(f)
 
 
 def _check_semantics(ctx, param, value):
     # Checked against the registry, not a fixed list: adding a semantics adds its name here.
     from graph.propagation import SEMANTICS
 
+    if value is None:
+        return settings(ctx).setting("semantics", "qe")
     if value not in SEMANTICS:
         raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
     return value
@@ -144,7 +282,7 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
     scoped = scope(corpus, as_of=as_of, perspective=perspective)
     if as_of is not None:
         left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
-        click.echo(f"as of {as_of}: {left_out} node(s) dated later left out", err=True)
+        say(f"as of {as_of}: {left_out} node(s) dated later left out", ctx)
     return scoped
 
 
@@ -155,15 +293,49 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
 @click.option("--example", is_flag=True, help="Copy the bundled corpus instead of starting empty.")
 @click.pass_context
 def init(ctx, folder, example):
-    """Create a new corpus in FOLDER (default: the --corpus folder)."""
+    """Create a corpus in FOLDER (default: --corpus, else the current folder).
+
+    Writes FOLDER/takeoff.toml, the file that marks a corpus. A folder that already holds a
+    valid corpus without that file is marked as one; any other non-empty folder is refused.
+    """
     from graph.edit import init_corpus
 
-    folder = folder or ctx.obj.corpus_path
+    folder = folder or settings(ctx).corpus_option or Path(".")
     if example and not BUNDLED_CORPUS.is_dir():
         raise TakeoffError(f"the bundled corpus is not installed ({BUNDLED_CORPUS})")
     init_corpus(folder, example_from=BUNDLED_CORPUS if example else None)
-    click.echo(f"created {'a copy of the bundled corpus' if example else 'an empty corpus'} in {folder}",
-               err=True)
+    say(f"created {'a copy of the bundled corpus' if example else 'a corpus'} in {folder} "
+        f"(marked by {folder / 'takeoff.toml'})", ctx)
+    here = Path(folder).resolve() == Path.cwd()
+    steps = [] if here else [f"cd {_shell_word(str(folder))}"]
+    if example:
+        steps += ["takeoff score", "takeoff why software-explosion", "takeoff html -o map.html"]
+    else:
+        steps += ["takeoff add model my-path --title 'A takeoff path'",
+                  "takeoff add evidence my-observation --title 'What was seen' "
+                  "--date 2025-01-31 --supports my-path",
+                  "takeoff score"]
+    if not settings(ctx).quiet:
+        click.echo("next:")
+        for step in steps[:3]:
+            click.echo(f"  {step}")
+
+
+def _shell_word(text):
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _iso_date(value, param_hint):
+    from graph.model import parse_date
+
+    if value is None:
+        return None
+    date = parse_date(value)
+    if date is None:
+        raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)", param_hint=param_hint)
+    return date
 
 
 @cli.command()
@@ -174,8 +346,10 @@ def init(ctx, folder, example):
 @click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When it was observed or published.")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
-@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node supports.")
-@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node undermines.")
+@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
+              help="An id this node supports.")
+@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
+              help="An id this node undermines.")
 @click.option("--body", help="The Markdown annotation.")
 @click.option("--edit", "use_editor", is_flag=True, help="Write the annotation in $EDITOR.")
 @click.pass_context
@@ -183,80 +357,228 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
         body, use_editor):
     """Add a node of KIND (model, claim, evidence) with the id ID."""
     from graph.edit import add_node
-    from graph.model import parse_date
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
-    date = None
-    if date_text is not None:
-        date = parse_date(date_text)
-        if date is None:
-            raise click.BadParameter(f"{date_text!r} is not an ISO date (YYYY-MM-DD)", param_hint="--date")
+    date = _iso_date(date_text, "--date")
+    root = ctx.obj.corpus_path  # before the editor opens: no corpus, no typing for nothing
     if use_editor:
         body = click.edit("\n", extension=".md") or ""
-    add_node(ctx.obj.corpus_path, kind, node_id, title, credence=credence, date=date, tags=tags,
-             sources=sources, body=body or "",
-             supports=[weighted_target(v, "--supports") for v in supports],
-             undermines=[weighted_target(v, "--undermines") for v in undermines])
-    click.echo(f"added {kind} {node_id}", err=True)
+    corpus = add_node(root, kind, node_id, title, credence=credence, date=date, tags=tags,
+                      sources=sources, body=body or "",
+                      supports=[weighted_target(v, "--supports") for v in supports],
+                      undermines=[weighted_target(v, "--undermines") for v in undermines])
+    report_warnings(ctx, corpus)
+    say(f"added {kind} {node_id} ({_path_of(corpus, node_id)})", ctx)
+
+
+def _path_of(corpus, node_id):
+    from graph.model import display_path
+
+    return display_path(corpus.graph.nodes[node_id]["path"])
+
+
+def _edge_text(state):
+    """An edge's relation, weight and note as ``undermines weight 0.5 note 'why'``."""
+    if state is None:
+        return "none"
+    from graph.model import DEFAULT_WEIGHT
+
+    weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
+    note = f" note {state['note']!r}" if state.get("note") else ""
+    return f"{state['relation']} weight {weight:g}{note}"
 
 
 @cli.command()
-@click.argument("source", metavar="SRC")
-@click.argument("target")
-@click.option("--supports", "relation", flag_value="supports", help="SRC supports TARGET.")
-@click.option("--undermines", "relation", flag_value="undermines", help="SRC undermines TARGET.")
+@click.argument("source", metavar="SRC", shell_complete=_complete_ids)
+@click.argument("target", shell_complete=_complete_ids)
+@click.option("--supports", "supports", is_flag=True, help="SRC supports TARGET.")
+@click.option("--undermines", "undermines", is_flag=True, help="SRC undermines TARGET.")
 @click.option("--weight", type=click.FloatRange(0, 1, min_open=True), help="Edge weight in (0, 1] (default 1).")
 @click.option("--note", help="Why this edge exists.")
+@click.option("--replace", is_flag=True,
+              help="Turn an existing edge of the other relation into this one.")
 @click.pass_context
-def link(ctx, source, target, relation, weight, note):
-    """Add an edge from SRC to TARGET, or update its weight and note."""
+def link(ctx, source, target, supports, undermines, weight, note, replace):
+    """Add an edge from SRC to TARGET, or update what is given (--weight, --note) of it.
+
+    Prints the edge before and after. An edge is either supports or undermines: flipping it
+    needs --replace (its weight and note are kept unless given).
+    """
     from graph.edit import link as link_nodes
 
-    if relation is None:
+    if supports and undermines:
+        raise click.UsageError("give one of --supports or --undermines, not both (an edge is "
+                               "one or the other)")
+    if not supports and not undermines:
         raise click.UsageError("say --supports or --undermines")
-    link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note)
-    click.echo(f"{source} {relation} {target}", err=True)
+    relation = "supports" if supports else "undermines"
+    edit = link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note,
+                      replace=replace)
+    report_warnings(ctx, edit.corpus)
+    if edit.old is None:
+        say(f"added {source} -> {target}: {_edge_text(edit.new)}", ctx)
+    elif edit.old == edit.new:
+        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight or --note "
+            "to change it)", ctx)
+    else:
+        say(f"updated {source} -> {target}: {_edge_text(edit.old)} -> {_edge_text(edit.new)}", ctx)
 
 
 @cli.command()
-@click.argument("source", metavar="SRC")
-@click.argument("target")
+@click.argument("source", metavar="SRC", shell_complete=_complete_ids)
+@click.argument("target", shell_complete=_complete_ids)
 @click.pass_context
 def unlink(ctx, source, target):
     """Remove the edge from SRC to TARGET."""
     from graph.edit import unlink as unlink_nodes
 
-    unlink_nodes(ctx.obj.corpus_path, source, target)
-    click.echo(f"removed the edge {source} -> {target}", err=True)
+    report_warnings(ctx, unlink_nodes(ctx.obj.corpus_path, source, target))
+    say(f"removed the edge {source} -> {target}", ctx)
+
+
+def _value_text(value):
+    if value is None:
+        return "(none)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "(none)"
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        return f"{len(value.splitlines())} lines"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 @cli.command("set")
-@click.argument("node_id", metavar="ID")
-@click.argument("field", metavar="FIELD")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("field", metavar="FIELD",
+                shell_complete=lambda ctx, param, incomplete: _complete_words(
+                    ("kind", "title", "credence", "date", "tags", "body"), incomplete))
 @click.argument("value")
 @click.pass_context
 def set_(ctx, node_id, field, value):
     """Set FIELD (kind, title, credence, date, tags, body) of node ID to VALUE.
 
-    Tags are comma-separated; an empty VALUE removes the date or the tags.
+    Tags are comma-separated; an empty VALUE removes the date or the tags. Prints the old and
+    the new value.
     """
     from graph.edit import set_field
 
-    set_field(ctx.obj.corpus_path, node_id, field, value)
-    click.echo(f"set {node_id} {field}", err=True)
+    edit = set_field(ctx.obj.corpus_path, node_id, field, value)
+    report_warnings(ctx, edit.corpus)
+    say(f"{node_id} {field}: {_value_text(edit.old)} -> {_value_text(edit.new)}", ctx)
 
 
 @cli.command()
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID.")
 @click.pass_context
 def rm(ctx, node_id, force):
     """Remove node ID (refused while other nodes point at it, unless --force)."""
     from graph.edit import remove_node
 
-    remove_node(ctx.obj.corpus_path, node_id, force=force)
-    click.echo(f"removed {node_id}", err=True)
+    report_warnings(ctx, remove_node(ctx.obj.corpus_path, node_id, force=force))
+    say(f"removed {node_id}", ctx)
+
+
+@cli.command()
+@click.argument("old", metavar="OLD", shell_complete=_complete_ids)
+@click.argument("new", metavar="NEW")
+@click.pass_context
+def mv(ctx, old, new):
+    """Rename node OLD to NEW: its file, and every edge and perspective that names it.
+
+    One change: either every file is rewritten or none is.
+    """
+    from graph.edit import move_node
+    from graph.model import display_path
+
+    edit = move_node(ctx.obj.corpus_path, old, new)
+    report_warnings(ctx, edit.corpus)
+    say(f"renamed {old} -> {new} ({display_path(edit.old)} -> {display_path(edit.new)}); "
+        f"{len(edit.touched)} other file(s) rewritten", ctx)
+    for path in edit.touched:
+        say(f"  {display_path(path)}", ctx)
+
+
+@cli.command()
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.pass_context
+def edit(ctx, node_id):
+    """Open node ID's file in your editor and save it if it is still valid.
+
+    The editor is $VISUAL, else $EDITOR, else the first of sensible-editor, vim, nano found,
+    else vi. You edit a temporary copy: an invalid result is refused (problems as path:line),
+    the node's file is left as it was, and your text is kept in ID.md.rej beside it; the next
+    `takeoff edit ID` starts from that text.
+    """
+    from graph.edit import rejected_path, replace_node_text
+    from graph.model import CorpusError, display_path
+    from graph.store import atomic_write
+
+    corpus = load_corpus(ctx, strict=False)
+    path = Path(corpus.node(node_id)["path"])
+    rejected = rejected_path(path)
+    start = path
+    if rejected.is_file():
+        start = rejected
+        say(f"starting from your refused text in {display_path(rejected)}", ctx)
+    text = start.read_text(encoding="utf-8")
+    edited = click.edit(text, extension=".md", require_save=True)
+    if edited is None or edited == path.read_text(encoding="utf-8"):
+        say(f"{node_id}: no change", ctx)
+        return
+    try:
+        after = replace_node_text(ctx.obj.corpus_path, node_id, edited)
+    except CorpusError:
+        atomic_write(rejected, edited)  # not a node file (.rej): the corpus never reads it
+        click.echo(f"your text is kept in {display_path(rejected)}; run `takeoff edit "
+                   f"{node_id}` again to fix it", err=True)
+        raise
+    rejected.unlink(missing_ok=True)
+    report_warnings(ctx, after)
+    say(f"saved {display_path(path)}", ctx)
+
+
+@cli.group("source", cls=TakeoffGroup)
+def source_group():
+    """Add, update or remove the sources of a node."""
+
+
+@source_group.command("add")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("url")
+@click.option("--title", help="The source's title.")
+@click.option("--quote", help="The passage that supports the node, quoted.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When the source was published.")
+@click.pass_context
+def source_add(ctx, node_id, url, title, quote, date_text):
+    """Add source URL to node ID, or update the fields given of that source."""
+    from graph.edit import add_source
+
+    date = _iso_date(date_text, "--date")
+    edit = add_source(ctx.obj.corpus_path, node_id, url, title=title, quote=quote, date=date)
+    report_warnings(ctx, edit.corpus)
+    if edit.old is None:
+        say(f"{node_id}: added source {_source_text(edit.new)}", ctx)
+    else:
+        say(f"{node_id}: source {_source_text(edit.old)} -> {_source_text(edit.new)}", ctx)
+
+
+def _source_text(source):
+    fields = [f"{key} {source[key]!s:.60}" for key in ("title", "quote", "date")
+              if source.get(key)]
+    return f"<{source['url']}>" + (f" ({'; '.join(fields)})" if fields else "")
+
+
+@source_group.command("rm")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("url")
+@click.pass_context
+def source_rm(ctx, node_id, url):
+    """Remove source URL from node ID."""
+    from graph.edit import remove_source
+
+    report_warnings(ctx, remove_source(ctx.obj.corpus_path, node_id, url))
+    say(f"{node_id}: removed source <{url}>", ctx)
 
 
 @cli.command()
