@@ -589,7 +589,9 @@ def source_rm(ctx, node_id, url):
 @click.pass_context
 def check(ctx, shacl, as_json):
     """Validate the corpus: every problem as path:line: message (exit 1 on errors)."""
+    settings(ctx).warned = True  # check lists every problem itself, warnings included
     corpus = load_corpus(ctx, strict=False)
+    corpus.problems[:0] = ctx.obj.config.warnings
     if not corpus.errors:
         from graph.perspective import check_perspectives
 
@@ -695,15 +697,49 @@ def _format_choice(importable=False):
 
 def base_option(f):
     return click.option("--base", metavar="IRI",
-                        help="RDF formats: node ids become IRIs under this base "
-                             "(default https://w3id.org/takeoff-graph/node/).")(f)
+                        callback=lambda ctx, param, value: value or settings(ctx).setting("base"),
+                        help="RDF formats: node ids become IRIs under this base (default: the "
+                             "corpus's takeoff.toml 'base', else "
+                             "https://w3id.org/takeoff-graph/node/).")(f)
+
+
+def _format_option(importable=False):
+    from graph.interchange import extensions_text
+
+    verb = "read" if importable else "written"
+    return click.option(
+        "--format", "fmt", type=_format_choice(importable), shell_complete=_complete_formats,
+        help=f"The format {verb}. Default: from the file's extension ({extensions_text()}); "
+             "node-link for stdin/stdout.")
+
+
+def _complete_formats(ctx, param, incomplete):
+    from graph.interchange import FORMATS
+
+    return _complete_words(FORMATS, incomplete)
+
+
+def _inferred_format(path, fmt, what, param_hint):
+    """``fmt`` if given, else the format ``path``'s extension implies (node-link for stdio)."""
+    from graph.interchange import FORMATS, IMPORTABLE, format_for_path
+
+    if fmt is not None:
+        return fmt, None
+    if path is None or str(path) in ("-", "<stdin>", "<stdout>"):
+        return "node-link", None
+    inferred = format_for_path(path)
+    names = IMPORTABLE if what == "import" else FORMATS
+    if inferred is None or inferred not in names:
+        why = "is not one it can " + what if inferred else "implies no format"
+        raise click.BadParameter(f"{path}: its extension {why}; give --format (one of "
+                                 f"{', '.join(names)})", param_hint=param_hint)
+    return inferred, f"read as {inferred} because of its file name; give --format to read it as another format"
 
 
 @cli.command()
-@click.option("--format", "fmt", default="node-link", show_default=True, type=_format_choice(),
-              help="The output format.")
+@_format_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+              help="Write to this file instead of stdout (its extension gives the format).")
 @base_option
 @click.option("--with-strengths", is_flag=True,
               help="RDF and GraphML: include each node's strength under --semantics.")
@@ -718,6 +754,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     """Print the corpus in another format (see --format)."""
     from graph.interchange import export_graph
 
+    fmt, _ = _inferred_format(output, fmt, "export", "-o/--output")
     corpus = scoped_corpus(ctx, as_of)
     score = corpus.score(semantics) if with_strengths else None
     if score is not None and not score.converged:
@@ -729,13 +766,12 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
         from graph.store import atomic_write
 
         atomic_write(output, text)
-        click.echo(f"wrote {output}", err=True)
+        say(f"wrote {output} ({fmt})", ctx)
 
 
 @cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--format", "fmt", default="node-link", show_default=True,
-              type=_format_choice(importable=True), help="The input format.")
+@_format_option(importable=True)
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
 @base_option
 @click.pass_context
@@ -744,17 +780,20 @@ def import_(ctx, file, fmt, replace, base):
     from graph.edit import import_graph
     from graph.interchange import parse_graph
 
+    fmt, how = _inferred_format(file.name, fmt, "import", "FILE")
+    root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
     try:
         graph = parse_graph(file.read(), fmt, base=base)
     except TakeoffError as exc:
-        raise TakeoffError(f"{file.name}: {exc}") from None
+        hint = f" ({how})" if how else ""
+        raise TakeoffError(f"{file.name}: {exc}{hint}") from None
     except UnicodeDecodeError:
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
     for warning in graph.graph.pop("warnings", []):
         click.echo(f"warning: {file.name}: {warning}", err=True)
-    import_graph(ctx.obj.corpus_path, graph, replace=replace)
-    click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}", err=True)
+    report_warnings(ctx, import_graph(root, graph, replace=replace))
+    say(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
+        f"({fmt}) into {root}", ctx)
 
 
 # ==== section: propagation ====
@@ -847,6 +886,7 @@ def html_command(ctx, output, open_page, semantics, title, as_of, perspective, a
     from graph.html import write_html
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    title = title or settings(ctx).setting("title")
     info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of)
     if as_json:
         emit_json(info)
@@ -913,7 +953,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
         _print_rows(result.variables, shown, json_data=result.to_json() if as_json else None,
                     as_csv=as_csv)
         if not as_json and not as_csv:
-            click.echo(f"{len(result.rows)} row(s)", err=True)
+            say(f"{len(result.rows)} row(s)")
     elif as_json:
         emit_json(result.to_json())
     elif result.kind == "ASK":
@@ -1175,7 +1215,7 @@ def lint_command(ctx, strict, semantics, as_json):
     else:
         for warning in warnings:
             click.echo(f"warning: [{warning['check']}] {warning['message']}")
-        click.echo(f"{len(warnings)} warning(s)", err=True)
+        say(f"{len(warnings)} warning(s)")
     if strict and warnings:
         ctx.exit(1)
 
@@ -1240,8 +1280,8 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
         table.add_row(day + flag, *cells, _text((arrivals, "dim")))
         previous = dict(zip(ids, row))
     console().print(table)
-    click.echo(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
-               f"semantics {semantics}, perspective {data['perspective']}", err=True)
+    say(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
+        f"semantics {semantics}, perspective {data['perspective']}")
 
 
 def _plot_history(data, path):
@@ -1255,7 +1295,7 @@ def _plot_history(data, path):
     if data["perspective"] != "base":
         title = f"Strength of each takeoff path as of each {data['step']} ({data['perspective']})"
     plot_history(data, path, title=title)
-    click.echo(f"wrote {path}", err=True)
+    say(f"wrote {path}")
 
 
 @cli.command("compare")
@@ -1350,7 +1390,7 @@ def perspective_new(ctx, name, description):
 
     load_corpus(ctx, strict=False)  # the corpus folder must exist
     path = new_perspective(ctx.obj.corpus_path, name, description)
-    click.echo(f"created {path}", err=True)
+    say(f"created {path}")
 
 
 def _override_args(args, with_value):
@@ -1381,7 +1421,7 @@ def perspective_set(ctx, name, args):
 
     item, value = _override_args(args, with_value=True)
     set_override(ctx.obj.corpus_path, name, item, value)
-    click.echo(f"{name}: {item_label(item)} = {value:g}", err=True)
+    say(f"{name}: {item_label(item)} = {value:g}")
 
 
 @perspective_group.command("unset")
@@ -1394,7 +1434,7 @@ def perspective_unset(ctx, name, args):
 
     item, _ = _override_args(args, with_value=False)
     unset_override(ctx.obj.corpus_path, name, item)
-    click.echo(f"{name}: removed {item_label(item)}", err=True)
+    say(f"{name}: removed {item_label(item)}")
 
 
 @perspective_group.command("list")
