@@ -151,13 +151,41 @@ def json_option(f):
                         help="Print JSON instead of a table.")(f)
 
 
-def console():
+def console(width=None):
     from rich.console import Console
 
-    # Piped output (a file, a pager, a test) has no width of its own: give tables room rather
+    # Piped output (a file, a pager, a test) has no width of its own: give text room rather
     # than rich's 80 columns, which folds ids and notes mid-word.
     piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, soft_wrap=False, width=160 if piped else None)
+    return Console(highlight=False, soft_wrap=False, width=width or (160 if piped else None))
+
+
+def plain_output():
+    """Tables as tab-separated text: asked for with --plain, or stdout is not a terminal."""
+    return settings().plain or not sys.stdout.isatty()
+
+
+def print_table(columns, rows):
+    """A table (see graph.tables): laid out to the terminal's width, or tab-separated text."""
+    from graph.tables import GAP, rich_table, tsv, widths
+
+    if plain_output():
+        click.echo(tsv(columns, rows), nl=False)
+        return
+    width = console().size.width
+    sizes, _ = widths(columns, rows, width)
+    # Too wide even with the titles shrunk: the line runs on rather than an id being cut.
+    needed = sum(sizes) + GAP * (len(sizes) - 1)
+    console(width=max(width, needed)).print(rich_table(columns, rows, sizes))
+
+
+def print_line(text, style=None):
+    """A line around a table (a heading, a summary): on stderr when tables are plain, so that
+    stdout holds only the tab-separated rows."""
+    if plain_output():
+        click.echo(getattr(text, "plain", text), err=True)
+    else:
+        console().print(text, style=style, markup=False)
 
 
 def weighted_target(value, param_name):
@@ -248,7 +276,7 @@ def as_of_option(f):
 
 def perspective_option(f):
     return click.option(
-        "--perspective", metavar="NAME",
+        "--perspective", metavar="NAME", shell_complete=_complete_perspectives,
         help="Apply the credences and weights of claims/perspectives/NAME.yaml "
              "('base': the corpus as written).")(f)
 
@@ -340,7 +368,7 @@ def _iso_date(value, param_hint):
 
 @cli.command()
 @click.argument("kind", type=click.Choice(KINDS))
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--title", required=True, help="A one-line statement of the node.")
 @click.option("--credence", type=click.FloatRange(0, 1), help="Base score in [0, 1] (default 0.5).")
 @click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When it was observed or published.")
@@ -636,17 +664,16 @@ def list_(ctx, kind, tag, as_json):
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("id", "kind", "credence", "date", "title", box=None, header_style="bold")
-    for row in rows:
-        table.add_row(row["id"], row["kind"], f"{row['credence']:.2f}", row["date"] or "",
-                      row["title"])
-    console().print(table)
+    print_table([Col("id", "id"), Col("kind", "id"), Col("credence", "num"), Col("date", "id"),
+                 Col("title")],
+                [[row["id"], row["kind"], f"{row['credence']:.2f}", row["date"] or "",
+                  row["title"]] for row in rows])
 
 
 @cli.command()
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @json_option
 @click.pass_context
 def show(ctx, node_id, as_json):
@@ -847,26 +874,27 @@ def _push_cell(push):
 
 
 def _print_ranking(rows, result, all_nodes):
-    from rich.table import Column, Table
     from rich.text import Text
 
-    table = Table("#", Column("node" if all_nodes else "model", no_wrap=True),
-                  *(["kind"] if all_nodes else []), "credence", "strength", "shift",
-                  Column("pushed up by", overflow="fold"),
-                  Column("pushed down by", overflow="fold"), box=None, header_style="bold")
+    from graph.tables import Col
+
+    columns = [Col("#", "num"), Col("node" if all_nodes else "model", "id"),
+               *([Col("kind", "id")] if all_nodes else []), Col("credence", "num"),
+               Col("strength", "num"), Col("shift", "num"), Col("pushed up by", "ids"),
+               Col("pushed down by", "ids")]
+    table = []
     for rank, row in enumerate(rows, 1):
         shift = row["shift"]
-        table.add_row(str(rank), Text(row["id"], style="bold"),
+        table.append([str(rank), Text(row["id"], style="bold"),
                       *([row["kind"] or ""] if all_nodes else []),
                       f"{row['credence']:.3f}", f"{row['strength']:.3f}",
                       Text(f"{shift:+.3f}", style="green" if shift > 0 else "red" if shift < 0
                            else ""),
-                      _push_cell(row["up"]), _push_cell(row["down"]))
-    out = console()
-    out.print(table)
+                      _push_cell(row["up"]), _push_cell(row["down"])])
+    print_table(columns, table)
     status = "converged" if result.converged else "NOT converged"
-    out.print(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
-              f"{result.residual:.1e}", style="dim", markup=False)
+    print_line(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
+               f"{result.residual:.1e}", style="dim")
 
 
 # ==== section: html ====
@@ -994,13 +1022,9 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         writer.writerows(rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        from rich.table import Table
-        from rich.text import Text
+        from graph.tables import Col
 
-        table = Table(*columns, box=None, header_style="bold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console().print(table)
+        print_table([Col(c, "ids") for c in columns], rows)
 
 
 # ==== section: explain ====
@@ -1037,7 +1061,7 @@ def _chain_text(chain):
 
 
 @cli.command("tree")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--depth", type=click.IntRange(min=1), help="Levels of edges to show (default: all).")
 @click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True,
               help="in: what supports or undermines ID; out: what ID supports or undermines.")
@@ -1078,8 +1102,8 @@ def tree_command(ctx, node_id, depth, direction, semantics, as_json):
 
 
 @cli.command("paths")
-@click.argument("source", metavar="FROM")
-@click.argument("target", metavar="TO")
+@click.argument("source", metavar="FROM", shell_complete=_complete_ids)
+@click.argument("target", metavar="TO", shell_complete=_complete_ids)
 @click.option("--max-length", type=click.IntRange(min=1), default=6, show_default=True,
               help="The most edges a chain may have.")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N strongest chains.")
@@ -1097,17 +1121,16 @@ def paths_command(ctx, source, target, max_length, top, as_json):
     if not chains:
         click.echo(f"no chain of at most {max_length} edges from {source} to {target}", err=True)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("sign", "weight", "edges", "chain", box=None, header_style="bold")
-    for chain in chains:
-        table.add_row(_text((chain["sign"], RELATION_STYLE[chain["sign"]])),
-                      f"{chain['weight']:.3f}", str(chain["length"]), _chain_text(chain))
-    console().print(table)
+    print_table([Col("sign", "id"), Col("weight", "num"), Col("edges", "num"),
+                 Col("chain", "ids")],
+                [[_text((chain["sign"], RELATION_STYLE[chain["sign"]])), f"{chain['weight']:.3f}",
+                  str(chain["length"]), _chain_text(chain)] for chain in chains])
 
 
 @cli.command("why")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
 @semantics_option
 @as_of_option
@@ -1128,28 +1151,27 @@ def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
     if as_json:
         emit_json({"id": node_id, "semantics": semantics, "strength": strength, "nodes": rows})
         return
-    out = console()
-    out.print(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
-                                         f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
+    print_line(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
+                                          f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
     if not rows:
-        out.print("nothing reaches this node: its strength comes from its credence alone")
+        print_line("nothing reaches this node: its strength comes from its credence alone")
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("node", "kind", "impact", "gradient", "strongest chain", box=None,
-                  header_style="bold")
+    table = []
     for row in rows:
         chain = row["chain"]
         via = chain["nodes"][1:-1]
-        table.add_row(row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
+        table.append([row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
                       _text((f"{chain['sign']} {chain['weight']:.2f}", RELATION_STYLE[chain["sign"]]),
-                            (f" via {' > '.join(via)}" if via else " direct", "dim")))
-    out.print(table)
+                            (f" via {' > '.join(via)}" if via else " direct", "dim"))])
+    print_table([Col("node", "id"), Col("kind", "id"), Col("impact", "num"),
+                 Col("gradient", "num"), Col("strongest chain", "ids")], table)
 
 
 @cli.command("cruxes")
-@click.argument("first", metavar="A")
-@click.argument("second", metavar="B")
+@click.argument("first", metavar="A", shell_complete=_complete_ids)
+@click.argument("second", metavar="B", shell_complete=_complete_ids)
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many cruxes to show.")
 @semantics_option
@@ -1175,27 +1197,27 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
                    "strengths": {first: result.strengths[first], second: result.strengths[second]},
                    "gap": gap, "cruxes": rows})
         return
-    out = console()
     leader, other = (first, second) if gap >= 0 else (second, first)
-    out.print(_text((f"{first} {result.strengths[first]:.3f}  vs  {second} "
-                     f"{result.strengths[second]:.3f} ({semantics}): ", ""),
-                    (f"{leader} ranks higher by {abs(gap):.3f}", "bold")))
+    print_line(_text((f"{first} {result.strengths[first]:.3f}  vs  {second} "
+                      f"{result.strengths[second]:.3f} ({semantics}): ", ""),
+                     (f"{leader} ranks higher by {abs(gap):.3f}", "bold")))
     if not rows:
-        out.print("no node's credence changes the gap")
+        print_line("no node's credence changes the gap")
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("node", "kind", "credence", "gradient", "gap at 0 / 1", "flips at",
-                  box=None, header_style="bold")
+    table = []
     for row in rows:
         flip = "never" if row["flip"] is None else f"{row['flip']:.3f}"
         if row["flip"] is not None and round(row["flip"], 3) != row["flip"]:
             flip = f"{row['flip']:.6f}"  # rounding would cross back over the flip
-        table.add_row(row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
-                      f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip)
-    out.print(table)
-    out.print(f"gap = strength({first}) - strength({second}); flips at: the credence of the node "
-              f"at which {other} would rank higher", style="dim")
+        table.append([row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
+                      f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip])
+    print_table([Col("node", "id"), Col("kind", "id"), Col("credence", "num"),
+                 Col("gradient", "num"), Col("gap at 0 / 1", "num"), Col("flips at", "num")],
+                table)
+    print_line(f"gap = strength({first}) - strength({second}); flips at: the credence of the "
+               f"node at which {other} would rank higher", style="dim")
 
 
 @cli.command("lint")
@@ -1238,7 +1260,7 @@ def _strength_cell(value, previous):
               help="Last day (default: today, or the latest dated node if later).")
 @click.option("--step", type=click.Choice(["day", "week", "month", "quarter"]), default="month",
               show_default=True, help="Score the corpus as of the end of each such period.")
-@click.option("--node", "nodes", multiple=True, metavar="ID",
+@click.option("--node", "nodes", multiple=True, metavar="ID", shell_complete=_complete_ids,
               help="Follow this node instead of the models (repeatable).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw the history to FILE (.png or .svg; needs matplotlib).")
@@ -1248,7 +1270,7 @@ def _strength_cell(value, previous):
 @click.pass_context
 def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, as_json):
     """The strength of each model as evidence arrived: the corpus scored as of every step."""
-    from graph.timeline import history, new_evidence
+    from graph.timeline import history
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
@@ -1261,27 +1283,42 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
     if as_json:
         emit_json(data)
         return
-    from rich.table import Table
-
-    ids = [n["id"] for n in data["nodes"]]
-    table = Table(box=None, header_style="bold", expand=True)
-    table.add_column("as of", no_wrap=True, min_width=10)
-    for node in ids:  # ids broken at their hyphens so that narrow terminals show them whole
-        header = node.replace("-", "-\n")
-        table.add_column(header, justify="right", no_wrap=True,
-                         min_width=max(5, *map(len, header.splitlines())))
-    table.add_column("new evidence", overflow="ellipsis", no_wrap=True, ratio=1)
-    previous = dict.fromkeys(ids)
-    for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
-        row = [data["strengths"][n][i] for n in ids]
-        cells = [_strength_cell(v, previous[n]) for n, v in zip(ids, row)]
-        flag = "" if data["converged"][i] else " (not converged)"
-        arrivals = f"+{len(arrived)} {', '.join(arrived)}" if arrived else ""
-        table.add_row(day + flag, *cells, _text((arrivals, "dim")))
-        previous = dict(zip(ids, row))
-    console().print(table)
+    _print_history_table(data)
     say(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
         f"semantics {semantics}, perspective {data['perspective']}")
+
+
+def _print_history_table(data):
+    """One row per step, one column per node, then the evidence that arrived. On a narrow
+    terminal the node columns get numbers (with a key below) and the arrivals go below the
+    table, so that no id is ever cut."""
+    from graph.tables import Col, widths
+    from graph.timeline import new_evidence
+
+    ids = [n["id"] for n in data["nodes"]]
+    rows, previous, arrivals = [], dict.fromkeys(ids), []
+    for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
+        row = [data["strengths"][n][i] for n in ids]
+        flag = "" if data["converged"][i] else " (not converged)"
+        rows.append([day + flag, *(_strength_cell(v, previous[n]) for n, v in zip(ids, row))])
+        arrivals.append(f"+{len(arrived)} {', '.join(arrived)}" if arrived else "")
+        previous = dict(zip(ids, row))
+    new = Col("new evidence", "ids")
+    named = [Col("as of", "id"), *(Col(n, "num") for n in ids)]
+    numbered = [Col("as of", "id"), *(Col(f"[{k}]", "num") for k in range(1, len(ids) + 1))]
+    with_arrivals = [[*row, _text((a, "dim"))] for row, a in zip(rows, arrivals)]
+    width = None if plain_output() else console().size.width
+    for columns, table in (([*named, new], with_arrivals), ([*numbered, new], with_arrivals),
+                           (numbered, rows)):
+        if width is None or widths(columns, table, width)[1]:
+            break
+    print_table(columns, table)
+    if columns[1].header != ids[0]:
+        print_line("  ".join(f"[{k}] {n}" for k, n in enumerate(ids, 1)), style="dim")
+    if columns[-1] is not new:
+        for row, arrived in zip(rows, arrivals):
+            if arrived:
+                print_line(f"{row[0]}: {arrived}", style="dim")
 
 
 def _plot_history(data, path):
@@ -1299,8 +1336,8 @@ def _plot_history(data, path):
 
 
 @cli.command("compare")
-@click.argument("first", metavar="P")
-@click.argument("second", metavar="Q")
+@click.argument("first", metavar="P", shell_complete=_complete_perspectives)
+@click.argument("second", metavar="Q", shell_complete=_complete_perspectives)
 @as_of_option
 @semantics_option
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
@@ -1337,40 +1374,35 @@ def _attribution_note(data):
 
 
 def _print_comparison(data):
-    from rich.table import Table
+    from graph.tables import Col
 
     p, q = data["first"], data["second"]
-    out = console()
     agreement = data["rank_agreement"]
     tau = "n/a" if agreement["kendall_tau"] is None else f"{agreement['kendall_tau']:.2f}"
     as_of = f", as of {data['as_of']}" if data["as_of"] else ""
-    out.print(_text(("P ", "bold"), (p, ""), ("   Q ", "bold"), (q, "")))
-    out.print(_text((f"semantics {data['semantics']}{as_of}; {len(data['overrides'])} "
-                     f"override(s) differ; {_attribution_note(data)}, {data['solves']} solves; "
-                     f"Kendall tau of the rankings {tau}, {agreement['changed']} of "
-                     f"{len(data['models'])} models change rank", "")))
-    table = Table(box=None, header_style="bold", expand=True)
-    for header in ("model", "P", "Q", "Q - P", "rank P>Q"):
-        table.add_column(header, no_wrap=True, justify="left" if header == "model" else "right")
-    table.add_column("main drivers (Shapley share of Q - P)", no_wrap=True, overflow="ellipsis",
-                     ratio=1)
+    print_line(_text(("P ", "bold"), (p, ""), ("   Q ", "bold"), (q, "")))
+    print_line(_text((f"semantics {data['semantics']}{as_of}; {len(data['overrides'])} "
+                      f"override(s) differ; {_attribution_note(data)}, {data['solves']} solves; "
+                      f"Kendall tau of the rankings {tau}, {agreement['changed']} of "
+                      f"{len(data['models'])} models change rank", "")))
+    rows = []
     for row in data["models"]:
         drivers = "\n".join(f"{d['contribution']:+.3f} {d['override']}" for d in row["drivers"])
-        table.add_row(row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
-                      _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
-                      _text((drivers, "")))
-    out.print(table)
+        rows.append([row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
+                     _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
+                     _text((drivers, ""))])
+    print_table([Col("model", "id"), Col("P", "num"), Col("Q", "num"), Col("Q - P", "num"),
+                 Col("rank P>Q", "num"), Col("main drivers (Shapley share of Q - P)", "ids")],
+                rows)
     if data["overrides"]:
-        table = Table(box=None, header_style="bold", expand=True)
-        table.add_column("differing override", no_wrap=True, overflow="ellipsis", ratio=1)
-        for header in ("P", "Q", "sum |effect|", "largest effect"):
-            table.add_column(header, no_wrap=True, justify="right")
+        rows = []
         for row in data["overrides"]:
             model, effect = max(row["contributions"].items(), key=lambda kv: abs(kv[1]))
-            table.add_row(_text((row["override"], "")), f"{row['values'][p]:g}",
-                          f"{row['values'][q]:g}", f"{row['total']:.3f}",
-                          _text((f"{effect:+.3f} {model}", "")))
-        out.print(table)
+            rows.append([row["override"], f"{row['values'][p]:g}", f"{row['values'][q]:g}",
+                         f"{row['total']:.3f}", f"{effect:+.3f} {model}"])
+        click.echo()
+        print_table([Col("differing override", "ids"), Col("P", "num"), Col("Q", "num"),
+                     Col("sum |effect|", "num"), Col("largest effect", "ids")], rows)
     if not data["converged"]:
         click.echo("warning: the solver did not converge for some mixes of overrides", err=True)
 
@@ -1412,7 +1444,7 @@ def _override_args(args, with_value):
 
 
 @perspective_group.command("set", context_settings={"ignore_unknown_options": True})
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @click.argument("args", nargs=-1, required=True, metavar="ID credence X | SRC TARGET weight W")
 @click.pass_context
 def perspective_set(ctx, name, args):
@@ -1425,7 +1457,7 @@ def perspective_set(ctx, name, args):
 
 
 @perspective_group.command("unset")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @click.argument("args", nargs=-1, required=True, metavar="ID credence | SRC TARGET weight")
 @click.pass_context
 def perspective_unset(ctx, name, args):
@@ -1448,21 +1480,22 @@ def perspective_list(ctx, as_json):
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("name", "credences", "weights", "description", box=None, header_style="bold")
+    table = []
     for row in rows:
         state = f" ({len(row['problems'])} problem(s))" if row["problems"] else ""
-        table.add_row(row["name"], str(row["credences"]), str(row["weights"]),
-                      _text((row["description"] + state, "")))
-    console().print(table)
+        table.append([row["name"], str(row["credences"]), str(row["weights"]),
+                      row["description"] + state])
+    print_table([Col("name", "id"), Col("credences", "num"), Col("weights", "num"),
+                 Col("description")], table)
     for row in rows:
         for problem in row["problems"]:
             click.echo(problem, err=True)
 
 
 @perspective_group.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @json_option
 @click.pass_context
 def perspective_show(ctx, name, as_json):
@@ -1473,17 +1506,14 @@ def perspective_show(ctx, name, as_json):
     if as_json:
         emit_json(info)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    out = console()
-    out.print(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
+    print_line(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
     if info["description"]:
-        out.print(_text((info["description"], "")))
-    table = Table("override", "corpus", "here", "note", box=None, header_style="bold")
-    for row in info["overrides"]:
-        table.add_row(_text((row["override"], "")), f"{row['base']:g}", f"{row['value']:g}",
-                      _text((row["note"], "dim")))
-    out.print(table)
+        print_line(info["description"])
+    print_table([Col("override", "ids"), Col("corpus", "num"), Col("here", "num"), Col("note")],
+                [[row["override"], f"{row['base']:g}", f"{row['value']:g}",
+                  _text((row["note"], "dim"))] for row in info["overrides"]])
 
 
 def main():
