@@ -166,17 +166,26 @@ def plain_output():
 
 
 def print_table(columns, rows):
-    """A table (see graph.tables): laid out to the terminal's width, or tab-separated text."""
-    from graph.tables import GAP, rich_table, tsv, widths
+    """A table (see graph.tables): laid out to the terminal's width, or tab-separated text.
+
+    On a terminal too narrow for it, columns of ids move under the table, one line per row,
+    rather than an id being cut.
+    """
+    from graph.tables import GAP, plain, rich_table, spill, tsv, wrap_words
 
     if plain_output():
         click.echo(tsv(columns, rows), nl=False)
         return
     width = console().size.width
-    sizes, _ = widths(columns, rows, width)
-    # Too wide even with the titles shrunk: the line runs on rather than an id being cut.
-    needed = sum(sizes) + GAP * (len(sizes) - 1)
-    console(width=max(width, needed)).print(rich_table(columns, rows, sizes))
+    kept, kept_rows, sizes, moved = spill(columns, rows, width)
+    needed = sum(sizes) + GAP * (len(sizes) - 1)  # over width only if ids alone do not fit
+    console(width=max(width, needed)).print(rich_table(kept, kept_rows, sizes))
+    key = next(i for i, c in enumerate(columns) if c.kind == "id")  # the row's id
+    for index in sorted({m[0] for m in moved}):
+        text = " ".join([plain(rows[index][key]), *(f"{header}: {plain(cell)}"
+                                                    for r, header, cell in moved if r == index)])
+        for line in wrap_words(text, width):
+            print_line(line, style="dim")
 
 
 def print_line(text, style=None):
@@ -1214,7 +1223,7 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
         table.append([row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
                       f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip])
     print_table([Col("node", "id"), Col("kind", "id"), Col("credence", "num"),
-                 Col("gradient", "num"), Col("gap at 0 / 1", "num"), Col("flips at", "num")],
+                 Col("gradient", "num"), Col("gap at 0 / 1", "ids"), Col("flips at", "num")],
                 table)
     print_line(f"gap = strength({first}) - strength({second}); flips at: the credence of the "
                f"node at which {other} would rank higher", style="dim")
@@ -1292,7 +1301,7 @@ def _print_history_table(data):
     """One row per step, one column per node, then the evidence that arrived. On a narrow
     terminal the node columns get numbers (with a key below) and the arrivals go below the
     table, so that no id is ever cut."""
-    from graph.tables import Col, widths
+    from graph.tables import GLUE, Col, widths, wrap_words
     from graph.timeline import new_evidence
 
     ids = [n["id"] for n in data["nodes"]]
@@ -1314,11 +1323,13 @@ def _print_history_table(data):
             break
     print_table(columns, table)
     if columns[1].header != ids[0]:
-        print_line("  ".join(f"[{k}] {n}" for k, n in enumerate(ids, 1)), style="dim")
+        legend = "  ".join(f"[{k}]{GLUE}{n}" for k, n in enumerate(ids, 1))
+        for line in wrap_words(legend, width, indent=""):
+            print_line(line, style="dim")
     if columns[-1] is not new:
         for row, arrived in zip(rows, arrivals):
-            if arrived:
-                print_line(f"{row[0]}: {arrived}", style="dim")
+            for line in wrap_words(f"{row[0]}: {arrived}", width) if arrived else ():
+                print_line(line, style="dim")
 
 
 def _plot_history(data, path):

@@ -70,6 +70,38 @@ def widths(columns, rows, width):
     return sizes, excess <= 0
 
 
+def spill(columns, rows, width):
+    """Fit a table in ``width`` by moving ``ids`` columns, from the right, out of it.
+
+    Returns the columns and rows kept, their widths, and ``(row index, header, cell)`` for each
+    cell moved out (to be printed under the table, where it can wrap between words).
+    """
+    columns, rows, moved = list(columns), [list(r) for r in rows], []
+    while True:
+        sizes, fits = widths(columns, rows, width)
+        movable = [i for i, c in enumerate(columns) if c.kind == "ids"]
+        if fits or not movable:
+            return columns, rows, sizes, sorted(moved, key=lambda m: m[0])
+        i = movable[-1]
+        moved += [(r, columns[i].header, row[i]) for r, row in enumerate(rows) if plain(row[i])]
+        del columns[i]
+        for row in rows:
+            del row[i]
+
+
+GLUE = "\u00a0"  # joins words that must stay on one line (a key and its id)
+
+
+def wrap_words(text, width, indent="    "):
+    """``text`` wrapped to ``width`` between words only: an id is never split, not even at its
+    hyphens; words joined by ``GLUE`` stay together."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False,
+                          break_on_hyphens=False)
+    return [line.replace(GLUE, " ") for line in lines]
+
+
 def rich_table(columns, rows, sizes):
     """A rich Table with the given column widths (see :func:`widths`)."""
     from rich.table import Column, Table
