@@ -548,7 +548,7 @@ def edit(ctx, node_id):
     `takeoff edit ID` starts from that text.
     """
     from graph.edit import rejected_path, replace_node_text
-    from graph.model import CorpusError, display_path
+    from graph.model import display_path
     from graph.store import atomic_write
 
     corpus = load_corpus(ctx, strict=False)
@@ -558,14 +558,14 @@ def edit(ctx, node_id):
     if rejected.is_file():
         start = rejected
         say(f"starting from your refused text in {display_path(rejected)}", ctx)
-    text = start.read_text(encoding="utf-8")
-    edited = click.edit(text, extension=".md", require_save=True)
-    if edited is None or edited == path.read_text(encoding="utf-8"):
+    original = path.read_text(encoding="utf-8")
+    edited = click.edit(start.read_text(encoding="utf-8"), extension=".md", require_save=True)
+    if edited is None or edited == original:
         say(f"{node_id}: no change", ctx)
         return
     try:
-        after = replace_node_text(ctx.obj.corpus_path, node_id, edited)
-    except CorpusError:
+        after = replace_node_text(ctx.obj.corpus_path, node_id, edited, expected=original)
+    except TakeoffError:
         atomic_write(rejected, edited)  # not a node file (.rej): the corpus never reads it
         click.echo(f"your text is kept in {display_path(rejected)}; run `takeoff edit "
                    f"{node_id}` again to fix it", err=True)

@@ -462,14 +462,20 @@ def _rename_key(mapping, old, new):
         mapping.ca.items[new] = comment
 
 
-def replace_node_text(root, node_id, text):
+def replace_node_text(root, node_id, text, *, expected=None):
     """Replace the whole file of node ``node_id`` with ``text`` (what ``takeoff edit`` saves).
 
-    Refused, nothing written, if the result has a new error; the file must keep its id.
+    Refused, nothing written, if the result has a new error, or if ``expected`` is given and
+    the file no longer holds it (another writer changed it meanwhile). The file keeps its path,
+    so the node keeps its id.
     """
 
     def change(corpus):
-        return {_file_of(corpus, node_id): text}
+        path = _file_of(corpus, node_id)
+        if expected is not None and path.read_text(encoding="utf-8") != expected:
+            raise TakeoffError(f"{display_path(path)} changed while you edited it; "
+                               "nothing was written")
+        return {path: text}
 
     return apply_change(root, change, f"edit {node_id}")
 

@@ -421,3 +421,22 @@ def test_the_commands_of_docs_workflow_run(tmp_path, index):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr
+
+
+def test_edit_refuses_to_overwrite_a_change_made_meanwhile(marked, run, monkeypatch):
+    def editor(text, **kwargs):
+        (marked / "m1.md").write_text((marked / "m1.md").read_text().replace("path", "road"))
+        return text.replace("The path.", "My text.")
+
+    monkeypatch.setattr("click.edit", editor)
+    result = run(marked, "edit", "m1")
+    assert result.exit_code == 1 and "changed while you edited it" in result.stderr
+    assert "road" in (marked / "m1.md").read_text()
+    assert "My text." in (marked / "m1.md.rej").read_text()
+
+
+def test_init_in_the_current_folder(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("init")
+    assert result.exit_code == 0 and (tmp_path / "takeoff.toml").is_file()
+    assert "cd " not in result.stdout and "takeoff add model" in result.stdout
