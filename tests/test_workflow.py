@@ -400,29 +400,6 @@ def test_a_format_that_cannot_be_imported_is_named(marked, run, tmp_path):
     assert result.exit_code == 2 and "is not one it can import" in result.stderr
 
 
-# ---------------------------------------------------------------- docs/workflow.md runs as written
-
-def _sh_blocks(path):
-    import re
-
-    return re.findall(r"```sh\n(.*?)```", path.read_text(), re.S)
-
-
-@pytest.mark.parametrize("index", range(len(_sh_blocks(REPO / "docs" / "workflow.md"))))
-def test_the_commands_of_docs_workflow_run(tmp_path, index):
-    import shutil
-    import subprocess
-
-    shutil.copytree(REPO / "claims", tmp_path / "claims")
-    block = _sh_blocks(REPO / "docs" / "workflow.md")[index]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("TAKEOFF_CORPUS", None)
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
-    assert "Traceback" not in result.stderr
-
-
 def test_edit_refuses_to_overwrite_a_change_made_meanwhile(marked, run, monkeypatch):
     def editor(text, **kwargs):
         (marked / "m1.md").write_text((marked / "m1.md").read_text().replace("path", "road"))
