@@ -78,6 +78,8 @@ class TakeoffCommand(click.Command):
     """A command that also takes the global options after its name."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("epilog", "Also accepted here: --corpus FOLDER, -q/--quiet, --plain "
+                                    "(see takeoff --help).")
         super().__init__(*args, **kwargs)
         self.params += global_options(hidden=True)
 
@@ -330,14 +332,17 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
 @click.option("--example", is_flag=True, help="Copy the bundled corpus instead of starting empty.")
 @click.pass_context
 def init(ctx, folder, example):
-    """Create a corpus in FOLDER (default: --corpus, else the current folder).
+    """Create a corpus in FOLDER (default: --corpus, else $TAKEOFF_CORPUS, else the current
+    folder).
 
     Writes FOLDER/takeoff.toml, the file that marks a corpus. A folder that already holds a
     valid corpus without that file is marked as one; any other non-empty folder is refused.
     """
     from graph.edit import init_corpus
 
-    folder = folder or settings(ctx).corpus_option or Path(".")
+    from graph.config import ENV_VAR
+
+    folder = folder or settings(ctx).corpus_option or Path(os.environ.get(ENV_VAR) or ".")
     if example and not BUNDLED_CORPUS.is_dir():
         raise TakeoffError(f"the bundled corpus is not installed ({BUNDLED_CORPUS})")
     init_corpus(folder, example_from=BUNDLED_CORPUS if example else None)

@@ -417,3 +417,11 @@ def test_init_in_the_current_folder(tmp_path, cli_run, monkeypatch):
     result = cli_run("init")
     assert result.exit_code == 0 and (tmp_path / "takeoff.toml").is_file()
     assert "cd " not in result.stdout and "takeoff add model" in result.stdout
+
+
+def test_init_defaults_to_the_environment_folder(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("init", env={"TAKEOFF_CORPUS": str(tmp_path / "named")})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "named" / "takeoff.toml").is_file()
+    assert not (tmp_path / "takeoff.toml").exists()
