@@ -549,27 +549,41 @@ def _score_for(graph, with_strengths, semantics):
     return result
 
 
+def query_options(f):
+    """--timeout and --allow-service: the query policy of the local store and of servers."""
+    f = click.option("--allow-service", "allow_service", multiple=True, metavar="IRI",
+                     help="Let a SERVICE clause call this endpoint (repeatable); any other "
+                          "SERVICE is refused, since it would send corpus values there.")(f)
+    return click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
+                        show_default=True, metavar="SECONDS",
+                        help="Stop the query after this many seconds.")(f)
+
+
 @cli.command()
 @click.argument("query", required=False)
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and exit.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (SELECT) instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV (SELECT; ASK as one answer column; graphs as s,p,o rows).")
 @json_option
 @base_option
 @click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
 @semantics_option
 @click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
               show_default=True, help="rdflib's in-memory store or Oxigraph (auto: by size).")
+@query_options
 @as_of_option
 @perspective_option
 @click.pass_context
 def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
-           as_of, perspective):
+           timeout, allow_service, as_of, perspective):
     """Run a SPARQL query on the corpus as RDF.
 
     QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
     tg, aif, schema, dcterms, prov, xsd, rdfs, rdf and node (the base) are bound:
 
         takeoff sparql 'SELECT ?e WHERE { ?e tg:supports ?m . ?m a tg:Model }'
+
+    Every SPARQL 1.1 query form runs (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused.
     """
     from graph.rdf import DEFAULT_BASE, named_queries, resolve_query, run_query, to_rdf
 
@@ -585,34 +599,48 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
     graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
     base = base or DEFAULT_BASE
     rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
-    result = run_query(rdf_graph, text)
-    if result.kind == "SELECT":
-        shown = [[_term_text(rdf_graph, t, compact=not as_csv) for t in row] for row in result.rows]
-        _print_rows(result.variables, shown, json_data=result.to_json() if as_json else None,
-                    as_csv=as_csv)
-        if not as_json and not as_csv:
-            click.echo(f"{len(result.rows)} row(s)", err=True)
-    elif as_json:
-        emit_json(result.to_json())
-    elif result.kind == "ASK":
-        click.echo("true" if result.answer else "false")
-    else:
-        from graph.rdf import new_graph
+    result = run_query(rdf_graph, text, timeout=timeout, allow_service=allow_service)
+    _print_result(result, base, as_json=as_json, as_csv=as_csv)
 
+
+def _print_result(result, base, *, as_json, as_csv):
+    """A query answer in the chosen format: SELECT as a table, ASK as true/false, a graph as
+    Turtle; --json and --csv for all three."""
+    from graph.rdf import new_graph
+
+    names = new_graph(base, "memory").namespace_manager
+    if as_json:
+        emit_json(result.to_json())
+    elif result.kind == "SELECT":
+        shown = [[_term_text(names, t, compact=not as_csv) for t in row] for row in result.rows]
+        _print_rows(result.variables, shown, as_csv=as_csv)
+        if not as_csv:
+            click.echo(f"{len(result.rows)} row(s)", err=True)
+    elif result.kind == "ASK":
+        answer = "true" if result.answer else "false"
+        click.echo(f"answer\n{answer}" if as_csv else answer)
+    elif as_csv:
+        _print_rows(["subject", "predicate", "object"],
+                    sorted([_term_text(names, t, compact=False) for t in triple]
+                           for triple in result.graph), as_csv=True)
+    else:
         out = new_graph(base, "memory")
         out += result.graph
         click.echo(out.serialize(format="turtle"), nl=False)
 
 
-def _term_text(rdf_graph, term, compact):
-    """A result cell: IRIs as prefixed names (``node:id``) when ``compact``, literals as text."""
-    from rdflib import URIRef
+def _term_text(names, term, compact):
+    """A result cell: IRIs as prefixed names (``node:id``) when ``compact``, literals as text,
+    blank nodes as ``_:id``."""
+    from rdflib import BNode, URIRef
 
     if term is None:
         return ""
+    if isinstance(term, BNode):
+        return term.n3()
     if compact and isinstance(term, URIRef):
         try:
-            return rdf_graph.namespace_manager.normalizeUri(term)
+            return names.normalizeUri(term)
         except Exception:  # an IRI rdflib cannot split stays whole
             return str(term)
     return str(term)
