@@ -573,9 +573,14 @@ def query_options(f):
 @query_options
 @as_of_option
 @perspective_option
+@click.option("--endpoint", metavar="URL",
+              help="Query this SPARQL server instead of the local corpus (see takeoff publish).")
+@click.option("--graph", "graph_iri", metavar="IRI",
+              help="With --endpoint: the published graph to query ('default': the server's "
+                   "default graph).")
 @click.pass_context
 def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
-           timeout, allow_service, as_of, perspective):
+           timeout, allow_service, as_of, perspective, endpoint, graph_iri):
     """Run a SPARQL query on the corpus as RDF.
 
     QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
@@ -596,8 +601,23 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
     if not query:
         raise click.UsageError("give a QUERY (text, @file.rq or a name from --list)")
     text = resolve_query(query)
-    graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
     base = base or DEFAULT_BASE
+    if endpoint:
+        local_only = {"--with-strengths": with_strengths, "--as-of": as_of,
+                      "--perspective": perspective, "--store": store != "auto"}
+        for option, given in local_only.items():
+            if given:
+                raise click.UsageError(f"{option} works on the local corpus, not with --endpoint")
+        from graph import endpoint as remote
+
+        result = remote.query(remote.Endpoint(endpoint, timeout=timeout), text,
+                              graph_iri or remote.DEFAULT_GRAPH, base=base,
+                              allow_service=allow_service)
+        _print_result(result, base, as_json=as_json, as_csv=as_csv)
+        return
+    if graph_iri:
+        raise click.UsageError("--graph names a graph on a server: give --endpoint too")
+    graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
     rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
     result = run_query(rdf_graph, text, timeout=timeout, allow_service=allow_service)
     _print_result(result, base, as_json=as_json, as_csv=as_csv)
@@ -1150,6 +1170,93 @@ def perspective_show(ctx, name, as_json):
         table.add_row(_text((row["override"], "")), f"{row['base']:g}", f"{row['value']:g}",
                       _text((row["note"], "dim")))
     out.print(table)
+
+
+# ==== section: sharing ====
+# A shared map on a SPARQL server (graph/endpoint.py): publish, pull; `sparql --endpoint`.
+
+def endpoint_options(f):
+    f = click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
+                     show_default=True, metavar="SECONDS",
+                     help="Give up on the server after this many seconds.")(f)
+    f = click.option("--store-url", metavar="URL",
+                     help="The server's Graph Store service (default: /store beside the query "
+                          "service, as Oxigraph lays it out).")(f)
+    f = click.option("--graph", "graph_iri", metavar="IRI", default=None,
+                     help="The named graph (default https://w3id.org/takeoff-graph/graph/corpus; "
+                          "'default': the server's default graph).")(f)
+    return click.option("--endpoint", required=True, metavar="URL",
+                        help="The server's SPARQL query service (http://HOST:PORT/query) or its "
+                             "base URL. Credentials: $TAKEOFF_ENDPOINT_TOKEN, or "
+                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, or netrc.")(f)
+
+
+@cli.command()
+@endpoint_options
+@base_option
+@click.option("--with-strengths", is_flag=True,
+              help="Publish each node's strength too, with the semantics that produced it.")
+@semantics_option
+@click.option("--force", is_flag=True, help="Replace the graph even if it holds other data.")
+@json_option
+@click.pass_context
+def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, semantics, force,
+            as_json):
+    """Put the corpus on a SPARQL server as one named graph, replacing its previous version.
+
+    Uses the SPARQL 1.1 Graph Store HTTP Protocol (one PUT: the server swaps the graph
+    atomically), so any conforming server works:
+
+        takeoff publish --endpoint http://127.0.0.1:7878 --with-strengths
+    """
+    from graph import endpoint as remote
+    from graph.rdf import DEFAULT_BASE
+
+    corpus = load_corpus(ctx)
+    score = _score_for(corpus.graph, with_strengths, semantics)
+    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout),
+                          graph_iri or remote.DEFAULT_GRAPH, base=base or DEFAULT_BASE,
+                          score=score, force=force)
+    if as_json:
+        emit_json(info)
+        return
+    strengths = f", strengths under {info['semantics']}" if info["semantics"] else ""
+    verb = "created" if info["created"] else "replaced"
+    click.echo(f"published {info['triples']} triples ({info['nodes']} nodes, {info['edges']} "
+               f"edges{strengths}; {info['bytes']} bytes of N-Triples) to {info['store']}: "
+               f"{verb} graph <{info['graph']}>")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@endpoint_options
+@base_option
+@click.option("--replace", is_flag=True,
+              help="Overwrite local nodes that differ from the published graph, and delete "
+                   "those not in it.")
+@json_option
+@click.pass_context
+def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as_json):
+    """Rebuild a corpus folder (FOLDER, default: the corpus) from a published graph.
+
+    Only nodes that differ are written, all in one change; a folder whose nodes differ from
+    the graph is left alone unless --replace.
+    """
+    from graph import endpoint as remote
+    from graph.edit import sync_corpus
+    from graph.rdf import DEFAULT_BASE
+
+    base = base or DEFAULT_BASE
+    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout),
+                               graph_iri or remote.DEFAULT_GRAPH, base=base)
+    root = folder or ctx.obj.corpus_path
+    summary = sync_corpus(root, graph, replace=replace, base=base)
+    if as_json:
+        emit_json({"folder": str(root), **summary})
+        return
+    click.echo(f"pulled {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges into "
+               f"{root}: {len(summary['added'])} added, {len(summary['changed'])} changed, "
+               f"{len(summary['removed'])} removed, {summary['unchanged']} unchanged")
 
 
 def main():
