@@ -1259,5 +1259,49 @@ def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as
                f"{len(summary['removed'])} removed, {summary['unchanged']} unchanged")
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
+              help="The port on 127.0.0.1 (0: any free port).")
+@click.option("--location", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the server's data in this folder (default: in memory).")
+@base_option
+@click.option("--with-strengths", is_flag=True, help="Load each node's strength too.")
+@semantics_option
+@click.pass_context
+def serve(ctx, port, location, base, with_strengths, semantics):
+    """Serve the corpus from a local SPARQL server (Oxigraph) until Ctrl-C.
+
+    For tools that speak SPARQL (YASGUI, Protege, a notebook): queries go to
+    http://127.0.0.1:PORT/query and see the corpus without naming its graph.
+    """
+    from graph import endpoint as remote
+    from graph.rdf import DEFAULT_BASE
+
+    import signal
+
+    corpus = load_corpus(ctx)
+    score = _score_for(corpus.graph, with_strengths, semantics)
+    process, url = remote.start_server(port, location, union_default_graph=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, as Ctrl-C does
+    try:
+        info = remote.publish(corpus.graph, remote.Endpoint(url), base=base or DEFAULT_BASE,
+                              score=score, force=True)
+        click.echo(f"serving {info['nodes']} nodes ({info['triples']} triples) as graph "
+                   f"<{info['graph']}>\n  SPARQL query: {url}/query\n  Graph Store: {url}/store\n"
+                   "Ctrl-C stops the server.", err=True)
+        process.wait()
+        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {process.returncode})")
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
+
+
 def main():
     cli()

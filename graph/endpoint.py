@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import netrc
 import os
+import shutil
 import socket
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -319,3 +321,54 @@ def fetch_graph(endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE):
     except (RDFError, UnicodeDecodeError) as exc:
         raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> is not a takeoff-graph "
                             f"map: {' '.join(str(exc).split())[:300]}") from None
+
+
+# ---- a local server -------------------------------------------------------------------------
+
+def start_server(port=7878, location=None, *, union_default_graph=False, wait=30.0):
+    """Start ``oxigraph serve`` on 127.0.0.1 (only there) and wait until it answers.
+
+    Parameters
+    ----------
+    port : int
+        0 picks a free port.
+    location : path, optional
+        The folder the server keeps its data in; in memory if None.
+    union_default_graph : bool
+        Queries without GRAPH see every named graph (what most SPARQL tools expect).
+    wait : float
+        Seconds to wait for the first answer.
+
+    Returns
+    -------
+    (subprocess.Popen, str)
+        The server process (stop it with ``terminate()``) and its base URL.
+    """
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        raise EndpointError("the oxigraph server is not installed: pip install "
+                            "'takeoff-graph[server]' (or any SPARQL server: see docs/sharing.md)")
+    if port == 0:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    command = [binary, "serve", "--bind", f"127.0.0.1:{port}"]
+    if location is not None:
+        command += ["--location", str(location)]
+    if union_default_graph:
+        command.append("--union-default-graph")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    probe = Endpoint(url, timeout=1)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            probe.request("GET", probe.query_url + "?query=ASK%7B%7D", accept=RESULTS_JSON)
+            return process, url
+        except EndpointError:
+            time.sleep(0.1)
+    if process.poll() is None:
+        process.kill()
+    why = " ".join(process.communicate(timeout=5)[1].decode("utf-8", "replace").split())[-200:]
+    raise EndpointError(f"oxigraph serve did not start on 127.0.0.1:{port}: {why or 'no answer'} "
+                        "(is the port in use? pass --port)")

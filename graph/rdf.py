@@ -1045,18 +1045,18 @@ def _in_child(work, timeout):
         os._exit(0)
     os.close(write_end)
     deadline = time.monotonic() + timeout
-    chunks = []
+    chunks, done = [], False
     try:
-        while True:
+        while not done:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
                 raise QueryTimeout(_timeout_message(timeout))
             chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                break
             chunks.append(chunk)
-    finally:
+            done = not chunk
+    finally:  # also on Ctrl-C: never leave the child running
+        if not done:
+            os.kill(pid, signal.SIGKILL)
         os.close(read_end)
         os.waitpid(pid, 0)
     kind, _, data = b"".join(chunks).partition(b"\n")

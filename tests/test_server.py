@@ -35,23 +35,8 @@ def free_port():
 
 
 def start_oxigraph(folder):
-    """`oxigraph serve` on a free loopback port; (process, base URL) once it answers."""
-    port = free_port()
-    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(folder), "--bind",
-                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=1).read()
-            return process, url
-        except (urllib.error.URLError, OSError):
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"oxigraph serve did not start on port {port}")
+    """`oxigraph serve` on a free loopback port: (process, base URL) once it answers."""
+    return remote.start_server(0, folder)
 
 
 def stop(process):
@@ -427,3 +412,31 @@ def test_publish_refuses_a_corpus_with_errors_and_sends_nothing(run, stub, corpu
     result = run(corpus_copy, "publish", "--endpoint", listener.url)
     assert result.exit_code == 1 and "missing title" in result.stderr
     assert listener.requests == []
+
+
+def test_serve_loads_the_corpus_into_a_local_server_and_stops_with_it(corpus_copy):
+    import os
+    import signal
+    import sys
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "--corpus", str(corpus_copy), "serve",
+         "--port", str(port), "--with-strengths"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        lines = [process.stderr.readline() for _ in range(4)]
+        nodes = Corpus.load(corpus_copy).graph.number_of_nodes()
+        assert lines[0].startswith(f"serving {nodes} nodes"), lines
+        assert f"SPARQL query: http://127.0.0.1:{port}/query" in "".join(lines)
+        endpoint = remote.Endpoint(f"http://127.0.0.1:{port}")
+        local = rdf.to_rdf(Corpus.load(corpus_copy).graph, score=Corpus.load(corpus_copy).score("qe"),
+                           store="memory")
+        for name, (_, text) in rdf.named_queries().items():
+            there = remote.query(endpoint, text, remote.SERVER_DEFAULT_GRAPH).to_json()
+            assert there == rdf.run_query(local, text).to_json(), name
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    with pytest.raises(remote.EndpointError, match="connection refused"):
+        remote.query(endpoint, "ASK {}")
