@@ -440,3 +440,24 @@ def test_serve_loads_the_corpus_into_a_local_server_and_stops_with_it(corpus_cop
         process.wait(30)
     with pytest.raises(remote.EndpointError, match="connection refused"):
         remote.query(endpoint, "ASK {}")
+
+
+def test_the_sharing_page_commands_run_as_written(tmp_path):
+    import os
+    import re
+
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", 7878)) == 0:
+            pytest.skip("port 7878, which docs/sharing.md uses, is taken")
+    page = (REPO / "docs" / "sharing.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", page, re.S)
+    assert blocks
+    shutil.copytree(REPO / "claims", tmp_path / "claims")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for block in blocks:
+        done = subprocess.run(["bash", "-ec", block], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, (block, done.stdout, done.stderr)
+    assert "published" in done.stdout and "pulled" in done.stdout and "ok:" in done.stdout
+    assert_same_graph(Corpus.load(tmp_path / "shared-copy").graph,
+                      Corpus.load(tmp_path / "claims").graph)
