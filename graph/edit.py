@@ -356,6 +356,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
     from graph.rdf import DEFAULT_BASE, parse, serialize
 
     root = Path(root)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     base = base or DEFAULT_BASE
     summary = {}
@@ -385,7 +386,14 @@ def sync_corpus(root, graph, *, replace=False, base=None):
             overlay[path] = node_text(attrs, [(t, e) for _, t, e in graph.out_edges(node, data=True)])
         return overlay
 
-    apply_change(root, change, "pull")
+    try:
+        apply_change(root, change, "pull")
+    except BaseException:
+        if created:  # the folder is this pull's own: a refused pull leaves no trace
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     return summary
 
 

@@ -786,7 +786,8 @@ class QueryResult:
                     for row in self.rows]
         if self.kind == "ASK":
             return {"answer": self.answer}
-        return sorted([_json_value(t) for t in triple] for triple in self.graph)
+        return sorted(([_json_value(t) for t in triple] for triple in self.graph),
+                      key=lambda values: [str(v) for v in values])
 
 
 def _json_value(term):
@@ -1000,7 +1001,9 @@ def _with_deadline(work, timeout):
     if thread.is_alive():
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
                                                    ctypes.py_object(_Cancelled))
-        thread.join()
+        # The exception lands at the thread's next Python instruction; a thread blocked in a
+        # network read (an allowed SERVICE) is left behind, a daemon that cannot hold the exit.
+        thread.join(5)
         raise QueryTimeout(_timeout_message(timeout))
     if "error" in box:
         if isinstance(box["error"], _Cancelled):

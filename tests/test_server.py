@@ -461,3 +461,17 @@ def test_the_sharing_page_commands_run_as_written(tmp_path):
     assert "published" in done.stdout and "pulled" in done.stdout and "ok:" in done.stdout
     assert_same_graph(Corpus.load(tmp_path / "shared-copy").graph,
                       Corpus.load(tmp_path / "claims").graph)
+
+
+def test_a_pull_refused_by_validation_leaves_no_folder(run, server, corpus_copy, graph_iri, tmp_path):
+    # A published graph whose edge points at a node that is not in it: valid RDF, invalid corpus.
+    endpoint = remote.Endpoint(server)
+    nt = (f"<{rdf.DEFAULT_BASE}a> <{rdf.PREFIXES['rdf']}type> <{rdf.VOCAB}Claim> .\n"
+          f"<{rdf.DEFAULT_BASE}a> <{rdf.PREFIXES['dcterms']}title> \"A\" .\n"
+          f"<{rdf.DEFAULT_BASE}a> <{rdf.VOCAB}credence> \"1.5\"^^<{rdf.PREFIXES['xsd']}decimal> .\n")
+    endpoint.request("PUT", endpoint.graph_url(graph_iri), data=nt.encode(),
+                     content_type="application/n-triples")
+    target = tmp_path / "new-folder"
+    result = run(corpus_copy, "pull", target, "--endpoint", server, "--graph", graph_iri)
+    assert result.exit_code == 1 and "credence" in result.stderr, result.output
+    assert not target.exists()
