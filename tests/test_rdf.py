@@ -723,7 +723,8 @@ def test_cli_check_shacl_stops_at_corpus_errors(run, small_corpus):
 def test_help_does_not_import_rdflib():
     code = ("import sys, cli\n"
             "from click.testing import CliRunner\n"
-            "for args in (['--help'], ['export', '--help'], ['sparql', '--help']):\n"
+            "for args in (['--help'], ['export', '--help'], ['sparql', '--help'], ['publish', '--help'],\n"
+            "             ['pull', '--help'], ['serve', '--help']):\n"
             "    assert CliRunner().invoke(cli.cli, args).exit_code == 0\n"
             "assert 'rdflib' not in sys.modules and 'pyshacl' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
