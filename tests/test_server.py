@@ -48,6 +48,13 @@ def stop(process):
         process.wait()
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    """Requests go to 127.0.0.1 itself, never through a proxy the environment names."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     process, url = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
