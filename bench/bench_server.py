@@ -49,8 +49,8 @@ def bench_corpus(name, graph, url, runs, bulk_folder=None):
     stores = ["memory", "oxigraph"] if graph.number_of_nodes() < 10_000 else ["oxigraph"]
     local = {store: timed(f"[{store}] build the local store",
                           lambda: rdf.to_rdf(graph, store=store), runs) for store in stores}
-    text = timed("[client] serialize N-Triples", lambda: rdf.serialize(graph, "nt"), runs)
-    print(f"    {text.count(chr(10))} triples, {len(text.encode()) / 1e6:.1f} MB")
+    nt = timed("[client] serialize N-Triples", lambda: rdf.serialize(graph, "nt"), runs)
+    print(f"    {nt.count(chr(10))} triples, {len(nt.encode()) / 1e6:.1f} MB")
     process = None
     if bulk_folder is None:
         endpoint = remote.Endpoint(url, timeout=TIMEOUT)
@@ -59,8 +59,9 @@ def bench_corpus(name, graph, url, runs, bulk_folder=None):
         timed("[server] publish again (replaces the graph)",
               lambda: remote.publish(graph, endpoint, iri, force=True), runs)
     else:
+        Path(bulk_folder).mkdir()
         source = Path(bulk_folder) / "corpus.nt"
-        source.write_text(text, encoding="utf-8")
+        source.write_text(nt, encoding="utf-8")
         location = Path(bulk_folder) / "store"
         timed("[server] oxigraph load (bulk loader, server stopped) = load time",
               lambda: subprocess.run(["oxigraph", "load", "--location", str(location), "--file",
