@@ -44,7 +44,7 @@ def test_show_lists_links_and_marks_unknown_ones(tmp_path, run):
     root = _linking_corpus(tmp_path / "claims", "See [[m1]], [[ghost]] and [again](#m1).\n")
     result = run(root, "show", "c1")
     assert "links: m1, ghost (unknown id)" in result.output
-    data = json.loads(run(root, "show", "c1", "--json").output)
+    data = json.loads(run(root, "show", "c1", "--json").stdout)
     assert data["links"] == [{"id": "m1", "exists": True}, {"id": "ghost", "exists": False}]
 
 

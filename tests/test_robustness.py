@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from graph.batch import solve_columns
+from graph.edit import init_corpus
 from graph.model import Corpus
 from graph.propagation import SEMANTICS, build_system, score_graph, solve
 from graph.robustness import first_order_indices, robustness, uncertain_inputs
@@ -153,7 +154,7 @@ def test_distributions_survive_export_and_import(uncertain, tmp_path, run, fmt):
     assert exported.exit_code == 0, exported.output
     (tmp_path / "out").write_text(exported.output)
     copy = tmp_path / "copy"
-    copy.mkdir()
+    init_corpus(copy)
     result = run(copy, "import", tmp_path / "out", "--format", fmt)
     assert result.exit_code == 0, result.output
     for node_id in UNCERTAIN:
