@@ -933,7 +933,7 @@ def _print_ranking(rows, result, all_nodes):
 @click.option("--title", help="Title and heading of the page (shown as text).")
 @click.option("--robustness", "robustness_samples", type=click.IntRange(min=10), metavar="N",
               help="Show each path's 90%% interval and P(first) from N samples (takeoff robustness).")
-@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0,
+@click.option("--spread", type=click.FloatRange(0, 0.5),
               help="With --robustness: the spread of plain credences (as for takeoff robustness).")
 @as_of_option
 @perspective_option
@@ -966,7 +966,9 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
         from graph.robustness import robustness
 
         graph = corpus.graph if chosen is None else apply_perspective(corpus.graph, chosen)
-        data = robustness(graph, samples=robustness_samples, semantics=(semantics,), spread=spread)
+        data = robustness(graph, samples=robustness_samples, semantics=(semantics,),
+                          spread=settings(ctx).setting("spread", 0.0) if spread is None else spread,
+                          weight_spread=settings(ctx).setting("weight_spread", 0.0))
         extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
                                "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
                                           for r in data["models"]}}
@@ -1523,10 +1525,12 @@ def _print_comparison(data):
 @semantics_option
 @click.option("--all-semantics", is_flag=True,
               help="Make the semantics one more uncertain input (qe, dfquad, eb equally likely).")
-@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
-              help="Standard deviation given to every plain-number credence (0: they stay fixed).")
-@click.option("--weight-spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
-              help="Standard deviation given to every plain-number edge weight.")
+@click.option("--spread", type=click.FloatRange(0, 0.5),
+              help="Standard deviation given to every plain-number credence (default: takeoff.toml's "
+                   "spread, else 0: they stay fixed).")
+@click.option("--weight-spread", type=click.FloatRange(0, 0.5),
+              help="Standard deviation given to every plain-number edge weight (default: "
+                   "takeoff.toml's weight_spread, else 0).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw the intervals and P(first) to FILE (.png or .svg; needs matplotlib).")
 @as_of_option
@@ -1544,6 +1548,9 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    spread = settings(ctx).setting("spread", 0.0) if spread is None else spread
+    if weight_spread is None:
+        weight_spread = settings(ctx).setting("weight_spread", 0.0)
     data = robustness(corpus.graph, samples=samples, seed=seed, spread=spread,
                       weight_spread=weight_spread,
                       semantics=tuple(SEMANTICS) if all_semantics else (semantics,))

@@ -39,6 +39,9 @@ SETTINGS = {
     "title": "text",
     "semantics": "text",
     "base": "text",
+    # Default standard deviations of plain credences / weights for `takeoff robustness`.
+    "spread": "number",
+    "weight_spread": "number",
 }
 
 
@@ -157,7 +160,12 @@ def read_settings(path):
             warnings.append(Problem(display_path(path), line,
                                     f"unknown key {key!r} ({hint or known})", "warning"))
             continue
-        if not isinstance(value, str) or not value.strip():
+        if SETTINGS[key] == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 <= value <= 0.5:
+                raise TakeoffError(f"{display_path(path)}:{line}: {key} must be a number in "
+                                   f"[0, 0.5], not {value!r}")
+        elif not isinstance(value, str) or not value.strip():
             raise TakeoffError(f"{display_path(path)}:{line}: {key} must be non-empty text "
                                f"in quotes, not {value!r}")
         settings[key] = value

@@ -16,6 +16,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from graph.links import annotation_links, rename_links
 from graph.model import (
     DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
     CorpusError, TakeoffError, did_you_mean, display_path, parse_date, split_front_matter,
@@ -458,7 +459,7 @@ def move_node(root, old, new):
             _, mapping = _edge_entry(data.get(relation), old)
             if mapping is not None:
                 mapping["target"] = new
-        return body
+        return rename_links(body, old, new)
 
     def change(corpus):
         path = _file_of(corpus, old)
@@ -469,7 +470,9 @@ def move_node(root, old, new):
         if new_path.exists():
             raise TakeoffError(f"NEW: {display_path(new_path)} exists already")
         overlay = {path: None, new_path: _edit_file(path, rename)}
-        for source in sorted({s for s, _ in corpus.graph.in_edges(old)} - {old}):
+        linking = {n for n, body in corpus.graph.nodes(data="body")
+                   if body and old in body and any(i == old for i, _ in annotation_links(body))}
+        for source in sorted(({s for s, _ in corpus.graph.in_edges(old)} | linking) - {old}):
             src_path = Path(corpus.graph.nodes[source]["path"])
             overlay[src_path] = _edit_file(src_path, rename)
         overlay.update(_renamed_in_perspectives(root, old, new))
