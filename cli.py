@@ -998,27 +998,46 @@ def _score_for(graph, with_strengths, semantics):
     return result
 
 
+def query_options(f):
+    """--timeout and --allow-service: the query policy of the local store and of servers."""
+    f = click.option("--allow-service", "allow_service", multiple=True, metavar="IRI",
+                     help="Let a SERVICE clause call this endpoint (repeatable); any other "
+                          "SERVICE is refused, since it would send corpus values there.")(f)
+    return click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
+                        show_default=True, metavar="SECONDS",
+                        help="Stop the query after this many seconds.")(f)
+
+
 @cli.command()
 @click.argument("query", required=False)
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries and exit.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (SELECT) instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV (SELECT; ASK as one answer column; graphs as s,p,o rows).")
 @json_option
 @base_option
 @click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
 @semantics_option
 @click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
               show_default=True, help="rdflib's in-memory store or Oxigraph (auto: by size).")
+@query_options
 @as_of_option
 @perspective_option
+@click.option("--endpoint", metavar="URL",
+              help="Query this SPARQL server instead of the local corpus (see takeoff publish).")
+@click.option("--graph", "graph_iri", metavar="IRI",
+              help="With --endpoint: the published graph to query ('default': the server's "
+                   "default graph).")
 @click.pass_context
 def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
-           as_of, perspective):
+           timeout, allow_service, as_of, perspective, endpoint, graph_iri):
     """Run a SPARQL query on the corpus as RDF.
 
     QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
     tg, aif, schema, dcterms, prov, xsd, rdfs, rdf and node (the base) are bound:
 
         takeoff sparql 'SELECT ?e WHERE { ?e tg:supports ?m . ?m a tg:Model }'
+
+    Every SPARQL 1.1 query form runs (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused.
     """
     from graph.rdf import DEFAULT_BASE, named_queries, resolve_query, run_query, to_rdf
 
@@ -1031,37 +1050,66 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
     if not query:
         raise click.UsageError("give a QUERY (text, @file.rq or a name from --list)")
     text = resolve_query(query)
-    graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
     base = base or DEFAULT_BASE
-    rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
-    result = run_query(rdf_graph, text)
-    if result.kind == "SELECT":
-        shown = [[_term_text(rdf_graph, t, compact=not as_csv) for t in row] for row in result.rows]
-        _print_rows(result.variables, shown, json_data=result.to_json() if as_json else None,
-                    as_csv=as_csv)
-        if not as_json and not as_csv:
-            say(f"{len(result.rows)} row(s)")
-    elif as_json:
-        emit_json(result.to_json())
-    elif result.kind == "ASK":
-        click.echo("true" if result.answer else "false")
-    else:
-        from graph.rdf import new_graph
+    if endpoint:
+        local_only = {"--with-strengths": with_strengths, "--as-of": as_of,
+                      "--perspective": perspective, "--store": store != "auto"}
+        for option, given in local_only.items():
+            if given:
+                raise click.UsageError(f"{option} works on the local corpus, not with --endpoint")
+        from graph import endpoint as remote
 
+        result = remote.query(remote.Endpoint(endpoint, timeout=timeout), text,
+                              graph_iri or remote.DEFAULT_GRAPH, base=base,
+                              allow_service=allow_service)
+        _print_result(result, base, as_json=as_json, as_csv=as_csv)
+        return
+    if graph_iri:
+        raise click.UsageError("--graph names a graph on a server: give --endpoint too")
+    graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
+    rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
+    result = run_query(rdf_graph, text, timeout=timeout, allow_service=allow_service)
+    _print_result(result, base, as_json=as_json, as_csv=as_csv)
+
+
+def _print_result(result, base, *, as_json, as_csv):
+    """A query answer in the chosen format: SELECT as a table, ASK as true/false, a graph as
+    Turtle; --json and --csv for all three."""
+    from graph.rdf import new_graph
+
+    names = new_graph(base, "memory").namespace_manager
+    if as_json:
+        emit_json(result.to_json())
+    elif result.kind == "SELECT":
+        shown = [[_term_text(names, t, compact=not as_csv) for t in row] for row in result.rows]
+        _print_rows(result.variables, shown, as_csv=as_csv)
+        if not as_csv:
+            say(f"{len(result.rows)} row(s)")
+    elif result.kind == "ASK":
+        answer = "true" if result.answer else "false"
+        click.echo(f"answer\n{answer}" if as_csv else answer)
+    elif as_csv:
+        _print_rows(["subject", "predicate", "object"],
+                    sorted([_term_text(names, t, compact=False) for t in triple]
+                           for triple in result.graph), as_csv=True)
+    else:
         out = new_graph(base, "memory")
         out += result.graph
         click.echo(out.serialize(format="turtle"), nl=False)
 
 
-def _term_text(rdf_graph, term, compact):
-    """A result cell: IRIs as prefixed names (``node:id``) when ``compact``, literals as text."""
-    from rdflib import URIRef
+def _term_text(names, term, compact):
+    """A result cell: IRIs as prefixed names (``node:id``) when ``compact``, literals as text,
+    blank nodes as ``_:id``."""
+    from rdflib import BNode, URIRef
 
     if term is None:
         return ""
+    if isinstance(term, BNode):
+        return term.n3()
     if compact and isinstance(term, URIRef):
         try:
-            return rdf_graph.namespace_manager.normalizeUri(term)
+            return names.normalizeUri(term)
         except Exception:  # an IRI rdflib cannot split stays whole
             return str(term)
     return str(term)
@@ -1661,6 +1709,137 @@ def perspective_show(ctx, name, as_json):
     print_table([Col("override", "ids"), Col("corpus", "num"), Col("here", "num"), Col("note")],
                 [[row["override"], f"{row['base']:g}", f"{row['value']:g}",
                   _text((row["note"], "dim"))] for row in info["overrides"]])
+
+
+# ==== section: sharing ====
+# A shared map on a SPARQL server (graph/endpoint.py): publish, pull; `sparql --endpoint`.
+
+def endpoint_options(f):
+    f = click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
+                     show_default=True, metavar="SECONDS",
+                     help="Give up on the server after this many seconds.")(f)
+    f = click.option("--store-url", metavar="URL",
+                     help="The server's Graph Store service (default: /store beside the query "
+                          "service, as Oxigraph lays it out).")(f)
+    f = click.option("--graph", "graph_iri", metavar="IRI", default=None,
+                     help="The named graph (default https://w3id.org/takeoff-graph/graph/corpus; "
+                          "'default': the server's default graph).")(f)
+    return click.option("--endpoint", required=True, metavar="URL",
+                        help="The server's SPARQL query service (http://HOST:PORT/query) or its "
+                             "base URL. Credentials: $TAKEOFF_ENDPOINT_TOKEN, or "
+                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, or netrc.")(f)
+
+
+@cli.command()
+@endpoint_options
+@base_option
+@click.option("--with-strengths", is_flag=True,
+              help="Publish each node's strength too, with the semantics that produced it.")
+@semantics_option
+@click.option("--force", is_flag=True, help="Replace the graph even if it holds other data.")
+@json_option
+@click.pass_context
+def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, semantics, force,
+            as_json):
+    """Put the corpus on a SPARQL server as one named graph, replacing its previous version.
+
+    Uses the SPARQL 1.1 Graph Store HTTP Protocol (one PUT: the server swaps the graph
+    atomically), so any conforming server works:
+
+        takeoff publish --endpoint http://127.0.0.1:7878 --with-strengths
+    """
+    from graph import endpoint as remote
+    from graph.rdf import DEFAULT_BASE
+
+    corpus = load_corpus(ctx)
+    score = _score_for(corpus.graph, with_strengths, semantics)
+    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout),
+                          graph_iri or remote.DEFAULT_GRAPH, base=base or DEFAULT_BASE,
+                          score=score, force=force)
+    if as_json:
+        emit_json(info)
+        return
+    strengths = f", strengths under {info['semantics']}" if info["semantics"] else ""
+    verb = "created" if info["created"] else "replaced"
+    click.echo(f"published {info['triples']} triples ({info['nodes']} nodes, {info['edges']} "
+               f"edges{strengths}; {info['bytes']} bytes of N-Triples) to {info['store']}: "
+               f"{verb} graph <{info['graph']}>")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@endpoint_options
+@base_option
+@click.option("--replace", is_flag=True,
+              help="Overwrite local nodes that differ from the published graph, and delete "
+                   "those not in it.")
+@json_option
+@click.pass_context
+def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as_json):
+    """Rebuild a corpus folder (FOLDER, default: the corpus) from a published graph.
+
+    Only nodes that differ are written, all in one change; a folder whose nodes differ from
+    the graph is left alone unless --replace.
+    """
+    from graph import endpoint as remote
+    from graph.edit import sync_corpus
+    from graph.rdf import DEFAULT_BASE
+
+    base = base or DEFAULT_BASE
+    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout),
+                               graph_iri or remote.DEFAULT_GRAPH, base=base)
+    root = folder or ctx.obj.corpus_path
+    summary = sync_corpus(root, graph, replace=replace, base=base)
+    if as_json:
+        emit_json({"folder": str(root), **summary})
+        return
+    click.echo(f"pulled {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges into "
+               f"{root}: {len(summary['added'])} added, {len(summary['changed'])} changed, "
+               f"{len(summary['removed'])} removed, {summary['unchanged']} unchanged")
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
+              help="The port on 127.0.0.1 (0: any free port).")
+@click.option("--location", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the server's data in this folder (default: in memory).")
+@base_option
+@click.option("--with-strengths", is_flag=True, help="Load each node's strength too.")
+@semantics_option
+@click.pass_context
+def serve(ctx, port, location, base, with_strengths, semantics):
+    """Serve the corpus from a local SPARQL server (Oxigraph) until Ctrl-C.
+
+    For tools that speak SPARQL (YASGUI, Protege, a notebook): queries go to
+    http://127.0.0.1:PORT/query and see the corpus without naming its graph.
+    """
+    from graph import endpoint as remote
+    from graph.rdf import DEFAULT_BASE
+
+    import signal
+
+    corpus = load_corpus(ctx)
+    score = _score_for(corpus.graph, with_strengths, semantics)
+    process, url = remote.start_server(port, location, union_default_graph=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, as Ctrl-C does
+    try:
+        info = remote.publish(corpus.graph, remote.Endpoint(url), base=base or DEFAULT_BASE,
+                              score=score, force=True)
+        click.echo(f"serving {info['nodes']} nodes ({info['triples']} triples) as graph "
+                   f"<{info['graph']}>\n  SPARQL query: {url}/query\n  Graph Store: {url}/store\n"
+                   "Ctrl-C stops the server.", err=True)
+        process.wait()
+        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {process.returncode})")
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
 
 
 def main():

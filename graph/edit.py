@@ -663,6 +663,62 @@ def import_graph(root, graph, *, replace=False):
     return apply_change(root, change, "import")
 
 
+def sync_corpus(root, graph, *, replace=False, base=None):
+    """Make the corpus at ``root`` hold exactly ``graph`` (``takeoff pull``), in one change.
+
+    Nodes are compared as RDF carries them (so formatting, comments and defaults written out
+    do not count as differences); only nodes that differ are written, nodes missing from
+    ``graph`` are deleted. A corpus that differs is refused unless ``replace``.
+
+    Returns
+    -------
+    dict
+        ``added``, ``changed``, ``removed`` (lists of ids) and ``unchanged`` (a count).
+    """
+    from graph.rdf import DEFAULT_BASE, parse, serialize
+
+    root = Path(root)
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    base = base or DEFAULT_BASE
+    summary = {}
+
+    def record(g, node):
+        edges = sorted((t, e["relation"], e["weight"], e["note"]) for _, t, e in g.out_edges(node, data=True))
+        return {k: v for k, v in g.nodes[node].items() if k != "path"}, edges
+
+    def change(corpus):
+        local = corpus.graph
+        seen = parse(serialize(local, "nt", base), "nt", base) if len(local) else local
+        added = sorted(n for n in graph if n not in seen)
+        removed = sorted(n for n in seen if n not in graph)
+        changed = sorted(n for n in graph if n in seen and record(graph, n) != record(seen, n))
+        summary.update(added=added, changed=changed, removed=removed,
+                       unchanged=len(graph) - len(added) - len(changed))
+        if (changed or removed) and not replace:
+            raise TakeoffError(
+                f"{root}: {len(changed)} node(s) differ from the published graph and "
+                f"{len(removed)} are not in it (e.g. {', '.join((changed + removed)[:5])}); "
+                "pass --replace to overwrite them with the published version")
+        overlay = {Path(local.nodes[n]["path"]): None for n in removed}
+        for node in added + changed:
+            attrs = graph.nodes[node]
+            path = (Path(local.nodes[node]["path"]) if node in local
+                    else new_node_path(root, attrs["kind"], node))
+            overlay[path] = node_text(attrs, [(t, e) for _, t, e in graph.out_edges(node, data=True)])
+        return overlay
+
+    try:
+        apply_change(root, change, "pull")
+    except BaseException:
+        if created:  # the folder is this pull's own: a refused pull leaves no trace
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    return summary
+
+
 def init_corpus(folder, *, example_from=None):
     """Create a corpus in ``folder``: its ``takeoff.toml``, and with ``example_from`` a copy of
     that corpus.

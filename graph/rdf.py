@@ -783,6 +783,9 @@ def resolve_query(query):
             return path.read_text(encoding="utf-8")
         except OSError as exc:
             raise TakeoffError(f"QUERY: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise TakeoffError(f"QUERY: {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                               f"at offset {exc.start})") from None
     named = named_queries()
     if query in named:
         return named[query][1]
@@ -792,6 +795,14 @@ def resolve_query(query):
         raise TakeoffError(f"QUERY: no named query {query!r}{hint}; `takeoff sparql --list` "
                            "lists them")
     return query
+
+
+# A query stops after this many seconds unless --timeout says otherwise.
+DEFAULT_TIMEOUT = 30.0
+
+
+class QueryTimeout(TakeoffError):
+    """A query that ran out of time."""
 
 
 class QueryResult:
@@ -810,17 +821,18 @@ class QueryResult:
 
     def to_json(self):
         """SELECT: a list of ``{variable: value}`` (IRIs and literals as text, unbound left
-        out); ASK: ``{"answer": bool}``; CONSTRUCT: a list of ``[s, p, o]``."""
+        out); ASK: ``{"answer": bool}``; CONSTRUCT: a list of ``[s, p, o]``, sorted."""
         if self.kind == "SELECT":
             return [{v: _json_value(t) for v, t in zip(self.variables, row) if t is not None}
                     for row in self.rows]
         if self.kind == "ASK":
             return {"answer": self.answer}
-        return [[_json_value(t) for t in triple] for triple in self.graph]
+        return sorted(([_json_value(t) for t in triple] for triple in self.graph),
+                      key=lambda values: [str(v) for v in values])
 
 
 def _json_value(term):
-    from rdflib import Literal
+    from rdflib import BNode, Literal
 
     if isinstance(term, Literal):
         value = term.toPython()
@@ -830,10 +842,122 @@ def _json_value(term):
             return value
         if isinstance(value, (float, Decimal)):
             return float(value)
+    if isinstance(term, BNode):
+        return f"_:{term}"
     return str(term)
 
 
-def run_query(rdf_graph, text):
+def query_namespaces(base=DEFAULT_BASE):
+    """The prefixes every query may use without PREFIX lines: the vocabulary's and ``node``."""
+    return {**PREFIXES, BASE_PREFIX: base}
+
+
+def prepare_query(text, namespaces, allow_service=()):
+    """Parse SPARQL ``text`` into rdflib's algebra and apply the query policy.
+
+    Parameters
+    ----------
+    text : str
+        A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE, short forms included).
+    namespaces : dict
+        Prefixes bound without PREFIX lines (:func:`query_namespaces`).
+    allow_service : iterable of str
+        Endpoint IRIs a ``SERVICE`` clause may name. Any other ``SERVICE`` (and every
+        ``SERVICE ?variable``) is refused: it would send corpus values to that host.
+
+    Returns
+    -------
+    rdflib.plugins.sparql.sparql.Query
+        Ready for rdflib's evaluator; the short forms rdflib mishandles are completed.
+
+    Raises
+    ------
+    TakeoffError
+        A malformed query (the parser's message, line and column), an update, or a
+        ``SERVICE`` that ``allow_service`` does not name.
+    """
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    try:
+        tree = parseQuery(text)
+    except Exception as exc:  # pyparsing errors mean a bad query
+        try:
+            parseUpdate(text)
+        except Exception:
+            raise TakeoffError(f"bad SPARQL query: {_query_message(exc, text)}") from None
+        raise TakeoffError("this is a SPARQL update (INSERT, DELETE, LOAD, CLEAR...): takeoff "
+                           "sparql runs queries only; change the corpus with the takeoff "
+                           "commands") from None
+    query = _translate(tree, text, namespaces)
+    _refuse_service(query.algebra, set(allow_service))
+    return query
+
+
+def _translate(tree, text, namespaces):
+    """rdflib's algebra of a parse tree, with two of its gaps filled: ``DESCRIBE *`` (no
+    variable list) and ``CONSTRUCT WHERE`` with solution modifiers (no template)."""
+    from rdflib import Variable
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    form = tree[1]
+    if form.name == "DescribeQuery" and form.var is None:
+        form.var = sorted(set(_walk_terms(form.where, Variable)))
+    short_form = form.name == "ConstructQuery" and form.template is None and _short_form(text)
+    try:
+        query = translateQuery(tree, initNs=namespaces)
+    except Exception as exc:  # unknown prefixes and other static errors
+        raise TakeoffError(f"bad SPARQL query: {_query_message(exc, text)}") from None
+    algebra = query.algebra
+    if algebra.name == "ConstructQuery" and algebra.template is None:
+        # The short form's template is its WHERE clause, a single basic graph pattern.
+        part = algebra.p if short_form else None
+        while part is not None and part.name != "BGP":
+            part = part.get("p")
+        algebra.template = part.triples if part is not None else []
+    return query
+
+
+def _short_form(text):
+    """Whether a CONSTRUCT query without template triples is the short form ``CONSTRUCT
+    WHERE { ... }`` rather than ``CONSTRUCT {} WHERE { ... }``: rdflib's parse tree is the same
+    for both, so this looks at the keyword after CONSTRUCT (outside comments; the prologue
+    before it holds only IRIs and prefix names)."""
+    code = re.sub(r"(^|\s)#[^\n]*", " ", text)
+    keyword = re.search(r"\bCONSTRUCT\s*(\{|WHERE\b|FROM\b)", code, re.I)
+    return keyword is not None and keyword.group(1) != "{"
+
+
+def _walk_terms(node, cls):
+    """Every instance of ``cls`` inside a parse tree or algebra node."""
+    from pyparsing import ParseResults
+
+    if isinstance(node, cls):
+        yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk_terms(value, cls)
+    elif isinstance(node, (list, tuple, ParseResults)):
+        for value in node:
+            yield from _walk_terms(value, cls)
+
+
+def _refuse_service(algebra, allowed):
+    from rdflib import Variable
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    for node in _walk_terms(algebra, CompValue):
+        if node.name != "ServiceGraphPattern":
+            continue
+        term = node.term
+        if isinstance(term, Variable):
+            raise TakeoffError(f"SERVICE {term.n3()}: a SERVICE with a variable endpoint could "
+                               "send the corpus anywhere and is refused")
+        if str(term) not in allowed:
+            raise TakeoffError(f"SERVICE <{term}> would send corpus values to that endpoint: "
+                               f"refused; pass --allow-service {term} to allow it")
+
+
+def run_query(rdf_graph, text, *, timeout=DEFAULT_TIMEOUT, allow_service=()):
     """Run SPARQL ``text`` on an rdflib graph with the vocabulary prefixes bound.
 
     Parameters
@@ -843,6 +967,12 @@ def run_query(rdf_graph, text):
     text : str
         A SPARQL 1.1 query. The prefixes ``tg aif schema dcterms prov xsd rdfs rdf`` and
         ``node`` (the base) need no PREFIX lines.
+    timeout : float
+        Seconds the query may run. rdflib's evaluator (pure Python) runs in a thread that is
+        stopped when the time is up; Oxigraph's (native code, which cannot be interrupted)
+        runs in a forked child process that is killed.
+    allow_service : iterable of str
+        Endpoints a ``SERVICE`` clause may name (see :func:`prepare_query`).
 
     Returns
     -------
@@ -851,19 +981,176 @@ def run_query(rdf_graph, text):
     Raises
     ------
     TakeoffError
-        A malformed query, with the parser's message (and line and column where it has them).
+        A malformed or refused query, with the parser's message (and line and column).
+    QueryTimeout
+        The query ran longer than ``timeout``.
     """
-    init_ns = {prefix: iri for prefix, iri in rdf_graph.namespaces() if prefix}
+    namespaces = {prefix: str(iri) for prefix, iri in rdf_graph.namespaces() if prefix}
+    query = prepare_query(text, namespaces, allow_service)
+    if type(rdf_graph.store).__name__ == "OxigraphStore":
+        result = _oxigraph_query(rdf_graph.store._inner, text, namespaces, timeout)
+        result.kind = result_kind(query)
+        return result
+    if query.algebra.name == "ConstructQuery" and not query.algebra.template:
+        return QueryResult("CONSTRUCT", graph=new_graph(store="memory"))
+    return _with_deadline(lambda: _rdflib_query(rdf_graph, query), timeout)
+
+
+def result_kind(query):
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a prepared query."""
+    return query.algebra.name[:-len("Query")].upper()
+
+
+def _rdflib_query(rdf_graph, query):
     try:
-        result = rdf_graph.query(text, initNs=init_ns)
-        rows = list(result) if result.type == "SELECT" else []
-    except Exception as exc:  # pyparsing, rdflib and Oxigraph errors all mean a bad query
-        raise TakeoffError(f"bad SPARQL query: {_query_message(exc, text)}") from None
-    if result.type == "SELECT":
-        return QueryResult("SELECT", [str(v) for v in result.vars], [list(r) for r in rows])
-    if result.type == "ASK":
-        return QueryResult("ASK", answer=bool(result.askAnswer))
-    return QueryResult(result.type, graph=result.graph)
+        result = rdf_graph.query(query)
+        if result.type == "SELECT":
+            return QueryResult("SELECT", [str(v) for v in result.vars], [list(r) for r in result])
+        if result.type == "ASK":
+            return QueryResult("ASK", answer=bool(result.askAnswer))
+        return QueryResult(result.type, graph=result.graph)
+    except (TakeoffError, _Cancelled):
+        raise
+    except Exception as exc:  # evaluation errors (a SERVICE that fails...) as one message
+        raise TakeoffError(f"the query failed: {' '.join(str(exc).split())}") from None
+
+
+class _Cancelled(BaseException):
+    """Raised inside a query thread whose time is up (a BaseException: rdflib's evaluator
+    catches Exception in places)."""
+
+
+def _timeout_message(timeout):
+    return (f"the query did not finish within {timeout:g} s and was stopped; pass --timeout "
+            "with more seconds, or narrow the query")
+
+
+def _with_deadline(work, timeout):
+    """``work()`` in a thread, stopped by an asynchronous exception after ``timeout`` s."""
+    import ctypes
+    import threading
+
+    box = {}
+
+    def run():
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="takeoff-query", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                                   ctypes.py_object(_Cancelled))
+        # The exception lands at the thread's next Python instruction; a thread blocked in a
+        # network read (an allowed SERVICE) is left behind, a daemon that cannot hold the exit.
+        thread.join(5)
+        raise QueryTimeout(_timeout_message(timeout))
+    if "error" in box:
+        if isinstance(box["error"], _Cancelled):
+            raise QueryTimeout(_timeout_message(timeout))
+        raise box["error"]
+    return box["value"]
+
+
+def _oxigraph_query(store, text, namespaces, timeout):
+    """Run ``text`` on a pyoxigraph store in a forked child that is killed after ``timeout``
+    s; the child hands the answer back as SPARQL JSON results or N-Triples."""
+    import pyoxigraph as ox
+
+    def work():
+        result = store.query(text, prefixes=namespaces)
+        if isinstance(result, ox.QueryTriples):
+            return RESULTS_GRAPH, ox.serialize(result, format=ox.RdfFormat.N_TRIPLES)
+        return RESULTS_JSON, result.serialize(format=ox.QueryResultsFormat.JSON)
+
+    media_type, data = _in_child(work, timeout)
+    return parse_results(data, media_type)
+
+
+def _in_child(work, timeout):
+    """``work() -> (kind, bytes)`` in a forked child process, killed after ``timeout`` s."""
+    import os
+    import select
+    import signal
+    import time
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
+        os.close(read_end)
+        try:
+            kind, data = work()
+            payload = kind.encode() + b"\n" + data
+        except BaseException as exc:  # every failure goes back to the parent as a message
+            payload = b"error\n" + " ".join(str(exc).split()).encode("utf-8", "replace")
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    deadline = time.monotonic() + timeout
+    chunks, done = [], False
+    try:
+        while not done:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                raise QueryTimeout(_timeout_message(timeout))
+            chunk = os.read(read_end, 1 << 20)
+            chunks.append(chunk)
+            done = not chunk
+    finally:  # also on Ctrl-C: never leave the child running
+        if not done:
+            os.kill(pid, signal.SIGKILL)
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    kind, _, data = b"".join(chunks).partition(b"\n")
+    if kind == b"error" or not kind:
+        raise TakeoffError(f"the query failed: {data.decode('utf-8', 'replace') or 'no answer'}")
+    return kind.decode(), data
+
+
+# Media types of query answers: SELECT and ASK as SPARQL JSON results, graphs as N-Triples.
+RESULTS_JSON = "application/sparql-results+json"
+RESULTS_GRAPH = "application/n-triples"
+
+
+def parse_results(data, media_type):
+    """A :class:`QueryResult` from an answer in SPARQL JSON results (SELECT, ASK) or an RDF
+    graph (CONSTRUCT, DESCRIBE) in N-Triples or Turtle. Literals typed ``xsd:string`` become
+    plain literals, as rdflib's own store gives them.
+
+    Raises
+    ------
+    ValueError
+        ``data`` is not in that format.
+    """
+    import io
+
+    from rdflib import Literal, XSD
+    from rdflib.query import Result
+
+    def plain(term):
+        if isinstance(term, Literal) and term.datatype == XSD.string:
+            return Literal(str(term))
+        return term
+
+    if media_type == RESULTS_JSON:
+        result = Result.parse(io.BytesIO(data), format="json")
+        if result.type == "ASK":
+            return QueryResult("ASK", answer=bool(result.askAnswer))
+        variables = [str(v) for v in result.vars]
+        rows = [[plain(row.get(v)) for v in result.vars] for row in result.bindings]
+        return QueryResult("SELECT", variables, rows)
+    fmt = {RESULTS_GRAPH: "nt", "text/turtle": "turtle"}.get(media_type)
+    if fmt is None:
+        raise ValueError(f"not a SPARQL answer: {media_type}")
+    parsed = new_graph(store="memory")
+    parsed.parse(data=data.decode("utf-8"), format=fmt)
+    graph = new_graph(store="memory")
+    graph.addN((s, p, plain(o), graph) for s, p, o in parsed)
+    return QueryResult("CONSTRUCT", graph=graph)
 
 
 def _query_message(exc, text):

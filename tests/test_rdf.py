@@ -381,6 +381,128 @@ def test_malformed_queries_raise_the_parsers_message():
             rdf.run_query(g, "SELECT ?x WHERE { ?x foo:bar ?y }")
 
 
+# ---- SPARQL: query forms, SERVICE policy, time limit ------------------------------------
+
+@pytest.mark.parametrize("query, count", [
+    ("CONSTRUCT WHERE { ?s tg:supports ?o }", 4),
+    ("CONSTRUCT # no template\n WHERE { ?s tg:supports ?o . ?o a tg:Model }", 2),
+    ("CONSTRUCT WHERE { ?s tg:supports ?o } ORDER BY ?s LIMIT 2", 2),
+    ("CONSTRUCT { ?o tg:supports ?s } WHERE { ?s tg:supports ?o } ORDER BY ?s ?o LIMIT 3", 3),
+    ("CONSTRUCT {} WHERE { ?s ?p ?o }", 0),
+    ("prefix construct: <http://example.org/> construct{}where{ ?s ?p 'construct where' }", 0),
+    ("CONSTRUCT {} WHERE { ?s ?p ?o FILTER(true) }", 0),
+    ("PREFIX ex: <http://example.org/> CONSTRUCT WHERE { ?s a tg:Model }", 1),
+])
+def test_every_construct_form_gives_the_same_graph_on_both_stores(query, count):
+    answers = [rdf.run_query(rdf.to_rdf(query_graph(), store=s), query) for s in STORES]
+    assert [a.kind for a in answers] == ["CONSTRUCT", "CONSTRUCT"]
+    assert len(answers[0].to_json()) == count
+    assert answers[0].to_json() == answers[1].to_json()
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_describe_and_ask_forms(store):
+    g = rdf.to_rdf(query_graph(), store=store)
+    for query in ("DESCRIBE node:m", "DESCRIBE ?x WHERE { ?x a tg:Model }",
+                  "DESCRIBE * WHERE { ?x a tg:Model } LIMIT 1"):
+        result = rdf.run_query(g, query)
+        assert result.kind == "DESCRIBE"
+        assert [rdf.DEFAULT_BASE + "m", rdf.PREFIXES["dcterms"] + "title", "The model"] in result.to_json()
+    assert rdf.run_query(g, "ASK { node:mid tg:supports node:m }").answer is True
+    assert rdf.run_query(g, "ASK { node:m tg:supports node:mid }").answer is False
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("text", ["INSERT DATA { node:a tg:supports node:b }",
+                                  "DELETE WHERE { ?s ?p ?o }", "CLEAR ALL"])
+def test_updates_are_refused_clearly(store, text):
+    with pytest.raises(TakeoffError, match="SPARQL update .* runs queries only"):
+        rdf.run_query(rdf.to_rdf(query_graph(), store=store), text)
+
+
+class _FakeEndpoint:
+    """A SPARQL endpoint on 127.0.0.1 that answers every request with one binding of ?x and
+    records what it was sent: what a SERVICE clause would reach."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        requests = self.requests = []
+        answer = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [
+            {"x": {"type": "literal", "value": "from afar"}}]}}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                requests.append((self.path, self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_endpoint():
+    endpoint = _FakeEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_service_is_refused_unless_allowed_and_nothing_is_sent(store, fake_endpoint):
+    g = rdf.to_rdf(query_graph(), store=store)
+    url = fake_endpoint.url
+    for query in (f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}",
+                  f"SELECT * WHERE {{ ?m a tg:Model OPTIONAL {{ SERVICE SILENT <{url}> {{ ?x ?p ?m }} }} }}",
+                  f"ASK {{ {{ SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }} }} }}"):
+        with pytest.raises(TakeoffError, match=rf"SERVICE <{url}> would send corpus values .* "
+                                               rf"--allow-service {url}"):
+            rdf.run_query(g, query)
+    with pytest.raises(TakeoffError, match=r"SERVICE \?where: a SERVICE with a variable"):
+        rdf.run_query(g, "SELECT * WHERE { VALUES ?where { <http://127.0.0.1:1/> } "
+                         "SERVICE ?where { ?s ?p ?o } }", allow_service=[url])
+    with pytest.raises(TakeoffError, match="SERVICE <http://127.0.0.1:1/sparql>"):
+        rdf.run_query(g, "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+                      allow_service=[url])
+    assert fake_endpoint.requests == []
+    allowed = rdf.run_query(g, f"SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?p ?o }} }}",
+                            allow_service=[url])
+    assert [str(row[0]) for row in allowed.rows] == ["from afar"]
+    assert len(fake_endpoint.requests) == 1
+
+
+CROSS_JOIN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s ?h }"
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_query_stops_at_its_time_limit(store):
+    import time
+
+    g = rdf.to_rdf(query_graph(), store=store)
+    start = time.monotonic()
+    with pytest.raises(rdf.QueryTimeout, match="did not finish within 0.5 s and was stopped; "
+                                               "pass --timeout"):
+        rdf.run_query(g, CROSS_JOIN, timeout=0.5)
+    assert time.monotonic() - start < 10
+    # The store still answers afterwards (the stopped evaluation left nothing behind).
+    assert rdf.run_query(g, "ASK { node:mid tg:supports node:m }", timeout=5).answer is True
+
+
 # ---- SHACL ----------------------------------------------------------------------------------
 
 def test_the_exported_bundled_corpus_conforms_to_the_shapes(bundled):
@@ -536,6 +658,54 @@ def test_cli_sparql_errors_exit_1_without_traceback(run, small_corpus, args, mes
     assert message in result.stderr and "Traceback" not in result.output
 
 
+def test_cli_sparql_prints_every_form_in_every_output_format(run, small_corpus):
+    ask = "ASK { node:e1 tg:supports node:c1 }"
+    assert run(small_corpus, "sparql", ask, "--csv").stdout == "answer\ntrue\n"
+    assert json.loads(run(small_corpus, "sparql", ask, "--json").stdout) == {"answer": True}
+    for store in STORES:
+        construct = "CONSTRUCT WHERE { ?a tg:supports ?b } ORDER BY ?a LIMIT 1"
+        turtle = run(small_corpus, "sparql", construct, "--store", store)
+        assert turtle.exit_code == 0, turtle.output
+        assert len(rdflib.Graph().parse(data=turtle.stdout, format="turtle")) == 1
+        assert '^^xsd:string' not in turtle.stdout
+        rows = run(small_corpus, "sparql", construct, "--store", store, "--csv").stdout.splitlines()
+        assert rows == ["subject,predicate,object",
+                        f"{rdf.DEFAULT_BASE}c1,{rdf.VOCAB}supports,{rdf.DEFAULT_BASE}m1"]
+        assert json.loads(run(small_corpus, "sparql", construct, "--store", store, "--json").stdout) \
+            == [[f"{rdf.DEFAULT_BASE}c1", f"{rdf.VOCAB}supports", f"{rdf.DEFAULT_BASE}m1"]]
+        described = run(small_corpus, "sparql", "DESCRIBE node:e1", "--store", store, "--json")
+        assert [rdf.DEFAULT_BASE + "e1", rdf.PREFIXES["dcterms"] + "title", "An observation"] \
+            in json.loads(described.stdout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"],
+     "SERVICE <http://127.0.0.1:1/sparql> would send corpus values to that endpoint: refused; "
+     "pass --allow-service http://127.0.0.1:1/sparql"),
+    (["INSERT DATA { node:a tg:supports node:b }"], "takeoff sparql runs queries only"),
+    ([CROSS_JOIN, "--timeout", "0.5"], "did not finish within 0.5 s"),
+    ([CROSS_JOIN, "--timeout", "0.5", "--store", "oxigraph"], "did not finish within 0.5 s"),
+])
+def test_cli_sparql_refusals_exit_1_with_one_line(run, small_corpus, args, message):
+    result = run(small_corpus, "sparql", *args)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert result.stderr.count("\n") == 1
+
+
+def test_cli_sparql_names_a_query_file_that_is_not_utf8(run, small_corpus, tmp_path):
+    path = tmp_path / "latin1.rq"
+    path.write_bytes("SELECT ?x WHERE { ?x dcterms:title 'Zürich' }".encode("latin-1"))
+    result = run(small_corpus, "sparql", f"@{path}")
+    assert result.exit_code == 1
+    assert f"QUERY: {path} is not UTF-8 text (byte 0xfc at offset 37)" in result.stderr
+
+
+def test_cli_sparql_timeout_must_be_positive(run, small_corpus):
+    result = run(small_corpus, "sparql", "ASK {}", "--timeout", "0")
+    assert result.exit_code == 2 and "--timeout" in result.stderr
+
+
 def test_cli_check_shacl(run, small_corpus):
     result = run(small_corpus, "check", "--shacl")
     assert result.exit_code == 0, result.output
@@ -555,7 +725,8 @@ def test_cli_check_shacl_stops_at_corpus_errors(run, small_corpus):
 def test_help_does_not_import_rdflib():
     code = ("import sys, cli\n"
             "from click.testing import CliRunner\n"
-            "for args in (['--help'], ['export', '--help'], ['sparql', '--help']):\n"
+            "for args in (['--help'], ['export', '--help'], ['sparql', '--help'], ['publish', '--help'],\n"
+            "             ['pull', '--help'], ['serve', '--help']):\n"
             "    assert CliRunner().invoke(cli.cli, args).exit_code == 0\n"
             "assert 'rdflib' not in sys.modules and 'pyshacl' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
