@@ -71,7 +71,8 @@ def _json_sources(sources):
 
 def _node_extras(attrs):
     """The takeoff-only fields of a node, JSON-ready, without empty ones."""
-    extras = {"kind": attrs["kind"], "credence": attrs.get("credence", DEFAULT_CREDENCE)}
+    extras = {"kind": attrs["kind"],
+              "credence": attrs.get("credence_dist") or attrs.get("credence", DEFAULT_CREDENCE)}
     if attrs.get("date") is not None:
         extras["date"] = _date_text(attrs["date"])
     if attrs.get("tags"):
@@ -98,7 +99,7 @@ class _Builder:
         if kind not in KINDS:
             self.problems.append(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
             kind = "claim"
-        credence = data.get("credence", DEFAULT_CREDENCE)
+        credence, dist = self.uncertain(data.get("credence", DEFAULT_CREDENCE), "credence", where)
         if isinstance(credence, bool) or not isinstance(credence, (int, float)) or not 0 <= credence <= 1:
             self.problems.append(f"{where}: credence {credence!r} must be a number in [0, 1]")
             credence = DEFAULT_CREDENCE
@@ -109,7 +110,21 @@ class _Builder:
             tags = []
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
-                            body=data.get("body") if isinstance(data.get("body"), str) else "")
+                            body=data.get("body") if isinstance(data.get("body"), str) else "",
+                            **({"credence_dist": dist} if dist else {}))
+
+    def uncertain(self, value, what, where):
+        """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);
+        a number passes through as (value, None)."""
+        if not isinstance(value, dict):
+            return value, None
+        from graph.uncertainty import UncertaintyError, parse_distribution
+
+        try:
+            return parse_distribution(value)
+        except UncertaintyError as exc:
+            self.problems.append(f"{where}: {what}: {exc}")
+            return (DEFAULT_CREDENCE if what == "credence" else DEFAULT_WEIGHT), None
 
     def date(self, value, where):
         if value is None:
@@ -151,6 +166,7 @@ class _Builder:
             return
         if self.graph.has_edge(source, target, key=relation):
             return  # the same relation stated twice is one edge
+        weight, dist = self.uncertain(weight, "weight", where)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
             self.problems.append(f"{where}: weight {weight!r} must be a number in (0, 1]")
             return
@@ -158,7 +174,7 @@ class _Builder:
             self.problems.append(f"{where}: note {note!r} must be text")
             return
         self.graph.add_edge(source, target, key=relation, relation=relation,
-                            weight=float(weight), note=note)
+                            weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}))
 
     def result(self):
         if self.problems:
@@ -216,7 +232,7 @@ def to_aif(graph):
               "takeoff": {"id": n, **_node_extras(graph.nodes[n])}} for n in sorted(graph)]
     edges = []
     for source, target, attrs in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        extras = {"weight": attrs.get("weight", DEFAULT_WEIGHT)}
+        extras = {"weight": attrs.get("weight_dist") or attrs.get("weight", DEFAULT_WEIGHT)}
         if attrs.get("note"):
             extras["note"] = attrs["note"]
         if _aif_direct(graph, source, target, attrs["relation"]):
@@ -526,7 +542,7 @@ def _argdown_fields(graph, node):
         text += "".join(f" #{t}" for t in data.pop("tags"))
     edges = {}
     for _, target, edge in sorted(graph.out_edges(node, data=True), key=lambda e: (e[2]["relation"], e[1])):
-        extras = {"weight": edge.get("weight", DEFAULT_WEIGHT)}
+        extras = {"weight": edge.get("weight_dist") or edge.get("weight", DEFAULT_WEIGHT)}
         if edge.get("note"):
             extras["note"] = edge["note"]
         edges[target] = extras

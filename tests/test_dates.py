@@ -40,7 +40,8 @@ def test_parse_date_refuses(text):
     assert parse_date(text) is None
 
 
-@given(st.integers(1, 9999), st.integers(1, 12))
+# (9998 at most: the test adds a day to the last day of the month, and 9999-12-31 is the last date)
+@given(st.integers(1, 9998), st.integers(1, 12))
 def test_a_month_round_trips_as_text_and_sorts_as_its_last_day(year, month):
     value = MonthDate(year, month)
     assert parse_date(value.isoformat()).isoformat() == value.isoformat()
