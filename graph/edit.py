@@ -15,6 +15,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from graph.limits import quote
 from graph.model import (
     ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
     split_front_matter, unknown_id_message,
@@ -147,9 +148,9 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
              supports=(), undermines=(), body=""):
     """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight)`` pairs."""
     if kind not in KINDS:
-        raise TakeoffError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        raise TakeoffError(f"unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
     if not ID_PATTERN.match(node_id):
-        raise TakeoffError(f"{node_id!r} is not a valid id: use lower-case letters, digits and single '-'")
+        raise TakeoffError(f"{quote(node_id)} is not a valid id: use lower-case letters, digits and single '-'")
     edges = [("supports", t, w, None) for t, w in supports]
     edges += [("undermines", t, w, None) for t, w in undermines]
     front = node_front(kind, title, credence, date, tags, [{"url": u} for u in sources], edges)
@@ -157,7 +158,7 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
 
     def change(corpus):
         if node_id in corpus.graph:
-            raise TakeoffError(f"{node_id!r} already exists ({corpus.graph.nodes[node_id]['path']})")
+            raise TakeoffError(f"{quote(node_id)} already exists ({corpus.graph.nodes[node_id]['path']})")
         return {new_node_path(root, kind, node_id): text}
 
     return apply_change(root, change, f"add {node_id}")
@@ -166,7 +167,7 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
 def link(root, source, target, relation, *, weight=None, note=None):
     """Add the edge ``source -relation-> target``, or update its weight and note if it exists."""
     if relation not in RELATIONS:
-        raise TakeoffError(f"unknown relation {relation!r} (one of {', '.join(RELATIONS)})")
+        raise TakeoffError(f"unknown relation {quote(relation)} (one of {', '.join(RELATIONS)})")
 
     def edit(data, body):
         entries = data.setdefault(relation, [])
@@ -195,7 +196,7 @@ def unlink(root, source, target):
     def change(corpus):
         path = _file_of(corpus, source)
         if not corpus.graph.has_edge(source, target):
-            raise TakeoffError(f"{source!r} has no edge to {target!r}")
+            raise TakeoffError(f"{quote(source)} has no edge to {quote(target)}")
         return {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body)}
 
     return apply_change(root, change, f"unlink {source} {target}")
@@ -219,28 +220,28 @@ def _drop_targets(data, targets):
 def parse_field_value(field, value):
     """The typed value of ``takeoff set ID FIELD VALUE`` (None removes an optional field)."""
     if field not in SETTABLE_FIELDS:
-        raise TakeoffError(f"FIELD: cannot set {field!r} (one of {', '.join(SETTABLE_FIELDS)}; "
+        raise TakeoffError(f"FIELD: cannot set {quote(field)} (one of {', '.join(SETTABLE_FIELDS)}; "
                            "edges are changed with `takeoff link` / `takeoff unlink`)")
     if field == "credence":
         try:
             number = float(value)
         except ValueError:
-            raise TakeoffError(f"VALUE: credence {value!r} is not a number") from None
+            raise TakeoffError(f"VALUE: credence {quote(value)} is not a number") from None
         if not 0 <= number <= 1:
-            raise TakeoffError(f"VALUE: credence {value!r} must be in [0, 1]")
+            raise TakeoffError(f"VALUE: credence {quote(value)} must be in [0, 1]")
         return number
     if field == "date":
         if value.strip() == "":
             return None
         date = parse_date(value)
         if date is None:
-            raise TakeoffError(f"VALUE: {value!r} is not an ISO date (YYYY-MM-DD)")
+            raise TakeoffError(f"VALUE: {quote(value)} is not an ISO date (YYYY-MM-DD)")
         return date
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]
         return _flow(tags) if tags else None
     if field == "kind" and value not in KINDS:
-        raise TakeoffError(f"VALUE: unknown kind {value!r} (one of {', '.join(KINDS)})")
+        raise TakeoffError(f"VALUE: unknown kind {quote(value)} (one of {', '.join(KINDS)})")
     if field == "title" and not value.strip():
         raise TakeoffError("VALUE: the title cannot be empty")
     return value
@@ -283,7 +284,7 @@ def remove_node(root, node_id, *, force=False):
         path = _file_of(corpus, node_id)
         sources = sorted({s for s, _ in corpus.graph.in_edges(node_id)})
         if sources and not force:
-            raise TakeoffError(f"{node_id!r} is the target of edges from {', '.join(sources)}; "
+            raise TakeoffError(f"{quote(node_id)} is the target of edges from {', '.join(sources)}; "
                                "unlink them first or use --force to remove those edges too")
         overlay = {path: None}
         for source in sources:

@@ -22,6 +22,7 @@ import unicodedata
 
 import networkx as nx
 
+from graph.limits import quote
 from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, parse_date
 
 
@@ -87,11 +88,11 @@ class _Builder:
         """Add a node; ``data`` holds the takeoff fields found in the file (maybe none)."""
         kind = data.get("kind", "claim")
         if kind not in KINDS:
-            self.problems.append(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+            self.problems.append(f"{where}: unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
             kind = "claim"
         credence = data.get("credence", DEFAULT_CREDENCE)
         if isinstance(credence, bool) or not isinstance(credence, (int, float)) or not 0 <= credence <= 1:
-            self.problems.append(f"{where}: credence {credence!r} must be a number in [0, 1]")
+            self.problems.append(f"{where}: credence {quote(credence)} must be a number in [0, 1]")
             credence = DEFAULT_CREDENCE
         date = self.date(data.get("date"), where)
         tags = data.get("tags") or []
@@ -107,7 +108,7 @@ class _Builder:
             return None
         parsed = parse_date(_date_text(value))
         if parsed is None:
-            self.problems.append(f"{where}: date {value!r} is not an ISO date (YYYY-MM-DD)")
+            self.problems.append(f"{where}: date {quote(value)} is not an ISO date (YYYY-MM-DD)")
         return parsed
 
     def sources(self, raw, where):
@@ -121,7 +122,7 @@ class _Builder:
             if isinstance(item, str) and re.match(r"https?://\S+$", item):
                 item = {"url": item}
             if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-                self.problems.append(f"{where}: a source needs a url: {item!r}")
+                self.problems.append(f"{where}: a source needs a url: {quote(item)}")
                 continue
             source = {"url": item["url"]}
             for key in ("title", "quote"):
@@ -133,19 +134,19 @@ class _Builder:
 
     def add_edge(self, source, target, relation, weight, note, where):
         if source == target:
-            self.problems.append(f"{where}: {source!r} cannot {relation[:-1]} itself")
+            self.problems.append(f"{where}: {quote(source)} cannot {relation[:-1]} itself")
             return
         other = "undermines" if relation == "supports" else "supports"
         if self.graph.has_edge(source, target, key=other):
-            self.problems.append(f"{where}: {source!r} both supports and undermines {target!r}")
+            self.problems.append(f"{where}: {quote(source)} both supports and undermines {quote(target)}")
             return
         if self.graph.has_edge(source, target, key=relation):
             return  # the same relation stated twice is one edge
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
-            self.problems.append(f"{where}: weight {weight!r} must be a number in (0, 1]")
+            self.problems.append(f"{where}: weight {quote(weight)} must be a number in (0, 1]")
             return
         if not isinstance(note, str):
-            self.problems.append(f"{where}: note {note!r} must be text")
+            self.problems.append(f"{where}: note {quote(note)} must be text")
             return
         self.graph.add_edge(source, target, key=relation, relation=relation,
                             weight=float(weight), note=note)
@@ -533,7 +534,7 @@ def _argdown_block(block, members, build):
         while stack and stack[-1][0] >= indent:
             stack.pop()
         if not stack:
-            build.problems.append(f"line {lines[0].number}: relation {symbol!r} has no statement "
+            build.problems.append(f"line {lines[0].number}: relation {quote(symbol)} has no statement "
                                   "or argument above it to belong to")
             stack = [(indent, key)]
             continue
@@ -692,16 +693,16 @@ def _yaml_loader():
 
 def _closing_brace(text, start):
     """The index of the ``}`` closing the ``{`` at ``start`` (quotes respected), or None."""
-    depth, quote, i = 0, None, start
+    depth, open_quote, i = 0, None, start
     while i < len(text):
         char = text[i]
-        if quote:
-            if char == "\\" and quote == '"':
+        if open_quote:
+            if char == "\\" and open_quote == '"':
                 i += 1
-            elif char == quote:
-                quote = None
+            elif char == open_quote:
+                open_quote = None
         elif char == '"' or (char == "'" and text[:i].rstrip()[-1:] in ("{", "[", ",", ":")):
-            quote = char  # an apostrophe inside a plain scalar (it's) opens no quote
+            open_quote = char  # an apostrophe inside a plain scalar (it's) opens no quote
         elif char == "{":
             depth += 1
         elif char == "}":

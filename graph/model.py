@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from graph.limits import (
+    InputError, check_yaml_events, harden, might_break_yaml_limits, quote, read_text,
+)
+
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
 
@@ -69,9 +73,11 @@ class Problem:
         return {"path": self.path, "line": self.line, "message": self.message, "level": self.level}
 
 
+@harden
 class _Loader(yaml.CSafeLoader):
     """The C loader without implicit timestamps: dates stay text so that a bad one becomes a
-    validation problem with a line number rather than an exception from the YAML library."""
+    validation problem with a line number rather than an exception from the YAML library.
+    Long numbers and duplicate keys are refused (see :mod:`graph.limits`)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -96,6 +102,7 @@ class NodeFile:
     id: str
     front: str | None
     body: str
+    unreadable: InputError | None = None  # why the file's bytes are not text
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -144,13 +151,22 @@ def iter_node_files(root):
 
 def read_node_file(path, text=None):
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        try:
+            text = read_text(path)
+        except InputError as exc:
+            return NodeFile(Path(path), node_id(path), None, "", exc)
     front, body = split_front_matter(text)
     return NodeFile(Path(path), node_id(path), front, body)
 
 
 def parse_front(front):
-    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``)."""
+    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
+
+    Anchors, aliases, deep nesting, long numbers and duplicate keys raise
+    :class:`graph.limits.YAMLLimitError` before anything is expanded.
+    """
+    if might_break_yaml_limits(front):
+        check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)
 
 
@@ -249,7 +265,7 @@ class Corpus:
         return score_graph(self.graph, semantics, **options)
 
 
-def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=repr):
+def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=quote):
     """``did you mean 'a', 'b'?`` for the choices closest to ``word``, or None if none is close."""
     import difflib
 
@@ -260,7 +276,7 @@ def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=repr):
 def unknown_id_message(node_id, ids):
     """``unknown id 'x'`` with the closest known ids suggested."""
     hint = did_you_mean(node_id, ids, n=3, cutoff=0.5)
-    return f"unknown id {node_id!r}" + (f" ({hint})" if hint else "")
+    return f"unknown id {quote(node_id)}" + (f" ({hint})" if hint else "")
 
 
 def graph_to_node_link(graph):

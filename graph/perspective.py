@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph.limits import quote
 from graph.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
     display_path, unknown_id_message,
@@ -101,9 +102,9 @@ def perspective_path(root, name):
 
 def check_name(name):
     if name == BASE:
-        raise TakeoffError(f"{BASE!r} is the corpus as written; choose another perspective name")
+        raise TakeoffError(f"{quote(BASE)} is the corpus as written; choose another perspective name")
     if not ID_PATTERN.match(name):
-        raise TakeoffError(f"{name!r} is not a valid perspective name: use lower-case letters, "
+        raise TakeoffError(f"{quote(name)} is not a valid perspective name: use lower-case letters, "
                            "digits and single '-' (e.g. rlvr-optimist)")
 
 
@@ -150,7 +151,7 @@ def load_perspective(corpus, name):
         known = perspective_names(corpus.root)
         hint = (did_you_mean(name, known + [BASE], n=3, cutoff=0.5)
                 or f"known: {', '.join([BASE] + known)}")
-        raise TakeoffError(f"no perspective {name!r} in {display_path(perspectives_dir(corpus.root))} "
+        raise TakeoffError(f"no perspective {quote(name)} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
     perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
     if problems:
@@ -188,7 +189,7 @@ def _value_line(mapping, key):
 
 def _unknown_key(check, mapping, key, allowed):
     hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-    check.error(_key_line(mapping, key), f"unknown key {key!r} ({hint})")
+    check.error(_key_line(mapping, key), f"unknown key {quote(key)} ({hint})")
 
 
 def parse_perspective(text, path, graph):
@@ -257,7 +258,7 @@ def _check_credences(check, data, graph):
             check.error(_key_line(raw, node), f"credences: {unknown_id_message(node, graph)}")
         elif not is_number(value) or not 0 <= value <= 1:
             check.error(_value_line(raw, node),
-                        f"credence {value!r} of {node!r} must be a number in [0, 1]")
+                        f"credence {quote(value)} of {quote(node)} must be a number in [0, 1]")
         else:
             credences[node] = float(value)
     return credences
@@ -313,13 +314,13 @@ def _check_weight_entry(check, entry, line, graph):
     if ok and not graph.has_edge(source, target):
         targets = sorted(graph.successors(source))
         hint = (did_you_mean(target, targets, n=3) or
-                (f"its edges go to {', '.join(targets)}" if targets else f"{source!r} has no edges"))
+                (f"its edges go to {', '.join(targets)}" if targets else f"{quote(source)} has no edges"))
         check.error(_value_line(entry, "target"),
                     f"the corpus has no edge {source} -> {target} ({hint})")
         ok = False
     if not is_number(weight) or not 0 <= weight <= 1:
         check.error(_value_line(entry, "weight"),
-                    f"weight {weight!r} of {source} -> {target} must be a number in [0, 1]")
+                    f"weight {quote(weight)} of {source} -> {target} must be a number in [0, 1]")
         ok = False
     note = entry.get("note")
     if note is not None and not isinstance(note, str):
@@ -736,13 +737,13 @@ def unset_override(root, name, item):
         if item[0] == "credence":
             credences = data.get("credences")
             if not isinstance(credences, dict) or item[1] not in credences:
-                raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+                raise TakeoffError(f"perspective {quote(name)} does not set {item_label(item)}")
             del credences[item[1]]
             return
         entries = data.get("weights")
         entry = _find_weight(entries if isinstance(entries, list) else [], item)
         if entry is None:
-            raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+            raise TakeoffError(f"perspective {quote(name)} does not set {item_label(item)}")
         entries.remove(entry)
 
     return _edit(root, name, edit, f"unset {item_label(item)}")
@@ -750,7 +751,7 @@ def unset_override(root, name, item):
 
 def _check_value(item, value):
     if not is_number(value) or not 0 <= value <= 1:
-        raise TakeoffError(f"VALUE: {item[0]} {value!r} must be a number in [0, 1]")
+        raise TakeoffError(f"VALUE: {item[0]} {quote(value)} must be a number in [0, 1]")
 
 
 def _check_item(graph, item):
@@ -796,7 +797,7 @@ def _edit(root, name, edit, action):
     path = perspective_path(root, name)
     with corpus_lock(root):
         if not path.is_file():
-            raise TakeoffError(f"no perspective {name!r} (create it with "
+            raise TakeoffError(f"no perspective {quote(name)} (create it with "
                                f"`takeoff perspective new {name}`)")
         graph = Corpus.load(root).graph
         text = path.read_text(encoding="utf-8")
