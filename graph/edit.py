@@ -15,7 +15,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from graph.limits import quote
+from graph.limits import quote, read_text
 from graph.model import (
     ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
     split_front_matter, unknown_id_message,
@@ -130,7 +130,7 @@ def _file_of(corpus, node_id):
 
 
 def _edit_file(path, edit):
-    data, body = load_rt(Path(path).read_text(encoding="utf-8"))
+    data, body = load_rt(read_text(path))
     body = edit(data, body)
     return dump_rt(data, body)
 

@@ -255,6 +255,10 @@ class Corpus:
     def node(self, node_id):
         """The attributes of node ``node_id``; an unknown id raises with a did-you-mean."""
         if node_id not in self.graph:
+            broken = [p for p in self.errors if Path(p.path).name == f"{node_id}.md"]
+            if broken:  # the file is there but could not be read as a node
+                raise TakeoffError(f"{quote(node_id)} cannot be used until its file is fixed: "
+                                   f"{broken[0]}")
             raise TakeoffError(unknown_id_message(node_id, self.graph))
         return self.graph.nodes[node_id]
 

@@ -33,10 +33,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.limits import quote
+import yaml
+
+from graph.limits import InputError, quote, read_text
 from graph.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
-    display_path, unknown_id_message,
+    display_path, parse_front, unknown_id_message,
 )
 from graph.validate import is_number
 
@@ -153,7 +155,7 @@ def load_perspective(corpus, name):
                 or f"known: {', '.join([BASE] + known)}")
         raise TakeoffError(f"no perspective {quote(name)} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
-    perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
+    perspective, problems = read_perspective(path, corpus.graph)
     if problems:
         raise PerspectiveError(problems)
     return perspective
@@ -164,7 +166,7 @@ def check_perspectives(corpus):
     problems = []
     for name in perspective_names(corpus.root):
         path = perspective_path(corpus.root, name)
-        problems += parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)[1]
+        problems += read_perspective(path, corpus.graph)[1]
     return problems
 
 
@@ -176,7 +178,9 @@ class _Check:
         self.problems = []
 
     def error(self, line, message):
-        self.problems.append(Problem(self.rel, line, message))
+        problem = Problem(self.rel, line, message)
+        self.problems.append(problem)
+        return problem
 
 
 def _key_line(mapping, key):
@@ -190,6 +194,16 @@ def _value_line(mapping, key):
 def _unknown_key(check, mapping, key, allowed):
     hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
     check.error(_key_line(mapping, key), f"unknown key {quote(key)} ({hint})")
+
+
+def read_perspective(path, graph):
+    """:func:`parse_perspective` of the file at ``path``; bytes that are not UTF-8 text are a
+    problem with their line."""
+    try:
+        text = read_text(path)
+    except InputError as exc:
+        return None, [_Check(path).error(exc.line, exc.message)]
+    return parse_perspective(text, path, graph)
 
 
 def parse_perspective(text, path, graph):
@@ -216,6 +230,13 @@ def parse_perspective(text, path, graph):
 
     path = Path(path)
     check = _Check(path)
+    try:  # the bounds of graph.limits first: ruamel.yaml would expand aliases and recurse
+        parse_front(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
+        return None, check.problems
     try:
         data = _yaml().load(text)
     except YAMLError as exc:
@@ -800,7 +821,11 @@ def _edit(root, name, edit, action):
             raise TakeoffError(f"no perspective {quote(name)} (create it with "
                                f"`takeoff perspective new {name}`)")
         graph = Corpus.load(root).graph
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path)
+        except InputError as exc:
+            raise PerspectiveError([_Check(path).error(exc.line, exc.message)],
+                                   f"{action} refused, nothing was written") from None
         _, before = parse_perspective(text, path, graph)
         try:
             data = _yaml().load(text)
@@ -851,7 +876,7 @@ def list_perspectives(corpus):
     rows = []
     for name in perspective_names(corpus.root):
         path = perspective_path(corpus.root, name)
-        perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path,
+        perspective, problems = read_perspective(path,
                                                   corpus.graph)
         rows.append({"name": name,
                      "description": perspective.description if perspective else "",
