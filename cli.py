@@ -428,11 +428,15 @@ def import_(ctx, file, fmt, replace, base):
         raise TakeoffError(f"{file.name}: {exc}") from None
     except UnicodeDecodeError:
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
-    for warning in graph.graph.pop("warnings", []):
+    warnings = graph.graph.pop("warnings", [])
+    for warning in warnings:
         click.echo(f"warning: {file.name}: {warning}", err=True)
     import_graph(ctx.obj.corpus_path, graph, replace=replace)
-    click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}", err=True)
+    # Nodes only named as an edge's target are corpus nodes the import leaves as they are.
+    nodes = sum(1 for _, attrs in graph.nodes(data=True) if attrs)
+    click.echo(f"imported {nodes} nodes and {graph.number_of_edges()} edges into "
+               f"{ctx.obj.corpus_path}" + (f" ({len(warnings)} warning(s))" if warnings else ""),
+               err=True)
 
 
 # ==== section: propagation ====

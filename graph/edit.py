@@ -328,10 +328,16 @@ def import_graph(root, graph, *, replace=False):
         if clash and not replace:
             raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
                                f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")
+        stray = sorted({(str(s), str(t)) for s, t in graph.edges() if not graph.nodes[s]})
+        if stray:  # its file is not rewritten: the edge would be lost without a word
+            raise TakeoffError("edges from nodes the file does not define: "
+                               + ", ".join(f"{s} -> {t}" for s, t in stray[:10])
+                               + (" ..." if len(stray) > 10 else "")
+                               + " (add them with `takeoff link`)")
         overlay = {}
         for node, attrs in graph.nodes(data=True):
             if not attrs:
-                continue  # only named as an edge's end: an existing node, or an error below
+                continue  # only named as an edge's target: an existing node, or an error below
             node = str(node)
             path = (Path(corpus.graph.nodes[node]["path"]) if node in corpus.graph
                     else new_node_path(root, attrs.get("kind"), node))

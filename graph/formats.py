@@ -22,8 +22,12 @@ import unicodedata
 
 import networkx as nx
 
-from graph.limits import quote
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, parse_date
+from graph.limits import (
+    InputError, check_yaml_events, harden, load_json, might_break_yaml_limits, quote,
+)
+from graph.model import (
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
+)
 
 
 class FormatError(TakeoffError):
@@ -99,9 +103,12 @@ class _Builder:
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             self.problems.append(f"{where}: tags must be a list of text")
             tags = []
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            self.problems.append(f"{where}: body must be text, not {quote(body)}")
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
-                            body=data.get("body") if isinstance(data.get("body"), str) else "")
+                            body=body if isinstance(body, str) else "")
 
     def date(self, value, where):
         if value is None:
@@ -126,8 +133,11 @@ class _Builder:
                 continue
             source = {"url": item["url"]}
             for key in ("title", "quote"):
-                if item.get(key) is not None:
-                    source[key] = str(item[key])
+                if isinstance(item.get(key), str):
+                    source[key] = item[key]
+                elif item.get(key) is not None:
+                    self.problems.append(f"{where}: a source's {key} must be text, not "
+                                         f"{quote(item[key])}")
             source["date"] = self.date(item.get("date"), where)
             sources.append(source)
         return sources
@@ -155,10 +165,93 @@ class _Builder:
         if self.problems:
             lines = self.problems[:50] + ([f"... and {len(self.problems) - 50} more"]
                                           if len(self.problems) > 50 else [])
-            raise FormatError(f"not a {self.what} takeoff-graph can import:\n"
+            raise FormatError(f"cannot import this {self.what}:\n"
                               + "\n".join(f"  {p}" for p in lines))
         self.graph.graph["warnings"] = self.warnings
         return self.graph
+
+
+# ---- node-link JSON -------------------------------------------------------------------------
+
+NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body")
+NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "note")
+
+
+def import_node_link(text):
+    """A corpus graph from networkx node-link JSON (what ``takeoff export`` writes).
+
+    Every node needs a text ``id`` and ``title``; ``kind`` defaults to claim and ``credence``
+    to 0.5. Every edge (under ``edges`` or networkx's older ``links``) needs a ``source``, a
+    ``target`` and a ``relation`` (supports or undermines). Nothing is dropped quietly: a value
+    of the wrong type, an unknown relation or a repeated edge is an error, and keys the corpus
+    has no room for (``strength``...) are listed in a warning.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    FormatError
+        Not JSON (with its line), not node-link's form, or a node or edge that cannot be
+        imported as it is (each listed with its index).
+    """
+    try:
+        data = load_json(text)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
+    edges = data.get("edges", data.get("links", [])) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not isinstance(edges, list):
+        raise FormatError("not node-link JSON: expected an object with a 'nodes' list and an "
+                          "'edges' (or 'links') list")
+    build = _Builder("node-link JSON file")
+    ignored = {}
+    for i, node in enumerate(data["nodes"]):
+        where = f"nodes[{i}]"
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+            build.problems.append(f"{where}: a node needs a text 'id'")
+            continue
+        if node["id"] in build.graph and build.graph.nodes[node["id"]]:
+            build.problems.append(f"{where}: id {quote(node['id'])} is used by another node too")
+            continue
+        if not isinstance(node.get("title"), str) or not node["title"].strip():
+            build.problems.append(f"{where}: node {quote(node['id'])} needs a text 'title'")
+            continue
+        for key in node:
+            if key not in NODE_LINK_NODE_KEYS:
+                ignored.setdefault(f"node key {quote(key)}", []).append(i)
+        build.add_node(node["id"], node["title"], node, where)
+    for i, edge in enumerate(edges):
+        where = f"edges[{i}]"
+        if not isinstance(edge, dict):
+            build.problems.append(f"{where}: an edge must be an object with source, target, relation")
+            continue
+        ends = [edge.get("source"), edge.get("target")]
+        relation = edge.get("relation")
+        if not all(isinstance(e, str) for e in ends):
+            build.problems.append(f"{where}: an edge needs a text 'source' and 'target'")
+        elif relation not in RELATIONS:
+            what = "has no 'relation'" if relation is None else f"has the relation {quote(relation)}"
+            build.problems.append(f"{where}: the edge {ends[0]} -> {ends[1]} {what} "
+                                  f"(one of {', '.join(RELATIONS)})")
+        elif build.graph.has_edge(*ends, key=relation):
+            build.problems.append(f"{where}: a second {relation} edge from {quote(ends[0])} to "
+                                  f"{quote(ends[1])}")
+        else:
+            for key in edge:
+                if key not in NODE_LINK_EDGE_KEYS:
+                    ignored.setdefault(f"edge key {quote(key)}", []).append(i)
+            note = edge.get("note")
+            build.add_edge(*ends, relation, edge.get("weight", DEFAULT_WEIGHT),
+                           "" if note is None else note, where)
+    for what, where in ignored.items():
+        build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
+                              "place for it")
+    return build.result()
 
 
 # ---- AIF JSON -------------------------------------------------------------------------------
@@ -238,9 +331,9 @@ def parse_aif(text):
         Not JSON (with its line), not AIF's nodes/edges form, or not representable.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
+        data = load_json(text)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
     if isinstance(data, dict) and isinstance(data.get("AIF"), dict):
         data = data["AIF"]  # xAIF wraps the AIF graph
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) \
@@ -589,6 +682,8 @@ class _ArgdownMembers:
         inner = text[start + 1:end]
         source = textwrap.dedent(inner) if inner.lstrip(" \t").startswith("\n") else "{" + inner + "}"
         try:
+            if might_break_yaml_limits(source):
+                check_yaml_events(source)
             data = yaml.load(source, Loader=_yaml_loader()) if source.strip() else {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
@@ -681,6 +776,7 @@ def _yaml_loader():
     PyYAML implements, needs a dot): Argdown tools use YAML 1.2, and so does our JSON data."""
     import yaml
 
+    @harden
     class Loader(yaml.SafeLoader):
         pass
 
@@ -693,7 +789,7 @@ def _yaml_loader():
 
 def _closing_brace(text, start):
     """The index of the ``}`` closing the ``{`` at ``start`` (quotes respected), or None."""
-    depth, open_quote, i = 0, None, start
+    depth, open_quote, i, last = 0, None, start, ""  # last: the last non-blank character
     while i < len(text):
         char = text[i]
         if open_quote:
@@ -701,7 +797,7 @@ def _closing_brace(text, start):
                 i += 1
             elif char == open_quote:
                 open_quote = None
-        elif char == '"' or (char == "'" and text[:i].rstrip()[-1:] in ("{", "[", ",", ":")):
+        elif char == '"' or (char == "'" and last in ("{", "[", ",", ":")):
             open_quote = char  # an apostrophe inside a plain scalar (it's) opens no quote
         elif char == "{":
             depth += 1
@@ -709,6 +805,8 @@ def _closing_brace(text, start):
             depth -= 1
             if depth == 0:
                 return i
+        if not char.isspace():
+            last = char
         i += 1
     return None
 

@@ -236,17 +236,20 @@ def load_json(text):
 # property lists and collections nest; digits outside them are numbers.
 _TURTLE_TOKEN = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*(?:""")?|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*(?:\'\'\')?'
                            r'|"(?:[^"\\\n]|\\.)*"?|\'(?:[^\'\\\n]|\\.)*\'?|<[^>\s]*>?|#[^\n]*'
-                           r'|[\[(]|[\])]|(?<![\w:-])[0-9]+')
+                           r'|[\[(]|[\])]|(?<![\w:-])[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?')
 _LONG_DIGITS = re.compile(r"[0-9]{%d}" % (MAX_NUMBER_CHARS + 1))
 
 
 def check_turtle(text):
-    """Refuse Turtle or N-Triples nested deeper than :data:`MAX_DEPTH` levels, or with a number
-    of more than :data:`MAX_NUMBER_CHARS` digits, before a parser recurses over it."""
+    """Refuse Turtle or N-Triples nested deeper than :data:`MAX_DEPTH` levels, or with an integer
+    of more than :data:`MAX_NUMBER_CHARS` digits, before a parser recurses over it or converts
+    it. (Decimals may be longer: ``xsd:decimal`` writes 5e-324 with 324 digits, and they are
+    read in linear time.)"""
     check_depth(text, _TURTLE_TOKEN, "[(", "])")
     if _LONG_DIGITS.search(text) is None:
         return
     for match in _TURTLE_TOKEN.finditer(text):
-        if match.group().isdigit() and len(match.group()) > MAX_NUMBER_CHARS:
-            raise InputError(_line_of(text, match.start()), f"a number of {len(match.group())} "
+        digits = match.group().lstrip("+-")
+        if digits.isdigit() and len(digits) > MAX_NUMBER_CHARS:
+            raise InputError(_line_of(text, match.start()), f"an integer of {len(digits)} "
                                                             f"digits (at most {MAX_NUMBER_CHARS})")

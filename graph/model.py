@@ -304,39 +304,3 @@ def export_node_link(graph, **_options):
     import json
 
     return json.dumps(graph_to_node_link(graph), indent=2, ensure_ascii=False) + "\n"
-
-
-def import_node_link(text):
-    """A corpus graph from node-link JSON; malformed input raises :class:`TakeoffError`."""
-    import json
-
-    import networkx as nx
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TakeoffError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise TakeoffError("not node-link JSON: expected an object with a 'nodes' list")
-    edges = data.get("edges", data.get("links", []))
-    for i, node in enumerate(data["nodes"]):
-        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
-            raise TakeoffError(f"not node-link JSON: node {i + 1} has no text 'id'")
-    try:
-        graph = nx.node_link_graph({**data, "edges": edges}, directed=True, multigraph=True,
-                                   edges="edges")
-    except (KeyError, TypeError, nx.NetworkXError) as exc:
-        raise TakeoffError(f"not node-link JSON: {exc}") from None
-    for _, attrs in graph.nodes(data=True):
-        if "date" in attrs:
-            attrs["date"] = _date_or_text(attrs["date"])
-        if "sources" in attrs:
-            attrs["sources"] = [
-                {**s, "date": _date_or_text(s.get("date"))} if isinstance(s, dict) else s
-                for s in attrs["sources"] or []
-            ]
-    return graph
-
-
-def _date_or_text(value):
-    return parse_date(value) or value if isinstance(value, str) else value

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from graph.limits import quote
+from graph.limits import InputError, check_turtle, load_json, quote
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, did_you_mean,
 )
@@ -420,6 +420,11 @@ def parse_rdf(text, fmt="turtle"):
         raise TakeoffError(f"unknown RDF format {quote(fmt)} (one of {', '.join(RDF_FORMATS)})")
     if fmt == "jsonld":
         _refuse_remote_contexts(text)
+    else:
+        try:
+            check_turtle(text)
+        except InputError as exc:
+            raise RDFError(str(exc)) from None
     memory_name, oxigraph_name = RDF_FORMATS[fmt]
     # About 100 bytes of text a triple.
     fast = pick_store("auto", len(text) // 100) == "oxigraph"
@@ -460,9 +465,9 @@ def _refuse_remote_contexts(text):
     rdflib would fetch it; takeoff never touches the network at run time.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RDFError(f"line {exc.lineno}: not valid JSON-LD: {exc.msg}") from None
+        data = load_json(text)
+    except InputError as exc:
+        raise RDFError(str(exc).replace("valid JSON", "valid JSON-LD")) from None
 
     def remote(value):
         if isinstance(value, str):
