@@ -324,7 +324,7 @@ def import_graph(root, graph, *, replace=False):
     """
 
     def change(corpus):
-        clash = sorted(str(n) for n in graph if n in corpus.graph)
+        clash = sorted(str(n) for n, attrs in graph.nodes(data=True) if attrs and n in corpus.graph)
         if clash and not replace:
             raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
                                f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")

@@ -809,7 +809,6 @@ def _edit(root, name, edit, action):
     the corpus lock. Refused (nothing written) if the result has an error the file did not
     have before, so a file broken by a corpus change can still be mended an override at a
     time."""
-    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 
     from graph.model import Corpus
@@ -826,15 +825,12 @@ def _edit(root, name, edit, action):
         except InputError as exc:
             raise PerspectiveError([_Check(path).error(exc.line, exc.message)],
                                    f"{action} refused, nothing was written") from None
-        _, before = parse_perspective(text, path, graph)
-        try:
-            data = _yaml().load(text)
-        except YAMLError:  # reported with its line by parse_perspective
-            raise PerspectiveError(before, f"{action} refused, nothing was written") from None
+        perspective, before = parse_perspective(text, path, graph)
+        if perspective is None:  # not YAML, or not a mapping: nothing to edit
+            raise PerspectiveError(before, f"{action} refused, nothing was written")
+        data = _yaml().load(text)
         if data is None:
             data = CommentedMap()
-        if not isinstance(data, CommentedMap):
-            raise PerspectiveError(before, f"{action} refused, nothing was written")
         edit(data, graph)
         stream = io.StringIO()
         _yaml().dump(data, stream)
