@@ -10,7 +10,6 @@ and bounded so that the whole file runs in under a minute (set TAKEOFF_FUZZ_EXAM
 import json
 import os
 import shutil
-import string
 import traceback
 from pathlib import Path
 
