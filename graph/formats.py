@@ -173,8 +173,28 @@ class _Builder:
 
 # ---- node-link JSON -------------------------------------------------------------------------
 
-NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body")
-NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "note")
+NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "credence_dist", "date", "tags", "sources",
+                       "body")
+NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note")
+
+
+def _uncertain(build, item, what, where):
+    """``(point, distribution)`` from ``item[what + "_dist"]`` or a mapping under ``item[what]``,
+    ``(None, None)`` if there is neither, or None if the distribution is bad (reported)."""
+    from graph.uncertainty import UncertaintyError, parse_distribution
+
+    value = item.get(f"{what}_dist", item.get(what) if isinstance(item.get(what), dict) else None)
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        build.problems.append(f"{where}: {what}_dist must be {{mean, spread}} or {{low, high}}, "
+                              f"not {quote(value)}")
+        return None
+    try:
+        return parse_distribution(value)
+    except UncertaintyError as exc:
+        build.problems.append(f"{where}: {what} {quote(value)}: {exc}")
+        return None
 
 
 def import_node_link(text):
@@ -224,7 +244,13 @@ def import_node_link(text):
         for key in node:
             if key not in NODE_LINK_NODE_KEYS:
                 ignored.setdefault(f"node key {quote(key)}", []).append(i)
-        build.add_node(node["id"], node["title"], node, where)
+        uncertain = _uncertain(build, node, "credence", where)
+        if uncertain is None:
+            continue
+        credence, dist = uncertain
+        build.add_node(node["id"], node["title"], {**node, "credence": credence} if dist else node, where)
+        if dist:
+            build.graph.nodes[node["id"]]["credence_dist"] = dist
     for i, edge in enumerate(edges):
         where = f"edges[{i}]"
         if not isinstance(edge, dict):
@@ -246,8 +272,14 @@ def import_node_link(text):
                 if key not in NODE_LINK_EDGE_KEYS:
                     ignored.setdefault(f"edge key {quote(key)}", []).append(i)
             note = edge.get("note")
-            build.add_edge(*ends, relation, edge.get("weight", DEFAULT_WEIGHT),
+            uncertain = _uncertain(build, edge, "weight", where)
+            if uncertain is None:
+                continue
+            weight, dist = uncertain
+            build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
                            "" if note is None else note, where)
+            if dist and build.graph.has_edge(*ends, key=relation):
+                build.graph.edges[(*ends, relation)]["weight_dist"] = dist
     for what, where in ignored.items():
         build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
                               "place for it")

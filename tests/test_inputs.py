@@ -225,3 +225,22 @@ def test_compare_ranges_are_usage_errors(small_corpus, run, args, message):
     result = run(small_corpus, "compare", "base", "base", *args)
     no_traceback(result)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_node_link_keeps_uncertain_credences_and_weights(small_corpus, tmp_path, run):
+    nodes = [{**A, "credence_dist": {"mean": 0.6, "spread": 0.1}}, B]
+    edges = [{"source": "a1", "target": "b1", "relation": "supports", "weight_dist": {"low": 0.2, "high": 0.6}}]
+    (tmp_path / "in.json").write_text(node_link(nodes, edges))
+    result = run(small_corpus, "import", tmp_path / "in.json")
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    text = (small_corpus / "a1.md").read_text()
+    assert "credence: {mean: 0.6, spread: 0.1}" in text and "weight: {low: 0.2, high: 0.6}" in text
+
+
+@pytest.mark.parametrize("node, message", [
+    ({**A, "credence_dist": {"mean": 0.6}}, "nodes[0]: credence {'mean': 0.6}: a distribution is"),
+    ({**A, "credence_dist": 3}, "nodes[0]: credence_dist must be {mean, spread} or {low, high}, not 3"),
+])
+def test_node_link_bad_distributions_are_errors(small_corpus, tmp_path, run, node, message):
+    (tmp_path / "in.json").write_text(node_link([node]))
+    assert message in checked(run, small_corpus, "import", tmp_path / "in.json")
