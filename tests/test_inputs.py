@@ -1,11 +1,13 @@
 """Hostile and broken inputs: every one gets ``path:line: message`` (or a usage error naming
 the argument), a non-zero exit, no traceback, bounded time, and leaves the corpus untouched."""
 import json
+import re
 import time
 
 import pytest
 
 from conftest import snapshot, write_node
+from graph.interchange import IMPORTABLE
 from graph.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_QUOTE, quote
 
 BIG = "1" * 5000  # over Python's 4,300-digit limit for int("...")
@@ -244,3 +246,18 @@ def test_node_link_keeps_uncertain_credences_and_weights(small_corpus, tmp_path,
 def test_node_link_bad_distributions_are_errors(small_corpus, tmp_path, run, node, message):
     (tmp_path / "in.json").write_text(node_link([node]))
     assert message in checked(run, small_corpus, "import", tmp_path / "in.json")
+
+
+@pytest.mark.parametrize("fmt", IMPORTABLE)
+def test_the_import_summary_counts_exactly_what_was_written(small_corpus, tmp_path, run, fmt):
+    exported = run(small_corpus, "export", "--format", fmt)
+    assert exported.exit_code == 0, exported.output
+    (tmp_path / "in.txt").write_text(exported.stdout)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run(empty, "import", "--format", fmt, tmp_path / "in.txt")
+    assert result.exit_code == 0, result.output
+    counts = re.search(r"imported (\d+) nodes and (\d+) edges", result.output).groups()
+    written = json.loads(run(empty, "check", "--json").stdout)
+    assert (int(counts[0]), int(counts[1])) == (written["nodes"], written["edges"]) == (4, 3)
+    assert len(list(empty.rglob("*.md"))) == 4
