@@ -53,7 +53,7 @@ def quote(value, limit=MAX_QUOTE):
     A long string keeps its start and says how long it was; containers show their first items.
 
     >>> quote("x" * 1000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... (1000 characters)"
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... (1000 characters)"
     """
     if isinstance(value, str):
         if len(value) <= limit:
