@@ -121,24 +121,26 @@ def cli(ctx, corpus_path):
 # Defined before the other sections (foundation's export included) so their commands can use them.
 
 class IsoDate(click.ParamType):
-    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
+    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`; ``YYYY-MM`` means the last day
+    of that month (the day from which a month-dated node counts)."""
 
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        from graph.model import parse_date
+        from graph.model import DATE_FORMS, parse_date
 
         date = parse_date(value)
         if date is None:
-            self.fail(f"{quote(value)} is not an ISO date (YYYY-MM-DD)", param, ctx)
-        return date
+            self.fail(f"{quote(value)} is not an ISO date ({DATE_FORMS})", param, ctx)
+        return date.as_day() if hasattr(date, "as_day") else date
 
 
 def as_of_option(f):
     return click.option(
         "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
         help="The corpus as it stood on this day: nodes dated later, and their edges, are "
-             "left out; undated nodes always count.")(f)
+             "left out; undated nodes always count, a month-dated node from the month's last "
+             "day (YYYY-MM here means that day).")(f)
 
 
 def perspective_option(f):
@@ -201,7 +203,8 @@ def init(ctx, folder, example):
 @click.argument("node_id", metavar="ID")
 @click.option("--title", required=True, help="A one-line statement of the node.")
 @click.option("--credence", type=click.FloatRange(0, 1), help="Base score in [0, 1] (default 0.5).")
-@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When it was observed or published.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD",
+              help="When it was observed or published (YYYY-MM if only the month is known).")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
 @click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node supports.")
@@ -213,7 +216,7 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
         body, use_editor):
     """Add a node of KIND (model, claim, evidence) with the id ID."""
     from graph.edit import add_node
-    from graph.model import parse_date
+    from graph.model import DATE_FORMS, parse_date
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
@@ -221,7 +224,7 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
     if date_text is not None:
         date = parse_date(date_text)
         if date is None:
-            raise click.BadParameter(f"{quote(date_text)} is not an ISO date (YYYY-MM-DD)", param_hint="--date")
+            raise click.BadParameter(f"{quote(date_text)} is not an ISO date ({DATE_FORMS})", param_hint="--date")
     if use_editor:
         body = click.edit("\n", extension=".md") or ""
     add_node(ctx.obj.corpus_path, kind, node_id, title, credence=credence, date=date, tags=tags,
@@ -252,12 +255,15 @@ def link(ctx, source, target, relation, weight, note):
 @cli.command()
 @click.argument("source", metavar="SRC")
 @click.argument("target")
+@click.option("--force", is_flag=True,
+              help="Also remove the perspectives' overrides of the edge's weight.")
 @click.pass_context
-def unlink(ctx, source, target):
-    """Remove the edge from SRC to TARGET."""
+def unlink(ctx, source, target, force):
+    """Remove the edge from SRC to TARGET (refused while a perspective overrides its weight,
+    unless --force)."""
     from graph.edit import unlink as unlink_nodes
 
-    unlink_nodes(ctx.obj.corpus_path, source, target)
+    unlink_nodes(ctx.obj.corpus_path, source, target, force=force)
     click.echo(f"removed the edge {source} -> {target}", err=True)
 
 
@@ -279,10 +285,11 @@ def set_(ctx, node_id, field, value):
 
 @cli.command()
 @click.argument("node_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID.")
+@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID and "
+                                            "the perspectives' overrides of ID and its edges.")
 @click.pass_context
 def rm(ctx, node_id, force):
-    """Remove node ID (refused while other nodes point at it, unless --force)."""
+    """Remove node ID (refused while other nodes or perspectives refer to it, unless --force)."""
     from graph.edit import remove_node
 
     remove_node(ctx.obj.corpus_path, node_id, force=force)
@@ -380,7 +387,8 @@ def print_node(info):
     if info["tags"]:
         out.print("tags: " + ", ".join(info["tags"]), markup=False)
     for source in info["sources"]:
-        out.print(f"source: {source.get('title') or ''} <{source['url']}> {source.get('date') or ''}".replace("  ", " "),
+        link = f"<{source['url']}>" if source.get("url") else "(no url)"
+        out.print(f"source: {source.get('title') or ''} {link} {source.get('date') or ''}".replace("  ", " "),
                   markup=False)
         if source.get("quote"):
             out.print(f'  "{source["quote"]}"', markup=False)
@@ -895,7 +903,8 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
 @click.pass_context
 def lint_command(ctx, strict, semantics, as_json):
     """Warn about structural weak spots: unsupported claims, evidence that reaches no model,
-    models no evidence reaches, contested nodes, cycles, isolated nodes."""
+    models no evidence reaches, contested nodes, cycles, isolated nodes, double counting,
+    edge notes that cite nothing, undated claims fed by dated nodes (docs/bundled-corpus.md)."""
     from graph.explain import lint
 
     corpus, result = _explain_corpus(ctx, semantics)

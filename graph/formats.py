@@ -26,7 +26,7 @@ from graph.limits import (
     InputError, check_yaml_events, harden, load_json, might_break_yaml_limits, quote,
 )
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
 )
 
 
@@ -39,22 +39,28 @@ class FormatError(TakeoffError):
 def slugify(text, taken, fallback="node"):
     """A node id made from ``text``, unique among ``taken`` (which it is added to).
 
-    Lower-case ASCII letters and digits joined by single '-', at most 60 characters cut at a
-    word boundary; ``-2``, ``-3``... is appended when the id is taken.
+    The rule (deterministic, and never a path: no separator, no dot): the runs of ASCII
+    letters and digits of ``text`` (accents dropped, NFKD), lower-cased and joined by single
+    '-', at most 60 characters cut at a word boundary. A text with no letter or digit takes
+    ``fallback`` under the same rule, else ``node``; ``-2``, ``-3``... is appended when the id
+    is taken.
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        if len(slug) + len(word) + 1 > 60 and slug:
-            break
-        slug = f"{slug}-{word}" if slug else word[:60]
-    slug = slug or fallback
+    slug = _slug_words(text) or _slug_words(fallback) or "node"
     unique, n = slug, 2
     while unique in taken:
         unique, n = f"{slug}-{n}", n + 1
     taken.add(unique)
     return unique
+
+
+def _slug_words(text):
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", ascii_text.lower()):
+        if len(slug) + len(word) + 1 > 60 and slug:
+            break
+        slug = f"{slug}-{word}" if slug else word[:60]
+    return slug
 
 
 def _date_text(value):
@@ -115,7 +121,7 @@ class _Builder:
             return None
         parsed = parse_date(_date_text(value))
         if parsed is None:
-            self.problems.append(f"{where}: date {quote(value)} is not an ISO date (YYYY-MM-DD)")
+            self.problems.append(f"{where}: date {quote(value)} is not an ISO date ({DATE_FORMS})")
         return parsed
 
     def sources(self, raw, where):
@@ -128,10 +134,11 @@ class _Builder:
         for item in raw:
             if isinstance(item, str) and re.match(r"https?://\S+$", item):
                 item = {"url": item}
-            if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-                self.problems.append(f"{where}: a source needs a url: {quote(item)}")
+            named = isinstance(item, dict) and item.get("url") is None and isinstance(item.get("title"), str)
+            if not isinstance(item, dict) or not (isinstance(item.get("url"), str) or named):
+                self.problems.append(f"{where}: a source needs a url (or, without one, a title): {quote(item)}")
                 continue
-            source = {"url": item["url"]}
+            source = {"url": item.get("url")}
             for key in ("title", "quote"):
                 if isinstance(item.get(key), str):
                     source[key] = item[key]

@@ -91,12 +91,6 @@ def decode_text(data):
     return text
 
 
-def read_text(path):
-    """The text of the UTF-8 file at ``path`` (see :func:`decode_text`)."""
-    with open(path, "rb") as handle:
-        return decode_text(handle.read())
-
-
 def check_text_arg(value):
     """``value`` if it can be written as UTF-8, else the reason it cannot (a command-line
     argument with bytes that are not UTF-8 arrives with surrogate escapes)."""

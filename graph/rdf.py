@@ -25,7 +25,7 @@ import networkx as nx
 
 from graph.limits import InputError, check_turtle, load_json, quote
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, did_you_mean,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
 )
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
@@ -166,7 +166,9 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         return T.typed(_decimal_text(number), xsd + "decimal")
 
     def date(value):
-        return T.typed(value.isoformat(), xsd + "date")
+        # A month-precision date is an xsd:gYearMonth ("2025-05"), a day an xsd:date.
+        kind = "gYearMonth" if date_precision(value) == "month" else "date"
+        return T.typed(value.isoformat(), xsd + kind)
 
     def distribution(subject, what, dist):
         """An uncertain credence or weight: its spread, or its 90% interval (the point value,
@@ -207,7 +209,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         for position, (entity, source) in enumerate(zip(entities, sources), start=1):
             yield triple(entity, P["type"], P["Source"])
             yield triple(entity, P["position"], T.typed(str(position), xsd + "integer"))
-            yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
+            if source.get("url"):
+                yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
             for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
                 if source.get(key) is not None:
                     yield triple(entity, predicate, T.text(source[key]))
@@ -587,11 +590,12 @@ class _Reader:
         value = self.one(subject, predicate)
         if value is None:
             return None
+        # rdflib gives xsd:gYearMonth no Python value; its text ("2025-05") parses below.
         parsed = value.value if isinstance(getattr(value, "value", None), dt.date) else None
         if isinstance(parsed, dt.datetime) or parsed is None:
             parsed = parse_date(str(value))
         if parsed is None:
-            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date")
+            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date or xsd:gYearMonth")
         return parsed
 
     def node_id(self, subject):
@@ -631,18 +635,20 @@ class _Reader:
         dcterms, schema, tg = self.ns["dcterms"], self.ns["schema"], self.ns["tg"]
         found = []
         for entity in self.g.objects(subject, self.ns["prov"].wasDerivedFrom):
-            url = self.one(entity, schema.url, required=True)
-            if url is None:
-                continue
-            source = {"url": str(url)}
+            url = self.one(entity, schema.url)
+            source = {"url": None if url is None else str(url)}
             for key, predicate in (("title", dcterms.title), ("quote", tg.quote)):
                 value = self.text(entity, predicate)
                 if value is not None:
                     source[key] = value
+            if url is None and source.get("title") is None:
+                self.problem(entity, f"no {self.name(schema.url)} and no {self.name(dcterms.title)} "
+                                     "(a source needs a url or, without one, a title)")
+                continue
             source["date"] = self.date(entity, dcterms.date)
             position = self.one(entity, schema.position)
             order = position.value if isinstance(position, Literal) and isinstance(position.value, int) else None
-            found.append((order is None, order or 0, source["url"], source))
+            found.append((order is None, order or 0, source["url"] or "", source))
         return [source for *_, source in sorted(found, key=lambda item: item[:3])]
 
     def unknown_terms(self, subject):
@@ -824,7 +830,9 @@ def _json_value(term):
 
     if isinstance(term, Literal):
         value = term.toPython()
-        if isinstance(value, (bool, int, str)):
+        # A literal rdflib has no Python type for (xsd:gYearMonth) comes back as itself, a str
+        # subclass that compares unequal to its text: give the text.
+        if isinstance(value, (bool, int, str)) and not isinstance(value, Literal):
             return value
         if isinstance(value, (float, Decimal)):
             return float(value)

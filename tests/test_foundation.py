@@ -75,7 +75,7 @@ BAD_FILES = {
     "twice": ("---\nkind: claim\ntitle: x\nsupports:\n  - target: m1\n  - target: m1\n---\n", 6, "lists 'm1' twice"),
     "bad-url": ("---\nkind: claim\ntitle: x\nsources:\n  - url: not a url\n---\n", 5, "is not a well-formed http(s) URL"),
     "js-url": ("---\nkind: claim\ntitle: x\nsources:\n  - url: javascript:alert(1)\n---\n", 5, "is not a well-formed http(s) URL"),
-    "source-no-url": ("---\nkind: claim\ntitle: x\nsources:\n  - title: a book\n---\n", 5, "source has no url"),
+    "source-no-url": ("---\nkind: claim\ntitle: x\nsources:\n  - quote: a line\n---\n", 5, "source has no url"),
     "source-bad-date": ("---\nkind: claim\ntitle: x\nsources:\n  - url: https://a.org\n    date: soon\n---\n", 6, "source date 'soon'"),
     "tags-not-list": ("---\nkind: claim\ntitle: x\ntags: rl\n---\n", 4, "tags must be a list"),
     "Bad_Name": ("---\nkind: claim\ntitle: x\n---\n", 1, "is not a valid id"),
