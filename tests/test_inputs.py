@@ -134,7 +134,7 @@ NESTED = "[" * 100_000 + "]" * 100_000
 
 @pytest.mark.parametrize("fmt, text, message", [
     ("node-link", node_link([{**A, "kind": ["claim"]}]), "nodes[0]: unknown kind ['claim']"),
-    ("node-link", node_link([{**A, "sources": [1]}]), "nodes[0]: a source needs a url: 1"),
+    ("node-link", node_link([{**A, "sources": [1]}]), "nodes[0]: a source needs a url (or, without one, a title): 1"),
     ("node-link", node_link([{**A, "tags": "abc"}]), "nodes[0]: tags must be a list of text"),
     ("node-link", node_link([{**A, "body": 5}]), "nodes[0]: body must be text"),
     ("node-link", node_link([{**A, "sources": [{"url": "https://e.org", "title": 7}]}]),
