@@ -26,7 +26,9 @@ from graph.limits import (
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
 
-KINDS = ("model", "claim", "evidence")
+# An argument is one inference (an AIF RA-node, an Argdown <argument>): its premises support it,
+# it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
+KINDS = ("model", "claim", "evidence", "argument")
 RELATIONS = ("supports", "undermines")
 NODE_KEYS = ("kind", "title", "credence", "date", "tags", "sources", "supports", "undermines")
 SOURCE_KEYS = ("url", "title", "quote", "date")

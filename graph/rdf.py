@@ -1,8 +1,8 @@
 """The corpus graph as linked data: RDF in the takeoff-graph vocabulary, SPARQL, SHACL.
 
-The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node and a
-schema.org claim, every edge a resource of its own (``tg:Support`` / ``tg:Undermining``, the
-AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
+The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node (an argument:
+an RA-node) and a schema.org claim, every edge a resource of its own (``tg:Support`` /
+``tg:Undermining``, the AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
 ``tg:undermines`` triple for easy querying. Sources are PROV-O entities described with Dublin
 Core and schema.org terms. Ids become IRIs under a base the caller chooses.
 
@@ -52,7 +52,7 @@ STORES = ("memory", "oxigraph")
 # Above this many triples ``--store auto`` uses Oxigraph (when installed): rdflib's Turtle
 # writer needs about 1 s per 10,000 triples and its SPARQL engine minutes for property paths.
 AUTO_OXIGRAPH_TRIPLES = 10_000
-KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence"}
+KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence", "argument": "Argument"}
 EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
 # The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
@@ -945,15 +945,12 @@ def validate_shacl(rdf_graph):
     from rdflib.namespace import SH
 
     shapes = Graph().parse(data=shapes_text(), format="turtle")
-    # The shapes say "a model, claim or evidence" as sh:class aif:I-node; the vocabulary's
-    # subclass axioms make that true of tg:Model, tg:Claim and tg:Evidence.
-    vocabulary = Graph().parse(data=vocabulary_text(), format="turtle")
     data = Graph()
     for prefix, iri in rdf_graph.namespaces():
         data.bind(prefix, iri, override=True, replace=True)
     data += rdf_graph  # pySHACL needs rdflib's own store; a copy also serves Oxigraph graphs
     try:
-        conforms, report, _ = validate(data, shacl_graph=shapes, ont_graph=vocabulary,
+        conforms, report, _ = validate(data, shacl_graph=shapes,
                                        inference="none", advanced=True, allow_warnings=True)
     except Exception as exc:  # pySHACL reports broken shapes or data by exception
         raise TakeoffError(f"SHACL validation failed: {exc}") from None

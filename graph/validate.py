@@ -282,6 +282,9 @@ def build_graph(files):
     for source, edges, check in pending:
         _add_edges(graph, source, edges, check)
         _check_links(graph, source, check)
+    for source, _, check in pending:
+        if graph.nodes[source]["kind"] == "argument" and not graph.out_degree(source):
+            check.warn(f"argument {source!r} has no conclusion: it supports or undermines nothing")
     return graph, [p for check in problems for p in check.problems]
 
 
