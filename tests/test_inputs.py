@@ -254,7 +254,7 @@ def test_the_import_summary_counts_exactly_what_was_written(small_corpus, tmp_pa
     assert exported.exit_code == 0, exported.output
     (tmp_path / "in.txt").write_text(exported.stdout)
     empty = tmp_path / "empty"
-    empty.mkdir()
+    assert run(small_corpus, "init", empty).exit_code == 0
     result = run(empty, "import", "--format", fmt, tmp_path / "in.txt")
     assert result.exit_code == 0, result.output
     counts = re.search(r"imported (\d+) nodes and (\d+) edges", result.output).groups()
