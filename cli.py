@@ -11,9 +11,27 @@ from pathlib import Path
 
 import click
 
+from graph.limits import quote
 from graph.model import KINDS, Corpus, TakeoffError
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
+# Each sample solves the corpus once per differing override; 10,000 already gives a standard
+# error far below the three decimals shown.
+MAX_SAMPLES = 10_000
+
+
+def _check_utf8(ctx, param, value):
+    """Refuse a text argument that is not UTF-8 (bytes that are not arrive as surrogate
+    escapes, which no corpus file can hold) as a usage error naming the argument."""
+    from graph.limits import InputError, check_text_arg
+
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    for item in values:
+        if isinstance(item, str):
+            try:
+                check_text_arg(item)
+            except InputError as exc:
+                raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
 
 
 class Settings:
@@ -88,6 +106,8 @@ class TakeoffCommand(click.Command):
         if settings.json and not any(p.name == "as_json" for p in self.params):
             raise click.UsageError(f"`{ctx.command_path}` has no JSON output (--json goes with "
                                    "the commands that print data: see their --help)", ctx)
+        for param in self.params:  # text arguments must be UTF-8, as the corpus is
+            _check_utf8(ctx, param, ctx.params.get(param.name))
         return super().invoke(ctx)
 
 
@@ -207,7 +227,7 @@ def weighted_target(value, param_name):
     try:
         return target, float(weight)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: WEIGHT must be a number", param_hint=param_name)
+        raise click.BadParameter(f"{quote(value)}: WEIGHT must be a number", param_hint=param_name)
 
 
 # ---- shell completion (click's protocol: _TAKEOFF_COMPLETE=bash_source takeoff) ----
@@ -275,7 +295,7 @@ class IsoDate(click.ParamType):
 
         date = parse_date(value)
         if date is None:
-            self.fail(f"{value!r} is not an ISO date ({DATE_FORMS})", param, ctx)
+            self.fail(f"{quote(value)} is not an ISO date ({DATE_FORMS})", param, ctx)
         return date.as_day() if hasattr(date, "as_day") else date
 
 
@@ -309,7 +329,7 @@ def _check_semantics(ctx, param, value):
     if value is None:
         return settings(ctx).setting("semantics", "qe")
     if value not in SEMANTICS:
-        raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
+        raise click.BadParameter(f"{quote(value)} is not one of {', '.join(SEMANTICS)}")
     return value
 
 
@@ -822,7 +842,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
 
 
 @cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @_format_option(importable=True)
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
 @base_option
@@ -832,21 +852,26 @@ def import_(ctx, file, fmt, replace, base):
     from graph.edit import import_graph
     from graph.interchange import parse_graph
 
+    from graph.limits import InputError, decode_text
+
     fmt, how = _inferred_format(file.name, fmt, "import", "FILE")
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
     try:
-        graph = parse_graph(file.read(), fmt, base=base)
-    except TakeoffError as exc:
+        graph = parse_graph(decode_text(file.read()), fmt, base=base)
+    except (TakeoffError, InputError) as exc:
         hint = f" ({how})" if how else ""
         raise TakeoffError(f"{file.name}: {exc}{hint}") from None
-    except UnicodeDecodeError:
-        raise TakeoffError(f"{file.name}: not UTF-8 text") from None
-    for warning in graph.graph.pop("warnings", []):
+    warnings = graph.graph.pop("warnings", [])
+    for warning in warnings:
         click.echo(f"warning: {file.name}: {warning}", err=True)
     summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     report_warnings(ctx, import_graph(root, graph, replace=replace))
-    say(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-        f"({fmt}) into {root}" + (f" ({summary})" if summary else ""), ctx)
+    # Nodes only named as an edge's target are corpus nodes the import leaves as they are.
+    nodes = sum(1 for _, attrs in graph.nodes(data=True) if attrs)
+    counted = [summary] if summary else []
+    counted += [f"{len(warnings)} warning(s)"] if warnings else []
+    say(f"imported {nodes} nodes and {graph.number_of_edges()} edges ({fmt}) into {root}"
+        + (f" ({'; '.join(counted)})" if counted else ""), ctx)
 
 
 # ==== section: propagation ====
@@ -1294,7 +1319,7 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
     from graph.explain import cruxes
 
     if first == second:
-        raise click.BadParameter(f"A and B are the same node ({first!r}); give two different ids",
+        raise click.BadParameter(f"A and B are the same node ({quote(first)}); give two different ids",
                                  param_hint="A B")
     corpus, result = _explain_corpus(ctx, semantics, first, second)
     rows = cruxes(corpus.graph, first, second, semantics, top=top, result=result)
@@ -1450,9 +1475,11 @@ def _plot_history(data, path):
 @click.argument("second", metavar="Q", shell_complete=_complete_perspectives)
 @as_of_option
 @semantics_option
-@click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Random orders for the attribution when more than 10 overrides differ.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of those random orders.")
+@click.option("--samples", type=click.IntRange(1, MAX_SAMPLES), default=200, show_default=True,
+              help=f"Random orders for the attribution when more than 10 overrides differ "
+                   f"(at most {MAX_SAMPLES:,}).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of those random orders (0 to 2**32 - 1).")
 @json_option
 @click.pass_context
 def compare_command(ctx, first, second, as_of, semantics, samples, seed, as_json):
@@ -1635,7 +1662,7 @@ def _override_args(args, with_value):
     try:
         return item, float(rest[0])
     except ValueError:
-        raise click.BadParameter(f"{rest[0]!r} is not a number", param_hint="VALUE") from None
+        raise click.BadParameter(f"{quote(rest[0])} is not a number", param_hint="VALUE") from None
 
 
 @perspective_group.command("set", context_settings={"ignore_unknown_options": True})

@@ -16,6 +16,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from graph.limits import quote
 from graph.links import annotation_links, rename_links
 from graph.model import (
     DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
@@ -183,7 +184,7 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
              supports=(), undermines=(), body=""):
     """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight)`` pairs."""
     if kind not in KINDS:
-        raise TakeoffError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        raise TakeoffError(f"unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
     check_id(node_id)
     edges = [("supports", t, w, None) for t, w in supports]
     edges += [("undermines", t, w, None) for t, w in undermines]
@@ -192,7 +193,7 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
 
     def change(corpus):
         if node_id in corpus.graph:
-            raise TakeoffError(f"{node_id!r} already exists ({corpus.graph.nodes[node_id]['path']})")
+            raise TakeoffError(f"{quote(node_id)} already exists ({corpus.graph.nodes[node_id]['path']})")
         return {new_node_path(root, kind, node_id): text}
 
     return apply_change(root, change, f"add {node_id}")
@@ -239,7 +240,7 @@ def link(root, source, target, relation, *, weight=None, note=None, replace=Fals
         ``old`` and ``new`` are ``{relation, weight, note}`` (``old`` None for a new edge).
     """
     if relation not in RELATIONS:
-        raise TakeoffError(f"unknown relation {relation!r} (one of {', '.join(RELATIONS)})")
+        raise TakeoffError(f"unknown relation {quote(relation)} (one of {', '.join(RELATIONS)})")
     other = next(r for r in RELATIONS if r != relation)
     states = {}
 
@@ -291,7 +292,7 @@ def unlink(root, source, target, *, force=False):
     def change(corpus):
         path = _file_of(corpus, source)
         if not corpus.graph.has_edge(source, target):
-            raise TakeoffError(f"{source!r} has no edge to {target!r}")
+            raise TakeoffError(f"{quote(source)} has no edge to {quote(target)}")
         overlay = {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body,
                                     corpus.root)}
         overlay.update(_perspective_updates(corpus, (), {(source, target)}, force,
@@ -332,7 +333,7 @@ def _drop_targets(data, targets):
 def parse_field_value(field, value):
     """The typed value of ``takeoff set ID FIELD VALUE`` (None removes an optional field)."""
     if field not in SETTABLE_FIELDS:
-        raise TakeoffError(f"FIELD: cannot set {field!r} (one of {', '.join(SETTABLE_FIELDS)}; "
+        raise TakeoffError(f"FIELD: cannot set {quote(field)} (one of {', '.join(SETTABLE_FIELDS)}; "
                            "edges are changed with `takeoff link` / `takeoff unlink`)")
     if field == "credence":
         if value.lstrip().startswith("{"):
@@ -340,23 +341,23 @@ def parse_field_value(field, value):
         try:
             number = float(value)
         except ValueError:
-            raise TakeoffError(f"VALUE: credence {value!r} is not a number or a distribution "
+            raise TakeoffError(f"VALUE: credence {quote(value)} is not a number or a distribution "
                                "like '{mean: 0.7, spread: 0.1}'") from None
         if not 0 <= number <= 1:
-            raise TakeoffError(f"VALUE: credence {value!r} must be in [0, 1]")
+            raise TakeoffError(f"VALUE: credence {quote(value)} must be in [0, 1]")
         return number
     if field == "date":
         if value.strip() == "":
             return None
         date = parse_date(value)
         if date is None:
-            raise TakeoffError(f"VALUE: {value!r} is not an ISO date ({DATE_FORMS})")
+            raise TakeoffError(f"VALUE: {quote(value)} is not an ISO date ({DATE_FORMS})")
         return date
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]
         return _flow(tags) if tags else None
     if field == "kind" and value not in KINDS:
-        raise TakeoffError(f"VALUE: unknown kind {value!r} (one of {', '.join(KINDS)})")
+        raise TakeoffError(f"VALUE: unknown kind {quote(value)} (one of {', '.join(KINDS)})")
     if field == "title" and not value.strip():
         raise TakeoffError("VALUE: the title cannot be empty")
     return value
@@ -375,7 +376,7 @@ def _distribution_value(text):
         return parse_distribution(value)[1]
     except (yaml.YAMLError, UncertaintyError) as exc:
         reason = str(exc).splitlines()[0]
-        raise TakeoffError(f"VALUE: credence {text[:80]!r}: {reason}") from None
+        raise TakeoffError(f"VALUE: credence {quote(text)}: {reason}") from None
 
 
 def set_field(root, node_id, field, value):
@@ -425,7 +426,7 @@ def remove_node(root, node_id, *, force=False):
         path = _file_of(corpus, node_id)
         sources = sorted({s for s, _ in corpus.graph.in_edges(node_id)})
         if sources and not force:
-            raise TakeoffError(f"{node_id!r} is the target of edges from {', '.join(sources)}; "
+            raise TakeoffError(f"{quote(node_id)} is the target of edges from {', '.join(sources)}; "
                                "unlink them first or use --force to remove those edges too")
         overlay = {path: None}
         for source in sources:
@@ -649,10 +650,16 @@ def import_graph(root, graph, *, replace=False):
         if clash and not replace:
             raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
                                f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")
+        stray = sorted({(str(s), str(t)) for s, t in graph.edges() if not graph.nodes[s]})
+        if stray:  # its file is not rewritten: the edge would be lost without a word
+            raise TakeoffError("edges from nodes the file does not define: "
+                               + ", ".join(f"{s} -> {t}" for s, t in stray[:10])
+                               + (" ..." if len(stray) > 10 else "")
+                               + " (add them with `takeoff link`)")
         overlay = {}
         for node, attrs in graph.nodes(data=True):
             if not attrs:
-                continue  # only named as an edge's end: an existing node, or an error below
+                continue  # only named as an edge's target: an existing node, or an error below
             node = str(node)
             path = (Path(corpus.graph.nodes[node]["path"]) if node in corpus.graph
                     else new_node_path(root, attrs.get("kind"), node))

@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from graph.limits import quote
 from graph.model import TakeoffError, unknown_id_message
 
 DIRECTIONS = ("in", "out")
@@ -102,7 +103,7 @@ def tree(graph, node_id, *, depth=None, direction="in", strengths=None):
     if depth is not None and depth < 1:
         raise TakeoffError(f"depth must be at least 1 (got {depth})")
     if direction not in DIRECTIONS:
-        raise TakeoffError(f"direction must be 'in' or 'out' (got {direction!r})")
+        raise TakeoffError(f"direction must be 'in' or 'out' (got {quote(direction)})")
     expanded = set()
 
     def grow(node, edge, on_path, level):
@@ -171,7 +172,7 @@ def paths(graph, source, target, *, max_length=DEFAULT_MAX_LENGTH, top=None, lim
     _require_node(graph, source)
     _require_node(graph, target)
     if source == target:
-        raise TakeoffError(f"FROM and TO are the same node ({source!r}); "
+        raise TakeoffError(f"FROM and TO are the same node ({quote(source)}); "
                            "`takeoff lint` lists the cycles through a node")
     if max_length < 1:
         raise TakeoffError(f"the maximum length must be at least 1 (got {max_length})")
@@ -179,7 +180,7 @@ def paths(graph, source, target, *, max_length=DEFAULT_MAX_LENGTH, top=None, lim
     for edge_path in nx.all_simple_edge_paths(graph, source, target, cutoff=max_length):
         if len(found) == limit:
             raise TakeoffError(f"more than {limit} paths of up to {max_length} edges from "
-                               f"{source!r} to {target!r}; give a smaller maximum length")
+                               f"{quote(source)} to {quote(target)}; give a smaller maximum length")
         nodes = [source] + [t for _, t, _ in edge_path]
         found.append(_chain(nodes, [graph.edges[e] for e in edge_path]))
     found.sort(key=lambda p: (-p["weight"], p["length"], p["nodes"]))
@@ -1036,7 +1037,7 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     _require_node(graph, a)
     _require_node(graph, b)
     if a == b:
-        raise TakeoffError(f"the two nodes are the same ({a!r}); give two different ids")
+        raise TakeoffError(f"the two nodes are the same ({quote(a)}); give two different ids")
     if top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
     result = _scored(graph, semantics, result, tolerance)

@@ -25,7 +25,12 @@ import unicodedata
 
 import networkx as nx
 
-from graph.model import DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, parse_date
+from graph.limits import (
+    InputError, check_yaml_events, harden, load_json, might_break_yaml_limits, quote,
+)
+from graph.model import (
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
+)
 
 
 class FormatError(TakeoffError):
@@ -97,20 +102,23 @@ class _Builder:
         """Add a node; ``data`` holds the takeoff fields found in the file (maybe none)."""
         kind = data.get("kind", "claim")
         if kind not in KINDS:
-            self.problems.append(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+            self.problems.append(f"{where}: unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
             kind = "claim"
         credence, dist = self.uncertain(data.get("credence", DEFAULT_CREDENCE), "credence", where)
         if isinstance(credence, bool) or not isinstance(credence, (int, float)) or not 0 <= credence <= 1:
-            self.problems.append(f"{where}: credence {credence!r} must be a number in [0, 1]")
+            self.problems.append(f"{where}: credence {quote(credence)} must be a number in [0, 1]")
             credence = DEFAULT_CREDENCE
         date = self.date(data.get("date"), where)
         tags = data.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             self.problems.append(f"{where}: tags must be a list of text")
             tags = []
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            self.problems.append(f"{where}: body must be text, not {quote(body)}")
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
-                            body=data.get("body") if isinstance(data.get("body"), str) else "",
+                            body=body if isinstance(body, str) else "",
                             **({"credence_dist": dist} if dist else {}))
 
     def uncertain(self, value, what, where):
@@ -131,7 +139,7 @@ class _Builder:
             return None
         parsed = parse_date(_date_text(value))
         if parsed is None:
-            self.problems.append(f"{where}: date {value!r} is not an ISO date ({DATE_FORMS})")
+            self.problems.append(f"{where}: date {quote(value)} is not an ISO date ({DATE_FORMS})")
         return parsed
 
     def sources(self, raw, where):
@@ -146,32 +154,35 @@ class _Builder:
                 item = {"url": item}
             named = isinstance(item, dict) and item.get("url") is None and isinstance(item.get("title"), str)
             if not isinstance(item, dict) or not (isinstance(item.get("url"), str) or named):
-                self.problems.append(f"{where}: a source needs a url (or, without one, a title): {item!r}")
+                self.problems.append(f"{where}: a source needs a url (or, without one, a title): {quote(item)}")
                 continue
             source = {"url": item.get("url")}
             for key in ("title", "quote"):
-                if item.get(key) is not None:
-                    source[key] = str(item[key])
+                if isinstance(item.get(key), str):
+                    source[key] = item[key]
+                elif item.get(key) is not None:
+                    self.problems.append(f"{where}: a source's {key} must be text, not "
+                                         f"{quote(item[key])}")
             source["date"] = self.date(item.get("date"), where)
             sources.append(source)
         return sources
 
     def add_edge(self, source, target, relation, weight, note, where):
         if source == target:
-            self.problems.append(f"{where}: {source!r} cannot {relation[:-1]} itself")
+            self.problems.append(f"{where}: {quote(source)} cannot {relation[:-1]} itself")
             return
         other = "undermines" if relation == "supports" else "supports"
         if self.graph.has_edge(source, target, key=other):
-            self.problems.append(f"{where}: {source!r} both supports and undermines {target!r}")
+            self.problems.append(f"{where}: {quote(source)} both supports and undermines {quote(target)}")
             return
         if self.graph.has_edge(source, target, key=relation):
             return  # the same relation stated twice is one edge
         weight, dist = self.uncertain(weight, "weight", where)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
-            self.problems.append(f"{where}: weight {weight!r} must be a number in (0, 1]")
+            self.problems.append(f"{where}: weight {quote(weight)} must be a number in (0, 1]")
             return
         if not isinstance(note, str):
-            self.problems.append(f"{where}: note {note!r} must be text")
+            self.problems.append(f"{where}: note {quote(note)} must be text")
             return
         self.graph.add_edge(source, target, key=relation, relation=relation,
                             weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}))
@@ -185,6 +196,121 @@ class _Builder:
                               + "\n".join(f"  {p}" for p in lines))
         self.graph.graph["warnings"] = self.warnings
         return self.graph
+
+
+# ---- node-link JSON -------------------------------------------------------------------------
+
+NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "credence_dist", "date", "tags", "sources",
+                       "body")
+NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note")
+
+
+def _uncertain(build, item, what, where):
+    """``(point, distribution)`` from ``item[what + "_dist"]`` or a mapping under ``item[what]``,
+    ``(None, None)`` if there is neither, or None if the distribution is bad (reported)."""
+    from graph.uncertainty import UncertaintyError, parse_distribution
+
+    value = item.get(f"{what}_dist", item.get(what) if isinstance(item.get(what), dict) else None)
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        build.problems.append(f"{where}: {what}_dist must be {{mean, spread}} or {{low, high}}, "
+                              f"not {quote(value)}")
+        return None
+    try:
+        return parse_distribution(value)
+    except UncertaintyError as exc:
+        build.problems.append(f"{where}: {what} {quote(value)}: {exc}")
+        return None
+
+
+def import_node_link(text):
+    """A corpus graph from networkx node-link JSON (what ``takeoff export`` writes).
+
+    Every node needs a text ``id`` and ``title``; ``kind`` defaults to claim and ``credence``
+    to 0.5. Every edge (under ``edges`` or networkx's older ``links``) needs a ``source``, a
+    ``target`` and a ``relation`` (supports or undermines). Nothing is dropped quietly: a value
+    of the wrong type, an unknown relation or a repeated edge is an error, and keys the corpus
+    has no room for (``strength``...) are listed in a warning.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    FormatError
+        Not JSON (with its line), not node-link's form, or a node or edge that cannot be
+        imported as it is (each listed with its index).
+    """
+    try:
+        data = load_json(text)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
+    edges = data.get("edges", data.get("links", [])) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not isinstance(edges, list):
+        raise FormatError("not node-link JSON: expected an object with a 'nodes' list and an "
+                          "'edges' (or 'links') list")
+    build = _Builder("node-link JSON file")
+    ignored = {}
+    for i, node in enumerate(data["nodes"]):
+        where = f"nodes[{i}]"
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+            build.problems.append(f"{where}: a node needs a text 'id'")
+            continue
+        if node["id"] in build.graph and build.graph.nodes[node["id"]]:
+            build.problems.append(f"{where}: id {quote(node['id'])} is used by another node too")
+            continue
+        if not isinstance(node.get("title"), str) or not node["title"].strip():
+            build.problems.append(f"{where}: node {quote(node['id'])} needs a text 'title'")
+            continue
+        for key in node:
+            if key not in NODE_LINK_NODE_KEYS:
+                ignored.setdefault(f"node key {quote(key)}", []).append(i)
+        uncertain = _uncertain(build, node, "credence", where)
+        if uncertain is None:
+            continue
+        credence, dist = uncertain
+        build.add_node(node["id"], node["title"], {**node, "credence": credence} if dist else node, where)
+        if dist:
+            build.graph.nodes[node["id"]]["credence_dist"] = dist
+    for i, edge in enumerate(edges):
+        where = f"edges[{i}]"
+        if not isinstance(edge, dict):
+            build.problems.append(f"{where}: an edge must be an object with source, target, relation")
+            continue
+        ends = [edge.get("source"), edge.get("target")]
+        relation = edge.get("relation")
+        if not all(isinstance(e, str) for e in ends):
+            build.problems.append(f"{where}: an edge needs a text 'source' and 'target'")
+        elif relation not in RELATIONS:
+            what = "has no 'relation'" if relation is None else f"has the relation {quote(relation)}"
+            build.problems.append(f"{where}: the edge {ends[0]} -> {ends[1]} {what} "
+                                  f"(one of {', '.join(RELATIONS)})")
+        elif build.graph.has_edge(*ends, key=relation):
+            build.problems.append(f"{where}: a second {relation} edge from {quote(ends[0])} to "
+                                  f"{quote(ends[1])}")
+        else:
+            for key in edge:
+                if key not in NODE_LINK_EDGE_KEYS:
+                    ignored.setdefault(f"edge key {quote(key)}", []).append(i)
+            note = edge.get("note")
+            uncertain = _uncertain(build, edge, "weight", where)
+            if uncertain is None:
+                continue
+            weight, dist = uncertain
+            build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
+                           "" if note is None else note, where)
+            if dist and build.graph.has_edge(*ends, key=relation):
+                build.graph.edges[(*ends, relation)]["weight_dist"] = dist
+    for what, where in ignored.items():
+        build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
+                              "place for it")
+    return build.result()
 
 
 # ---- AIF JSON -------------------------------------------------------------------------------
@@ -281,9 +407,9 @@ def parse_aif(text):
         Not JSON (with its line), not AIF's nodes/edges form, or not representable.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
+        data = load_json(text)
+    except InputError as exc:
+        raise FormatError(str(exc)) from None
     if isinstance(data, dict) and isinstance(data.get("AIF"), dict):
         data = data["AIF"]  # xAIF wraps the AIF graph
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) \
@@ -936,6 +1062,8 @@ class _ArgdownReader:
         inner = text[start + 1:end]
         source = textwrap.dedent(inner) if inner.lstrip(" \t").startswith("\n") else "{" + inner + "}"
         try:
+            if might_break_yaml_limits(source):
+                check_yaml_events(source)
             data = yaml.load(source, Loader=_yaml_loader()) if source.strip() else {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
@@ -1065,6 +1193,7 @@ def _yaml_loader():
     PyYAML implements, needs a dot): Argdown tools use YAML 1.2, and so does our JSON data."""
     import yaml
 
+    @harden
     class Loader(yaml.SafeLoader):
         pass
 
@@ -1077,22 +1206,24 @@ def _yaml_loader():
 
 def _closing_brace(text, start):
     """The index of the ``}`` closing the ``{`` at ``start`` (quotes respected), or None."""
-    depth, quote, i = 0, None, start
+    depth, open_quote, i, last = 0, None, start, ""  # last: the last non-blank character
     while i < len(text):
         char = text[i]
-        if quote:
-            if char == "\\" and quote == '"':
+        if open_quote:
+            if char == "\\" and open_quote == '"':
                 i += 1
-            elif char == quote:
-                quote = None
-        elif char == '"' or (char == "'" and text[:i].rstrip()[-1:] in ("{", "[", ",", ":")):
-            quote = char  # an apostrophe inside a plain scalar (it's) opens no quote
+            elif char == open_quote:
+                open_quote = None
+        elif char == '"' or (char == "'" and last in ("{", "[", ",", ":")):
+            open_quote = char  # an apostrophe inside a plain scalar (it's) opens no quote
         elif char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
             if depth == 0:
                 return i
+        if not char.isspace():
+            last = char
         i += 1
     return None
 

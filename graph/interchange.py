@@ -26,7 +26,7 @@ class Format(NamedTuple):
 _RDF = ("base", "score", "store")
 
 FORMATS = {
-    "node-link": Format("graph.model:export_node_link", "graph.model:import_node_link",
+    "node-link": Format("graph.model:export_node_link", "graph.formats:import_node_link",
                         "networkx node-link JSON"),
     "turtle": Format("graph.rdf:serialize", "graph.rdf:parse",
                      "RDF Turtle (takeoff-graph vocabulary)", {"fmt": "turtle"}, _RDF),

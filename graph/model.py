@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from graph.limits import (
+    check_yaml_events, harden, might_break_yaml_limits, quote,
+)
+
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
 
@@ -74,9 +78,11 @@ class Problem:
         return {"path": self.path, "line": self.line, "message": self.message, "level": self.level}
 
 
+@harden
 class _Loader(yaml.CSafeLoader):
     """The C loader without implicit timestamps: dates stay text so that a bad one becomes a
-    validation problem with a line number rather than an exception from the YAML library."""
+    validation problem with a line number rather than an exception from the YAML library.
+    Long numbers and duplicate keys are refused (see :mod:`graph.limits`)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -165,7 +171,13 @@ def read_node_file(path, text=None, root=None):
 
 
 def parse_front(front):
-    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``)."""
+    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
+
+    Anchors, aliases, deep nesting, long numbers and duplicate keys raise
+    :class:`graph.limits.YAMLLimitError` before anything is expanded.
+    """
+    if might_break_yaml_limits(front):
+        check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)
 
 
@@ -309,7 +321,7 @@ class Corpus:
                 try:
                     files.append(read_node_file(p, overlay.get(p), root))
                 except UnsafeFileError as exc:
-                    refused.append(Problem(display_path(p), 0, exc.reason))
+                    refused.append(Problem(display_path(p), exc.line, exc.reason))
             graph, problems = build_graph(files)
         return cls(root, graph, refused + problems)
 
@@ -330,6 +342,10 @@ class Corpus:
     def node(self, node_id):
         """The attributes of node ``node_id``; an unknown id raises with a did-you-mean."""
         if node_id not in self.graph:
+            broken = [p for p in self.errors if Path(p.path).name == f"{node_id}.md"]
+            if broken:  # the file is there but could not be read as a node
+                raise TakeoffError(f"{quote(node_id)} cannot be used until its file is fixed: "
+                                   f"{broken[0]}")
             raise TakeoffError(unknown_id_message(node_id, self.graph))
         return self.graph.nodes[node_id]
 
@@ -340,7 +356,7 @@ class Corpus:
         return score_graph(self.graph, semantics, **options)
 
 
-def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=repr):
+def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=quote):
     """``did you mean 'a', 'b'?`` for the choices closest to ``word``, or None if none is close."""
     import difflib
 
@@ -351,7 +367,7 @@ def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=repr):
 def unknown_id_message(node_id, ids):
     """``unknown id 'x'`` with the closest known ids suggested."""
     hint = did_you_mean(node_id, ids, n=3, cutoff=0.5)
-    return f"unknown id {node_id!r}" + (f" ({hint})" if hint else "")
+    return f"unknown id {quote(node_id)}" + (f" ({hint})" if hint else "")
 
 
 def graph_to_node_link(graph):
@@ -375,39 +391,3 @@ def export_node_link(graph, **_options):
     import json
 
     return json.dumps(graph_to_node_link(graph), indent=2, ensure_ascii=False) + "\n"
-
-
-def import_node_link(text):
-    """A corpus graph from node-link JSON; malformed input raises :class:`TakeoffError`."""
-    import json
-
-    import networkx as nx
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TakeoffError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise TakeoffError("not node-link JSON: expected an object with a 'nodes' list")
-    edges = data.get("edges", data.get("links", []))
-    for i, node in enumerate(data["nodes"]):
-        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
-            raise TakeoffError(f"not node-link JSON: node {i + 1} has no text 'id'")
-    try:
-        graph = nx.node_link_graph({**data, "edges": edges}, directed=True, multigraph=True,
-                                   edges="edges")
-    except (KeyError, TypeError, nx.NetworkXError) as exc:
-        raise TakeoffError(f"not node-link JSON: {exc}") from None
-    for _, attrs in graph.nodes(data=True):
-        if "date" in attrs:
-            attrs["date"] = _date_or_text(attrs["date"])
-        if "sources" in attrs:
-            attrs["sources"] = [
-                {**s, "date": _date_or_text(s.get("date"))} if isinstance(s, dict) else s
-                for s in attrs["sources"] or []
-            ]
-    return graph
-
-
-def _date_or_text(value):
-    return parse_date(value) or value if isinstance(value, str) else value

@@ -34,9 +34,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from graph.limits import quote
 from graph.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
-    display_path, unknown_id_message,
+    display_path, parse_front, unknown_id_message,
 )
 from graph.validate import is_number
 
@@ -102,9 +105,9 @@ def perspective_path(root, name):
 
 def check_name(name):
     if name == BASE:
-        raise TakeoffError(f"{BASE!r} is the corpus as written; choose another perspective name")
+        raise TakeoffError(f"{quote(BASE)} is the corpus as written; choose another perspective name")
     if not ID_PATTERN.match(name):
-        raise TakeoffError(f"{name!r} is not a valid perspective name: use lower-case letters, "
+        raise TakeoffError(f"{quote(name)} is not a valid perspective name: use lower-case letters, "
                            "digits and single '-' (e.g. rlvr-optimist)")
 
 
@@ -151,7 +154,7 @@ def load_perspective(corpus, name):
         known = perspective_names(corpus.root)
         hint = (did_you_mean(name, known + [BASE], n=3, cutoff=0.5)
                 or f"known: {', '.join([BASE] + known)}")
-        raise TakeoffError(f"no perspective {name!r} in {display_path(perspectives_dir(corpus.root))} "
+        raise TakeoffError(f"no perspective {quote(name)} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
     perspective, problems = parse_perspective(_read(corpus.root, path), path, corpus.graph)
     if problems:
@@ -188,7 +191,7 @@ def perspective_problems(corpus, overlay=None):
         try:
             text = texts[key] if key in texts else _read(root, path)
         except UnsafeFileError as exc:
-            problems.append(Problem(display_path(path), 0, exc.reason))
+            problems.append(Problem(display_path(path), exc.line, exc.reason))
             continue
         if text is not None:
             problems += parse_perspective(text, path, corpus.graph)[1]
@@ -205,7 +208,6 @@ def drop_overrides(corpus, nodes, edges):
         ``{path: new text}`` for the files that change, and ``[(path:line, override)]`` for
         each override dropped.
     """
-    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 
     from graph.store import UnsafeFileError
@@ -215,9 +217,12 @@ def drop_overrides(corpus, nodes, edges):
     for name in perspective_names(corpus.root):
         path = perspective_path(corpus.root, name)
         try:
-            data = _yaml().load(_read(corpus.root, path))
-        except (YAMLError, UnsafeFileError):
+            text = _read(corpus.root, path)
+        except UnsafeFileError:
             continue  # a broken file is reported by the check that follows every write
+        if parse_perspective(text, path, corpus.graph)[0] is None:
+            continue  # the same; and ruamel.yaml must not read what the limits refuse
+        data = _yaml().load(text)
         if not isinstance(data, CommentedMap):
             continue
         where = display_path(path)
@@ -253,7 +258,9 @@ class _Check:
         self.problems = []
 
     def error(self, line, message):
-        self.problems.append(Problem(self.rel, line, message))
+        problem = Problem(self.rel, line, message)
+        self.problems.append(problem)
+        return problem
 
 
 def _key_line(mapping, key):
@@ -266,7 +273,7 @@ def _value_line(mapping, key):
 
 def _unknown_key(check, mapping, key, allowed):
     hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-    check.error(_key_line(mapping, key), f"unknown key {key!r} ({hint})")
+    check.error(_key_line(mapping, key), f"unknown key {quote(key)} ({hint})")
 
 
 def parse_perspective(text, path, graph):
@@ -293,6 +300,13 @@ def parse_perspective(text, path, graph):
 
     path = Path(path)
     check = _Check(path)
+    try:  # the bounds of graph.limits first: ruamel.yaml would expand aliases and recurse
+        parse_front(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
+        return None, check.problems
     try:
         data = _yaml().load(text)
     except YAMLError as exc:
@@ -335,7 +349,7 @@ def _check_credences(check, data, graph):
             check.error(_key_line(raw, node), f"credences: {unknown_id_message(node, graph)}")
         elif not is_number(value) or not 0 <= value <= 1:
             check.error(_value_line(raw, node),
-                        f"credence {value!r} of {node!r} must be a number in [0, 1]")
+                        f"credence {quote(value)} of {quote(node)} must be a number in [0, 1]")
         else:
             credences[node] = float(value)
     return credences
@@ -391,13 +405,13 @@ def _check_weight_entry(check, entry, line, graph):
     if ok and not graph.has_edge(source, target):
         targets = sorted(graph.successors(source))
         hint = (did_you_mean(target, targets, n=3) or
-                (f"its edges go to {', '.join(targets)}" if targets else f"{source!r} has no edges"))
+                (f"its edges go to {', '.join(targets)}" if targets else f"{quote(source)} has no edges"))
         check.error(_value_line(entry, "target"),
                     f"the corpus has no edge {source} -> {target} ({hint})")
         ok = False
     if not is_number(weight) or not 0 <= weight <= 1:
         check.error(_value_line(entry, "weight"),
-                    f"weight {weight!r} of {source} -> {target} must be a number in [0, 1]")
+                    f"weight {quote(weight)} of {source} -> {target} must be a number in [0, 1]")
         ok = False
     note = entry.get("note")
     if note is not None and not isinstance(note, str):
@@ -870,13 +884,13 @@ def unset_override(root, name, item):
         if item[0] == "credence":
             credences = data.get("credences")
             if not isinstance(credences, dict) or item[1] not in credences:
-                raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+                raise TakeoffError(f"perspective {quote(name)} does not set {item_label(item)}")
             del credences[item[1]]
             return
         entries = data.get("weights")
         entry = _find_weight(entries if isinstance(entries, list) else [], item)
         if entry is None:
-            raise TakeoffError(f"perspective {name!r} does not set {item_label(item)}")
+            raise TakeoffError(f"perspective {quote(name)} does not set {item_label(item)}")
         entries.remove(entry)
 
     return _edit(root, name, edit, f"unset {item_label(item)}")
@@ -884,7 +898,7 @@ def unset_override(root, name, item):
 
 def _check_value(item, value):
     if not is_number(value) or not 0 <= value <= 1:
-        raise TakeoffError(f"VALUE: {item[0]} {value!r} must be a number in [0, 1]")
+        raise TakeoffError(f"VALUE: {item[0]} {quote(value)} must be a number in [0, 1]")
 
 
 def _check_item(graph, item):
@@ -921,7 +935,6 @@ def _edit(root, name, edit, action):
     (:func:`graph.edit.apply_change`): refused, nothing written, if the result has an error
     the corpus did not have before, so a file broken by a corpus change can still be mended
     an override at a time."""
-    from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 
     from graph.edit import apply_change
@@ -930,18 +943,15 @@ def _edit(root, name, edit, action):
 
     def change(corpus):
         if not path.is_file():
-            raise TakeoffError(f"no perspective {name!r} (create it with "
+            raise TakeoffError(f"no perspective {quote(name)} (create it with "
                                f"`takeoff perspective new {name}`)")
         text = _read(root, path)
-        try:
-            data = _yaml().load(text)
-        except YAMLError:  # reported with its line by parse_perspective
-            data = False
+        perspective, problems = parse_perspective(text, path, corpus.graph)
+        if perspective is None:  # not YAML within the limits, or not a mapping: nothing to edit
+            raise PerspectiveError(problems, f"{action} refused, nothing was written")
+        data = _yaml().load(text)
         if data is None:
             data = CommentedMap()
-        if not isinstance(data, CommentedMap):
-            raise PerspectiveError(parse_perspective(text, path, corpus.graph)[1],
-                                   f"{action} refused, nothing was written")
         edit(data, corpus.graph)
         stream = io.StringIO()
         _yaml().dump(data, stream)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from graph.limits import InputError, check_turtle, load_json, quote
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
 )
@@ -81,7 +82,7 @@ def check_base(base):
     """
     plain = r"[^\s<>\"{}|\\^`]+"
     if not re.match(rf"^(https?://{plain}[/#]|urn:{plain}[:/#])$", base or ""):
-        raise TakeoffError(f"--base {base!r}: give an absolute IRI ending in '/' or '#' "
+        raise TakeoffError(f"--base {quote(base)}: give an absolute IRI ending in '/' or '#' "
                            f"(e.g. {DEFAULT_BASE}) or a urn ending in ':'")
     return base
 
@@ -253,7 +254,7 @@ def pick_store(store, triples_count):
     is sorted and grouped, good for git) and Oxigraph above :data:`AUTO_OXIGRAPH_TRIPLES`
     triples, where rdflib takes minutes for a transitive SPARQL query."""
     if store not in (*STORES, "auto"):
-        raise TakeoffError(f"--store {store!r}: one of auto, {', '.join(STORES)}")
+        raise TakeoffError(f"--store {quote(store)}: one of auto, {', '.join(STORES)}")
     if store == "auto":
         return "oxigraph" if triples_count > AUTO_OXIGRAPH_TRIPLES and oxigraph_available() else "memory"
     if store == "oxigraph" and not oxigraph_available():
@@ -369,7 +370,7 @@ def serialize(graph, fmt="turtle", base=DEFAULT_BASE, *, score=None, store="auto
     >>> print(serialize(Corpus.load("claims").graph, "turtle"))   # doctest: +SKIP
     """
     if fmt not in RDF_FORMATS:
-        raise TakeoffError(f"unknown RDF format {fmt!r} (one of {', '.join(RDF_FORMATS)})")
+        raise TakeoffError(f"unknown RDF format {quote(fmt)} (one of {', '.join(RDF_FORMATS)})")
     check_base(base)
     if fmt == "jsonld":
         return _compact_jsonld(to_rdf(graph, base, score=score, store="memory"), base)
@@ -433,9 +434,14 @@ def parse_rdf(text, fmt="turtle"):
     times faster than rdflib's). Syntax errors raise :class:`RDFError` with the line.
     """
     if fmt not in RDF_FORMATS:
-        raise TakeoffError(f"unknown RDF format {fmt!r} (one of {', '.join(RDF_FORMATS)})")
+        raise TakeoffError(f"unknown RDF format {quote(fmt)} (one of {', '.join(RDF_FORMATS)})")
     if fmt == "jsonld":
         _refuse_remote_contexts(text)
+    else:
+        try:
+            check_turtle(text)
+        except InputError as exc:
+            raise RDFError(str(exc)) from None
     memory_name, oxigraph_name = RDF_FORMATS[fmt]
     # About 100 bytes of text a triple.
     fast = pick_store("auto", len(text) // 100) == "oxigraph"
@@ -476,9 +482,9 @@ def _refuse_remote_contexts(text):
     rdflib would fetch it; takeoff never touches the network at run time.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RDFError(f"line {exc.lineno}: not valid JSON-LD: {exc.msg}") from None
+        data = load_json(text)
+    except InputError as exc:
+        raise RDFError(str(exc).replace("valid JSON", "valid JSON-LD")) from None
 
     def remote(value):
         if isinstance(value, str):
@@ -502,7 +508,7 @@ def _refuse_remote_contexts(text):
 
     url = walk(data)
     if url:
-        raise RDFError(f"the JSON-LD refers to the remote context {url!r}, which is not fetched "
+        raise RDFError(f"the JSON-LD refers to the remote context {quote(url)}, which is not fetched "
                        "(takeoff works offline): put the context inline")
 
 
@@ -602,7 +608,7 @@ class _Reader:
             self.problem(subject, f"no dcterms:identifier and the IRI is not under the base "
                                   f"<{self.base}> (pass --base)")
         elif not ID_PATTERN.match(identifier):
-            self.problem(subject, f"id {identifier!r} is not a valid id (lower-case letters, "
+            self.problem(subject, f"id {quote(identifier)} is not a valid id (lower-case letters, "
                                   "digits and single '-')")
             identifier = None
         return identifier
@@ -693,7 +699,7 @@ def from_rdf(rdf_graph, base=DEFAULT_BASE):
                 ids[subject] = None
                 continue
             if node_id in graph:
-                reader.problem(subject, f"id {node_id!r} is used by another node too")
+                reader.problem(subject, f"id {quote(node_id)} is used by another node too")
             ids[subject] = node_id
             reader.unknown_terms(subject)
             graph.add_node(
@@ -750,7 +756,7 @@ def _read_edges(reader, graph, ids):
 
 def _add_edge(reader, graph, edge, source, target, relation, weight, note, **extra):
     if graph.has_edge(source, target, key=relation):
-        reader.problem(edge, f"a second {relation} edge from {source!r} to {target!r}")
+        reader.problem(edge, f"a second {relation} edge from {quote(source)} to {quote(target)}")
         return
     graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note,
                    **extra)
@@ -792,7 +798,7 @@ def resolve_query(query):
     if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", query.strip()):
         hint = did_you_mean(query, named)
         hint = f" ({hint})" if hint else ""
-        raise TakeoffError(f"QUERY: no named query {query!r}{hint}; `takeoff sparql --list` "
+        raise TakeoffError(f"QUERY: no named query {quote(query)}{hint}; `takeoff sparql --list` "
                            "lists them")
     return query
 
@@ -1172,7 +1178,7 @@ def _query_message(exc, text):
         return message
     lines = text.splitlines() or [""]
     found = lines[line - 1][col - 1:col + 19].strip() if 0 < line <= len(lines) else ""
-    near = f" near {found!r}" if found else " at the end"
+    near = f" near {quote(found)}" if found else " at the end"
     return f"line {line}, column {col}{near}: {message}"
 
 

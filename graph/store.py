@@ -59,10 +59,11 @@ _KIND_OF_FILE = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe
 class UnsafeFileError(TakeoffError):
     """A corpus file that is refused without being read; the message names it."""
 
-    def __init__(self, path, reason):
+    def __init__(self, path, reason, line=0):
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{display_path(path)}: {reason}")
+        self.line = line
+        super().__init__(f"{display_path(path)}{f':{line}' if line else ''}: {reason}")
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -130,12 +131,14 @@ def _open_link(path, root):
 
 
 def read_text(path, root=None):
-    """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks."""
-    data = read_bytes(path, root)
+    """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks and decoded by
+    :func:`graph.limits.decode_text` (a UTF-8 byte-order mark skipped, line ends as ``\\n``)."""
+    from graph.limits import InputError, decode_text
+
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnsafeFileError(path, f"not UTF-8 text (byte {exc.start + 1})") from None
+        return decode_text(read_bytes(path, root))
+    except InputError as exc:
+        raise UnsafeFileError(path, exc.message, exc.line) from None
 
 
 def _size_text(limit):

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import networkx as nx
 import yaml
 
+from graph.limits import quote
 from graph.links import annotation_links
 from graph.model import (
     DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
@@ -84,13 +85,13 @@ def _unknown_keys(check, mapping, allowed, *where):
     for key in mapping:
         if key not in allowed:
             hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-            check.warn(f"unknown key {key!r} ({hint}); it is ignored", *where, key)
+            check.warn(f"unknown key {quote(key)} ({hint}); it is ignored", *where, key)
 
 
 def _check_date(check, value, what, *keys):
     date = parse_date(value)
     if date is None:
-        check.error(f"{what} {value!r} is not an ISO date ({DATE_FORMS})", *keys)
+        check.error(f"{what} {quote(value)} is not an ISO date ({DATE_FORMS})", *keys)
     return date
 
 
@@ -101,7 +102,7 @@ def _check_url(check, url, *keys):
         return False
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
-        check.error(f"source url {url!r} is not a well-formed http(s) URL", *keys, "url")
+        check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
         return False
     return True
 
@@ -160,21 +161,21 @@ def _check_edges(check, fm, relation):
         weight, weight_dist = item.get("weight", DEFAULT_WEIGHT), None
         if isinstance(weight, dict):
             weight, weight_dist = _check_distribution(
-                check, weight, f"weight of the edge to {target!r}", (relation, i, "weight"))
+                check, weight, f"weight of the edge to {quote(target)}", (relation, i, "weight"))
             if weight is None:
                 continue
         if not is_number(weight) or not 0 < weight <= 1:
-            check.error(f"weight {weight!r} of the edge to {target!r} must be a number in (0, 1]",
+            check.error(f"weight {quote(weight)} of the edge to {quote(target)} must be a number in (0, 1]",
                         relation, i, "weight")
             continue
         note = item.get("note", "")
         if note is None:
             note = ""
         if not isinstance(note, str):
-            check.error(f"note of the edge to {target!r} must be text", relation, i, "note")
+            check.error(f"note of the edge to {quote(target)} must be text", relation, i, "note")
             continue
         if target in seen:
-            check.error(f"{relation} lists {target!r} twice", relation, i)
+            check.error(f"{relation} lists {quote(target)} twice", relation, i)
             continue
         seen.add(target)
         edges.append({"target": target, "relation": relation, "weight": float(weight),
@@ -203,7 +204,7 @@ def check_front(check, fm):
     if kind is None:
         check.error(f"missing kind (one of {', '.join(KINDS)})")
     elif kind not in KINDS:
-        check.error(f"unknown kind {kind!r} (one of {', '.join(KINDS)})", "kind")
+        check.error(f"unknown kind {quote(kind)} (one of {', '.join(KINDS)})", "kind")
     attrs["kind"] = kind
     title = fm.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -217,7 +218,7 @@ def check_front(check, fm):
             attrs["credence_dist"] = dist
         credence = DEFAULT_CREDENCE if credence is None else credence
     elif not is_number(credence) or not 0 <= credence <= 1:
-        check.error(f"credence {credence!r} must be a number in [0, 1]", "credence")
+        check.error(f"credence {quote(credence)} must be a number in [0, 1]", "credence")
         credence = DEFAULT_CREDENCE
     attrs["credence"] = float(credence)
     attrs["date"] = None
@@ -239,7 +240,7 @@ def check_file(nf):
     """Parse and check one node file: (node attributes or None, edges, _FileCheck)."""
     check = _FileCheck(nf)
     if not ID_PATTERN.match(nf.id):
-        check.error(f"file name {nf.path.name!r} is not a valid id: use lower-case letters, "
+        check.error(f"file name {quote(nf.path.name)} is not a valid id: use lower-case letters, "
                     "digits and single '-' (e.g. ai-speeds-up-kernels.md)", line=1)
     if nf.front is None:
         check.error("no YAML front matter: the file must start with a '---' line and the "
@@ -271,7 +272,7 @@ def build_graph(files):
     for nf in files:
         attrs, edges, check = check_file(nf)
         if nf.id in first_file:
-            check.error(f"duplicate id {nf.id!r}: {first_file[nf.id]} has it too", line=1)
+            check.error(f"duplicate id {quote(nf.id)}: {first_file[nf.id]} has it too", line=1)
         else:
             first_file[nf.id] = check.rel
             if attrs is not None:
@@ -305,11 +306,11 @@ def _add_edges(graph, source, edges, check):
     for edge in edges:
         target, relation = edge["target"], edge["relation"]
         if target == source:
-            check.error(f"{source!r} {relation} itself (self-loop)", *edge["keys"])
+            check.error(f"{quote(source)} {relation} itself (self-loop)", *edge["keys"])
         elif target not in graph:
             check.error(f"{relation} {unknown_id_message(target, graph)}", *edge["keys"], "target")
         elif target in relation_of:
-            check.error(f"{source!r} both supports and undermines {target!r}", *edge["keys"])
+            check.error(f"{quote(source)} both supports and undermines {quote(target)}", *edge["keys"])
         else:
             relation_of[target] = relation
             graph.add_edge(source, target, key=relation, relation=relation,

@@ -29,7 +29,8 @@ import pytest
 
 from conftest import REPO, write_node
 from graph import edit, store
-from graph.model import Corpus, import_node_link
+from graph.formats import import_node_link
+from graph.model import Corpus
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 

@@ -400,7 +400,7 @@ def test_import_refuses_existing_ids_unless_replace(small_corpus, tmp_path, run)
 @pytest.mark.parametrize("content, message", [
     ("{not json", "line 1: not valid JSON"),
     ('{"edges": []}', "expected an object with a 'nodes' list"),
-    ('{"nodes": [{"kind": "claim"}]}', "not node-link JSON"),
+    ('{"nodes": [{"kind": "claim"}]}', "nodes[0]: a node needs a text 'id'"),
     ('{"nodes": [{"id": "x1", "kind": "claim", "title": "X", "credence": 2}], "edges": []}',
      "credence 2 must be a number in [0, 1]"),
     ('{"nodes": [{"id": "x1", "kind": "claim", "title": "X"}], '
