@@ -96,6 +96,9 @@ class NodeFile:
     id: str
     front: str | None
     body: str
+    # What checking this text found, ``(attrs, edges, [(line, message, level)])``: recorded by
+    # graph.validate.check_file, or given by the load cache (graph/cache.py).
+    checked: tuple | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -207,6 +210,7 @@ class Corpus:
             ``{path: text or None}``: files to read as if they held ``text`` (None: as if
             deleted). Writers validate the corpus a change would leave without touching disk.
         """
+        from graph.cache import LoadCache
         from graph.validate import build_graph
 
         root = Path(root)
@@ -218,8 +222,10 @@ class Corpus:
         known = set(on_disk)
         paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
         with _gc_paused():
-            files = [read_node_file(p, overlay.get(p)) for p in paths]
+            cache = LoadCache(root)
+            files = cache.node_files(paths, read_node_file, overlay)
             graph, problems = build_graph(files)
+            cache.save()
         return cls(root, graph, problems)
 
     @property

@@ -1,0 +1,231 @@
+"""The load cache: parsed front matter kept between commands, like git's index.
+
+``Corpus.load`` reads every node file and parses its YAML; at 50,000 files that is most of
+every command. The cache (``<corpus>/.takeoff/cache``, ignored by git through a ``.gitignore``
+inside ``.takeoff/``) keeps, per file, its front matter text, body and *parsed* front matter,
+keyed by the file's ``lstat``: device, inode, size, mtime and ctime in nanoseconds. A load
+takes one ``lstat`` per file; a file whose key matches is not read or parsed, any other is read
+and parsed as if there were no cache. Validation always runs in full on whatever the cache
+holds (it is the parse that is saved, not its verdict), so a cache can never change a result.
+
+What keeps it honest:
+
+- **Racy entries.** A file changed within the same clock tick as it was read keeps the key it
+  was read with. As in git, an entry is only kept if the file's mtime and ctime lie at least
+  :data:`RACY_NS` before the moment it was read (more than any file system's timestamp
+  granularity), so any later change to it has a different ctime. ``ctime`` cannot be set back
+  by a user (``touch -d`` and ``os.utime`` move it to now), so a same-size edit whose mtime is
+  put back is seen too.
+- **Only regular files**, by ``lstat``: a symbolic link is read every time (its target can change
+  without its own ``lstat`` changing).
+- **A cache is never trusted.** It is JSON (never pickle or marshal, which are unsafe for a file
+  someone else could have written), checked field by field; a file that is corrupt, of another
+  format or version, or made by another version of the parser (a hash of the source of
+  :mod:`graph.model` and :mod:`graph.validate` and PyYAML's version) is ignored and rebuilt. A
+  parsed value is only cached if it survives the JSON round trip unchanged (a YAML set, binary,
+  NaN or non-text key is parsed afresh every time instead).
+- **Best effort.** The file is written to a temporary file and renamed into place (atomic); a
+  corpus that cannot be written (read-only, full disk) simply is not cached. Set
+  ``TAKEOFF_NO_CACHE=1`` to neither read nor write it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+CACHE_DIR = ".takeoff"
+CACHE_NAME = "cache"
+FORMAT = "takeoff-load-cache"
+VERSION = 1
+# Two seconds: the coarsest timestamp granularity in use (FAT); ext4 and tmpfs tick in ms.
+RACY_NS = 2_000_000_000
+def _fingerprint():
+    """What a verdict depends on besides the file: the code of the package (every module, so
+    a change to parsing or validation anywhere makes a new cache) and PyYAML's version."""
+    digest = hashlib.sha256(yaml.__version__.encode())
+    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()
+
+
+def _encode(value):
+    """JSON for the one non-JSON type a verdict holds: dates."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not cached")
+
+
+def _date_hook(obj):
+    if len(obj) == 1 and "$date" in obj:
+        return dt.date.fromisoformat(obj["$date"])
+    return obj
+
+
+def _decode(text):
+    return json.loads(text, object_hook=_date_hook)
+
+
+_EDGE_TYPES = {"target": str, "relation": str, "weight": float, "note": str, "keys": list}
+
+
+def _is_verdict(value):
+    """The shape of ``NodeFile.checked``: [attrs or None, [edges], [[line, text, level]]]."""
+    return (isinstance(value, list) and len(value) == 3
+            and (value[0] is None or isinstance(value[0], dict))
+            and isinstance(value[1], list) and all(
+                isinstance(e, dict) and e.keys() == _EDGE_TYPES.keys()
+                and all(type(e[k]) is t for k, t in _EDGE_TYPES.items()) for e in value[1])
+            and isinstance(value[2], list)
+            and all(isinstance(p, list) and len(p) == 3 and type(p[0]) is int
+                    and isinstance(p[1], str) and isinstance(p[2], str) for p in value[2]))
+
+
+def _key(st):
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+class LoadCache:
+    """The cache of one corpus folder for one load.
+
+    Example::
+
+        cache = LoadCache(root)
+        files = cache.node_files(paths, read_node_file)   # NodeFiles,, the unchanged ones from the cache
+        ...validate files (parsing those that were read)...
+        cache.save()                      # keep what was parsed, if anything changed
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.path = self.root / CACHE_DIR / CACHE_NAME
+        self.enabled = not os.environ.get("TAKEOFF_NO_CACHE")
+        self.fingerprint = _fingerprint() if self.enabled else None
+        self.entries = self._read() if self.enabled else {}
+        root_text = str(self.root)
+        self._prefix = "" if root_text == "." else root_text.rstrip(os.sep) + os.sep
+        self._hits = set()    # rel paths served from the cache this load
+        self._read_now = {}   # rel -> (key, NodeFile) of the files read this load, to keep
+
+    def _rel(self, path):
+        text = str(path)
+        return text[len(self._prefix):] if text.startswith(self._prefix) \
+            else os.path.relpath(path, self.root)
+
+    def _read(self):
+        """``{rel path: [key, front, body, parsed]}``, or {} for a missing or untrusted file."""
+        try:
+            with open(self.path, "rb") as f:
+                head = json.loads(f.readline())
+                if not (isinstance(head, dict) and head.get("format") == FORMAT
+                        and head.get("version") == VERSION
+                        and head.get("fingerprint") == self.fingerprint):
+                    return {}
+                body = f.read()
+            if hashlib.sha256(body).hexdigest() != head.get("sha256"):
+                return {}
+            entries = _decode(body)
+        except (OSError, ValueError, TypeError, RecursionError):
+            return {}
+        if not isinstance(entries, dict):
+            return {}
+        for rel, entry in entries.items():
+            if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], list)
+                    and len(entry[0]) == 5 and all(type(x) is int for x in entry[0])
+                    and isinstance(entry[1], (str, type(None))) and isinstance(entry[2], str)
+                    and _is_verdict(entry[3])):
+                return {}
+        return entries
+
+    def node_files(self, paths, read, overlay=None):
+        """A :class:`graph.model.NodeFile` per path: ``read(path, overlay[path])`` for a path
+        in ``overlay``; from the cache where the file's ``lstat`` matches its entry; else
+        ``read(path)`` (and its ``lstat`` noted for :meth:`save`)."""
+        from graph.model import NodeFile
+
+        files = []
+        entries, hits, fresh = self.entries, self._hits, self._read_now
+        now = time.time_ns()
+        overlay = overlay or {}
+        for path in paths:
+            if path in overlay:
+                files.append(read(path, overlay[path]))
+                continue
+            text = str(path)
+            rel = text[len(self._prefix):] if text.startswith(self._prefix) else self._rel(path)
+            try:
+                st = os.lstat(text)
+            except OSError:
+                files.append(read(path))   # reports the error as an uncached load would
+                continue
+            key = _key(st)
+            entry = entries.get(rel)
+            if entry is not None and entry[0] == key and stat.S_ISREG(st.st_mode):
+                name = text[text.rfind(os.sep) + 1:]
+                files.append(NodeFile(path, name[:-3], entry[1], entry[2], entry[3]))
+                hits.add(rel)
+                continue
+            nf = read(path)
+            if stat.S_ISREG(st.st_mode) and max(st.st_mtime_ns, st.st_ctime_ns) < now - RACY_NS:
+                fresh[rel] = (key, nf)
+            files.append(nf)
+        return files
+
+    @property
+    def hits(self):
+        """How many files this load took from the cache."""
+        return len(self._hits)
+
+    def save(self):
+        """Write the cache if this load changed it: the entries served plus every file read
+        and parsed this load (best effort: any error leaves the old cache or none)."""
+        if not self.enabled:
+            return
+        new = {}
+        for rel, (key, nf) in self._read_now.items():
+            if nf.checked is None:
+                continue
+            try:
+                text = json.dumps(nf.checked, ensure_ascii=False, default=_encode)
+                if _decode(text) != list(nf.checked):
+                    continue   # does not survive the round trip exactly: not cached
+            except (TypeError, ValueError, RecursionError):
+                continue
+            new[rel] = (key, nf.front, nf.body, text)
+        if not new and len(self._hits) == len(self.entries):
+            return   # nothing changed, nothing to write
+        try:
+            self._write(new)
+        except (OSError, TypeError, ValueError, RecursionError):
+            pass
+
+    def _write(self, new):
+        folder = self.path.parent
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# The load cache of takeoff (graph/cache.py): never commit it.\n*\n")
+        parts = []
+        for rel in self._hits:
+            parts.append(f"{json.dumps(rel)}:{json.dumps(self.entries[rel], ensure_ascii=False)}")
+        for rel, (key, front, body, text) in new.items():
+            parts.append(f"{json.dumps(rel)}:[{json.dumps(key)},{json.dumps(front, ensure_ascii=False)},"
+                         f"{json.dumps(body, ensure_ascii=False)},{text}]")
+        body = ("{" + ",".join(parts) + "}").encode("utf-8")
+        head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
+                           "sha256": hashlib.sha256(body).hexdigest()})
+        fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(head.encode() + b"\n" + body)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
