@@ -41,6 +41,7 @@ d strength[t] / d weight, by one adjoint solve with ``(I - J)^T``.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -199,12 +200,12 @@ class _Segments:
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
         group = row * 2 + rel
         m = len(eid)
+        self._csr, self.k = None, k
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
             indptr = np.zeros(k + 1, dtype=np.intp)
             np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
-            u = np.take(weight, eid)
-            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, indptr), shape=(k, k))
-            self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
+            self._csr = (eid, np.where(rel == 0, 1.0, -1.0))
+            self._set_matrices(np.take(weight, eid), src, indptr)
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
         sizes = np.diff(np.r_[starts, m])
         by_size = np.argsort(sizes, kind="stable")
@@ -225,6 +226,20 @@ class _Segments:
         self.sign = np.where(self.rel == 0, 1.0, -1.0)
         self.u = np.take(weight, self.eid)
         self.neg_u = -self.u
+
+    def _set_matrices(self, u, indices, indptr):
+        k = self.k
+        self.M = sp.csr_matrix((self._csr[1] * u, indices, indptr), shape=(k, k))
+        self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
+
+    def reweighted(self, weight):
+        """The same segments with other edge weights: a few gathers, nothing sorted again."""
+        other = copy.copy(self)
+        other.u = np.take(weight, self.eid)
+        other.neg_u = -other.u
+        if self._csr is not None:
+            other._set_matrices(np.take(weight, self._csr[0]), self.M.indices, self.M.indptr)
+        return other
 
     def __len__(self):
         return len(self.eid)
@@ -265,6 +280,10 @@ class _Block:
         self.int, self.ext = internal, external
         # The signed weights and their absolute values (None without internal edges).
         self.M, self.absM = getattr(internal, "M", None), getattr(internal, "absM", None)
+
+    def reweighted(self, weight):
+        return _Block(self.nodes, self.cyclic, self.int.reweighted(weight),
+                      self.ext.reweighted(weight))
 
 
 class SumAggregation:
@@ -469,13 +488,19 @@ class System:
             self._whole = _block_from(self._plan.whole, 0, True, self.weight)
         return self._whole
 
-    def with_weights(self, weight):
+    def with_weights(self, weight, *, first_stage=0):
         """The same graph with other edge weights (an array in the order of ``edges``); shares
-        the stage plan, so it costs a few array gathers, not a rebuild."""
+        the stage plan and the blocks' structure, so it costs a few array gathers, not a
+        rebuild. With ``first_stage``, the caller promises that only edges into that stage or
+        later ones changed weight: the earlier blocks are shared as they are."""
         weight = np.asarray(weight, dtype=float)
         _check_range(weight, "weight", lambda i: "edge {} -> {} ({})".format(*self.edges[i]))
-        return System(self.ids, self.base, self.src, self.dst, self.relation, weight,
-                      self.edges, self._plan)
+        other = copy.copy(self)
+        other.weight = weight
+        other.stages = self.stages[:first_stage] + [block.reweighted(weight)
+                                                    for block in self.stages[first_stage:]]
+        other._whole = None
+        return other
 
     def edge_positions(self, source, target, relation):
         """Indices of the edges ``source -relation-> target`` (several if parallel)."""
@@ -815,24 +840,78 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
             raise PropagationError(f"base has shape {w.shape}, expected {system.base.shape}")
         _check_range(w, "credence", lambda i: f"node {system.ids[i]!r}")
     s = w.copy()
-    info = SolveInfo(True, 0, 0.0, tolerance)
-    for block in system.stages:
+    return s, _summary(_solve_stages(system, sem, s, w, tolerance, budget), tolerance)
+
+
+def _solve_stages(system, sem, s, w, tolerance, budget, first=0, records=()):
+    """Solve the stages from ``first`` on, in place in ``s`` (the earlier stages must already
+    hold their strengths); per stage ``(evaluations, converged, method, residual)``, the
+    records of the earlier stages taken from ``records``.
+
+    A stage's residual is taken as soon as it is solved: it reads only earlier stages, which
+    are final by then, so it is the residual of the returned state.
+    """
+    records = list(records[:first])
+    for block in system.stages[first:]:
         x, evaluations, ok, method = _solve_block(block, sem, s, w, tolerance, budget)
         s[block.nodes] = x
+        residual = 0.0   # an acyclic stage is evaluated from final parents: exact
+        if block.cyclic:
+            fx = _Stage(block, sem, s, w).f(x)
+            residual = float(np.max(np.abs(fx - x), initial=0.0))
+        records.append((evaluations, ok, method, residual))
+    return records
+
+
+def _summary(records, tolerance):
+    info = SolveInfo(True, 0, 0.0, tolerance)
+    for evaluations, ok, method, residual in records:
         info.iterations += evaluations
         info.converged &= ok
+        info.residual = max(info.residual, residual)
         if method:
             info.methods.append(method)
-    # The residual of the returned state, recomputed on the cyclic stages (every node's update
-    # reads exactly its stage's edges; an acyclic stage was evaluated from final parents, so its
-    # residual is 0 by construction).
-    for block in system.stages:
-        if not block.cyclic:
-            continue
-        fx = _Stage(block, sem, s, w).f(s[block.nodes])
-        info.residual = max(info.residual, float(np.max(np.abs(fx - s[block.nodes]), initial=0.0)))
     info.converged = bool(info.converged and info.residual < tolerance)
-    return s, info
+    return info
+
+
+def solve_series(system, semantics, weights, *, tolerance=DEFAULT_TOLERANCE, max_steps=None):
+    """:func:`solve` for a series of edge-weight vectors, one after the other, on one system.
+
+    Each solve starts at the first stage that an edge whose weight changed since the previous
+    vector leads into; the stages before it keep their strengths (they read nothing that
+    changed) and their blocks are shared. The results are those of :func:`solve` with each
+    vector, bit for bit.
+
+    Parameters
+    ----------
+    system : System
+    semantics : str or Semantics
+    weights : iterable of array_like
+        Edge weights in the order of ``system.edges``, e.g. a presence mask times
+        ``system.weight`` (weight 0 removes an edge under every semantics).
+
+    Yields
+    ------
+    (s, info)
+        As :func:`solve` returns them; ``s`` is a fresh array each time.
+    """
+    sem = _semantics(semantics)
+    budget = _check_options(tolerance, max_steps)
+    stage_of_edge = system._plan.stage_of[system.dst]
+    w = system.base
+    s, records, previous, current = w.copy(), (), None, system
+    for weight in weights:
+        weight = np.asarray(weight, dtype=float)
+        if previous is None:
+            first = 0
+        else:
+            changed = np.flatnonzero(weight != previous)
+            first = int(stage_of_edge[changed].min()) if len(changed) else len(system.stages)
+        current = current.with_weights(weight, first_stage=first)
+        records = _solve_stages(current, sem, s, w, tolerance, budget, first, records)
+        previous = weight
+        yield s.copy(), _summary(records, tolerance)
 
 
 def evaluate(system, semantics, s, *, base=None):
