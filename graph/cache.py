@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import stat
 import tempfile
@@ -56,36 +57,53 @@ def _fingerprint():
     return digest.hexdigest()
 
 
-def _encode(value):
-    """JSON for the one non-JSON type a verdict holds: dates."""
+def _plain(value, path, dates):
+    """``value`` with every date replaced by its ISO text, the place of each noted in
+    ``dates``; anything JSON would not give back as it was raises TypeError."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return {"$date": value.isoformat()}
+        dates.append(path)
+        return value.isoformat()
+    if isinstance(value, dict):
+        if not all(type(k) is str for k in value):
+            raise TypeError("a key that is not text")
+        return {k: _plain(v, path + [k], dates) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, path + [i], dates) for i, v in enumerate(value)]
+    if value is None or type(value) in (str, int, bool) or (
+            type(value) is float and math.isfinite(value)):
+        return value
     raise TypeError(f"{type(value).__name__} is not cached")
 
 
-def _date_hook(obj):
-    if len(obj) == 1 and "$date" in obj:
-        return dt.date.fromisoformat(obj["$date"])
-    return obj
+def _encode(checked):
+    """JSON text of a verdict (``NodeFile.checked``): ``[verdict, date places]``."""
+    dates = []
+    plain = _plain(list(checked), [], dates)
+    return json.dumps([plain, dates], ensure_ascii=False)
 
 
-def _decode(text):
-    return json.loads(text, object_hook=_date_hook)
+def _restore(entry):
+    """The verdict of a decoded entry ``[key, front, body, [verdict, date places]]``."""
+    verdict, dates = entry[3]
+    for path in dates:
+        holder = verdict
+        for step in path[:-1]:
+            holder = holder[step]
+        holder[path[-1]] = dt.date.fromisoformat(holder[path[-1]])
+    return verdict
 
 
-_EDGE_TYPES = {"target": str, "relation": str, "weight": float, "note": str, "keys": list}
-
-
-def _is_verdict(value):
-    """The shape of ``NodeFile.checked``: [attrs or None, [edges], [[line, text, level]]]."""
-    return (isinstance(value, list) and len(value) == 3
-            and (value[0] is None or isinstance(value[0], dict))
-            and isinstance(value[1], list) and all(
-                isinstance(e, dict) and e.keys() == _EDGE_TYPES.keys()
-                and all(type(e[k]) is t for k, t in _EDGE_TYPES.items()) for e in value[1])
-            and isinstance(value[2], list)
-            and all(isinstance(p, list) and len(p) == 3 and type(p[0]) is int
-                    and isinstance(p[1], str) and isinstance(p[2], str) for p in value[2]))
+def _is_entry(entry):
+    """The shape of an entry: ``[key, front or None, body, [[attrs or None, [edges],
+    [problems]], [date places]]]`` (a checksum already vouches for the bytes; the key is
+    compared with the file's)."""
+    return (type(entry) is list and len(entry) == 4
+            and (entry[1] is None or type(entry[1]) is str) and type(entry[2]) is str
+            and type(entry[3]) is list and len(entry[3]) == 2
+            and type(entry[3][0]) is list and len(entry[3][0]) == 3
+            and (entry[3][0][0] is None or type(entry[3][0][0]) is dict)
+            and type(entry[3][0][1]) is list and type(entry[3][0][2]) is list
+            and type(entry[3][1]) is list)
 
 
 def _key(st):
@@ -131,17 +149,11 @@ class LoadCache:
                 body = f.read()
             if hashlib.sha256(body).hexdigest() != head.get("sha256"):
                 return {}
-            entries = _decode(body)
+            entries = json.loads(body)
         except (OSError, ValueError, TypeError, RecursionError):
             return {}
         if not isinstance(entries, dict):
             return {}
-        for rel, entry in entries.items():
-            if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], list)
-                    and len(entry[0]) == 5 and all(type(x) is int for x in entry[0])
-                    and isinstance(entry[1], (str, type(None))) and isinstance(entry[2], str)
-                    and _is_verdict(entry[3])):
-                return {}
         return entries
 
     def node_files(self, paths, read, overlay=None):
@@ -153,9 +165,8 @@ class LoadCache:
         files = []
         entries, hits, fresh = self.entries, self._hits, self._read_now
         now = time.time_ns()
-        overlay = overlay or {}
         for path in paths:
-            if path in overlay:
+            if overlay and path in overlay:
                 files.append(read(path, overlay[path]))
                 continue
             text = str(path)
@@ -167,11 +178,17 @@ class LoadCache:
                 continue
             key = _key(st)
             entry = entries.get(rel)
-            if entry is not None and entry[0] == key and stat.S_ISREG(st.st_mode):
+            if entry is not None and entry[0] == key and stat.S_ISREG(st.st_mode) \
+                    and _is_entry(entry):
                 name = text[text.rfind(os.sep) + 1:]
-                files.append(NodeFile(path, name[:-3], entry[1], entry[2], entry[3]))
-                hits.add(rel)
-                continue
+                try:
+                    checked = _restore(entry)
+                except (KeyError, IndexError, TypeError, ValueError):
+                    checked = None   # a malformed date place: read the file instead
+                if checked is not None:
+                    files.append(NodeFile(path, name[:-3], entry[1], entry[2], checked))
+                    hits.add(rel)
+                    continue
             nf = read(path)
             if stat.S_ISREG(st.st_mode) and max(st.st_mtime_ns, st.st_ctime_ns) < now - RACY_NS:
                 fresh[rel] = (key, nf)
@@ -186,22 +203,21 @@ class LoadCache:
     def save(self):
         """Write the cache if this load changed it: the entries served plus every file read
         and parsed this load (best effort: any error leaves the old cache or none)."""
-        if not self.enabled:
-            return
+        if not self.enabled or (not self._read_now and len(self._hits) == len(self.entries)):
+            return   # nothing changed, nothing to write
         new = {}
         for rel, (key, nf) in self._read_now.items():
             if nf.checked is None:
                 continue
             try:
-                text = json.dumps(nf.checked, ensure_ascii=False, default=_encode)
-                if _decode(text) != list(nf.checked):
-                    continue   # does not survive the round trip exactly: not cached
+                text = _encode(nf.checked)
             except (TypeError, ValueError, RecursionError):
-                continue
+                continue   # would not come back exactly as it is: not cached
             new[rel] = (key, nf.front, nf.body, text)
-        if not new and len(self._hits) == len(self.entries):
-            return   # nothing changed, nothing to write
         try:
+            for rel in self._hits:   # verdicts were restored in place: encode what they hold
+                key, front, body, (verdict, _) = self.entries[rel]
+                new.setdefault(rel, (key, front, body, _encode(verdict)))
             self._write(new)
         except (OSError, TypeError, ValueError, RecursionError):
             pass
@@ -213,8 +229,6 @@ class LoadCache:
         if not ignore.exists():
             ignore.write_text("# The load cache of takeoff (graph/cache.py): never commit it.\n*\n")
         parts = []
-        for rel in self._hits:
-            parts.append(f"{json.dumps(rel)}:{json.dumps(self.entries[rel], ensure_ascii=False)}")
         for rel, (key, front, body, text) in new.items():
             parts.append(f"{json.dumps(rel)}:[{json.dumps(key)},{json.dumps(front, ensure_ascii=False)},"
                          f"{json.dumps(body, ensure_ascii=False)},{text}]")

@@ -217,10 +217,11 @@ class Corpus:
         if not root.is_dir():
             raise TakeoffError(f"{root}: no such corpus folder (create one with `takeoff init {root}`)")
         overlay = {Path(p): t for p, t in (overlay or {}).items()}
-        on_disk = iter_node_files(root)
-        paths = [p for p in on_disk if overlay.get(p, "") is not None]
-        known = set(on_disk)
-        paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
+        paths = on_disk = iter_node_files(root)
+        if overlay:
+            paths = [p for p in on_disk if overlay.get(p, "") is not None]
+            known = set(on_disk)
+            paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
         with _gc_paused():
             cache = LoadCache(root)
             files = cache.node_files(paths, read_node_file, overlay)
