@@ -178,8 +178,8 @@ class LoadCache:
                 continue
             key = _key(st)
             entry = entries.get(rel)
-            if entry is not None and entry[0] == key and stat.S_ISREG(st.st_mode) \
-                    and _is_entry(entry):
+            if entry is not None and _is_entry(entry) and entry[0] == key \
+                    and stat.S_ISREG(st.st_mode):
                 name = text[text.rfind(os.sep) + 1:]
                 try:
                     checked = _restore(entry)
