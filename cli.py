@@ -744,45 +744,78 @@ def paths_command(ctx, source, target, max_length, top, as_json):
     console().print(table)
 
 
+WHY_TOP = 20   # rows `why` prints in the terminal unless --top or --all says otherwise
+
+
 @cli.command("why")
 @click.argument("node_id", metavar="ID")
-@click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
+@click.option("--top", type=click.IntRange(min=1),
+              help=f"Show only the N most influential nodes (default {WHY_TOP} in the terminal, "
+                   "all with --json).")
+@click.option("--all", "show_all", is_flag=True, help="Show every node that reaches ID.")
 @semantics_option
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
+def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_json):
     """Attribute the strength of ID to every node that reaches it.
 
     For each: its removal impact (ID's strength with the node present minus with it removed),
-    its gradient (d strength(ID) / d credence(node)), and its strongest chain to ID.
+    its gradient (d strength(ID) / d credence(node)), and its strongest chain to ID. The
+    terminal shows the 20 most influential unless --top or --all says otherwise; --json gives
+    every node unless --top says otherwise.
     """
-    from graph.explain import why
+    from graph.explain import iter_why
 
+    if top is not None and show_all:
+        raise click.BadParameter("give --top or --all, not both", param_hint="--top/--all")
+    if top is None and not show_all and not as_json:
+        top = WHY_TOP
     corpus, result = _explain_corpus(ctx, semantics, node_id, as_of=as_of, perspective=perspective)
-    rows = why(corpus.graph, node_id, semantics, top=top, result=result)
+    count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
     strength = result.strengths[node_id]
     if as_json:
-        emit_json({"id": node_id, "semantics": semantics, "strength": strength, "nodes": rows})
+        _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
         return
     out = console()
     out.print(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
                                          f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
-    if not rows:
+    if not count:
         out.print("nothing reaches this node: its strength comes from its credence alone")
         return
     from rich.table import Table
 
     table = Table("node", "kind", "impact", "gradient", "strongest chain", box=None,
                   header_style="bold")
+    shown = 0
     for row in rows:
         chain = row["chain"]
         via = chain["nodes"][1:-1]
         table.add_row(row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
                       _text((f"{chain['sign']} {chain['weight']:.2f}", RELATION_STYLE[chain["sign"]]),
                             (f" via {' > '.join(via)}" if via else " direct", "dim")))
+        shown += 1
     out.print(table)
+    if shown < count:
+        out.print(f"{count - shown} more node{'s' if count - shown != 1 else ''} reach "
+                  f"{node_id} (of {count}); --top N or --all shows them", style="dim",
+                  markup=False)
+
+
+def _stream_json(head, key, rows):
+    """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
+    that a long list is never held whole."""
+    text = json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str)
+    opening = text[:text.rindex("[") + 1]
+    write = click.get_text_stream("stdout").write
+    write(opening)
+    first = True
+    for row in rows:
+        item = json.dumps(row, indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        write(("\n    " if first else ",\n    ") + item)
+        first = False
+    write(("\n  ]" if not first else "]") + "\n}\n")
 
 
 @cli.command("cruxes")

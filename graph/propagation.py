@@ -1236,6 +1236,10 @@ class Sensitivity:
         A fixed point (e.g. ``ScoreResult.vector``).
     base : array_like, optional
         The credences it was solved with (default ``system.base``).
+    nodes : array_like of int, optional
+        Sorted node indices closed upwards (every node that reaches one of them is among them):
+        only targets among them are asked about, and only this part of ``I - J`` is factorised
+        (the adjoint is 0 elsewhere).
 
     Raises
     ------
@@ -1250,16 +1254,21 @@ class Sensitivity:
     the other factors for DF-QuAD, exact when a factor is 0).
     """
 
-    def __init__(self, system, semantics, s, base=None):
+    def __init__(self, system, semantics, s, base=None, *, nodes=None):
         self.system, self.semantics = system, _semantics(semantics)
         self.s = np.asarray(s, dtype=float)
         w = system.base if base is None else np.asarray(base, dtype=float)
         self.J, self.dw, self.du = _derivatives(system, self.semantics, self.s, w)
         from scipy.sparse.linalg import splu
 
-        A = (sp.identity(system.n_nodes, format="csc") - self.J).T.tocsc()
+        # Restricted to ``nodes`` (closed upwards), the adjoint of a target among them is exact:
+        # it is 0 on every node that does not reach the target.
+        self.nodes = None if nodes is None else np.asarray(nodes, dtype=np.intp)
+        J = self.J if self.nodes is None else self.J[self.nodes][:, self.nodes]
+        size = J.shape[0]
+        A = (sp.identity(size, format="csc") - J).T.tocsc()
         try:
-            self._lu = splu(A) if system.n_nodes else None
+            self._lu = splu(A) if size else None
         except RuntimeError as exc:
             raise PropagationError(f"the fixed point is degenerate (I - J is singular): {exc}") \
                 from None
@@ -1267,9 +1276,18 @@ class Sensitivity:
     def adjoint(self, target):
         """``(I - J)^-T e_target`` for a node index (``system.index[id]``)."""
         t = self._position(target)
-        e = np.zeros(self.system.n_nodes)
-        e[t] = 1.0
-        return self._lu.solve(e)
+        if self.nodes is None:
+            e = np.zeros(self.system.n_nodes)
+            e[t] = 1.0
+            return self._lu.solve(e)
+        at = int(np.searchsorted(self.nodes, t))
+        if at == len(self.nodes) or self.nodes[at] != t:
+            raise PropagationError(f"node {t} is outside the nodes this sensitivity covers")
+        e = np.zeros(len(self.nodes))
+        e[at] = 1.0
+        full = np.zeros(self.system.n_nodes)
+        full[self.nodes] = self._lu.solve(e)
+        return full
 
     def credence_gradient(self, target):
         """``d strength[target] / d credence[i]`` for every node i (array, ``system.ids`` order)."""
