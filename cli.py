@@ -13,6 +13,12 @@ import click
 
 from graph.model import KINDS, Corpus, TakeoffError
 
+# The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
+# spin on the other core for problems this size, burning CPU for no gain. One thread unless
+# the user asks for more; set before numpy is first imported (docs/performance.md).
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
 
 

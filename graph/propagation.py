@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.special import expit
 
 from graph.model import TakeoffError
 
@@ -85,6 +84,13 @@ class PropagationError(TakeoffError, ValueError):
 # aggregate array; ``slope`` is d influence / d aggregate, ``base_slope`` d influence / d w, and
 # ``max_slope`` bounds ``slope`` over an interval of aggregates (for the contraction tests).
 # ---------------------------------------------------------------------------------------------
+
+def expit(z):
+    """The logistic function ``1 / (1 + e^-z)``, without overflow and accurate in both tails
+    (scipy.special's, which costs an import of its own for this one function)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
 
 def _h(x):
     return x * x / (1.0 + x * x)

@@ -133,7 +133,7 @@ def _resolve_range(graph, start, end, today):
 
 
 def history(graph, *, start=None, end=None, step="month", semantics="qe", tolerance=1e-9,
-            max_steps=None, nodes=None, today=None):
+            max_steps=None, nodes=None, today=None, system=None):
     """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
 
     Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
@@ -162,6 +162,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
         The ids to report; default every model.
     today : datetime.date, optional
         What "today" is for the default end (for reproducible output).
+    system : graph.propagation.System, optional
+        ``build_system(graph)``, if the caller has it already (``ScoreResult.system``).
 
     Returns
     -------
@@ -198,7 +200,7 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     # to a sum, 1 - 0 * s changes no product), so the later nodes do not touch the others.
     # Presence is a mask on the weights; solve_series re-solves only the stages after the
     # earliest one an arriving node's edges lead into.
-    system = build_system(graph)
+    system = build_system(graph) if system is None else system
     arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
     for rank, (_, n) in enumerate(dated):
         arrival[system.index[n]] = rank
