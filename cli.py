@@ -455,16 +455,19 @@ def _check_tolerance(ctx, param, value):
 @click.option("--tolerance", type=float, default=1e-9, show_default=True, metavar="T",
               callback=_check_tolerance, help="Stop when max |f(s) - s| < T (0 < T < 1).")
 @click.option("--all", "all_nodes", is_flag=True, help="Rank every node, not only the models.")
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help="Show the N strongest (default: 20 in the terminal, all with --json).")
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
+def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, as_json):
     """Rank the takeoff paths by strength: how strongly the evidence favours each.
 
     Shift is strength minus credence. "Pushed up by" and "pushed down by" name the incoming
     edges with the largest positive and negative contribution: the node's strength minus its
-    strength with that one edge removed.
+    strength with that one edge removed. The terminal shows the 20 strongest unless --top
+    says otherwise.
     """
     from graph.propagation import ranking
 
@@ -476,10 +479,10 @@ def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
     if as_json:
         data = result.to_json(corpus.graph)
         data["ranking"] = [{k: row[k] for k in ("id", "strength", "shift", "up", "down")}
-                           for row in rows]
+                           for row in rows[:top]]
         emit_json(data)
         return
-    _print_ranking(rows, result, all_nodes)
+    _print_ranking(rows[:top or SCORE_TOP], result, all_nodes, len(rows))
 
 
 def _push_cell(push):
@@ -491,7 +494,10 @@ def _push_cell(push):
     return Text.assemble((f"{push['contribution']:+.3f} ", style), push["source"])
 
 
-def _print_ranking(rows, result, all_nodes):
+SCORE_TOP = 20   # rows `score` prints in the terminal unless --top says otherwise
+
+
+def _print_ranking(rows, result, all_nodes, count):
     from rich.table import Column, Table
     from rich.text import Text
 
@@ -509,6 +515,9 @@ def _print_ranking(rows, result, all_nodes):
                       _push_cell(row["up"]), _push_cell(row["down"]))
     out = console()
     out.print(table)
+    if count > len(rows):
+        out.print(f"{count - len(rows)} more not shown (of {count}); --top N shows more",
+                  style="dim", markup=False)
     status = "converged" if result.converged else "NOT converged"
     out.print(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
               f"{result.residual:.1e}", style="dim", markup=False)
