@@ -365,6 +365,9 @@ def print_node(info):
             other = edge["target"] if title == "out" else edge["source"]
             note = f"  ({edge['note']})" if edge["note"] else ""
             out.print(f"{arrow} {edge['relation']} {other} w={edge['weight']:g}{note}", markup=False)
+    if info["links"]:
+        out.print("links: " + ", ".join(link["id"] + ("" if link["exists"] else " (unknown id)")
+                                        for link in info["links"]), markup=False)
     if info["body"].strip():
         out.print("")
         out.print(info["body"].rstrip(), markup=False)
@@ -531,16 +534,31 @@ def _print_ranking(rows, result, all_nodes, count):
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
 @semantics_option
 @click.option("--title", help="Title and heading of the page (shown as text).")
+@click.option("--robustness", "robustness_samples", type=click.IntRange(min=10), metavar="N",
+              help="Show each path's 90%% interval and P(first) from N samples (takeoff robustness).")
+@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0,
+              help="With --robustness: the spread of plain credences (as for takeoff robustness).")
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def html_command(ctx, output, open_page, semantics, title, as_of, perspective, as_json):
+def html_command(ctx, output, open_page, semantics, title, robustness_samples, spread, as_of,
+                 perspective, as_json):
     """Write the argument map as one self-contained HTML page (works offline)."""
     from graph.html import write_html
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
-    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of)
+    extra = {}
+    if robustness_samples:
+        from graph.robustness import robustness
+
+        data = robustness(corpus.graph, samples=robustness_samples, semantics=(semantics,),
+                          spread=spread)
+        extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
+                               "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
+                                          for r in data["models"]}}
+    info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of,
+                      extra=extra)
     if as_json:
         emit_json(info)
     else:
@@ -1059,6 +1077,88 @@ def _print_comparison(data):
         out.print(table)
     if not data["converged"]:
         click.echo("warning: the solver did not converge for some mixes of overrides", err=True)
+
+
+@cli.command("robustness")
+@click.option("--samples", type=click.IntRange(10, 1_000_000), default=2000, show_default=True,
+              help="Joint samples of the uncertain inputs (a Latin hypercube).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the sampler: the same seed gives the same numbers.")
+@semantics_option
+@click.option("--all-semantics", is_flag=True,
+              help="Make the semantics one more uncertain input (qe, dfquad, eb equally likely).")
+@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+              help="Standard deviation given to every plain-number credence (0: they stay fixed).")
+@click.option("--weight-spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+              help="Standard deviation given to every plain-number edge weight.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also draw the intervals and P(first) to FILE (.png or .svg; needs matplotlib).")
+@as_of_option
+@perspective_option
+@json_option
+@click.pass_context
+def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, weight_spread, plot,
+                       as_of, perspective, as_json):
+    """How sure is the ranking? Sample every uncertain credence and weight at once and report,
+    for each model, its mean strength, 90% interval, the probability that it ranks first and its
+    rank distribution; then the inputs whose uncertainty moves the top path most."""
+    from graph.propagation import SEMANTICS
+    from graph.robustness import robustness
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
+    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    data = robustness(corpus.graph, samples=samples, seed=seed, spread=spread,
+                      weight_spread=weight_spread,
+                      semantics=tuple(SEMANTICS) if all_semantics else (semantics,))
+    data["perspective"] = perspective or "base"
+    if not data["converged"]:
+        click.echo("warning: some samples did not converge; their last states were used", err=True)
+    if plot is not None:
+        _plot_robustness(data, plot)
+    if as_json:
+        emit_json(data)
+        return
+    _print_robustness(data)
+
+
+def _plot_robustness(data, path):
+    try:
+        import matplotlib  # noqa: F401  (only to give a clear message if it is missing)
+    except ImportError:
+        raise TakeoffError("--plot needs matplotlib: pip install 'takeoff-graph[plot]'") from None
+    from graph.robustness import plot_robustness
+
+    plot_robustness(data, path)
+    click.echo(f"wrote {path}", err=True)
+
+
+def _print_robustness(data):
+    from rich.table import Column, Table
+
+    out = console()
+    if not data["inputs"] and len(data["semantics"]) == 1:
+        out.print("no uncertain input: write a credence as {mean: M, spread: S} or "
+                  "{low: L, high: H}, or give --spread / --weight-spread", style="yellow",
+                  markup=False)
+    n = len(data["models"])
+    table = Table("#", Column("model", no_wrap=True), "point", "mean", "90% interval",
+                  "P(first)", Column("P(rank 1..%d)" % n, no_wrap=True), box=None,
+                  header_style="bold")
+    for rank, row in enumerate(data["models"], 1):
+        table.add_row(str(rank), row["id"], f"{row['point']:.3f}", f"{row['mean']:.3f}",
+                      f"{row['low']:.3f} - {row['high']:.3f}", f"{row['p_first']:.3f}",
+                      " ".join(f"{p:.2f}" for p in row["ranks"]))
+    out.print(table)
+    if data["sensitivity"]:
+        inputs = Table(Column(f"what moves {data['top']} (first-order Sobol index)", no_wrap=True),
+                       "index", "std. error", box=None, header_style="bold")
+        for item in data["sensitivity"]:
+            inputs.add_row(item["input"], f"{item['index']:.3f}", f"{item['error']:.3f}")
+        out.print(inputs)
+    out.print(f"{data['samples']} samples (seed {data['seed']}) of {data['inputs']} uncertain "
+              f"input(s); semantics {', '.join(data['semantics'])}; perspective "
+              f"{data['perspective']}", style="dim", markup=False)
 
 
 @cli.group("perspective")

@@ -69,7 +69,7 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
     """
     data = CommentedMap(kind=kind, title=title)
     if credence is not None:
-        data["credence"] = credence
+        data["credence"] = _number_or_distribution(credence)
     if date is not None:
         data["date"] = date
     if tags:
@@ -83,6 +83,15 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
     return data
 
 
+def _number_or_distribution(value):
+    """A credence or weight as written: a number, or ``{mean: M, spread: S}`` on one line."""
+    if not isinstance(value, dict):
+        return value
+    out = CommentedMap(value)
+    out.fa.set_flow_style()
+    return out
+
+
 def _source_map(source):
     out = CommentedMap(url=source["url"])
     for key in ("title", "quote", "date"):
@@ -94,7 +103,7 @@ def _source_map(source):
 def _edge_map(target, weight, note):
     out = CommentedMap(target=target)
     if weight is not None:
-        out["weight"] = weight
+        out["weight"] = _number_or_distribution(weight)
     if note:
         out["note"] = note
     return out
@@ -222,10 +231,13 @@ def parse_field_value(field, value):
         raise TakeoffError(f"FIELD: cannot set {field!r} (one of {', '.join(SETTABLE_FIELDS)}; "
                            "edges are changed with `takeoff link` / `takeoff unlink`)")
     if field == "credence":
+        if value.lstrip().startswith("{"):
+            return _number_or_distribution(_distribution_value(value))
         try:
             number = float(value)
         except ValueError:
-            raise TakeoffError(f"VALUE: credence {value!r} is not a number") from None
+            raise TakeoffError(f"VALUE: credence {value!r} is not a number or a distribution "
+                               "like '{mean: 0.7, spread: 0.1}'") from None
         if not 0 <= number <= 1:
             raise TakeoffError(f"VALUE: credence {value!r} must be in [0, 1]")
         return number
@@ -244,6 +256,22 @@ def parse_field_value(field, value):
     if field == "title" and not value.strip():
         raise TakeoffError("VALUE: the title cannot be empty")
     return value
+
+
+def _distribution_value(text):
+    """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
+    import yaml
+
+    from graph.uncertainty import UncertaintyError, parse_distribution
+
+    try:
+        value = yaml.safe_load(text)
+        if not isinstance(value, dict):
+            raise UncertaintyError("not a mapping")
+        return parse_distribution(value)[1]
+    except (yaml.YAMLError, UncertaintyError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise TakeoffError(f"VALUE: credence {text[:80]!r}: {reason}") from None
 
 
 def set_field(root, node_id, field, value):
@@ -299,8 +327,10 @@ def node_text(attrs, out_edges):
     """The file text of a node from graph attributes and its ``(target, attrs)`` out-edges."""
     date = attrs.get("date")
     sources = [{**s, "date": _as_date(s.get("date"))} for s in attrs.get("sources") or []]
-    edges = [(e.get("relation"), t, e.get("weight"), e.get("note")) for t, e in out_edges]
-    front = node_front(attrs.get("kind"), attrs.get("title"), attrs.get("credence"),
+    edges = [(e.get("relation"), t, e.get("weight_dist") or e.get("weight"), e.get("note"))
+             for t, e in out_edges]
+    front = node_front(attrs.get("kind"), attrs.get("title"),
+                       attrs.get("credence_dist") or attrs.get("credence"),
                        _as_date(date), attrs.get("tags") or (), sources, edges)
     return dump_rt(front, attrs.get("body") or "")
 

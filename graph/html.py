@@ -480,6 +480,8 @@ def _vis_options(large):
 
 def _page_data(graph, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
+    from graph.uncertainty import describe
+
     strengths = result.strengths
     details = {}
     tags = {}
@@ -491,6 +493,7 @@ def _page_data(graph, result, extra):
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
             "credence": data.get("credence"),
+            **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
             "strength": _round(strengths.get(node)),
             "date": _iso(data.get("date")),
             "tags": [str(t) for t in data.get("tags") or []],

@@ -349,13 +349,16 @@ def apply_perspective(graph, perspective):
     if not perspective.credences and not perspective.weights:
         return graph
     out = graph.copy()
+    # An override is a point: it replaces the file's distribution too (see graph/uncertainty.py).
     for node, value in perspective.credences.items():
         if node in out:
             out.nodes[node]["credence"] = value
+            out.nodes[node].pop("credence_dist", None)
     for (source, target), value in perspective.weights.items():
         if out.has_edge(source, target):
             for attrs in out[source][target].values():
                 attrs["weight"] = value
+                attrs.pop("weight_dist", None)
     return out
 
 

@@ -1,6 +1,8 @@
 """Plain look-ups over a corpus graph: listing nodes and describing one node."""
 from __future__ import annotations
 
+from graph.links import annotation_links
+
 
 def _iso(value):
     return value.isoformat() if value is not None else None
@@ -25,7 +27,7 @@ def _edge_rows(edges):
 
 
 def describe_node(corpus, node_id, *, result=None):
-    """Everything about one node: fields, sources, in- and out-edges, and its strength.
+    """Everything about one node: fields, sources, in- and out-edges, links, and its strength.
 
     ``result`` is a :class:`graph.propagation.ScoreResult`; without one the corpus is scored
     with the default semantics.
@@ -42,4 +44,6 @@ def describe_node(corpus, node_id, *, result=None):
         "out": _edge_rows(graph.out_edges(node_id, data=True)),
         "in": _edge_rows(graph.in_edges(node_id, data=True)),
         "body": attrs["body"], "path": str(attrs["path"]),
+        "links": [{"id": target, "exists": target in graph}
+                  for target in dict.fromkeys(t for t, _ in annotation_links(attrs["body"]))],
     }

@@ -54,7 +54,10 @@ AUTO_OXIGRAPH_TRIPLES = 10_000
 KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence"}
 EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
-NODE_TERMS = ("credence", "tags", "body", "supports", "undermines", "strength")
+# The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
+DISTRIBUTION_PARTS = ("mean", "spread", "low", "high")
+NODE_TERMS = ("credence", "tags", "body", "supports", "undermines", "strength",
+              "credenceSpread", "credenceLow", "credenceHigh")
 
 
 class RDFError(TakeoffError):
@@ -151,6 +154,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         "url": ("schema", "url"), **{t: ("tg", t) for t in (
             "credence", "tags", "body", "quote", "strength", "source", "target", "weight",
             "note", "supports", "undermines", "semantics", "converged", "iterations",
+            *(f"{what}{part.title()}" for what in ("credence", "weight")
+              for part in DISTRIBUTION_PARTS[1:]),
             "Source", "Scoring", *KIND_CLASS.values(), *EDGE_CLASS.values())},
     }.items()}
     xsd = PREFIXES["xsd"]
@@ -162,6 +167,13 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
     def date(value):
         return T.typed(value.isoformat(), xsd + "date")
 
+    def distribution(subject, what, dist):
+        """An uncertain credence or weight: its spread, or its 90% interval (the point value,
+        the distribution's mean, is tg:credence / tg:weight itself)."""
+        for part in DISTRIBUTION_PARTS[1:]:
+            if dist and part in dist:
+                yield triple(subject, P[f"{what}{part.title()}"], decimal(dist[part]))
+
     strengths = score.strengths if score is not None else {}
     for node_id in sorted(graph):
         attrs = graph.nodes[node_id]
@@ -171,6 +183,7 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         yield triple(node, P["identifier"], T.text(node_id))
         yield triple(node, P["title"], T.text(attrs["title"]))
         yield triple(node, P["credence"], decimal(attrs.get("credence", DEFAULT_CREDENCE)))
+        yield from distribution(node, "credence", attrs.get("credence_dist"))
         if attrs.get("date") is not None:
             yield triple(node, P["date"], date(attrs["date"]))
         if attrs.get("body"):
@@ -206,6 +219,7 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
             yield triple(resource, P["source"], node)
             yield triple(resource, P["target"], T.iri(base + target))
             yield triple(resource, P["weight"], decimal(edge.get("weight", DEFAULT_WEIGHT)))
+            yield from distribution(resource, "weight", edge.get("weight_dist"))
             if edge.get("note"):
                 yield triple(resource, P["note"], T.text(edge["note"]))
     if score is not None:
@@ -543,6 +557,24 @@ class _Reader:
         self.problem(subject, f"{self.name(predicate)} {value.n3()} is not a number")
         return default
 
+    def distribution(self, subject, what):
+        """``{what}_dist`` from tg:{what}Spread or tg:{what}Low / tg:{what}High, if given."""
+        tg = self.ns["tg"]
+        parts = {part: self.number(subject, tg[f"{what}{part.title()}"], None)
+                 for part in DISTRIBUTION_PARTS[1:]}
+        parts = {k: v for k, v in parts.items() if v is not None}
+        if not parts:
+            return {}
+        if "spread" in parts:
+            parts["mean"] = self.number(subject, tg[what], None)
+        from graph.uncertainty import UncertaintyError, parse_distribution
+
+        try:
+            return {f"{what}_dist": parse_distribution(parts)[1]}
+        except UncertaintyError as exc:
+            self.problem(subject, f"tg:{what}: {exc}")
+            return {}
+
     def date(self, subject, predicate):
         from graph.model import parse_date
 
@@ -662,6 +694,7 @@ def from_rdf(rdf_graph, base=DEFAULT_BASE):
                 node_id, kind=kind,
                 title=reader.text(subject, dcterms.title, required=True) or "",
                 credence=reader.number(subject, tg.credence, DEFAULT_CREDENCE),
+                **reader.distribution(subject, "credence"),
                 date=reader.date(subject, dcterms.date),
                 tags=reader.tags(subject),
                 sources=reader.sources(subject),
@@ -695,7 +728,8 @@ def _read_edges(reader, graph, ids):
             weight = reader.number(edge, tg.weight, DEFAULT_WEIGHT)
             note = reader.text(edge, tg.note) or ""
             if source and target:
-                _add_edge(reader, graph, edge, source, target, relation, weight, note)
+                _add_edge(reader, graph, edge, source, target, relation, weight, note,
+                          **reader.distribution(edge, "weight"))
     for relation in EDGE_CLASS:
         for subject, obj in g.subject_objects(tg[relation]):
             source, target = ids.get(subject), ids.get(obj)
@@ -708,11 +742,12 @@ def _read_edges(reader, graph, ids):
                                weight=DEFAULT_WEIGHT, note="")
 
 
-def _add_edge(reader, graph, edge, source, target, relation, weight, note):
+def _add_edge(reader, graph, edge, source, target, relation, weight, note, **extra):
     if graph.has_edge(source, target, key=relation):
         reader.problem(edge, f"a second {relation} edge from {source!r} to {target!r}")
         return
-    graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
+    graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note,
+                   **extra)
 
 
 # ---- SPARQL ---------------------------------------------------------------------------------

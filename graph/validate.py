@@ -12,10 +12,12 @@ from urllib.parse import urlparse
 import networkx as nx
 import yaml
 
+from graph.links import annotation_links
 from graph.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
+from graph.uncertainty import UncertaintyError, parse_distribution
 
 
 class _Locator:
@@ -63,6 +65,9 @@ class _FileCheck:
 
     def warn(self, message, *keys):
         self._add(message, keys, None, "warning")
+
+    def warn_at(self, message, line):
+        self._add(message, (), line, "warning")
 
     def _add(self, message, keys, line, level):
         if line is None:
@@ -145,7 +150,12 @@ def _check_edges(check, fm, relation):
         if not isinstance(target, str) or not target:
             check.error(f"{relation} entry {i + 1} has no target id", relation, i)
             continue
-        weight = item.get("weight", DEFAULT_WEIGHT)
+        weight, weight_dist = item.get("weight", DEFAULT_WEIGHT), None
+        if isinstance(weight, dict):
+            weight, weight_dist = _check_distribution(
+                check, weight, f"weight of the edge to {target!r}", (relation, i, "weight"))
+            if weight is None:
+                continue
         if not is_number(weight) or not 0 < weight <= 1:
             check.error(f"weight {weight!r} of the edge to {target!r} must be a number in (0, 1]",
                         relation, i, "weight")
@@ -161,8 +171,18 @@ def _check_edges(check, fm, relation):
             continue
         seen.add(target)
         edges.append({"target": target, "relation": relation, "weight": float(weight),
-                      "note": note, "keys": [relation, i]})
+                      "weight_dist": weight_dist, "note": note, "keys": [relation, i]})
     return edges
+
+
+def _check_distribution(check, value, what, keys):
+    """An uncertain credence or weight ``{mean, spread}`` / ``{low, high}``: (point, dist), or
+    (None, None) after reporting why no Beta fits it."""
+    try:
+        return parse_distribution(value)
+    except UncertaintyError as exc:
+        check.error(f"{what}: {exc}", *keys)
+        return None, None
 
 
 def check_front(check, fm):
@@ -184,7 +204,12 @@ def check_front(check, fm):
                     *(() if title is None else ("title",)))
     attrs["title"] = title if isinstance(title, str) else str(title or "")
     credence = fm.get("credence", DEFAULT_CREDENCE)
-    if not is_number(credence) or not 0 <= credence <= 1:
+    if isinstance(credence, dict):
+        credence, dist = _check_distribution(check, credence, "credence", ("credence",))
+        if dist:
+            attrs["credence_dist"] = dist
+        credence = DEFAULT_CREDENCE if credence is None else credence
+    elif not is_number(credence) or not 0 <= credence <= 1:
         check.error(f"credence {credence!r} must be a number in [0, 1]", "credence")
         credence = DEFAULT_CREDENCE
     attrs["credence"] = float(credence)
@@ -265,7 +290,21 @@ def build_graph(files):
         problems.append(check)
     for source, edges, check in pending:
         _add_edges(graph, source, edges, check)
+        _check_links(graph, source, check)
     return graph, [p for check in problems for p in check.problems]
+
+
+def _check_links(graph, source, check):
+    """Warn about ``[[id]]`` / ``[text](#id)`` links in the annotation to ids that do not exist."""
+    body = graph.nodes[source]["body"]
+    links = annotation_links(body)
+    if not links:
+        return
+    first_body_line = FIRST_YAML_LINE + (check.nf.front or "").count("\n") + 1
+    for target, line in links:
+        if target not in graph:
+            check.warn_at(f"annotation links to {unknown_id_message(target, graph)}",
+                          first_body_line + line - 1)
 
 
 def _add_edges(graph, source, edges, check):
@@ -281,4 +320,5 @@ def _add_edges(graph, source, edges, check):
         else:
             relation_of[target] = relation
             graph.add_edge(source, target, key=relation, relation=relation,
-                           weight=edge["weight"], note=edge["note"])
+                           weight=edge["weight"], note=edge["note"],
+                           **({"weight_dist": edge["weight_dist"]} if edge["weight_dist"] else {}))

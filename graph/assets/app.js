@@ -40,11 +40,39 @@
   // links only to http(s) and mailto URLs; any other link stays plain text.
   var md = window.markdownit("commonmark", { html: false, linkify: false, typographer: false });
   md.disable("image");
-  md.validateLink = function (url) { return SAFE_URL.test(url) && !/[\u0000-\u0020\u007f]/.test(url); };
+  // Cross-links to other nodes: [text](#id) and the wiki habit [[id]] / [[id|text]] (see
+  // graph/links.py); they select the node in this page and never leave it.
+  var NODE_LINK = /^#[a-z0-9]+(-[a-z0-9]+)*$/;
+  md.validateLink = function (url) {
+    return NODE_LINK.test(url) || (SAFE_URL.test(url) && !/[\u0000-\u0020\u007f]/.test(url));
+  };
+  md.inline.ruler.before("link", "wikilink", function (state, silent) {
+    var src = state.src, pos = state.pos;
+    if (src.charCodeAt(pos) !== 0x5B || src.charCodeAt(pos + 1) !== 0x5B) return false;
+    var end = src.indexOf("]]", pos + 2);
+    if (end < 0) return false;
+    var inner = src.slice(pos + 2, end), bar = inner.indexOf("|");
+    var id = (bar < 0 ? inner : inner.slice(0, bar)).trim();
+    var text = bar < 0 ? id : inner.slice(bar + 1).trim() || id;
+    if (!NODE_LINK.test("#" + id) || /[\[\]\n]/.test(inner)) return false;
+    if (!silent) {
+      state.push("link_open", "a", 1).attrs = [["href", "#" + id]];
+      state.push("text", "", 0).content = text;
+      state.push("link_close", "a", -1);
+    }
+    state.pos = end + 2;
+    return true;
+  });
   var renderToken = md.renderer.renderToken.bind(md.renderer);
   md.renderer.rules.link_open = function (tokens, idx, opts) {
-    tokens[idx].attrSet("target", "_blank");
-    tokens[idx].attrSet("rel", "noopener noreferrer nofollow");
+    var href = tokens[idx].attrGet("href") || "";
+    if (NODE_LINK.test(href)) {
+      tokens[idx].attrSet("data-node", href.slice(1));
+      tokens[idx].attrSet("class", "node-link");
+    } else {
+      tokens[idx].attrSet("target", "_blank");
+      tokens[idx].attrSet("rel", "noopener noreferrer nofollow");
+    }
     return renderToken(tokens, idx, opts);
   };
   function renderMarkdown(text) { return md.render(text || ""); }
@@ -158,10 +186,18 @@
       var s = strengthOf(id);
       var bar = el("span", { className: "bar" });
       bar.style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
+      var sure = page.robustness && page.robustness.models[id];
+      if (sure) {  // the 90% interval drawn on the bar's track (takeoff html --robustness)
+        var span = el("span", { className: "interval" });
+        span.style.left = sure.low * 100 + "%";
+        span.style.width = Math.max(0.5, (sure.high - sure.low) * 100) + "%";
+      }
       var button = el("button", { type: "button", className: "rank", "data-id": id, title: nodeTitle(id) }, [
         el("span", { className: "rank-title", text: nodeTitle(id) }),
         el("span", { className: "rank-value", text: fmt(s) }),
-        el("span", { className: "bar-track" }, [bar])
+        el("span", { className: "bar-track" }, [bar, sure ? span : null]),
+        sure ? el("span", { className: "rank-robustness",
+                            text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null
       ]);
       button.addEventListener("click", function () { goTo(id); });
       list.appendChild(el("li", {}, [button]));
@@ -270,6 +306,15 @@
   }
 
   /* ---------- moving around ---------- */
+  function followNodeLink(event) {
+    var link = event.target.closest("a[data-node]");
+    if (!link) return;
+    event.preventDefault();  // the fragment is not a place to go: the node is
+    var id = link.getAttribute("data-node");
+    if (details[id]) goTo(id);
+    else link.classList.add("unknown-node");
+  }
+
   function goTo(id) {
     if (!details[id]) return;
     if (state.hidden.get(id)) {
@@ -387,7 +432,7 @@
     ]));
     body.appendChild(el("h2", { className: "panel-title", text: d.title }));
     body.appendChild(el("div", { className: "metrics" }, [
-      metric("credence", fmt(d.credence), d.credence),
+      metric("credence", fmt(d.credence) + (d.uncertainty ? " (" + d.uncertainty + ")" : ""), d.credence),
       metric("strength", fmt(strengthOf(id)), strengthOf(id)),
       d.date ? metric("date", d.date) : null
     ]));
@@ -404,6 +449,7 @@
     if (d.body) {
       var annotation = el("section", { className: "annotation" });
       annotation.innerHTML = renderMarkdown(d.body);  // raw HTML off, links checked: see md above
+      annotation.addEventListener("click", followNodeLink);
       body.appendChild(annotation);
     }
     if (d.sources.length) {
