@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import stat
 import tempfile
@@ -57,29 +56,40 @@ def _fingerprint():
     return digest.hexdigest()
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value, path, dates):
-    """``value`` with every date replaced by its ISO text, the place of each noted in
-    ``dates``; anything JSON would not give back as it was raises TypeError."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        dates.append(path)
-        return value.isoformat()
-    if isinstance(value, dict):
+    """``value`` (a dict or list) with every date replaced by its ISO text, the place of each
+    noted in ``dates``; anything JSON would not give back as it was (a tuple, a set, a key that
+    is not text) raises TypeError (NaN and infinities are refused by the encoder)."""
+    if type(value) is dict:
+        items = value.items()
         if not all(type(k) is str for k in value):
             raise TypeError("a key that is not text")
-        return {k: _plain(v, path + [k], dates) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v, path + [i], dates) for i, v in enumerate(value)]
-    if value is None or type(value) in (str, int, bool) or (
-            type(value) is float and math.isfinite(value)):
-        return value
-    raise TypeError(f"{type(value).__name__} is not cached")
+        out = {}
+    elif type(value) is list:
+        items = enumerate(value)
+        out = [None] * len(value)
+    else:
+        raise TypeError(f"{type(value).__name__} is not cached")
+    for k, v in items:
+        t = type(v)
+        if t in _SCALARS:
+            out[k] = v
+        elif t is dt.date:
+            out[k] = v.isoformat()
+            dates.append(path + [k])
+        else:
+            out[k] = _plain(v, path + [k], dates)
+    return out
 
 
-def _encode(checked):
-    """JSON text of a verdict (``NodeFile.checked``): ``[verdict, date places]``."""
+def _encode(key, front, body, checked):
+    """JSON text of an entry ``[key, front, body, [verdict, date places]]``."""
     dates = []
     plain = _plain(list(checked), [], dates)
-    return json.dumps([plain, dates], ensure_ascii=False)
+    return json.dumps([key, front, body, [plain, dates]], ensure_ascii=False, allow_nan=False)
 
 
 def _restore(entry):
@@ -210,14 +220,14 @@ class LoadCache:
             if nf.checked is None:
                 continue
             try:
-                text = _encode(nf.checked)
+                new[rel] = _encode(key, nf.front, nf.body, nf.checked)
             except (TypeError, ValueError, RecursionError):
                 continue   # would not come back exactly as it is: not cached
-            new[rel] = (key, nf.front, nf.body, text)
         try:
             for rel in self._hits:   # verdicts were restored in place: encode what they hold
-                key, front, body, (verdict, _) = self.entries[rel]
-                new.setdefault(rel, (key, front, body, _encode(verdict)))
+                if rel not in new:
+                    key, front, body, (verdict, _) = self.entries[rel]
+                    new[rel] = _encode(key, front, body, verdict)
             self._write(new)
         except (OSError, TypeError, ValueError, RecursionError):
             pass
@@ -229,9 +239,8 @@ class LoadCache:
         if not ignore.exists():
             ignore.write_text("# The load cache of takeoff (graph/cache.py): never commit it.\n*\n")
         parts = []
-        for rel, (key, front, body, text) in new.items():
-            parts.append(f"{json.dumps(rel)}:[{json.dumps(key)},{json.dumps(front, ensure_ascii=False)},"
-                         f"{json.dumps(body, ensure_ascii=False)},{text}]")
+        for rel, text in new.items():
+            parts.append(f"{json.dumps(rel)}:{text}")
         body = ("{" + ",".join(parts) + "}").encode("utf-8")
         head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
                            "sha256": hashlib.sha256(body).hexdigest()})
