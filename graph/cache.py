@@ -156,13 +156,17 @@ class LoadCache:
                         and head.get("version") == VERSION
                         and head.get("fingerprint") == self.fingerprint):
                     return {}
-                body = f.read()
-            if hashlib.sha256(body).hexdigest() != head.get("sha256"):
+                # One entry a line, decoded one at a time: the file is never held whole.
+                digest, entries = hashlib.sha256(), {}
+                for line in f:
+                    digest.update(line)
+                    pair = json.loads(line)
+                    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                        return {}
+                    entries[pair[0]] = pair[1]
+            if digest.hexdigest() != head.get("sha256"):
                 return {}
-            entries = json.loads(body)
         except (OSError, ValueError, TypeError, RecursionError):
-            return {}
-        if not isinstance(entries, dict):
             return {}
         return entries
 
@@ -240,8 +244,8 @@ class LoadCache:
             ignore.write_text("# The load cache of takeoff (graph/cache.py): never commit it.\n*\n")
         parts = []
         for rel, text in new.items():
-            parts.append(f"{json.dumps(rel)}:{text}")
-        body = ("{" + ",".join(parts) + "}").encode("utf-8")
+            parts.append(f"[{json.dumps(rel)},{text}]\n")
+        body = "".join(parts).encode("utf-8")
         head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
                            "sha256": hashlib.sha256(body).hexdigest()})
         fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=folder)
