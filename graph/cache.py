@@ -126,7 +126,7 @@ class LoadCache:
     Example::
 
         cache = LoadCache(root)
-        files = cache.node_files(paths, read_node_file)   # NodeFiles,, the unchanged ones from the cache
+        files = cache.node_files(paths, read_node_file)   # unchanged files from the cache
         ...validate files (parsing those that were read)...
         cache.save()                      # keep what was parsed, if anything changed
     """
@@ -148,7 +148,8 @@ class LoadCache:
             else os.path.relpath(path, self.root)
 
     def _read(self):
-        """``{rel path: [key, front, body, parsed]}``, or {} for a missing or untrusted file."""
+        """``{rel path: entry}`` (see :func:`_is_entry`), or {} for a missing or untrusted
+        file."""
         try:
             with open(self.path, "rb") as f:
                 head = json.loads(f.readline())
