@@ -97,24 +97,26 @@ def cli(ctx, corpus_path):
 # Defined before the other sections (foundation's export included) so their commands can use them.
 
 class IsoDate(click.ParamType):
-    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`."""
+    """A ``YYYY-MM-DD`` argument as a :class:`datetime.date`; ``YYYY-MM`` means the last day
+    of that month (the day from which a month-dated node counts)."""
 
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        from graph.model import parse_date
+        from graph.model import DATE_FORMS, parse_date
 
         date = parse_date(value)
         if date is None:
-            self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
-        return date
+            self.fail(f"{value!r} is not an ISO date ({DATE_FORMS})", param, ctx)
+        return date.as_day() if hasattr(date, "as_day") else date
 
 
 def as_of_option(f):
     return click.option(
         "--as-of", "as_of", type=IsoDate(), metavar="YYYY-MM-DD",
         help="The corpus as it stood on this day: nodes dated later, and their edges, are "
-             "left out; undated nodes always count.")(f)
+             "left out; undated nodes always count, a month-dated node from the month's last "
+             "day (YYYY-MM here means that day).")(f)
 
 
 def perspective_option(f):
@@ -177,7 +179,8 @@ def init(ctx, folder, example):
 @click.argument("node_id", metavar="ID")
 @click.option("--title", required=True, help="A one-line statement of the node.")
 @click.option("--credence", type=click.FloatRange(0, 1), help="Base score in [0, 1] (default 0.5).")
-@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When it was observed or published.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD",
+              help="When it was observed or published (YYYY-MM if only the month is known).")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
 @click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node supports.")
@@ -187,9 +190,9 @@ def init(ctx, folder, example):
 @click.pass_context
 def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports, undermines,
         body, use_editor):
-    """Add a node of KIND (model, claim, evidence) with the id ID."""
+    """Add a node of KIND (model, claim, evidence, argument) with the id ID."""
     from graph.edit import add_node
-    from graph.model import parse_date
+    from graph.model import DATE_FORMS, parse_date
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
@@ -197,7 +200,7 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
     if date_text is not None:
         date = parse_date(date_text)
         if date is None:
-            raise click.BadParameter(f"{date_text!r} is not an ISO date (YYYY-MM-DD)", param_hint="--date")
+            raise click.BadParameter(f"{date_text!r} is not an ISO date ({DATE_FORMS})", param_hint="--date")
     if use_editor:
         body = click.edit("\n", extension=".md") or ""
     add_node(ctx.obj.corpus_path, kind, node_id, title, credence=credence, date=date, tags=tags,
@@ -228,12 +231,15 @@ def link(ctx, source, target, relation, weight, note):
 @cli.command()
 @click.argument("source", metavar="SRC")
 @click.argument("target")
+@click.option("--force", is_flag=True,
+              help="Also remove the perspectives' overrides of the edge's weight.")
 @click.pass_context
-def unlink(ctx, source, target):
-    """Remove the edge from SRC to TARGET."""
+def unlink(ctx, source, target, force):
+    """Remove the edge from SRC to TARGET (refused while a perspective overrides its weight,
+    unless --force)."""
     from graph.edit import unlink as unlink_nodes
 
-    unlink_nodes(ctx.obj.corpus_path, source, target)
+    unlink_nodes(ctx.obj.corpus_path, source, target, force=force)
     click.echo(f"removed the edge {source} -> {target}", err=True)
 
 
@@ -255,10 +261,11 @@ def set_(ctx, node_id, field, value):
 
 @cli.command()
 @click.argument("node_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID.")
+@click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID and "
+                                            "the perspectives' overrides of ID and its edges.")
 @click.pass_context
 def rm(ctx, node_id, force):
-    """Remove node ID (refused while other nodes point at it, unless --force)."""
+    """Remove node ID (refused while other nodes or perspectives refer to it, unless --force)."""
     from graph.edit import remove_node
 
     remove_node(ctx.obj.corpus_path, node_id, force=force)
@@ -356,7 +363,8 @@ def print_node(info):
     if info["tags"]:
         out.print("tags: " + ", ".join(info["tags"]), markup=False)
     for source in info["sources"]:
-        out.print(f"source: {source.get('title') or ''} <{source['url']}> {source.get('date') or ''}".replace("  ", " "),
+        link = f"<{source['url']}>" if source.get("url") else "(no url)"
+        out.print(f"source: {source.get('title') or ''} {link} {source.get('date') or ''}".replace("  ", " "),
                   markup=False)
         if source.get("quote"):
             out.print(f'  "{source["quote"]}"', markup=False)
@@ -439,9 +447,10 @@ def import_(ctx, file, fmt, replace, base):
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
     for warning in graph.graph.pop("warnings", []):
         click.echo(f"warning: {file.name}: {warning}", err=True)
+    summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     import_graph(ctx.obj.corpus_path, graph, replace=replace)
     click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}", err=True)
+               f"into {ctx.obj.corpus_path}" + (f" ({summary})" if summary else ""), err=True)
 
 
 # ==== section: propagation ====
@@ -544,21 +553,34 @@ def _print_ranking(rows, result, all_nodes, count):
 @click.pass_context
 def html_command(ctx, output, open_page, semantics, title, robustness_samples, spread, as_of,
                  perspective, as_json):
-    """Write the argument map as one self-contained HTML page (works offline)."""
-    from graph.html import write_html
+    """Write the argument map as one self-contained HTML page (works offline).
 
-    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    The page carries every perspective of the corpus; --perspective picks the one it opens
+    with. In the page, sliders change credences and weights and the map re-scores live.
+    """
+    from graph.html import write_html
+    from graph.perspective import BASE, apply_perspective, load_perspective, perspective_names
+
+    corpus = scoped_corpus(ctx, as_of=as_of)
+    chosen = None if perspective in (None, BASE) else load_perspective(corpus, perspective)
+    overlays = []
+    for name in perspective_names(corpus.root):
+        try:
+            overlays.append(load_perspective(corpus, name))
+        except TakeoffError as exc:
+            click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
     extra = {}
     if robustness_samples:
         from graph.robustness import robustness
 
-        data = robustness(corpus.graph, samples=robustness_samples, semantics=(semantics,),
-                          spread=spread)
+        graph = corpus.graph if chosen is None else apply_perspective(corpus.graph, chosen)
+        data = robustness(graph, samples=robustness_samples, semantics=(semantics,), spread=spread)
         extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
                                "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
                                           for r in data["models"]}}
     info = write_html(output, corpus.graph, semantics=semantics, title=title, as_of=as_of,
-                      extra=extra)
+                      extra=extra, perspectives=overlays,
+                      perspective=None if chosen is None else chosen.name)
     if as_json:
         emit_json(info)
     else:
@@ -909,7 +931,8 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
 @click.pass_context
 def lint_command(ctx, strict, semantics, as_json):
     """Warn about structural weak spots: unsupported claims, evidence that reaches no model,
-    models no evidence reaches, contested nodes, cycles, isolated nodes."""
+    models no evidence reaches, contested nodes, cycles, isolated nodes, double counting,
+    edge notes that cite nothing, undated claims fed by dated nodes (docs/bundled-corpus.md)."""
     from graph.explain import lint
 
     corpus, result = _explain_corpus(ctx, semantics)

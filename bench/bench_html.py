@@ -1,8 +1,10 @@
 """Benchmark: the HTML map of a generated corpus (default 5,000 nodes and 10,000 edges).
 
 Run: python bench/bench_html.py [--nodes 5000] [--edges 10000] [--runs 3] [--no-browser]
-                                [--no-command] [--json]
+                                [--no-command] [--changes 20] [--json]
+     python bench/bench_html.py --whatif-only     (only item 5 below, on the 5,000-node page)
      python bench/bench_html.py --screenshot docs/screenshot.png    (the README's picture)
+     python bench/bench_html.py --whatif-screenshots docs    (docs/what-if-1280x720.png, -1600x1000)
 
 What is timed (best of --runs, except the browser: median, each run a fresh page):
 
@@ -17,7 +19,13 @@ What is timed (best of --runs, except the browser: median, each run a fresh page
    ``Corpus.load`` of those files on its own);
 4. the first draw in headless Chromium (Debian's /usr/bin/chromium driven by playwright): the
    page's own milestones, in ms since navigation start, read from ``window.takeoffTimings``
-   (script start, data parsed, vis-network built, first ``afterDrawing``).
+   (script start, data parsed, vis-network built, first ``afterDrawing``);
+5. the what-if in Chromium: with the side panel open on a claim (the view zoomed to it, as a
+   click on a node leaves it), --changes moves of its credence slider, each timed from the
+   slider's ``input`` event to the end of the redraw it causes (the next ``afterDrawing``):
+   the page's solver re-scores the whole graph, the changed nodes and edges are updated in the
+   vis DataSets, and the ranking, panel and link follow. Median and worst; also the re-score
+   alone (solve + DataSet updates + side panel, before the frame is drawn).
 
 The generated corpus is layered like the bundled one: 2% models, 38% claims, 60% evidence
 (dated 2019-2025, each with a source), evidence -> claims -> models plus claim -> claim edges,
@@ -161,6 +169,44 @@ def first_draw(path, runs):
     return timings
 
 
+WHATIF_CHANGES = """async n => {
+    const slider = document.getElementById('credence-slider');
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        const drawn = new Promise(resolve => network.once('afterDrawing', resolve));
+        const start = performance.now();
+        slider.value = String(Math.round((0.05 + 0.9 * ((i * 7) % n) / n) * 100) / 100);
+        slider.dispatchEvent(new Event('input'));
+        const scored = performance.now() - start;
+        await Promise.race([drawn, new Promise(resolve => setTimeout(resolve, 5000))]);
+        out.push({scored: scored, drawn: performance.now() - start, nodes: takeoffTimings.rescore.nodes});
+        await new Promise(resolve => setTimeout(resolve, 30));
+    }
+    return out;
+}"""
+
+
+def whatif_timing(path, changes):
+    """Item 5 of the module docstring: [{scored, drawn (ms), nodes (updated)}] per change."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(Path(path).as_uri())
+        page.wait_for_function("() => window.takeoffFirstDraw !== undefined", timeout=120_000)
+        # The claim with the most edges: its change reaches the most nodes.
+        node = page.evaluate("""() => takeoff.page.details && Object.keys(takeoff.page.details)
+            .filter(id => takeoff.page.details[id].kind === 'claim')
+            .map(id => [id, edges.get({filter: e => e.from === id || e.to === id}).length])
+            .sort((a, b) => b[1] - a[1])[0][0]""")
+        page.evaluate("id => takeoff.goTo(id)", node)
+        page.wait_for_timeout(1000)
+        runs = page.evaluate(WHATIF_CHANGES, changes)
+        browser.close()
+    return node, runs
+
+
 def screenshot(path, node="software-explosion"):
     """The README's picture: the bundled corpus's page with one node's panel open."""
     from playwright.sync_api import sync_playwright
@@ -180,12 +226,44 @@ def screenshot(path, node="software-explosion"):
         page.wait_for_timeout(500)
         png = page.screenshot()
         browser.close()
-    # A 256-colour palette keeps the flat page sharp at a third of the size (Pillow comes with
-    # matplotlib, in the bench extra).
+    save_png(png, path)
+
+
+def save_png(png, path):
+    """Write a screenshot with a 256-colour palette: it keeps the flat page sharp at a third of
+    the size (Pillow comes with matplotlib, in the bench extra)."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
+def whatif_screenshots(folder, node="rl-returns-large"):
+    """docs/what-if.md's pictures: the bundled corpus at a laptop's 1280x720 and at 1600x1000,
+    with the panel open on `node` and its credence moved (a what-if in force)."""
+    from playwright.sync_api import sync_playwright
+
+    from graph.model import Corpus
+    from graph.perspective import load_perspective, perspective_names
+
+    corpus = Corpus.load(ROOT / "claims").require_valid()
+    perspectives = [load_perspective(corpus, name) for name in perspective_names(corpus.root)]
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        page_path = Path(tmp) / "map.html"
+        write_html(page_path, corpus.graph, perspectives=perspectives)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width, height in ((1280, 720), (1600, 1000)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(page_path.as_uri())
+            page.wait_for_function("() => window.takeoffFirstDraw !== undefined")
+            # As a click on the node leaves it: the panel open and the view on the node.
+            page.evaluate("""id => { takeoff.goTo(id); network.moveTo({scale: 0.85, animation: false});
+                                     network.focus(id, {scale: 0.85, animation: false});
+                                     takeoff.setChange({kind: 'credence', id: id, value: 0.15}); }""", node)
+            page.wait_for_timeout(500)
+            save_png(page.screenshot(), Path(folder) / f"what-if-{width}x{height}.png")
+            page.close()
+        browser.close()
 
 
 def main():
@@ -195,6 +273,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="Skip the Chromium first draw.")
     parser.add_argument("--no-command", action="store_true", help="Skip the end-to-end command.")
+    parser.add_argument("--whatif-screenshots", metavar="DIR",
+                        help="Only write docs/what-if.md's two screenshots into DIR.")
+    parser.add_argument("--changes", type=int, default=20, help="Slider moves timed in the what-if.")
+    parser.add_argument("--whatif-only", action="store_true", help="Only time the what-if (item 5).")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="Only write the README screenshot of the bundled corpus to PNG.")
@@ -202,9 +284,18 @@ def main():
     if args.screenshot:
         screenshot(args.screenshot)
         return
+    if args.whatif_screenshots:
+        whatif_screenshots(args.whatif_screenshots)
+        return
 
     graph = generated_graph(args.nodes, args.edges)
     figures = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    if args.whatif_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "map.html"
+            write_html(out, graph)
+            print_whatif(figures, *whatif_timing(out, args.changes), as_json=args.json)
+        return
     figures["score_s"], result = best_of(lambda: score_graph(graph, "qe"), args.runs)
     figures["sections_s"], sections = best_of(lambda: page_sections(graph, result), args.runs)
     figures["render_s"], page = best_of(lambda: render_html(graph, result, extra=sections), args.runs)
@@ -224,6 +315,9 @@ def main():
             runs = first_draw(out, args.runs)
             figures["first_draw_ms"] = statistics.median(t["firstDraw"] for t in runs)
             figures["browser_runs"] = runs
+            node, changes = whatif_timing(out, args.changes)
+    if not args.no_browser:
+        whatif_figures(figures, node, changes)
     if args.json:
         print(json.dumps(figures, indent=2))
         return
@@ -239,6 +333,31 @@ def main():
         print(f"  {'first draw in Chromium (median)':48s} {figures['first_draw_ms'] / 1000:6.2f} s")
         for t in figures["browser_runs"]:
             print("    " + ", ".join(f"{k} {v:.0f}" for k, v in t.items()))
+    if "whatif_median_ms" in figures:
+        print_whatif(figures)
+
+
+def whatif_figures(figures, node, changes):
+    figures["whatif_node"] = node
+    figures["whatif_median_ms"] = round(statistics.median(c["drawn"] for c in changes), 1)
+    figures["whatif_max_ms"] = round(max(c["drawn"] for c in changes), 1)
+    figures["whatif_rescore_median_ms"] = round(statistics.median(c["scored"] for c in changes), 1)
+    figures["whatif_nodes_updated_median"] = statistics.median(c["nodes"] for c in changes)
+    figures["whatif_changes"] = len(changes)
+
+
+def print_whatif(figures, node=None, changes=None, as_json=False):
+    if changes is not None:
+        whatif_figures(figures, node, changes)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"what-if on {figures['nodes']} nodes / {figures['edges']} edges, {figures['whatif_changes']} "
+          f"moves of the credence slider of {figures['whatif_node']}:")
+    print(f"  {'slider input to redrawn (median / worst)':48s} {figures['whatif_median_ms']:6.1f} / "
+          f"{figures['whatif_max_ms']:.1f} ms")
+    print(f"  {'re-score + DataSet updates alone (median)':48s} {figures['whatif_rescore_median_ms']:6.1f} ms "
+          f"({figures['whatif_nodes_updated_median']:g} nodes updated)")
 
 
 if __name__ == "__main__":

@@ -174,7 +174,8 @@ class LoadCache:
     def node_files(self, paths, read, overlay=None):
         """A :class:`graph.model.NodeFile` per path: ``read(path, overlay[path])`` for a path
         in ``overlay``; from the cache where the file's ``lstat`` matches its entry; else
-        ``read(path)`` (and its ``lstat`` noted for :meth:`save`)."""
+        ``read(path)`` (and its ``lstat`` noted for :meth:`save`). A path ``read`` returns
+        None for (a refused file) is left out."""
         from graph.model import NodeFile
 
         files = []
@@ -182,14 +183,18 @@ class LoadCache:
         now = time.time_ns()
         for path in paths:
             if overlay and path in overlay:
-                files.append(read(path, overlay[path]))
+                nf = read(path, overlay[path])
+                if nf is not None:
+                    files.append(nf)
                 continue
             text = str(path)
             rel = text[len(self._prefix):] if text.startswith(self._prefix) else self._rel(path)
             try:
                 st = os.lstat(text)
             except OSError:
-                files.append(read(path))   # reports the error as an uncached load would
+                nf = read(path)   # reports the error as an uncached load would
+                if nf is not None:
+                    files.append(nf)
                 continue
             key = _key(st)
             entry = entries.get(rel)
@@ -205,6 +210,8 @@ class LoadCache:
                     hits.add(rel)
                     continue
             nf = read(path)
+            if nf is None:
+                continue   # refused (``read`` said why): never cached
             if stat.S_ISREG(st.st_mode) and max(st.st_mtime_ns, st.st_ctime_ns) < now - RACY_NS:
                 fresh[rel] = (key, nf)
             files.append(nf)

@@ -16,10 +16,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from graph.model import (
-    ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
+    DATE_FORMS, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
     split_front_matter, unknown_id_message,
 )
-from graph.store import atomic_write, corpus_lock
+from graph.store import (
+    check_id, confine, corpus_file, corpus_lock, is_perspective_file, read_text, recover_locked,
+    write_files,
+)
 
 SCALAR_FIELDS = ("kind", "title", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
@@ -31,6 +34,9 @@ def round_trip_yaml():
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 4096  # never fold long titles or notes onto a second line
+    # A month-precision date is written as its text (YYYY-MM), which reads back as one.
+    y.representer.add_representer(
+        MonthDate, lambda rep, value: rep.represent_str(value.isoformat()))
     return y
 
 
@@ -93,8 +99,8 @@ def _number_or_distribution(value):
 
 
 def _source_map(source):
-    out = CommentedMap(url=source["url"])
-    for key in ("title", "quote", "date"):
+    out = CommentedMap()
+    for key in ("url", "title", "quote", "date"):
         if source.get(key) not in (None, ""):
             out[key] = source[key]
     return out
@@ -110,26 +116,38 @@ def _edge_map(target, weight, note):
 
 
 def apply_change(root, change, action):
-    """Run ``change(corpus) -> {path: text or None}`` under the lock and write its result.
+    """Run ``change(corpus) -> {path: text or None}`` under the lock and write its result as
+    one transaction (:func:`graph.store.write_files`): every file or none, even after a crash.
 
-    The result is refused, and nothing is written, when it holds an error the corpus did not
-    have before (so a broken corpus can still be mended one fix at a time).
+    ``path`` is a node file or a perspective file (``perspectives/NAME.yaml``); each must lie
+    inside the corpus and be named by a valid id. The result is refused, and nothing is
+    written, when the corpus it would leave, perspective files included, holds an error the
+    corpus did not have before (so a broken corpus can still be mended one fix at a time).
     """
+    from graph.perspective import perspective_problems
+
     root = Path(root)
     with corpus_lock(root):
+        recover_locked(root)
         before = Corpus.load(root)
-        overlay = change(before)
-        after = Corpus.load(root, overlay)
-        old = {(p.path, p.message) for p in before.errors}
-        new = [p for p in after.errors if (p.path, p.message) not in old]
+        overlay = {Path(p): t for p, t in change(before).items()}
+        for path, text in overlay.items():
+            corpus_file(root, path, delete=text is None)
+        nodes = {p: t for p, t in overlay.items() if not is_perspective_file(root, p)}
+        after = Corpus.load(root, nodes) if nodes else before
+        old = {_problem_key(p) for p in before.errors + perspective_problems(before)}
+        new = [p for p in after.errors + perspective_problems(after, overlay)
+               if _problem_key(p) not in old]
         if new:
             raise CorpusError(new, f"{action} refused, nothing was written")
-        for path, text in overlay.items():
-            if text is None:
-                Path(path).unlink(missing_ok=True)
-            else:
-                atomic_write(path, text)
+        write_files(root, overlay)
         return after
+
+
+def _problem_key(problem):
+    """A problem without its line and trailing hint (a did-you-mean changes with the ids
+    around it), to tell a new problem from one the corpus had before."""
+    return problem.path, re.sub(r"\s*\([^()]*\)$", "", problem.message)
 
 
 def _file_of(corpus, node_id):
@@ -137,19 +155,25 @@ def _file_of(corpus, node_id):
     return Path(corpus.graph.nodes[node_id]["path"])
 
 
-def _edit_file(path, edit):
-    data, body = load_rt(Path(path).read_text(encoding="utf-8"))
+def _edit_file(path, edit, root=None):
+    data, body = load_rt(read_text(path, root))
     body = edit(data, body)
     return dump_rt(data, body)
 
 
 def new_node_path(root, kind, node_id):
-    """Where ``takeoff add`` puts a node: a kind's folder if the corpus has one, else the top."""
+    """The file of a new node: ``ROOT/KINDs/ID.md`` (or ``ROOT/KIND/ID.md``) if the corpus
+    has such a folder, else ``ROOT/ID.md``.
+
+    The one place a node path is made from an id: an id that is not a slug (``../x``, ``a/b``,
+    ``/tmp/x``) is refused by name, and the path must stay inside the corpus once links are
+    resolved.
+    """
     root = Path(root)
-    for name in (f"{kind}s", kind):
-        if (root / name).is_dir():
-            return root / name / f"{node_id}.md"
-    return root / f"{node_id}.md"
+    check_id(node_id)
+    folders = (f"{kind}s", kind) if kind in KINDS else ()
+    folder = next((root / name for name in folders if (root / name).is_dir()), root)
+    return confine(root, folder / f"{node_id}.md")
 
 
 def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), sources=(),
@@ -157,8 +181,7 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
     """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight)`` pairs."""
     if kind not in KINDS:
         raise TakeoffError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
-    if not ID_PATTERN.match(node_id):
-        raise TakeoffError(f"{node_id!r} is not a valid id: use lower-case letters, digits and single '-'")
+    check_id(node_id)
     edges = [("supports", t, w, None) for t, w in supports]
     edges += [("undermines", t, w, None) for t, w in undermines]
     front = node_front(kind, title, credence, date, tags, [{"url": u} for u in sources], edges)
@@ -193,21 +216,39 @@ def link(root, source, target, relation, *, weight=None, note=None):
         path = _file_of(corpus, source)
         if target not in corpus.graph:
             raise TakeoffError(f"target: {unknown_id_message(target, corpus.graph)}")
-        return {path: _edit_file(path, edit)}
+        return {path: _edit_file(path, edit, corpus.root)}
 
     return apply_change(root, change, f"link {source} {target}")
 
 
-def unlink(root, source, target):
-    """Remove every edge from ``source`` to ``target``."""
+def unlink(root, source, target, *, force=False):
+    """Remove every edge from ``source`` to ``target``; with ``force`` also the perspective
+    overrides of their weight (else those refuse the change)."""
 
     def change(corpus):
         path = _file_of(corpus, source)
         if not corpus.graph.has_edge(source, target):
             raise TakeoffError(f"{source!r} has no edge to {target!r}")
-        return {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body)}
+        overlay = {path: _edit_file(path, lambda data, body: _drop_targets(data, {target}) or body,
+                                    corpus.root)}
+        overlay.update(_perspective_updates(corpus, (), {(source, target)}, force,
+                                            "use --force"))
+        return overlay
 
     return apply_change(root, change, f"unlink {source} {target}")
+
+
+def _perspective_updates(corpus, nodes, edges, force, hint):
+    """The perspective files rewritten without their overrides of ``nodes`` and ``edges``
+    (with ``force``); without it, a refusal naming each override by file and line."""
+    from graph.perspective import drop_overrides
+
+    changes, found = drop_overrides(corpus, nodes, edges)
+    if found and not force:
+        lines = "\n".join(f"  {where}: {label}" for where, label in found)
+        raise TakeoffError(f"perspectives override what this change removes ({hint} to drop "
+                           f"those overrides too):\n{lines}")
+    return changes
 
 
 def _drop_targets(data, targets):
@@ -246,7 +287,7 @@ def parse_field_value(field, value):
             return None
         date = parse_date(value)
         if date is None:
-            raise TakeoffError(f"VALUE: {value!r} is not an ISO date (YYYY-MM-DD)")
+            raise TakeoffError(f"VALUE: {value!r} is not an ISO date ({DATE_FORMS})")
         return date
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]
@@ -291,7 +332,7 @@ def set_field(root, node_id, field, value):
 
     def change(corpus):
         path = _file_of(corpus, node_id)
-        return {path: _edit_file(path, edit)}
+        return {path: _edit_file(path, edit, corpus.root)}
 
     return apply_change(root, change, f"set {node_id} {field}")
 
@@ -305,7 +346,8 @@ def _insert_in_order(data, key, value):
 
 
 def remove_node(root, node_id, *, force=False):
-    """Delete a node's file; with ``force`` also the edges other nodes have to it."""
+    """Delete a node's file; with ``force`` also the edges other nodes have to it and the
+    perspective overrides of the node and its edges, in the same transaction."""
 
     def change(corpus):
         path = _file_of(corpus, node_id)
@@ -317,7 +359,10 @@ def remove_node(root, node_id, *, force=False):
         for source in sources:
             src_path = Path(corpus.graph.nodes[source]["path"])
             overlay[src_path] = _edit_file(
-                src_path, lambda data, body: _drop_targets(data, {node_id}) or body)
+                src_path, lambda data, body: _drop_targets(data, {node_id}) or body, corpus.root)
+        edges = set(corpus.graph.in_edges(node_id)) | set(corpus.graph.out_edges(node_id))
+        overlay.update(_perspective_updates(corpus, {node_id}, edges, force,
+                                            "use --force"))
         return overlay
 
     return apply_change(root, change, f"rm {node_id}")
@@ -353,7 +398,7 @@ def import_graph(root, graph, *, replace=False):
     """
 
     def change(corpus):
-        clash = sorted(str(n) for n in graph if n in corpus.graph)
+        clash = sorted(str(n) for n, attrs in graph.nodes(data=True) if attrs and n in corpus.graph)
         if clash and not replace:
             raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
                                f"{' ...' if len(clash) > 10 else ''} (use --replace to overwrite them)")
@@ -380,7 +425,7 @@ def init_corpus(folder, *, example_from=None):
         raise TakeoffError(f"{folder}: the folder exists and is not empty")
     if example_from is not None:
         shutil.copytree(example_from, folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".takeoff.lock", ".*.tmp"))
+                        ignore=shutil.ignore_patterns(".takeoff.lock", ".takeoff", ".*.tmp"))
     else:
         folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 
 import numpy as np
 
@@ -272,7 +273,24 @@ LINT_CHECKS = {
     "contested": f"nodes whose supporters and underminers both weigh at least "
                  f"{CONTESTED_THRESHOLD} (sum of weight x strength)",
     "cycle": "groups of nodes that reach each other (strengths there are a fixed point)",
+    "double-counting": "a node with a direct edge to a target that it also reaches, with the "
+                       "same sign, through a chain of other nodes (its argument counts twice)",
+    "uncited-note": "edges whose note names no node id, quotes nothing and cites no source "
+                    "(URL or arXiv number)",
+    "undated-claim": "undated claims with an edge from a dated node (evidence or claim)",
 }
+# An edge the author means to count twice says so in its note: "independent of ID", ID being a
+# node on the other route (docs/bundled-corpus.md, "Lint").
+INTENDED_TWICE = re.compile(r"independent of `?([a-z0-9]+(?:-[a-z0-9]+)*)`?")
+# What counts as citing in an edge note: a node id (whole word), a quotation in double quotes
+# (straight or curly) or in single quotes of two words or more (an apostrophe inside a word
+# opens or closes nothing), a URL or a bare web address
+# (epoch.ai), an arXiv number, or parentheses holding a year or date ("(METR, 2025-03-19)").
+_QUOTED = re.compile(r"\"[^\"]+\"|“[^”]+”|(?<!\w)'[^']*\s[^']*'(?!\w)|(?<!\w)‘[^’]*\s[^’]*’(?!\w)")
+_SOURCE_REF = re.compile(r"https?://\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|ai|io|google)\b"
+                         r"|arXiv:? ?\d{4}\.\d{4,5}|\([^()]*\b(?:19|20)\d{2}(?:-\d{2}){0,2}\b[^()]*\)", re.I)
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_TLD = re.compile(r"\.(?:com|org|net|ai|io|google)\b", re.I)
 
 
 def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
@@ -326,12 +344,127 @@ def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
                                  f"{node}: no evidence reaches this model"))
     warnings += _contested(graph, connected, strengths, threshold)
     warnings += _cycles(graph)
+    warnings += double_counting(graph)
+    warnings += _uncited_notes(graph)
+    warnings += _undated_claims(graph)
     order = list(LINT_CHECKS)
     return sorted(warnings, key=lambda w: order.index(w["check"]))
 
 
-def _warning(check, nodes, message):
-    return {"check": check, "nodes": list(nodes), "message": message}
+def _warning(check, nodes, message, **extra):
+    return {"check": check, "nodes": list(nodes), "message": message, **extra}
+
+
+def double_counting(graph, *, max_length=DEFAULT_MAX_LENGTH):
+    """Edges whose source also reaches their target through other nodes, with the same sign.
+
+    A direct edge ``s -> t`` counts ``s`` twice when there is also a chain
+    ``s -> m1 -> ... -> t`` of two to ``max_length`` edges, with distinct nodes, whose sign (a
+    ``supports`` is +, an ``undermines`` is -, multiplied along the chain) equals the direct
+    edge's: ``s`` then moves ``t`` the same way once directly and once through ``m1``, which
+    already carries ``s``'s weight. A chain of the opposite sign is not reported (that is a
+    tension, not a repetition). The edge is intended, and not reported, when its note says
+    ``independent of ID`` for a node ID on the chain.
+
+    One breadth-first search per node with two or more out-edges, over (node, sign) states, so
+    the chain reported is a shortest one.
+
+    Returns
+    -------
+    list of dict
+        ``{check: "double-counting", nodes: [s, t], message, direct: [s, t], route: [s, ..., t]}``
+        per edge, sorted by source then target.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> for s, t in [("e", "c"), ("c", "m"), ("e", "m")]:
+    ...     _ = G.add_edge(s, t, key="supports", relation="supports", weight=1.0, note="")
+    >>> [w["route"] for w in double_counting(G)]
+    [['e', 'c', 'm']]
+    """
+    found = []
+    for source in sorted(graph):
+        direct = {t: (e["relation"], e.get("note") or "")
+                  for _, t, e in graph.out_edges(source, data=True)}
+        if len(direct) < 2:
+            continue
+        routes = _signed_routes(graph, source, max_length)
+        for target, (relation, note) in sorted(direct.items()):
+            route = routes.get((target, _SIGN[relation]))
+            if route is None or set(route[1:-1]) & set(INTENDED_TWICE.findall(note)):
+                continue
+            chain = " -> ".join(route)
+            found.append(_warning(
+                "double-counting", [source, target],
+                f"{source} -> {target}: counted twice, directly ({relation}) and through {chain}; "
+                f"drop one route, or say 'independent of {route[1]}' in the edge's note",
+                direct=[source, target], route=route))
+    return found
+
+
+_SIGN = {"supports": 1, "undermines": -1}
+
+
+def _signed_routes(graph, source, max_length):
+    """``{(node, sign): [source, ..., node]}``: a shortest chain of at least two edges, with
+    distinct nodes, from ``source`` to each (node, sign) it reaches within ``max_length``."""
+    from collections import deque
+
+    first = [((t, _SIGN[e["relation"]]), [source, t]) for _, t, e in graph.out_edges(source, data=True)]
+    queue, found = deque(first), {}
+    while queue:
+        (node, sign), route = queue.popleft()
+        if len(route) > max_length:
+            continue
+        for _, nxt, edge in graph.out_edges(node, data=True):
+            state = (nxt, sign * _SIGN[edge["relation"]])
+            if nxt in route or state in found:
+                continue
+            found[state] = route + [nxt]
+            queue.append((state, found[state]))
+    return found
+
+
+def _cites(note, ids):
+    """Whether an edge note names a node, quotes something or cites a source (see LINT_CHECKS)."""
+    if any(word in ids for word in _WORD.findall(note.lower())):
+        return True
+    # Cheap membership tests first: most notes hold no quote mark, parenthesis or address.
+    if any(mark in note for mark in "\"“'‘") and _QUOTED.search(note):
+        return True
+    maybe_source = "(" in note or "://" in note or "arxiv" in note.lower() or _TLD.search(note)
+    return bool(maybe_source and _SOURCE_REF.search(note))
+
+
+def _uncited_notes(graph):
+    ids = set(graph)
+    found = []
+    for source, target, edge in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        note = edge.get("note") or ""
+        if not _cites(note, ids):
+            what = "has no note" if not note.strip() else "note cites no node, quote or source"
+            found.append(_warning("uncited-note", [source, target],
+                                  f"{source} -> {target}: {what}"))
+    return found
+
+
+def _undated_claims(graph):
+    found = []
+    for node, attrs in sorted(graph.nodes(data=True)):
+        if attrs.get("kind") != "claim" or attrs.get("date") is not None:
+            continue
+        dated = sorted((graph.nodes[s]["date"], s) for s in set(graph.predecessors(node))
+                       if graph.nodes[s].get("date") is not None)
+        if dated:
+            day, first = dated[0]
+            found.append(_warning(
+                "undated-claim", [node],
+                f"{node}: undated, but fed by dated nodes from {day.isoformat()} ({first}); "
+                f"date it from when its argument was available, or it counts at every date",
+                fed_by=[s for _, s in dated]))
+    return found
 
 
 def _reaching(step, targets):

@@ -15,7 +15,7 @@ into the DOM with ``textContent``. The Markdown annotations are rendered when a 
 markdown-it (the JavaScript library markdown-it-py ports, inlined from ``graph/assets``) with
 raw HTML and images disabled and only http(s)/mailto links allowed: rendering 5,000 annotations
 with markdown-it-py while writing the page took about 3 s on its own. A Content-Security-Policy
-allows exactly the page's own three scripts (by hash) and no network access at all.
+allows exactly the page's own four scripts (by hash) and no network access at all.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ import networkx as nx
 
 ASSETS = pathlib.Path(__file__).with_name("assets")
 TEMPLATE = "page.html.j2"
-DEFAULT_TITLE = "AI takeoff: the argument map"
+DEFAULT_TITLE = "Argument map"
 
 #: Above this many nodes the page draws straight edges and shows labels (other than the takeoff
 #: paths') and arrowheads only once zoomed in: that keeps the first draw of 5,000 nodes quick.
@@ -44,6 +44,7 @@ KIND_STYLE = {
     "model": {"shape": "diamond", "background": "#7c5cd6", "border": "#4b2f9e", "label": "Takeoff path (model)"},
     "claim": {"shape": "dot", "background": "#3a8fd0", "border": "#1f5f91", "label": "Claim"},
     "evidence": {"shape": "square", "background": "#f0b43c", "border": "#a8760f", "label": "Evidence"},
+    "argument": {"shape": "hexagon", "background": "#8fd19e", "border": "#2a7a44", "label": "Argument (inference)"},
 }
 #: Colour and dash pattern per relation; undermines is dashed so it reads without colour too.
 RELATION_STYLE = {
@@ -51,17 +52,19 @@ RELATION_STYLE = {
     "undermines": {"color": "#d64541", "dashes": [7, 5]},
 }
 #: Node size = base + span * strength, per kind (the page's timeline replay uses the same rule).
-NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22)}
+NODE_SIZE = {"model": (16, 30), "claim": (8, 22), "evidence": (8, 22), "argument": (8, 22)}
 #: The date slider replays monthly strengths, or quarterly ones past this many months.
 TIMELINE_MAX_STEPS = 60
 #: The side panel's "why" lists this many nodes; it is computed for graphs up to WHY_LIMIT nodes.
 WHY_TOP = 6
 WHY_LIMIT = LARGE_GRAPH
+#: Labels are drawn from this size on screen (px; smaller ones are illegible) up to the largest.
+LABEL_MIN_PX, LABEL_MAX_PX = 11, 22
 _LABEL_CHARS = 56
 _X_GAP, _Y_GAP, _ROW_GAP = 160.0, 240.0, 125.0
 
 
-def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
+def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=(), perspective=None):
     """Render the argument graph as a self-contained HTML page.
 
     Parameters
@@ -79,6 +82,11 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
         listed in the side panel) and ``"timeline"`` ({"dates": [iso...], "strengths":
         {id: [float or None per date]}}, replayed by a date slider); other keys are embedded
         but unused.
+    perspectives : iterable of graph.perspective.Perspective, optional
+        Overlays the page offers in its what-if (overrides of nodes or edges not in `graph` are
+        left out).
+    perspective : str, optional
+        The name of the one selected when the page opens (its strengths are shown).
 
     Returns
     -------
@@ -96,6 +104,8 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
     net = _network(graph, result)
     net.heading = str(title)
     page = _page_data(graph, result, extra or {})
+    page["perspectives"] = [_perspective_data(graph, p) for p in perspectives]
+    page["perspective"] = perspective
     env = _environment()
     env.globals.update(_static_assets())
     env.globals["page"] = page
@@ -107,7 +117,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None):
 
 
 def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True,
-               as_of=None):
+               as_of=None, perspectives=(), perspective=None):
     """Score the graph if need be, render its page and write it atomically to `path`.
 
     This is what ``takeoff html`` runs.
@@ -130,6 +140,8 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
         Compute the optional page sections (timeline replay, why) with `page_sections`.
     as_of : datetime.date, optional
         The day the graph stands as of (``takeoff html --as-of``): the timeline ends there.
+    perspectives, perspective
+        The perspectives offered in the page and the one it opens with (see `render_html`).
 
     Returns
     -------
@@ -155,7 +167,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
         page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
         page_extra.update(extra or {})
         text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title,
-                           extra=page_extra)
+                           extra=page_extra, perspectives=perspectives, perspective=perspective)
     path = pathlib.Path(path).absolute()
     atomic_write(path, text)
     return {"path": str(path), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
@@ -457,14 +469,18 @@ def _vis_options(large):
             "hover": {"background": s["background"], "border": "#111111"}}}
         for kind, s in KIND_STYLE.items()
     }
-    groups["model"]["font"] = dict(font, size=17, color="#2a1a5e", strokeWidth=5, bold=True)
-    groups["model"]["widthConstraint"] = {"maximum": 190}
+    # Takeoff paths get a label large enough to stay above LABEL_MIN_PX when a laptop screen
+    # (1280x720) shows the whole map.
+    groups["model"]["font"] = dict(font, size=30, color="#2a1a5e", strokeWidth=6, bold=True)
+    groups["model"]["widthConstraint"] = {"maximum": 260}
     return {
         "groups": groups,
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
                   "font": dict(font, size=14, color="#23252b", strokeWidth=4),
                   "widthConstraint": {"maximum": 140},
-                  "scaling": {"label": {"drawThreshold": 6}}},
+                  # Labels scale with the zoom; below LABEL_MIN_PX on screen they are not drawn
+                  # (the tooltip names the node), and they stop growing at LABEL_MAX_PX.
+                  "scaling": {"label": {"drawThreshold": LABEL_MIN_PX, "maxVisible": LABEL_MAX_PX}}},
         "edges": {"arrows": {"to": {"enabled": not large, "scaleFactor": 0.55}},
                   "color": {"opacity": 0.8},
                   "smooth": False if large else {"type": "cubicBezier", "forceDirection": "vertical",
@@ -514,6 +530,16 @@ def _page_data(graph, result, extra):
     return page
 
 
+def _perspective_data(graph, perspective):
+    """A perspective as the page reads it, keeping the overrides of what `graph` holds."""
+    return {
+        "name": perspective.name,
+        "description": perspective.description,
+        "credences": {n: x for n, x in perspective.credences.items() if n in graph},
+        "weights": [[s, t, w] for (s, t), w in perspective.weights.items() if graph.has_edge(s, t)],
+    }
+
+
 def _round(value):
     return None if value is None else round(float(value), 4)
 
@@ -554,6 +580,7 @@ def _static_assets():
     vis_dir = pathlib.Path(pyvis.__file__).with_name("templates") / "lib" / "vis-9.1.2"
     vis_js = _inline_script((vis_dir / "vis-network.min.js").read_text(encoding="utf-8"))
     markdown_js = _inline_script((ASSETS / "markdown-it.min.js").read_text(encoding="utf-8"))
+    solver_js = _inline_script((ASSETS / "solver.js").read_text(encoding="utf-8"))
     app_js = _inline_script((ASSETS / "app.js").read_text(encoding="utf-8"))
     css = (vis_dir / "vis-network.css").read_text(encoding="utf-8") + "\n" + \
         (ASSETS / "app.css").read_text(encoding="utf-8")
@@ -561,13 +588,14 @@ def _static_assets():
         raise RuntimeError("an inlined stylesheet contains </style")
     csp = "; ".join([
         "default-src 'none'",
-        "script-src " + " ".join(_csp_hash(s) for s in (vis_js, markdown_js, app_js)),
+        "script-src " + " ".join(_csp_hash(s) for s in (vis_js, markdown_js, solver_js, app_js)),
         "style-src 'unsafe-inline'",
         "img-src data:",
         "base-uri 'none'",
         "form-action 'none'",
     ])
-    return {"vis_js": Markup(vis_js), "markdown_js": Markup(markdown_js), "app_js": Markup(app_js),
+    return {"vis_js": Markup(vis_js), "markdown_js": Markup(markdown_js),
+            "solver_js": Markup(solver_js), "app_js": Markup(app_js),
             "css": Markup(css), "csp": csp}
 
 

@@ -7,6 +7,7 @@ are the relations, so a node can neither support nor undermine the same target t
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import gc
 import os
@@ -21,7 +22,9 @@ import yaml
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
 
-KINDS = ("model", "claim", "evidence")
+# An argument is one inference (an AIF RA-node, an Argdown <argument>): its premises support it,
+# it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
+KINDS = ("model", "claim", "evidence", "argument")
 RELATIONS = ("supports", "undermines")
 NODE_KEYS = ("kind", "title", "credence", "date", "tags", "sources", "supports", "undermines")
 SOURCE_KEYS = ("url", "title", "quote", "date")
@@ -31,6 +34,8 @@ DEFAULT_WEIGHT = 1.0
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Perspective overlays live beside the nodes but are not nodes.
 PERSPECTIVES_DIR = "perspectives"
+# The date forms a file, `takeoff set` and `takeoff add --date` accept.
+DATE_FORMS = "YYYY-MM-DD, or YYYY-MM for a month"
 
 
 class TakeoffError(Exception):
@@ -132,22 +137,32 @@ def node_id(path):
 
 
 def iter_node_files(root):
-    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped)."""
+    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped).
+
+    A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
+    symbolic links to folders are not followed.
+    """
     root = Path(root)
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
         dirnames[:] = sorted(
             d for d in dirnames
-            if not d.startswith(".") and not (here == root and d == PERSPECTIVES_DIR)
+            if not d.startswith(".") and not d.endswith(".md")
+            and not (here == root and d == PERSPECTIVES_DIR)
         )
         found += [here / f for f in sorted(filenames) if f.endswith(".md")]
     return found
 
 
-def read_node_file(path, text=None):
+def read_node_file(path, text=None, root=None):
+    """A node file split into front matter and body. Without ``text`` the file is read with
+    :func:`graph.store.read_text`'s checks (raises ``UnsafeFileError``)."""
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        from graph.store import read_text
+
+        text = read_text(path, root)
     front, body = split_front_matter(text)
     return NodeFile(Path(path), node_id(path), front, body)
 
@@ -157,16 +172,79 @@ def parse_front(front):
     return yaml.load(front, Loader=_Loader)
 
 
+class MonthDate(dt.date):
+    """A date known only to the month (``2025-05`` in a file): precision ``"month"``.
+
+    It compares, sorts and hashes as the **last day** of its month, so ``--as-of``, ``history``
+    and the date slider count a month-dated item as present from the end of that month: it
+    existed by then, whereas on the first it most likely did not yet (see
+    docs/bundled-corpus.md, "Dates"). It prints as ``YYYY-MM`` (:meth:`isoformat`), so every
+    export writes the precision back. Arithmetic and :meth:`replace` give plain dates.
+
+    >>> MonthDate(2025, 2).isoformat(), MonthDate(2025, 2) == dt.date(2025, 2, 28)
+    ('2025-02', True)
+    """
+
+    precision = "month"
+
+    def __new__(cls, year, month):
+        return super().__new__(cls, year, month, calendar.monthrange(year, month)[1])
+
+    def isoformat(self):
+        return f"{self.year:04d}-{self.month:02d}"
+
+    __str__ = isoformat
+
+    def __repr__(self):
+        return f"MonthDate({self.year}, {self.month})"
+
+    def __reduce__(self):
+        return (MonthDate, (self.year, self.month))
+
+    def as_day(self):
+        """The plain date this month counts as (its last day)."""
+        return dt.date(self.year, self.month, self.day)
+
+    def replace(self, *args, **kwargs):
+        return self.as_day().replace(*args, **kwargs)
+
+    def __add__(self, other):
+        return self.as_day() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self.as_day() - other
+
+
+def date_precision(value):
+    """``"month"`` for a :class:`MonthDate`, ``"day"`` for another date, None for None."""
+    if value is None:
+        return None
+    return getattr(value, "precision", "day")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
 def parse_date(value):
-    """An ISO ``YYYY-MM-DD`` date from text, or None if it is not one."""
+    """An ISO date from text: ``YYYY-MM-DD`` (a :class:`datetime.date`) or ``YYYY-MM`` (a
+    :class:`MonthDate`, month precision); None if it is neither."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if not isinstance(value, str):
         return None
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip())
+        if _DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        if _MONTH.fullmatch(text):
+            year, month = int(text[:4]), int(text[5:])
+            return MonthDate(year, month) if 1 <= month <= 12 and year >= 1 else None
     except ValueError:
         return None
+    return None
 
 
 @contextmanager
@@ -210,24 +288,41 @@ class Corpus:
             ``{path: text or None}``: files to read as if they held ``text`` (None: as if
             deleted). Writers validate the corpus a change would leave without touching disk.
         """
-        from graph.cache import LoadCache
-        from graph.validate import build_graph
+        from graph.store import is_perspective_file, stable_read
 
         root = Path(root)
         if not root.is_dir():
             raise TakeoffError(f"{root}: no such corpus folder (create one with `takeoff init {root}`)")
-        overlay = {Path(p): t for p, t in (overlay or {}).items()}
+        overlay = {Path(p): t for p, t in (overlay or {}).items()
+                   if not is_perspective_file(root, p)}
+        return stable_read(root, lambda: cls._read(root, overlay))
+
+    @classmethod
+    def _read(cls, root, overlay):
+        from graph.cache import LoadCache
+        from graph.store import UnsafeFileError
+        from graph.validate import build_graph
+
         paths = on_disk = iter_node_files(root)
         if overlay:
             paths = [p for p in on_disk if overlay.get(p, "") is not None]
             known = set(on_disk)
             paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
+        refused = []
+
+        def read(p, text=None):
+            try:
+                return read_node_file(p, text, root)
+            except UnsafeFileError as exc:
+                refused.append(Problem(display_path(p), 0, exc.reason))
+                return None
+
         with _gc_paused():
-            cache = LoadCache(root)
-            files = cache.node_files(paths, read_node_file, overlay)
+            cache = LoadCache(root)   # graph/cache.py: unchanged files are not read again
+            files = cache.node_files(paths, read, overlay)
             graph, problems = build_graph(files)
             cache.save()
-        return cls(root, graph, problems)
+        return cls(root, graph, refused + problems)
 
     @property
     def errors(self):

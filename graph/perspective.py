@@ -30,6 +30,7 @@ import dataclasses
 import io
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,25 +147,102 @@ def load_perspective(corpus, name):
     if name == BASE:
         return Perspective(BASE, "the corpus as written")
     path = perspective_path(corpus.root, name)
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there is refused by the read, with its path
         known = perspective_names(corpus.root)
         hint = (did_you_mean(name, known + [BASE], n=3, cutoff=0.5)
                 or f"known: {', '.join([BASE] + known)}")
         raise TakeoffError(f"no perspective {name!r} in {display_path(perspectives_dir(corpus.root))} "
                            f"({hint})")
-    perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)
+    perspective, problems = parse_perspective(_read(corpus.root, path), path, corpus.graph)
     if problems:
         raise PerspectiveError(problems)
     return perspective
 
 
+def _read(root, path):
+    from graph.store import read_text
+
+    return read_text(path, root)
+
+
 def check_perspectives(corpus):
     """The problems of every perspective file of ``corpus`` (for ``takeoff check``)."""
+    return perspective_problems(corpus)
+
+
+def perspective_problems(corpus, overlay=None):
+    """The problems of every perspective file of ``corpus``, reading the perspective files of
+    ``overlay`` (``{path: text or None}``, as :func:`graph.edit.apply_change` takes) instead of
+    the disk: what a write checks before it is made."""
+    from graph.store import UnsafeFileError, is_perspective_file
+
+    root = corpus.root
+    texts = {os.path.abspath(p): t for p, t in (overlay or {}).items()
+             if is_perspective_file(root, p)}
+    paths = {os.path.abspath(perspective_path(root, n)): perspective_path(root, n)
+             for n in perspective_names(root)}
+    paths.update({key: Path(key) for key in texts})
     problems = []
+    for key in sorted(paths):
+        path = paths[key]
+        try:
+            text = texts[key] if key in texts else _read(root, path)
+        except UnsafeFileError as exc:
+            problems.append(Problem(display_path(path), 0, exc.reason))
+            continue
+        if text is not None:
+            problems += parse_perspective(text, path, corpus.graph)[1]
+    return problems
+
+
+def drop_overrides(corpus, nodes, edges):
+    """Every perspective file rewritten without its overrides of ``nodes`` (credences, and
+    weights of edges from or to them) and of ``edges`` (``(source, target)`` pairs).
+
+    Returns
+    -------
+    (dict, list)
+        ``{path: new text}`` for the files that change, and ``[(path:line, override)]`` for
+        each override dropped.
+    """
+    from ruamel.yaml import YAMLError
+    from ruamel.yaml.comments import CommentedMap
+
+    from graph.store import UnsafeFileError
+
+    nodes, edges = set(nodes), set(edges)
+    changes, found = {}, []
     for name in perspective_names(corpus.root):
         path = perspective_path(corpus.root, name)
-        problems += parse_perspective(path.read_text(encoding="utf-8"), path, corpus.graph)[1]
-    return problems
+        try:
+            data = _yaml().load(_read(corpus.root, path))
+        except (YAMLError, UnsafeFileError):
+            continue  # a broken file is reported by the check that follows every write
+        if not isinstance(data, CommentedMap):
+            continue
+        where = display_path(path)
+        dropped = len(found)
+        credences = data.get("credences")
+        if isinstance(credences, CommentedMap):
+            for node in [n for n in credences if n in nodes]:
+                found.append((f"{where}:{_key_line(credences, node)}", f"credence {node}"))
+                _delete_key(credences, node, data, "credences")
+        weights = data.get("weights")
+        if isinstance(weights, list):
+            for i in reversed(range(len(weights))):
+                entry = weights[i]
+                if not isinstance(entry, CommentedMap):
+                    continue
+                pair = (entry.get("source"), entry.get("target"))
+                if pair in edges or pair[0] in nodes or pair[1] in nodes:
+                    found.insert(dropped, (f"{where}:{weights.lc.item(i)[0] + 1}",
+                                           f"weight {pair[0]} -> {pair[1]}"))
+                    _delete_entry(weights, i, data, "weights")
+        if len(found) > dropped:
+            stream = io.StringIO()
+            _yaml().dump(data, stream)
+            changes[path] = stream.getvalue()
+    return changes, found
 
 
 class _Check:
@@ -326,6 +404,56 @@ def _check_weight_entry(check, entry, line, graph):
         check.error(_value_line(entry, "note"), "note must be text")
         ok = False
     return (source, target) if ok else None
+
+
+def _delete_key(mapping, key, parent, parent_key):
+    """``del mapping[key]``, keeping the comment lines that stand before the next key.
+
+    ruamel.yaml hangs the comment lines between two keys on the first (and those before the
+    first key on the parent's key): deleting a key would take the next one's comments along.
+    """
+    keys = list(mapping)
+    position = keys.index(key)
+    column = mapping.lc.key(key)[1]
+    token = (mapping.ca.items.get(key) or [None] * 4)[2]
+    del mapping[key]
+    _hand_on(mapping, keys[position - 1] if position else None, token, column, parent, parent_key)
+
+
+def _delete_entry(entries, index, parent, parent_key):
+    """``del entries[index]`` (a mapping in a list), keeping the comment lines that stand
+    before the next entry (see :func:`_delete_key`)."""
+    entry = entries[index]
+    column = entries.lc.item(index)[1] - 2  # the dash's column
+    token = (entry.ca.items.get(list(entry)[-1]) or [None] * 4)[2] if entry else None
+    del entries[index]
+    previous = entries[index - 1] if index > 0 else None
+    if previous is None or (hasattr(previous, "ca") and previous):
+        _hand_on(previous, list(previous)[-1] if previous else None, token, column, parent,
+                 parent_key)
+
+
+def _hand_on(mapping, key, token, column, parent, parent_key):
+    """Fix the comments around a deleted item: the comment lines before it (held after
+    ``mapping[key]``, the previous item, or with no ``key`` before ``parent[parent_key]``'s
+    first item) went with it; the lines of its own ``token`` indented no deeper than
+    ``column`` (its level: comments about the next item) take their place."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    lines = token.value.split("\n")[1:] if token is not None else []
+    kept = [line for line in lines if line.strip() and len(line) - len(line.lstrip()) <= column]
+    if key is None:
+        slots = parent.ca.items.get(parent_key)
+        if slots is not None:
+            slots[3] = [CommentToken(line.strip() + "\n", CommentMark(column), None)
+                        for line in kept] or None
+        return
+    slots = mapping.ca.items.setdefault(key, [None] * 4)
+    own = slots[2].value.split("\n")[0] if slots[2] is not None else ""
+    value = "\n".join([own] + kept) + "\n"
+    mark = slots[2].start_mark if slots[2] is not None else (token.start_mark if token else None)
+    slots[2] = CommentToken(value, mark, None) if value.strip() else None
 
 
 # ---- applying ----------------------------------------------------------------------------
@@ -686,14 +814,17 @@ def new_perspective(root, name, description=""):
     pathlib.Path
         The new file.
     """
-    from graph.store import atomic_write, corpus_lock
+    from graph.edit import apply_change
 
     path = perspective_path(root, name)
     text = TEMPLATE.format(name=name, description=_yaml_scalar(description))
-    with corpus_lock(root):
-        if path.exists():
+
+    def change(corpus):
+        if os.path.lexists(path):
             raise TakeoffError(f"{display_path(path)} exists already")
-        atomic_write(path, text)
+        return {path: text}
+
+    apply_change(root, change, f"perspective new {name}")
     return path
 
 
@@ -786,42 +917,37 @@ def _block_seq(data, key):
 
 
 def _edit(root, name, edit, action):
-    """Read, edit in round-trip mode, check and atomically rewrite a perspective file, under
-    the corpus lock. Refused (nothing written) if the result has an error the file did not
-    have before, so a file broken by a corpus change can still be mended an override at a
-    time."""
+    """Read, edit in round-trip mode and rewrite a perspective file as a corpus transaction
+    (:func:`graph.edit.apply_change`): refused, nothing written, if the result has an error
+    the corpus did not have before, so a file broken by a corpus change can still be mended
+    an override at a time."""
     from ruamel.yaml import YAMLError
     from ruamel.yaml.comments import CommentedMap
 
-    from graph.model import Corpus
-    from graph.store import atomic_write, corpus_lock
+    from graph.edit import apply_change
 
     path = perspective_path(root, name)
-    with corpus_lock(root):
+
+    def change(corpus):
         if not path.is_file():
             raise TakeoffError(f"no perspective {name!r} (create it with "
                                f"`takeoff perspective new {name}`)")
-        graph = Corpus.load(root).graph
-        text = path.read_text(encoding="utf-8")
-        _, before = parse_perspective(text, path, graph)
+        text = _read(root, path)
         try:
             data = _yaml().load(text)
         except YAMLError:  # reported with its line by parse_perspective
-            raise PerspectiveError(before, f"{action} refused, nothing was written") from None
+            data = False
         if data is None:
             data = CommentedMap()
         if not isinstance(data, CommentedMap):
-            raise PerspectiveError(before, f"{action} refused, nothing was written")
-        edit(data, graph)
+            raise PerspectiveError(parse_perspective(text, path, corpus.graph)[1],
+                                   f"{action} refused, nothing was written")
+        edit(data, corpus.graph)
         stream = io.StringIO()
         _yaml().dump(data, stream)
-        new_text = stream.getvalue()
-        _, after = parse_perspective(new_text, path, graph)
-        old = {p.message for p in before}
-        new = [p for p in after if p.message not in old]
-        if new:
-            raise PerspectiveError(new, f"{action} refused, nothing was written")
-        atomic_write(path, new_text)
+        return {path: stream.getvalue()}
+
+    apply_change(root, change, action)
     return path
 
 
@@ -853,7 +979,7 @@ def list_perspectives(corpus):
     rows = []
     for name in perspective_names(corpus.root):
         path = perspective_path(corpus.root, name)
-        perspective, problems = parse_perspective(path.read_text(encoding="utf-8"), path,
+        perspective, problems = parse_perspective(_read(corpus.root, path), path,
                                                   corpus.graph)
         rows.append({"name": name,
                      "description": perspective.description if perspective else "",

@@ -1,8 +1,8 @@
 """The corpus graph as linked data: RDF in the takeoff-graph vocabulary, SPARQL, SHACL.
 
-The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node and a
-schema.org claim, every edge a resource of its own (``tg:Support`` / ``tg:Undermining``, the
-AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
+The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node (an argument:
+an RA-node) and a schema.org claim, every edge a resource of its own (``tg:Support`` /
+``tg:Undermining``, the AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
 ``tg:undermines`` triple for easy querying. Sources are PROV-O entities described with Dublin
 Core and schema.org terms. Ids become IRIs under a base the caller chooses.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import networkx as nx
 
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, did_you_mean,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
 )
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
@@ -51,7 +51,7 @@ STORES = ("memory", "oxigraph")
 # Above this many triples ``--store auto`` uses Oxigraph (when installed): rdflib's Turtle
 # writer needs about 1 s per 10,000 triples and its SPARQL engine minutes for property paths.
 AUTO_OXIGRAPH_TRIPLES = 10_000
-KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence"}
+KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence", "argument": "Argument"}
 EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
 # The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
@@ -165,7 +165,9 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         return T.typed(_decimal_text(number), xsd + "decimal")
 
     def date(value):
-        return T.typed(value.isoformat(), xsd + "date")
+        # A month-precision date is an xsd:gYearMonth ("2025-05"), a day an xsd:date.
+        kind = "gYearMonth" if date_precision(value) == "month" else "date"
+        return T.typed(value.isoformat(), xsd + kind)
 
     def distribution(subject, what, dist):
         """An uncertain credence or weight: its spread, or its 90% interval (the point value,
@@ -206,7 +208,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         for position, (entity, source) in enumerate(zip(entities, sources), start=1):
             yield triple(entity, P["type"], P["Source"])
             yield triple(entity, P["position"], T.typed(str(position), xsd + "integer"))
-            yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
+            if source.get("url"):
+                yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
             for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
                 if source.get(key) is not None:
                     yield triple(entity, predicate, T.text(source[key]))
@@ -581,11 +584,12 @@ class _Reader:
         value = self.one(subject, predicate)
         if value is None:
             return None
+        # rdflib gives xsd:gYearMonth no Python value; its text ("2025-05") parses below.
         parsed = value.value if isinstance(getattr(value, "value", None), dt.date) else None
         if isinstance(parsed, dt.datetime) or parsed is None:
             parsed = parse_date(str(value))
         if parsed is None:
-            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date")
+            self.problem(subject, f"{self.name(predicate)} {value.n3()} is not an xsd:date or xsd:gYearMonth")
         return parsed
 
     def node_id(self, subject):
@@ -625,18 +629,20 @@ class _Reader:
         dcterms, schema, tg = self.ns["dcterms"], self.ns["schema"], self.ns["tg"]
         found = []
         for entity in self.g.objects(subject, self.ns["prov"].wasDerivedFrom):
-            url = self.one(entity, schema.url, required=True)
-            if url is None:
-                continue
-            source = {"url": str(url)}
+            url = self.one(entity, schema.url)
+            source = {"url": None if url is None else str(url)}
             for key, predicate in (("title", dcterms.title), ("quote", tg.quote)):
                 value = self.text(entity, predicate)
                 if value is not None:
                     source[key] = value
+            if url is None and source.get("title") is None:
+                self.problem(entity, f"no {self.name(schema.url)} and no {self.name(dcterms.title)} "
+                                     "(a source needs a url or, without one, a title)")
+                continue
             source["date"] = self.date(entity, dcterms.date)
             position = self.one(entity, schema.position)
             order = position.value if isinstance(position, Literal) and isinstance(position.value, int) else None
-            found.append((order is None, order or 0, source["url"], source))
+            found.append((order is None, order or 0, source["url"] or "", source))
         return [source for *_, source in sorted(found, key=lambda item: item[:3])]
 
     def unknown_terms(self, subject):
@@ -818,7 +824,9 @@ def _json_value(term):
 
     if isinstance(term, Literal):
         value = term.toPython()
-        if isinstance(value, (bool, int, str)):
+        # A literal rdflib has no Python type for (xsd:gYearMonth) comes back as itself, a str
+        # subclass that compares unequal to its text: give the text.
+        if isinstance(value, (bool, int, str)) and not isinstance(value, Literal):
             return value
         if isinstance(value, (float, Decimal)):
             return float(value)
@@ -931,15 +939,12 @@ def validate_shacl(rdf_graph):
     from rdflib.namespace import SH
 
     shapes = Graph().parse(data=shapes_text(), format="turtle")
-    # The shapes say "a model, claim or evidence" as sh:class aif:I-node; the vocabulary's
-    # subclass axioms make that true of tg:Model, tg:Claim and tg:Evidence.
-    vocabulary = Graph().parse(data=vocabulary_text(), format="turtle")
     data = Graph()
     for prefix, iri in rdf_graph.namespaces():
         data.bind(prefix, iri, override=True, replace=True)
     data += rdf_graph  # pySHACL needs rdflib's own store; a copy also serves Oxigraph graphs
     try:
-        conforms, report, _ = validate(data, shacl_graph=shapes, ont_graph=vocabulary,
+        conforms, report, _ = validate(data, shacl_graph=shapes,
                                        inference="none", advanced=True, allow_warnings=True)
     except Exception as exc:  # pySHACL reports broken shapes or data by exception
         raise TakeoffError(f"SHACL validation failed: {exc}") from None

@@ -1,8 +1,10 @@
 """Evidence over time: the corpus as it stood on a date, and the strengths of the models since.
 
 The rule behind ``--as-of DATE``: a node dated after DATE did not exist yet, so it is left out
-together with every edge to or from it; an undated node (most models and claims) always counts.
-Only a node's own ``date`` decides; the dates of its sources do not.
+together with every edge to or from it; an undated node (models, timeless claims) always counts.
+A month-precision date (:class:`graph.model.MonthDate`) compares as its month's last day, so such
+a node counts from the end of its month. Only a node's own ``date`` decides; the dates of its
+sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
 quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
@@ -21,7 +23,7 @@ import calendar
 import datetime as dt
 from pathlib import Path
 
-from graph.model import TakeoffError
+from graph.model import TakeoffError, parse_date
 from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
@@ -334,7 +336,7 @@ def _figure(data, title):
     import matplotlib.pyplot as plt
 
     dates = [dt.date.fromisoformat(d) for d in data["dates"]]
-    evidence = [(dt.date.fromisoformat(e["date"]), e["id"]) for e in data["evidence"]]
+    evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
     first = min([dates[0]] + [day for day, _ in evidence[:1]]) - dt.timedelta(days=10)
     last = dates[-1] + dt.timedelta(days=10)
     rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)

@@ -14,7 +14,7 @@ import yaml
 
 from graph.links import annotation_links
 from graph.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.uncertainty import UncertaintyError, parse_distribution
@@ -90,13 +90,14 @@ def _unknown_keys(check, mapping, allowed, *where):
 def _check_date(check, value, what, *keys):
     date = parse_date(value)
     if date is None:
-        check.error(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)", *keys)
+        check.error(f"{what} {value!r} is not an ISO date ({DATE_FORMS})", *keys)
     return date
 
 
 def _check_url(check, url, *keys):
     if not isinstance(url, str) or not url.strip():
-        check.error("source has no url (each source needs a url)", *keys)
+        check.error("source has no url (each source needs a url, or, if it has no address, "
+                    "a title that names it)", *keys)
         return False
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
@@ -117,8 +118,14 @@ def _check_sources(check, raw):
             check.error(f"source {i + 1} must be a mapping with a url", "sources", i)
             continue
         _unknown_keys(check, item, SOURCE_KEYS, "sources", i)
-        ok = _check_url(check, item.get("url"), "sources", i)
-        source = {"url": item.get("url", "").strip() if ok else item.get("url")}
+        url = item.get("url")
+        if url is None and isinstance(item.get("title"), str) and item["title"].strip():
+            # A source known only by name (a livestream, a paper without an address in the
+            # notes) is cited by its title; it has no link.
+            source = {"url": None}
+        else:
+            ok = _check_url(check, url, "sources", i)
+            source = {"url": url.strip() if ok else url}
         for key in ("title", "quote"):
             if item.get(key) is not None:
                 if not isinstance(item[key], str):
@@ -291,6 +298,9 @@ def build_graph(files):
     for source, edges, check in pending:
         _add_edges(graph, source, edges, check)
         _check_links(graph, source, check)
+    for source, _, check in pending:
+        if graph.nodes[source]["kind"] == "argument" and not graph.out_degree(source):
+            check.warn(f"argument {source!r} has no conclusion: it supports or undermines nothing")
     return graph, [p for check in problems for p in check.problems]
 
 

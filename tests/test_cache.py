@@ -59,9 +59,9 @@ def counting(monkeypatch):
     calls = []
     real = graph.model.read_node_file
 
-    def read(path, text=None):
+    def read(path, text=None, root=None):
         calls.append(path)
-        return real(path, text)
+        return real(path, text, root)
 
     monkeypatch.setattr(graph.model, "read_node_file", read)
     return calls

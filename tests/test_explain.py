@@ -427,6 +427,73 @@ def test_lint_finds_each_problem():
     assert "x -> y -> x" in lint(G, strengths)[-1]["message"]
 
 
+def test_lint_double_counting_reports_both_routes():
+    # e supports m directly and through c; d undermines c and undermines m directly: the chain
+    # d -| c -> m has sign -, the direct edge too. f undermines m but supports it through c:
+    # opposite signs, a tension rather than a repetition.
+    G = corpus_graph(
+        {"e": ("evidence", .9), "d": ("evidence", .9), "f": ("evidence", .9),
+         "c": ("claim", .5), "m": ("model", .5)},
+        [("e", "supports", "c", 1.0), ("c", "supports", "m", 1.0), ("e", "supports", "m", 1.0),
+         ("d", "undermines", "c", 1.0), ("d", "undermines", "m", 1.0),
+         ("f", "supports", "c", 1.0), ("f", "undermines", "m", 1.0)])
+    found = [w for w in lint(G, score_graph(G).strengths) if w["check"] == "double-counting"]
+    assert [(w["direct"], w["route"]) for w in found] == [
+        (["d", "m"], ["d", "c", "m"]), (["e", "m"], ["e", "c", "m"])]
+    assert "directly (supports) and through e -> c -> m" in found[1]["message"]
+    # Marked intended in the note: no longer reported.
+    G.edges["e", "m", "supports"]["note"] = "a separate finding, independent of c"
+    found = [w["direct"] for w in lint(G, score_graph(G).strengths) if w["check"] == "double-counting"]
+    assert found == [["d", "m"]]
+
+
+def test_lint_double_counting_needs_a_chain_of_other_nodes():
+    # A longer chain counts; a chain through the target itself or back through the source does not.
+    G = corpus_graph({n: ("claim", .5) for n in "sabt"},
+                     [("s", "supports", "a", 1.0), ("a", "undermines", "b", 1.0),
+                      ("b", "undermines", "t", 1.0), ("s", "supports", "t", 1.0)])
+    routes = [w["route"] for w in lint(G, score_graph(G).strengths) if w["check"] == "double-counting"]
+    assert routes == [["s", "a", "b", "t"]]
+    G.remove_edge("a", "b")
+    assert not [w for w in lint(G, score_graph(G).strengths) if w["check"] == "double-counting"]
+
+
+@pytest.mark.parametrize("note, cites", [
+    ("", False),
+    ("Weighted low because it is one trial.", False),
+    ("The trial (metr-rct) shows it.", True),            # a node id
+    ('The essay: "the loop runs itself".', True),        # a quotation
+    ("Its 'let it rip' idea.", True),                    # a single-quoted phrase
+    ("The essay's and Amdahl's point.", False),          # apostrophes quote nothing
+    ("See https://example.org/a.", True),
+    ("As measured (arXiv 2507.09089).", True),
+    ("A report on epoch.ai says so.", True),
+    ("Reported (Forethought, 2025-07-18).", True),
+])
+def test_lint_uncited_note(note, cites):
+    G = corpus_graph({"metr-rct": ("evidence", .9), "c": ("claim", .5)},
+                     [("metr-rct", "supports", "c", 1.0)])
+    G.edges["metr-rct", "c", "supports"]["note"] = note
+    G.add_edge("c", "metr-rct", key="supports", relation="supports", weight=1.0, note="c metr-rct")
+    found = [w["nodes"] for w in lint(G, score_graph(G).strengths) if w["check"] == "uncited-note"]
+    assert found == ([] if cites else [["metr-rct", "c"]])
+
+
+def test_lint_undated_claim_fed_by_dated_nodes():
+    import datetime as dt
+
+    G = corpus_graph({"e": ("evidence", .9), "e2": ("evidence", .9), "c": ("claim", .5),
+                      "m": ("model", .5), "k": ("claim", .5)},
+                     [("e", "supports", "c", 1.0), ("e2", "undermines", "c", 1.0),
+                      ("c", "supports", "m", 1.0), ("k", "supports", "m", 1.0)])
+    G.nodes["e"]["date"], G.nodes["e2"]["date"] = dt.date(2025, 5, 14), dt.date(2024, 3, 12)
+    found = [w for w in lint(G, score_graph(G).strengths) if w["check"] == "undated-claim"]
+    assert [(w["nodes"], w["fed_by"]) for w in found] == [(["c"], ["e2", "e"])]
+    assert "from 2024-03-12 (e2)" in found[0]["message"]
+    G.nodes["c"]["date"] = dt.date(2024, 3, 12)   # dated: fine; models are never reported
+    assert not [w for w in lint(G, score_graph(G).strengths) if w["check"] == "undated-claim"]
+
+
 def test_lint_contested_threshold():
     G = corpus_graph({"p": ("evidence", 1.0), "q": ("evidence", 0.99), "c": ("claim", .5)},
                      [("p", "supports", "c", CONTESTED_THRESHOLD), ("q", "undermines", "c", CONTESTED_THRESHOLD)])
@@ -442,8 +509,8 @@ def corpus(tmp_path):
     G = hand_graph()
     G.add_node("m2", kind="model", title="Another path", credence=0.5, date=None, tags=[],
                sources=[], body="")
-    G.add_edge("e2", "m2", key="supports", relation="supports", weight=1.0, note="")
-    for node in ("e1", "e2"):
+    G.add_edge("e2", "m2", key="supports", relation="supports", weight=1.0, note="e2 supports m2")
+    for node in ("e1", "e2", "c"):  # c is fed by e1 and e2, so it is dated too
         G.nodes[node]["date"] = __import__("datetime").date(2025, 1, 1)
     import_graph(tmp_path, G)
     return tmp_path

@@ -31,10 +31,28 @@ ROUND_TRIPS = {"aif": (formats.export_aif, formats.parse_aif),
 @pytest.mark.parametrize("name", ROUND_TRIPS)
 def test_round_trip_keeps_every_field(name):
     export, parse = ROUND_TRIPS[name]
-    G = full_graph()
-    H = parse(export(G))
-    assert_same_graph(G, H)
-    assert H.graph["warnings"] == []
+    for G in (full_graph(), argument_graph()):
+        H = parse(export(G))
+        assert_same_graph(G, H)
+        assert H.graph["warnings"] == []
+
+
+def argument_graph():
+    """Two premises support an argument that supports its conclusion; a statement undercuts
+    the argument; a sketched con argument undermines the conclusion."""
+    G = nx.MultiDiGraph()
+    node(G, "p1", "evidence", "Task length doubles every 7 months", 0.8, date=dt.date(2025, 3, 1))
+    node(G, "p2", "claim", "Research is mostly coding", 0.6)
+    node(G, "inference", "argument", "Scaling inference", 0.7, tags=["pcs"])
+    node(G, "c", "model", "AI research automates itself by 2030", 0.3)
+    node(G, "doubt", "claim", "Past trends may not extrapolate", 0.5)
+    node(G, "con", "argument", "The compute objection", 0.5)
+    edge(G, "p1", "inference", "supports", 1.0)
+    edge(G, "p2", "inference", "supports", 0.5, "only partly")
+    edge(G, "inference", "c", "supports", 1.0, "Modus ponens")
+    edge(G, "doubt", "inference", "undermines", 1.0)
+    edge(G, "con", "c", "undermines", 0.8)
+    return G
 
 
 @pytest.mark.parametrize("name", ROUND_TRIPS)
@@ -84,23 +102,58 @@ def test_aif_export_is_aifdb_nodes_and_edges():
 
 
 def test_aif_import_of_an_aifdb_nodeset():
+    """RA 906 links two premises and CA 908 undercuts it: it becomes an argument node."""
     G = formats.parse_aif((DATA / "aifdb-nodeset.json").read_text(encoding="utf-8"))
-    assert sorted(G) == [
-        "ai-systems-will-soon-automate-most-ai-research",
-        "benchmarks-overstate-real-world-usefulness",
+    goal = "ai-systems-will-soon-automate-most-ai-research"
+    argument = "default-inference-ai-systems-will-soon-automate-most-ai"
+    assert sorted(G) == sorted([
+        goal, argument, "benchmarks-overstate-real-world-usefulness",
         "coding-agents-already-complete-hour-long-software-tasks",
         "research-needs-experiments-and-experiments-need-compute",
-        "task-length-doubles-about-every-seven-months"]
-    goal = "ai-systems-will-soon-automate-most-ai-research"
-    assert sorted((s, k) for s, _, k in G.in_edges(goal, keys=True)) == [
-        ("coding-agents-already-complete-hour-long-software-tasks", "supports"),
-        ("research-needs-experiments-and-experiments-need-compute", "undermines"),
-        ("task-length-doubles-about-every-seven-months", "supports")]
+        "task-length-doubles-about-every-seven-months"])
+    assert G.nodes[argument]["kind"] == "argument"
+    assert G.nodes[argument]["title"] == f"Default Inference: {G.nodes[goal]['title']}"
+    assert sorted(G.edges(keys=True)) == sorted([
+        ("coding-agents-already-complete-hour-long-software-tasks", argument, "supports"),
+        ("task-length-doubles-about-every-seven-months", argument, "supports"),
+        (argument, goal, "supports"),
+        ("benchmarks-overstate-real-world-usefulness", argument, "undermines"),  # the undercut
+        ("research-needs-experiments-and-experiments-need-compute", goal, "undermines")])
     assert all(d["weight"] == 1.0 and d["note"] == "" for _, _, d in G.edges(data=True))
-    assert all(G.nodes[n]["kind"] == "claim" and G.nodes[n]["credence"] == 0.5 for n in G)
-    warnings = G.graph["warnings"]
-    assert any("CA-node 908" in w and "undercut" in w for w in warnings)
-    assert any("2 L, 1 TA, 1 YA" in w for w in warnings)
+    assert all(G.nodes[n]["credence"] == 0.5 for n in G)
+    assert G.graph["warnings"] == ["skipped 2 L, 1 TA, 1 YA node(s): dialogue, rephrase and "
+                                   "preference nodes have no counterpart in a takeoff-graph corpus"]
+
+
+def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
+    nodes = [{"nodeID": "1", "text": "Premise", "type": "I"},
+             {"nodeID": "2", "text": "Conclusion", "type": "I"},
+             {"nodeID": "3", "text": "Argument from Expert Opinion", "type": "RA"},
+             {"nodeID": "4", "text": "Argument from Analogy", "type": "RA"}]
+    edges = [{"fromID": "1", "toID": "3"}, {"fromID": "3", "toID": "2"},
+             {"fromID": "1", "toID": "4"}, {"fromID": "4", "toID": "2"}]
+    G = formats.parse_aif(json.dumps({"nodes": nodes, "edges": edges}))
+    assert sorted(G.edges(keys=True)) == [
+        ("argument-from-analogy-conclusion", "conclusion", "supports"),
+        ("premise", "argument-from-analogy-conclusion", "supports"),
+        ("premise", "conclusion", "supports")]
+    assert G.graph["warnings"] == ["1 RA-node(s) link the same premise and conclusion as "
+                                   "another: each became an argument, so none is merged"]
+
+
+def test_aif_maps_arguments_to_ra_nodes_and_undercuts_to_ca_nodes():
+    data = formats.to_aif(argument_graph())
+    node = {n["takeoff"]["id"]: n for n in data["nodes"] if "id" in n.get("takeoff", {})}
+    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Scaling inference"
+    assert {node[k]["type"] for k in ("p1", "p2", "c", "doubt")} == {"I"}
+    direct = {(e["fromID"], e["toID"]) for e in data["edges"] if "takeoff" in e}
+    assert direct == {(node["p1"]["nodeID"], node["inference"]["nodeID"]),
+                      (node["p2"]["nodeID"], node["inference"]["nodeID"]),
+                      (node["inference"]["nodeID"], node["c"]["nodeID"])}
+    links = {(e["fromID"], e["toID"]) for e in data["edges"]}
+    undercut = [n for n in data["nodes"] if n["type"] == "CA"
+                and (node["doubt"]["nodeID"], n["nodeID"]) in links]
+    assert len(undercut) == 1 and (undercut[0]["nodeID"], node["inference"]["nodeID"]) in links
 
 
 def test_aif_import_reads_xaif_and_numeric_ids():
@@ -120,7 +173,7 @@ def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
     result = run(corpus, "import", DATA / "aifdb-nodeset.json", "--format", "aif")
     assert result.exit_code == 0, result.output
     assert "skipped 2 L, 1 TA, 1 YA node(s)" in result.stderr
-    assert Corpus.load(corpus).require_valid().graph.number_of_edges() == 3
+    assert Corpus.load(corpus).require_valid().graph.number_of_edges() == 5
 
 
 @pytest.mark.parametrize("text, message", [
@@ -158,7 +211,10 @@ def test_argdown_import_of_a_document_written_from_the_syntax_guide():
                          "unbounded-software"]
     assert G.nodes["software-explosion"]["title"] == (
         "Once AI systems can do AI research, software progress will accelerate without more hardware.")
-    assert G.nodes["software-explosion"]["tags"] == ["takeoff", "central claim"]
+    # Hashtags, then the heading the statement is defined under.
+    assert G.nodes["software-explosion"]["tags"] == ["takeoff", "central claim", "The central claim"]
+    assert {n for n in G if G.nodes[n]["kind"] == "argument"} == {
+        "returns-above-one", "compute-bottleneck", "diminishing-returns"}
     assert G.nodes["returns-above-one"]["title"].startswith("Each doubling of research input more")
     coding = G.nodes["coding-automated"]
     assert (coding["credence"], coding["date"]) == (0.7, dt.date(2025, 5, 1))
@@ -183,7 +239,7 @@ def test_argdown_import_of_a_document_written_from_the_syntax_guide():
 
 def test_argdown_export_is_statements_with_data_and_outgoing_relations():
     text = formats.export_argdown(full_graph())
-    assert "# Models\n\n[fast-takeoff]: " in text
+    assert "// model nodes\n\n[fast-takeoff]: " in text
     assert "[alpha-evolve]: AlphaEvolve recovers 0.7% of Google's compute\n" in text
     assert "    +> [loops]" in text and "    -> [fast-takeoff]" in text
     data = json.loads(re.search(r"\[loops\]: Loops closed\n  (\{.*\})", text).group(1))
@@ -202,8 +258,15 @@ def test_argdown_titles_and_ids_of_foreign_maps():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("<a>\n\n(1) s1\n(2) s2\n----\n(3) s3\n", r"line 3: premise-conclusion structures"),
-    ("[a]: A\n    _ <b>\n", r"line 2: undercuts \(_\)"),
+    ("<a>\n\n(1) s1\n(2) s2\n(3) s3\n", r"line 3: the premise-conclusion structure of <a> needs"),
+    ("<a>\n\n(1) s1\n----\n(2) s2\n----\n", r"line 3: the premise-conclusion structure of <a> needs"),
+    ("<a>\n(1) s1\n----\n(2) s2\n\n<a>\n(1) s3\n----\n(2) s4\n", r"line 7: argument <a> has a second"),
+    ("<a>\n(1) s1\n-- {uses: [2]} --\n(2) s2\n", r"line 3: 'uses' must list"),
+    ("[a]: A\n    _ [b]\n", r"line 2: an undercut \(_\) attacks an inference"),
+    ("[a]: A\n\n    + [b]\n", r"line 3: relation '\+' has no statement or argument above it"),
+    ("===\nparser:\n  syntax: argdown+\n===\n\n[a]: A\n", r"line 3: Argdown\+ syntax is not supported"),
+    ("[a]: A\n\n@include(other.argdown)\n", r"line 3: @include is not supported"),
+    ("[a]: A {kind: argument}\n", r"line 1: kind 'argument' does not fit a statement"),
     ("[a]: A\n    + [b]: B\n        - [a]\n    + [b]\n    - [b]\n", r"line 5: 'b' both supports and undermines 'a'"),
     ("[a]: A {credence: [1,}\n", r"line 1: bad YAML data"),
     ("[a]: A {credence: 2}\n", r"line 1: credence 2 must be a number"),
@@ -218,10 +281,10 @@ def test_bad_argdown_is_refused_with_its_line(text, message):
 
 def test_cli_bad_argdown_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
     path = tmp_path / "bad.argdown"
-    path.write_text("[ok]: fine\n\n<a>\n\n(1) premise\n----\n(2) conclusion\n", encoding="utf-8")
+    path.write_text("[ok]: fine\n\n<a>\n\n(1) premise\n(2) conclusion\n", encoding="utf-8")
     before = snapshot(small_corpus)
     result = run(small_corpus, "import", path, "--format", "argdown")
-    assert result.exit_code == 1 and "line 5: premise-conclusion structures" in result.stderr
+    assert result.exit_code == 1 and "line 5: the premise-conclusion structure" in result.stderr
     assert snapshot(small_corpus) == before
 
 
@@ -250,6 +313,16 @@ def test_graphml_reads_back_with_plain_attribute_types(tmp_path):
     assert H.nodes["fast-takeoff"]["body"] == G.nodes["fast-takeoff"]["body"]
     assert sorted((s, t, d["relation"], d["weight"], d["note"]) for s, t, d in H.edges(data=True)) == \
         sorted((s, t, d["relation"], d["weight"], d["note"]) for s, t, d in G.edges(data=True))
+
+
+def test_graphml_edge_ids_are_unique_xml_ids():
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(formats.export_graphml(argument_graph()))
+    ids = [e.get("id") for e in root.iter("{http://graphml.graphdrawing.org/xmlns}edge")]
+    assert len(ids) == argument_graph().number_of_edges() == len(set(ids))
+    assert "p1.supports.inference" in ids
+    assert all(re.fullmatch(r"[\w.:-]+", i) for i in ids)  # NMTOKENs, as graphml.xsd says
 
 
 def test_cli_graphml_with_strengths(run, small_corpus, tmp_path):

@@ -75,7 +75,7 @@ BAD_FILES = {
     "twice": ("---\nkind: claim\ntitle: x\nsupports:\n  - target: m1\n  - target: m1\n---\n", 6, "lists 'm1' twice"),
     "bad-url": ("---\nkind: claim\ntitle: x\nsources:\n  - url: not a url\n---\n", 5, "is not a well-formed http(s) URL"),
     "js-url": ("---\nkind: claim\ntitle: x\nsources:\n  - url: javascript:alert(1)\n---\n", 5, "is not a well-formed http(s) URL"),
-    "source-no-url": ("---\nkind: claim\ntitle: x\nsources:\n  - title: a book\n---\n", 5, "source has no url"),
+    "source-no-url": ("---\nkind: claim\ntitle: x\nsources:\n  - quote: a line\n---\n", 5, "source has no url"),
     "source-bad-date": ("---\nkind: claim\ntitle: x\nsources:\n  - url: https://a.org\n    date: soon\n---\n", 6, "source date 'soon'"),
     "tags-not-list": ("---\nkind: claim\ntitle: x\ntags: rl\n---\n", 4, "tags must be a list"),
     "Bad_Name": ("---\nkind: claim\ntitle: x\n---\n", 1, "is not a valid id"),
@@ -128,7 +128,7 @@ def test_check_json(small_corpus, run):
     result = run(small_corpus, "check", "--json")
     data = json.loads(result.stdout)
     assert data["ok"] and data["nodes"] == 4 and data["edges"] == 3
-    assert data["kinds"] == {"model": 1, "claim": 2, "evidence": 1}
+    assert data["kinds"] == {"model": 1, "claim": 2, "evidence": 1, "argument": 0}
 
 
 # ---------------------------------------------------------------- authoring commands

@@ -172,7 +172,7 @@ def test_page_is_self_contained_and_allows_only_its_own_scripts():
     csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
     assert "default-src 'none'" in csp
     inline = re.findall(r"<script>(.*?)</script>", page, re.S)
-    assert len(inline) == 3  # vis-network, markdown-it and the page script
+    assert len(inline) == 4  # vis-network, markdown-it, the solver and the page script
     for script in inline:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
@@ -396,7 +396,7 @@ class Page:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("dialog", self._dialog)
         page.route("**/*", self._route)
-        page.goto(Path(path).absolute().as_uri())
+        page.goto(path if str(path).startswith("file:") else Path(path).absolute().as_uri())
         page.wait_for_function("() => window.takeoffFirstDraw !== undefined", timeout=60_000)
 
     def _dialog(self, dialog):
@@ -680,7 +680,7 @@ def test_injection_payloads_in_the_graph_run_no_script(browser, tmp_path):
         page.page.mouse.move(5, 5)
         page.page.wait_for_timeout(300)
         found = page.js(INJECTED)
-        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 7, "jsLinks": 0}
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 8, "jsLinks": 0}
         # The payloads are shown, as text.
         page.js("id => takeoff.goTo(id)", bad_id)
         panel = page.page.locator("#panel").inner_text()
@@ -723,7 +723,7 @@ def test_injection_through_corpus_files_and_the_command(browser, run, tmp_path):
         for node in ("m", "e"):
             page.click_node(node)
         found = page.js(INJECTED)
-        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 7, "jsLinks": 0}
+        assert found == {"pwned": None, "handlers": 0, "embeds": 0, "scripts": 8, "jsLinks": 0}
         assert page.js("() => document.title") == "<h1 onclick=alert(1)>Evil</h1>"
         page.assert_clean()
     finally:

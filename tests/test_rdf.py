@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from graph import rdf
 from graph.edit import import_graph
-from graph.model import Corpus, TakeoffError
+from graph.model import KINDS, Corpus, TakeoffError
 from tests.conftest import REPO, snapshot, write_node
 
 TG = Namespace(rdf.VOCAB)
@@ -86,7 +86,7 @@ def corpora(draw, text=TEXT, lines=LINES, title=TITLE, unit=UNIT, weight=WEIGHT,
     ids = draw(st.lists(SLUG, min_size=1, max_size=max_nodes, unique=True))
     G = nx.MultiDiGraph()
     for node_id in ids:
-        kind = draw(st.sampled_from(["model", "claim", "evidence"]))
+        kind = draw(st.sampled_from(KINDS))
         date = draw(DATE) if kind == "evidence" else draw(st.none() | DATE)
         node(G, node_id, kind, draw(title), draw(unit), date,
              draw(st.lists(text.filter(lambda t: t.strip()), max_size=3)),
@@ -114,6 +114,7 @@ def test_vocabulary_aligns_nodes_and_edges_with_aif_and_schema():
         assert (cls, RDFS.subClassOf, SCHEMA.Claim) in vocab
     assert (TG.Support, RDFS.subClassOf, AIF["RA-node"]) in vocab
     assert (TG.Undermining, RDFS.subClassOf, AIF["CA-node"]) in vocab
+    assert (TG.Argument, RDFS.subClassOf, AIF["RA-node"]) in vocab
     assert (TG.Source, RDFS.subClassOf, URIRef("http://www.w3.org/ns/prov#Entity")) in vocab
 
 
@@ -401,8 +402,8 @@ def test_shacl_reports_each_violation_readably():
         '(value: "1.5"^^xsd:decimal)',
         "node:alpha-evolve dcterms:date: evidence needs a date",
         "node:alpha-evolve/supports/loops: the support edge has no direct triple",
-        "node:naive tg:supports: tg:supports must link to a model, claim or evidence that the "
-        "node does not also undermine (value: node:fast-takeoff)",
+        "node:naive tg:supports: tg:supports must link to a model, claim, evidence or argument "
+        "that the node does not also undermine (value: node:fast-takeoff)",
         "node:naive: a node has exactly one kind",
         "node:loops: a node cannot support or undermine itself",
     ]

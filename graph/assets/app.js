@@ -2,7 +2,9 @@
  * Reads the JSON blobs written by graph/html.py and drives vis-network. Every corpus string is
  * put into the DOM with textContent; the only markup inserted is an annotation rendered by
  * markdown-it with raw HTML off and only http(s)/mailto links (see `md` below).
- * Globals `network`, `nodes`, `edges` (as in pyvis pages) and `takeoff` are for tests and users.
+ * Globals `network`, `nodes`, `edges` (as in pyvis pages) and `takeoff` are for tests and users;
+ * `takeoff.score({credences, weights, semantics, asOf})` re-scores the map with the page's solver
+ * (graph/assets/solver.js, the same method as graph/propagation.py): see docs/what-if.md.
  */
 "use strict";
 (function () {
@@ -13,13 +15,131 @@
   var page = readJSON("takeoff-page");
   var details = page.details;
   var state = { kinds: new Set(Object.keys(page.kinds)), tags: new Set(), focus: null, depth: 1,
-                hidden: new Map(), selected: null, asOf: null, allModels: false, future: new Set() };
+                hidden: new Map(), selected: null, asOf: null, asOfDay: null, allModels: false,
+                future: new Set() };
   var nodeItems = readJSON("takeoff-nodes"), edgeItems = readJSON("takeoff-edges");
+
+  /* ---------- the what-if model: the corpus as written, overrides on it, and the solver ---------- */
+  var ids = nodeItems.map(function (n) { return n.id; });
+  var index = new Map(ids.map(function (id, i) { return [id, i]; }));
+  var edgeById = new Map(edgeItems.map(function (e, i) { return [e.id, i]; }));
+  var plan = takeoffSolver.build(ids.length,
+    Int32Array.from(edgeItems, function (e) { return index.get(e.from); }),
+    Int32Array.from(edgeItems, function (e) { return index.get(e.to); }),
+    Uint8Array.from(edgeItems, function (e) { return e.relation === "undermines" ? 1 : 0; }));
+  var writtenCredence = Float64Array.from(ids, function (id) {
+    var c = details[id].credence;
+    return typeof c === "number" ? c : 0.5;  // graph.propagation.DEFAULT_CREDENCE
+  });
+  var writtenWeight = Float64Array.from(edgeItems, function (e) { return e.weight; });
+  // Perspectives (and so the what-if) weigh all parallel edges of a (source, target) pair at once.
+  function pairKey(source, target) { return JSON.stringify([source, target]); }
+  var pairs = new Map();
+  edgeItems.forEach(function (e, i) {
+    var key = pairKey(e.from, e.to);
+    if (!pairs.has(key)) pairs.set(key, []);
+    pairs.get(key).push(i);
+  });
+  var perspectives = new Map((page.perspectives || []).map(function (p) { return [p.name, p]; }));
+  var whatif = { semantics: page.semantics || "qe", perspective: null, changes: new Map() };
+  var current = null, lastSolve = null, written = new Map();
+  var shownSize = new Float64Array(ids.length), shownTip = new Array(ids.length);
+  var shownWidth = new Float64Array(edgeItems.length);
+
+  function changeKey(change) {
+    return change.kind === "credence" ? JSON.stringify(["credence", change.id])
+      : JSON.stringify(["weight", change.source, change.target]);
+  }
+  // The overrides in force: the selected perspective's, then the changes made in the page.
+  function overrides() {
+    var credences = new Map(), weights = new Map();
+    var p = whatif.perspective !== null ? perspectives.get(whatif.perspective) : null;
+    if (p) {
+      Object.keys(p.credences).forEach(function (id) { credences.set(id, p.credences[id]); });
+      p.weights.forEach(function (w) { weights.set(pairKey(w[0], w[1]), w[2]); });
+    }
+    whatif.changes.forEach(function (c) {
+      if (c.kind === "credence") credences.set(c.id, c.value); else weights.set(pairKey(c.source, c.target), c.value);
+    });
+    return { credences: credences, weights: weights };
+  }
+  function isLater(id, day) { var d = details[id].date; return day !== null && d !== null && d > day; }
+  // Credence and weight vectors for the solver; nodes dated after `day` weigh 0 on every edge,
+  // which under every semantics is the same as leaving them out (as graph/timeline.py does).
+  function vectors(ov, day) {
+    var base = Float64Array.from(writtenCredence), weight = Float64Array.from(writtenWeight);
+    ov.credences.forEach(function (x, id) { if (index.has(id)) base[index.get(id)] = x; });
+    ov.weights.forEach(function (w, key) { (pairs.get(key) || []).forEach(function (e) { weight[e] = w; }); });
+    var shown = Float64Array.from(weight);
+    if (day !== null) {
+      edgeItems.forEach(function (e, i) { if (isLater(e.from, day) || isLater(e.to, day)) weight[i] = 0; });
+    }
+    return { base: base, weight: weight, shown: shown };
+  }
+  function writtenStrengths() {
+    var key = whatif.semantics + "|" + state.asOfDay;
+    if (!written.has(key)) {
+      var v = vectors({ credences: new Map(), weights: new Map() }, state.asOfDay);
+      written.set(key, takeoffSolver.solve(plan, whatif.semantics, v.base, v.weight).s);
+    }
+    return written.get(key);
+  }
+  function effectiveCredence(id) { return lastSolve ? lastSolve.base[index.get(id)] : writtenCredence[index.get(id)]; }
+  function effectiveWeight(eid) { var i = edgeById.get(eid); return lastSolve ? lastSolve.shown[i] : writtenWeight[i]; }
+
+  /**
+   * The public scoring API (docs/what-if.md): strengths of every node with these overrides.
+   * spec.credences: {id: x}; spec.weights: [{source, target, weight}] (all parallel edges of the
+   * pair, as in a perspective file); spec.semantics: "qe" | "dfquad" | "eb" (default: the page's);
+   * spec.asOf: "YYYY-MM-DD" (nodes dated later left out: their strength is null).
+   */
+  function score(spec) {
+    spec = spec || {};
+    var ov = { credences: new Map(), weights: new Map() };
+    Object.keys(spec.credences || {}).forEach(function (id) {
+      if (!index.has(id)) throw new Error("no node " + JSON.stringify(id));
+      ov.credences.set(id, checkUnit(spec.credences[id], "credence of " + id));
+    });
+    (spec.weights || []).forEach(function (w) {
+      var key = pairKey(w.source, w.target);
+      if (!pairs.has(key)) throw new Error("no edge " + JSON.stringify(w.source) + " -> " + JSON.stringify(w.target));
+      ov.weights.set(key, checkUnit(w.weight, "weight of " + w.source + " -> " + w.target));
+    });
+    var day = spec.asOf || null;
+    var v = vectors(ov, day);
+    var r = takeoffSolver.solve(plan, spec.semantics || whatif.semantics, v.base, v.weight);
+    var strengths = {};
+    ids.forEach(function (id, i) { strengths[id] = isLater(id, day) ? null : r.s[i]; });
+    return { semantics: spec.semantics || whatif.semantics, strengths: strengths, converged: r.converged,
+             residual: r.residual, iterations: r.iterations, methods: r.methods };
+  }
+  function checkUnit(x, what) {
+    if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new Error(what + " must be a number in [0, 1]");
+    return x;
+  }
+
+  function solveCurrent() {
+    var v = vectors(overrides(), state.asOfDay);
+    var r = takeoffSolver.solve(plan, whatif.semantics, v.base, v.weight);
+    r.base = v.base; r.shown = v.shown;
+    lastSolve = r;
+    current = r.s;
+  }
+
   // Tooltips are plain strings, which vis-network shows as text (never as markup).
-  nodeItems.forEach(function (n) { n.title = tooltip(n.id); });
-  edgeItems.forEach(function (e) {
-    e.title = e.relation + " (weight " + fmt(e.weight) + ")\n" + nodeTitle(e.from) + " → " + nodeTitle(e.to) +
+  function edgeTip(e, weight) {
+    return e.relation + " (weight " + fmt(weight) + ")\n" + nodeTitle(e.from) + " → " + nodeTitle(e.to) +
       (e.note ? "\n" + e.note : "");
+  }
+  solveCurrentFromLink();
+  nodeItems.forEach(function (n, i) {
+    n.size = shownSize[i] = sizeFor(n.group, current[i]);
+    n.title = shownTip[i] = tooltip(n.id);
+  });
+  edgeItems.forEach(function (e, i) {
+    var w = lastSolve.shown[i];
+    e.width = shownWidth[i] = widthFor(w);
+    e.title = edgeTip(e, w);
   });
   // On a large map, labels other than the takeoff paths' are drawn only once zoomed in (see
   // detailsInView): measuring 5,000 labels and arrows up front would double the first draw.
@@ -99,21 +219,44 @@
   function nodeTitle(id) { return details[id] ? details[id].title : String(id); }
   function tooltip(id) {
     var d = details[id];
-    return d.title + "\n" + kindLabel(d.kind) + " · " + id + "\ncredence " + fmt(d.credence) +
+    return d.title + "\n" + kindLabel(d.kind) + " · " + id + "\ncredence " + fmt(effectiveCredence(id)) +
       " · strength " + fmt(strengthOf(id)) + (d.date ? " · " + d.date : "");
   }
-  function strengthOf(id) {
-    if (state.asOf !== null && page.timeline && page.timeline.strengths[id]) {
-      return page.timeline.strengths[id][state.asOf];
-    }
-    return details[id].strength;
+  // null while the date slider stands before the node's date (it is not in the corpus yet).
+  function strengthOf(id) { return state.future.has(id) ? null : current[index.get(id)]; }
+  function sizeFor(kind, s) {
+    var spec = page.sizes[kind] || page.sizes.claim;
+    return Math.round((spec[0] + spec[1] * Math.max(0, Math.min(1, s === null || s === undefined ? 0 : s))) * 10) / 10;
   }
+  function widthFor(weight) { return Math.round((1 + 4 * weight) * 100) / 100; }
 
   /* ---------- the network ---------- */
   var container = $("network");
   var network = new vis.Network(container, { nodes: nodes, edges: edges }, options);
   window.network = network; window.nodes = nodes; window.edges = edges;
   timings.network = performance.now();
+
+  // vis-network draws every edge in every frame, even off screen; on a large map (straight
+  // edges) only those whose end points' box meets the view are drawn: a frame zoomed in on a
+  // node of a 10,000-edge map costs a third as much.
+  if (page.large) {
+    var cullEdges = function (method) {
+      return function (ctx) {
+        var canvas = network.canvas.frame.canvas, m = 20;
+        var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
+        var all = network.body.edges, list = network.body.edgeIndices;
+        for (var i = 0; i < list.length; i++) {
+          var e = all[list[i]];
+          if (e.connected !== true) continue;
+          var f = e.from, t = e.to;
+          if (Math.max(f.x, t.x) < a.x || Math.min(f.x, t.x) > b.x || Math.max(f.y, t.y) < a.y || Math.min(f.y, t.y) > b.y) continue;
+          e[method](ctx);
+        }
+      };
+    };
+    network.renderer._drawEdges = cullEdges("draw");
+    network.renderer._drawArrows = cullEdges("drawArrows");
+  }
 
   network.once("afterDrawing", function () {
     window.takeoffFirstDraw = timings.firstDraw = performance.now();
@@ -171,30 +314,39 @@
   /* ---------- summary ---------- */
   var counts = {};
   nodes.forEach(function (n) { counts[n.group] = (counts[n.group] || 0) + 1; });
-  $("summary").textContent = nodes.length + " nodes · " + edges.length + " edges" +
-    (page.semantics ? " · strengths: " + page.semantics + " semantics" : "");
 
   /* ---------- ranking of takeoff paths ---------- */
   var RANKING_TOP = 12;
+  function signed(x, digits) { return (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(digits); }
   function renderRanking() {
-    var models = nodes.getIds().filter(function (id) { return details[id].kind === "model"; });
-    models.sort(function (a, b) { return (strengthOf(b) || 0) - (strengthOf(a) || 0) || nodeTitle(a).localeCompare(nodeTitle(b)); });
+    var models = ids.filter(function (id) { return details[id].kind === "model"; });
+    models.sort(function (a, b) { return (strengthOf(b) || 0) - (strengthOf(a) || 0) || (a < b ? -1 : a > b ? 1 : 0); });
+    var base = writtenStrengths(), modified = isModified();
     var list = $("ranking");
     list.textContent = "";
     var shown = state.allModels ? models : models.slice(0, RANKING_TOP);
-    shown.forEach(function (id) {
-      var s = strengthOf(id);
+    shown.forEach(function (id, rank) {
+      var s = strengthOf(id), i = index.get(id);
       var bar = el("span", { className: "bar" });
       bar.style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
+      var delta = s === null ? 0 : s - base[i];
+      var label = (rank + 1) + ". " + nodeTitle(id) + " (" + id + "): strength " + fmt(s) +
+        (modified && s !== null ? ", " + signed(delta, 3) + " from the corpus as written" : "");
       var sure = page.robustness && page.robustness.models[id];
       if (sure) {  // the 90% interval drawn on the bar's track (takeoff html --robustness)
         var span = el("span", { className: "interval" });
         span.style.left = sure.low * 100 + "%";
         span.style.width = Math.max(0.5, (sure.high - sure.low) * 100) + "%";
       }
-      var button = el("button", { type: "button", className: "rank", "data-id": id, title: nodeTitle(id) }, [
+      var button = el("button", { type: "button", className: "rank", "data-id": id, title: nodeTitle(id) + "\n" + id,
+                                  "aria-label": label }, [
         el("span", { className: "rank-title", text: nodeTitle(id) }),
         el("span", { className: "rank-value", text: fmt(s) }),
+        el("code", { className: "rank-id", text: id }),
+        modified && s !== null && Math.abs(delta) >= 0.0005
+          ? el("span", { className: "rank-delta " + (delta > 0 ? "up" : "down"), text: signed(delta, 3),
+                         title: "change from the corpus as written (" + fmt(base[i]) + ")" })
+          : el("span", { className: "rank-delta" }),
         el("span", { className: "bar-track" }, [bar, sure ? span : null]),
         sure ? el("span", { className: "rank-robustness",
                             text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null
@@ -323,6 +475,7 @@
       if (state.hidden.get(id)) clearFilters();
     }
     openPanel(id);  // first: opening the panel narrows the canvas
+    $("panel").focus({ preventScroll: true });  // keyboard users land in the panel
     network.setSize();
     network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: ANIMATION });
   }
@@ -358,18 +511,24 @@
   }
 
   /* ---------- side panel ---------- */
+  var panelOpener = null;
   function closePanel() {
+    var wasOpen = !$("panel").hidden;
     $("panel").hidden = true;
     state.selected = null;
     network.unselectAll();
     restyle();
     scheduleDetails();
+    // Back to where the keyboard was before the panel opened.
+    if (wasOpen && panelOpener && document.body.contains(panelOpener)) panelOpener.focus();
+    panelOpener = null;
   }
 
-  function metric(label, value, bar) {
-    var children = [el("span", { className: "metric-label", text: label }), el("span", { className: "metric-value", text: value })];
+  function metric(label, value, bar, key) {
+    var children = [el("span", { className: "metric-label", text: label }),
+                    el("span", { className: "metric-value", text: value, "data-metric": key || label })];
     if (bar !== undefined) {
-      var fill = el("span", { className: "bar" });
+      var fill = el("span", { className: "bar", "data-bar": key || label });
       fill.style.width = Math.max(0, Math.min(1, bar || 0)) * 100 + "%";
       children.push(el("span", { className: "bar-track" }, [fill]));
     }
@@ -382,12 +541,41 @@
     return b;
   }
 
+  // A labelled 0..1 slider with its value shown beside it; `onChange(value)` on every move.
+  function slider(label, value, attrs, onChange) {
+    var input = el("input", Object.assign({ type: "range", min: "0", max: "1", step: "0.01",
+                                            "aria-label": label, "aria-valuetext": fmt(value) }, attrs));
+    input.value = String(value);
+    var out = el("output", { className: "slider-value", text: fmt(value), "aria-hidden": "true" });
+    input.addEventListener("input", function () {
+      var x = Number(input.value);
+      out.textContent = fmt(x);
+      input.setAttribute("aria-valuetext", fmt(x));
+      onChange(x);
+    });
+    return el("span", { className: "slider" }, [input, out]);
+  }
+  function setSlider(input, value) {
+    if (document.activeElement === input && input.matches(":active")) return;  // being dragged
+    input.value = String(value);
+    input.setAttribute("aria-valuetext", fmt(value));
+    input.nextSibling.textContent = fmt(value);
+  }
+
   function edgeItem(eid, direction) {
     var e = edges.get(eid);
     var other = direction === "out" ? e.to : e.from;
-    var rel = el("span", { className: "rel rel-" + e.relation, text: e.relation + " " + fmt(e.weight) });
+    var w = effectiveWeight(eid);
+    // The relation is written out (and "undermines" dashed in the map): colour is never the only cue.
+    var rel = el("span", { className: "rel rel-" + e.relation, "data-rel-edge": eid,
+                           text: (e.relation === "supports" ? "+ " : "− ") + e.relation + " " + fmt(w) });
     var head = el("div", { className: "edge-head" }, [rel, nodeLink(other)]);
-    return el("li", { className: "edge" }, [head, e.note ? el("p", { className: "note", text: e.note }) : null]);
+    var control = slider("Weight of " + nodeTitle(e.from) + " " + e.relation + " " + nodeTitle(e.to), w,
+                         { className: "weight-slider", "data-edge": eid, "data-source": e.from, "data-target": e.to },
+                         function (x) { setChange({ kind: "weight", source: e.from, target: e.to, value: x }); });
+    return el("li", { className: "edge" }, [head, el("div", { className: "edge-weight" }, [
+      el("span", { className: "hint", text: "weight" }), control]),
+      e.note ? el("p", { className: "note", text: e.note }) : null]);
   }
 
   function sourceItem(s) {
@@ -401,28 +589,43 @@
     ]);
   }
 
-  function whyItems(id) {
+  // Removal impacts of the nodes listed for `id` (page.why), re-solved with the what-if in force:
+  // a node is removed by weighing its edges 0.
+  function liveWhy(id) {
     var entries = page.why && page.why[id];
     if (!entries || !entries.length) return null;
+    var t = index.get(id), v = vectors(overrides(), state.asOfDay);
+    return entries.map(function (w) {
+      var weight = Float64Array.from(v.weight);
+      outEdges[w.node].concat(inEdges[w.node]).forEach(function (eid) { weight[edgeById.get(eid)] = 0; });
+      var without = takeoffSolver.solve(plan, whatif.semantics, v.base, weight).s[t];
+      return { node: w.node, impact: current[t] - without, via: w.via };
+    }).sort(function (a, b) { return Math.abs(b.impact) - Math.abs(a.impact); });
+  }
+  function whyList(id) {
+    return liveWhy(id).map(function (w) {
+      var via = w.via.length ? "via " + w.via.map(nodeTitle).join(" → ") : "";
+      var value = el("span", { className: "why-value " + (w.impact >= 0 ? "up" : "down"),
+                               text: signed(w.impact, 3), title: "removal impact " + fmt(w.impact) });
+      return el("li", {}, [
+        el("div", { className: "why-main" }, [nodeLink(w.node), value]),
+        via ? el("div", { className: "why-via", text: via }) : null
+      ]);
+    });
+  }
+  function whyItems(id) {
+    if (!(page.why && page.why[id] && page.why[id].length)) return null;
     return el("section", { className: "why" }, [
       el("h3", { text: "Why this strength" }),
       el("p", { className: "hint", text: "What each node adds to it: the strength lost if the node were removed." }),
-      el("ol", {}, entries.map(function (w) {
-        var via = w.via.length ? "via " + w.via.map(nodeTitle).join(" → ") : "";
-        var value = el("span", { className: "why-value " + (w.impact >= 0 ? "up" : "down"),
-                                 text: (w.impact >= 0 ? "+" : "−") + Math.abs(w.impact).toFixed(3),
-                                 title: "removal impact " + fmt(w.impact) + " · d strength / d credence " + fmt(w.gradient) });
-        return el("li", {}, [
-          el("div", { className: "why-main" }, [nodeLink(w.node), value]),
-          via ? el("div", { className: "why-via", text: via }) : null
-        ]);
-      }))
+      el("ol", {}, whyList(id))
     ]);
   }
 
   function openPanel(id) {
     var d = details[id];
     if (!d) return;
+    if ($("panel").hidden && document.activeElement && document.activeElement !== document.body) panelOpener = document.activeElement;
     state.selected = id;
     var body = $("panel-body");
     body.textContent = "";
@@ -430,11 +633,19 @@
       el("span", { className: "kind-badge kind-" + d.kind, text: kindLabel(d.kind) }),
       el("code", { className: "node-id", text: id })
     ]));
-    body.appendChild(el("h2", { className: "panel-title", text: d.title }));
+    body.appendChild(el("h2", { className: "panel-title", id: "panel-title", text: d.title }));
+    var credence = effectiveCredence(id), spread = d.uncertainty ? " (" + d.uncertainty + ")" : "";
     body.appendChild(el("div", { className: "metrics" }, [
-      metric("credence", fmt(d.credence) + (d.uncertainty ? " (" + d.uncertainty + ")" : ""), d.credence),
-      metric("strength", fmt(strengthOf(id)), strengthOf(id)),
+      metric("credence", fmt(credence) + spread, credence, "credence"),
+      metric("strength", fmt(strengthOf(id)), strengthOf(id), "strength"),
+      metric("as written", fmt(writtenStrengths()[index.get(id)]), undefined, "written"),
       d.date ? metric("date", d.date) : null
+    ]));
+    body.appendChild(el("div", { className: "whatif-credence" }, [
+      el("span", { className: "metric-label", text: "what if the credence were (written " + fmt(d.credence) + ")" }),
+      slider("Credence of " + d.title, credence, { id: "credence-slider", "data-id": id }, function (x) {
+        setChange({ kind: "credence", id: id, value: x });
+      })
     ]));
     if (d.tags.length) {
       body.appendChild(el("div", { className: "tags" }, d.tags.map(function (t) {
@@ -461,7 +672,7 @@
     if (why) body.appendChild(why);
     [["in", "Argued by", inEdges[id]], ["out", "Bears on", outEdges[id]]].forEach(function (spec) {
       if (!spec[2].length) return;
-      var items = spec[2].slice().sort(function (a, b) { return edges.get(b).weight - edges.get(a).weight; });
+      var items = spec[2].slice().sort(function (a, b) { return effectiveWeight(b) - effectiveWeight(a); });
       body.appendChild(el("section", { className: "edges edges-" + spec[0] }, [
         el("h3", { text: spec[1] + " (" + spec[2].length + ")" }),
         el("ul", {}, items.map(function (eid) { return edgeItem(eid, spec[0]); }))
@@ -473,19 +684,41 @@
     restyle();
     scheduleDetails();
   }
+  // After a re-score: the numbers of the open panel change in place (its sliders stay put).
+  function refreshPanel() {
+    var id = state.selected;
+    if (id === null || $("panel").hidden) return;
+    var s = strengthOf(id);
+    document.querySelector('#panel [data-metric="strength"]').textContent = fmt(s);
+    document.querySelector('#panel [data-bar="strength"]').style.width = Math.max(0, Math.min(1, s || 0)) * 100 + "%";
+    var credence = effectiveCredence(id), d = details[id];
+    document.querySelector('#panel [data-metric="credence"]').textContent = fmt(credence) + (d.uncertainty ? " (" + d.uncertainty + ")" : "");
+    document.querySelector('#panel [data-bar="credence"]').style.width = credence * 100 + "%";
+    document.querySelector('#panel [data-metric="written"]').textContent = fmt(writtenStrengths()[index.get(id)]);
+    setSlider($("credence-slider"), effectiveCredence(id));
+    document.querySelectorAll("#panel .weight-slider").forEach(function (input) {
+      setSlider(input, effectiveWeight(Number(input.getAttribute("data-edge"))));
+    });
+    document.querySelectorAll("#panel [data-rel-edge]").forEach(function (span) {
+      var e = edges.get(Number(span.getAttribute("data-rel-edge")));
+      span.textContent = (e.relation === "supports" ? "+ " : "− ") + e.relation + " " + fmt(effectiveWeight(e.id));
+    });
+    var list = document.querySelector("#panel .why ol");
+    if (list) { list.textContent = ""; whyList(id).forEach(function (li) { list.appendChild(li); }); }
+  }
   $("panel-close").addEventListener("click", closePanel);
 
   /* ---------- search ---------- */
-  var index = nodes.getIds().map(function (id) {
+  var searchIndex = nodes.getIds().map(function (id) {
     return { id: id, hay: (String(id) + " " + details[id].title).toLowerCase(), kind: details[id].kind };
   });
-  var kindRank = { model: 0, claim: 1, evidence: 2 };
+  var kindRank = { model: 0, claim: 1, evidence: 2, argument: 3 };
   var results = [], active = 0;
 
   function search(query) {
     var q = query.trim().toLowerCase();
     if (!q) return [];
-    var found = index.filter(function (item) { return item.hay.indexOf(q) !== -1; });
+    var found = searchIndex.filter(function (item) { return item.hay.indexOf(q) !== -1; });
     found.sort(function (a, b) {
       var pa = a.hay.indexOf(q) === 0 || nodeTitle(a.id).toLowerCase().indexOf(q) === 0 ? 0 : 1;
       var pb = b.hay.indexOf(q) === 0 || nodeTitle(b.id).toLowerCase().indexOf(q) === 0 ? 0 : 1;
@@ -531,29 +764,249 @@
     if (e.key === "/" && document.activeElement !== $("search")) { $("search").focus(); e.preventDefault(); }
   });
 
-  /* ---------- timeline replay (optional section) ---------- */
-  function sizeFor(kind, s) {
-    var spec = page.sizes[kind] || page.sizes.claim;
-    return Math.round((spec[0] + spec[1] * Math.max(0, Math.min(1, s === null || s === undefined ? 0 : s))) * 10) / 10;
+  /* ---------- re-scoring: only what changed is handed to vis-network ---------- */
+  function rescore() {
+    var start = performance.now();
+    var before = current, beforeBase = lastSolve.base;
+    solveCurrent();
+    var nodeUpdates = [], edgeUpdates = [];
+    for (var i = 0; i < ids.length; i++) {
+      var id = ids[i];
+      if (current[i] === before[i] && lastSolve.base[i] === beforeBase[i] && !refreshAll) continue;
+      var size = sizeFor(details[id].kind, current[i]), tip = tooltip(id);
+      if (size !== shownSize[i] || tip !== shownTip[i]) {
+        shownSize[i] = size; shownTip[i] = tip;
+        nodeUpdates.push({ id: id, size: size, title: tip });
+      }
+    }
+    refreshAll = false;
+    for (var j = 0; j < edgeItems.length; j++) {
+      var width = widthFor(lastSolve.shown[j]);
+      if (width !== shownWidth[j]) {
+        shownWidth[j] = width;
+        edgeUpdates.push({ id: edgeItems[j].id, width: width, title: edgeTip(edgeItems[j], lastSolve.shown[j]) });
+      }
+    }
+    quietUpdate(nodes, network.nodesHandler.nodesListeners.update, nodeUpdates, network.body.nodes, false);
+    quietUpdate(edges, network.edgesHandler.edgesListeners.update, edgeUpdates, network.body.edges, true);
+    if (nodeUpdates.length || edgeUpdates.length) network.body.emitter.emit("_requestRedraw");  // next frame
+    renderRanking();
+    refreshPanel();
+    renderWhatif();
+    saveLink();
+    timings.rescore = { ms: performance.now() - start, nodes: nodeUpdates.length, edges: edgeUpdates.length,
+                        at: performance.now() };
+  }
+  var refreshAll = false;
+
+  // vis-network answers every DataSet update with a state update of every item and a synchronous
+  // redraw (about half a second on a 5,000-node map). A re-score changes only sizes, widths and
+  // tooltips (nothing that moves, hides or connects an item), so the DataSets are updated with the
+  // network's listener detached, the drawn items get the same options, and one redraw follows
+  // on the next frame.
+  function quietUpdate(dataset, listener, items, drawn, whole) {
+    if (!items.length) return;
+    dataset.off("update", listener);
+    try { dataset.update(items); } finally { dataset.on("update", listener); }
+    items.forEach(function (item) {
+      var target = drawn[item.id];
+      if (target) target.setOptions(whole ? dataset.get(item.id) : item);
+    });
   }
 
+  /* ---------- what-if: changes, perspectives, semantics ---------- */
+  function baseValue(change) {  // the value before the page's change: perspective, else corpus
+    var p = whatif.perspective !== null ? perspectives.get(whatif.perspective) : null;
+    if (change.kind === "credence") {
+      if (p && Object.prototype.hasOwnProperty.call(p.credences, change.id)) return p.credences[change.id];
+      return writtenCredence[index.get(change.id)];
+    }
+    var hit = p && p.weights.filter(function (w) { return w[0] === change.source && w[1] === change.target; })[0];
+    return hit ? hit[2] : writtenWeight[pairs.get(pairKey(change.source, change.target))[0]];
+  }
+  function setChange(change) {
+    var key = changeKey(change);
+    whatif.changes.delete(key);  // re-inserted last: the list reads in the order of the changes
+    if (change.value !== baseValue(change)) whatif.changes.set(key, change);
+    rescore();
+  }
+  function undo(key) { whatif.changes.delete(key); rescore(); }
+  function resetAll() { whatif.changes.clear(); rescore(); }
+  function isModified() {
+    return whatif.changes.size > 0 || whatif.perspective !== null || whatif.semantics !== (page.semantics || "qe");
+  }
+  function setSemantics(name) {
+    if (takeoffSolver.semantics.indexOf(name) === -1) return;
+    whatif.semantics = name;
+    $("semantics").value = name;
+    $("summary").textContent = summaryText();
+    rescore();
+  }
+  function setPerspective(name) {
+    whatif.perspective = name && perspectives.has(name) ? name : null;
+    whatif.changes.clear();  // a perspective starts a fresh what-if
+    $("perspective").value = whatif.perspective === null ? "" : whatif.perspective;
+    var p = whatif.perspective === null ? null : perspectives.get(whatif.perspective);
+    $("perspective-description").textContent = p ? p.description : "";
+    rescore();
+  }
+  function changeLabel(c) {
+    return c.kind === "credence" ? "credence of " + nodeTitle(c.id)
+      : "weight of " + nodeTitle(c.source) + " → " + nodeTitle(c.target);
+  }
+  function renderWhatif() {
+    var list = $("whatif-changes");
+    list.textContent = "";
+    whatif.changes.forEach(function (c, key) {
+      var button = el("button", { type: "button", className: "link undo", "data-key": key, text: "undo",
+                                  "aria-label": "Undo: " + changeLabel(c) + " " + fmt(baseValue(c)) + " → " + fmt(c.value) });
+      button.addEventListener("click", function () { undo(key); });
+      list.appendChild(el("li", { className: "change" }, [
+        el("span", { className: "change-label", text: changeLabel(c) }),
+        el("span", { className: "change-value", text: fmt(baseValue(c)) + " → " + fmt(c.value) }), button]));
+    });
+    var none = whatif.changes.size === 0;
+    $("whatif-none").hidden = !none;
+    $("whatif-reset").disabled = none;
+    $("whatif-card").classList.toggle("modified", isModified());
+  }
+
+  /* ---------- keeping a what-if: the address (#whatif=...) and a perspective file ---------- */
+  function whatifData() {
+    var data = {};
+    if (whatif.semantics !== (page.semantics || "qe")) data.semantics = whatif.semantics;
+    if (whatif.perspective !== null) data.perspective = whatif.perspective;
+    if (state.asOfDay !== null) data.asOf = state.asOfDay;
+    whatif.changes.forEach(function (c) {
+      if (c.kind === "credence") (data.credences = data.credences || {})[c.id] = c.value;
+      else (data.weights = data.weights || []).push([c.source, c.target, c.value]);
+    });
+    return data;
+  }
+  function saveLink() {
+    var data = whatifData(), hash = Object.keys(data).length ? "#whatif=" + encodeURIComponent(JSON.stringify(data)) : "";
+    if (hash === location.hash || (!hash && !location.hash)) return;
+    try { history.replaceState(null, "", location.href.split("#")[0] + hash); } catch (err) { /* sandboxed page */ }
+  }
+  // Read a what-if from the address: anything that does not name this map's nodes, edges,
+  // perspectives or a number in [0, 1] is ignored.
+  function readLink() {
+    var match = /^#whatif=(.*)$/.exec(location.hash), data;
+    if (!match) return;
+    try { data = JSON.parse(decodeURIComponent(match[1])); } catch (err) { return; }
+    if (!data || typeof data !== "object") return;
+    var unit = function (x) { return typeof x === "number" && x >= 0 && x <= 1; };
+    if (takeoffSolver.semantics.indexOf(data.semantics) !== -1) whatif.semantics = data.semantics;
+    if (typeof data.perspective === "string" && perspectives.has(data.perspective)) whatif.perspective = data.perspective;
+    if (data.credences && typeof data.credences === "object") {
+      Object.keys(data.credences).forEach(function (id) {
+        if (index.has(id) && unit(data.credences[id])) {
+          var c = { kind: "credence", id: id, value: data.credences[id] };
+          whatif.changes.set(changeKey(c), c);
+        }
+      });
+    }
+    if (Array.isArray(data.weights)) {
+      data.weights.forEach(function (w) {
+        if (Array.isArray(w) && pairs.has(pairKey(w[0], w[1])) && unit(w[2])) {
+          var c = { kind: "weight", source: w[0], target: w[1], value: w[2] };
+          whatif.changes.set(changeKey(c), c);
+        }
+      });
+    }
+    var dates = page.timeline && page.timeline.dates;
+    if (typeof data.asOf === "string" && dates && dates.indexOf(data.asOf) !== -1 && dates.indexOf(data.asOf) < dates.length - 1) {
+      state.asOf = dates.indexOf(data.asOf);
+      state.asOfDay = data.asOf;
+      ids.forEach(function (id) { if (isLater(id, state.asOfDay)) state.future.add(id); });
+    }
+  }
+  function solveCurrentFromLink() {
+    whatif.perspective = perspectives.has(page.perspective) ? page.perspective : null;
+    readLink();
+    solveCurrent();
+  }
+
+  function yamlString(text) {  // a JSON string is a YAML double-quoted scalar
+    return JSON.stringify(String(text)).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  }
+  function yamlNumber(x) { var text = String(x); return /e/i.test(text) ? x.toFixed(20).replace(/0+$/, "") : text; }
+  /** The what-if in force as a perspective file (claims/perspectives/NAME.yaml). */
+  function perspectiveYaml() {
+    var ov = overrides(), lines = [];
+    var origin = whatif.perspective === null ? "the corpus as written" : "perspective " + whatif.perspective;
+    var description = "What-if made in the map, from " + origin + ", with " + whatif.changes.size +
+      " change(s) (scored there with the " + whatif.semantics + " semantics" +
+      (state.asOfDay !== null ? " as of " + state.asOfDay : "") + ").";
+    lines.push("# Saved from the argument map. Put it in claims/perspectives/ and use it with", "#   takeoff score --perspective NAME --semantics " + whatif.semantics +
+      (state.asOfDay !== null ? " --as-of " + state.asOfDay : ""));
+    lines.push("description: " + yamlString(description));
+    if (ov.credences.size) {
+      lines.push("credences:");
+      Array.from(ov.credences.keys()).sort().forEach(function (id) {
+        lines.push("  " + yamlString(id) + ": " + yamlNumber(ov.credences.get(id)));
+      });
+    }
+    if (ov.weights.size) {
+      lines.push("weights:");
+      Array.from(ov.weights.keys()).sort().forEach(function (key) {
+        var pair = JSON.parse(key);
+        lines.push("  - source: " + yamlString(pair[0]), "    target: " + yamlString(pair[1]),
+                   "    weight: " + yamlNumber(ov.weights.get(key)));
+      });
+    }
+    return lines.join("\n") + "\n";
+  }
+  function download() {
+    var url = URL.createObjectURL(new Blob([perspectiveYaml()], { type: "application/x-yaml" }));
+    var link = el("a", { href: url, download: "what-if.yaml" });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  function summaryText() {
+    return nodes.length + " nodes · " + edges.length + " edges · strengths: " + whatif.semantics + " semantics";
+  }
+  function buildWhatif() {
+    var select = $("semantics");
+    takeoffSolver.semantics.forEach(function (name) {
+      select.appendChild(el("option", { value: name, text: name + " (" + takeoffSolver.titles[name] + ")" }));
+    });
+    select.value = whatif.semantics;
+    select.addEventListener("change", function () { setSemantics(select.value); });
+    var chooser = $("perspective");
+    chooser.appendChild(el("option", { value: "", text: "base (the corpus as written)" }));
+    perspectives.forEach(function (p, name) { chooser.appendChild(el("option", { value: name, text: name })); });
+    chooser.value = whatif.perspective === null ? "" : whatif.perspective;
+    $("perspective-row").hidden = perspectives.size === 0;
+    var p = whatif.perspective === null ? null : perspectives.get(whatif.perspective);
+    $("perspective-description").textContent = p ? p.description : "";
+    chooser.addEventListener("change", function () { setPerspective(chooser.value || null); });
+    $("whatif-reset").addEventListener("click", resetAll);
+    $("whatif-download").addEventListener("click", download);
+    $("summary").textContent = summaryText();
+    renderWhatif();
+  }
+
+  /* ---------- timeline replay (optional section): as of a date, with the what-if in force ---------- */
   function setAsOf(i) {
     var t = page.timeline, last = t.dates.length - 1;
     state.asOf = i >= last ? null : i;
+    state.asOfDay = state.asOf === null ? null : t.dates[i];
     $("timeline").value = String(Math.min(i, last));
-    $("timeline-date").textContent = state.asOf === null ? "latest (" + t.dates[last] + ")" : t.dates[i];
-    var day = state.asOf === null ? null : t.dates[i];
-    var updates = [];
+    $("timeline").setAttribute("aria-valuetext", timelineText());
+    $("timeline-date").textContent = timelineText();
     state.future = new Set();
-    nodes.getIds().forEach(function (id) {
-      var d = details[id], s = strengthOf(id);
-      if (day !== null && d.date !== null && d.date > day) state.future.add(id);
-      updates.push({ id: id, size: sizeFor(d.kind, s === undefined ? d.strength : s), title: tooltip(id) });
-    });
-    nodes.update(updates);
+    ids.forEach(function (id) { if (isLater(id, state.asOfDay)) state.future.add(id); });
+    refreshAll = true;  // a node entering or leaving the corpus changes its tooltip
+    rescore();
     restyle();
-    renderRanking();
-    if (state.selected !== null) openPanel(state.selected);
+  }
+  function timelineText() {
+    var t = page.timeline;
+    return state.asOf === null ? "latest (" + t.dates[t.dates.length - 1] + ")" : t.dates[state.asOf];
   }
 
   function buildTimeline() {
@@ -562,18 +1015,37 @@
     $("timeline-card").hidden = false;
     var slider = $("timeline");
     slider.max = String(t.dates.length - 1);
-    slider.value = slider.max;
-    $("timeline-date").textContent = "latest (" + t.dates[t.dates.length - 1] + ")";
+    slider.value = String(state.asOf === null ? t.dates.length - 1 : state.asOf);
+    $("timeline-date").textContent = timelineText();
+    slider.setAttribute("aria-valuetext", timelineText());
     slider.addEventListener("input", function () { setAsOf(Number(slider.value)); });
     $("timeline-reset").addEventListener("click", function () { setAsOf(t.dates.length - 1); });
   }
 
+  /* ---------- keyboard, and tooltips that do not outlive a move of the view ---------- */
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && !$("panel").hidden && document.activeElement !== $("search")) { closePanel(); e.preventDefault(); }
+  });
+  function hideTooltip() {
+    var handler = network.interactionHandler;
+    if (handler.popup !== undefined) handler.popup.hide();
+    handler.popupObj = undefined;
+    clearTimeout(handler.popupTimer);
+  }
+  ["zoom", "dragStart", "animationFinished"].forEach(function (name) { network.on(name, hideTooltip); });
+
   renderRanking();
   buildFilters();
   buildTimeline();
+  buildWhatif();
   applyVisibility(false);
+  if (state.future.size) restyle();
+  saveLink();
 
   window.takeoff = { page: page, goTo: goTo, openPanel: openPanel, closePanel: closePanel,
                      setFocus: setFocus, toggleTag: toggleTag, clearFilters: clearFilters,
-                     search: search, state: state, renderMarkdown: renderMarkdown };
+                     search: search, state: state, renderMarkdown: renderMarkdown,
+                     score: score, whatif: whatif, setChange: setChange, undo: undo, resetAll: resetAll,
+                     setSemantics: setSemantics, setPerspective: setPerspective, setAsOf: setAsOf,
+                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf };
 })();

@@ -1,0 +1,348 @@
+"""Arguments as people write them: the argument kind (scoring, add/link, check, tree/why, HTML,
+RDF/SHACL), Argdown debates with premise-conclusion structures and undercuts (import, counts,
+round trip, the official Argdown parser as judge) and the defects found with real files."""
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph import formats
+from graph.model import Corpus
+from graph.propagation import score_graph
+from tests.conftest import REPO, snapshot
+from tests.test_formats import argument_graph
+from tests.test_rdf import assert_same_graph
+
+DATA = Path(__file__).parent / "data"
+DEBATE = DATA / "debate-software-explosion.argdown"
+ARGDOWN_CLI = REPO / ".argdown-cli" / "node_modules" / ".bin" / "argdown"
+
+
+def debate():
+    return formats.parse_argdown(DEBATE.read_text(encoding="utf-8"))
+
+
+# ---- importing a debate ---------------------------------------------------------------------
+
+def test_debate_imports_statements_arguments_and_relations():
+    G = debate()
+    # The official parser finds 13 statements (equivalence classes) and 4 arguments; the
+    # intermediate conclusion (3) of <Returns above one> adds the step <Returns above one - 1>.
+    assert G.graph["summary"] == ("read 13 statement(s), 5 argument(s) (3 with premise-conclusion "
+                                  "structures), 10 relation(s)")
+    kinds = nx.get_node_attributes(G, "kind")
+    assert sorted(n for n, k in kinds.items() if k == "argument") == [
+        "automation-of-coding", "compute-bottleneck", "returns-above-one", "returns-above-one-1",
+        "substitution"]
+    assert sum(k == "claim" for k in kinds.values()) == 13
+    assert sorted(G.edges(keys=True)) == sorted([
+        # <Returns above one>: (1), (2) -- Generalization -- (3); (3), (4) ---- (5)
+        ("returns-estimate", "returns-above-one-1", "supports"),
+        ("returns-persist", "returns-above-one-1", "supports"),
+        ("returns-above-one-1", "compounding", "supports"),
+        ("compounding", "returns-above-one", "supports"),
+        ("automation", "returns-above-one", "supports"),
+        ("returns-above-one", "explosion", "supports"),
+        # <Automation of coding> and <Compute bottleneck>
+        ("task-length", "automation-of-coding", "supports"),
+        ("coding-share", "automation-of-coding", "supports"),
+        ("automation-of-coding", "automation", "supports"),
+        ("experiments-need-compute", "compute-bottleneck", "supports"),
+        ("fixed-compute", "compute-bottleneck", "supports"),
+        ("compute-bottleneck", "stagnation", "supports"),
+        # Relations of reconstructed arguments are their conclusions' (as in Argdown):
+        # `+ <Automation of coding>` under [Explosion] is [Automation] supporting it,
+        # `- <Compute bottleneck>` is [Stagnation] undermining it (and >< says so again).
+        ("automation", "explosion", "supports"),
+        ("stagnation", "explosion", "undermines"),
+        ("explosion", "stagnation", "undermines"),
+        ("metr", "task-length", "supports"),  # nested below a premise, after a comment
+        # Undercuts and attacks on arguments undermine the argument node, not its conclusion.
+        ("substitution", "compute-bottleneck", "undermines"),
+        ("benchmarks-overstate", "automation-of-coding", "undermines"),
+        ("diminishing-returns", "returns-above-one", "undermines"),
+        ("task-length", "benchmarks-overstate", "undermines"),  # `- [Task length]`: incoming
+        ("returns-estimate", "diminishing-returns", "undermines"),  # nested two deep
+    ])
+    assert G.edges["returns-above-one-1", "compounding", "supports"]["note"] == "Generalization"
+    assert G.edges["automation-of-coding", "automation", "supports"]["note"] == \
+        "Inference to the best explanation"
+    # Data on a statement, data on an inference (the argument's), hashtags, headings as tags.
+    assert G.nodes["returns-estimate"]["credence"] == 0.6
+    assert G.nodes["automation-of-coding"]["credence"] == 0.7
+    assert G.nodes["explosion"]["tags"] == ["thesis", "The thesis"]
+    assert G.nodes["metr"]["tags"] == ["evidence", "Arguments for"]
+    assert G.nodes["returns-above-one"]["title"].startswith("Each doubling of cumulative")
+    assert G.nodes["returns-above-one-1"]["title"] == "Returns above one - 1"
+
+
+def test_debate_round_trip_is_lossless_and_stable():
+    G = debate()
+    text = formats.export_argdown(G)
+    H = formats.parse_argdown(text)
+    assert_same_graph(G, H)
+    assert formats.export_argdown(H) == text
+    # The step is written back inside <returns-above-one>, not as an argument of its own.
+    assert "<returns-above-one-1>" not in text
+    assert '(3) [compounding]\n(4) [automation]\n----\n(5) [explosion]' in text
+
+
+def test_export_writes_premise_conclusion_structures_and_undercuts():
+    text = formats.export_argdown(argument_graph())
+    assert "<inference>: Scaling inference #pcs\n" in text
+    assert "(1) [p1]\n(2) [p2]\n-- Modus ponens --\n(3) [c]\n" in text
+    assert "[doubt]: Past trends may not extrapolate\n" in text
+    assert "    _> <inference>" in text  # an undercut: the argument has a structure
+    assert "    -> [c]" in text  # the sketched con argument undermines its conclusion
+    assert "+> <inference>" not in text  # premises are written once, in the structure
+
+
+def test_uses_names_the_premises_of_an_inference_when_not_the_default():
+    text = ("<A>: a\n\n(1) [p]: P\n(2) [q]: Q\n-- {uses: [1]} --\n(3) [r]: R\n----\n(4) [s]: S\n")
+    G = formats.parse_argdown(text)
+    assert sorted(G.in_edges("a-1")) == [("p", "a-1")]
+    assert sorted(G.in_edges("a")) == [("r", "a")]  # since the previous conclusion
+    assert ("q", "a") not in G.edges  # (2) is used by no inference: a statement, unlinked
+    assert_same_graph(G, formats.parse_argdown(formats.export_argdown(G)))
+
+
+def test_untitled_pcs_and_a_pcs_right_below_its_argument():
+    G = formats.parse_argdown("(1) Premise one.\n----\n(2) Conclusion one.\n\n"
+                              "<B>: described\n(1) [x]: X\n----\n(2) [y]: Y\n\n"
+                              "(1) [y]\n----\n(2) [z]: Z\n")
+    assert G.nodes["untitled-1"]["kind"] == G.nodes["untitled-2"]["kind"] == "argument"
+    assert sorted(G.edges()) == [("b", "y"), ("premise-one", "untitled-1"),
+                                 ("untitled-1", "conclusion-one"), ("untitled-2", "z"),
+                                 ("x", "b"), ("y", "untitled-2")]
+
+
+# Fragments Argdown documents are made of: whatever they add up to is refused with a
+# FormatError or imports, and what imports survives export and import unchanged.
+FRAGMENTS = ["[A]", "[B]: b", "<X>", "<Y>: y", "(1) ", "(2) [A]", "----", "-- r --",
+             "-- {uses: [1]} --", "+ ", "- ", "_ ", "<+ ", "<- ", "<_ ", "+> ", "-> ", "_> ", ">< ",
+             "\n", "\n\n", "    ", "  ", "#t", "# H", "{credence: 0.3}", "{", "}", "//c", "/*", "*/",
+             "<!--", "-->", "===", "text", ":", "@include(x)", "* ", "1. "]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
+def test_any_argdown_is_refused_or_round_trips(parts):
+    try:
+        G = formats.parse_argdown("".join(parts))
+    except formats.FormatError:
+        return
+    assert_same_graph(G, formats.parse_argdown(formats.export_argdown(G)))
+
+
+# ---- the defects found with real files ------------------------------------------------------
+
+@pytest.mark.parametrize("comment", ["<!-- why -->", "// why", "/* why */"])
+def test_a_comment_line_between_a_statement_and_its_relation(comment):
+    G = formats.parse_argdown(f"[A]: Claim A\n    {comment}\n    - [B]: Claim B\n")
+    assert sorted(G) == ["a", "b"]
+    assert list(G.edges(keys=True)) == [("b", "a", "undermines")]
+
+
+def test_export_escapes_include():
+    G = nx.MultiDiGraph()
+    G.add_node("x", kind="claim", title="See @include(secrets.argdown) here", credence=0.5,
+               date=None, tags=[], sources=[], body="@include(b.argdown)\n")
+    text = formats.export_argdown(G)
+    assert "@include" not in text
+    assert_same_graph(G, formats.parse_argdown(text))
+
+
+def test_messages_say_an_argdown_and_an_aif():
+    with pytest.raises(formats.FormatError, match="^not an Argdown file"):
+        formats.parse_argdown("[a]: A\n    + [a]\n")
+    with pytest.raises(formats.FormatError, match="^not an AIF JSON file"):
+        formats.parse_aif('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}')
+
+
+def test_unknown_data_keys_are_reported():
+    G = formats.parse_argdown("[a]: A {color: red, isInMap: false, credence: 0.2}\n")
+    assert G.nodes["a"]["credence"] == 0.2
+    assert G.graph["warnings"] == ["line 1: YAML data color, isInMap ignored (no meaning in a "
+                                   "takeoff-graph corpus)"]
+
+
+# ---- scoring --------------------------------------------------------------------------------
+
+def _h(x):
+    return x * x / (1 + x * x)
+
+
+def _premises_and_argument(w, s1, s2):
+    G = nx.MultiDiGraph()
+    for node, credence, kind in (("p1", s1, "claim"), ("p2", s2, "claim"), ("arg", w, "argument"),
+                                 ("c", 0.5, "claim")):
+        G.add_node(node, kind=kind, title=node, credence=credence)
+    for premise in ("p1", "p2"):
+        G.add_edge(premise, "arg", key="supports", relation="supports", weight=1.0, note="")
+    G.add_edge("arg", "c", key="supports", relation="supports", weight=1.0, note="")
+    return G
+
+
+@pytest.mark.parametrize("semantics, expected", [
+    # The argument's credence w is its base score; its premises aggregate like any supporters.
+    ("qe", lambda w, a, b: w + (1 - w) * _h(a + b)),
+    ("dfquad", lambda w, a, b: w + (1 - w) * (1 - (1 - a) * (1 - b))),
+    ("eb", lambda w, a, b: 1 - (1 - w * w) / (1 + w * math.exp(a + b))),
+])
+def test_an_arguments_strength_follows_from_its_premises(semantics, expected):
+    for w, s1, s2 in ((0.5, 0.8, 0.6), (0.7, 0.0, 0.0), (0.2, 1.0, 0.3)):
+        result = score_graph(_premises_and_argument(w, s1, s2), semantics)
+        assert result.strengths["arg"] == pytest.approx(expected(w, s1, s2), abs=1e-9)
+        # and the conclusion is supported by the argument's strength, like by any node
+        c = score_graph(nx.MultiDiGraph(_premises_and_argument(w, s1, s2)), semantics).strengths["c"]
+        alone = nx.MultiDiGraph()
+        alone.add_node("arg", kind="argument", title="a", credence=result.strengths["arg"])
+        alone.add_node("c", kind="claim", title="c", credence=0.5)
+        alone.add_edge("arg", "c", key="supports", relation="supports", weight=1.0, note="")
+        assert c == pytest.approx(score_graph(alone, semantics).strengths["c"], abs=1e-9)
+
+
+@pytest.mark.parametrize("semantics", ["qe", "dfquad", "eb"])
+def test_an_undercut_weakens_the_argument_and_so_its_conclusion(semantics):
+    G = argument_graph()
+    before = score_graph(G, semantics).strengths
+    G.nodes["doubt"]["credence"] = 0.9
+    after = score_graph(G, semantics).strengths
+    assert after["inference"] < before["inference"] and after["c"] < before["c"]
+    assert after["p1"] == before["p1"]  # the premises are untouched
+
+
+# ---- the argument kind in the corpus and the CLI --------------------------------------------
+
+@pytest.fixture
+def debate_corpus(run, tmp_path):
+    corpus = tmp_path / "claims"
+    corpus.mkdir()
+    result = run(corpus, "import", DEBATE, "--format", "argdown")
+    assert result.exit_code == 0, result.output
+    assert ("imported 18 nodes and 21 edges into" in result.stderr
+            and "(read 13 statement(s), 5 argument(s)" in result.stderr)
+    return corpus
+
+
+def test_debate_corpus_checks_scores_and_explains(run, debate_corpus):
+    result = run(debate_corpus, "check")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(run(debate_corpus, "score", "--all", "--json").stdout)
+    text = json.dumps(scores)
+    assert "returns-above-one" in text and "explosion" in text
+    tree = json.loads(run(debate_corpus, "tree", "explosion", "--json").stdout)["tree"]
+    children = {c["id"]: c for c in tree["children"]}
+    assert children["returns-above-one"]["kind"] == "argument"
+    assert {g["id"] for g in children["returns-above-one"]["children"]} == {
+        "compounding", "automation", "diminishing-returns"}
+    why = run(debate_corpus, "why", "explosion", "--json")
+    assert why.exit_code == 0 and "substitution" in why.stdout
+
+
+def test_debate_corpus_draws_arguments_with_their_own_shape(run, debate_corpus, tmp_path):
+    out = tmp_path / "map.html"
+    result = run(debate_corpus, "html", "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '"argument": {"shape": "hexagon"' in page or '"shape": "hexagon"' in page
+    assert "Argument (inference)" in page
+
+
+def test_add_and_link_an_argument(run, small_corpus):
+    ids = sorted(Corpus.load(small_corpus).graph)
+    result = run(small_corpus, "add", "argument", "my-argument", "--title", "From trend to takeoff",
+                 "--credence", "0.6", "--supports", ids[0])
+    assert result.exit_code == 0, result.output
+    result = run(small_corpus, "link", ids[1], "my-argument", "--supports", "--note", "premise")
+    assert result.exit_code == 0, result.output
+    G = Corpus.load(small_corpus).require_valid().graph
+    assert G.nodes["my-argument"]["kind"] == "argument"
+    assert G.has_edge(ids[1], "my-argument", key="supports")
+    assert G.has_edge("my-argument", ids[0], key="supports")
+
+
+def test_an_argument_without_a_conclusion_is_a_warning(run, small_corpus):
+    result = run(small_corpus, "add", "argument", "loose-end", "--title", "Goes nowhere")
+    assert result.exit_code == 0, result.output
+    result = run(small_corpus, "check")
+    assert "argument 'loose-end' has no conclusion" in result.output
+
+
+def test_mermaid_and_dot_draw_arguments_as_hexagons():
+    assert '  n_inference{{"Scaling inference"}}:::argument' in formats.export_mermaid(argument_graph())
+    assert '"inference" [label="Scaling inference", shape=hexagon' in formats.export_dot(argument_graph())
+
+
+# ---- RDF and SHACL --------------------------------------------------------------------------
+
+def test_pyshacl_command_line_needs_only_the_shapes(tmp_path, run, debate_corpus):
+    pyshacl = shutil.which("pyshacl")
+    if pyshacl is None:
+        pytest.skip("the pyshacl command is not installed (pip install pyshacl)")
+    export = tmp_path / "export.ttl"
+    assert run(debate_corpus, "export", "--format", "turtle", "-o", export).exit_code == 0
+    result = subprocess.run([pyshacl, "-s", str(REPO / "graph" / "shapes.ttl"), str(export)],
+                            capture_output=True, text=True, timeout=300)
+    assert "Conforms: True" in result.stdout, result.stdout[-2000:]
+    assert "tg:Argument" in export.read_text(encoding="utf-8")
+
+
+# ---- the official Argdown parser as judge ---------------------------------------------------
+
+def official_counts(path, tmp_path):
+    """(statements, arguments, relations) as the official Argdown CLI counts them."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    if not ARGDOWN_CLI.exists():
+        pytest.skip("the official Argdown CLI is not installed: "
+                    "npm install --prefix .argdown-cli @argdown/cli@1.7.5")
+    out = tmp_path / "json"
+    result = subprocess.run([str(ARGDOWN_CLI), "json", str(path), str(out)],
+                            capture_output=True, text=True, timeout=120)
+    files = list(out.glob("*.json"))
+    assert result.returncode == 0 and files, result.stdout + result.stderr
+    assert "error" not in (result.stdout + result.stderr).lower(), result.stdout + result.stderr
+    data = json.loads(files[0].read_text(encoding="utf-8"))
+    return len(data["statements"]), len(data["arguments"]), len(data["relations"])
+
+
+def test_official_parser_counts_the_debate_as_we_do(tmp_path):
+    assert official_counts(DEBATE, tmp_path) == (13, 4, 9)
+
+
+def test_official_parser_reads_our_export_of_the_debate(tmp_path):
+    path = tmp_path / "export.argdown"
+    path.write_text(formats.export_argdown(debate()), encoding="utf-8")
+    # Same statements and arguments. One relation fewer: `- <Compute bottleneck>` (its
+    # conclusion [Stagnation] attacks [Explosion]) and `>< [Stagnation]` are the same two
+    # undermines edges here, written back as one contradiction.
+    assert official_counts(path, tmp_path) == (13, 4, 8)
+
+
+def test_official_parser_reads_our_export_of_the_bundled_corpus(tmp_path):
+    graph = Corpus.load(REPO / "claims").require_valid().graph
+    path = tmp_path / "export.argdown"
+    path.write_text(formats.export_argdown(graph), encoding="utf-8")
+    statements, arguments, relations = official_counts(path, tmp_path)
+    kinds = nx.get_node_attributes(graph, "kind")
+    assert statements == sum(k != "argument" for k in kinds.values())
+    assert arguments == sum(k == "argument" for k in kinds.values())
+    mutual = sum(1 for s, t, k in graph.edges(keys=True)
+                 if k == "undermines" and graph.has_edge(t, s, key="undermines"))
+    assert relations == graph.number_of_edges() - mutual // 2
+
+
+def test_cli_import_of_a_bad_argdown_writes_nothing(run, small_corpus, tmp_path):
+    path = tmp_path / "plus.argdown"
+    path.write_text("===\nparser:\n  syntax: argdown+\n===\n\n[a]: A\n", encoding="utf-8")
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "import", path, "--format", "argdown")
+    assert result.exit_code == 1 and "line 3: Argdown+ syntax is not supported" in result.stderr
+    assert snapshot(small_corpus) == before
