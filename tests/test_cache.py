@@ -149,7 +149,8 @@ def test_unwritable_corpus_just_is_not_cached(tmp_path, monkeypatch):
 
 def test_symlinked_file_is_always_read(tmp_path, counting, old_enough):
     make(tmp_path)
-    outside = tmp_path.parent / f"{tmp_path.name}-target.md"
+    outside = tmp_path / ".targets" / "n9.md"   # inside the corpus, in a folder not walked
+    outside.parent.mkdir()
     outside.write_text(node_text(9, target="n0"), encoding="utf-8")
     (tmp_path / "n9.md").symlink_to(outside)
     Corpus.load(tmp_path)
