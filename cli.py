@@ -22,8 +22,85 @@ for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
 
 
+class Settings:
+    """What the global options said; the corpus is found only when a command asks for it."""
+
+    def __init__(self):
+        self.corpus_option = None
+        self.quiet = False
+        self.plain = False
+        self.json = False
+        self.warned = False
+        self._config = None
+
+    @property
+    def config(self):
+        """The corpus and its takeoff.toml settings (see graph.config for the precedence)."""
+        if self._config is None:
+            from graph.config import find_corpus
+
+            self._config = find_corpus(self.corpus_option)
+        return self._config
+
+    @property
+    def corpus_path(self):
+        return self.config.root
+
+    def setting(self, key, default=None):
+        """A takeoff.toml setting, or ``default`` when there is none or no corpus is found."""
+        try:
+            return self.config.settings.get(key, default)
+        except TakeoffError:  # the command itself reports a missing corpus
+            return default
+
+
+def _store(attribute):
+    def callback(ctx, param, value):
+        if value is not None and value is not False:
+            setattr(ctx.ensure_object(Settings), attribute, value)
+        return value
+
+    return callback
+
+
+def global_options(hidden):
+    """The options every command takes, before or after its name (``takeoff score --quiet``)."""
+    return [
+        click.Option(["--corpus", "corpus_option"], type=click.Path(path_type=Path),
+                     metavar="FOLDER", is_eager=True, expose_value=False, hidden=hidden,
+                     callback=_store("corpus_option"),
+                     help="The corpus folder. Default: $TAKEOFF_CORPUS, else the first folder "
+                          "holding takeoff.toml (or claims/takeoff.toml) from here upwards."),
+        click.Option(["-q", "--quiet"], is_flag=True, default=None, is_eager=True,
+                     expose_value=False, hidden=hidden, callback=_store("quiet"),
+                     help="Do not print the corpus's warnings or what a command did."),
+        click.Option(["--plain"], is_flag=True, default=None, is_eager=True, expose_value=False,
+                     hidden=hidden, callback=_store("plain"),
+                     help="Tables as tab-separated text (the default when output is piped)."),
+    ]
+
+
+class TakeoffCommand(click.Command):
+    """A command that also takes the global options after its name."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("epilog", "Also accepted here: --corpus FOLDER, -q/--quiet, --plain "
+                                    "(see takeoff --help).")
+        super().__init__(*args, **kwargs)
+        self.params += global_options(hidden=True)
+
+    def invoke(self, ctx):
+        settings = ctx.ensure_object(Settings)
+        if settings.json and not any(p.name == "as_json" for p in self.params):
+            raise click.UsageError(f"`{ctx.command_path}` has no JSON output (--json goes with "
+                                   "the commands that print data: see their --help)", ctx)
+        return super().invoke(ctx)
+
+
 class TakeoffGroup(click.Group):
     """Turns every ``TakeoffError`` and OS error into a message and exit status 1."""
+
+    command_class = TakeoffCommand
 
     def invoke(self, ctx):
         try:
@@ -36,16 +113,35 @@ class TakeoffGroup(click.Group):
             ctx.exit(1)
 
 
-class Settings:
-    def __init__(self, corpus_path):
-        self.corpus_path = Path(corpus_path)
+TakeoffGroup.group_class = TakeoffGroup
+
+
+def settings(ctx=None):
+    return (ctx or click.get_current_context()).ensure_object(Settings)
+
+
+def say(message, ctx=None):
+    """Print what a command did on stderr (silenced by --quiet)."""
+    if not settings(ctx).quiet:
+        click.echo(message, err=True)
+
+
+def report_warnings(ctx, corpus):
+    """Print the corpus's warnings (and its takeoff.toml's) on stderr, once per command."""
+    state = settings(ctx)
+    if state.warned or state.quiet:
+        return
+    state.warned = True
+    for problem in [*state.config.warnings, *corpus.warnings]:
+        click.echo(str(problem), err=True)
 
 
 def load_corpus(ctx, *, strict=True):
-    """The corpus named by ``--corpus``; with ``strict`` its errors end the command (exit 1)."""
+    """The corpus the command works on; with ``strict`` its errors end the command (exit 1)."""
     corpus = Corpus.load(ctx.obj.corpus_path)
     if strict:
         corpus.require_valid()
+    report_warnings(ctx, corpus)
     return corpus
 
 
@@ -54,17 +150,59 @@ def emit_json(data):
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _json_callback(ctx, param, value):
+    return bool(value or settings(ctx).json)
+
+
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+    return click.option("--json", "as_json", is_flag=True, callback=_json_callback,
+                        help="Print JSON instead of a table.")(f)
 
 
-def console():
+def console(width=None):
     from rich.console import Console
 
-    # Piped output (a file, a pager, a test) has no width of its own: give tables room rather
+    # Piped output (a file, a pager, a test) has no width of its own: give text room rather
     # than rich's 80 columns, which folds ids and notes mid-word.
     piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, soft_wrap=False, width=160 if piped else None)
+    return Console(highlight=False, soft_wrap=False, width=width or (160 if piped else None))
+
+
+def plain_output():
+    """Tables as tab-separated text: asked for with --plain, or stdout is not a terminal."""
+    return settings().plain or not sys.stdout.isatty()
+
+
+def print_table(columns, rows):
+    """A table (see graph.tables): laid out to the terminal's width, or tab-separated text.
+
+    On a terminal too narrow for it, columns of ids move under the table, one line per row,
+    rather than an id being cut.
+    """
+    from graph.tables import GAP, plain, rich_table, spill, tsv, wrap_words
+
+    if plain_output():
+        click.echo(tsv(columns, rows), nl=False)
+        return
+    width = console().size.width
+    kept, kept_rows, sizes, moved = spill(columns, rows, width)
+    needed = sum(sizes) + GAP * (len(sizes) - 1)  # over width only if ids alone do not fit
+    console(width=max(width, needed)).print(rich_table(kept, kept_rows, sizes))
+    key = next(i for i, c in enumerate(columns) if c.kind == "id")  # the row's id
+    for index in sorted({m[0] for m in moved}):
+        text = " ".join([plain(rows[index][key]), *(f"{header}: {plain(cell)}"
+                                                    for r, header, cell in moved if r == index)])
+        for line in wrap_words(text, width):
+            print_line(line, style="dim")
+
+
+def print_line(text, style=None):
+    """A line around a table (a heading, a summary): on stderr when tables are plain, so that
+    stdout holds only the tab-separated rows."""
+    if plain_output():
+        click.echo(getattr(text, "plain", text), err=True)
+    else:
+        console().print(text, style=style, markup=False)
 
 
 def weighted_target(value, param_name):
@@ -78,20 +216,56 @@ def weighted_target(value, param_name):
         raise click.BadParameter(f"{value!r}: WEIGHT must be a number", param_hint=param_name)
 
 
+# ---- shell completion (click's protocol: _TAKEOFF_COMPLETE=bash_source takeoff) ----
+
+def _complete_words(words, incomplete):
+    return [word for word in words if word.startswith(incomplete)]
+
+
+def _complete_ids(ctx, param, incomplete):
+    """Node ids of the corpus, from the file names alone (no YAML is read: completion is fast)."""
+    from graph.model import iter_node_files, node_id
+
+    try:
+        root = settings(ctx).corpus_path
+    except TakeoffError:
+        return []
+    return _complete_words(sorted(node_id(p) for p in iter_node_files(root)), incomplete)
+
+
+def _complete_perspectives(ctx, param, incomplete):
+    from graph.perspective import perspective_names
+
+    try:
+        root = settings(ctx).corpus_path
+    except TakeoffError:
+        return []
+    return _complete_words(["base", *perspective_names(root)], incomplete)
+
+
+def _complete_semantics(ctx, param, incomplete):
+    from graph.propagation import SEMANTICS
+
+    return _complete_words(SEMANTICS, incomplete)
+
+
 @click.group(cls=TakeoffGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--corpus", "corpus_path", envvar="TAKEOFF_CORPUS", default="claims",
-              show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The corpus folder (default: $TAKEOFF_CORPUS, else ./claims).")
+@click.option("--json", "as_json", is_flag=True, default=None, expose_value=False,
+              callback=_store("json"), help="Print JSON (the same as the command's own --json).")
 @click.version_option(package_name="takeoff-graph")
 @click.pass_context
-def cli(ctx, corpus_path):
+def cli(ctx):
     """Argue about AI takeoff with an annotated, scored knowledge graph.
 
     The corpus is a folder of Markdown files, one per node (model, claim or evidence), with
-    YAML front matter holding its credence, sources and supports/undermines edges.
+    YAML front matter holding its credence, sources and supports/undermines edges, marked by a
+    takeoff.toml file. Commands find it by walking up from the current folder, as git does.
+    The options below may also follow the command's name.
     """
-    ctx.obj = Settings(corpus_path)
+    ctx.ensure_object(Settings)
 
+
+cli.params[:0] = global_options(hidden=False)
 
 # ==== section: history (options shared with score, why, html, export) ====
 # Defined before the other sections (foundation's export included) so their commands can use them.
@@ -121,22 +295,25 @@ def as_of_option(f):
 
 def perspective_option(f):
     return click.option(
-        "--perspective", metavar="NAME",
+        "--perspective", metavar="NAME", shell_complete=_complete_perspectives,
         help="Apply the credences and weights of claims/perspectives/NAME.yaml "
              "('base': the corpus as written).")(f)
 
 
 def semantics_option(f):
-    return click.option("--semantics", default="qe", show_default=True, metavar="NAME",
-                        callback=_check_semantics,
+    return click.option("--semantics", metavar="NAME", callback=_check_semantics,
+                        shell_complete=_complete_semantics,
                         help="The gradual semantics: qe (quadratic energy), dfquad (DF-QuAD) "
-                             "or eb (Euler-based).")(f)
+                             "or eb (Euler-based). Default: the corpus's takeoff.toml "
+                             "'semantics', else qe.")(f)
 
 
 def _check_semantics(ctx, param, value):
     # Checked against the registry, not a fixed list: adding a semantics adds its name here.
     from graph.propagation import SEMANTICS
 
+    if value is None:
+        return settings(ctx).setting("semantics", "qe")
     if value not in SEMANTICS:
         raise click.BadParameter(f"{value!r} is not one of {', '.join(SEMANTICS)}")
     return value
@@ -152,7 +329,7 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
     scoped = scope(corpus, as_of=as_of, perspective=perspective)
     if as_of is not None:
         left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
-        click.echo(f"as of {as_of}: {left_out} node(s) dated later left out", err=True)
+        say(f"as of {as_of}: {left_out} node(s) dated later left out", ctx)
     return scoped
 
 
@@ -163,28 +340,67 @@ def scoped_corpus(ctx, as_of=None, perspective=None):
 @click.option("--example", is_flag=True, help="Copy the bundled corpus instead of starting empty.")
 @click.pass_context
 def init(ctx, folder, example):
-    """Create a new corpus in FOLDER (default: the --corpus folder)."""
+    """Create a corpus in FOLDER (default: --corpus, else $TAKEOFF_CORPUS, else the current
+    folder).
+
+    Writes FOLDER/takeoff.toml, the file that marks a corpus. A folder that already holds a
+    valid corpus without that file is marked as one; any other non-empty folder is refused.
+    """
     from graph.edit import init_corpus
 
-    folder = folder or ctx.obj.corpus_path
+    from graph.config import ENV_VAR
+
+    folder = folder or settings(ctx).corpus_option or Path(os.environ.get(ENV_VAR) or ".")
     if example and not BUNDLED_CORPUS.is_dir():
         raise TakeoffError(f"the bundled corpus is not installed ({BUNDLED_CORPUS})")
     init_corpus(folder, example_from=BUNDLED_CORPUS if example else None)
-    click.echo(f"created {'a copy of the bundled corpus' if example else 'an empty corpus'} in {folder}",
-               err=True)
+    say(f"created {'a copy of the bundled corpus' if example else 'a corpus'} in {folder} "
+        f"(marked by {folder / 'takeoff.toml'})", ctx)
+    here = Path(folder).resolve() == Path.cwd()
+    steps = [] if here else [f"cd {_shell_word(str(folder))}"]
+    if example:
+        steps += ["takeoff score", "takeoff why software-explosion", "takeoff html -o map.html"]
+    else:
+        steps += ["takeoff add model my-path --title 'A takeoff path'",
+                  "takeoff add evidence my-observation --title 'What was seen' "
+                  "--date 2025-01-31 --supports my-path",
+                  "takeoff score"]
+    if not settings(ctx).quiet:
+        click.echo("next:")
+        for step in steps[:3]:
+            click.echo(f"  {step}")
+
+
+def _shell_word(text):
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _iso_date(value, param_hint):
+    from graph.model import DATE_FORMS, parse_date
+
+    if value is None:
+        return None
+    date = parse_date(value)
+    if date is None:
+        raise click.BadParameter(f"{value!r} is not an ISO date ({DATE_FORMS})", param_hint=param_hint)
+    return date
 
 
 @cli.command()
 @click.argument("kind", type=click.Choice(KINDS))
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--title", required=True, help="A one-line statement of the node.")
 @click.option("--credence", type=click.FloatRange(0, 1), help="Base score in [0, 1] (default 0.5).")
 @click.option("--date", "date_text", metavar="YYYY-MM-DD",
               help="When it was observed or published (YYYY-MM if only the month is known).")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
-@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node supports.")
-@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT]", help="An id this node undermines.")
+@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
+              help="An id this node supports.")
+@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
+              help="An id this node undermines.")
 @click.option("--body", help="The Markdown annotation.")
 @click.option("--edit", "use_editor", is_flag=True, help="Write the annotation in $EDITOR.")
 @click.pass_context
@@ -192,45 +408,77 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
         body, use_editor):
     """Add a node of KIND (model, claim, evidence, argument) with the id ID."""
     from graph.edit import add_node
-    from graph.model import DATE_FORMS, parse_date
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
-    date = None
-    if date_text is not None:
-        date = parse_date(date_text)
-        if date is None:
-            raise click.BadParameter(f"{date_text!r} is not an ISO date ({DATE_FORMS})", param_hint="--date")
+    date = _iso_date(date_text, "--date")
+    root = ctx.obj.corpus_path  # before the editor opens: no corpus, no typing for nothing
     if use_editor:
         body = click.edit("\n", extension=".md") or ""
-    add_node(ctx.obj.corpus_path, kind, node_id, title, credence=credence, date=date, tags=tags,
-             sources=sources, body=body or "",
-             supports=[weighted_target(v, "--supports") for v in supports],
-             undermines=[weighted_target(v, "--undermines") for v in undermines])
-    click.echo(f"added {kind} {node_id}", err=True)
+    corpus = add_node(root, kind, node_id, title, credence=credence, date=date, tags=tags,
+                      sources=sources, body=body or "",
+                      supports=[weighted_target(v, "--supports") for v in supports],
+                      undermines=[weighted_target(v, "--undermines") for v in undermines])
+    report_warnings(ctx, corpus)
+    say(f"added {kind} {node_id} ({_path_of(corpus, node_id)})", ctx)
+
+
+def _path_of(corpus, node_id):
+    from graph.model import display_path
+
+    return display_path(corpus.graph.nodes[node_id]["path"])
+
+
+def _edge_text(state):
+    """An edge's relation, weight and note as ``undermines weight 0.5 note 'why'``."""
+    if state is None:
+        return "none"
+    from graph.model import DEFAULT_WEIGHT
+
+    weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
+    note = f" note {state['note']!r}" if state.get("note") else ""
+    return f"{state['relation']} weight {weight:g}{note}"
 
 
 @cli.command()
-@click.argument("source", metavar="SRC")
-@click.argument("target")
-@click.option("--supports", "relation", flag_value="supports", help="SRC supports TARGET.")
-@click.option("--undermines", "relation", flag_value="undermines", help="SRC undermines TARGET.")
+@click.argument("source", metavar="SRC", shell_complete=_complete_ids)
+@click.argument("target", shell_complete=_complete_ids)
+@click.option("--supports", "supports", is_flag=True, help="SRC supports TARGET.")
+@click.option("--undermines", "undermines", is_flag=True, help="SRC undermines TARGET.")
 @click.option("--weight", type=click.FloatRange(0, 1, min_open=True), help="Edge weight in (0, 1] (default 1).")
 @click.option("--note", help="Why this edge exists.")
+@click.option("--replace", is_flag=True,
+              help="Turn an existing edge of the other relation into this one.")
 @click.pass_context
-def link(ctx, source, target, relation, weight, note):
-    """Add an edge from SRC to TARGET, or update its weight and note."""
+def link(ctx, source, target, supports, undermines, weight, note, replace):
+    """Add an edge from SRC to TARGET, or update what is given (--weight, --note) of it.
+
+    Prints the edge before and after. An edge is either supports or undermines: flipping it
+    needs --replace (its weight and note are kept unless given).
+    """
     from graph.edit import link as link_nodes
 
-    if relation is None:
+    if supports and undermines:
+        raise click.UsageError("give one of --supports or --undermines, not both (an edge is "
+                               "one or the other)")
+    if not supports and not undermines:
         raise click.UsageError("say --supports or --undermines")
-    link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note)
-    click.echo(f"{source} {relation} {target}", err=True)
+    relation = "supports" if supports else "undermines"
+    edit = link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note,
+                      replace=replace)
+    report_warnings(ctx, edit.corpus)
+    if edit.old is None:
+        say(f"added {source} -> {target}: {_edge_text(edit.new)}", ctx)
+    elif edit.old == edit.new:
+        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight or --note "
+            "to change it)", ctx)
+    else:
+        say(f"updated {source} -> {target}: {_edge_text(edit.old)} -> {_edge_text(edit.new)}", ctx)
 
 
 @cli.command()
-@click.argument("source", metavar="SRC")
-@click.argument("target")
+@click.argument("source", metavar="SRC", shell_complete=_complete_ids)
+@click.argument("target", shell_complete=_complete_ids)
 @click.option("--force", is_flag=True,
               help="Also remove the perspectives' overrides of the edge's weight.")
 @click.pass_context
@@ -239,28 +487,42 @@ def unlink(ctx, source, target, force):
     unless --force)."""
     from graph.edit import unlink as unlink_nodes
 
-    unlink_nodes(ctx.obj.corpus_path, source, target, force=force)
-    click.echo(f"removed the edge {source} -> {target}", err=True)
+    report_warnings(ctx, unlink_nodes(ctx.obj.corpus_path, source, target, force=force))
+    say(f"removed the edge {source} -> {target}", ctx)
+
+
+def _value_text(value):
+    if value is None:
+        return "(none)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "(none)"
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        return f"{len(value.splitlines())} lines"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 @cli.command("set")
-@click.argument("node_id", metavar="ID")
-@click.argument("field", metavar="FIELD")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("field", metavar="FIELD",
+                shell_complete=lambda ctx, param, incomplete: _complete_words(
+                    ("kind", "title", "credence", "date", "tags", "body"), incomplete))
 @click.argument("value")
 @click.pass_context
 def set_(ctx, node_id, field, value):
     """Set FIELD (kind, title, credence, date, tags, body) of node ID to VALUE.
 
-    Tags are comma-separated; an empty VALUE removes the date or the tags.
+    Tags are comma-separated; an empty VALUE removes the date or the tags. Prints the old and
+    the new value.
     """
     from graph.edit import set_field
 
-    set_field(ctx.obj.corpus_path, node_id, field, value)
-    click.echo(f"set {node_id} {field}", err=True)
+    edit = set_field(ctx.obj.corpus_path, node_id, field, value)
+    report_warnings(ctx, edit.corpus)
+    say(f"{node_id} {field}: {_value_text(edit.old)} -> {_value_text(edit.new)}", ctx)
 
 
 @cli.command()
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--force", is_flag=True, help="Also remove the edges other nodes have to ID and "
                                             "the perspectives' overrides of ID and its edges.")
 @click.pass_context
@@ -268,8 +530,110 @@ def rm(ctx, node_id, force):
     """Remove node ID (refused while other nodes or perspectives refer to it, unless --force)."""
     from graph.edit import remove_node
 
-    remove_node(ctx.obj.corpus_path, node_id, force=force)
-    click.echo(f"removed {node_id}", err=True)
+    report_warnings(ctx, remove_node(ctx.obj.corpus_path, node_id, force=force))
+    say(f"removed {node_id}", ctx)
+
+
+@cli.command()
+@click.argument("old", metavar="OLD", shell_complete=_complete_ids)
+@click.argument("new", metavar="NEW")
+@click.pass_context
+def mv(ctx, old, new):
+    """Rename node OLD to NEW: its file, and every edge and perspective that names it.
+
+    One change: either every file is rewritten or none is.
+    """
+    from graph.edit import move_node
+    from graph.model import display_path
+
+    edit = move_node(ctx.obj.corpus_path, old, new)
+    report_warnings(ctx, edit.corpus)
+    say(f"renamed {old} -> {new} ({display_path(edit.old)} -> {display_path(edit.new)}); "
+        f"{len(edit.touched)} other file(s) rewritten", ctx)
+    for path in edit.touched:
+        say(f"  {display_path(path)}", ctx)
+
+
+@cli.command()
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.pass_context
+def edit(ctx, node_id):
+    """Open node ID's file in your editor and save it if it is still valid.
+
+    The editor is $VISUAL, else $EDITOR, else the first of sensible-editor, vim, nano found,
+    else vi. You edit a temporary copy: an invalid result is refused (problems as path:line),
+    the node's file is left as it was, and your text is kept in ID.md.rej beside it; the next
+    `takeoff edit ID` starts from that text.
+    """
+    from graph.edit import rejected_path, replace_node_text
+    from graph.model import display_path
+    from graph.store import atomic_write
+
+    corpus = load_corpus(ctx, strict=False)
+    path = Path(corpus.node(node_id)["path"])
+    rejected = rejected_path(path)
+    start = path
+    if rejected.is_file():
+        start = rejected
+        say(f"starting from your refused text in {display_path(rejected)}", ctx)
+    original = path.read_text(encoding="utf-8")
+    edited = click.edit(start.read_text(encoding="utf-8"), extension=".md", require_save=True)
+    if edited is None or edited == original:
+        say(f"{node_id}: no change", ctx)
+        return
+    try:
+        after = replace_node_text(ctx.obj.corpus_path, node_id, edited, expected=original)
+    except TakeoffError:
+        atomic_write(rejected, edited)  # not a node file (.rej): the corpus never reads it
+        click.echo(f"your text is kept in {display_path(rejected)}; run `takeoff edit "
+                   f"{node_id}` again to fix it", err=True)
+        raise
+    rejected.unlink(missing_ok=True)
+    report_warnings(ctx, after)
+    say(f"saved {display_path(path)}", ctx)
+
+
+@cli.group("source", cls=TakeoffGroup)
+def source_group():
+    """Add, update or remove the sources of a node."""
+
+
+@source_group.command("add")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("url")
+@click.option("--title", help="The source's title.")
+@click.option("--quote", help="The passage that supports the node, quoted.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="When the source was published.")
+@click.pass_context
+def source_add(ctx, node_id, url, title, quote, date_text):
+    """Add source URL to node ID, or update the fields given of that source."""
+    from graph.edit import add_source
+
+    date = _iso_date(date_text, "--date")
+    edit = add_source(ctx.obj.corpus_path, node_id, url, title=title, quote=quote, date=date)
+    report_warnings(ctx, edit.corpus)
+    if edit.old is None:
+        say(f"{node_id}: added source {_source_text(edit.new)}", ctx)
+    else:
+        say(f"{node_id}: source {_source_text(edit.old)} -> {_source_text(edit.new)}", ctx)
+
+
+def _source_text(source):
+    fields = [f"{key} {source[key]!s:.60}" for key in ("title", "quote", "date")
+              if source.get(key)]
+    return f"<{source['url']}>" + (f" ({'; '.join(fields)})" if fields else "")
+
+
+@source_group.command("rm")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
+@click.argument("url")
+@click.pass_context
+def source_rm(ctx, node_id, url):
+    """Remove source URL from node ID."""
+    from graph.edit import remove_source
+
+    report_warnings(ctx, remove_source(ctx.obj.corpus_path, node_id, url))
+    say(f"{node_id}: removed source <{url}>", ctx)
 
 
 @cli.command()
@@ -280,7 +644,9 @@ def rm(ctx, node_id, force):
 @click.pass_context
 def check(ctx, shacl, as_json):
     """Validate the corpus: every problem as path:line: message (exit 1 on errors)."""
+    settings(ctx).warned = True  # check lists every problem itself, warnings included
     corpus = load_corpus(ctx, strict=False)
+    corpus.problems[:0] = ctx.obj.config.warnings
     if not corpus.errors:
         from graph.perspective import check_perspectives
 
@@ -325,17 +691,16 @@ def list_(ctx, kind, tag, as_json):
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("id", "kind", "credence", "date", "title", box=None, header_style="bold")
-    for row in rows:
-        table.add_row(row["id"], row["kind"], f"{row['credence']:.2f}", row["date"] or "",
-                      row["title"])
-    console().print(table)
+    print_table([Col("id", "id"), Col("kind", "id"), Col("credence", "num"), Col("date", "id"),
+                 Col("title")],
+                [[row["id"], row["kind"], f"{row['credence']:.2f}", row["date"] or "",
+                  row["title"]] for row in rows])
 
 
 @cli.command()
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @json_option
 @click.pass_context
 def show(ctx, node_id, as_json):
@@ -390,15 +755,49 @@ def _format_choice(importable=False):
 
 def base_option(f):
     return click.option("--base", metavar="IRI",
-                        help="RDF formats: node ids become IRIs under this base "
-                             "(default https://w3id.org/takeoff-graph/node/).")(f)
+                        callback=lambda ctx, param, value: value or settings(ctx).setting("base"),
+                        help="RDF formats: node ids become IRIs under this base (default: the "
+                             "corpus's takeoff.toml 'base', else "
+                             "https://w3id.org/takeoff-graph/node/).")(f)
+
+
+def _format_option(importable=False):
+    from graph.interchange import extensions_text
+
+    verb = "read" if importable else "written"
+    return click.option(
+        "--format", "fmt", type=_format_choice(importable), shell_complete=_complete_formats,
+        help=f"The format {verb}. Default: from the file's extension ({extensions_text()}); "
+             "node-link for stdin/stdout.")
+
+
+def _complete_formats(ctx, param, incomplete):
+    from graph.interchange import FORMATS
+
+    return _complete_words(FORMATS, incomplete)
+
+
+def _inferred_format(path, fmt, what, param_hint):
+    """``fmt`` if given, else the format ``path``'s extension implies (node-link for stdio)."""
+    from graph.interchange import FORMATS, IMPORTABLE, format_for_path
+
+    if fmt is not None:
+        return fmt, None
+    if path is None or str(path) in ("-", "<stdin>", "<stdout>"):
+        return "node-link", None
+    inferred = format_for_path(path)
+    names = IMPORTABLE if what == "import" else FORMATS
+    if inferred is None or inferred not in names:
+        why = "is not one it can " + what if inferred else "implies no format"
+        raise click.BadParameter(f"{path}: its extension {why}; give --format (one of "
+                                 f"{', '.join(names)})", param_hint=param_hint)
+    return inferred, f"read as {inferred} because of its file name; give --format to read it as another format"
 
 
 @cli.command()
-@click.option("--format", "fmt", default="node-link", show_default=True, type=_format_choice(),
-              help="The output format.")
+@_format_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+              help="Write to this file instead of stdout (its extension gives the format).")
 @base_option
 @click.option("--with-strengths", is_flag=True,
               help="RDF and GraphML: include each node's strength under --semantics.")
@@ -413,6 +812,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     """Print the corpus in another format (see --format)."""
     from graph.interchange import export_graph
 
+    fmt, _ = _inferred_format(output, fmt, "export", "-o/--output")
     corpus = scoped_corpus(ctx, as_of)
     score = corpus.score(semantics) if with_strengths else None
     if score is not None and not score.converged:
@@ -424,13 +824,12 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
         from graph.store import atomic_write
 
         atomic_write(output, text)
-        click.echo(f"wrote {output}", err=True)
+        say(f"wrote {output} ({fmt})", ctx)
 
 
 @cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--format", "fmt", default="node-link", show_default=True,
-              type=_format_choice(importable=True), help="The input format.")
+@_format_option(importable=True)
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
 @base_option
 @click.pass_context
@@ -439,18 +838,21 @@ def import_(ctx, file, fmt, replace, base):
     from graph.edit import import_graph
     from graph.interchange import parse_graph
 
+    fmt, how = _inferred_format(file.name, fmt, "import", "FILE")
+    root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
     try:
         graph = parse_graph(file.read(), fmt, base=base)
     except TakeoffError as exc:
-        raise TakeoffError(f"{file.name}: {exc}") from None
+        hint = f" ({how})" if how else ""
+        raise TakeoffError(f"{file.name}: {exc}{hint}") from None
     except UnicodeDecodeError:
         raise TakeoffError(f"{file.name}: not UTF-8 text") from None
     for warning in graph.graph.pop("warnings", []):
         click.echo(f"warning: {file.name}: {warning}", err=True)
     summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
-    import_graph(ctx.obj.corpus_path, graph, replace=replace)
-    click.echo(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
-               f"into {ctx.obj.corpus_path}" + (f" ({summary})" if summary else ""), err=True)
+    report_warnings(ctx, import_graph(root, graph, replace=replace))
+    say(f"imported {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges "
+        f"({fmt}) into {root}" + (f" ({summary})" if summary else ""), ctx)
 
 
 # ==== section: propagation ====
@@ -510,29 +912,30 @@ SCORE_TOP = 20   # rows `score` prints in the terminal unless --top says otherwi
 
 
 def _print_ranking(rows, result, all_nodes, count):
-    from rich.table import Column, Table
     from rich.text import Text
 
-    table = Table("#", Column("node" if all_nodes else "model", no_wrap=True),
-                  *(["kind"] if all_nodes else []), "credence", "strength", "shift",
-                  Column("pushed up by", overflow="fold"),
-                  Column("pushed down by", overflow="fold"), box=None, header_style="bold")
+    from graph.tables import Col
+
+    columns = [Col("#", "num"), Col("node" if all_nodes else "model", "id"),
+               *([Col("kind", "id")] if all_nodes else []), Col("credence", "num"),
+               Col("strength", "num"), Col("shift", "num"), Col("pushed up by", "ids"),
+               Col("pushed down by", "ids")]
+    table = []
     for rank, row in enumerate(rows, 1):
         shift = row["shift"]
-        table.add_row(str(rank), Text(row["id"], style="bold"),
+        table.append([str(rank), Text(row["id"], style="bold"),
                       *([row["kind"] or ""] if all_nodes else []),
                       f"{row['credence']:.3f}", f"{row['strength']:.3f}",
                       Text(f"{shift:+.3f}", style="green" if shift > 0 else "red" if shift < 0
                            else ""),
-                      _push_cell(row["up"]), _push_cell(row["down"]))
-    out = console()
-    out.print(table)
+                      _push_cell(row["up"]), _push_cell(row["down"])])
+    print_table(columns, table)
     if count > len(rows):
-        out.print(f"{count - len(rows)} more not shown (of {count}); --top N shows more",
-                  style="dim", markup=False)
+        print_line(f"{count - len(rows)} more not shown (of {count}); --top N shows more",
+                   style="dim")
     status = "converged" if result.converged else "NOT converged"
-    out.print(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
-              f"{result.residual:.1e}", style="dim", markup=False)
+    print_line(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
+               f"{result.residual:.1e}", style="dim")
 
 
 # ==== section: html ====
@@ -545,7 +948,7 @@ def _print_ranking(rows, result, all_nodes, count):
 @click.option("--title", help="Title and heading of the page (shown as text).")
 @click.option("--robustness", "robustness_samples", type=click.IntRange(min=10), metavar="N",
               help="Show each path's 90%% interval and P(first) from N samples (takeoff robustness).")
-@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0,
+@click.option("--spread", type=click.FloatRange(0, 0.5),
               help="With --robustness: the spread of plain credences (as for takeoff robustness).")
 @as_of_option
 @perspective_option
@@ -561,20 +964,26 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
     from graph.html import write_html
     from graph.perspective import BASE, apply_perspective, load_perspective, perspective_names
 
-    corpus = scoped_corpus(ctx, as_of=as_of)
-    chosen = None if perspective in (None, BASE) else load_perspective(corpus, perspective)
+    # Perspectives are checked against the whole corpus: under --as-of they may name nodes
+    # dated later, whose overrides simply do not apply yet (as for every other command).
+    whole = load_corpus(ctx)
+    chosen = None if perspective in (None, BASE) else load_perspective(whole, perspective)
     overlays = []
-    for name in perspective_names(corpus.root):
+    for name in perspective_names(whole.root):
         try:
-            overlays.append(load_perspective(corpus, name))
+            overlays.append(load_perspective(whole, name))
         except TakeoffError as exc:
             click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
+    corpus = scoped_corpus(ctx, as_of=as_of)
+    title = title or settings(ctx).setting("title")
     extra = {}
     if robustness_samples:
         from graph.robustness import robustness
 
         graph = corpus.graph if chosen is None else apply_perspective(corpus.graph, chosen)
-        data = robustness(graph, samples=robustness_samples, semantics=(semantics,), spread=spread)
+        data = robustness(graph, samples=robustness_samples, semantics=(semantics,),
+                          spread=settings(ctx).setting("spread", 0.0) if spread is None else spread,
+                          weight_spread=settings(ctx).setting("weight_spread", 0.0))
         extra["robustness"] = {"samples": data["samples"], "semantics": data["semantics"],
                                "models": {r["id"]: {k: r[k] for k in ("low", "high", "mean", "p_first")}
                                           for r in data["models"]}}
@@ -646,7 +1055,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
         _print_rows(result.variables, shown, json_data=result.to_json() if as_json else None,
                     as_csv=as_csv)
         if not as_json and not as_csv:
-            click.echo(f"{len(result.rows)} row(s)", err=True)
+            say(f"{len(result.rows)} row(s)")
     elif as_json:
         emit_json(result.to_json())
     elif result.kind == "ASK":
@@ -687,13 +1096,9 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         writer.writerows(rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        from rich.table import Table
-        from rich.text import Text
+        from graph.tables import Col
 
-        table = Table(*columns, box=None, header_style="bold")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console().print(table)
+        print_table([Col(c, "ids") for c in columns], rows)
 
 
 # ==== section: explain ====
@@ -730,7 +1135,7 @@ def _chain_text(chain):
 
 
 @cli.command("tree")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--depth", type=click.IntRange(min=1), help="Levels of edges to show (default: all).")
 @click.option("--direction", type=click.Choice(["in", "out"]), default="in", show_default=True,
               help="in: what supports or undermines ID; out: what ID supports or undermines.")
@@ -771,8 +1176,8 @@ def tree_command(ctx, node_id, depth, direction, semantics, as_json):
 
 
 @cli.command("paths")
-@click.argument("source", metavar="FROM")
-@click.argument("target", metavar="TO")
+@click.argument("source", metavar="FROM", shell_complete=_complete_ids)
+@click.argument("target", metavar="TO", shell_complete=_complete_ids)
 @click.option("--max-length", type=click.IntRange(min=1), default=6, show_default=True,
               help="The most edges a chain may have.")
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N strongest chains.")
@@ -790,20 +1195,19 @@ def paths_command(ctx, source, target, max_length, top, as_json):
     if not chains:
         click.echo(f"no chain of at most {max_length} edges from {source} to {target}", err=True)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("sign", "weight", "edges", "chain", box=None, header_style="bold")
-    for chain in chains:
-        table.add_row(_text((chain["sign"], RELATION_STYLE[chain["sign"]])),
-                      f"{chain['weight']:.3f}", str(chain["length"]), _chain_text(chain))
-    console().print(table)
+    print_table([Col("sign", "id"), Col("weight", "num"), Col("edges", "num"),
+                 Col("chain", "ids")],
+                [[_text((chain["sign"], RELATION_STYLE[chain["sign"]])), f"{chain['weight']:.3f}",
+                  str(chain["length"]), _chain_text(chain)] for chain in chains])
 
 
 WHY_TOP = 20   # rows `why` prints in the terminal unless --top or --all says otherwise
 
 
 @cli.command("why")
-@click.argument("node_id", metavar="ID")
+@click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
 @click.option("--top", type=click.IntRange(min=1),
               help=f"Show only the N most influential nodes (default {WHY_TOP} in the terminal, "
                    "all with --json).")
@@ -833,29 +1237,26 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_j
     if as_json:
         _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
         return
-    out = console()
-    out.print(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
-                                         f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
+    print_line(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
+                                          f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
     if not count:
-        out.print("nothing reaches this node: its strength comes from its credence alone")
+        print_line("nothing reaches this node: its strength comes from its credence alone")
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("node", "kind", "impact", "gradient", "strongest chain", box=None,
-                  header_style="bold")
-    shown = 0
+    table = []
     for row in rows:
         chain = row["chain"]
         via = chain["nodes"][1:-1]
-        table.add_row(row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
+        table.append([row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
                       _text((f"{chain['sign']} {chain['weight']:.2f}", RELATION_STYLE[chain["sign"]]),
-                            (f" via {' > '.join(via)}" if via else " direct", "dim")))
-        shown += 1
-    out.print(table)
-    if shown < count:
-        out.print(f"{count - shown} more node{'s' if count - shown != 1 else ''} reach "
-                  f"{node_id} (of {count}); --top N or --all shows them", style="dim",
-                  markup=False)
+                            (f" via {' > '.join(via)}" if via else " direct", "dim"))])
+    print_table([Col("node", "id"), Col("kind", "id"), Col("impact", "num"),
+                 Col("gradient", "num"), Col("strongest chain", "ids")], table)
+    if len(table) < count:
+        more = count - len(table)
+        print_line(f"{more} more node{'s' if more != 1 else ''} reach {node_id} (of {count}); "
+                   f"--top N or --all shows them", style="dim")
 
 
 def _stream_json(head, key, rows):
@@ -874,8 +1275,8 @@ def _stream_json(head, key, rows):
 
 
 @cli.command("cruxes")
-@click.argument("first", metavar="A")
-@click.argument("second", metavar="B")
+@click.argument("first", metavar="A", shell_complete=_complete_ids)
+@click.argument("second", metavar="B", shell_complete=_complete_ids)
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many cruxes to show.")
 @semantics_option
@@ -901,27 +1302,27 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
                    "strengths": {first: result.strengths[first], second: result.strengths[second]},
                    "gap": gap, "cruxes": rows})
         return
-    out = console()
     leader, other = (first, second) if gap >= 0 else (second, first)
-    out.print(_text((f"{first} {result.strengths[first]:.3f}  vs  {second} "
-                     f"{result.strengths[second]:.3f} ({semantics}): ", ""),
-                    (f"{leader} ranks higher by {abs(gap):.3f}", "bold")))
+    print_line(_text((f"{first} {result.strengths[first]:.3f}  vs  {second} "
+                      f"{result.strengths[second]:.3f} ({semantics}): ", ""),
+                     (f"{leader} ranks higher by {abs(gap):.3f}", "bold")))
     if not rows:
-        out.print("no node's credence changes the gap")
+        print_line("no node's credence changes the gap")
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("node", "kind", "credence", "gradient", "gap at 0 / 1", "flips at",
-                  box=None, header_style="bold")
+    table = []
     for row in rows:
         flip = "never" if row["flip"] is None else f"{row['flip']:.3f}"
         if row["flip"] is not None and round(row["flip"], 3) != row["flip"]:
             flip = f"{row['flip']:.6f}"  # rounding would cross back over the flip
-        table.add_row(row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
-                      f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip)
-    out.print(table)
-    out.print(f"gap = strength({first}) - strength({second}); flips at: the credence of the node "
-              f"at which {other} would rank higher", style="dim")
+        table.append([row["id"], row["kind"], f"{row['credence']:.3f}", f"{row['gradient']:+.3f}",
+                      f"{row['gap_at_0']:+.3f} / {row['gap_at_1']:+.3f}", flip])
+    print_table([Col("node", "id"), Col("kind", "id"), Col("credence", "num"),
+                 Col("gradient", "num"), Col("gap at 0 / 1", "ids"), Col("flips at", "num")],
+                table)
+    print_line(f"gap = strength({first}) - strength({second}); flips at: the credence of the "
+               f"node at which {other} would rank higher", style="dim")
 
 
 @cli.command("lint")
@@ -942,7 +1343,7 @@ def lint_command(ctx, strict, semantics, as_json):
     else:
         for warning in warnings:
             click.echo(f"warning: [{warning['check']}] {warning['message']}")
-        click.echo(f"{len(warnings)} warning(s)", err=True)
+        say(f"{len(warnings)} warning(s)")
     if strict and warnings:
         ctx.exit(1)
 
@@ -965,7 +1366,7 @@ def _strength_cell(value, previous):
               help="Last day (default: today, or the latest dated node if later).")
 @click.option("--step", type=click.Choice(["day", "week", "month", "quarter"]), default="month",
               show_default=True, help="Score the corpus as of the end of each such period.")
-@click.option("--node", "nodes", multiple=True, metavar="ID",
+@click.option("--node", "nodes", multiple=True, metavar="ID", shell_complete=_complete_ids,
               help="Follow this node instead of the models (repeatable).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw the history to FILE (.png or .svg; needs matplotlib).")
@@ -975,7 +1376,7 @@ def _strength_cell(value, previous):
 @click.pass_context
 def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, as_json):
     """The strength of each model as evidence arrived: the corpus scored as of every step."""
-    from graph.timeline import history, new_evidence
+    from graph.timeline import history
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
@@ -988,27 +1389,44 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
     if as_json:
         emit_json(data)
         return
-    from rich.table import Table
+    _print_history_table(data)
+    say(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
+        f"semantics {semantics}, perspective {data['perspective']}")
+
+
+def _print_history_table(data):
+    """One row per step, one column per node, then the evidence that arrived. On a narrow
+    terminal the node columns get numbers (with a key below) and the arrivals go below the
+    table, so that no id is ever cut."""
+    from graph.tables import GLUE, Col, widths, wrap_words
+    from graph.timeline import new_evidence
 
     ids = [n["id"] for n in data["nodes"]]
-    table = Table(box=None, header_style="bold", expand=True)
-    table.add_column("as of", no_wrap=True, min_width=10)
-    for node in ids:  # ids broken at their hyphens so that narrow terminals show them whole
-        header = node.replace("-", "-\n")
-        table.add_column(header, justify="right", no_wrap=True,
-                         min_width=max(5, *map(len, header.splitlines())))
-    table.add_column("new evidence", overflow="ellipsis", no_wrap=True, ratio=1)
-    previous = dict.fromkeys(ids)
+    rows, previous, arrivals = [], dict.fromkeys(ids), []
     for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
         row = [data["strengths"][n][i] for n in ids]
-        cells = [_strength_cell(v, previous[n]) for n, v in zip(ids, row)]
         flag = "" if data["converged"][i] else " (not converged)"
-        arrivals = f"+{len(arrived)} {', '.join(arrived)}" if arrived else ""
-        table.add_row(day + flag, *cells, _text((arrivals, "dim")))
+        rows.append([day + flag, *(_strength_cell(v, previous[n]) for n, v in zip(ids, row))])
+        arrivals.append(f"+{len(arrived)} {', '.join(arrived)}" if arrived else "")
         previous = dict(zip(ids, row))
-    console().print(table)
-    click.echo(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
-               f"semantics {semantics}, perspective {data['perspective']}", err=True)
+    new = Col("new evidence", "ids")
+    named = [Col("as of", "id"), *(Col(n, "num") for n in ids)]
+    numbered = [Col("as of", "id"), *(Col(f"[{k}]", "num") for k in range(1, len(ids) + 1))]
+    with_arrivals = [[*row, _text((a, "dim"))] for row, a in zip(rows, arrivals)]
+    width = None if plain_output() else console().size.width
+    for columns, table in (([*named, new], with_arrivals), ([*numbered, new], with_arrivals),
+                           (numbered, rows)):
+        if width is None or widths(columns, table, width)[1]:
+            break
+    print_table(columns, table)
+    if columns[1].header != ids[0]:
+        legend = "  ".join(f"[{k}]{GLUE}{n}" for k, n in enumerate(ids, 1))
+        for line in wrap_words(legend, width, indent=""):
+            print_line(line, style="dim")
+    if columns[-1] is not new:
+        for row, arrived in zip(rows, arrivals):
+            for line in wrap_words(f"{row[0]}: {arrived}", width) if arrived else ():
+                print_line(line, style="dim")
 
 
 def _plot_history(data, path):
@@ -1022,12 +1440,12 @@ def _plot_history(data, path):
     if data["perspective"] != "base":
         title = f"Strength of each takeoff path as of each {data['step']} ({data['perspective']})"
     plot_history(data, path, title=title)
-    click.echo(f"wrote {path}", err=True)
+    say(f"wrote {path}")
 
 
 @cli.command("compare")
-@click.argument("first", metavar="P")
-@click.argument("second", metavar="Q")
+@click.argument("first", metavar="P", shell_complete=_complete_perspectives)
+@click.argument("second", metavar="Q", shell_complete=_complete_perspectives)
 @as_of_option
 @semantics_option
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
@@ -1064,40 +1482,35 @@ def _attribution_note(data):
 
 
 def _print_comparison(data):
-    from rich.table import Table
+    from graph.tables import Col
 
     p, q = data["first"], data["second"]
-    out = console()
     agreement = data["rank_agreement"]
     tau = "n/a" if agreement["kendall_tau"] is None else f"{agreement['kendall_tau']:.2f}"
     as_of = f", as of {data['as_of']}" if data["as_of"] else ""
-    out.print(_text(("P ", "bold"), (p, ""), ("   Q ", "bold"), (q, "")))
-    out.print(_text((f"semantics {data['semantics']}{as_of}; {len(data['overrides'])} "
-                     f"override(s) differ; {_attribution_note(data)}, {data['solves']} solves; "
-                     f"Kendall tau of the rankings {tau}, {agreement['changed']} of "
-                     f"{len(data['models'])} models change rank", "")))
-    table = Table(box=None, header_style="bold", expand=True)
-    for header in ("model", "P", "Q", "Q - P", "rank P>Q"):
-        table.add_column(header, no_wrap=True, justify="left" if header == "model" else "right")
-    table.add_column("main drivers (Shapley share of Q - P)", no_wrap=True, overflow="ellipsis",
-                     ratio=1)
+    print_line(_text(("P ", "bold"), (p, ""), ("   Q ", "bold"), (q, "")))
+    print_line(_text((f"semantics {data['semantics']}{as_of}; {len(data['overrides'])} "
+                      f"override(s) differ; {_attribution_note(data)}, {data['solves']} solves; "
+                      f"Kendall tau of the rankings {tau}, {agreement['changed']} of "
+                      f"{len(data['models'])} models change rank", "")))
+    rows = []
     for row in data["models"]:
         drivers = "\n".join(f"{d['contribution']:+.3f} {d['override']}" for d in row["drivers"])
-        table.add_row(row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
-                      _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
-                      _text((drivers, "")))
-    out.print(table)
+        rows.append([row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
+                     _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
+                     _text((drivers, ""))])
+    print_table([Col("model", "id"), Col("P", "num"), Col("Q", "num"), Col("Q - P", "num"),
+                 Col("rank P>Q", "num"), Col("main drivers (Shapley share of Q - P)", "ids")],
+                rows)
     if data["overrides"]:
-        table = Table(box=None, header_style="bold", expand=True)
-        table.add_column("differing override", no_wrap=True, overflow="ellipsis", ratio=1)
-        for header in ("P", "Q", "sum |effect|", "largest effect"):
-            table.add_column(header, no_wrap=True, justify="right")
+        rows = []
         for row in data["overrides"]:
             model, effect = max(row["contributions"].items(), key=lambda kv: abs(kv[1]))
-            table.add_row(_text((row["override"], "")), f"{row['values'][p]:g}",
-                          f"{row['values'][q]:g}", f"{row['total']:.3f}",
-                          _text((f"{effect:+.3f} {model}", "")))
-        out.print(table)
+            rows.append([row["override"], f"{row['values'][p]:g}", f"{row['values'][q]:g}",
+                         f"{row['total']:.3f}", f"{effect:+.3f} {model}"])
+        click.echo()
+        print_table([Col("differing override", "ids"), Col("P", "num"), Col("Q", "num"),
+                     Col("sum |effect|", "num"), Col("largest effect", "ids")], rows)
     if not data["converged"]:
         click.echo("warning: the solver did not converge for some mixes of overrides", err=True)
 
@@ -1110,10 +1523,12 @@ def _print_comparison(data):
 @semantics_option
 @click.option("--all-semantics", is_flag=True,
               help="Make the semantics one more uncertain input (qe, dfquad, eb equally likely).")
-@click.option("--spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
-              help="Standard deviation given to every plain-number credence (0: they stay fixed).")
-@click.option("--weight-spread", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
-              help="Standard deviation given to every plain-number edge weight.")
+@click.option("--spread", type=click.FloatRange(0, 0.5),
+              help="Standard deviation given to every plain-number credence (default: takeoff.toml's "
+                   "spread, else 0: they stay fixed).")
+@click.option("--weight-spread", type=click.FloatRange(0, 0.5),
+              help="Standard deviation given to every plain-number edge weight (default: "
+                   "takeoff.toml's weight_spread, else 0).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw the intervals and P(first) to FILE (.png or .svg; needs matplotlib).")
 @as_of_option
@@ -1131,6 +1546,9 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    spread = settings(ctx).setting("spread", 0.0) if spread is None else spread
+    if weight_spread is None:
+        weight_spread = settings(ctx).setting("weight_spread", 0.0)
     data = robustness(corpus.graph, samples=samples, seed=seed, spread=spread,
                       weight_spread=weight_spread,
                       semantics=tuple(SEMANTICS) if all_semantics else (semantics,))
@@ -1153,35 +1571,33 @@ def _plot_robustness(data, path):
     from graph.robustness import plot_robustness
 
     plot_robustness(data, path)
-    click.echo(f"wrote {path}", err=True)
+    say(f"wrote {path}")
 
 
 def _print_robustness(data):
-    from rich.table import Column, Table
+    from graph.tables import Col
 
-    out = console()
     if not data["inputs"] and len(data["semantics"]) == 1:
-        out.print("no uncertain input: write a credence as {mean: M, spread: S} or "
-                  "{low: L, high: H}, or give --spread / --weight-spread", style="yellow",
-                  markup=False)
+        print_line("no uncertain input: write a credence as {mean: M, spread: S} or "
+                   "{low: L, high: H}, or give --spread / --weight-spread", style="yellow")
     n = len(data["models"])
-    table = Table("#", Column("model", no_wrap=True), "point", "mean", "90% interval",
-                  "P(first)", Column("P(rank 1..%d)" % n, no_wrap=True), box=None,
-                  header_style="bold")
-    for rank, row in enumerate(data["models"], 1):
-        table.add_row(str(rank), row["id"], f"{row['point']:.3f}", f"{row['mean']:.3f}",
-                      f"{row['low']:.3f} - {row['high']:.3f}", f"{row['p_first']:.3f}",
-                      " ".join(f"{p:.2f}" for p in row["ranks"]))
-    out.print(table)
+    print_table([Col("#", "num"), Col("model", "id"), Col("point", "num"), Col("mean", "num"),
+                 Col("90% interval", "num"), Col("P(first)", "num"),
+                 Col("P(rank 1..%d)" % n, "ids")],
+                [[str(rank), row["id"], f"{row['point']:.3f}", f"{row['mean']:.3f}",
+                  f"{row['low']:.3f} - {row['high']:.3f}", f"{row['p_first']:.3f}",
+                  " ".join(f"{p:.2f}" for p in row["ranks"])]
+                 for rank, row in enumerate(data["models"], 1)])
     if data["sensitivity"]:
-        inputs = Table(Column(f"what moves {data['top']} (first-order Sobol index)", no_wrap=True),
-                       "index", "std. error", box=None, header_style="bold")
-        for item in data["sensitivity"]:
-            inputs.add_row(item["input"], f"{item['index']:.3f}", f"{item['error']:.3f}")
-        out.print(inputs)
-    out.print(f"{data['samples']} samples (seed {data['seed']}) of {data['inputs']} uncertain "
-              f"input(s); semantics {', '.join(data['semantics'])}; perspective "
-              f"{data['perspective']}", style="dim", markup=False)
+        if plain_output():
+            click.echo()
+        print_table([Col(f"what moves {data['top']} (first-order Sobol index)", "ids"),
+                     Col("index", "num"), Col("std. error", "num")],
+                    [[item["input"], f"{item['index']:.3f}", f"{item['error']:.3f}"]
+                     for item in data["sensitivity"]])
+    print_line(f"{data['samples']} samples (seed {data['seed']}) of {data['inputs']} uncertain "
+               f"input(s); semantics {', '.join(data['semantics'])}; perspective "
+               f"{data['perspective']}", style="dim")
 
 
 @cli.group("perspective")
@@ -1199,7 +1615,7 @@ def perspective_new(ctx, name, description):
 
     load_corpus(ctx, strict=False)  # the corpus folder must exist
     path = new_perspective(ctx.obj.corpus_path, name, description)
-    click.echo(f"created {path}", err=True)
+    say(f"created {path}")
 
 
 def _override_args(args, with_value):
@@ -1221,7 +1637,7 @@ def _override_args(args, with_value):
 
 
 @perspective_group.command("set", context_settings={"ignore_unknown_options": True})
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @click.argument("args", nargs=-1, required=True, metavar="ID credence X | SRC TARGET weight W")
 @click.pass_context
 def perspective_set(ctx, name, args):
@@ -1230,11 +1646,11 @@ def perspective_set(ctx, name, args):
 
     item, value = _override_args(args, with_value=True)
     set_override(ctx.obj.corpus_path, name, item, value)
-    click.echo(f"{name}: {item_label(item)} = {value:g}", err=True)
+    say(f"{name}: {item_label(item)} = {value:g}")
 
 
 @perspective_group.command("unset")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @click.argument("args", nargs=-1, required=True, metavar="ID credence | SRC TARGET weight")
 @click.pass_context
 def perspective_unset(ctx, name, args):
@@ -1243,7 +1659,7 @@ def perspective_unset(ctx, name, args):
 
     item, _ = _override_args(args, with_value=False)
     unset_override(ctx.obj.corpus_path, name, item)
-    click.echo(f"{name}: removed {item_label(item)}", err=True)
+    say(f"{name}: removed {item_label(item)}")
 
 
 @perspective_group.command("list")
@@ -1257,21 +1673,22 @@ def perspective_list(ctx, as_json):
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    table = Table("name", "credences", "weights", "description", box=None, header_style="bold")
+    table = []
     for row in rows:
         state = f" ({len(row['problems'])} problem(s))" if row["problems"] else ""
-        table.add_row(row["name"], str(row["credences"]), str(row["weights"]),
-                      _text((row["description"] + state, "")))
-    console().print(table)
+        table.append([row["name"], str(row["credences"]), str(row["weights"]),
+                      row["description"] + state])
+    print_table([Col("name", "id"), Col("credences", "num"), Col("weights", "num"),
+                 Col("description")], table)
     for row in rows:
         for problem in row["problems"]:
             click.echo(problem, err=True)
 
 
 @perspective_group.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_perspectives)
 @json_option
 @click.pass_context
 def perspective_show(ctx, name, as_json):
@@ -1282,17 +1699,14 @@ def perspective_show(ctx, name, as_json):
     if as_json:
         emit_json(info)
         return
-    from rich.table import Table
+    from graph.tables import Col
 
-    out = console()
-    out.print(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
+    print_line(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
     if info["description"]:
-        out.print(_text((info["description"], "")))
-    table = Table("override", "corpus", "here", "note", box=None, header_style="bold")
-    for row in info["overrides"]:
-        table.add_row(_text((row["override"], "")), f"{row['base']:g}", f"{row['value']:g}",
-                      _text((row["note"], "dim")))
-    out.print(table)
+        print_line(info["description"])
+    print_table([Col("override", "ids"), Col("corpus", "num"), Col("here", "num"), Col("note")],
+                [[row["override"], f"{row['base']:g}", f"{row['value']:g}",
+                  _text((row["note"], "dim"))] for row in info["overrides"]])
 
 
 def main():

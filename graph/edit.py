@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from graph.links import annotation_links, rename_links
 from graph.model import (
-    DATE_FORMS, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus, CorpusError, TakeoffError, parse_date,
-    split_front_matter, unknown_id_message,
+    DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
+    CorpusError, TakeoffError, did_you_mean, display_path, parse_date, split_front_matter,
+    unknown_id_message,
 )
 from graph.store import (
-    check_id, confine, corpus_file, corpus_lock, is_perspective_file, read_text, recover_locked,
-    write_files,
+    atomic_write, check_id, confine, corpus_file, corpus_lock, is_perspective_file, read_text,
+    recover_locked, write_files,
 )
 
 SCALAR_FIELDS = ("kind", "title", "credence", "date")
@@ -195,30 +198,90 @@ def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), s
     return apply_change(root, change, f"add {node_id}")
 
 
-def link(root, source, target, relation, *, weight=None, note=None):
-    """Add the edge ``source -relation-> target``, or update its weight and note if it exists."""
+@dataclass
+class Edit:
+    """What a change did: the corpus after it, and the values before and after (None: absent)."""
+
+    corpus: Corpus
+    old: object = None
+    new: object = None
+    touched: list = field(default_factory=list)
+
+
+def _edge_entry(entries, target):
+    """The index and mapping of the edge to ``target`` in a relation's list (None, None if absent);
+    an edge written as a bare id becomes a mapping so that it can be edited."""
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if entry == target:
+            entries[i] = CommentedMap(target=target)
+            return i, entries[i]
+        if isinstance(entry, dict) and entry.get("target") == target:
+            return i, entry
+    return None, None
+
+
+def _edge_state(graph, source, target, relation):
+    attrs = graph.get_edge_data(source, target, key=relation)
+    if attrs is None:
+        return None
+    return {"relation": relation, "weight": attrs.get("weight"), "note": attrs.get("note")}
+
+
+def link(root, source, target, relation, *, weight=None, note=None, replace=False):
+    """Add the edge ``source -relation-> target``, or update what is given of it if it exists.
+
+    An edge of the other relation between the same nodes is refused unless ``replace``: then
+    it becomes ``relation``, keeping its weight and note unless new ones are given.
+
+    Returns
+    -------
+    Edit
+        ``old`` and ``new`` are ``{relation, weight, note}`` (``old`` None for a new edge).
+    """
     if relation not in RELATIONS:
         raise TakeoffError(f"unknown relation {relation!r} (one of {', '.join(RELATIONS)})")
+    other = next(r for r in RELATIONS if r != relation)
+    states = {}
 
     def edit(data, body):
-        entries = data.setdefault(relation, [])
-        entry = next((e for e in entries if isinstance(e, dict) and e.get("target") == target), None)
+        _, moved = _edge_entry(data.get(other), target)
+        if moved is not None:
+            _drop_relation(data, other, target)
+        _, entry = _edge_entry(data.get(relation), target)
         if entry is None:
-            entries.append(_edge_map(target, weight, note))
-        else:
-            if weight is not None:
-                entry["weight"] = weight
-            if note is not None:
-                entry["note"] = note
+            entry = _edge_map(target, None, None)
+            if moved is not None:
+                entry.update((k, v) for k, v in moved.items() if k != "target")
+            if relation not in data:
+                _insert_in_order(data, relation, CommentedSeq())
+            data[relation].append(entry)
+        if weight is not None:
+            entry["weight"] = weight
+        if note is not None:
+            entry["note"] = note
         return body
 
     def change(corpus):
         path = _file_of(corpus, source)
         if target not in corpus.graph:
             raise TakeoffError(f"target: {unknown_id_message(target, corpus.graph)}")
+        existing = _edge_state(corpus.graph, source, target, other)
+        if existing is not None and not replace:
+            raise TakeoffError(f"{source} already {other} {target}; an edge is either supports "
+                               f"or undermines: add --replace to make it {relation} instead")
+        states["old"] = existing or _edge_state(corpus.graph, source, target, relation)
         return {path: _edit_file(path, edit, corpus.root)}
 
-    return apply_change(root, change, f"link {source} {target}")
+    after = apply_change(root, change, f"link {source} {target}")
+    return Edit(after, states["old"], _edge_state(after.graph, source, target, relation))
+
+
+def _drop_relation(data, relation, target):
+    entries = data[relation]
+    index, _ = _edge_entry(entries, target)
+    del entries[index]
+    if not entries:
+        del data[relation]
 
 
 def unlink(root, source, target, *, force=False):
@@ -316,8 +379,15 @@ def _distribution_value(text):
 
 
 def set_field(root, node_id, field, value):
-    """Set one scalar field, the tags (comma-separated) or the body of a node."""
+    """Set one scalar field, the tags (comma-separated) or the body of a node.
+
+    Returns
+    -------
+    Edit
+        The field's value before and after (None when absent).
+    """
     typed = parse_field_value(field, value)
+    states = {}
 
     def edit(data, body):
         if field == "body":
@@ -332,9 +402,11 @@ def set_field(root, node_id, field, value):
 
     def change(corpus):
         path = _file_of(corpus, node_id)
+        states["old"] = corpus.graph.nodes[node_id].get(field)
         return {path: _edit_file(path, edit, corpus.root)}
 
-    return apply_change(root, change, f"set {node_id} {field}")
+    after = apply_change(root, change, f"set {node_id} {field}")
+    return Edit(after, states["old"], after.graph.nodes[node_id].get(field))
 
 
 def _insert_in_order(data, key, value):
@@ -366,6 +438,181 @@ def remove_node(root, node_id, *, force=False):
         return overlay
 
     return apply_change(root, change, f"rm {node_id}")
+
+
+def move_node(root, old, new):
+    """Rename node ``old`` to ``new``: its file, every edge that names it and every perspective
+    override that names it, in one change (all or nothing).
+
+    Returns
+    -------
+    Edit
+        ``old`` and ``new`` are the node's file paths, ``touched`` the other files rewritten.
+    """
+    if not ID_PATTERN.match(new):
+        raise TakeoffError(f"NEW: {new!r} is not a valid id: use lower-case letters, digits and "
+                           "single '-'")
+    states = {}
+
+    def rename(data, body):
+        for relation in RELATIONS:
+            _, mapping = _edge_entry(data.get(relation), old)
+            if mapping is not None:
+                mapping["target"] = new
+        return rename_links(body, old, new)
+
+    def change(corpus):
+        path = _file_of(corpus, old)
+        if new in corpus.graph:
+            raise TakeoffError(f"NEW: {new!r} already exists "
+                               f"({display_path(corpus.graph.nodes[new]['path'])})")
+        new_path = path.with_name(f"{new}.md")
+        if new_path.exists():
+            raise TakeoffError(f"NEW: {display_path(new_path)} exists already")
+        overlay = {path: None, new_path: _edit_file(path, rename)}
+        linking = {n for n, body in corpus.graph.nodes(data="body")
+                   if body and old in body and any(i == old for i, _ in annotation_links(body))}
+        for source in sorted(({s for s, _ in corpus.graph.in_edges(old)} | linking) - {old}):
+            src_path = Path(corpus.graph.nodes[source]["path"])
+            overlay[src_path] = _edit_file(src_path, rename)
+        overlay.update(_renamed_in_perspectives(root, old, new))
+        states.update(old=path, new=new_path, touched=sorted(set(overlay) - {path, new_path}))
+        return overlay
+
+    after = apply_change(root, change, f"mv {old} {new}")
+    return Edit(after, states["old"], states["new"], states["touched"])
+
+
+def _renamed_in_perspectives(root, old, new):
+    """``{path: text}`` of each perspective file that names ``old``, with ``new`` instead."""
+    from graph.perspective import perspective_names, perspective_path
+
+    changed = {}
+    for name in perspective_names(root):
+        path = perspective_path(root, name)
+        y = round_trip_yaml()
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = y.load(text)
+        except Exception:  # a broken perspective file is reported by validation, not renamed
+            continue
+        if not isinstance(data, dict):
+            continue
+        touched = False
+        credences = data.get("credences")
+        if isinstance(credences, CommentedMap) and old in credences:
+            _rename_key(credences, old, new)
+            touched = True
+        for entry in data.get("weights") or []:
+            for end in ("source", "target"):
+                if isinstance(entry, dict) and entry.get(end) == old:
+                    entry[end] = new
+                    touched = True
+        if touched:
+            stream = io.StringIO()
+            y.dump(data, stream)
+            changed[path] = stream.getvalue()
+    return changed
+
+
+def _rename_key(mapping, old, new):
+    """Rename a key in place, keeping its position and the comment on its line."""
+    position = list(mapping.keys()).index(old)
+    comment = mapping.ca.items.pop(old, None)
+    mapping.insert(position, new, mapping.pop(old))
+    if comment is not None:
+        mapping.ca.items[new] = comment
+
+
+def replace_node_text(root, node_id, text, *, expected=None):
+    """Replace the whole file of node ``node_id`` with ``text`` (what ``takeoff edit`` saves).
+
+    Refused, nothing written, if the result has a new error, or if ``expected`` is given and
+    the file no longer holds it (another writer changed it meanwhile). The file keeps its path,
+    so the node keeps its id.
+    """
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        if expected is not None and path.read_text(encoding="utf-8") != expected:
+            raise TakeoffError(f"{display_path(path)} changed while you edited it; "
+                               "nothing was written")
+        return {path: text}
+
+    return apply_change(root, change, f"edit {node_id}")
+
+
+def rejected_path(path):
+    """Where ``takeoff edit`` keeps a refused text: beside the node file, but not a ``.md``
+    file, so the corpus never reads it."""
+    path = Path(path)
+    return path.with_name(path.name + ".rej")
+
+
+def _find_source(entries, url):
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and str(entry.get("url", "")).strip() == url:
+            return i, entry
+    return None, None
+
+
+def _source_state(attrs, url):
+    return next((dict(s) for s in attrs.get("sources") or [] if s.get("url") == url), None)
+
+
+def add_source(root, node_id, url, *, title=None, quote=None, date=None):
+    """Add source ``url`` to a node, or update the given fields of that source.
+
+    Returns
+    -------
+    Edit
+        The source (``{url, title, quote, date}``) before (None if new) and after.
+    """
+    url = url.strip()
+    states = {}
+
+    def edit(data, body):
+        if "sources" not in data or not isinstance(data["sources"], list):
+            _insert_in_order(data, "sources", CommentedSeq())
+        _, entry = _find_source(data["sources"], url)
+        if entry is None:
+            entry = CommentedMap(url=url)
+            data["sources"].append(entry)
+        for key, value in (("title", title), ("quote", quote), ("date", date)):
+            if value is not None:
+                entry[key] = value
+        return body
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        states["old"] = _source_state(corpus.graph.nodes[node_id], url)
+        return {path: _edit_file(path, edit)}
+
+    after = apply_change(root, change, f"source add {node_id}")
+    return Edit(after, states["old"], _source_state(after.graph.nodes[node_id], url))
+
+
+def remove_source(root, node_id, url):
+    """Remove source ``url`` from a node (unknown URLs are refused with a did-you-mean)."""
+    url = url.strip()
+
+    def edit(data, body):
+        index, _ = _find_source(data.get("sources"), url)
+        del data["sources"][index]
+        if not data["sources"]:
+            del data["sources"]
+        return body
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        urls = [s.get("url") for s in corpus.graph.nodes[node_id].get("sources") or []]
+        if url not in urls:
+            hint = did_you_mean(url, urls, cutoff=0.5)
+            listed = f"its sources: {', '.join(urls)}" if urls else "it has no sources"
+            raise TakeoffError(f"URL: {node_id} has no source {url!r} ({hint or listed})")
+        return {path: _edit_file(path, edit)}
+
+    return apply_change(root, change, f"source rm {node_id}")
 
 
 def node_text(attrs, out_edges):
@@ -417,15 +664,33 @@ def import_graph(root, graph, *, replace=False):
 
 
 def init_corpus(folder, *, example_from=None):
-    """Create an empty corpus folder, or a copy of the corpus at ``example_from``."""
+    """Create a corpus in ``folder``: its ``takeoff.toml``, and with ``example_from`` a copy of
+    that corpus.
+
+    ``folder`` may be missing or empty; a folder that already holds node files (a corpus made
+    before ``takeoff.toml`` existed) is marked as a corpus if it loads without errors.
+    """
     import shutil
 
+    from graph.config import MARKER, marker_text
+
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        raise TakeoffError(f"{folder}: the folder exists and is not empty")
+    marker = folder / MARKER
+    if marker.exists():
+        raise TakeoffError(f"{marker}: this folder is a corpus already")
+    if folder.exists() and not folder.is_dir():
+        raise TakeoffError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if example_from is not None:
+            raise TakeoffError(f"{folder}: the folder exists and is not empty")
+        existing = Corpus.load(folder)
+        if existing.errors or not existing.graph:
+            raise TakeoffError(f"{folder}: the folder exists and is not empty, and is not a "
+                               "corpus (no valid node files); choose an empty or new folder")
     if example_from is not None:
         shutil.copytree(example_from, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".takeoff.lock", ".takeoff", ".*.tmp"))
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not marker.exists():
+        atomic_write(marker, marker_text(folder.resolve().name))
     return folder

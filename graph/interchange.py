@@ -41,6 +41,35 @@ FORMATS = {
     "dot": Format("graph.formats:export_dot", None, "Graphviz DOT"),
 }
 IMPORTABLE = tuple(name for name, f in FORMATS.items() if f.importer)
+# File extensions and the format they imply when --format is not given. ``.json`` is node-link
+# (the format without loss); AIF, also JSON, is told apart by ``.aif`` or ``.aif.json``.
+EXTENSIONS = {
+    ".json": "node-link",
+    ".aif": "aif",
+    ".aif.json": "aif",
+    ".jsonld": "jsonld",
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".argdown": "argdown",
+    ".ad": "argdown",
+    ".graphml": "graphml",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".dot": "dot",
+    ".gv": "dot",
+}
+
+
+def format_for_path(path):
+    """The format a file name implies (see ``EXTENSIONS``), or None if it implies none."""
+    name = str(path).lower()
+    matches = [ext for ext in EXTENSIONS if name.endswith(ext)]
+    return EXTENSIONS[max(matches, key=len)] if matches else None
+
+
+def extensions_text():
+    """``.json (node-link), .ttl (turtle), ...`` for messages and help."""
+    return ", ".join(f"{ext} ({fmt})" for ext, fmt in EXTENSIONS.items())
 
 
 def _resolve(spec):

@@ -15,6 +15,35 @@ _WIKI = re.compile(r"\[\[([^\[\]|\n]+)(?:\|[^\[\]\n]*)?\]\]")
 _ANCHOR = re.compile(r"\[[^\[\]\n]*\]\(#([^()\s]+)\)")
 
 
+def rename_links(body, old, new):
+    """``body`` with every link to ``old`` made a link to ``new`` (code left as it is).
+
+    Examples
+    --------
+    >>> rename_links("[[a]], [[a|the A]], [x](#a), [[ab]], `[[a]]`", "a", "b")
+    '[[b]], [[b|the A]], [x](#b), [[ab]], `[[a]]`'
+    """
+    if old not in body:
+        return body
+    wiki = re.compile(r"\[\[\s*" + re.escape(old) + r"\s*(\||\]\])")
+    anchor = re.compile(r"(\[[^\[\]\n]*\]\(#)" + re.escape(old) + r"\)")
+    lines, fence = body.split("\n"), None
+    for number, line in enumerate(lines):
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        parts = re.split(r"((`+).+?\2)", line)  # code spans stay as they are
+        for i in range(0, len(parts), 3):
+            parts[i] = anchor.sub(lambda m: f"{m.group(1)}{new})", wiki.sub(f"[[{new}\\1", parts[i]))
+        lines[number] = "".join(p for i, p in enumerate(parts) if i % 3 != 2)
+    return "\n".join(lines)
+
+
 def annotation_links(body):
     """The ids an annotation links to, as ``(id, line)`` pairs in order of appearance.
 

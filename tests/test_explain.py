@@ -526,8 +526,10 @@ def test_cli_why_json_and_table(corpus, run):
     assert data["nodes"][0]["impact"] == pytest.approx(HAND["c"][0], abs=1e-9)
     table = run(corpus, "why", "m", "--top", "1")
     assert table.exit_code == 0
-    assert "strength 0.614" in table.stdout and "+0.114" in table.stdout and "e1" not in table.stdout
-    assert "nothing reaches" in run(corpus, "why", "e1").stdout
+    # piped: the rows as tab-separated text on stdout, the heading on stderr
+    assert "strength 0.614" in table.stderr and "e1" not in table.output
+    assert table.stdout.splitlines()[1].split("\t")[:3] == ["c", "claim", "+0.114"]
+    assert "nothing reaches" in run(corpus, "why", "e1").stderr
 
 
 def test_cli_cruxes(corpus, run):
@@ -537,7 +539,8 @@ def test_cli_cruxes(corpus, run):
     assert data["gap"] == pytest.approx(data["strengths"]["m"] - data["strengths"]["m2"])
     assert {r["id"] for r in data["cruxes"]} == {"c", "e1", "e2"}
     table = run(corpus, "cruxes", "m", "m2", "--semantics", "dfquad")
-    assert table.exit_code == 0 and "ranks higher by" in table.stdout
+    assert table.exit_code == 0 and "ranks higher by" in table.stderr
+    assert table.stdout.splitlines()[0].split("\t")[:2] == ["node", "kind"]
 
 
 def test_cli_tree_paths_lint(corpus, run):
@@ -604,7 +607,8 @@ def test_bundled_why_bottlenecks(bundled, run):
         assert row["impact"] == pytest.approx(plain[row["id"]][0], abs=1e-9)
         assert row["chain"]["nodes"][0] == row["id"] and row["chain"]["nodes"][-1] == "bottlenecks"
     result = run(BUNDLED, "why", "bottlenecks", "--top", "5")
-    assert result.exit_code == 0 and "bottlenecks: strength" in result.stdout
+    assert result.exit_code == 0 and "bottlenecks: strength" in result.stderr
+    assert len(result.stdout.splitlines()) == 1 + 5
 
 
 def test_bundled_cruxes(bundled, run):
@@ -628,9 +632,9 @@ def test_cli_why_shows_the_top_rows_and_says_how_many_are_left_out(corpus, run, 
     monkeypatch.setattr(cli, "WHY_TOP", 2)
     table = run(corpus, "why", "m")
     assert table.exit_code == 0, table.output
-    assert "1 more node reach m (of 3); --top N or --all shows them" in table.stdout
+    assert "1 more node reach m (of 3); --top N or --all shows them" in table.output
     everything = run(corpus, "why", "m", "--all")
-    assert "e2" in everything.stdout and "more node" not in everything.stdout
+    assert "e2" in everything.stdout and "more node" not in everything.output
     both = run(corpus, "why", "m", "--all", "--top", "1")
     assert both.exit_code == 2 and "not both" in both.output
 

@@ -9,6 +9,7 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from graph.edit import init_corpus
 from graph import formats
 from graph.model import Corpus, ID_PATTERN
 from tests.conftest import REPO, snapshot
@@ -73,7 +74,7 @@ def test_cli_round_trip_through_files(run, small_corpus, tmp_path, name):
     out = tmp_path / f"map.{name}"
     assert run(small_corpus, "export", "--format", name, "-o", out).exit_code == 0
     target = tmp_path / "copy"
-    target.mkdir()
+    init_corpus(target)
     result = run(target, "import", out, "--format", name)
     assert result.exit_code == 0, result.output
     assert_same_graph(Corpus.load(small_corpus).graph, Corpus.load(target).graph)
@@ -169,7 +170,7 @@ def test_aif_import_reads_xaif_and_numeric_ids():
 
 def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
     corpus = tmp_path / "claims"
-    corpus.mkdir()
+    init_corpus(corpus)
     result = run(corpus, "import", DATA / "aifdb-nodeset.json", "--format", "aif")
     assert result.exit_code == 0, result.output
     assert "skipped 2 L, 1 TA, 1 YA node(s)" in result.stderr

@@ -139,10 +139,23 @@ def test_init_creates_an_empty_corpus(tmp_path, run):
     assert run(tmp_path / "mine", "check").exit_code == 0
 
 
-def test_init_refuses_a_non_empty_folder(small_corpus, run):
+def test_init_refuses_a_non_empty_folder_that_is_not_a_corpus(tmp_path, run):
+    folder = tmp_path / "notes"
+    (folder / "README.md").parent.mkdir()
+    (folder / "README.md").write_text("# no front matter\n")
+    before = snapshot(folder)
+    result = run(folder, "init", folder)
+    assert result.exit_code == 1 and "not empty" in result.stderr
+    assert snapshot(folder) == before
+
+
+def test_init_marks_an_existing_corpus_once(small_corpus, run):
+    result = run(small_corpus, "init")
+    assert result.exit_code == 0, result.stderr
+    assert (small_corpus / "takeoff.toml").is_file()
     before = snapshot(small_corpus)
     result = run(small_corpus, "init")
-    assert result.exit_code == 1 and "not empty" in result.stderr
+    assert result.exit_code == 1 and "is a corpus already" in result.stderr
     assert snapshot(small_corpus) == before
 
 
@@ -201,6 +214,7 @@ def test_add_bad_input_writes_nothing(small_corpus, run, args, code, message):
 
 
 def test_add_goes_to_the_folder_of_its_kind(tmp_path, run):
+    assert run(tmp_path, "init").exit_code == 0
     (tmp_path / "evidence").mkdir()
     run(tmp_path, "add", "evidence", "fact", "--title", "F", "--date", "2025-01-01")
     assert (tmp_path / "evidence" / "fact.md").is_file()
@@ -215,7 +229,7 @@ def test_link_adds_then_updates(small_corpus, run):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["c2", "m1", "--supports"], 1, "both supports and undermines"),
+    (["c2", "m1", "--supports"], 1, "add --replace to make it supports"),
     (["nope", "m1", "--supports"], 1, "unknown id 'nope'"),
     (["c2", "mm1", "--supports"], 1, "did you mean 'm1'"),
     (["c2", "c1"], 2, "--supports or --undermines"),

@@ -44,7 +44,7 @@ def test_show_lists_links_and_marks_unknown_ones(tmp_path, run):
     root = _linking_corpus(tmp_path / "claims", "See [[m1]], [[ghost]] and [again](#m1).\n")
     result = run(root, "show", "c1")
     assert "links: m1, ghost (unknown id)" in result.output
-    data = json.loads(run(root, "show", "c1", "--json").output)
+    data = json.loads(run(root, "show", "c1", "--json").stdout)
     assert data["links"] == [{"id": "m1", "exists": True}, {"id": "ghost", "exists": False}]
 
 
@@ -71,3 +71,20 @@ def test_links_in_the_page_select_the_node_and_stay_in_the_page(tmp_path, browse
         page.assert_clean()
     finally:
         page.close()
+
+
+def test_mv_rewrites_links_to_the_renamed_node(tmp_path, run):
+    from graph.edit import init_corpus
+
+    root = tmp_path / "claims"
+    init_corpus(root)
+    _linking_corpus(root, "See [[m1]], [[m1|the path]] and [it](#m1); `[[m1]]` is code.\n")
+    write_node(root, "c2", "---\nkind: claim\ntitle: Other\n---\nAlso [[m1]] but not [[m10]].\n")
+    result = run(root, "mv", "m1", "main-path")
+    assert result.exit_code == 0, result.output
+    assert (root / "c1.md").read_text().endswith(
+        "See [[main-path]], [[main-path|the path]] and [it](#main-path); `[[m1]]` is code.\n")
+    assert (root / "c2.md").read_text().endswith("Also [[main-path]] but not [[m10]].\n")
+    check = run(root, "check")
+    assert check.exit_code == 0 and "'main-path'" not in check.output + check.stderr
+    assert "annotation links to unknown id 'm10'" in check.output + check.stderr

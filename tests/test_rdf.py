@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from graph.edit import init_corpus
 from graph import rdf
 from graph.edit import import_graph
 from graph.model import KINDS, Corpus, TakeoffError
@@ -447,7 +448,7 @@ def test_cli_export_then_import_into_an_empty_corpus_is_lossless(run, small_corp
     result = run(small_corpus, "export", "--format", fmt, "-o", out)
     assert result.exit_code == 0, result.output
     target = tmp_path / "copy"
-    target.mkdir()
+    init_corpus(target)
     result = run(target, "import", out, "--format", fmt)
     assert result.exit_code == 0, result.output
     assert_same_graph(Corpus.load(small_corpus).graph, Corpus.load(target).graph)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from graph.batch import solve_columns
+from graph.edit import init_corpus
 from graph.model import Corpus
 from graph.propagation import SEMANTICS, build_system, score_graph, solve
 from graph.robustness import first_order_indices, robustness, uncertain_inputs
@@ -153,7 +154,7 @@ def test_distributions_survive_export_and_import(uncertain, tmp_path, run, fmt):
     assert exported.exit_code == 0, exported.output
     (tmp_path / "out").write_text(exported.output)
     copy = tmp_path / "copy"
-    copy.mkdir()
+    init_corpus(copy)
     result = run(copy, "import", tmp_path / "out", "--format", fmt)
     assert result.exit_code == 0, result.output
     for node_id in UNCERTAIN:
@@ -313,3 +314,16 @@ def test_the_page_shows_intervals_and_p_first(uncertain, tmp_path, run):
         finally:
             page.close()
             browser.close()
+
+
+def test_takeoff_toml_sets_the_default_spreads(uncertain, run):
+    plain = json.loads(run(uncertain, "robustness", "--samples", "50", "--json").stdout)
+    (uncertain / "takeoff.toml").write_text('title = "U"\nspread = 0.1\nweight_spread = 0.05\n')
+    spread = json.loads(run(uncertain, "robustness", "--samples", "50", "--json").stdout)
+    assert (plain["inputs"], spread["inputs"]) == (2, 5)  # + the 2 plain credences, 1 plain weight
+    assert (spread["spread"], spread["weight_spread"]) == (0.1, 0.05)
+    given = json.loads(run(uncertain, "robustness", "--samples", "50", "--spread", "0", "--json").stdout)
+    assert given["spread"] == 0 and given["inputs"] == 3
+    (uncertain / "takeoff.toml").write_text("spread = 0.9\n")
+    bad = run(uncertain, "robustness", "--samples", "50")
+    assert bad.exit_code == 1 and "takeoff.toml:1: spread must be a number in [0, 0.5]" in bad.output

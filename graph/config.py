@@ -1,0 +1,202 @@
+"""Finding the corpus and reading its settings, the way git finds a repository.
+
+A corpus is a folder marked by a ``takeoff.toml`` file at its root. Which folder a command
+works on is decided in this order (the first that applies wins, as git's ``--git-dir`` and
+``$GIT_DIR`` win over its discovery):
+
+1. ``--corpus FOLDER``;
+2. ``$TAKEOFF_CORPUS``;
+3. discovery: from the working folder up to the file-system root, the first folder ``D`` that
+   holds ``D/takeoff.toml``, or else ``D/claims/takeoff.toml`` (so that the repository's root
+   finds the bundled ``claims/``).
+
+A folder named explicitly (1 or 2) must exist and be a corpus: hold ``takeoff.toml`` or at
+least one node file (a corpus made before the marker existed). Nothing here creates a folder:
+only ``takeoff init`` does.
+
+``takeoff.toml`` may hold::
+
+    title = "AI takeoff arguments"   # the HTML page's title
+    semantics = "qe"                 # the default --semantics
+    base = "https://example.org/n/"  # the base IRI of node ids in RDF
+
+Unknown keys are warnings (with a did-you-mean), shown by every command.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph.model import PERSPECTIVES_DIR, Problem, TakeoffError, did_you_mean, display_path
+
+MARKER = "takeoff.toml"
+# Also looked for below each folder walked, so that the repository's root finds claims/.
+NESTED = "claims"
+ENV_VAR = "TAKEOFF_CORPUS"
+# The settings takeoff.toml may hold, with what each must be.
+SETTINGS = {
+    "title": "text",
+    "semantics": "text",
+    "base": "text",
+    # Default standard deviations of plain credences / weights for `takeoff robustness`.
+    "spread": "number",
+    "weight_spread": "number",
+}
+
+
+class CorpusNotFound(TakeoffError):
+    """No corpus where the command looked; the message says where it looked and what to do."""
+
+
+@dataclass
+class Config:
+    """The corpus a command works on and the settings of its ``takeoff.toml``.
+
+    ``how`` says how it was found: ``--corpus``, ``$TAKEOFF_CORPUS`` or ``discovered``.
+    ``warnings`` holds :class:`graph.model.Problem` items (unknown keys).
+    """
+
+    root: Path
+    how: str
+    settings: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def marker(self):
+        return self.root / MARKER
+
+
+def find_corpus(option=None, *, environ=None, cwd=None):
+    """The corpus named by ``option`` (``--corpus``), ``$TAKEOFF_CORPUS``, or found by walking
+    up from ``cwd``.
+
+    Parameters
+    ----------
+    option : path, optional
+        The value of ``--corpus``.
+    environ : mapping, optional
+        The environment (default ``os.environ``).
+    cwd : path, optional
+        Where discovery starts (default: the working folder).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    CorpusNotFound
+        The named folder is missing or not a corpus, or discovery found none.
+    """
+    environ = os.environ if environ is None else environ
+    if option is not None:
+        return _named(Path(option), "--corpus")
+    if environ.get(ENV_VAR):
+        return _named(Path(environ[ENV_VAR]), f"${ENV_VAR}")
+    start = Path(cwd or os.getcwd()).resolve()
+    for folder in (start, *start.parents):
+        for candidate in (folder, folder / NESTED):
+            if (candidate / MARKER).is_file():
+                return _config(_relative(candidate), "discovered")
+    raise CorpusNotFound(
+        f"no corpus found: looked for {MARKER} (and {NESTED}/{MARKER}) in {start} and every "
+        f"folder above it. Run takeoff inside a corpus, name one with --corpus FOLDER or "
+        f"${ENV_VAR}, or create one with `takeoff init FOLDER`")
+
+
+def _named(folder, how):
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "no such corpus folder"
+        raise CorpusNotFound(f"{how} {folder}: {what} (create a corpus with "
+                             f"`takeoff init {folder}`)")
+    if not (folder / MARKER).is_file() and not has_node_files(folder):
+        raise CorpusNotFound(f"{how} {folder}: not a corpus: it holds no {MARKER} and no node "
+                             f"files (make it one with `takeoff init {folder}`)")
+    return _config(folder, how)
+
+
+def _relative(path):
+    """A discovered folder as the user would type it (relative when below the cwd)."""
+    return Path(display_path(path))
+
+
+def has_node_files(folder):
+    """Whether ``folder`` holds a ``*.md`` file (stops at the first one found)."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if any(f.endswith(".md") for f in filenames):
+            return True
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != PERSPECTIVES_DIR]
+    return False
+
+
+def _config(root, how):
+    settings, warnings = read_settings(root / MARKER)
+    return Config(root, how, settings, warnings)
+
+
+def read_settings(path):
+    """The settings of a ``takeoff.toml`` (empty if there is none) and its warnings.
+
+    A file that is not TOML, or a setting of the wrong type, raises :class:`TakeoffError`
+    naming the file and line.
+    """
+    import tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        return {}, []
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TakeoffError(f"{display_path(path)}: not valid TOML: {exc}") from None
+    settings, warnings = {}, []
+    for key, value in data.items():
+        line = _key_line(text, key)
+        if key not in SETTINGS:
+            hint = did_you_mean(key, SETTINGS)
+            known = f"known keys: {', '.join(SETTINGS)}"
+            warnings.append(Problem(display_path(path), line,
+                                    f"unknown key {key!r} ({hint or known})", "warning"))
+            continue
+        if SETTINGS[key] == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0 <= value <= 0.5:
+                raise TakeoffError(f"{display_path(path)}:{line}: {key} must be a number in "
+                                   f"[0, 0.5], not {value!r}")
+        elif not isinstance(value, str) or not value.strip():
+            raise TakeoffError(f"{display_path(path)}:{line}: {key} must be non-empty text "
+                               f"in quotes, not {value!r}")
+        settings[key] = value
+    if "semantics" in settings:
+        from graph.propagation import SEMANTICS
+
+        if settings["semantics"] not in SEMANTICS:
+            raise TakeoffError(f"{display_path(path)}:{_key_line(text, 'semantics')}: semantics "
+                               f"{settings['semantics']!r} is not one of {', '.join(SEMANTICS)}")
+    return settings, warnings
+
+
+def _key_line(text, key):
+    """The line of ``key = ...`` in TOML text (1-based; 0 if not found)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.split("=", 1)[0].strip().strip('"\'') == key:
+            return number
+    return 0
+
+
+MARKER_TEMPLATE = """\
+# This file marks {where} as a takeoff-graph corpus: takeoff commands run in it, or in any
+# folder below it, work on this corpus. Every setting is optional.
+title = {title}
+# semantics = "qe"                          # the default --semantics: qe, dfquad or eb
+# base = "https://example.org/my-corpus/"   # node ids become IRIs under this base in RDF
+"""
+
+
+def marker_text(title, where="this folder"):
+    """The text of a new ``takeoff.toml``."""
+    import json
+
+    return MARKER_TEMPLATE.format(where=where, title=json.dumps(title, ensure_ascii=False))

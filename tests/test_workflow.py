@@ -1,0 +1,427 @@
+"""The daily workflow: finding the corpus, global options, warnings, mv, edit, sources,
+formats from file names, and edge edits that say what they did."""
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from conftest import REPO, snapshot, write_node
+from graph.config import find_corpus
+from graph.model import Corpus, TakeoffError
+
+
+@pytest.fixture
+def cli_run():
+    """``cli_run(*args)`` runs the CLI with no --corpus: the corpus is found from the cwd."""
+    runner = CliRunner()
+
+    def invoke(*args, input=None, env=None):
+        return runner.invoke(cli, [str(a) for a in args], input=input, env=env)
+
+    return invoke
+
+
+@pytest.fixture
+def marked(small_corpus):
+    """The small corpus with its takeoff.toml."""
+    (small_corpus / "takeoff.toml").write_text('title = "Small"\n')
+    return small_corpus
+
+
+@pytest.fixture(autouse=True)
+def no_env_corpus(monkeypatch):
+    monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
+
+
+# ---------------------------------------------------------------- 1. finding the corpus
+
+def test_commands_find_the_corpus_from_any_folder_below_it(marked, cli_run, monkeypatch):
+    (marked / "notes" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(marked / "notes" / "deep")
+    result = cli_run("check")
+    assert result.exit_code == 0, result.output
+    assert "4 nodes" in result.output
+
+
+def test_the_repository_root_finds_the_bundled_corpus(cli_run, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert find_corpus(environ={}).root.resolve() == (REPO / "claims").resolve()
+    result = cli_run("check")
+    assert result.exit_code == 0 and "ok:" in result.output
+
+
+def test_no_corpus_found_says_what_was_looked_for(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in (["check"], ["add", "claim", "x", "--title", "X"], ["score"]):
+        result = cli_run(*args)
+        assert result.exit_code == 1, args
+        assert "no corpus found: looked for takeoff.toml" in result.stderr
+        assert "takeoff init" in result.stderr and "--corpus" in result.stderr
+        assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explicit_flags_beat_the_environment_which_beats_discovery(marked, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "takeoff.toml").write_text("")
+    monkeypatch.chdir(marked)
+    assert find_corpus(environ={}).root.resolve() == marked.resolve()
+    assert find_corpus(environ={"TAKEOFF_CORPUS": str(other)}).root == other
+    assert find_corpus(other, environ={"TAKEOFF_CORPUS": str(marked)}).root == other
+
+
+@pytest.mark.parametrize("args", [
+    ["add", "claim", "x", "--title", "X"],
+    ["import", "-", "--format", "node-link"],
+    ["perspective", "new", "p"],
+])
+def test_a_mistyped_corpus_is_never_created(tmp_path, cli_run, args):
+    wrong = tmp_path / "clams"
+    result = cli_run(*args, input='{"nodes": []}', env={"TAKEOFF_CORPUS": str(wrong)})
+    assert result.exit_code == 1
+    assert "$TAKEOFF_CORPUS" in result.stderr and "no such corpus folder" in result.stderr
+    assert not wrong.exists()
+
+
+def test_an_empty_folder_is_not_a_corpus(tmp_path, run):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run(empty, "add", "claim", "x", "--title", "X")
+    assert result.exit_code == 1 and "not a corpus" in result.stderr
+    assert "takeoff init" in result.stderr
+    assert list(empty.iterdir()) == []
+
+
+def test_init_then_work_inside_it(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("init", "mycorpus")
+    assert result.exit_code == 0, result.output
+    steps = result.stdout.splitlines()
+    assert steps[0] == "next:" and len(steps) == 4
+    assert steps[1] == "  cd mycorpus" and steps[2].startswith("  takeoff add model")
+    assert (tmp_path / "mycorpus" / "takeoff.toml").is_file()
+    monkeypatch.chdir(tmp_path / "mycorpus")
+    assert cli_run("add", "model", "my-path", "--title", "A path").exit_code == 0
+    assert (tmp_path / "mycorpus" / "my-path.md").is_file()
+    assert cli_run("check").exit_code == 0
+
+
+def test_takeoff_toml_settings_are_used_and_unknown_keys_warned(marked, run):
+    (marked / "takeoff.toml").write_text('semantics = "dfquad"\ntitel = "x"\n')
+    result = run(marked, "score", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["semantics"] == "dfquad"
+    assert "takeoff.toml:2: warning: unknown key 'titel' (did you mean 'title'?)" in result.stderr
+    assert json.loads(run(marked, "score", "--json", "--semantics", "qe").stdout)["semantics"] == "qe"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title = \n", "not valid TOML"),
+    ("semantics = 3\n", "takeoff.toml:1: semantics must be non-empty text"),
+    ('semantics = "qq"\n', "takeoff.toml:1: semantics 'qq' is not one of"),
+])
+def test_a_bad_takeoff_toml_is_an_error_with_its_line(marked, run, text, message):
+    (marked / "takeoff.toml").write_text(text)
+    before = snapshot(marked)
+    for args in (["score"], ["set", "m1", "credence", "0.3"]):
+        result = run(marked, *args)
+        assert result.exit_code == 1 and message in result.stderr, result.output
+    assert snapshot(marked) == before
+
+
+# ---------------------------------------------------------------- 5. global options anywhere
+
+def test_global_options_after_the_command(marked, tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("score", "--corpus", marked, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ranking"][0]["id"] == "m1"
+    nested = cli_run("perspective", "list", "--corpus", marked, "--json")
+    assert nested.exit_code == 0 and json.loads(nested.stdout) == []
+
+
+def test_json_before_the_command(marked, run):
+    result = run(marked, "--json", "score")
+    assert result.exit_code == 0 and json.loads(result.stdout)["semantics"] == "qe"
+
+
+def test_json_with_a_command_without_json_output_says_so(marked, run):
+    before = snapshot(marked)
+    result = run(marked, "--json", "set", "m1", "credence", "0.2")
+    assert result.exit_code == 2 and "set` has no JSON output" in result.stderr
+    assert snapshot(marked) == before
+
+
+# ---------------------------------------------------------------- 6. warnings on every command
+
+def test_every_command_prints_the_warnings_once_and_quiet_silences_them(marked, run):
+    write_node(marked, "c3", """
+        ---
+        kind: claim
+        title: Misspelt
+        credance: 0.9
+        ---
+        """)
+    warning = "c3.md:4: warning: unknown key 'credance' (did you mean 'credence'?)"
+    for args in (["score"], ["list"], ["show", "m1"], ["why", "m1"],
+                 ["set", "c3", "title", "Spelt"], ["export"]):
+        result = run(marked, *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stderr.count(warning) == 1, (args, result.stderr)
+        quiet = run(marked, *args, "--quiet")
+        assert "warning" not in quiet.stderr, args
+
+
+# ---------------------------------------------------------------- 7. edge edits say what they do
+
+def test_link_updates_only_what_is_given_and_prints_old_and_new(marked, run):
+    result = run(marked, "link", "c1", "m1", "--supports", "--note", "new note")
+    assert result.exit_code == 0, result.output
+    assert ("updated c1 -> m1: supports weight 0.8 note 'because' -> supports weight 0.8 "
+            "note 'new note'") in result.stderr
+    edge = Corpus.load(marked).graph.edges["c1", "m1", "supports"]
+    assert (edge["weight"], edge["note"]) == (0.8, "new note")
+    same = run(marked, "link", "c1", "m1", "--supports")
+    assert "unchanged c1 -> m1" in same.stderr
+
+
+def test_flipping_a_relation_needs_replace(marked, run):
+    before = snapshot(marked)
+    refused = run(marked, "link", "c1", "m1", "--undermines")
+    assert refused.exit_code == 1 and "c1 already supports m1" in refused.stderr
+    assert "--replace" in refused.stderr
+    assert snapshot(marked) == before
+    result = run(marked, "link", "c1", "m1", "--undermines", "--replace")
+    assert result.exit_code == 0, result.output
+    assert "supports weight 0.8 note 'because' -> undermines weight 0.8 note 'because'" in result.stderr
+    graph = Corpus.load(marked).graph
+    assert list(graph.get_edge_data("c1", "m1")) == ["undermines"]
+
+
+def test_both_relations_is_a_usage_error(marked, run):
+    before = snapshot(marked)
+    result = run(marked, "link", "c2", "c1", "--supports", "--undermines")
+    assert result.exit_code == 2 and "not both" in result.stderr
+    assert snapshot(marked) == before
+
+
+@pytest.mark.parametrize("field, value, shown", [
+    ("credence", "0.3", "m1 credence: 0.5 -> 0.3"),
+    ("title", "New", "m1 title: 'A takeoff path' -> 'New'"),
+    ("date", "2024-01-02", "m1 date: (none) -> 2024-01-02"),
+    ("tags", "a,b", "m1 tags: (none) -> a, b"),
+])
+def test_set_prints_old_and_new(marked, run, field, value, shown):
+    result = run(marked, "set", "m1", field, value)
+    assert result.exit_code == 0, result.output
+    assert shown in result.stderr
+
+
+# ---------------------------------------------------------------- 2. mv
+
+PERSPECTIVE = """\
+description: test
+credences:
+  # the claim, held high
+  c1: 0.9  # c1's comment
+  m1: 0.2
+weights:
+  - source: c1
+    target: m1
+    weight: 0.3
+"""
+
+
+def test_mv_renames_the_file_every_edge_and_every_perspective(marked, run):
+    (marked / "perspectives").mkdir()
+    (marked / "perspectives" / "p.yaml").write_text(PERSPECTIVE)
+    result = run(marked, "mv", "c1", "core-claim")
+    assert result.exit_code == 0, result.output
+    assert "renamed c1 -> core-claim" in result.stderr and "2 other file(s)" in result.stderr
+    assert not (marked / "c1.md").exists() and (marked / "core-claim.md").is_file()
+    graph = Corpus.load(marked).require_valid().graph
+    assert graph.has_edge("e1", "core-claim") and graph.has_edge("core-claim", "m1")
+    text = (marked / "perspectives" / "p.yaml").read_text()
+    assert "core-claim: 0.9 # c1's comment" in text and "source: core-claim" in text
+    assert "# the claim, held high" in text
+    assert run(marked, "score", "--perspective", "p").exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope", "x"], "unknown id 'nope'"),
+    (["c1", "c2"], "'c2' already exists"),
+    (["c1", "Bad Id"], "is not a valid id"),
+])
+def test_mv_bad_input_writes_nothing(marked, run, args, message):
+    before = snapshot(marked)
+    result = run(marked, "mv", *args)
+    assert result.exit_code == 1 and message in result.stderr, result.output
+    assert snapshot(marked) == before
+
+
+# ---------------------------------------------------------------- 3. edit and sources
+
+def test_edit_saves_a_valid_text(marked, run, monkeypatch):
+    monkeypatch.setattr("click.edit", lambda text, **k: text.replace("A takeoff path", "Renamed"))
+    result = run(marked, "edit", "m1")
+    assert result.exit_code == 0, result.output
+    assert Corpus.load(marked).graph.nodes["m1"]["title"] == "Renamed"
+
+
+def test_edit_refuses_an_invalid_text_and_keeps_it(marked, run, monkeypatch):
+    before = snapshot(marked)
+    typed = "---\nkind: model\ntitle: T\ncredence: 7\n---\nMy long annotation.\n"
+    monkeypatch.setattr("click.edit", lambda text, **k: typed)
+    result = run(marked, "edit", "m1")
+    assert result.exit_code == 1
+    assert "m1.md:4:" in result.stderr and "refused, nothing was written" in result.stderr
+    rejected = marked / "m1.md.rej"
+    assert "m1.md.rej" in result.stderr and rejected.read_text() == typed
+    assert (marked / "m1.md").read_bytes() == before[marked.relative_to(marked) / "m1.md"]
+    assert run(marked, "check").exit_code == 0  # the .rej file is not a node
+    seen = []
+    monkeypatch.setattr("click.edit", lambda text, **k: seen.append(text) or text.replace("7", "0.7"))
+    again = run(marked, "edit", "m1")
+    assert again.exit_code == 0, again.output
+    assert seen == [typed] and not rejected.exists()
+    assert Corpus.load(marked).graph.nodes["m1"]["credence"] == 0.7
+
+
+def test_edit_without_a_change_writes_nothing(marked, run, monkeypatch):
+    before = snapshot(marked)
+    monkeypatch.setattr("click.edit", lambda text, **k: None)
+    result = run(marked, "edit", "m1")
+    assert result.exit_code == 0 and "no change" in result.stderr
+    assert run(marked, "edit", "nope").exit_code == 1
+    assert snapshot(marked) == before
+
+
+def test_source_add_update_and_rm(marked, run):
+    result = run(marked, "source", "add", "m1", "https://example.org/a", "--title", "A paper",
+                 "--quote", "it says so", "--date", "2025-02-03")
+    assert result.exit_code == 0, result.output
+    assert "added source <https://example.org/a>" in result.stderr
+    source = Corpus.load(marked).graph.nodes["m1"]["sources"][0]
+    assert source["title"] == "A paper" and source["quote"] == "it says so"
+    assert str(source["date"]) == "2025-02-03"
+    result = run(marked, "source", "add", "m1", "https://example.org/a", "--title", "Better")
+    assert "title A paper" in result.stderr and "title Better" in result.stderr
+    source = Corpus.load(marked).graph.nodes["m1"]["sources"][0]
+    assert (source["title"], source["quote"]) == ("Better", "it says so")
+    assert run(marked, "source", "rm", "m1", "https://example.org/a").exit_code == 0
+    assert Corpus.load(marked).graph.nodes["m1"]["sources"] == []
+    assert "sources" not in (marked / "m1.md").read_text()
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["add", "m1", "ftp://x"], 1, "well-formed http(s) URL"),
+    (["add", "m1", "https://x.org", "--date", "soon"], 2, "is not an ISO date"),
+    (["add", "nope", "https://x.org"], 1, "unknown id 'nope'"),
+    (["rm", "e1", "https://example.org/reprt"], 1, "did you mean 'https://example.org/report'"),
+    (["rm", "m1", "https://example.org/report"], 1, "it has no sources"),
+])
+def test_source_bad_input_writes_nothing(marked, run, args, code, message):
+    before = snapshot(marked)
+    result = run(marked, "source", *args)
+    assert result.exit_code == code and message in result.stderr, result.output
+    assert snapshot(marked) == before
+
+
+# ---------------------------------------------------------------- 4. formats from file names
+
+@pytest.mark.parametrize("name, fmt, start", [
+    ("out.ttl", "turtle", "PREFIX"),
+    ("out.jsonld", "jsonld", "{"),
+    ("out.json", "node-link", "{"),
+    ("out.dot", "dot", "digraph"),
+    ("out.mmd", "mermaid", "flowchart"),
+    ("out.argdown", "argdown", ""),
+    ("out.aif.json", "aif", "{"),
+])
+def test_export_infers_the_format_from_the_file_name(marked, run, tmp_path, name, fmt, start):
+    out = tmp_path / name
+    result = run(marked, "export", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert f"({fmt})" in result.stderr
+    assert out.read_text().lstrip().startswith(start)
+
+
+@pytest.mark.parametrize("name", ["copy.ttl", "copy.nt", "copy.jsonld", "copy.json", "copy.aif"])
+def test_import_infers_the_format_from_the_file_name(marked, run, tmp_path, name):
+    out = tmp_path / name
+    assert run(marked, "export", "-o", out).exit_code == 0
+    target = tmp_path / "target"
+    assert run(target, "init", target).exit_code == 0
+    result = run(target, "import", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(Corpus.load(target).graph) == sorted(Corpus.load(marked).graph)
+
+
+def test_explicit_format_wins(marked, run, tmp_path):
+    out = tmp_path / "graph.txt"
+    assert run(marked, "export", "-o", out, "--format", "turtle").exit_code == 0
+    assert out.read_text().startswith("PREFIX")
+    wrong = tmp_path / "turtle.json"
+    wrong.write_text(out.read_text())
+    target = tmp_path / "target"
+    run(target, "init", target)
+    assert run(target, "import", wrong, "--format", "turtle").exit_code == 0
+
+
+def test_import_of_content_in_another_format_says_what_it_tried(marked, run, tmp_path):
+    wrong = tmp_path / "graph.json"
+    assert run(marked, "export", "--format", "turtle", "-o", wrong).exit_code == 0
+    before = snapshot(marked)
+    result = run(marked, "import", wrong)
+    assert result.exit_code == 1
+    assert "read as node-link because of its file name" in result.stderr
+    assert "--format" in result.stderr and "Traceback" not in result.output
+    assert snapshot(marked) == before
+
+
+@pytest.mark.parametrize("command", ["export -o {}", "import {}"])
+def test_an_extension_without_a_format_is_a_usage_error(marked, run, tmp_path, command):
+    path = tmp_path / "graph.txt"
+    path.write_text("{}")
+    before = snapshot(marked)
+    verb, *args = command.format(path).split()
+    result = run(marked, verb, *args)
+    assert result.exit_code == 2 and "give --format" in result.stderr, result.output
+    assert snapshot(marked) == before
+
+
+def test_a_format_that_cannot_be_imported_is_named(marked, run, tmp_path):
+    path = tmp_path / "graph.dot"
+    path.write_text("digraph {}")
+    result = run(marked, "import", path)
+    assert result.exit_code == 2 and "is not one it can import" in result.stderr
+
+
+def test_edit_refuses_to_overwrite_a_change_made_meanwhile(marked, run, monkeypatch):
+    def editor(text, **kwargs):
+        (marked / "m1.md").write_text((marked / "m1.md").read_text().replace("path", "road"))
+        return text.replace("The path.", "My text.")
+
+    monkeypatch.setattr("click.edit", editor)
+    result = run(marked, "edit", "m1")
+    assert result.exit_code == 1 and "changed while you edited it" in result.stderr
+    assert "road" in (marked / "m1.md").read_text()
+    assert "My text." in (marked / "m1.md.rej").read_text()
+
+
+def test_init_in_the_current_folder(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("init")
+    assert result.exit_code == 0 and (tmp_path / "takeoff.toml").is_file()
+    assert "cd " not in result.stdout and "takeoff add model" in result.stdout
+
+
+def test_init_defaults_to_the_environment_folder(tmp_path, cli_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("init", env={"TAKEOFF_CORPUS": str(tmp_path / "named")})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "named" / "takeoff.toml").is_file()
+    assert not (tmp_path / "takeoff.toml").exists()
