@@ -438,7 +438,8 @@ def _network(graph, result):
             "width": round(1 + 4 * weight, 2),
             "dashes": style["dashes"],
         })
-    net.options = _vis_options(large)
+    heights = [y for _, y in positions.values()]
+    net.options = _vis_options(large, max(heights) - min(heights) if heights else 0.0)
     return net
 
 
@@ -457,7 +458,20 @@ def _node_size(kind, strength):
     return round(base + span * max(0.0, min(1.0, float(strength))), 1)
 
 
-def _vis_options(large):
+# The height of the map area on a 1280x720 screen, less margins: what network.fit() fills.
+_LAPTOP_MAP_HEIGHT = 560
+_MODEL_FONT = (30, 80)
+
+
+def _model_font_size(layout_height):
+    """A takeoff-path label size that stays at LABEL_MIN_PX or more on screen when a laptop
+    (1280x720) shows the whole map: fitting the map scales it by about
+    _LAPTOP_MAP_HEIGHT / layout_height (capped for very tall maps, whose labels show on zoom)."""
+    wanted = LABEL_MIN_PX * 1.1 * layout_height / _LAPTOP_MAP_HEIGHT
+    return int(min(_MODEL_FONT[1], max(_MODEL_FONT[0], math.ceil(wanted))))
+
+
+def _vis_options(large, layout_height=0.0):
     """vis-network options: the precomputed layout is kept (physics off) at every size, because
     layers read as an argument (evidence below, takeoff paths on top) and vis-network's physics
     does not settle on large graphs; large graphs also skip curved edges."""
@@ -471,7 +485,8 @@ def _vis_options(large):
     }
     # Takeoff paths get a label large enough to stay above LABEL_MIN_PX when a laptop screen
     # (1280x720) shows the whole map.
-    groups["model"]["font"] = dict(font, size=30, color="#2a1a5e", strokeWidth=6, bold=True)
+    groups["model"]["font"] = dict(font, size=_model_font_size(layout_height), color="#2a1a5e",
+                                   strokeWidth=6, bold=True)
     groups["model"]["widthConstraint"] = {"maximum": 260}
     return {
         "groups": groups,

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph import formats
+from graph.edit import init_corpus
 from graph.model import Corpus
 from graph.propagation import score_graph
 from tests.conftest import REPO, snapshot
@@ -223,10 +224,10 @@ def test_an_undercut_weakens_the_argument_and_so_its_conclusion(semantics):
 @pytest.fixture
 def debate_corpus(run, tmp_path):
     corpus = tmp_path / "claims"
-    corpus.mkdir()
+    init_corpus(corpus)
     result = run(corpus, "import", DEBATE, "--format", "argdown")
     assert result.exit_code == 0, result.output
-    assert ("imported 18 nodes and 21 edges into" in result.stderr
+    assert ("imported 18 nodes and 21 edges (argdown) into" in result.stderr
             and "(read 13 statement(s), 5 argument(s)" in result.stderr)
     return corpus
 

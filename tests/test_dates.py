@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import snapshot, write_node
+from graph.edit import init_corpus
 from graph.model import Corpus, MonthDate, date_precision, parse_date
 from graph.timeline import as_of_graph, dated_nodes
 
@@ -117,7 +118,7 @@ def test_month_dates_and_url_less_sources_round_trip_through_exports(month_corpu
     if fmt in ("turtle", "nt"):
         assert "gYearMonth" in text
     target = tmp_path / "copy"
-    target.mkdir()
+    init_corpus(target)
     result = run(target, "import", "--format", fmt, out)
     assert result.exit_code == 0, result.output
     copied = Corpus.load(target).require_valid().graph

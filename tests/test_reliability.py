@@ -2,7 +2,6 @@
 perspective pointing at what is gone. (Crashes: tests/test_crash.py.)"""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
 from graph import formats, store
-from graph.edit import apply_change, new_node_path
-from graph.model import ID_PATTERN, Corpus, CorpusError, TakeoffError
+from graph.edit import apply_change, init_corpus, new_node_path
+from graph.model import ID_PATTERN, CorpusError, TakeoffError
 
 
 def tree(folder):
@@ -59,7 +58,7 @@ def test_add_and_perspective_new_refuse_a_non_slug(small_corpus, run, bad):
 
 def test_aif_node_ids_are_slugified_never_used_as_paths(tmp_path, run):
     corpus = tmp_path / "deep" / "claims"
-    corpus.mkdir(parents=True)
+    init_corpus(corpus)
     aif = {"nodes": [{"nodeID": "../../../../tmp/x", "text": "?!", "type": "I"},
                      {"nodeID": "/etc/passwd", "text": "...", "type": "I"},
                      {"nodeID": "..", "text": "--", "type": "I"}], "edges": []}

@@ -163,7 +163,7 @@ def test_completion_of_node_ids_perspectives_formats_and_commands(small_corpus):
     assert complete(["why"], "soft") == ["software-explosion", "software-returns-exceed-one"]
     assert complete(["link", "naive-rlvr"], "bottle") == ["bottlenecks"]
     assert complete(["score", "--perspective"], "") == ["base", "bottlenecks-sceptic",
-                                                        "rlvr-optimist"]
+                                                        "essay-author", "rlvr-optimist"]
     assert complete(["export", "--format"], "tu") == ["turtle"]
     assert "mv" in complete([], "m") and "edit" in complete([], "e")
     assert complete(["show", "--corpus", str(small_corpus)], "c") == ["c1", "c2"]
