@@ -870,7 +870,7 @@ def _check_tolerance(ctx, param, value):
               callback=_check_tolerance, help="Stop when max |f(s) - s| < T (0 < T < 1).")
 @click.option("--all", "all_nodes", is_flag=True, help="Rank every node, not only the models.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N",
-              help="Show the N strongest (default: 20 in the terminal, all with --json).")
+              help="Show the N strongest (default: 20 models in the terminal; all with --all or --json).")
 @as_of_option
 @perspective_option
 @json_option
@@ -896,7 +896,8 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, as_json
                            for row in rows[:top]]
         emit_json(data)
         return
-    _print_ranking(rows[:top or SCORE_TOP], result, all_nodes, len(rows))
+    shown = top or (None if all_nodes else SCORE_TOP)   # --all: every node, as asked
+    _print_ranking(rows[:shown], result, all_nodes, len(rows))
 
 
 def _push_cell(push):
