@@ -14,6 +14,12 @@ import click
 from graph.limits import quote
 from graph.model import KINDS, Corpus, TakeoffError
 
+# The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
+# spin on the other core for problems this size, burning CPU for no gain. One thread unless
+# the user asks for more; set before numpy is first imported (docs/performance.md).
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "claims"
 # Each sample solves the corpus once per differing override; 10,000 already gives a standard
 # error far below the three decimals shown.
@@ -888,16 +894,19 @@ def _check_tolerance(ctx, param, value):
 @click.option("--tolerance", type=float, default=1e-9, show_default=True, metavar="T",
               callback=_check_tolerance, help="Stop when max |f(s) - s| < T (0 < T < 1).")
 @click.option("--all", "all_nodes", is_flag=True, help="Rank every node, not only the models.")
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help="Show the N strongest (default: 20 models in the terminal; all with --all or --json).")
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
+def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, as_json):
     """Rank the takeoff paths by strength: how strongly the evidence favours each.
 
     Shift is strength minus credence. "Pushed up by" and "pushed down by" name the incoming
     edges with the largest positive and negative contribution: the node's strength minus its
-    strength with that one edge removed.
+    strength with that one edge removed. The terminal shows the 20 strongest unless --top
+    says otherwise.
     """
     from graph.propagation import ranking
 
@@ -909,10 +918,11 @@ def score(ctx, semantics, tolerance, all_nodes, as_of, perspective, as_json):
     if as_json:
         data = result.to_json(corpus.graph)
         data["ranking"] = [{k: row[k] for k in ("id", "strength", "shift", "up", "down")}
-                           for row in rows]
+                           for row in rows[:top]]
         emit_json(data)
         return
-    _print_ranking(rows, result, all_nodes)
+    shown = top or (None if all_nodes else SCORE_TOP)   # --all: every node, as asked
+    _print_ranking(rows[:shown], result, all_nodes, len(rows))
 
 
 def _push_cell(push):
@@ -924,7 +934,10 @@ def _push_cell(push):
     return Text.assemble((f"{push['contribution']:+.3f} ", style), push["source"])
 
 
-def _print_ranking(rows, result, all_nodes):
+SCORE_TOP = 20   # rows `score` prints in the terminal unless --top says otherwise
+
+
+def _print_ranking(rows, result, all_nodes, count):
     from rich.text import Text
 
     from graph.tables import Col
@@ -943,6 +956,9 @@ def _print_ranking(rows, result, all_nodes):
                            else ""),
                       _push_cell(row["up"]), _push_cell(row["down"])])
     print_table(columns, table)
+    if count > len(rows):
+        print_line(f"{count - len(rows)} more not shown (of {count}); --top N shows more",
+                   style="dim")
     status = "converged" if result.converged else "NOT converged"
     print_line(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
                f"{result.residual:.1e}", style="dim")
@@ -1261,31 +1277,43 @@ def paths_command(ctx, source, target, max_length, top, as_json):
                   str(chain["length"]), _chain_text(chain)] for chain in chains])
 
 
+WHY_TOP = 20   # rows `why` prints in the terminal unless --top or --all says otherwise
+
+
 @cli.command("why")
 @click.argument("node_id", metavar="ID", shell_complete=_complete_ids)
-@click.option("--top", type=click.IntRange(min=1), help="Show only the N most influential nodes.")
+@click.option("--top", type=click.IntRange(min=1),
+              help=f"Show only the N most influential nodes (default {WHY_TOP} in the terminal, "
+                   "all with --json).")
+@click.option("--all", "show_all", is_flag=True, help="Show every node that reaches ID.")
 @semantics_option
 @as_of_option
 @perspective_option
 @json_option
 @click.pass_context
-def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
+def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_json):
     """Attribute the strength of ID to every node that reaches it.
 
     For each: its removal impact (ID's strength with the node present minus with it removed),
-    its gradient (d strength(ID) / d credence(node)), and its strongest chain to ID.
+    its gradient (d strength(ID) / d credence(node)), and its strongest chain to ID. The
+    terminal shows the 20 most influential unless --top or --all says otherwise; --json gives
+    every node unless --top says otherwise.
     """
-    from graph.explain import why
+    from graph.explain import iter_why
 
+    if top is not None and show_all:
+        raise click.BadParameter("give --top or --all, not both", param_hint="--top/--all")
+    if top is None and not show_all and not as_json:
+        top = WHY_TOP
     corpus, result = _explain_corpus(ctx, semantics, node_id, as_of=as_of, perspective=perspective)
-    rows = why(corpus.graph, node_id, semantics, top=top, result=result)
+    count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
     strength = result.strengths[node_id]
     if as_json:
-        emit_json({"id": node_id, "semantics": semantics, "strength": strength, "nodes": rows})
+        _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
         return
     print_line(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
                                           f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
-    if not rows:
+    if not count:
         print_line("nothing reaches this node: its strength comes from its credence alone")
         return
     from graph.tables import Col
@@ -1299,6 +1327,25 @@ def why_command(ctx, node_id, top, semantics, as_of, perspective, as_json):
                             (f" via {' > '.join(via)}" if via else " direct", "dim"))])
     print_table([Col("node", "id"), Col("kind", "id"), Col("impact", "num"),
                  Col("gradient", "num"), Col("strongest chain", "ids")], table)
+    if len(table) < count:
+        more = count - len(table)
+        print_line(f"{more} more node{'s' if more != 1 else ''} reach {node_id} (of {count}); "
+                   f"--top N or --all shows them", style="dim")
+
+
+def _stream_json(head, key, rows):
+    """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
+    that a long list is never held whole."""
+    text = json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str)
+    opening = text[:text.rindex("[") + 1]
+    write = click.get_text_stream("stdout").write
+    write(opening)
+    first = True
+    for row in rows:
+        item = json.dumps(row, indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        write(("\n    " if first else ",\n    ") + item)
+        first = False
+    write(("\n  ]" if not first else "]") + "\n}\n")
 
 
 @cli.command("cruxes")

@@ -208,39 +208,52 @@ def strongest_chains(graph, target):
         ``target``); ``target`` itself is absent.
     """
     _require_node(graph, target)
+    successor = _strongest_successors(graph, target)
+    return {node: chain_from(successor, node) for node in successor}
+
+
+def _strongest_successors(graph, target):
+    """``{node: (next node, relation, weight)}``: the first edge of each node's strongest chain
+    to ``target`` (Dijkstra backwards on the costs ``-log(weight)``). The chains form a tree,
+    so these pointers hold all of them in space linear in the graph; :func:`chain_from`
+    spells one out."""
     # Costs are compared rounded so that equal products (0.8 * 0.5 and 0.4) tie exactly and
     # the shorter chain wins.
     best = {target: (0.0, 0)}
     successor = {}
     queue = [(0.0, 0, target)]
+    pred = graph.pred
     while queue:
         cost, hops, node = heapq.heappop(queue)
         if (cost, hops) > best[node]:
             continue
-        for source, _, edge in graph.in_edges(node, data=True):
-            # A perspective may switch an edge off (weight 0): it costs more than any other.
-            step = -math.log(edge["weight"]) if edge["weight"] > 0 else math.inf
-            candidate = (round(cost + step, 12), hops + 1)
-            if source not in best or candidate < best[source]:
-                best[source] = candidate
-                successor[source] = (node, edge["relation"], float(edge["weight"]))
-                heapq.heappush(queue, (*candidate, source))
-    # Build each chain from the one of its successor (nearer the target first): the chains
-    # form a tree, so nothing is looked up twice.
-    chains = {target: {"nodes": [target], "relations": [], "weights": [], "weight": 1.0,
-                       "undermines": 0}}
-    for node in sorted(successor, key=lambda v: best[v]):
-        after, relation, weight = successor[node]
-        rest = chains[after]
-        chains[node] = {"nodes": [node] + rest["nodes"],
-                        "relations": [relation] + rest["relations"],
-                        "weights": [weight] + rest["weights"], "weight": weight * rest["weight"],
-                        "undermines": rest["undermines"] + (relation == "undermines")}
-    del chains[target]
-    for chain in chains.values():
-        chain["sign"] = "undermines" if chain.pop("undermines") % 2 else "supports"
-        chain["length"] = len(chain["relations"])
-    return chains
+        for source, keyed in pred[node].items():
+            for edge in keyed.values():
+                weight = edge["weight"]
+                # A perspective may switch an edge off (weight 0): it costs more than any other.
+                step = -math.log(weight) if weight > 0 else math.inf
+                candidate = (round(cost + step, 12), hops + 1)
+                if source not in best or candidate < best[source]:
+                    best[source] = candidate
+                    successor[source] = (node, edge["relation"], float(weight))
+                    heapq.heappush(queue, (*candidate, source))
+    return successor
+
+
+def chain_from(successor, node):
+    """The strongest chain from ``node`` as in :func:`paths`, from the pointers of
+    :func:`_strongest_successors` (time linear in its length)."""
+    nodes, relations, weights = [node], [], []
+    while node in successor:
+        node, relation, weight = successor[node]
+        nodes.append(node)
+        relations.append(relation)
+        weights.append(weight)
+    product = 1.0
+    for weight in reversed(weights):   # the order the products were formed in before
+        product = weight * product
+    return {"nodes": nodes, "relations": relations, "weights": weights, "weight": product,
+            "sign": _sign(relations), "length": len(relations)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,11 +568,13 @@ class _Part:
                 self.stages.append((nodes, block.cyclic))
 
     def credence_gradients(self, semantics, targets):
-        """Per target, ``d strength[target] / d credence`` over the part (one factorisation)."""
+        """Per target, ``d strength[target] / d credence`` over the part (one factorisation of
+        the adjoint system restricted to the part)."""
         from graph.propagation import Sensitivity
 
         result = self.result
-        sensitivity = Sensitivity(self.system, semantics, result.vector, result.base)
+        sensitivity = Sensitivity(self.system, semantics, result.vector, result.base,
+                                  nodes=self.keep)
         return [sensitivity.credence_gradient(self.system.index[t])[self.keep] for t in targets]
 
 
@@ -948,6 +963,18 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
        Yin, Potyka, Toni, Argument attribution explanations in quantitative bipolar
        argumentation frameworks, ECAI 2023.
     """
+    count, rows = iter_why(graph, target, semantics, top=top, result=result, tolerance=tolerance)
+    return list(rows)
+
+
+def iter_why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9):
+    """:func:`why` as ``(number of nodes that reach target, iterator of rows)``.
+
+    The numbers of every node are computed first (they decide the order); each row, with its
+    strongest chain, is only made when the iterator reaches it, so printing ``top`` rows
+    costs time and memory for those rows only, and streaming all of them never holds more
+    than one chain at a time.
+    """
     _require_node(graph, target)
     if top is not None and top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
@@ -956,15 +983,18 @@ def why(graph, target, semantics="qe", *, top=None, result=None, tolerance=1e-9)
     impacts = _removal_impacts(part, target, semantics, result.tolerance)
     gradients = _credence_gradients(part, target, semantics)
     order = sorted(impacts, key=lambda v: (-max(abs(impacts[v][0]), abs(gradients[v])), str(v)))
+    count = len(order)
     order = order if top is None else order[:top]
-    chains = strongest_chains(graph, target)
-    rows = []
-    for node in order:
-        impact, without, converged = impacts[node]
-        rows.append({**_node_row(graph, node, result.strengths, result), "impact": impact,
-                     "without": without, "gradient": gradients[node], "chain": chains[node],
-                     "converged": converged})
-    return rows
+    successor = _strongest_successors(graph, target)
+
+    def rows():
+        for node in order:
+            impact, without, converged = impacts[node]
+            yield {**_node_row(graph, node, result.strengths, result), "impact": impact,
+                   "without": without, "gradient": gradients[node],
+                   "chain": chain_from(successor, node), "converged": converged}
+
+    return count, rows()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -155,15 +155,19 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
     >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
     '/home/me/map.html'
     """
+    from graph.model import _gc_paused
     from graph.propagation import score_graph
     from graph.store import atomic_write
 
-    if result is None:
-        result = score_graph(graph, semantics)
-    page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
-    page_extra.update(extra or {})
-    text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title, extra=page_extra,
-                       perspectives=perspectives, perspective=perspective)
+    # The history and the page make millions of small objects and no cycles: the cyclic
+    # collector would take as long again, for nothing.
+    with _gc_paused():
+        if result is None:
+            result = score_graph(graph, semantics)
+        page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
+        page_extra.update(extra or {})
+        text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title,
+                           extra=page_extra, perspectives=perspectives, perspective=perspective)
     path = pathlib.Path(path).absolute()
     atomic_write(path, text)
     return {"path": str(path), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
@@ -203,7 +207,8 @@ def page_sections(graph, result, *, as_of=None):
     if span is not None and (as_of is None or span[0] <= as_of):
         span = (span[0], as_of or span[1])
         step = "month" if len(step_dates(*span, "month")) <= TIMELINE_MAX_STEPS else "quarter"
-        data = history(graph, start=span[0], end=span[1], step=step, semantics=result.semantics)
+        data = history(graph, start=span[0], end=span[1], step=step, semantics=result.semantics,
+                       system=result.system)
         sections["timeline"] = {"dates": data["dates"], "strengths": data["strengths"], "step": step}
     if graph.number_of_nodes() <= WHY_LIMIT:
         sections["why"] = _why_section(graph, result)

@@ -107,6 +107,9 @@ class NodeFile:
     id: str
     front: str | None
     body: str
+    # What checking this text found, ``(attrs, edges, [(line, message, level)])``: recorded by
+    # graph.validate.check_file, or given by the load cache (graph/cache.py).
+    checked: tuple | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -308,21 +311,29 @@ class Corpus:
 
     @classmethod
     def _read(cls, root, overlay):
+        from graph.cache import LoadCache
         from graph.store import UnsafeFileError
         from graph.validate import build_graph
 
-        on_disk = iter_node_files(root)
-        paths = [p for p in on_disk if overlay.get(p, "") is not None]
-        known = set(on_disk)
-        paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
-        files, refused = [], []
+        paths = on_disk = iter_node_files(root)
+        if overlay:
+            paths = [p for p in on_disk if overlay.get(p, "") is not None]
+            known = set(on_disk)
+            paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
+        refused = []
+
+        def read(p, text=None):
+            try:
+                return read_node_file(p, text, root)
+            except UnsafeFileError as exc:
+                refused.append(Problem(display_path(p), exc.line, exc.reason))
+                return None
+
         with _gc_paused():
-            for p in paths:
-                try:
-                    files.append(read_node_file(p, overlay.get(p), root))
-                except UnsafeFileError as exc:
-                    refused.append(Problem(display_path(p), exc.line, exc.reason))
+            cache = LoadCache(root)   # graph/cache.py: unchanged files are not read again
+            files = cache.node_files(paths, read, overlay)
             graph, problems = build_graph(files)
+            cache.save()
         return cls(root, graph, refused + problems)
 
     @property

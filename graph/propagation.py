@@ -41,13 +41,13 @@ d strength[t] / d weight, by one adjoint solve with ``(I - J)^T``.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.special import expit
 
 from graph.model import TakeoffError
 
@@ -84,6 +84,13 @@ class PropagationError(TakeoffError, ValueError):
 # aggregate array; ``slope`` is d influence / d aggregate, ``base_slope`` d influence / d w, and
 # ``max_slope`` bounds ``slope`` over an interval of aggregates (for the contraction tests).
 # ---------------------------------------------------------------------------------------------
+
+def expit(z):
+    """The logistic function ``1 / (1 + e^-z)``, without overflow and accurate in both tails
+    (scipy.special's, which costs an import of its own for this one function)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
 
 def _h(x):
     return x * x / (1.0 + x * x)
@@ -199,12 +206,12 @@ class _Segments:
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
         group = row * 2 + rel
         m = len(eid)
+        self._csr, self.k = None, k
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
             indptr = np.zeros(k + 1, dtype=np.intp)
             np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
-            u = np.take(weight, eid)
-            self.M = sp.csr_matrix((np.where(rel == 0, u, -u), src, indptr), shape=(k, k))
-            self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
+            self._csr = (eid, np.where(rel == 0, 1.0, -1.0))
+            self._set_matrices(np.take(weight, eid), src, indptr)
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
         sizes = np.diff(np.r_[starts, m])
         by_size = np.argsort(sizes, kind="stable")
@@ -225,6 +232,20 @@ class _Segments:
         self.sign = np.where(self.rel == 0, 1.0, -1.0)
         self.u = np.take(weight, self.eid)
         self.neg_u = -self.u
+
+    def _set_matrices(self, u, indices, indptr):
+        k = self.k
+        self.M = sp.csr_matrix((self._csr[1] * u, indices, indptr), shape=(k, k))
+        self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
+
+    def reweighted(self, weight):
+        """The same segments with other edge weights: a few gathers, nothing sorted again."""
+        other = copy.copy(self)
+        other.u = np.take(weight, self.eid)
+        other.neg_u = -other.u
+        if self._csr is not None:
+            other._set_matrices(np.take(weight, self._csr[0]), self.M.indices, self.M.indptr)
+        return other
 
     def __len__(self):
         return len(self.eid)
@@ -265,6 +286,10 @@ class _Block:
         self.int, self.ext = internal, external
         # The signed weights and their absolute values (None without internal edges).
         self.M, self.absM = getattr(internal, "M", None), getattr(internal, "absM", None)
+
+    def reweighted(self, weight):
+        return _Block(self.nodes, self.cyclic, self.int.reweighted(weight),
+                      self.ext.reweighted(weight))
 
 
 class SumAggregation:
@@ -469,13 +494,19 @@ class System:
             self._whole = _block_from(self._plan.whole, 0, True, self.weight)
         return self._whole
 
-    def with_weights(self, weight):
+    def with_weights(self, weight, *, first_stage=0):
         """The same graph with other edge weights (an array in the order of ``edges``); shares
-        the stage plan, so it costs a few array gathers, not a rebuild."""
+        the stage plan and the blocks' structure, so it costs a few array gathers, not a
+        rebuild. With ``first_stage``, the caller promises that only edges into that stage or
+        later ones changed weight: the earlier blocks are shared as they are."""
         weight = np.asarray(weight, dtype=float)
         _check_range(weight, "weight", lambda i: "edge {} -> {} ({})".format(*self.edges[i]))
-        return System(self.ids, self.base, self.src, self.dst, self.relation, weight,
-                      self.edges, self._plan)
+        other = copy.copy(self)
+        other.weight = weight
+        other.stages = self.stages[:first_stage] + [block.reweighted(weight)
+                                                    for block in self.stages[first_stage:]]
+        other._whole = None
+        return other
 
     def edge_positions(self, source, target, relation):
         """Indices of the edges ``source -relation-> target`` (several if parallel)."""
@@ -815,24 +846,78 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
             raise PropagationError(f"base has shape {w.shape}, expected {system.base.shape}")
         _check_range(w, "credence", lambda i: f"node {system.ids[i]!r}")
     s = w.copy()
-    info = SolveInfo(True, 0, 0.0, tolerance)
-    for block in system.stages:
+    return s, _summary(_solve_stages(system, sem, s, w, tolerance, budget), tolerance)
+
+
+def _solve_stages(system, sem, s, w, tolerance, budget, first=0, records=()):
+    """Solve the stages from ``first`` on, in place in ``s`` (the earlier stages must already
+    hold their strengths); per stage ``(evaluations, converged, method, residual)``, the
+    records of the earlier stages taken from ``records``.
+
+    A stage's residual is taken as soon as it is solved: it reads only earlier stages, which
+    are final by then, so it is the residual of the returned state.
+    """
+    records = list(records[:first])
+    for block in system.stages[first:]:
         x, evaluations, ok, method = _solve_block(block, sem, s, w, tolerance, budget)
         s[block.nodes] = x
+        residual = 0.0   # an acyclic stage is evaluated from final parents: exact
+        if block.cyclic:
+            fx = _Stage(block, sem, s, w).f(x)
+            residual = float(np.max(np.abs(fx - x), initial=0.0))
+        records.append((evaluations, ok, method, residual))
+    return records
+
+
+def _summary(records, tolerance):
+    info = SolveInfo(True, 0, 0.0, tolerance)
+    for evaluations, ok, method, residual in records:
         info.iterations += evaluations
         info.converged &= ok
+        info.residual = max(info.residual, residual)
         if method:
             info.methods.append(method)
-    # The residual of the returned state, recomputed on the cyclic stages (every node's update
-    # reads exactly its stage's edges; an acyclic stage was evaluated from final parents, so its
-    # residual is 0 by construction).
-    for block in system.stages:
-        if not block.cyclic:
-            continue
-        fx = _Stage(block, sem, s, w).f(s[block.nodes])
-        info.residual = max(info.residual, float(np.max(np.abs(fx - s[block.nodes]), initial=0.0)))
     info.converged = bool(info.converged and info.residual < tolerance)
-    return s, info
+    return info
+
+
+def solve_series(system, semantics, weights, *, tolerance=DEFAULT_TOLERANCE, max_steps=None):
+    """:func:`solve` for a series of edge-weight vectors, one after the other, on one system.
+
+    Each solve starts at the first stage that an edge whose weight changed since the previous
+    vector leads into; the stages before it keep their strengths (they read nothing that
+    changed) and their blocks are shared. The results are those of :func:`solve` with each
+    vector, bit for bit.
+
+    Parameters
+    ----------
+    system : System
+    semantics : str or Semantics
+    weights : iterable of array_like
+        Edge weights in the order of ``system.edges``, e.g. a presence mask times
+        ``system.weight`` (weight 0 removes an edge under every semantics).
+
+    Yields
+    ------
+    (s, info)
+        As :func:`solve` returns them; ``s`` is a fresh array each time.
+    """
+    sem = _semantics(semantics)
+    budget = _check_options(tolerance, max_steps)
+    stage_of_edge = system._plan.stage_of[system.dst]
+    w = system.base
+    s, records, previous, current = w.copy(), (), None, system
+    for weight in weights:
+        weight = np.asarray(weight, dtype=float)
+        if previous is None:
+            first = 0
+        else:
+            changed = np.flatnonzero(weight != previous)
+            first = int(stage_of_edge[changed].min()) if len(changed) else len(system.stages)
+        current = current.with_weights(weight, first_stage=first)
+        records = _solve_stages(current, sem, s, w, tolerance, budget, first, records)
+        previous = weight
+        yield s.copy(), _summary(records, tolerance)
 
 
 def evaluate(system, semantics, s, *, base=None):
@@ -1157,6 +1242,10 @@ class Sensitivity:
         A fixed point (e.g. ``ScoreResult.vector``).
     base : array_like, optional
         The credences it was solved with (default ``system.base``).
+    nodes : array_like of int, optional
+        Sorted node indices closed upwards (every node that reaches one of them is among them):
+        only targets among them are asked about, and only this part of ``I - J`` is factorised
+        (the adjoint is 0 elsewhere).
 
     Raises
     ------
@@ -1171,16 +1260,21 @@ class Sensitivity:
     the other factors for DF-QuAD, exact when a factor is 0).
     """
 
-    def __init__(self, system, semantics, s, base=None):
+    def __init__(self, system, semantics, s, base=None, *, nodes=None):
         self.system, self.semantics = system, _semantics(semantics)
         self.s = np.asarray(s, dtype=float)
         w = system.base if base is None else np.asarray(base, dtype=float)
         self.J, self.dw, self.du = _derivatives(system, self.semantics, self.s, w)
         from scipy.sparse.linalg import splu
 
-        A = (sp.identity(system.n_nodes, format="csc") - self.J).T.tocsc()
+        # Restricted to ``nodes`` (closed upwards), the adjoint of a target among them is exact:
+        # it is 0 on every node that does not reach the target.
+        self.nodes = None if nodes is None else np.asarray(nodes, dtype=np.intp)
+        J = self.J if self.nodes is None else self.J[self.nodes][:, self.nodes]
+        size = J.shape[0]
+        A = (sp.identity(size, format="csc") - J).T.tocsc()
         try:
-            self._lu = splu(A) if system.n_nodes else None
+            self._lu = splu(A) if size else None
         except RuntimeError as exc:
             raise PropagationError(f"the fixed point is degenerate (I - J is singular): {exc}") \
                 from None
@@ -1188,9 +1282,18 @@ class Sensitivity:
     def adjoint(self, target):
         """``(I - J)^-T e_target`` for a node index (``system.index[id]``)."""
         t = self._position(target)
-        e = np.zeros(self.system.n_nodes)
-        e[t] = 1.0
-        return self._lu.solve(e)
+        if self.nodes is None:
+            e = np.zeros(self.system.n_nodes)
+            e[t] = 1.0
+            return self._lu.solve(e)
+        at = int(np.searchsorted(self.nodes, t))
+        if at == len(self.nodes) or self.nodes[at] != t:
+            raise PropagationError(f"node {t} is outside the nodes this sensitivity covers")
+        e = np.zeros(len(self.nodes))
+        e[at] = 1.0
+        full = np.zeros(self.system.n_nodes)
+        full[self.nodes] = self._lu.solve(e)
+        return full
 
     def credence_gradient(self, target):
         """``d strength[target] / d credence[i]`` for every node i (array, ``system.ids`` order)."""
@@ -1334,18 +1437,67 @@ def ranking(G, result, *, kind="model"):
         ``shift = strength - credence``; ``up`` / ``down`` are the in-edges with the largest
         positive / negative contribution (see :func:`edge_contributions`), or None.
     """
+    nodes = result.ranked(G, kind)
+    system = result.system
+    acyclic = [v for v in nodes if not system.cyclic[system.index[v]]]
+    pushes = _acyclic_contributions(result, acyclic)
     rows = []
-    for node in result.ranked(G, kind):
-        pushes = edge_contributions(result, node)
-        up = max((p for p in pushes if p["contribution"] > 0), key=lambda p: p["contribution"],
-                 default=None)
-        down = min((p for p in pushes if p["contribution"] < 0), key=lambda p: p["contribution"],
-                   default=None)
+    for node in nodes:
+        node_pushes = pushes[node] if node in pushes else edge_contributions(result, node)
+        up = max((p for p in node_pushes if p["contribution"] > 0),
+                 key=lambda p: p["contribution"], default=None)
+        down = min((p for p in node_pushes if p["contribution"] < 0),
+                   key=lambda p: p["contribution"], default=None)
         strength, credence = result.strengths[node], result.credences[node]
         rows.append({"id": node, "kind": G.nodes[node].get("kind"),
                      "title": G.nodes[node].get("title"), "credence": credence,
                      "strength": strength, "shift": strength - credence, "up": up, "down": down})
     return rows
+
+
+def _acyclic_contributions(result, targets):
+    """:func:`edge_contributions` of many targets on no cycle at once: each edge's target
+    updated once with and once without that edge, all in a few vector operations."""
+    system, sem = result.system, _semantics(result.semantics)
+    if not targets:
+        return {}
+    index = np.array([system.index[t] for t in targets], dtype=np.intp)
+    wanted = np.zeros(system.n_nodes, dtype=bool)
+    wanted[index] = True
+    edges = np.flatnonzero(wanted[system.dst])
+    edges = edges[np.lexsort((edges, system.dst[edges]))]
+    t, u = system.dst[edges], system.weight[edges]
+    x = result.vector[system.src[edges]]
+    support = system.relation[edges] == 0
+    w = result.base[t]
+    if sem.aggregation.name == "sum":
+        term = np.where(support, u * x, -u * x)
+        total = np.bincount(t, weights=term, minlength=system.n_nodes)[t]
+        with_all, without = total, total - term
+    else:   # products over supporters and attackers; an edge's factor left out of its own
+        q = 1.0 - u * x
+        group = t * 2 + (~support)
+        zero = q == 0.0
+        nonzero = np.ones(2 * system.n_nodes)
+        np.multiply.at(nonzero, group, np.where(zero, 1.0, q))
+        zeros = np.bincount(group, weights=zero, minlength=2 * system.n_nodes)
+        product = np.where(zeros[group] > 0, 0.0, nonzero[group])
+        others = np.where(zero, np.where(zeros[group] == 1, nonzero[group], 0.0),
+                          np.where(zeros[group] > 0, 0.0, nonzero[group] / np.where(zero, 1.0, q)))
+        other_group = t * 2 + support
+        other = np.where(zeros[other_group] > 0, 0.0, nonzero[other_group])
+        ps, pa = np.where(support, product, other), np.where(support, other, product)
+        ps_without, pa_without = np.where(support, others, other), np.where(support, other, others)
+        with_all, without = pa - ps, pa_without - ps_without
+    p = sem.influence.prepare(w)
+    contribution = np.clip(sem.influence.value(p, with_all), 0.0, 1.0) \
+        - np.clip(sem.influence.value(p, without), 0.0, 1.0)
+    out = {v: [] for v in targets}
+    for e, c in zip(edges.tolist(), contribution.tolist()):
+        source, target, relation = system.edges[e]
+        out[target].append({"source": source, "relation": relation,
+                            "weight": float(system.weight[e]), "contribution": c})
+    return out
 
 
 def _local_update(system, sem, s, w, t, weight):

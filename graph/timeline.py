@@ -8,8 +8,10 @@ sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
 quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
-graph and solves it (:func:`graph.propagation.solve`) once per distinct set of nodes, with the
-edges of the nodes not yet dated in weighted 0; steps that see the same set share the result.
+graph and solves it once per distinct set of nodes, with the edges of the nodes not yet dated
+in weighted 0 (a presence mask on the weights), each solve starting at the first stage the
+newly arrived nodes reach (:func:`graph.propagation.solve_series`); steps that see the same set
+share the result.
 :func:`history_reference` scores every step from scratch with
 :func:`graph.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
 other.
@@ -133,7 +135,7 @@ def _resolve_range(graph, start, end, today):
 
 
 def history(graph, *, start=None, end=None, step="month", semantics="qe", tolerance=1e-9,
-            max_steps=None, nodes=None, today=None):
+            max_steps=None, nodes=None, today=None, system=None):
     """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
 
     Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
@@ -162,6 +164,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
         The ids to report; default every model.
     today : datetime.date, optional
         What "today" is for the default end (for reproducible output).
+    system : graph.propagation.System, optional
+        ``build_system(graph)``, if the caller has it already (``ScoreResult.system``).
 
     Returns
     -------
@@ -185,7 +189,7 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     """
     import numpy as np
 
-    from graph.propagation import build_system, solve
+    from graph.propagation import build_system, solve_series
 
     start, end = _resolve_range(graph, start, end, today)
     dates = step_dates(start, end, step)
@@ -196,25 +200,30 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     # One system for the whole graph: a node not yet dated in is left out by giving its edges
     # weight 0, which under every semantics is the same as removing them (0 * s adds nothing
     # to a sum, 1 - 0 * s changes no product), so the later nodes do not touch the others.
-    system = build_system(graph)
+    # Presence is a mask on the weights; solve_series re-solves only the stages after the
+    # earliest one an arriving node's edges lead into.
+    system = build_system(graph) if system is None else system
     arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
     for rank, (_, n) in enumerate(dated):
         arrival[system.index[n]] = rank
     edge_arrival = np.maximum(arrival[system.src], arrival[system.dst])
-    solved = {}  # number of dated nodes present -> (strengths by id, converged)
+    counts = [bisect.bisect_right(day_of, day) for day in dates]   # dated nodes present
+    distinct = sorted(set(counts))
+    rows = np.array([system.index[n] for n in ids], dtype=np.intp)
+    solved = {}  # count -> (strengths of ids, None where absent; converged)
+    series = solve_series(system, semantics,
+                          (np.where(edge_arrival < count, system.weight, 0.0) for count in distinct),
+                          tolerance=tolerance, max_steps=max_steps)
+    for count, (values, info) in zip(distinct, series):
+        present = arrival[rows] < count
+        solved[count] = ([float(v) if p else None for v, p in zip(values[rows], present)],
+                         bool(info.converged))
     strengths = {n: [] for n in ids}
     converged = []
-    for day in dates:
-        count = bisect.bisect_right(day_of, day)
-        if count not in solved:
-            weights = np.where(edge_arrival < count, system.weight, 0.0)
-            values, info = solve(system, semantics, tolerance=tolerance, max_steps=max_steps,
-                                 weights=weights)
-            solved[count] = ({n: float(values[i]) for i, n in enumerate(system.ids)
-                              if arrival[i] < count}, bool(info.converged))
-        by_id, ok = solved[count]
-        for n in ids:
-            strengths[n].append(by_id.get(n))
+    for count in counts:
+        values, ok = solved[count]
+        for n, v in zip(ids, values):
+            strengths[n].append(v)
         converged.append(ok)
     return _history_data(graph, semantics, step, start, end, dates, strengths, converged,
                          len(solved), ids)

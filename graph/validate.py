@@ -179,7 +179,7 @@ def _check_edges(check, fm, relation):
             continue
         seen.add(target)
         edges.append({"target": target, "relation": relation, "weight": float(weight),
-                      "weight_dist": weight_dist, "note": note, "keys": (relation, i)})
+                      "weight_dist": weight_dist, "note": note, "keys": [relation, i]})
     return edges
 
 
@@ -237,7 +237,24 @@ def check_front(check, fm):
 
 
 def check_file(nf):
-    """Parse and check one node file: (node attributes or None, edges, _FileCheck)."""
+    """Parse and check one node file: (node attributes or None, edges, _FileCheck).
+
+    The verdict is recorded in ``nf.checked`` (without body and path); a file the load cache
+    gives with its verdict is not parsed again (graph/cache.py says when that is safe).
+    """
+    if nf.checked is not None:
+        attrs, edges, found = nf.checked
+        check = _FileCheck(nf)
+        check.problems = [Problem(check.rel, line, message, level) for line, message, level in found]
+        return (None if attrs is None else {**attrs, "body": nf.body, "path": nf.path}), edges, check
+    attrs, edges, check = _check_file(nf)
+    nf.checked = (None if attrs is None else {k: v for k, v in attrs.items()
+                                              if k not in ("body", "path")},
+                  edges, [(p.line, p.message, p.level) for p in check.problems])
+    return attrs, edges, check
+
+
+def _check_file(nf):
     check = _FileCheck(nf)
     if not ID_PATTERN.match(nf.id):
         check.error(f"file name {quote(nf.path.name)} is not a valid id: use lower-case letters, "
@@ -272,9 +289,9 @@ def build_graph(files):
     for nf in files:
         attrs, edges, check = check_file(nf)
         if nf.id in first_file:
-            check.error(f"duplicate id {quote(nf.id)}: {first_file[nf.id]} has it too", line=1)
+            check.error(f"duplicate id {quote(nf.id)}: {first_file[nf.id].rel} has it too", line=1)
         else:
-            first_file[nf.id] = check.rel
+            first_file[nf.id] = check   # its display path only if needed: it costs a relpath
             if attrs is not None:
                 graph.add_node(nf.id, **attrs)
                 pending.append((nf.id, edges, check))

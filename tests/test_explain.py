@@ -624,3 +624,48 @@ def test_bundled_cruxes(bundled, run):
 def test_bundled_tree_and_lint(run):
     assert run(BUNDLED, "tree", "bottlenecks").exit_code == 0
     assert run(BUNDLED, "lint").exit_code == 0
+
+
+def test_cli_why_shows_the_top_rows_and_says_how_many_are_left_out(corpus, run, monkeypatch):
+    import cli
+
+    monkeypatch.setattr(cli, "WHY_TOP", 2)
+    table = run(corpus, "why", "m")
+    assert table.exit_code == 0, table.output
+    assert "1 more node reach m (of 3); --top N or --all shows them" in table.output
+    everything = run(corpus, "why", "m", "--all")
+    assert "e2" in everything.stdout and "more node" not in everything.output
+    both = run(corpus, "why", "m", "--all", "--top", "1")
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_cli_why_json_streams_what_why_returns(corpus, run):
+    from graph.model import Corpus
+
+    data = json.loads(run(corpus, "why", "m", "--json").stdout)
+    assert data["nodes"] == json.loads(json.dumps(why(Corpus.load(corpus).graph, "m")))
+    top = json.loads(run(corpus, "why", "m", "--json", "--top", "1").stdout)
+    assert [r["id"] for r in top["nodes"]] == ["c"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10 ** 6))
+def test_gradients_on_the_part_equal_the_whole_adjoint(seed):
+    """The adjoint factorised on the nodes that reach the target only equals the one of the
+    whole graph."""
+    import random
+
+    from graph.propagation import Sensitivity, score_graph
+
+    rng = random.Random(seed)
+    nodes = {f"v{i}": ("claim", round(rng.random(), 2)) for i in range(8)}
+    edges = [(f"v{a}", rng.choice(["supports", "undermines"]), f"v{b}", round(rng.uniform(.1, 1), 2))
+             for a in range(8) for b in range(8) if a != b and rng.random() < 0.2]
+    G = corpus_graph(nodes, edges)
+    result = score_graph(G, "qe")
+    whole = Sensitivity(result.system, "qe", result.vector, result.base)
+    for target in G:
+        rows = {r["id"]: r["gradient"] for r in why(G, target, "qe", result=result)}
+        expected = whole.credence_gradient(result.system.index[target])
+        for node, gradient in rows.items():
+            assert gradient == pytest.approx(expected[result.system.index[node]], abs=1e-12)

@@ -516,6 +516,25 @@ def test_edge_contributions_are_removal_differences(semantics):
             assert (row["contribution"] >= -1e-12) == (row["relation"] == "supports")
 
 
+@settings(max_examples=60, deadline=None)
+@given(graphs(min_weight=0.0), st.sampled_from(ALL))
+def test_ranking_contributions_equal_edge_contributions(G, semantics):
+    """ranking's vectorised contributions (targets on no cycle) are edge_contributions'."""
+    from graph.propagation import _acyclic_contributions
+
+    result = score_graph(G, semantics)
+    targets = [v for v in G if not result.system.cyclic[result.system.index[v]]]
+    fast = _acyclic_contributions(result, targets)
+    for target in targets:
+        slow = edge_contributions(result, target)
+        assert [(r["source"], r["relation"]) for r in fast[target]] == \
+            [(r["source"], r["relation"]) for r in slow]
+        for a, b in zip(fast[target], slow):
+            assert a["contribution"] == pytest.approx(b["contribution"], abs=1e-12)
+            if abs(b["contribution"]) > 1e-12:   # the same edge pushes up (or down)
+                assert (a["contribution"] > 0) == (b["contribution"] > 0)
+
+
 # ---- takeoff score -------------------------------------------------------------------------
 
 def _write_ring(root, groups=5, size=4):
@@ -634,3 +653,13 @@ def test_docstring_examples():
     import doctest
 
     assert doctest.testmod(prop).failed == 0
+
+
+def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
+    from conftest import REPO
+
+    table = run(REPO / "claims", "score", "--top", "2")
+    assert table.exit_code == 0, table.output
+    assert "more not shown (of" in table.output
+    data = json.loads(run(REPO / "claims", "score", "--json", "--top", "2").stdout)
+    assert len(data["ranking"]) == 2 and len(data["models"]) == 6
