@@ -860,16 +860,17 @@ def import_(ctx, file, fmt, replace, base):
 
     from graph.limits import InputError, decode_text
 
-    fmt, how = _inferred_format(file.name, fmt, "import", "FILE")
+    name = getattr(file, "name", "-")  # standard input (as a test runner gives it) has none
+    fmt, how = _inferred_format(name, fmt, "import", "FILE")
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
     try:
         graph = parse_graph(decode_text(file.read()), fmt, base=base)
     except (TakeoffError, InputError) as exc:
         hint = f" ({how})" if how else ""
-        raise TakeoffError(f"{file.name}: {exc}{hint}") from None
+        raise TakeoffError(f"{name}: {exc}{hint}") from None
     warnings = graph.graph.pop("warnings", [])
     for warning in warnings:
-        click.echo(f"warning: {file.name}: {warning}", err=True)
+        click.echo(f"warning: {name}: {warning}", err=True)
     summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     report_warnings(ctx, import_graph(root, graph, replace=replace))
     # Nodes only named as an edge's target are corpus nodes the import leaves as they are.
