@@ -27,16 +27,8 @@ def rename_links(body, old, new):
         return body
     wiki = re.compile(r"\[\[\s*" + re.escape(old) + r"\s*(\||\]\])")
     anchor = re.compile(r"(\[[^\[\]\n]*\]\(#)" + re.escape(old) + r"\)")
-    lines, fence = body.split("\n"), None
-    for number, line in enumerate(lines):
-        opening = _FENCE.match(line)
-        if fence is not None:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opening:
-            fence = opening.group(1)
-            continue
+    lines = body.split("\n")
+    for number, line in _prose_lines(lines):
         parts = re.split(r"((`+).+?\2)", line)  # code spans stay as they are
         for i in range(0, len(parts), 3):
             parts[i] = anchor.sub(lambda m: f"{m.group(1)}{new})", wiki.sub(f"[[{new}\\1", parts[i]))
@@ -64,8 +56,19 @@ def annotation_links(body):
     """
     if "[[" not in body and "](#" not in body:
         return []  # most annotations: no scan at all
-    links, fence = [], None
-    for number, line in enumerate(body.splitlines(), 1):
+    links = []
+    for number, line in _prose_lines(body.splitlines()):
+        text = _CODE_SPAN.sub("", line)
+        found = [(m.start(), m.group(1).strip()) for m in _WIKI.finditer(text)]
+        found += [(m.start(), m.group(1)) for m in _ANCHOR.finditer(text)]
+        links += [(target, number + 1) for _, target in sorted(found)]
+    return links
+
+
+def _prose_lines(lines):
+    """``(index, line)`` of the lines outside fenced code blocks."""
+    fence = None
+    for number, line in enumerate(lines):
         opening = _FENCE.match(line)
         if fence is not None:
             if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
@@ -74,8 +77,4 @@ def annotation_links(body):
         if opening:
             fence = opening.group(1)
             continue
-        text = _CODE_SPAN.sub("", line)
-        found = [(m.start(), m.group(1).strip()) for m in _WIKI.finditer(text)]
-        found += [(m.start(), m.group(1)) for m in _ANCHOR.finditer(text)]
-        links += [(target, number) for _, target in sorted(found)]
-    return links
+        yield number, line
