@@ -12,5 +12,6 @@ Where things happen:
 - the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);
 - interchange: ``interchange`` (the format registry), ``formats`` (AIF, Argdown, GraphML, ...),
   ``rdf`` (RDF, SPARQL, SHACL), ``endpoint`` (SPARQL servers);
+- look-ups: ``query`` (list, show), ``links`` (cross-links in annotations);
 - terminal output: ``tables``; the ``takeoff`` command itself is ``cli.py`` at the top level.
 """
