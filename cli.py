@@ -339,9 +339,10 @@ def _check_semantics(ctx, param, value):
     return value
 
 
-def scoped_corpus(ctx, as_of=None, perspective=None):
-    """The valid corpus seen through ``--perspective`` and ``--as-of`` (see graph.perspective.scope)."""
-    corpus = load_corpus(ctx)
+def scoped_corpus(ctx, as_of=None, perspective=None, corpus=None):
+    """The valid corpus (``corpus`` if already loaded) seen through ``--perspective`` and
+    ``--as-of`` (see graph.perspective.scope)."""
+    corpus = corpus or load_corpus(ctx)
     if as_of is None and perspective is None:
         return corpus
     from graph.perspective import scope
@@ -1001,7 +1002,7 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
             overlays.append(load_perspective(whole, name))
         except TakeoffError as exc:
             click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
-    corpus = scoped_corpus(ctx, as_of=as_of)
+    corpus = scoped_corpus(ctx, as_of=as_of, corpus=whole)
     title = title or settings(ctx).setting("title")
     extra = {}
     if robustness_samples:
