@@ -1505,11 +1505,16 @@ def _print_history_table(data):
                 print_line(line, style="dim")
 
 
-def _plot_history(data, path):
+def _require_matplotlib():
+    """A clear message, not an ImportError, when --plot is asked for without matplotlib."""
     try:
-        import matplotlib  # noqa: F401  (only to give a clear message if it is missing)
+        import matplotlib  # noqa: F401
     except ImportError:
         raise TakeoffError("--plot needs matplotlib: pip install 'takeoff-graph[plot]'") from None
+
+
+def _plot_history(data, path):
+    _require_matplotlib()
     from graph.timeline import plot_history
 
     title = None
@@ -1642,10 +1647,7 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
 
 
 def _plot_robustness(data, path):
-    try:
-        import matplotlib  # noqa: F401  (only to give a clear message if it is missing)
-    except ImportError:
-        raise TakeoffError("--plot needs matplotlib: pip install 'takeoff-graph[plot]'") from None
+    _require_matplotlib()
     from graph.robustness import plot_robustness
 
     plot_robustness(data, path)

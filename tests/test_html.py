@@ -414,14 +414,26 @@ class Page:
     def js(self, expression, arg=None):
         return self.page.evaluate(expression, arg)
 
-    def click_node(self, node_id):
-        """A real mouse click on the node where the canvas draws it."""
+    def node_point(self, node_id, wait=150):
+        """The node brought into view, and where on the screen the canvas draws it."""
         self.js("id => network.focus(id, {scale: 1.6, animation: false})", node_id)
-        self.page.wait_for_timeout(150)
-        x, y = self.js("""id => { const p = network.getPositions([id])[id]; const d = network.canvasToDOM(p);
+        self.page.wait_for_timeout(wait)
+        return self.js("""id => { const p = network.getPositions([id])[id]; const d = network.canvasToDOM(p);
                               const r = document.getElementById('network').getBoundingClientRect();
                               return [r.left + d.x, r.top + d.y]; }""", node_id)
-        self.page.mouse.click(x, y)
+
+    def click_node(self, node_id):
+        """A real mouse click on the node where the canvas draws it."""
+        self.page.mouse.click(*self.node_point(node_id))
+
+    def hover_node(self, node_id):
+        """The mouse moved onto the node; returns its tooltip, once visible."""
+        x, y = self.node_point(node_id, wait=100)
+        self.page.mouse.move(x - 3, y - 3)
+        self.page.mouse.move(x, y)
+        tip = self.page.locator("div.vis-tooltip")
+        tip.wait_for(state="visible")
+        return tip
 
     def visible_nodes(self):
         return set(self.js("() => nodes.get().filter(n => !n.hidden).map(n => n.id)"))
@@ -638,15 +650,7 @@ def test_timeline_replays_the_model_strengths(fresh):
 def test_tooltip_is_plain_text(fresh):
     page, graph = fresh
     node = "metr-developer-rct"
-    page.js("id => network.focus(id, {scale: 1.6, animation: false})", node)
-    page.page.wait_for_timeout(100)
-    x, y = page.js("""id => { const d = network.canvasToDOM(network.getPositions([id])[id]);
-                          const r = document.getElementById('network').getBoundingClientRect();
-                          return [r.left + d.x, r.top + d.y]; }""", node)
-    page.page.mouse.move(x - 3, y - 3)
-    page.page.mouse.move(x, y)
-    tip = page.page.locator("div.vis-tooltip")
-    tip.wait_for(state="visible")
+    tip = page.hover_node(node)
     assert graph.nodes[node]["title"] in tip.inner_text()
     # vis-network sets the title with innerText: line breaks become <br>, nothing else is markup.
     tags = page.js("() => Array.from(document.querySelector('div.vis-tooltip').children).map(c => c.tagName)")

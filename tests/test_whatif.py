@@ -376,15 +376,7 @@ def test_keyboard_reaches_the_ranking_and_the_panel_and_escape_closes_it(clean):
 def test_tooltip_clears_when_the_view_moves(clean):
     page, corpus = clean
     node = next(n for n, k in corpus.graph.nodes(data="kind") if k == "claim")
-    page.js("id => network.focus(id, {scale: 1.6, animation: false})", node)
-    page.page.wait_for_timeout(100)
-    x, y = page.js("""id => { const d = network.canvasToDOM(network.getPositions([id])[id]);
-                          const r = document.getElementById('network').getBoundingClientRect();
-                          return [r.left + d.x, r.top + d.y]; }""", node)
-    page.page.mouse.move(x - 3, y - 3)
-    page.page.mouse.move(x, y)
-    tip = page.page.locator("div.vis-tooltip")
-    tip.wait_for(state="visible")
+    tip = page.hover_node(node)
     page.page.mouse.wheel(0, 300)
     tip.wait_for(state="hidden", timeout=2000)
 
