@@ -131,6 +131,7 @@ def check_yaml_events(text, loader=yaml.CSafeLoader):
     anything, so it is safe on any input. Raises :class:`YAMLLimitError`, or the parser's own
     ``yaml.YAMLError`` for a syntax error met on the way.
     """
+    _check_flow_depth(text)
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
@@ -145,6 +146,31 @@ def check_yaml_events(text, loader=yaml.CSafeLoader):
                 raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
         elif isinstance(event, _COLLECTION_END):
             depth -= 1
+
+
+# Flow brackets outside quoted strings and comments. libyaml's scanner reads a flow collection
+# ahead of the parser, and since PyYAML 6.0.4 it has a nesting limit of its own, met before the
+# event stream reaches ours: counting the brackets first keeps the message ours on every version.
+# A quote opens a string only where YAML lets one start (an apostrophe inside a plain scalar,
+# as in "Davidson's", does not).
+_YAML_FLOW_TOKEN = re.compile(r"(?:^|(?<=[\s\[{,:]))(?:'(?:[^']|'')*'?|\"(?:[^\"\\]|\\.)*\"?)"
+                              r"|(?:^|(?<=\s))#[^\n]*|[\[{]|[\]}]", re.MULTILINE)
+
+
+def _check_flow_depth(text):
+    try:
+        check_depth(text, _YAML_FLOW_TOKEN, "[{", "]}")
+    except InputError as exc:
+        index = _nth_line_start(text, exc.line)
+        raise YAMLLimitError(exc.message, yaml.Mark("<unicode string>", index, exc.line - 1, 0,
+                                                    None, None)) from None
+
+
+def _nth_line_start(text, line):
+    index = 0
+    for _ in range(line - 1):
+        index = text.index("\n", index) + 1
+    return index
 
 
 def _bounded_number(constructor):
