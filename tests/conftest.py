@@ -1,4 +1,5 @@
 """Shared fixtures: small corpora written as files, and a CliRunner bound to one."""
+import os
 import textwrap
 from pathlib import Path
 
@@ -86,3 +87,32 @@ def run():
         return runner.invoke(cli, ["--corpus", str(corpus), *map(str, args)], input=input)
 
     return invoke
+
+
+# ---- what a CI run must prove ----------------------------------------------------------------
+# Locally a test may skip when a judge is missing (no Chromium, no oxigraph binary, no Argdown
+# CLI from npm), with its reason. Under CI=true (.ci/run sets it) every such test must run: a
+# skip is a failure, so a green CI run cannot hide an unrun browser, server or judge test.
+# The quick subset for daily work leaves out the files marked slow here (`-m "not slow"`).
+SLOW_FILES = {"test_crash.py", "test_fuzz.py", "test_html.py", "test_whatif.py", "test_server.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: browser, server, crash and fuzz tests (left out of "
+                                       "the quick subset, `python -m pytest -m 'not slow'`)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI") == "true" and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
