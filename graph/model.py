@@ -107,9 +107,9 @@ class NodeFile:
     id: str
     front: str | None
     body: str
-    # What checking this text found, ``(attrs, edges, [(line, message, level)])``: recorded by
-    # graph.validate.check_file, or given by the load cache (graph/cache.py).
-    checked: tuple | None = None
+    # The parsed front matter (a dict), once parsed, or as the load cache gives it
+    # (graph/cache.py): content only; graph.validate checks it on every load.
+    parsed: dict | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)

@@ -307,7 +307,23 @@ def state_dir(root, *parts, create=False):
                                    else "not a folder")
         if not owned(info):
             raise UnsafeStateError(path, f"belongs to {owner_name(info.st_uid)}, not to you")
+        if create and part == STATE_DIR:
+            _make_gitignore(path / ".gitignore")
     return path
+
+
+def _make_gitignore(path):
+    """``.takeoff/.gitignore``, so that git never commits the state; made only if nothing is
+    there, never through a link (dangling or not)."""
+    if os.path.lexists(path):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+                     | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# The state of takeoff (graph/store.py, graph/cache.py): never commit it.\n*\n")
 
 
 class UnsafeStateError(TakeoffError):
