@@ -181,6 +181,11 @@ class UnsafeCorpus(CorpusNotFound):
     """A corpus owned by another user and not declared safe."""
 
 
+def corpus_settings(root):
+    """The settings of the corpus at ``root`` (its ``takeoff.toml``; {} without one)."""
+    return read_settings(Path(root) / MARKER)[0]
+
+
 def read_settings(path):
     """The settings of a ``takeoff.toml`` (empty if there is none) and its warnings.
 

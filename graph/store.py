@@ -831,12 +831,54 @@ def atomic_write(path, text):
     never half of one. For files outside a corpus (exports, pages, plots); corpus files are
     written by :func:`write_files`.
 
-    The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
-    target with :func:`os.replace` (atomic on POSIX and Windows).
+    What is at ``path`` decides how (an output never replaces what is not a regular file):
+
+    - nothing, or a regular file: the text goes to a temporary file in the same folder, is
+      flushed to disk, and replaces the target with :func:`os.replace` (atomic on POSIX and
+      Windows);
+    - a symbolic link to a regular file (or to nothing): the file it points at is written so,
+      and the link is kept;
+    - a FIFO or a character device (``/dev/stdout``, ``/dev/null``, a terminal), itself or
+      through a link: written in place, as a shell redirection would;
+    - anything else (a folder, a socket, a block device): refused with its path.
     """
+    path = Path(path)
+    try:
+        info = os.stat(path)   # what the path leads to, through links
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise TakeoffError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    if info is not None and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
+        _write_in_place(path, text)
+        return
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KIND_OF_FILE if test(info.st_mode)), "not a file")
+        raise TakeoffError(f"{display_path(path)}: {kind}, not a regular file; refused (an "
+                           "output replaces only a regular file)")
+    if os.path.islink(path):
+        path = Path(os.path.realpath(path))
+    _replace_atomically(path, text)
+
+
+def _write_in_place(path, text):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise TakeoffError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(path, text):
     import tempfile
 
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -100,7 +100,12 @@ def _check_url(check, url, *keys):
         check.error("source has no url (each source needs a url, or, if it has no address, "
                     "a title that names it)", *keys)
         return False
-    parsed = urlparse(url.strip())
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018 (a port that is not a number raises ValueError here)
+    except ValueError:  # an unclosed "[::1", a bracketed host that is not an address
+        check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
+        return False
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
         check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
         return False
