@@ -319,3 +319,211 @@ def test_a_byte_order_mark_in_takeoff_toml_is_skipped(small_corpus, run):
     (small_corpus / "takeoff.toml").write_bytes(b'\xef\xbb\xbftitle = "x"\nsemantics = "dfquad"\n')
     result = run(small_corpus, "list")
     assert result.exit_code == 0, result.output
+
+
+# ---- item 4: outputs never replace what is not a regular file -------------------------------
+
+def test_export_to_a_fifo_writes_into_it_and_keeps_it(small_corpus, run, tmp_path):
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(small_corpus, "export", "--format", "node-link", "-o", fifo)
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # replaced by a regular file before
+    assert got and json.loads(got[0])["nodes"]
+
+
+@needs_root
+def test_html_to_a_character_device_writes_into_it_and_keeps_it(small_corpus, run, tmp_path):
+    """A stand-in for /dev/null made in a private folder (the machine's /dev is never touched)."""
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError):
+        pytest.skip("mknod not allowed here")
+    result = run(small_corpus, "html", "-o", null)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.lstat(null).st_mode)  # an 886 KB regular file before
+
+
+def test_an_output_through_a_link_keeps_the_link_and_a_folder_is_refused(small_corpus, run, tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "out.json"
+    link.symlink_to(real)
+    assert run(small_corpus, "export", "-o", link).exit_code == 0
+    assert link.is_symlink() and json.loads(real.read_text())["nodes"]
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    assert run(small_corpus, "export", "-o", folder).exit_code != 0   # a usage error of click
+    with pytest.raises(store.TakeoffError, match="a folder, not a regular file; refused"):
+        store.atomic_write(folder, "x")
+    assert folder.is_dir()
+
+
+# ---- item 4: no write produces a file the tool then refuses to read -------------------------
+
+BIG = "x" * (10 * 1024 * 1024 + 1000)
+
+
+def test_writes_over_the_read_limit_are_refused_before_anything_is_written(small_corpus, run, tmp_path):
+    before = tree(small_corpus)
+    for args in (["add", "claim", "big", "--title", "Big", "--body", BIG],
+                 ["set", "m1", "body", BIG]):
+        result = run(small_corpus, *args)
+        assert result.exit_code == 1 and "over the 10 MB limit" in result.stderr, result.output
+        assert "Traceback" not in result.output
+    data = tmp_path / "big.json"
+    data.write_text(json.dumps({"nodes": [{"id": "big", "kind": "claim", "title": "Big",
+                                           "body": BIG}], "edges": []}))
+    result = run(small_corpus, "import", data)
+    assert result.exit_code == 1 and "over the 10 MB limit" in result.stderr, result.output
+    from graph.edit import replace_node_text
+
+    with pytest.raises(Exception, match="over the 10 MB limit"):
+        replace_node_text(small_corpus, "m1", "---\nkind: model\ntitle: T\n---\n" + BIG)
+    assert tree(small_corpus) == before
+    assert run(small_corpus, "check").exit_code == 0
+
+
+def test_a_pull_of_an_oversized_title_writes_nothing(tmp_path):
+    from graph.edit import sync_corpus
+    from graph.formats import import_node_link
+
+    graph = import_node_link(json.dumps({"nodes": [{"id": "big", "kind": "claim", "title": BIG}],
+                                         "edges": []}))
+    folder = tmp_path / "pulled"
+    with pytest.raises(Exception, match="over the 10 MB limit"):
+        sync_corpus(folder, graph)
+    assert not folder.exists()
+
+
+# ---- item 4: one malformed URL is a validation error in every command ------------------------
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[x]/a"])
+def test_a_malformed_bracketed_url_is_a_validation_error_everywhere(small_corpus, run, tmp_path, url):
+    write_node(small_corpus, "bad", f'---\nkind: claim\ntitle: Bad\nsources:\n  - url: "{url}"\n---\n')
+    for args in (["check"], ["html", "-o", tmp_path / "map.html"]):
+        result = run(small_corpus, *args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "bad.md:5: source url" in result.output and "not a well-formed" in result.output
+    (small_corpus / "bad.md").unlink()
+    for args in (["add", "claim", "new", "--title", "New", "--source", url],
+                 ["source", "add", "m1", url]):
+        result = run(small_corpus, *args)
+        assert result.exit_code == 1 and "not a well-formed" in result.output, result.output
+    data = tmp_path / "in.json"
+    data.write_text(json.dumps({"nodes": [{"id": "n", "kind": "claim", "title": "N",
+                                           "sources": [{"url": url}]}], "edges": []}))
+    result = run(small_corpus, "import", data)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+
+
+# ---- item 4/5: perspective files, .rej files and linked nodes --------------------------------
+
+def _takeoff(corpus, *args, timeout=30):
+    """The command in its own process, so that a hang is a failure rather than a stuck run."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    return subprocess.run([sys.executable, "-c", "from cli import main; main()", "--corpus",
+                           str(corpus), *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_mv_reads_perspective_files_through_the_guarded_read(small_corpus):
+    (small_corpus / "perspectives").mkdir()
+    os.mkfifo(small_corpus / "perspectives" / "p.yaml")
+    result = _takeoff(small_corpus, "mv", "c2", "c3")   # hung, holding the lock, before
+    assert result.returncode == 1 and "p.yaml" in result.stderr and "FIFO" in result.stderr
+    (small_corpus / "perspectives" / "p.yaml").unlink()
+    (small_corpus / "perspectives" / "p.yaml").symlink_to("/dev/zero")
+    result = _takeoff(small_corpus, "mv", "c2", "c3")   # read 2.6 GB before
+    assert result.returncode == 1 and "outside the corpus" in result.stderr
+    assert (small_corpus / "c2.md").exists() and not (small_corpus / "c3.md").exists()
+
+
+def test_a_fifo_cache_does_not_hang_a_command_in_its_own_process(small_corpus):
+    (small_corpus / ".takeoff").mkdir()
+    os.mkfifo(small_corpus / ".takeoff" / "cache")
+    result = _takeoff(small_corpus, "list")
+    assert result.returncode == 0 and "m1" in result.stdout
+
+
+def test_edit_refuses_a_rej_file_that_is_a_link(small_corpus, tmp_path, monkeypatch, run):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the editor\n")
+    (small_corpus / "m1.md.rej").symlink_to(secret)
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\ncp \"$1\" " + str(tmp_path / "seen") + "\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setenv("VISUAL", str(editor))
+    result = run(small_corpus, "edit", "m1")
+    assert result.exit_code == 1 and "symbolic link" in result.stderr
+    assert not (tmp_path / "seen").exists() and secret.read_text() == "not for the editor\n"
+
+
+def test_a_perspective_file_with_a_non_slug_name_is_named_and_blocks_no_write(small_corpus, run):
+    (small_corpus / "perspectives").mkdir()
+    (small_corpus / "perspectives" / "My View.yaml").write_text("credences:\n  c1: 0.3\n")
+    result = run(small_corpus, "set", "m1", "title", "Still writable")
+    assert result.exit_code == 0, result.output
+    result = run(small_corpus, "check")
+    assert result.exit_code == 1 and "My View.yaml" in result.output
+    assert "not a valid perspective name" in result.output
+
+
+@pytest.mark.parametrize("args", [["set", "c2", "title", "X"], ["source", "add", "c2", "https://example.org/"],
+                                  ["mv", "c2", "c3"], ["link", "c2", "m1", "--undermines"]])
+def test_a_node_linked_inside_the_corpus_is_refused_by_every_write_the_same_way(small_corpus, run, args):
+    """One rule: reads follow a link inside the corpus; no write follows or replaces one (set
+    replaced the link with a copy; source and mv called it 'outside the corpus')."""
+    hidden = small_corpus / ".real"
+    hidden.mkdir()
+    (small_corpus / "c2.md").rename(hidden / "c2.md")
+    (small_corpus / "c2.md").symlink_to(hidden / "c2.md")
+    before = tree(small_corpus)
+    assert run(small_corpus, "show", "c2").exit_code == 0
+    result = run(small_corpus, *args)
+    assert result.exit_code == 1, result.output
+    assert "c2.md is a symbolic link" in result.stderr and "never writes through a link" in result.stderr
+    assert tree(small_corpus) == before
+
+
+# ---- item 6: settings, markers and the crash hook -------------------------------------------
+
+def test_every_command_honours_the_corpus_semantics(small_corpus, run):
+    (small_corpus / "takeoff.toml").write_text('semantics = "dfquad"\n')
+    shown = json.loads(run(small_corpus, "show", "m1", "--json").output)
+    assert shown["semantics"] == "dfquad"   # qe before
+    scored = json.loads(run(small_corpus, "score", "--json").output)
+    assert scored["semantics"] == "dfquad"
+    assert shown["strength"] == pytest.approx(scored["nodes"]["m1"]["strength"], abs=1e-9)
+
+
+def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
+    from graph.config import find_corpus
+    from graph.edit import sync_corpus
+    from graph.formats import import_node_link
+
+    graph = import_node_link(json.dumps({"nodes": [{"id": "a", "kind": "claim", "title": "A"}],
+                                         "edges": []}))
+    folder = tmp_path / "pulled"
+    sync_corpus(folder, graph)
+    assert (folder / "takeoff.toml").is_file()
+    monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
+    assert find_corpus(cwd=folder).root.resolve() == folder.resolve()
+
+
+def test_the_crash_hook_cannot_be_set_from_the_environment(small_corpus, monkeypatch):
+    monkeypatch.setenv("TAKEOFF_TEST_CRASH_STEP", "1")   # ended the process with 77 before
+    result = _takeoff(small_corpus, "set", "m1", "title", "Written", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "title: Written" in (small_corpus / "m1.md").read_text()
+    assert not hasattr(store, "CRASH_ENV")
