@@ -63,6 +63,18 @@ def plant(root, writes=(), deletes=(), state="commit", txid="0123456789abcdef"):
     return journal
 
 
+@pytest.fixture
+def old_enough(monkeypatch):
+    """Files written by the test count as older than the load cache's racy window, so that a
+    load caches them (and writes the cache) at once."""
+    import time
+
+    import graph.cache
+
+    real = time.time_ns
+    monkeypatch.setattr(graph.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
+
+
 def refused_by_every_command(run, root, journal, *, why=None):
     before = tree(root.parent)
     for args in (["list"], ["check"], ["set", "m1", "title", "Changed"]):
@@ -199,7 +211,7 @@ def test_a_journal_the_tool_wrote_is_still_finished(small_corpus, run):
 
 # ---- item 1: the rest of the state under .takeoff/ -----------------------------------------
 
-def test_a_takeoff_folder_that_is_a_link_is_not_written_through(small_corpus, run, tmp_path):
+def test_a_takeoff_folder_that_is_a_link_is_not_written_through(small_corpus, run, tmp_path, old_enough):
     away = tmp_path / "away"
     away.mkdir()
     (small_corpus / ".takeoff").symlink_to(away, target_is_directory=True)
@@ -211,10 +223,12 @@ def test_a_takeoff_folder_that_is_a_link_is_not_written_through(small_corpus, ru
     assert list(away.iterdir()) == []
 
 
-def test_a_dangling_gitignore_link_in_the_state_folder_writes_nothing(small_corpus, run, tmp_path):
+def test_a_dangling_gitignore_link_in_the_state_folder_writes_nothing(small_corpus, run, tmp_path,
+                                                                     old_enough):
     (small_corpus / ".takeoff").mkdir()
     (small_corpus / ".takeoff" / ".gitignore").symlink_to(tmp_path / "created-by-takeoff")
     assert run(small_corpus, "score").exit_code == 0
+    assert (small_corpus / ".takeoff" / "cache").is_file()   # the cache was written beside it
     assert run(small_corpus, "set", "m1", "title", "New").exit_code == 0
     assert not (tmp_path / "created-by-takeoff").exists()
 
@@ -295,7 +309,7 @@ def test_discovery_refuses_another_users_corpus_above_the_working_folder(tmp_pat
     (b'title = "x"\nsemantics = [\n', "takeoff.toml:2: not valid TOML"),
     (b"a = " + b"9" * 5000 + b"\n", "takeoff.toml: not valid TOML"),
     (b'title = "' + b"x" * (11 * 1024 * 1024) + b'"\n', "over the 10 MB limit"),
-])
+], ids=["deep", "latin-1", "unclosed", "long-integer", "11-MB"])
 def test_a_hostile_takeoff_toml_is_refused_with_file_and_line(small_corpus, run, content, message):
     (small_corpus / "takeoff.toml").write_bytes(content)
     for args in (["list"], ["check"]):
