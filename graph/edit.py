@@ -136,8 +136,8 @@ def apply_change(root, change, action):
         recover_locked(root)
         before = Corpus.load(root)
         overlay = {Path(p): t for p, t in change(before).items()}
-        for path, text in overlay.items():
-            corpus_file(root, path, delete=text is None)
+        for path in overlay:
+            corpus_file(root, path)
         nodes = {p: t for p, t in overlay.items() if not is_perspective_file(root, p)}
         after = Corpus.load(root, nodes) if nodes else before
         old = {_problem_key(p) for p in before.errors + perspective_problems(before)}

@@ -41,6 +41,7 @@ import stat
 import sys
 from pathlib import Path
 
+from graph.limits import quote
 from graph.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
 
 LOCK_NAME = ".takeoff.lock"
@@ -212,12 +213,10 @@ def confine(root, path):
     return path
 
 
-def corpus_file(root, path, *, delete=False):
-    """Check a file a transaction is to write (or delete): a node or perspective file of the
+def corpus_file(root, path):
+    """Check a file a transaction is to write or delete: a node or perspective file of the
     corpus at ``root`` by :func:`layout_error`, reached without a symbolic link, and not a
-    link itself (a write never replaces a link, nor writes through one). Returns ``path``.
-
-    ``delete`` is kept for callers' clarity: deletes obey the same rule."""
+    link itself (a write never replaces a link, nor writes through one). Returns ``path``."""
     root, path = Path(root), Path(path)
     confine(root, path)
     rel = _rel(os.path.abspath(root), path)
@@ -699,7 +698,7 @@ def _check_journal(root, journal):
     for folder in dirs:
         if not isinstance(folder, str) or layout_error(os.path.join(folder, "x.md")) \
                 or not any(f == folder or f.startswith(folder + os.sep) for f in folders):
-            return f"a folder to create that no write needs: {quote_text(folder)}"
+            return f"a folder to create that no write needs: {quote(folder)}"
     return None
 
 
@@ -713,16 +712,16 @@ def _check_entry(root, entry, kind, committed):
     rel, temp = entry[:2]
     why = layout_error(rel) or link_error(root, rel)
     if why:
-        return f"{quote_text(rel)}: {why}"
+        return f"{quote(rel)}: {why}"
     match = _TEMP_NAME.match(os.path.basename(temp))
     if not match or match["name"] != os.path.basename(rel) or match["kind"] != kind \
             or os.path.dirname(temp) != os.path.dirname(rel):
-        return f"{quote_text(temp)} is not named as takeoff names its temporaries"
+        return f"{quote(temp)} is not named as takeoff names its temporaries"
     target = root / rel
     try:
         info = os.lstat(target)
         if not stat.S_ISREG(info.st_mode):
-            return f"{quote_text(rel)} is not a regular file"
+            return f"{quote(rel)} is not a regular file"
     except FileNotFoundError:
         pass
     staged = root / temp
@@ -736,25 +735,20 @@ def _check_entry(root, entry, kind, committed):
         try:
             os.close(open_regular(staged, limit=max(expected, 0), state=True))
         except UnsafeFileError as exc:
-            return f"{quote_text(temp)}: {exc.reason}"
+            return f"{quote(temp)}: {exc.reason}"
         return None
     try:
         data = read_bytes(staged, limit=max(expected, 0), state=True)
     except UnsafeFileError as exc:
-        return f"{quote_text(temp)}: {exc.reason}"
+        return f"{quote(temp)}: {exc.reason}"
     if len(data) != expected:
-        return f"{quote_text(temp)} does not hold the {expected} bytes recorded"
+        return f"{quote(temp)} does not hold the {expected} bytes recorded"
     if kind == "new":
         import hashlib
 
         if hashlib.sha256(data).hexdigest() != entry[3]:
-            return f"{quote_text(temp)} does not hold the text recorded (checksum)"
+            return f"{quote(temp)} does not hold the text recorded (checksum)"
     return None
-
-
-def quote_text(value):
-    text = repr(value)
-    return text if len(text) <= 82 else text[:80] + "..."
 
 
 # ---- flushing to disk ----------------------------------------------------------------------

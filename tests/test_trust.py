@@ -541,3 +541,64 @@ def test_the_crash_hook_cannot_be_set_from_the_environment(small_corpus, monkeyp
     assert result.returncode == 0, result.stderr
     assert "title: Written" in (small_corpus / "m1.md").read_text()
     assert not hasattr(store, "CRASH_ENV")
+
+
+# ---- fuzzing the new surfaces: takeoff.toml bytes, journal shapes ----------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TOML_PIECES = st.sampled_from([b"title = ", b'"x"', b"'y'", b"[", b"]", b"{", b"}", b"=", b"\n",
+                               b"semantics", b"spread = 0.1", b"1e999", b"\xef\xbb\xbf", b"\xff",
+                               b"#", b'"""', b"[[a]]", b"\x00", b"nan", b"9" * 50, b"."])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(TOML_PIECES, max_size=30).map(b"".join) | st.binary(max_size=200))
+def test_any_takeoff_toml_gives_a_result_or_a_message_never_a_traceback(small_corpus, run, data):
+    (small_corpus / "takeoff.toml").write_bytes(data)
+    result = run(small_corpus, "list")
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 1:
+        assert "takeoff.toml" in result.stderr
+
+
+PATHS = st.sampled_from(["m1.md", "c1.md", "new.md", "sub/new.md", "takeoff.toml", "../x.md",
+                         ".git/HEAD", "/etc/passwd", "perspectives/p.yaml", "perspectives/A.yaml",
+                         "", ".", "sub/../m1.md", "m1.md/x", 3, None])
+ENTRY = st.lists(st.one_of(PATHS, st.integers(-1, 99), st.text(max_size=5)), max_size=5)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({"version": st.sampled_from([1, 2, "2", None]),
+                              "state": st.sampled_from(["commit", "prepare", "done"]),
+                              "writes": st.lists(ENTRY, max_size=3),
+                              "deletes": st.lists(ENTRY, max_size=3),
+                              "dirs": st.lists(PATHS, max_size=2)}))
+def test_any_planted_journal_is_finished_or_refused_and_touches_only_node_files(tmp_path_factory, journal):
+    """Whatever a journal says, recovery either refuses it (changing nothing) or changes only
+    node and perspective files of the corpus."""
+    from conftest import write_node
+
+    base = tmp_path_factory.mktemp("j")
+    root = base / "claims"
+    write_node(root, "m1", "---\nkind: model\ntitle: M\n---\n")
+    write_node(root, "c1", "---\nkind: claim\ntitle: C\n---\n")
+    (root / "takeoff.toml").write_text('title = "t"\n')
+    (base / "x.md").write_text("outside\n")
+    path = store.journal_path(root)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(journal))
+    before = tree(base)
+    try:
+        store.recover(root)
+    except store.TakeoffError as exc:
+        assert "not a journal this tool wrote" in str(exc)
+        assert tree(base) == before
+        return
+    after = tree(base)
+    for rel in set(before) | set(after):
+        if before.get(rel) != after.get(rel):
+            inside = os.path.relpath(base / rel, root)
+            assert store.layout_error(inside) is None or inside.startswith(".takeoff"), rel
