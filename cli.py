@@ -586,26 +586,23 @@ def edit(ctx, node_id):
     the node's file is left as it was, and your text is kept in ID.md.rej beside it; the next
     `takeoff edit ID` starts from that text.
     """
-    from graph.edit import rejected_path, replace_node_text
+    from graph.edit import editing_texts, keep_rejected, rejected_path, replace_node_text
     from graph.model import display_path
-    from graph.store import atomic_write
 
     corpus = load_corpus(ctx, strict=False)
     path = Path(corpus.node(node_id)["path"])
     rejected = rejected_path(path)
-    start = path
-    if rejected.is_file():
-        start = rejected
+    original, kept = editing_texts(corpus.root, path)
+    if kept is not None:
         say(f"starting from your refused text in {display_path(rejected)}", ctx)
-    original = path.read_text(encoding="utf-8")
-    edited = click.edit(start.read_text(encoding="utf-8"), extension=".md", require_save=True)
+    edited = click.edit(original if kept is None else kept, extension=".md", require_save=True)
     if edited is None or edited == original:
         say(f"{node_id}: no change", ctx)
         return
     try:
         after = replace_node_text(ctx.obj.corpus_path, node_id, edited, expected=original)
     except TakeoffError:
-        atomic_write(rejected, edited)  # not a node file (.rej): the corpus never reads it
+        keep_rejected(path, edited)  # not a node file (.rej): the corpus never reads it
         click.echo(f"your text is kept in {display_path(rejected)}; run `takeoff edit "
                    f"{node_id}` again to fix it", err=True)
         raise

@@ -5,8 +5,9 @@ every command. The cache (``<corpus>/.takeoff/cache``, ignored by git through a 
 inside ``.takeoff/``) keeps, per file, its front matter text, body and *parsed* front matter,
 keyed by the file's ``lstat``: device, inode, size, mtime and ctime in nanoseconds. A load
 takes one ``lstat`` per file; a file whose key matches is not read or parsed, any other is read
-and parsed as if there were no cache. Validation always runs in full on whatever the cache
-holds (it is the parse that is saved, not its verdict), so a cache can never change a result.
+and parsed as if there were no cache. The cache keeps parsed content, never a verdict:
+validation (:func:`graph.validate.check_front`) runs in full on every load, on what the cache
+gives as on what was parsed, so a cache can never make a bad value pass.
 
 What keeps it honest:
 
@@ -18,20 +19,28 @@ What keeps it honest:
   put back is seen too.
 - **Only regular files**, by ``lstat``: a symbolic link is read every time (its target can change
   without its own ``lstat`` changing).
-- **A cache is never trusted.** It is JSON (never pickle or marshal, which are unsafe for a file
-  someone else could have written), checked field by field; a file that is corrupt, of another
-  format or version, or made by another version of the parser (a hash of the source of
-  :mod:`graph.model` and :mod:`graph.validate` and PyYAML's version) is ignored and rebuilt. A
-  parsed value is only cached if it survives the JSON round trip unchanged (a YAML set, binary,
-  NaN or non-text key is parsed afresh every time instead).
+- **Only what this user wrote.** The cache is signed: its header holds an HMAC-SHA256 of its
+  entries under a per-user secret kept outside every corpus (``$XDG_CACHE_HOME/takeoff/key``,
+  else ``~/.cache/takeoff/key``, mode 0600). A cache committed to a map repository, left in a
+  shared folder or edited by hand fails the check and is ignored: it cannot make a command show
+  a title, body or source the file does not hold. Where no secret can be kept, nothing is
+  cached.
+- **A cache is data, never trusted further.** It is JSON (never pickle or marshal), read with
+  the guarded read (:func:`graph.store.open_regular`: a FIFO, device or link there is ignored,
+  never opened or followed), checked field by field; one that is corrupt, of another format
+  or version, or made by another version of the package (a hash of its source and PyYAML's
+  version) is ignored and rebuilt. ``.takeoff/`` must be a real folder of the running user
+  (:func:`graph.store.state_dir`), else nothing is read or written there. A parsed value is
+  only cached if it survives the JSON round trip unchanged (a YAML set, binary, NaN or non-text
+  key is parsed afresh every time instead).
 - **Best effort.** The file is written to a temporary file and renamed into place (atomic); a
   corpus that cannot be written (read-only, full disk) simply is not cached. Set
   ``TAKEOFF_NO_CACHE=1`` to neither read nor write it.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -41,10 +50,13 @@ from pathlib import Path
 
 import yaml
 
+from graph.model import TakeoffError
+
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
 FORMAT = "takeoff-load-cache"
-VERSION = 1
+VERSION = 2
+KEY_BYTES = 32
 # Two seconds: the coarsest timestamp granularity in use (FAT); ext4 and tmpfs tick in ms.
 RACY_NS = 2_000_000_000
 def _fingerprint():
@@ -59,61 +71,54 @@ def _fingerprint():
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _plain(value, path, dates):
-    """``value`` (a dict or list) with every date replaced by its ISO text, the place of each
-    noted in ``dates``; anything JSON would not give back as it was (a tuple, a set, a key that
-    is not text) raises TypeError (NaN and infinities are refused by the encoder)."""
-    if type(value) is dict:
-        items = value.items()
-        if not all(type(k) is str for k in value):
-            raise TypeError("a key that is not text")
-        out = {}
-    elif type(value) is list:
-        items = enumerate(value)
-        out = [None] * len(value)
-    else:
-        raise TypeError(f"{type(value).__name__} is not cached")
-    for k, v in items:
-        t = type(v)
-        if t in _SCALARS:
-            out[k] = v
-        elif t is dt.date:
-            out[k] = v.isoformat()
-            dates.append(path + [k])
-        else:
-            out[k] = _plain(v, path + [k], dates)
-    return out
-
-
-def _encode(key, front, body, checked):
-    """JSON text of an entry ``[key, front, body, [verdict, date places]]``."""
-    dates = []
-    plain = _plain(list(checked), [], dates)
-    return json.dumps([key, front, body, [plain, dates]], ensure_ascii=False, allow_nan=False)
-
-
-def _restore(entry):
-    """The verdict of a decoded entry ``[key, front, body, [verdict, date places]]``."""
-    verdict, dates = entry[3]
-    for path in dates:
-        holder = verdict
-        for step in path[:-1]:
-            holder = holder[step]
-        holder[path[-1]] = dt.date.fromisoformat(holder[path[-1]])
-    return verdict
+def _survives_json(value, depth=0):
+    """Whether JSON gives ``value`` back exactly (a tuple, a set, a date, a key that is not
+    text would come back as something else; NaN and infinities are refused by the encoder)."""
+    t = type(value)
+    if t in _SCALARS:
+        return True
+    if depth > 64:
+        return False
+    if t is dict:
+        return all(type(k) is str and _survives_json(v, depth + 1) for k, v in value.items())
+    if t is list:
+        return all(_survives_json(v, depth + 1) for v in value)
+    return False
 
 
 def _is_entry(entry):
-    """The shape of an entry: ``[key, front or None, body, [[attrs or None, [edges],
-    [problems]], [date places]]]`` (a checksum already vouches for the bytes; the key is
-    compared with the file's)."""
+    """The shape of an entry: ``[key, front or None, body, parsed front matter (a dict)]``."""
     return (type(entry) is list and len(entry) == 4
             and (entry[1] is None or type(entry[1]) is str) and type(entry[2]) is str
-            and type(entry[3]) is list and len(entry[3]) == 2
-            and type(entry[3][0]) is list and len(entry[3][0]) == 3
-            and (entry[3][0][0] is None or type(entry[3][0][0]) is dict)
-            and type(entry[3][0][1]) is list and type(entry[3][0][2]) is list
-            and type(entry[3][1]) is list)
+            and type(entry[3]) is dict)
+
+
+def user_key():
+    """This user's secret for signing caches (made on first use), or None where none can be
+    kept. It lives outside every corpus, so no corpus can bring one."""
+    from graph.store import UnsafeFileError, read_bytes
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "takeoff"
+    path = folder / "key"
+    try:
+        return _checked_key(read_bytes(path, limit=KEY_BYTES, state=True))
+    except UnsafeFileError:
+        if os.path.lexists(path):
+            return None   # something is there that is not our key: never overwrite it
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(os.urandom(KEY_BYTES))
+        return _checked_key(read_bytes(path, limit=KEY_BYTES, state=True))
+    except (OSError, UnsafeFileError):
+        return None
+
+
+def _checked_key(data):
+    return data if len(data) == KEY_BYTES else None
 
 
 def _key(st):
@@ -134,7 +139,8 @@ class LoadCache:
     def __init__(self, root):
         self.root = Path(root)
         self.path = self.root / CACHE_DIR / CACHE_NAME
-        self.enabled = not os.environ.get("TAKEOFF_NO_CACHE")
+        self.key = user_key() if not os.environ.get("TAKEOFF_NO_CACHE") else None
+        self.enabled = self.key is not None
         self.fingerprint = _fingerprint() if self.enabled else None
         self.entries = self._read() if self.enabled else {}
         root_text = str(self.root)
@@ -147,25 +153,43 @@ class LoadCache:
         return text[len(self._prefix):] if text.startswith(self._prefix) \
             else os.path.relpath(path, self.root)
 
+    def _folder(self, create=False):
+        """``.takeoff/`` if it is a real folder of this user (see graph.store.state_dir)."""
+        from graph.store import state_dir
+
+        try:
+            return state_dir(self.root, create=create)
+        except TakeoffError:
+            return None
+
     def _read(self):
         """``{rel path: entry}`` (see :func:`_is_entry`), or {} for a missing or untrusted
         file."""
+        from graph.store import UnsafeFileError, open_regular
+
+        if self._folder() is None:
+            return {}
         try:
-            with open(self.path, "rb") as f:
+            fd = open_regular(self.path, limit=1 << 40, state=True)
+        except UnsafeFileError:
+            return {}
+        try:
+            with os.fdopen(fd, "rb") as f:
                 head = json.loads(f.readline())
                 if not (isinstance(head, dict) and head.get("format") == FORMAT
                         and head.get("version") == VERSION
-                        and head.get("fingerprint") == self.fingerprint):
+                        and head.get("fingerprint") == self.fingerprint
+                        and isinstance(head.get("mac"), str)):
                     return {}
                 # One entry a line, decoded one at a time: the file is never held whole.
-                digest, entries = hashlib.sha256(), {}
+                mac, entries = hmac.new(self.key, digestmod=hashlib.sha256), {}
                 for line in f:
-                    digest.update(line)
+                    mac.update(line)
                     pair = json.loads(line)
                     if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                         return {}
                     entries[pair[0]] = pair[1]
-            if digest.hexdigest() != head.get("sha256"):
+            if not hmac.compare_digest(mac.hexdigest(), head["mac"]):
                 return {}
         except (OSError, ValueError, TypeError, RecursionError):
             return {}
@@ -201,14 +225,9 @@ class LoadCache:
             if entry is not None and _is_entry(entry) and entry[0] == key \
                     and stat.S_ISREG(st.st_mode):
                 name = text[text.rfind(os.sep) + 1:]
-                try:
-                    checked = _restore(entry)
-                except (KeyError, IndexError, TypeError, ValueError):
-                    checked = None   # a malformed date place: read the file instead
-                if checked is not None:
-                    files.append(NodeFile(path, name[:-3], entry[1], entry[2], checked))
-                    hits.add(rel)
-                    continue
+                files.append(NodeFile(path, name[:-3], entry[1], entry[2], parsed=entry[3]))
+                hits.add(rel)
+                continue
             nf = read(path)
             if nf is None:
                 continue   # refused (``read`` said why): never cached
@@ -227,35 +246,24 @@ class LoadCache:
         and parsed this load (best effort: any error leaves the old cache or none)."""
         if not self.enabled or (not self._read_now and len(self._hits) == len(self.entries)):
             return   # nothing changed, nothing to write
-        new = {}
+        new = {rel: self.entries[rel] for rel in self._hits}
         for rel, (key, nf) in self._read_now.items():
-            if nf.checked is None:
-                continue
-            try:
-                new[rel] = _encode(key, nf.front, nf.body, nf.checked)
-            except (TypeError, ValueError, RecursionError):
-                continue   # would not come back exactly as it is: not cached
+            if type(nf.parsed) is dict and _survives_json(nf.parsed):
+                new[rel] = [key, nf.front, nf.body, nf.parsed]
         try:
-            for rel in self._hits:   # verdicts were restored in place: encode what they hold
-                if rel not in new:
-                    key, front, body, (verdict, _) = self.entries[rel]
-                    new[rel] = _encode(key, front, body, verdict)
             self._write(new)
-        except (OSError, TypeError, ValueError, RecursionError):
+        except (OSError, TypeError, ValueError, RecursionError, TakeoffError):
             pass
 
     def _write(self, new):
-        folder = self.path.parent
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# The load cache of takeoff (graph/cache.py): never commit it.\n*\n")
-        parts = []
-        for rel, text in new.items():
-            parts.append(f"[{json.dumps(rel)},{text}]\n")
-        body = "".join(parts).encode("utf-8")
+        folder = self._folder(create=True)
+        if folder is None or (os.path.lexists(self.path) and not os.path.isfile(self.path)) \
+                or os.path.islink(self.path):
+            return   # not ours to write (a link, a FIFO, another user's folder)
+        body = "".join(f"{json.dumps([rel, entry], ensure_ascii=False, allow_nan=False)}\n"
+                       for rel, entry in new.items()).encode("utf-8")
         head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
-                           "sha256": hashlib.sha256(body).hexdigest()})
+                           "mac": hmac.new(self.key, body, hashlib.sha256).hexdigest()})
         fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:

@@ -14,6 +14,12 @@ A folder named explicitly (1 or 2) must exist and be a corpus: hold ``takeoff.to
 least one node file (a corpus made before the marker existed). Nothing here creates a folder:
 only ``takeoff init`` does.
 
+Ownership, as git's ``safe.directory``: a corpus whose folder or ``takeoff.toml`` belongs to
+another user is refused, however it was found and whatever the command (a corpus in a shared
+folder could otherwise take your writes, give you its settings and have its state obeyed).
+``$TAKEOFF_SAFE_DIRECTORIES`` lists folders (separated by ``:``, ``;`` on Windows) whose
+corpora you trust anyway, or ``*`` for all.
+
 ``takeoff.toml`` may hold::
 
     title = "AI takeoff arguments"   # the HTML page's title
@@ -34,6 +40,7 @@ MARKER = "takeoff.toml"
 # Also looked for below each folder walked, so that the repository's root finds claims/.
 NESTED = "claims"
 ENV_VAR = "TAKEOFF_CORPUS"
+SAFE_VAR = "TAKEOFF_SAFE_DIRECTORIES"
 # The settings takeoff.toml may hold, with what each must be.
 SETTINGS = {
     "title": "text",
@@ -91,21 +98,21 @@ def find_corpus(option=None, *, environ=None, cwd=None):
     """
     environ = os.environ if environ is None else environ
     if option is not None:
-        return _named(Path(option), "--corpus")
+        return _named(Path(option), "--corpus", environ)
     if environ.get(ENV_VAR):
-        return _named(Path(environ[ENV_VAR]), f"${ENV_VAR}")
+        return _named(Path(environ[ENV_VAR]), f"${ENV_VAR}", environ)
     start = Path(cwd or os.getcwd()).resolve()
     for folder in (start, *start.parents):
         for candidate in (folder, folder / NESTED):
             if (candidate / MARKER).is_file():
-                return _config(_relative(candidate), "discovered")
+                return _config(_relative(candidate), "discovered", environ)
     raise CorpusNotFound(
         f"no corpus found: looked for {MARKER} (and {NESTED}/{MARKER}) in {start} and every "
         f"folder above it. Run takeoff inside a corpus, name one with --corpus FOLDER or "
         f"${ENV_VAR}, or create one with `takeoff init FOLDER`")
 
 
-def _named(folder, how):
+def _named(folder, how, environ):
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "no such corpus folder"
         raise CorpusNotFound(f"{how} {folder}: {what} (create a corpus with "
@@ -113,7 +120,7 @@ def _named(folder, how):
     if not (folder / MARKER).is_file() and not has_node_files(folder):
         raise CorpusNotFound(f"{how} {folder}: not a corpus: it holds no {MARKER} and no node "
                              f"files (make it one with `takeoff init {folder}`)")
-    return _config(folder, how)
+    return _config(folder, how, environ)
 
 
 def _relative(path):
@@ -130,9 +137,53 @@ def has_node_files(folder):
     return False
 
 
-def _config(root, how):
+def _config(root, how, environ):
+    check_owner(root, environ)
     settings, warnings = read_settings(root / MARKER)
     return Config(root, how, settings, warnings)
+
+
+def check_owner(root, environ=None):
+    """Refuse the corpus at ``root`` if its folder or its ``takeoff.toml`` belongs to another
+    user, unless ``$TAKEOFF_SAFE_DIRECTORIES`` names it (or is ``*``); see the module's
+    docstring. Raises :class:`UnsafeCorpus` naming the owner and the setting."""
+    from graph.store import owned, owner_name
+
+    if not hasattr(os, "geteuid"):
+        return
+    environ = os.environ if environ is None else environ
+    for path in (Path(root), Path(root) / MARKER):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if owned(info) or _declared_safe(root, environ.get(SAFE_VAR, "")):
+            continue
+        raise UnsafeCorpus(
+            f"{display_path(path)} belongs to {owner_name(info.st_uid)}, not to you: takeoff "
+            f"refuses a corpus another user owns (its settings, state and files would act on "
+            f"yours). If you trust it, add its folder to ${SAFE_VAR} "
+            f"(export {SAFE_VAR}={os.path.abspath(root)}, or '*' for every folder)")
+
+
+def _declared_safe(root, value):
+    if not value:
+        return False
+    real = os.path.realpath(root)
+    for entry in value.split(os.pathsep):
+        entry = entry.strip()
+        if entry == "*" or (entry and os.path.realpath(os.path.expanduser(entry)) == real):
+            return True
+    return False
+
+
+class UnsafeCorpus(CorpusNotFound):
+    """A corpus owned by another user and not declared safe."""
+
+
+def corpus_settings(root):
+    """The settings of the corpus at ``root`` (its ``takeoff.toml``; {} without one)."""
+    return read_settings(Path(root) / MARKER)[0]
 
 
 def read_settings(path):
@@ -143,14 +194,23 @@ def read_settings(path):
     """
     import tomllib
 
+    from graph.limits import InputError, check_toml
+    from graph.store import UnsafeFileError, read_text
+
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {}, []
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, path.parent)  # the guarded read: size, kind, links, UTF-8, BOM
     try:
+        check_toml(text)
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TakeoffError(f"{display_path(path)}: not valid TOML: {exc}") from None
+    except InputError as exc:
+        raise UnsafeFileError(path, exc.message, exc.line) from None
+    except ValueError as exc:  # TOMLDecodeError, or an integer Python will not convert
+        message, line = _toml_error(exc, text)
+        raise UnsafeFileError(path, f"not valid TOML: {message}", line) from None
+    except RecursionError:
+        raise UnsafeFileError(path, "nested too deeply") from None
     settings, warnings = {}, []
     for key, value in data.items():
         line = _key_line(text, key)
@@ -176,6 +236,20 @@ def read_settings(path):
             raise TakeoffError(f"{display_path(path)}:{_key_line(text, 'semantics')}: semantics "
                                f"{settings['semantics']!r} is not one of {', '.join(SEMANTICS)}")
     return settings, warnings
+
+
+def _toml_error(exc, source):
+    """The message and line of a TOMLDecodeError (Python 3.11 puts the line in the text)."""
+    import re
+
+    text = str(exc)
+    match = re.search(r" \(at line (\d+), column \d+\)$", text)
+    if match:
+        return text[:match.start()], int(match[1])
+    if text.endswith(" (at end of document)"):
+        return text[:-len(" (at end of document)")] + " at the end of the file", \
+            source.rstrip("\n").count("\n") + 1
+    return text, getattr(exc, "lineno", 0) or 0
 
 
 def _key_line(text, key):

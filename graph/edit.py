@@ -9,6 +9,7 @@ except for what changed.
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from graph.limits import quote
+from graph.limits import InputError, decode_text, quote
 from graph.links import annotation_links, rename_links
 from graph.model import (
     DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
@@ -24,8 +25,8 @@ from graph.model import (
     unknown_id_message,
 )
 from graph.store import (
-    atomic_write, check_id, confine, corpus_file, corpus_lock, is_perspective_file, read_text,
-    recover_locked, write_files,
+    UnsafeFileError, atomic_write, check_id, confine, corpus_file, corpus_lock,
+    is_perspective_file, read_bytes, read_text, recover_locked, write_files,
 )
 
 SCALAR_FIELDS = ("kind", "title", "credence", "date")
@@ -135,8 +136,8 @@ def apply_change(root, change, action):
         recover_locked(root)
         before = Corpus.load(root)
         overlay = {Path(p): t for p, t in change(before).items()}
-        for path, text in overlay.items():
-            corpus_file(root, path, delete=text is None)
+        for path in overlay:
+            corpus_file(root, path)
         nodes = {p: t for p, t in overlay.items() if not is_perspective_file(root, p)}
         after = Corpus.load(root, nodes) if nodes else before
         old = {_problem_key(p) for p in before.errors + perspective_problems(before)}
@@ -159,7 +160,7 @@ def _file_of(corpus, node_id):
     return Path(corpus.graph.nodes[node_id]["path"])
 
 
-def _edit_file(path, edit, root=None):
+def _edit_file(path, edit, root):
     data, body = load_rt(read_text(path, root))
     body = edit(data, body)
     return dump_rt(data, body)
@@ -470,12 +471,12 @@ def move_node(root, old, new):
         new_path = path.with_name(f"{new}.md")
         if new_path.exists():
             raise TakeoffError(f"NEW: {display_path(new_path)} exists already")
-        overlay = {path: None, new_path: _edit_file(path, rename)}
+        overlay = {path: None, new_path: _edit_file(path, rename, root)}
         linking = {n for n, body in corpus.graph.nodes(data="body")
                    if body and old in body and any(i == old for i, _ in annotation_links(body))}
         for source in sorted(({s for s, _ in corpus.graph.in_edges(old)} | linking) - {old}):
             src_path = Path(corpus.graph.nodes[source]["path"])
-            overlay[src_path] = _edit_file(src_path, rename)
+            overlay[src_path] = _edit_file(src_path, rename, root)
         overlay.update(_renamed_in_perspectives(root, old, new))
         states.update(old=path, new=new_path, touched=sorted(set(overlay) - {path, new_path}))
         return overlay
@@ -492,7 +493,7 @@ def _renamed_in_perspectives(root, old, new):
     for name in perspective_names(root):
         path = perspective_path(root, name)
         y = round_trip_yaml()
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, root)  # the guarded read: a FIFO or a link out is refused
         try:
             data = y.load(text)
         except Exception:  # a broken perspective file is reported by validation, not renamed
@@ -535,7 +536,7 @@ def replace_node_text(root, node_id, text, *, expected=None):
 
     def change(corpus):
         path = _file_of(corpus, node_id)
-        if expected is not None and path.read_text(encoding="utf-8") != expected:
+        if expected is not None and read_text(path, root) != expected:
             raise TakeoffError(f"{display_path(path)} changed while you edited it; "
                                "nothing was written")
         return {path: text}
@@ -548,6 +549,30 @@ def rejected_path(path):
     file, so the corpus never reads it."""
     path = Path(path)
     return path.with_name(path.name + ".rej")
+
+
+def editing_texts(root, path):
+    """What ``takeoff edit`` needs of node file ``path``: its text, and the text to start
+    from (the refused text kept in ``ID.md.rej``, else the same), both read with the guarded
+    read; a ``.rej`` that is a link, or another user's, is refused, never followed."""
+    original = read_text(path, root)
+    rejected = rejected_path(path)
+    if not os.path.lexists(rejected):
+        return original, None
+    data = read_bytes(rejected, root, state=True)
+    try:
+        return original, decode_text(data)
+    except InputError as exc:
+        raise UnsafeFileError(rejected, exc.message, exc.line) from None
+
+
+def keep_rejected(path, text):
+    """Keep a refused text in ``ID.md.rej`` (atomically), never through a link."""
+    rejected = rejected_path(path)
+    if os.path.islink(rejected):
+        raise TakeoffError(f"{display_path(rejected)}: a symbolic link; refused")
+    atomic_write(rejected, text)
+    return rejected
 
 
 def _find_source(entries, url):
@@ -587,7 +612,7 @@ def add_source(root, node_id, url, *, title=None, quote=None, date=None):
     def change(corpus):
         path = _file_of(corpus, node_id)
         states["old"] = _source_state(corpus.graph.nodes[node_id], url)
-        return {path: _edit_file(path, edit)}
+        return {path: _edit_file(path, edit, corpus.root)}
 
     after = apply_change(root, change, f"source add {node_id}")
     return Edit(after, states["old"], _source_state(after.graph.nodes[node_id], url))
@@ -611,7 +636,7 @@ def remove_source(root, node_id, url):
             hint = did_you_mean(url, urls, cutoff=0.5)
             listed = f"its sources: {', '.join(urls)}" if urls else "it has no sources"
             raise TakeoffError(f"URL: {node_id} has no source {url!r} ({hint or listed})")
-        return {path: _edit_file(path, edit)}
+        return {path: _edit_file(path, edit, corpus.root)}
 
     return apply_change(root, change, f"source rm {node_id}")
 
@@ -717,6 +742,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
 
     try:
         apply_change(root, change, "pull")
+        _mark(root)   # a folder pull made is a corpus: commands run in it find it
     except BaseException:
         if created:  # the folder is this pull's own: a refused pull leaves no trace
             import shutil
@@ -724,6 +750,16 @@ def sync_corpus(root, graph, *, replace=False, base=None):
             shutil.rmtree(root, ignore_errors=True)
         raise
     return summary
+
+
+def _mark(folder):
+    """Write ``folder``'s ``takeoff.toml`` if it has none (every command that makes a corpus
+    marks it)."""
+    from graph.config import MARKER, marker_text
+
+    marker = Path(folder) / MARKER
+    if not os.path.lexists(marker):
+        atomic_write(marker, marker_text(Path(folder).resolve().name))
 
 
 def init_corpus(folder, *, example_from=None):
@@ -735,7 +771,7 @@ def init_corpus(folder, *, example_from=None):
     """
     import shutil
 
-    from graph.config import MARKER, marker_text
+    from graph.config import MARKER
 
     folder = Path(folder)
     marker = folder / MARKER
@@ -754,6 +790,5 @@ def init_corpus(folder, *, example_from=None):
         shutil.copytree(example_from, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".takeoff.lock", ".takeoff", ".*.tmp"))
     folder.mkdir(parents=True, exist_ok=True)
-    if not marker.exists():
-        atomic_write(marker, marker_text(folder.resolve().name))
+    _mark(folder)
     return folder

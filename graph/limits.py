@@ -273,3 +273,18 @@ def check_turtle(text):
         if digits.isdigit() and len(digits) > MAX_NUMBER_CHARS:
             raise InputError(_line_of(text, match.start()), f"an integer of {len(digits)} "
                                                             f"digits (at most {MAX_NUMBER_CHARS})")
+
+
+# ---- TOML (takeoff.toml) ---------------------------------------------------------------------
+
+# Strings (multi-line first), comments and brackets; tomllib recurses once per nested array or
+# inline table and ends in RecursionError at about 1,000.
+_TOML_TOKEN = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*(?:""")?|\'\'\'(?:[^\']|\'(?!\'\'))*(?:\'\'\')?'
+                         r'|"(?:[^"\\\n]|\\.)*"?|\'[^\'\n]*\'?|#[^\n]*|[\[{]|[\]}]')
+
+
+def check_toml(text):
+    """Refuse TOML ``text`` nested deeper than :data:`MAX_DEPTH` levels (arrays and inline
+    tables) before ``tomllib`` recurses over it; raises :class:`InputError`. (An integer too
+    long for Python is a ValueError of ``tomllib``, which the caller reports.)"""
+    check_depth(text, _TOML_TOKEN, "[{", "]}")

@@ -107,9 +107,9 @@ class NodeFile:
     id: str
     front: str | None
     body: str
-    # What checking this text found, ``(attrs, edges, [(line, message, level)])``: recorded by
-    # graph.validate.check_file, or given by the load cache (graph/cache.py).
-    checked: tuple | None = None
+    # The parsed front matter (a dict), once parsed, or as the load cache gives it
+    # (graph/cache.py): content only; graph.validate checks it on every load.
+    parsed: dict | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -360,11 +360,21 @@ class Corpus:
             raise TakeoffError(unknown_id_message(node_id, self.graph))
         return self.graph.nodes[node_id]
 
-    def score(self, semantics="qe", **options):
-        """Strengths of every node; see :func:`graph.propagation.score_graph`."""
+    @property
+    def settings(self):
+        """The settings of the corpus's ``takeoff.toml`` (see :func:`graph.config.read_settings`,
+        the one place they are read)."""
+        from graph.config import corpus_settings
+
+        return corpus_settings(self.root)
+
+    def score(self, semantics=None, **options):
+        """Strengths of every node; see :func:`graph.propagation.score_graph`. The semantics
+        defaults to the corpus's setting (``takeoff.toml``), else qe."""
         from graph.propagation import score_graph
 
-        return score_graph(self.graph, semantics, **options)
+        return score_graph(self.graph, semantics or self.settings.get("semantics", "qe"),
+                           **options)
 
 
 def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=quote):

@@ -182,12 +182,18 @@ def perspective_problems(corpus, overlay=None):
     root = corpus.root
     texts = {os.path.abspath(p): t for p, t in (overlay or {}).items()
              if is_perspective_file(root, p)}
-    paths = {os.path.abspath(perspective_path(root, n)): perspective_path(root, n)
+    # Named as on disk, not by perspective_path: a file whose name is not a slug is reported
+    # by its path rather than stopping every write with a message naming no file.
+    paths = {os.path.abspath(perspectives_dir(root) / f"{n}{SUFFIX}"): perspectives_dir(root) / f"{n}{SUFFIX}"
              for n in perspective_names(root)}
     paths.update({key: Path(key) for key in texts})
     problems = []
     for key in sorted(paths):
         path = paths[key]
+        if not ID_PATTERN.match(path.name[:-len(SUFFIX)]):
+            problems.append(Problem(display_path(path), 0, "not a valid perspective name: use "
+                                    "lower-case letters, digits and single '-' (rename the file)"))
+            continue
         try:
             text = texts[key] if key in texts else _read(root, path)
         except UnsafeFileError as exc:

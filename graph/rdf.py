@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from decimal import Decimal
 from importlib import resources
@@ -784,14 +785,13 @@ def named_queries():
 def resolve_query(query):
     """The SPARQL text of a ``takeoff sparql`` argument: a named query, ``@file.rq``, or text."""
     if query.startswith("@"):
+        from graph.store import UnsafeFileError, read_text
+
         path = Path(query[1:])
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise TakeoffError(f"QUERY: cannot read {path}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise TakeoffError(f"QUERY: {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
-                               f"at offset {exc.start})") from None
+        try:  # the guarded read (size, FIFO, UTF-8); a link may point anywhere: it is your file
+            return read_text(path, os.sep)
+        except UnsafeFileError as exc:
+            raise TakeoffError(f"QUERY: {exc}") from None
     named = named_queries()
     if query in named:
         return named[query][1]

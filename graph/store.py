@@ -18,6 +18,15 @@ Every command, read or write, first looks for a journal (one ``stat``). If it fi
 takes the corpus lock and finishes the transaction: a committed journal is rolled forward
 (renames and deletes are idempotent), a prepared one rolled back (its temporaries removed).
 
+A journal found on disk is a claim to check, never an order (:func:`_check_journal`): it is
+obeyed only if it is exactly what this tool could have written: every target a node or
+perspective file of this corpus by :func:`layout_error` (the rule every write obeys), every
+temporary named as the tool names them and holding the size and SHA-256 the journal recorded,
+the journal, its folder and the temporaries owned by the user running the command, and no
+link anywhere on the way. Anything else stops the command with a message naming the journal,
+and nothing is touched. The same holds for the rest of the state under ``.takeoff/``
+(:func:`state_dir`).
+
 Reads are careful too (:func:`read_bytes`): a file that is not a regular file (FIFO, device,
 folder, socket), a symbolic link that resolves outside the corpus, or a file over
 :data:`MAX_FILE_BYTES` is refused with its path, without being read or followed.
@@ -32,6 +41,7 @@ import stat
 import sys
 from pathlib import Path
 
+from graph.limits import quote
 from graph.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
 
 LOCK_NAME = ".takeoff.lock"
@@ -41,12 +51,7 @@ TXN_DIR = f"{STATE_DIR}/txn"
 JOURNAL = "journal.json"
 LAST = "last.json"  # the journal of the last finished transaction
 MAX_FILE_BYTES = 10 * 1024 * 1024
-# Test-only: ``TAKEOFF_TEST_CRASH_STEP=k`` makes the k-th step of a transaction (counted from 1
-# over prepare, each staged file, sync, commit, each applied file, sync, journal removal) end
-# the process with os._exit(77), as kill -9 would. tests/test_reliability.py uses it to crash
-# deterministically between any two steps. Never set it for real work.
-CRASH_ENV = "TAKEOFF_TEST_CRASH_STEP"
-CRASH_STATUS = 77
+JOURNAL_VERSION = 2
 
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
                | getattr(os, "O_BINARY", 0))
@@ -68,7 +73,7 @@ class UnsafeFileError(TakeoffError):
 
 # ---- reading -------------------------------------------------------------------------------
 
-def read_bytes(path, root=None, limit=MAX_FILE_BYTES):
+def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     """The bytes of a corpus file, read only if it is safe to read.
 
     Parameters
@@ -80,30 +85,20 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES):
         the file's own folder).
     limit : int
         The size cap in bytes.
+    state : bool
+        A file of the tool's own state (``.takeoff/``, a staged temporary, a key): never
+        followed through a link, and it must belong to the user running the command.
 
     Raises
     ------
     UnsafeFileError
         The file is a folder, FIFO, device or socket, a symbolic link resolving outside
-        ``root``, or larger than ``limit``. A FIFO is opened non-blocking, so it never hangs.
+        ``root`` (any link, for ``state``), larger than ``limit``, or (``state``) another
+        user's. A FIFO is opened non-blocking, so it never hangs.
     """
     path = Path(path)
+    fd = open_regular(path, root, limit, state=state)
     try:
-        fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:  # a socket, or a FIFO with no writer on some systems
-            raise UnsafeFileError(path, "not a regular file; refused") from None
-        if exc.errno not in (errno.ELOOP, errno.EMLINK) or not _NOFOLLOW:
-            raise UnsafeFileError(path, f"cannot read: {exc.strerror}") from None
-        fd = _open_link(path, root)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = next((name for test, name in _KIND_OF_FILE if test(info.st_mode)), "not a file")
-            raise UnsafeFileError(path, f"{kind}, not a regular file; refused")
-        if info.st_size > limit:
-            raise UnsafeFileError(path, f"{info.st_size} bytes, over the {_size_text(limit)} "
-                                        "limit of a corpus file; refused")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -116,6 +111,53 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES):
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
+    """The checks of :func:`read_bytes`, returning the open descriptor (for a reader that
+    streams a large file, as the load cache does); the caller closes it."""
+    path = Path(path)
+    try:
+        fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO with no writer on some systems
+            raise UnsafeFileError(path, "not a regular file; refused") from None
+        if exc.errno not in (errno.ELOOP, errno.EMLINK) or not _NOFOLLOW:
+            raise UnsafeFileError(path, f"cannot read: {exc.strerror}") from None
+        if state:
+            raise UnsafeFileError(path, "a symbolic link where takeoff keeps its own files; "
+                                        "refused") from None
+        fd = _open_link(path, root)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KIND_OF_FILE if test(info.st_mode)), "not a file")
+            raise UnsafeFileError(path, f"{kind}, not a regular file; refused")
+        if info.st_size > limit:
+            raise UnsafeFileError(path, f"{info.st_size} bytes, over the {_size_text(limit)} "
+                                        "limit of a corpus file; refused")
+        if state and not owned(info):
+            raise UnsafeFileError(path, f"belongs to {owner_name(info.st_uid)}, not to you; refused")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def owned(info):
+    """Whether a ``stat`` result belongs to the user running the command (always, where the
+    system has no user ids)."""
+    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+
+
+def owner_name(uid):
+    """A user id as a name where the system knows one (``alice (uid 1001)``)."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
 
 
 def _open_link(path, root):
@@ -171,20 +213,61 @@ def confine(root, path):
     return path
 
 
-def corpus_file(root, path, *, delete=False):
-    """Check a file a transaction is to write (or delete): inside ``root``, and named by a
-    valid id (``ID.md``, or ``perspectives/NAME.yaml``). Deletes need only the first."""
+def corpus_file(root, path):
+    """Check a file a transaction is to write or delete: a node or perspective file of the
+    corpus at ``root`` by :func:`layout_error`, reached without a symbolic link, and not a
+    link itself (a write never replaces a link, nor writes through one). Returns ``path``."""
     root, path = Path(root), Path(path)
     confine(root, path)
-    if delete:
-        return path
-    if path.name.endswith(".md"):
-        check_id(path.name[:-3])
-        return path
-    if path.name.endswith(".yaml") and is_perspective_file(root, path):
-        check_id(path.name[:-5], "perspective name")
-        return path
-    raise TakeoffError(f"{display_path(path)}: not a node or perspective file; refused")
+    rel = _rel(os.path.abspath(root), path)
+    why = layout_error(rel) or link_error(root, rel)
+    if why:
+        raise TakeoffError(f"{display_path(path)}: {why}; refused")
+    return path
+
+
+def layout_error(rel):
+    """Why the corpus-relative path ``rel`` is not a file a transaction may write, or None.
+
+    The one rule for every write and every journal entry: ``perspectives/NAME.yaml``, or a
+    node file ``[FOLDER/...]ID.md`` outside ``perspectives/``, where NAME and ID are slugs
+    (:data:`graph.model.ID_PATTERN`) and no folder name starts with a dot (``.git``,
+    ``.takeoff``). Paths are made from ids by ``graph.edit.new_node_path`` and
+    ``graph.perspective.perspective_path``, which obey it.
+    """
+    if not isinstance(rel, str) or not rel or os.path.isabs(rel):
+        return "not a path inside the corpus"
+    parts = rel.split(os.sep) if os.altsep is None else re.split(r"[\\/]", rel)
+    if any(not part or part.startswith(".") for part in parts):
+        return "not a node or perspective file (a hidden or empty path part)"
+    name = parts[-1]
+    if parts[0] == PERSPECTIVES_DIR and len(parts) > 1:
+        if len(parts) == 2 and name.endswith(".yaml") and ID_PATTERN.match(name[:-5]):
+            return None
+        return "not a node or perspective file (perspectives/NAME.yaml, NAME a slug)"
+    if name.endswith(".md") and ID_PATTERN.match(name[:-3]):
+        return None
+    return "not a node or perspective file (ID.md or perspectives/NAME.yaml, ID a slug)"
+
+
+def link_error(root, rel):
+    """Why the way from ``root`` to ``rel`` is not free of symbolic links (one of its folders,
+    or the file itself, is a link), or None. Missing parts are fine: they will be made."""
+    path = Path(root)
+    for part in Path(rel).parts:
+        path = path / part
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot look at {display_path(path)}: {exc.strerror}"
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(path)
+            return (f"{display_path(path)} is a symbolic link (to {display_path(target)}); takeoff "
+                    "never writes through a link nor replaces one: edit the file it points at, "
+                    "or put the file itself in its place")
+    return None
 
 
 def is_perspective_file(root, path):
@@ -192,6 +275,64 @@ def is_perspective_file(root, path):
     path = Path(path)
     return (path.suffix == ".yaml"
             and os.path.abspath(path.parent) == os.path.abspath(Path(root) / PERSPECTIVES_DIR))
+
+
+def state_dir(root, *parts, create=False):
+    """The folder ``ROOT/.takeoff[/PARTS]`` where the tool keeps its state, checked level by
+    level: each a real folder (not a link), owned by the user running the command. Returns
+    None if it is missing (created, without following anything, if ``create``).
+
+    Raises
+    ------
+    UnsafeStateError
+        A level is a link, not a folder, or another user's: the message names it and says how
+        to remove it.
+    """
+    path = Path(root)
+    for part in (STATE_DIR, *parts):
+        path = path / part
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            if not create:
+                return None
+            try:
+                os.mkdir(path, 0o755)  # never follows a link: a planted one makes it fail
+                info = os.lstat(path)
+            except OSError as exc:
+                raise TakeoffError(f"{display_path(path)}: cannot create: {exc.strerror}") from None
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise UnsafeStateError(path, "a symbolic link" if stat.S_ISLNK(info.st_mode)
+                                   else "not a folder")
+        if not owned(info):
+            raise UnsafeStateError(path, f"belongs to {owner_name(info.st_uid)}, not to you")
+        if create and part == STATE_DIR:
+            _make_gitignore(path / ".gitignore")
+    return path
+
+
+def _make_gitignore(path):
+    """``.takeoff/.gitignore``, so that git never commits the state; made only if nothing is
+    there, never through a link (dangling or not)."""
+    if os.path.lexists(path):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+                     | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# The state of takeoff (graph/store.py, graph/cache.py): never commit it.\n*\n")
+
+
+class UnsafeStateError(TakeoffError):
+    """State under ``.takeoff/`` that the tool did not make: refused, with how to remove it."""
+
+    def __init__(self, path, reason):
+        self.path = Path(path)
+        super().__init__(f"{display_path(path)}: {reason}; takeoff keeps its own state there "
+                         f"and will not use this: look at it, then remove it (rm -r "
+                         f"{display_path(path)}) to go on")
 
 
 # ---- the lock ------------------------------------------------------------------------------
@@ -211,10 +352,16 @@ class _Lock:
     def __enter__(self):
         # The lock file is opened for writing and truncated: a planted link would truncate
         # whatever it points at.
-        if os.path.islink(self._path) or (os.path.lexists(self._path)
-                                          and not os.path.isfile(self._path)):
+        try:
+            info = os.lstat(self._path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and not stat.S_ISREG(info.st_mode):
             raise TakeoffError(f"{display_path(self._path)}: the corpus lock is not a regular "
                                "file; refused (remove it to go on)")
+        if info is not None and not owned(info):
+            raise TakeoffError(f"{display_path(self._path)}: the corpus lock belongs to "
+                               f"{owner_name(info.st_uid)}, not to you; refused (remove it to go on)")
         from filelock import Timeout
 
         try:
@@ -246,7 +393,7 @@ def txn_marker(root):
     if pending(root):
         return True
     try:
-        info = os.stat(Path(root) / TXN_DIR / LAST)
+        info = os.lstat(Path(root) / TXN_DIR / LAST)
     except OSError:
         return None
     return info.st_ino, info.st_dev, info.st_ctime_ns
@@ -283,6 +430,10 @@ def recover_locked(root):
     path = journal_path(root)
     if not os.path.lexists(path):
         return False
+    try:
+        state_dir(root, "txn")
+    except UnsafeStateError as exc:
+        raise _journal_refused(path, str(exc)) from None
     journal = _read_journal(root, path)
     if journal["state"] == "commit":
         _apply(root, journal)
@@ -306,9 +457,10 @@ def write_files(root, changes):
     root = Path(root)
     if not changes:
         return
+    import hashlib
     import secrets
 
-    crash = _CrashPoint()
+    crash = _Steps()
     txid = secrets.token_hex(8)
     base = os.path.abspath(root)
     writes, texts, deletes, folders = [], [], [], set()
@@ -319,27 +471,32 @@ def write_files(root, changes):
             if os.path.lexists(path):
                 deletes.append([rel, os.path.join(folder, f".{name}.{txid}.del.tmp")])
         else:
-            writes.append([rel, os.path.join(folder, f".{name}.{txid}.new.tmp")])
-            texts.append(text)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            if len(data) > MAX_FILE_BYTES:  # the tool would refuse to read it back
+                raise TakeoffError(f"{display_path(path)}: the new text is {len(data)} bytes, over "
+                                   f"the {_size_text(MAX_FILE_BYTES)} limit of a corpus file; "
+                                   "nothing was written")
+            writes.append([rel, os.path.join(folder, f".{name}.{txid}.new.tmp"), len(data),
+                           hashlib.sha256(data).hexdigest()])
+            texts.append(data)
             folders.add(folder)
     created = sorted({d for folder in folders for d in _missing_dirs(base, folder)},
                      key=lambda d: (d.count(os.sep), d))
-    journal = {"version": 1, "state": "prepare", "writes": writes, "deletes": deletes,
-               "dirs": created}
-    confine(root, root / TXN_DIR)  # a planted link must not take the journal elsewhere
+    journal = {"version": JOURNAL_VERSION, "state": "prepare", "writes": writes,
+               "deletes": deletes, "dirs": created}
+    state_dir(root, "txn", create=True)  # a planted link must not take the journal elsewhere
     try:
-        (root / TXN_DIR).mkdir(parents=True, exist_ok=True)
         _write_journal(root, journal)
         crash.step()
         for rel in created:
             os.mkdir(os.path.join(base, rel))
-        for (_, temp), text in zip(writes, texts):
+        for (_, temp, _, _), text in zip(writes, texts):
             _stage(os.path.join(base, temp), text)
             crash.step()
         for _, marker in deletes:
             _stage(os.path.join(base, marker), b"")
             crash.step()
-        staged = [os.path.join(base, temp) for _, temp in writes + deletes]
+        staged = [os.path.join(base, entry[1]) for entry in writes + deletes]
         _sync(root, staged, {os.path.dirname(path) for path in staged})
         crash.step()
         journal["state"] = "commit"
@@ -378,7 +535,7 @@ def _rel(base, path):
     return os.path.relpath(path, base)
 
 
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}\.(new|del)\.tmp$")
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}\.(?P<kind>new|del)\.tmp$")
 
 
 def _missing_dirs(base, folder):
@@ -408,7 +565,7 @@ def _stage_error(root, exc, entries):
     """The message of a write that failed before its commit, naming the corpus file (or the
     corpus), never a temporary."""
     target = root
-    for rel, temp in entries:
+    for rel, temp, *_ in entries:
         if exc.filename and os.path.abspath(exc.filename) == os.path.abspath(root / temp):
             target = root / rel
     if target == root and exc.filename and not str(exc.filename).endswith(".tmp") and (
@@ -420,7 +577,7 @@ def _stage_error(root, exc, entries):
 def _apply(root, journal, crash=None):
     base = os.path.abspath(root)
     folders = set()
-    for rel, temp in journal["writes"]:
+    for rel, temp, *_ in journal["writes"]:
         target, staged = os.path.join(base, rel), os.path.join(base, temp)
         if os.path.lexists(staged):
             os.replace(staged, target)
@@ -443,9 +600,9 @@ def _apply(root, journal, crash=None):
 
 def _roll_back(root, journal):
     base = os.path.abspath(root)
-    for _, temp in journal["writes"] + journal["deletes"]:
+    for entry in journal["writes"] + journal["deletes"]:
         try:
-            os.unlink(os.path.join(base, temp))
+            os.unlink(os.path.join(base, entry[1]))
         except FileNotFoundError:
             pass
     for rel in sorted(journal["dirs"], key=lambda d: -d.count(os.sep)):
@@ -491,45 +648,107 @@ def _remove_journal(root):
 
 
 def _read_journal(root, path):
-    """The journal, checked: a journal is data from disk and could have been planted, so every
-    path it names must lie inside the corpus and every temporary must be named as ours are."""
+    """The journal, checked by :func:`_check_journal` before anything it names is touched."""
     import json
 
     try:
-        journal = json.loads(read_bytes(path, root / TXN_DIR, limit=64 * MAX_FILE_BYTES))
-    except (ValueError, UnicodeDecodeError):
-        journal = None
-    if not _journal_ok(root, journal):
-        raise TakeoffError(f"{display_path(path)}: not a journal this tool wrote; look at it, "
-                           "then remove it to go on")
+        data = read_bytes(path, limit=64 * MAX_FILE_BYTES, state=True)
+    except UnsafeFileError as exc:
+        raise _journal_refused(path, exc.reason) from None
+    try:
+        journal = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _journal_refused(path, "not JSON") from None
+    why = _check_journal(Path(root), journal)
+    if why:
+        raise _journal_refused(path, why)
     return journal
 
 
-def _journal_ok(root, journal):
-    if not isinstance(journal, dict) or journal.get("state") not in ("prepare", "commit"):
-        return False
-    pairs = journal.get("writes"), journal.get("deletes")
-    dirs = journal.get("dirs")
-    if not all(isinstance(p, list) for p in pairs) or not isinstance(dirs, list):
-        return False
-    for rel, temp in (entry if isinstance(entry, list) and len(entry) == 2 else (None, None)
-                      for entries in pairs for entry in entries):
-        if not (_safe_rel(root, rel) and _safe_rel(root, temp)):
-            return False
-        match = _TEMP_NAME.match(Path(temp).name)
-        if not match or match["name"] != Path(rel).name or Path(temp).parent != Path(rel).parent:
-            return False
-    return all(_safe_rel(root, d) for d in dirs)
+def _journal_refused(path, why):
+    return TakeoffError(
+        f"{display_path(path)}: not a journal this tool wrote ({why}); nothing was changed. "
+        f"A journal is only obeyed if it is exactly what takeoff could have written; look at "
+        f"it, then remove it (rm {display_path(path)}) to go on")
 
 
-def _safe_rel(root, rel):
-    if not isinstance(rel, str) or os.path.isabs(rel) or ".." in Path(rel).parts or not rel:
-        return False
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check_journal(root, journal):
+    """Why ``journal`` is not one this tool could have written for the corpus at ``root``,
+    or None. Checked whole before anything is touched: the shape; every target a node or
+    perspective file (:func:`layout_error`), reached without a link and not a link; every
+    temporary beside its target, named as :func:`write_files` names them, a regular file of
+    the running user holding the recorded size and SHA-256 (a delete marker: empty); every
+    created folder a folder of the node layout that holds a target."""
+    if not isinstance(journal, dict) or journal.get("version") != JOURNAL_VERSION:
+        return f"not a version {JOURNAL_VERSION} journal"
+    if journal.get("state") not in ("prepare", "commit"):
+        return "no state"
+    writes, deletes, dirs = journal.get("writes"), journal.get("deletes"), journal.get("dirs")
+    if not (type(writes) is list and type(deletes) is list and type(dirs) is list):
+        return "writes, deletes and dirs must be lists"
+    entries = [(entry, "new") for entry in writes] + [(entry, "del") for entry in deletes]
+    for entry, kind in entries:
+        why = _check_entry(root, entry, kind, journal["state"] == "commit")
+        if why:
+            return why
+    folders = {os.path.dirname(entry[0]) for entry in writes}
+    for folder in dirs:
+        if not isinstance(folder, str) or layout_error(os.path.join(folder, "x.md")) \
+                or not any(f == folder or f.startswith(folder + os.sep) for f in folders):
+            return f"a folder to create that no write needs: {quote(folder)}"
+    return None
+
+
+def _check_entry(root, entry, kind, committed):
+    """Why one ``[target, temporary, size, sha256]`` (a delete: ``[target, marker]``) entry is
+    not the tool's, or None."""
+    size = 4 if kind == "new" else 2
+    if type(entry) is not list or len(entry) != size \
+            or not all(isinstance(x, str) for x in entry[:2]):
+        return "an entry of the wrong shape"
+    rel, temp = entry[:2]
+    why = layout_error(rel) or link_error(root, rel)
+    if why:
+        return f"{quote(rel)}: {why}"
+    match = _TEMP_NAME.match(os.path.basename(temp))
+    if not match or match["name"] != os.path.basename(rel) or match["kind"] != kind \
+            or os.path.dirname(temp) != os.path.dirname(rel):
+        return f"{quote(temp)} is not named as takeoff names its temporaries"
+    target = root / rel
     try:
-        confine(root, root / rel)
-    except TakeoffError:
-        return False
-    return True
+        info = os.lstat(target)
+        if not stat.S_ISREG(info.st_mode):
+            return f"{quote(rel)} is not a regular file"
+    except FileNotFoundError:
+        pass
+    staged = root / temp
+    if not os.path.lexists(staged):
+        return None  # already renamed or removed: the step is done
+    if kind == "new" and not (type(entry[2]) is int and isinstance(entry[3], str)
+                              and _SHA256.match(entry[3])):
+        return "an entry without the size and checksum of its temporary"
+    expected = entry[2] if kind == "new" else 0
+    if not committed:  # to be removed: it may be half written, but it must be ours
+        try:
+            os.close(open_regular(staged, limit=max(expected, 0), state=True))
+        except UnsafeFileError as exc:
+            return f"{quote(temp)}: {exc.reason}"
+        return None
+    try:
+        data = read_bytes(staged, limit=max(expected, 0), state=True)
+    except UnsafeFileError as exc:
+        return f"{quote(temp)}: {exc.reason}"
+    if len(data) != expected:
+        return f"{quote(temp)} does not hold the {expected} bytes recorded"
+    if kind == "new":
+        import hashlib
+
+        if hashlib.sha256(data).hexdigest() != entry[3]:
+            return f"{quote(temp)} does not hold the text recorded (checksum)"
+    return None
 
 
 # ---- flushing to disk ----------------------------------------------------------------------
@@ -583,18 +802,20 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-class _CrashPoint:
-    """Test-only crash injection (see :data:`CRASH_ENV`)."""
+def step_hook(count):
+    """Called after the ``count``-th step of a transaction (counted from 1 over prepare, each
+    staged file, sync, commit, each applied file, sync, journal removal). It does nothing;
+    tests/test_crash.py replaces it (in its own process) to crash between any two steps. No
+    environment variable or file can set it."""
 
+
+class _Steps:
     def __init__(self):
-        value = os.environ.get(CRASH_ENV, "")
-        self.at = int(value) if value.isdigit() else None
         self.count = 0
 
     def step(self):
         self.count += 1
-        if self.count == self.at:
-            os._exit(CRASH_STATUS)
+        step_hook(self.count)
 
 
 # ---- single files outside the corpus -------------------------------------------------------
@@ -604,12 +825,54 @@ def atomic_write(path, text):
     never half of one. For files outside a corpus (exports, pages, plots); corpus files are
     written by :func:`write_files`.
 
-    The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
-    target with :func:`os.replace` (atomic on POSIX and Windows).
+    What is at ``path`` decides how (an output never replaces what is not a regular file):
+
+    - nothing, or a regular file: the text goes to a temporary file in the same folder, is
+      flushed to disk, and replaces the target with :func:`os.replace` (atomic on POSIX and
+      Windows);
+    - a symbolic link to a regular file (or to nothing): the file it points at is written so,
+      and the link is kept;
+    - a FIFO or a character device (``/dev/stdout``, ``/dev/null``, a terminal), itself or
+      through a link: written in place, as a shell redirection would;
+    - anything else (a folder, a socket, a block device): refused with its path.
     """
+    path = Path(path)
+    try:
+        info = os.stat(path)   # what the path leads to, through links
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise TakeoffError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    if info is not None and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
+        _write_in_place(path, text)
+        return
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KIND_OF_FILE if test(info.st_mode)), "not a file")
+        raise TakeoffError(f"{display_path(path)}: {kind}, not a regular file; refused (an "
+                           "output replaces only a regular file)")
+    if os.path.islink(path):
+        path = Path(os.path.realpath(path))
+    _replace_atomically(path, text)
+
+
+def _write_in_place(path, text):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise TakeoffError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(path, text):
     import tempfile
 
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -100,7 +100,12 @@ def _check_url(check, url, *keys):
         check.error("source has no url (each source needs a url, or, if it has no address, "
                     "a title that names it)", *keys)
         return False
-    parsed = urlparse(url.strip())
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018 (a port that is not a number raises ValueError here)
+    except ValueError:  # an unclosed "[::1", a bracketed host that is not an address
+        check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
+        return False
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url.strip()):
         check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
         return False
@@ -237,21 +242,10 @@ def check_front(check, fm):
 
 
 def check_file(nf):
-    """Parse and check one node file: (node attributes or None, edges, _FileCheck).
-
-    The verdict is recorded in ``nf.checked`` (without body and path); a file the load cache
-    gives with its verdict is not parsed again (graph/cache.py says when that is safe).
-    """
-    if nf.checked is not None:
-        attrs, edges, found = nf.checked
-        check = _FileCheck(nf)
-        check.problems = [Problem(check.rel, line, message, level) for line, message, level in found]
-        return (None if attrs is None else {**attrs, "body": nf.body, "path": nf.path}), edges, check
-    attrs, edges, check = _check_file(nf)
-    nf.checked = (None if attrs is None else {k: v for k, v in attrs.items()
-                                              if k not in ("body", "path")},
-                  edges, [(p.line, p.message, p.level) for p in check.problems])
-    return attrs, edges, check
+    """Parse (unless the load cache gave the parsed front matter) and check one node file:
+    (node attributes or None, edges, _FileCheck). The parse is kept in ``nf.parsed``; the
+    checks always run."""
+    return _check_file(nf)
 
 
 def _check_file(nf):
@@ -264,7 +258,7 @@ def _check_file(nf):
                     "front matter must end with another '---' line", line=1)
         return None, [], check
     try:
-        fm = parse_front(nf.front)
+        fm = nf.parsed if nf.parsed is not None else parse_front(nf.front)
     except yaml.YAMLError as exc:
         # An unclosed bracket or quote is found at the end of the text; the construct it
         # belongs to (the context) is where the author has to look.
@@ -273,7 +267,8 @@ def _check_file(nf):
         reason = "; ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
         check.error(f"bad YAML: {reason or str(exc).splitlines()[0]}", line=line)
         return None, [], check
-    result = check_front(check, fm if fm is not None else {})
+    nf.parsed = fm if fm is not None else {}
+    result = check_front(check, nf.parsed)
     if result is None:
         return None, [], check
     attrs, edges = result

@@ -130,7 +130,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(tmp_path, counting, old_enough, mo
     elif damage == "flip":   # a changed title with the header intact: the checksum fails
         data = data.replace(b"Node 3", b"Node 9")
     elif damage == "foreign-version":
-        data = data.replace(b'"version": 1', b'"version": 99')
+        data = data.replace(b'"version": %d' % graph.cache.VERSION, b'"version": 99')
     else:
         data = damage
     cache.write_bytes(data)
@@ -206,3 +206,75 @@ def test_cached_load_equals_uncached_load(monkeypatch, edits):
             if keep_mtime and old is not None and path.exists():
                 os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
             assert summary(Corpus.load(root)) == summary(uncached(root, monkeypatch))
+
+
+# ---- a crafted cache (issue 28): content only, signed, validated on every load -----------------
+
+def craft(root, forged, key=None):
+    """Write ``root``'s cache by hand, as an attacker would: every node file's true ``lstat``
+    key and the package's fingerprint, with the parsed front matter of ``forged[rel]`` in place
+    of the file's; signed with ``key`` (the user's own secret: the worst case) or a wrong one."""
+    import hashlib
+    import hmac
+    import json
+
+    lines = []
+    for path in sorted(root.rglob("*.md")):
+        rel = str(path.relative_to(root))
+        text = path.read_text()
+        front, body = graph.model.split_front_matter(text)
+        parsed = forged[rel] if rel in forged else graph.model.parse_front(front)
+        lines.append(json.dumps([rel, [graph.cache._key(os.lstat(path)), front, body, parsed]]) + "\n")
+    body = "".join(lines).encode()
+    mac = hmac.new(key or b"x" * 32, body, hashlib.sha256).hexdigest()
+    head = json.dumps({"format": graph.cache.FORMAT, "version": graph.cache.VERSION,
+                       "fingerprint": graph.cache._fingerprint(), "mac": mac})
+    cache = root / CACHE_DIR / CACHE_NAME
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(head.encode() + b"\n" + body)
+
+
+BAD_VALUES = [{"kind": "claim", "title": "t", "credence": 7.5},
+              {"kind": "claim", "title": "t", "credence": "NaN"},
+              {"kind": "wizard", "title": "t"},
+              {"kind": "claim", "title": "t", "supports": [{"target": "n1", "weight": 7}]},
+              {"title": "no kind"},
+              {}]
+
+
+@pytest.mark.parametrize("forged", BAD_VALUES)
+def test_a_cache_signed_with_the_users_own_key_still_cannot_pass_a_bad_value(
+        tmp_path, old_enough, monkeypatch, run, forged):
+    """Verdicts are never cached: even a cache signed with the user's own secret (an attacker
+    cannot have it) only saves the parse; every load validates what it gives."""
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    craft(tmp_path, {"n0.md": forged}, key=graph.cache.user_key())
+    result = run(tmp_path, "check")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "n0.md" in result.output
+
+
+def test_a_forged_cache_cannot_make_list_or_show_display_what_the_file_does_not_hold(
+        tmp_path, old_enough, run):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    craft(tmp_path, {"n0.md": {"kind": "claim", "title": "Forged title", "credence": 0.5,
+                               "sources": [{"url": "https://evil.example/"}],
+                               "supports": [{"target": "n1", "weight": 0.5}]}})
+    for args in (["list"], ["show", "n0"], ["check"]):
+        result = run(tmp_path, *args)
+        assert result.exit_code == 0 and "Forged" not in result.output
+        assert "evil.example" not in result.output
+    assert "Node 0" in run(tmp_path, "show", "n0").output
+
+
+def test_month_dated_files_are_cached(tmp_path, counting, old_enough):
+    """Files with month dates (2025-05) were parsed again on every command."""
+    make(tmp_path)
+    (tmp_path / "sub" / "n1.md").write_text(node_text(1).replace("date: 2024-02-01", "date: 2025-05"))
+    first = summary(Corpus.load(tmp_path))
+    counting.clear()
+    corpus = Corpus.load(tmp_path)
+    assert counting == [] and summary(corpus) == first
+    assert corpus.graph.nodes["n1"]["date"].isoformat() == "2025-05"

@@ -11,8 +11,8 @@ Two kinds of kill, both with SIGKILL (nothing of the victim runs after it):
 
 After each kill the next command's recovery runs, and the corpus must equal, byte for byte,
 either the corpus before or the corpus after the change; both validate. Deterministic
-crashes between any two steps of a transaction use the test-only ``TAKEOFF_TEST_CRASH_STEP``
-hook of graph/store.py. Counts are bounded for CI; raise them with TAKEOFF_CRASH_KILLS.
+crashes between any two steps of a transaction replace :func:`graph.store.step_hook` in a forked
+child (nothing outside a test can set it). Counts are bounded for CI; raise them with TAKEOFF_CRASH_KILLS.
 """
 import json
 import os
@@ -123,12 +123,26 @@ def capture_change(monkeypatch, root, make_change):
     return captured
 
 
-def forked(function, env=None):
-    """Run ``function`` in a forked child; returns its pid."""
+CRASH_STATUS = 77
+
+
+def crash_at(step):
+    """A :func:`graph.store.step_hook` that ends the process at the ``step``-th step of a
+    transaction, as kill -9 would (nothing of the process runs after it)."""
+    def hook(count):
+        if count == step:
+            os._exit(CRASH_STATUS)
+    return hook
+
+
+def forked(function, hook=None):
+    """Run ``function`` in a forked child (with ``hook`` as the transaction's step hook);
+    returns its pid."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         try:
-            os.environ.update(env or {})
+            if hook is not None:
+                store.step_hook = hook
             function()
             os._exit(0)
         except BaseException:
@@ -288,8 +302,8 @@ def test_a_crash_between_any_two_steps_rolls_back_or_forward(tmp_path, run):
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(pristine, root)
         pid = forked(lambda: store.write_files(root, small_change(root)),
-                     env={store.CRASH_ENV: str(step)})
-        assert os.waitstatus_to_exitcode(wait(pid)) == store.CRASH_STATUS
+                     hook=crash_at(step))
+        assert os.waitstatus_to_exitcode(wait(pid)) == CRASH_STATUS
         journal = store.journal_path(root)
         if step < steps:  # the journal is still there: the next command must finish it
             state = json.loads(journal.read_text())["state"]
@@ -302,7 +316,7 @@ def test_a_crash_between_any_two_steps_rolls_back_or_forward(tmp_path, run):
         assert leftovers == []
     # One more step number than there are steps: the transaction runs to its end.
     assert os.waitstatus_to_exitcode(wait(forked(
-        lambda: store.write_files(root, small_change(root)), env={store.CRASH_ENV: str(steps + 1)}))) == 0
+        lambda: store.write_files(root, small_change(root)), hook=crash_at(steps + 1)))) == 0
 
 
 def test_a_failed_staging_step_leaves_the_corpus_byte_identical(tmp_path, monkeypatch, run):
@@ -366,10 +380,11 @@ def test_a_planted_journal_cannot_move_files_out_of_the_corpus(tmp_path, run):
     before = corpus_state(root)
     journal = store.journal_path(root)
     journal.parent.mkdir(parents=True)
-    for writes in ([["../outside.md", "claims/.c.md.0123456789abcdef.new.tmp"]],
-                   [["claims/c.md", "../.outside.md.0123456789abcdef.new.tmp"]],
-                   [["claims/c.md", "claims/evil"]]):
-        journal.write_text(json.dumps({"version": 1, "state": "commit", "writes": writes,
+    sha = "0" * 64
+    for writes in ([["../outside.md", "claims/.c.md.0123456789abcdef.new.tmp", 7, sha]],
+                   [["claims/c.md", "../.outside.md.0123456789abcdef.new.tmp", 7, sha]],
+                   [["claims/c.md", "claims/evil", 7, sha]]):
+        journal.write_text(json.dumps({"version": 2, "state": "commit", "writes": writes,
                                        "deletes": [], "dirs": []}))
         result = run(root, "check")
         assert result.exit_code == 1 and "not a journal this tool wrote" in result.stderr

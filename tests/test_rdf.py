@@ -698,7 +698,7 @@ def test_cli_sparql_names_a_query_file_that_is_not_utf8(run, small_corpus, tmp_p
     path.write_bytes("SELECT ?x WHERE { ?x dcterms:title 'Zürich' }".encode("latin-1"))
     result = run(small_corpus, "sparql", f"@{path}")
     assert result.exit_code == 1
-    assert f"QUERY: {path} is not UTF-8 text (byte 0xfc at offset 37)" in result.stderr
+    assert f"QUERY: {path}:1: not UTF-8 text (byte 0xfc at column 38)" in result.stderr
 
 
 def test_cli_sparql_timeout_must_be_positive(run, small_corpus):
