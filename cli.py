@@ -1041,14 +1041,38 @@ def _score_for(graph, with_strengths, semantics):
     return result
 
 
+class Seconds(click.ParamType):
+    """A timeout: a finite number of seconds above 0, at most a day (graph.rdf.check_timeout);
+    anything else (inf, nan, 1e308, 0, -1) is a usage error naming the option."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        from graph.rdf import check_timeout
+
+        try:
+            return check_timeout(value)
+        except TakeoffError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def timeout_option(help_text):
+    return click.option("--timeout", type=Seconds(), default=30.0, show_default=True,
+                        metavar="SECONDS", help=help_text)
+
+
 def query_options(f):
     """--timeout and --allow-service: the query policy of the local store and of servers."""
     f = click.option("--allow-service", "allow_service", multiple=True, metavar="IRI",
                      help="Let a SERVICE clause call this endpoint (repeatable); any other "
                           "SERVICE is refused, since it would send corpus values there.")(f)
-    return click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
-                        show_default=True, metavar="SECONDS",
-                        help="Stop the query after this many seconds.")(f)
+    return timeout_option("Stop the query after this many seconds.")(f)
+
+
+def http_credentials_option(f):
+    return click.option("--allow-http-credentials", "http_credentials", is_flag=True,
+                        help="Send credentials over plain http:// too (by default only over "
+                             "https://, where nobody on the way can read them).")(f)
 
 
 @cli.command()
@@ -1070,9 +1094,10 @@ def query_options(f):
 @click.option("--graph", "graph_iri", metavar="IRI",
               help="With --endpoint: the published graph to query ('default': the server's "
                    "default graph).")
+@http_credentials_option
 @click.pass_context
 def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
-           timeout, allow_service, as_of, perspective, endpoint, graph_iri):
+           timeout, allow_service, as_of, perspective, endpoint, graph_iri, http_credentials):
     """Run a SPARQL query on the corpus as RDF.
 
     QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
@@ -1102,7 +1127,8 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
                 raise click.UsageError(f"{option} works on the local corpus, not with --endpoint")
         from graph import endpoint as remote
 
-        result = remote.query(remote.Endpoint(endpoint, timeout=timeout), text,
+        result = remote.query(remote.Endpoint(endpoint, timeout=timeout,
+                                              http_credentials=http_credentials), text,
                               graph_iri or remote.DEFAULT_GRAPH, base=base,
                               allow_service=allow_service)
         _print_result(result, base, as_json=as_json, as_csv=as_csv)
@@ -1793,9 +1819,8 @@ def perspective_show(ctx, name, as_json):
 # A shared map on a SPARQL server (graph/endpoint.py): publish, pull; `sparql --endpoint`.
 
 def endpoint_options(f):
-    f = click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
-                     show_default=True, metavar="SECONDS",
-                     help="Give up on the server after this many seconds.")(f)
+    f = http_credentials_option(f)
+    f = timeout_option("Give up on the server after this many seconds.")(f)
     f = click.option("--store-url", metavar="URL",
                      help="The server's Graph Store service (default: /store beside the query "
                           "service, as Oxigraph lays it out).")(f)
@@ -1805,7 +1830,8 @@ def endpoint_options(f):
     return click.option("--endpoint", required=True, metavar="URL",
                         help="The server's SPARQL query service (http://HOST:PORT/query) or its "
                              "base URL. Credentials: $TAKEOFF_ENDPOINT_TOKEN, or "
-                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, or netrc.")(f)
+                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, sent only "
+                             "to $TAKEOFF_ENDPOINT_HOST; or netrc.")(f)
 
 
 @cli.command()
@@ -1817,8 +1843,8 @@ def endpoint_options(f):
 @click.option("--force", is_flag=True, help="Replace the graph even if it holds other data.")
 @json_option
 @click.pass_context
-def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, semantics, force,
-            as_json):
+def publish(ctx, endpoint, graph_iri, store_url, timeout, http_credentials, base, with_strengths,
+            semantics, force, as_json):
     """Put the corpus on a SPARQL server as one named graph, replacing its previous version.
 
     Uses the SPARQL 1.1 Graph Store HTTP Protocol (one PUT: the server swaps the graph
@@ -1831,7 +1857,8 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, 
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)
-    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout),
+    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout,
+                                                        http_credentials=http_credentials),
                           graph_iri or remote.DEFAULT_GRAPH, base=base or DEFAULT_BASE,
                           score=score, force=force)
     if as_json:
@@ -1853,7 +1880,8 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, 
                    "those not in it.")
 @json_option
 @click.pass_context
-def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as_json):
+def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, http_credentials, base, replace,
+         as_json):
     """Rebuild a corpus folder (FOLDER, default: the corpus) from a published graph.
 
     Only nodes that differ are written, all in one change; a folder whose nodes differ from
@@ -1864,7 +1892,8 @@ def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as
     from graph.rdf import DEFAULT_BASE
 
     base = base or DEFAULT_BASE
-    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout),
+    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout,
+                                               http_credentials=http_credentials),
                                graph_iri or remote.DEFAULT_GRAPH, base=base)
     root = folder or ctx.obj.corpus_path
     summary = sync_corpus(root, graph, replace=replace, base=base)

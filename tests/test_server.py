@@ -315,15 +315,17 @@ def test_credentials_from_the_environment_or_netrc_reach_the_server_and_are_neve
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc of the machine's user
     for var in (remote.TOKEN_VARIABLE, remote.USER_VARIABLE, remote.PASSWORD_VARIABLE):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(remote.HOST_VARIABLE, "127.0.0.1")
+    http = "--allow-http-credentials"  # the stub speaks plain http
     before = snapshot(corpus_copy)
     none = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri)
     one_line_error(none, f"{proxy.url}/query: the server needs credentials (401",
                    remote.TOKEN_VARIABLE, "netrc")
     monkeypatch.setenv(remote.TOKEN_VARIABLE, "wrong")
-    wrong = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url)
+    wrong = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, http)
     one_line_error(wrong, "refused the credentials (401")
     monkeypatch.setenv(remote.TOKEN_VARIABLE, TOKEN)
-    ok = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri)
+    ok = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri, http)
     assert ok.exit_code == 0, ok.output
     assert TOKEN not in ok.output
     monkeypatch.delenv(remote.TOKEN_VARIABLE)
@@ -331,11 +333,13 @@ def test_credentials_from_the_environment_or_netrc_reach_the_server_and_are_neve
     netrc.write_text('machine 127.0.0.1 login editor password "pass word"\n')
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
-    pulled = run(corpus_copy, "pull", tmp_path / "copy", "--endpoint", proxy.url, "--graph", graph_iri)
+    pulled = run(corpus_copy, "pull", tmp_path / "copy", "--endpoint", proxy.url, "--graph",
+                 graph_iri, http)
     assert pulled.exit_code == 0, pulled.output
     monkeypatch.setenv(remote.USER_VARIABLE, "reader")
     monkeypatch.setenv(remote.PASSWORD_VARIABLE, "pw")
-    forbidden = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, "--graph", graph_iri)
+    forbidden = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, "--graph", graph_iri,
+                    http)
     one_line_error(forbidden, "does not allow this account to do that (403")
     assert "pw" not in forbidden.stderr.replace(proxy.url, "")
     assert snapshot(corpus_copy) == before
