@@ -123,13 +123,15 @@ class TakeoffGroup(click.Group):
     command_class = TakeoffCommand
 
     def invoke(self, ctx):
+        from graph.tables import inert
+
         try:
             return super().invoke(ctx)
-        except TakeoffError as exc:
-            click.echo(f"Error: {exc}", err=True)
+        except TakeoffError as exc:  # messages may quote files and servers: made inert
+            click.echo(f"Error: {inert(str(exc))}", err=True)
             ctx.exit(1)
         except OSError as exc:
-            click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            click.echo(f"Error: {inert(exc.filename or '')}: {inert(exc.strerror or exc)}", err=True)
             ctx.exit(1)
 
 
@@ -166,8 +168,11 @@ def load_corpus(ctx, *, strict=True):
 
 
 def emit_json(data):
-    """Print ``data`` as JSON on stdout (the ``--json`` convention of every command)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print ``data`` as JSON on stdout (the ``--json`` convention of every command); the
+    characters a terminal would obey are escaped (graph.tables.inert_json)."""
+    from graph.tables import inert_json
+
+    click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def _json_callback(ctx, param, value):
@@ -219,10 +224,13 @@ def print_table(columns, rows):
 def print_line(text, style=None):
     """A line around a table (a heading, a summary): on stderr when tables are plain, so that
     stdout holds only the tab-separated rows."""
+    from graph.tables import inert, inert_rich
+
     if plain_output():
-        click.echo(getattr(text, "plain", text), err=True)
+        click.echo(inert(getattr(text, "plain", text)), err=True)
     else:
-        console().print(text, style=style, markup=False)
+        console().print(inert_rich(text) if hasattr(text, "plain") else inert(text), style=style,
+                        markup=False)
 
 
 def weighted_target(value, param_name):
@@ -737,6 +745,9 @@ def show(ctx, node_id, as_json):
 
 
 def print_node(info):
+    from graph.tables import inert_all
+
+    info = inert_all(info)  # titles, bodies, notes and sources come from files
     out = console()
     out.print(f"[bold]{info['id']}[/bold]  ({info['kind']})", markup=True)
     out.print(info["title"], markup=False)
@@ -1150,7 +1161,7 @@ def _print_result(result, base, *, as_json, as_csv):
     if as_json:
         emit_json(result.to_json())
     elif result.kind == "SELECT":
-        shown = [[_term_text(names, t, compact=not as_csv) for t in row] for row in result.rows]
+        shown = [[_term_text(names, t, compact=True) for t in row] for row in result.rows]
         _print_rows(result.variables, shown, as_csv=as_csv)
         if not as_csv:
             say(f"{len(result.rows)} row(s)")
@@ -1159,12 +1170,14 @@ def _print_result(result, base, *, as_json, as_csv):
         click.echo(f"answer\n{answer}" if as_csv else answer)
     elif as_csv:
         _print_rows(["subject", "predicate", "object"],
-                    sorted([_term_text(names, t, compact=False) for t in triple]
+                    sorted([_term_text(names, t, compact=True) for t in triple]
                            for triple in result.graph), as_csv=True)
     else:
+        from graph.tables import inert
+
         out = new_graph(base, "memory")
         out += result.graph
-        click.echo(out.serialize(format="turtle"), nl=False)
+        click.echo(inert(out.serialize(format="turtle")), nl=False)
 
 
 def _term_text(names, term, compact):
@@ -1192,10 +1205,12 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         import csv
         import io
 
+        from graph.tables import csv_cell
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow(map(csv_cell, columns))
+        writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
         from graph.tables import Col
@@ -1364,13 +1379,15 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_j
 def _stream_json(head, key, rows):
     """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
     that a long list is never held whole."""
-    text = json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str)
+    from graph.tables import inert_json
+
+    text = inert_json(json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str))
     opening = text[:text.rindex("[") + 1]
     write = click.get_text_stream("stdout").write
     write(opening)
     first = True
     for row in rows:
-        item = json.dumps(row, indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        item = inert_json(json.dumps(row, indent=2, ensure_ascii=False, default=str)).replace("\n", "\n    ")
         write(("\n    " if first else ",\n    ") + item)
         first = False
     write(("\n  ]" if not first else "]") + "\n}\n")

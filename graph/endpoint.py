@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.parse
 
+from graph.limits import InputError, decode_text
 from graph.model import TakeoffError
 from graph.rdf import (
     DEFAULT_BASE, DEFAULT_TIMEOUT, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB, check_timeout,
@@ -458,7 +459,7 @@ def _answer(body, media, url):
     try:
         return parse_results(body, media)
     except Exception:  # any parser failure means the server did not send SPARQL results
-        raise EndpointError(f"{url}: the answer ({media}) is not SPARQL results: is this the "
+        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not SPARQL results: is this the "
                             "server's SPARQL query service? (Oxigraph: http://HOST:PORT/query)") from None
 
 
@@ -479,11 +480,16 @@ def fetch_graph(endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE):
                                 "(publish one with takeoff publish, or check --graph)") from None
         raise
     if media not in (RESULTS_GRAPH, "text/plain"):
-        raise EndpointError(f"{url}: the answer ({media}) is not N-Triples: is --store-url the "
-                            "server's Graph Store service?")
+        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not N-Triples: is "
+                            "--store-url the server's Graph Store service?")
+    lines = body.count(b"\n")  # N-Triples holds one triple a line
+    if lines > MAX_TRIPLES:
+        raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> has {lines} lines, over "
+                            f"the limit of {MAX_TRIPLES} triples a pulled map may have; refused "
+                            "before reading it")
     try:
-        return parse(body.decode("utf-8"), "nt", base)
-    except (RDFError, UnicodeDecodeError) as exc:
+        return parse(decode_text(body), "nt", base)
+    except (RDFError, InputError) as exc:
         raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> is not a takeoff-graph "
                             f"map: {' '.join(str(exc).split())[:300]}") from None
 

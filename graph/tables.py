@@ -53,6 +53,49 @@ def inert(text, keep="\n\t"):
     return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _shown(m), text)
 
 
+def inert_all(value):
+    """``value`` with every string in it (in dicts and lists too) made :func:`inert`."""
+    if isinstance(value, str):
+        return inert(value)
+    if isinstance(value, dict):
+        return {key: inert_all(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(inert_all(item) for item in value)
+    return value
+
+
+# What JSON leaves raw with ensure_ascii=False but a terminal may obey: DEL, C1 controls, the
+# line separators and the bidirectional controls (json.dumps escapes C0 controls itself).
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def inert_json(text):
+    """JSON text with the characters a terminal may obey escaped as ``\\uXXXX``: still the
+    same JSON (they occur only inside strings), readable as text."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` as an inert CSV cell that no spreadsheet runs as a formula: a cell starting
+    with ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's rule), unless it
+    is a plain number such as ``-0.5``.
+
+    >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell("-2+3")
+    ("'=1+2", '-0.5', "'-2+3")
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            text = "'" + text
+    return inert(text)
+
+
 def plain(cell):
     """A cell as one line of inert plain text (rich Text loses its style; newlines become
     '; ', tabs spaces)."""
@@ -147,12 +190,12 @@ def rich_table(columns, rows, sizes):
                     for c, w in zip(columns, sizes)),
                   box=None, padding=(0, GAP // 2), pad_edge=False, header_style="bold")
     for row in rows:
-        table.add_row(*(_inert_text(cell) if isinstance(cell, Text) else Text(plain_cell(cell))
+        table.add_row(*(inert_rich(cell) if isinstance(cell, Text) else Text(plain_cell(cell))
                         for cell in row))
     return table
 
 
-def _inert_text(text):
+def inert_rich(text):
     """A rich Text with its characters made inert (its style kept; the control characters
     it holds are one character each, so spans of the usual text stay in place)."""
     shown = inert(text.plain)
