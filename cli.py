@@ -1928,18 +1928,26 @@ def _interrupt(*_):
 
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
-              help="The port on 127.0.0.1 (0: any free port).")
+              help="The port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="The address to listen on: loopback, so only this machine's users can reach "
+                   "the server, unless another is named (0.0.0.0: every network).")
 @click.option("--location", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the server's data in this folder (default: in memory).")
+              help="Keep the server's store in this folder (default: a temporary folder, removed "
+                   "when the server stops).")
+@click.option("--writable", is_flag=True,
+              help="Accept SPARQL updates and Graph Store writes, from anyone who can reach the "
+                   "port (there is no authentication); by default the store is read-only.")
 @base_option
 @click.option("--with-strengths", is_flag=True, help="Load each node's strength too.")
 @semantics_option
 @click.pass_context
-def serve(ctx, port, location, base, with_strengths, semantics):
+def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     """Serve the corpus from a local SPARQL server (Oxigraph) until Ctrl-C.
 
     For tools that speak SPARQL (YASGUI, Protege, a notebook): queries go to
-    http://127.0.0.1:PORT/query and see the corpus without naming its graph.
+    http://127.0.0.1:PORT/query and see the corpus without naming its graph. The corpus is
+    loaded into the server's store before it starts, read-only unless --writable.
     """
     from graph import endpoint as remote
     from graph.rdf import DEFAULT_BASE
@@ -1948,22 +1956,24 @@ def serve(ctx, port, location, base, with_strengths, semantics):
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)
-    process, url = remote.start_server(port, location, union_default_graph=True)
+    server = remote.serve_corpus(corpus.graph, port=port, host=host, location=location,
+                                 writable=writable, base=base or DEFAULT_BASE, score=score)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, as Ctrl-C does
     try:
-        info = remote.publish(corpus.graph, remote.Endpoint(url), base=base or DEFAULT_BASE,
-                              score=score, force=True)
+        info, url = server.info, server.url
+        reach = ("only this machine's users can reach it" if host in ("127.0.0.1", "::1", "localhost")
+                 else f"anyone who can reach {host} can query it")
+        who = ("writable: anyone who can reach it can change it (no authentication)" if writable
+               else "read-only: nobody can change it (pass --writable to accept updates)")
         click.echo(f"serving {info['nodes']} nodes ({info['triples']} triples) as graph "
                    f"<{info['graph']}>\n  SPARQL query: {url}/query\n  Graph Store: {url}/store\n"
-                   "Ctrl-C stops the server.", err=True)
-        process.wait()
-        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {process.returncode})")
+                   f"  {reach}; {who}\nCtrl-C stops the server.", err=True)
+        server.process.wait()
+        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {server.process.returncode})")
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait()
+        server.stop()
 
 
 def main():

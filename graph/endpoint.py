@@ -496,17 +496,29 @@ def fetch_graph(endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE):
 
 # ---- a local server -------------------------------------------------------------------------
 
-def start_server(port=7878, location=None, *, union_default_graph=False, wait=30.0):
-    """Start ``oxigraph serve`` on 127.0.0.1 (only there) and wait until it answers.
+LOOPBACK = "127.0.0.1"
+
+
+def start_server(port=7878, location=None, *, host=LOOPBACK, union_default_graph=False,
+                 read_only=False, wait=30.0):
+    """Start ``oxigraph serve`` (or ``serve-read-only``) and wait until it answers.
+
+    The server is proved to be this process's own child before anything is sent to it: the
+    port must be free beforehand, and (on Linux) the listening socket on it must belong to the
+    child. The child dies with this process, even on ``kill -9`` (``PR_SET_PDEATHSIG``).
 
     Parameters
     ----------
     port : int
         0 picks a free port.
     location : path, optional
-        The folder the server keeps its data in; in memory if None.
+        The folder the server keeps its data in; in memory if None (not with ``read_only``).
+    host : str
+        The address to listen on: loopback only unless another is named.
     union_default_graph : bool
         Queries without GRAPH see every named graph (what most SPARQL tools expect).
+    read_only : bool
+        Refuse every update (Oxigraph's ``serve-read-only``; needs ``location``).
     wait : float
         Seconds to wait for the first answer.
 
@@ -519,27 +531,167 @@ def start_server(port=7878, location=None, *, union_default_graph=False, wait=30
     if binary is None:
         raise EndpointError("the oxigraph server is not installed: pip install "
                             "'takeoff-graph[server]' (or any SPARQL server: see docs/sharing.md)")
-    if port == 0:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-    command = [binary, "serve", "--bind", f"127.0.0.1:{port}"]
+    port = _free_port(host, port)
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    command = [binary, "serve-read-only" if read_only else "serve", "--bind", address]
     if location is not None:
         command += ["--location", str(location)]
     if union_default_graph:
         command.append("--union-default-graph")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, preexec_fn=_die_with_parent(os.getpid()))
+    url = f"http://{address}"
     probe = Endpoint(url, timeout=1)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            probe.request("GET", probe.query_url + "?query=ASK%7B%7D", accept=RESULTS_JSON)
-            return process, url
-        except EndpointError:
-            time.sleep(0.1)
+        if _listens(process.pid, port) is not False:
+            try:
+                probe.request("GET", probe.query_url + "?query=ASK%7B%7D", accept=RESULTS_JSON)
+                if process.poll() is None and _listens(process.pid, port) is not False:
+                    return process, url
+            except EndpointError:
+                pass
+        time.sleep(0.1)
     if process.poll() is None:
         process.kill()
     why = " ".join(process.communicate(timeout=5)[1].decode("utf-8", "replace").split())[-200:]
-    raise EndpointError(f"oxigraph serve did not start on 127.0.0.1:{port}: {why or 'no answer'} "
+    raise EndpointError(f"oxigraph serve did not start on {address}: {inert(why) or 'no answer'} "
                         "(is the port in use? pass --port)")
+
+
+def _free_port(host, port):
+    """``port`` if nothing listens on it (a free one for 0), else an EndpointError: whoever
+    holds it must never be mistaken for the server this process starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        # As the server will: a port left in TIME_WAIT is free, one that is listened on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror} (another program "
+                                "holds the port? pass another --port, or 0 for any free one)") from None
+        return sock.getsockname()[1]
+
+
+def _listens(pid, port):
+    """Whether process ``pid`` holds the listening TCP socket on ``port``; None where this
+    cannot be known (no /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except OSError:
+            return None
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:  # gone, or not ours to look at
+        return False
+    for fd in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes}:
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
+
+
+def _die_with_parent(parent):
+    """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies (Linux's
+    ``PR_SET_PDEATHSIG``), so ``kill -9`` of takeoff does not leave a server behind."""
+    def arm():
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # not Linux: the server stops on Ctrl-C and SIGTERM
+            return
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
+class LocalServer:
+    """A corpus served by a local Oxigraph (see :func:`serve_corpus`): ``process``, ``url``,
+    ``info`` (what was loaded, as :func:`publish` reports it), ``writable``, ``host``."""
+
+    def __init__(self, process, url, info, writable, host, scratch):
+        self.process, self.url, self.info = process, url, info
+        self.writable, self.host, self._scratch = writable, host, scratch
+
+    def stop(self):
+        """Stop the server and remove the folder it kept its data in if it was a temporary."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def serve_corpus(graph, *, port=7878, host=LOOPBACK, location=None, writable=False,
+                 base=DEFAULT_BASE, score=None):
+    """Serve the corpus from a local Oxigraph: loaded into its store by ``oxigraph load``
+    (never sent over the network), then served read-only unless ``writable``.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+    port : int
+        0 picks a free port.
+    host : str
+        The address to listen on (loopback by default).
+    location : path, optional
+        The folder of the server's store, kept afterwards; a temporary folder if None.
+    writable : bool
+        Accept SPARQL updates and Graph Store writes (from anyone who can reach the port).
+    base, score
+        As for :func:`publish`.
+
+    Returns
+    -------
+    LocalServer
+    """
+    import tempfile
+
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        raise EndpointError("the oxigraph server is not installed: pip install "
+                            "'takeoff-graph[server]' (or any SPARQL server: see docs/sharing.md)")
+    scratch = None if location is not None else tempfile.mkdtemp(prefix="takeoff-serve-")
+    folder = str(location if location is not None else scratch)
+    data = serialize(graph, "nt", base, score=score).encode("utf-8")
+    try:
+        # The map replaces its previous version in a kept store (as publish's PUT does).
+        _oxigraph(binary, "update", "--location", folder, "--update",
+                  f"DROP SILENT GRAPH <{DEFAULT_GRAPH}>")
+        _oxigraph(binary, "load", "--location", folder, "--format", "nt", "--graph",
+                  DEFAULT_GRAPH, data=data)
+        process, url = start_server(port, folder, host=host, union_default_graph=True,
+                                    read_only=not writable)
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    info = {"store": url + "/store", "graph": DEFAULT_GRAPH, "triples": data.count(b"\n"),
+            "bytes": len(data), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+            "semantics": score.semantics if score is not None else None}
+    return LocalServer(process, url, info, writable, host, scratch)
+
+
+def _oxigraph(binary, *args, data=None):
+    done = subprocess.run([binary, *args], input=data, capture_output=True, timeout=600)
+    if done.returncode != 0:
+        why = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
+        raise EndpointError(f"oxigraph {args[0]} --location {args[2]} failed: {inert(why)}")
