@@ -371,3 +371,26 @@ def test_values_from_a_server_reach_the_table_and_the_csv_inert(run, hostile, co
             assert control not in result.stdout, (fmt, result.stdout)
     csv_out = run(corpus, "sparql", "SELECT ?x ?y {}", "--endpoint", server.url, "--csv").stdout
     assert "'=HYPERLINK" in csv_out and "'-2+3" in csv_out and ",-0.5" in csv_out
+
+
+# ---- imports: a size cap through the one guarded read -------------------------------------------
+
+def test_an_import_is_capped_and_never_reads_a_device_or_a_fifo(run, corpus, tmp_path):
+    before = snapshot(corpus)
+    big = tmp_path / "big.json"
+    with open(big, "wb") as sparse:  # 200 MB that take no disk
+        sparse.truncate(200 * 2**20)
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    (tmp_path / "zero.json").symlink_to("/dev/zero")
+    for path, message in ((tmp_path / "zero.json", "a character device, not a regular file"),
+                          ("/dev/zero", "a character device, not a regular file"),
+                          (fifo, "a FIFO (named pipe), not a regular file"),
+                          (big, f"{200 * 2**20} bytes, over the 100 MB limit")):
+        started = time.monotonic()
+        result = run(corpus, "import", path, "--format", "node-link")
+        one_line_error(result, f"{path}: {message}")
+        assert time.monotonic() - started < 5
+    flood = run(corpus, "import", "-", "--format", "node-link", input=b" " * (100 * 2**20 + 1))
+    one_line_error(flood, "-: standard input holds more than 100 MB, the limit of an import")
+    assert snapshot(corpus) == before
