@@ -213,9 +213,10 @@ def print_table(columns, rows):
     kept, kept_rows, sizes, moved = spill(columns, rows, width)
     needed = sum(sizes) + GAP * (len(sizes) - 1)  # over width only if ids alone do not fit
     console(width=max(width, needed)).print(rich_table(kept, kept_rows, sizes))
-    key = next(i for i, c in enumerate(columns) if c.kind == "id")  # the row's id
+    key = next((i for i, c in enumerate(columns) if c.kind == "id"), None)  # the row's id
     for index in sorted({m[0] for m in moved}):
-        text = " ".join([plain(rows[index][key]), *(f"{header}: {plain(cell)}"
+        label = plain(rows[index][key]) if key is not None else f"row {index + 1}"
+        text = " ".join([label, *(f"{header}: {plain(cell)}"
                                                     for r, header, cell in moved if r == index)])
         for line in wrap_words(text, width):
             print_line(line, style="dim")
