@@ -13,6 +13,7 @@ import click
 
 from graph.limits import quote
 from graph.model import KINDS, Corpus, TakeoffError
+from graph.tables import inert
 
 # The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
 # spin on the other core for problems this size, burning CPU for no gain. One thread unless
@@ -123,8 +124,6 @@ class TakeoffGroup(click.Group):
     command_class = TakeoffCommand
 
     def invoke(self, ctx):
-        from graph.tables import inert
-
         try:
             return super().invoke(ctx)
         except TakeoffError as exc:  # messages may quote files and servers: made inert
@@ -145,7 +144,7 @@ def settings(ctx=None):
 def say(message, ctx=None):
     """Print what a command did on stderr (silenced by --quiet)."""
     if not settings(ctx).quiet:
-        click.echo(message, err=True)
+        click.echo(inert(message), err=True)
 
 
 def report_warnings(ctx, corpus):
@@ -155,7 +154,7 @@ def report_warnings(ctx, corpus):
         return
     state.warned = True
     for problem in [*state.config.warnings, *corpus.warnings]:
-        click.echo(str(problem), err=True)
+        click.echo(inert(str(problem)), err=True)
 
 
 def load_corpus(ctx, *, strict=True):
@@ -177,6 +176,12 @@ def emit_json(data):
 
 def _json_callback(ctx, param, value):
     return bool(value or settings(ctx).json)
+
+
+def echo_data(text):
+    """Print data (an export, a Turtle graph) on stdout: byte for byte when piped, made inert
+    (graph.tables.inert) on a terminal, where an escape sequence in a title would be obeyed."""
+    click.echo(inert(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def json_option(f):
@@ -225,7 +230,7 @@ def print_table(columns, rows):
 def print_line(text, style=None):
     """A line around a table (a heading, a summary): on stderr when tables are plain, so that
     stdout holds only the tab-separated rows."""
-    from graph.tables import inert, inert_rich
+    from graph.tables import inert_rich
 
     if plain_output():
         click.echo(inert(getattr(text, "plain", text)), err=True)
@@ -696,9 +701,9 @@ def check(ctx, shacl, as_json):
                    **({"violations": [v.to_json() for v in violations]} if shacl else {})})
     else:
         for problem in corpus.problems:
-            click.echo(str(problem), err=True)
+            click.echo(inert(str(problem)), err=True)
         for violation in violations:
-            click.echo(f"SHACL: {violation}", err=True)
+            click.echo(inert(f"SHACL: {violation}"), err=True)
         counts = ", ".join(f"{n} {k}" for k, n in summary.items())
         state = "ok" if ok else f"{len(corpus.errors) + len(violations)} error(s)"
         conform = ", conforms to the SHACL shapes" if shacl and ok else ""
@@ -852,7 +857,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
         click.echo(f"warning: {score.message}", err=True)
     text = export_graph(corpus.graph, fmt, base=base, score=score, store=store)
     if output is None:
-        click.echo(text, nl=False)
+        echo_data(text)
     else:
         from graph.store import atomic_write
 
@@ -903,7 +908,7 @@ def import_(ctx, file, fmt, replace, base):
         raise TakeoffError(f"{name}: {exc}{hint}") from None
     warnings = graph.graph.pop("warnings", [])
     for warning in warnings:
-        click.echo(f"warning: {name}: {warning}", err=True)
+        click.echo(inert(f"warning: {name}: {warning}"), err=True)
     summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     report_warnings(ctx, import_graph(root, graph, replace=replace))
     # Nodes only named as an edge's target are corpus nodes the import leaves as they are.
@@ -1194,11 +1199,9 @@ def _print_result(result, base, *, as_json, as_csv):
                     sorted([_term_text(names, t, compact=True) for t in triple]
                            for triple in result.graph), as_csv=True)
     else:
-        from graph.tables import inert
-
         out = new_graph(base, "memory")
         out += result.graph
-        click.echo(inert(out.serialize(format="turtle")), nl=False)
+        echo_data(out.serialize(format="turtle"))
 
 
 def _term_text(names, term, compact):
@@ -1482,7 +1485,7 @@ def lint_command(ctx, strict, semantics, as_json):
         emit_json(warnings)
     else:
         for warning in warnings:
-            click.echo(f"warning: [{warning['check']}] {warning['message']}")
+            click.echo(inert(f"warning: [{warning['check']}] {warning['message']}"))
         say(f"{len(warnings)} warning(s)")
     if strict and warnings:
         ctx.exit(1)
@@ -1828,7 +1831,7 @@ def perspective_list(ctx, as_json):
                  Col("description")], table)
     for row in rows:
         for problem in row["problems"]:
-            click.echo(problem, err=True)
+            click.echo(inert(problem), err=True)
 
 
 @perspective_group.command("show")

@@ -148,7 +148,7 @@ def test_a_server_dripping_a_byte_every_two_seconds_cannot_outlast_the_timeout(
     result = run(corpus, "pull", tmp_path / "copy", "--endpoint", server.url, "--timeout", "3")
     elapsed = time.monotonic() - started
     one_line_error(result, f"{server.url}/store?graph=", "no complete answer within 3 s")
-    assert elapsed < 4.5, elapsed
+    assert elapsed < 7, elapsed  # 3 s and the start of a command; a drip would take 120 s
     assert not (tmp_path / "copy").exists()
 
 
