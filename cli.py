@@ -13,6 +13,7 @@ import click
 
 from graph.limits import quote
 from graph.model import KINDS, Corpus, TakeoffError
+from graph.tables import inert
 
 # The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
 # spin on the other core for problems this size, burning CPU for no gain. One thread unless
@@ -125,11 +126,11 @@ class TakeoffGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except TakeoffError as exc:
-            click.echo(f"Error: {exc}", err=True)
+        except TakeoffError as exc:  # messages may quote files and servers: made inert
+            click.echo(f"Error: {inert(str(exc))}", err=True)
             ctx.exit(1)
         except OSError as exc:
-            click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            click.echo(f"Error: {inert(exc.filename or '')}: {inert(exc.strerror or exc)}", err=True)
             ctx.exit(1)
 
 
@@ -143,7 +144,7 @@ def settings(ctx=None):
 def say(message, ctx=None):
     """Print what a command did on stderr (silenced by --quiet)."""
     if not settings(ctx).quiet:
-        click.echo(message, err=True)
+        click.echo(inert(message), err=True)
 
 
 def report_warnings(ctx, corpus):
@@ -153,7 +154,7 @@ def report_warnings(ctx, corpus):
         return
     state.warned = True
     for problem in [*state.config.warnings, *corpus.warnings]:
-        click.echo(str(problem), err=True)
+        click.echo(inert(str(problem)), err=True)
 
 
 def load_corpus(ctx, *, strict=True):
@@ -166,12 +167,21 @@ def load_corpus(ctx, *, strict=True):
 
 
 def emit_json(data):
-    """Print ``data`` as JSON on stdout (the ``--json`` convention of every command)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print ``data`` as JSON on stdout (the ``--json`` convention of every command); the
+    characters a terminal would obey are escaped (graph.tables.inert_json)."""
+    from graph.tables import inert_json
+
+    click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def _json_callback(ctx, param, value):
     return bool(value or settings(ctx).json)
+
+
+def echo_data(text):
+    """Print data (an export, a Turtle graph) on stdout: byte for byte when piped, made inert
+    (graph.tables.inert) on a terminal, where an escape sequence in a title would be obeyed."""
+    click.echo(inert(text) if sys.stdout.isatty() else text, nl=False)
 
 
 def json_option(f):
@@ -208,9 +218,10 @@ def print_table(columns, rows):
     kept, kept_rows, sizes, moved = spill(columns, rows, width)
     needed = sum(sizes) + GAP * (len(sizes) - 1)  # over width only if ids alone do not fit
     console(width=max(width, needed)).print(rich_table(kept, kept_rows, sizes))
-    key = next(i for i, c in enumerate(columns) if c.kind == "id")  # the row's id
+    key = next((i for i, c in enumerate(columns) if c.kind == "id"), None)  # the row's id
     for index in sorted({m[0] for m in moved}):
-        text = " ".join([plain(rows[index][key]), *(f"{header}: {plain(cell)}"
+        label = plain(rows[index][key]) if key is not None else f"row {index + 1}"
+        text = " ".join([label, *(f"{header}: {plain(cell)}"
                                                     for r, header, cell in moved if r == index)])
         for line in wrap_words(text, width):
             print_line(line, style="dim")
@@ -219,10 +230,13 @@ def print_table(columns, rows):
 def print_line(text, style=None):
     """A line around a table (a heading, a summary): on stderr when tables are plain, so that
     stdout holds only the tab-separated rows."""
+    from graph.tables import inert_rich
+
     if plain_output():
-        click.echo(getattr(text, "plain", text), err=True)
+        click.echo(inert(getattr(text, "plain", text)), err=True)
     else:
-        console().print(text, style=style, markup=False)
+        console().print(inert_rich(text) if hasattr(text, "plain") else inert(text), style=style,
+                        markup=False)
 
 
 def weighted_target(value, param_name):
@@ -684,9 +698,9 @@ def check(ctx, shacl, as_json):
                    **({"violations": [v.to_json() for v in violations]} if shacl else {})})
     else:
         for problem in corpus.problems:
-            click.echo(str(problem), err=True)
+            click.echo(inert(str(problem)), err=True)
         for violation in violations:
-            click.echo(f"SHACL: {violation}", err=True)
+            click.echo(inert(f"SHACL: {violation}"), err=True)
         counts = ", ".join(f"{n} {k}" for k, n in summary.items())
         state = "ok" if ok else f"{len(corpus.errors) + len(violations)} error(s)"
         conform = ", conforms to the SHACL shapes" if shacl and ok else ""
@@ -734,6 +748,9 @@ def show(ctx, node_id, as_json):
 
 
 def print_node(info):
+    from graph.tables import inert_all
+
+    info = inert_all(info)  # titles, bodies, notes and sources come from files
     out = console()
     out.print(f"[bold]{info['id']}[/bold]  ({info['kind']})", markup=True)
     out.print(info["title"], markup=False)
@@ -837,7 +854,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
         click.echo(f"warning: {score.message}", err=True)
     text = export_graph(corpus.graph, fmt, base=base, score=score, store=store)
     if output is None:
-        click.echo(text, nl=False)
+        echo_data(text)
     else:
         from graph.store import atomic_write
 
@@ -845,8 +862,27 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
         say(f"wrote {output} ({fmt})", ctx)
 
 
+# An import file larger than this is refused unread (a 2,000-node corpus is about 2 MB of
+# node-link JSON); /dev/zero, FIFOs and other files that are not regular files are refused too.
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
+
+
+def _read_import(path):
+    """The bytes of FILE through the one guarded read (graph.store.read_bytes: a regular file of
+    at most MAX_IMPORT_BYTES, opened without blocking), or of standard input up to that cap."""
+    if path == "-":
+        data = click.get_binary_stream("stdin").read(MAX_IMPORT_BYTES + 1)
+        if len(data) > MAX_IMPORT_BYTES:
+            raise TakeoffError(f"-: standard input holds more than {MAX_IMPORT_BYTES // 2**20} MB, "
+                               "the limit of an import; refused")
+        return data
+    from graph.store import read_bytes
+
+    return read_bytes(path, root=os.sep, limit=MAX_IMPORT_BYTES)  # links may point anywhere
+
+
 @cli.command("import")
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @_format_option(importable=True)
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
 @base_option
@@ -858,17 +894,18 @@ def import_(ctx, file, fmt, replace, base):
 
     from graph.limits import InputError, decode_text
 
-    name = getattr(file, "name", "-")  # standard input (as a test runner gives it) has none
+    name = file
     fmt, how = _inferred_format(name, fmt, "import", "FILE")
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
+    data = _read_import(file)
     try:
-        graph = parse_graph(decode_text(file.read()), fmt, base=base)
+        graph = parse_graph(decode_text(data), fmt, base=base)
     except (TakeoffError, InputError) as exc:
         hint = f" ({how})" if how else ""
         raise TakeoffError(f"{name}: {exc}{hint}") from None
     warnings = graph.graph.pop("warnings", [])
     for warning in warnings:
-        click.echo(f"warning: {name}: {warning}", err=True)
+        click.echo(inert(f"warning: {name}: {warning}"), err=True)
     summary = graph.graph.pop("summary", None)  # what the file held, in the format's terms
     report_warnings(ctx, import_graph(root, graph, replace=replace))
     # Nodes only named as an edge's target are corpus nodes the import leaves as they are.
@@ -1038,14 +1075,38 @@ def _score_for(graph, with_strengths, semantics):
     return result
 
 
+class Seconds(click.ParamType):
+    """A timeout: a finite number of seconds above 0, at most a day (graph.rdf.check_timeout);
+    anything else (inf, nan, 1e308, 0, -1) is a usage error naming the option."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        from graph.rdf import check_timeout
+
+        try:
+            return check_timeout(value)
+        except TakeoffError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def timeout_option(help_text):
+    return click.option("--timeout", type=Seconds(), default=30.0, show_default=True,
+                        metavar="SECONDS", help=help_text)
+
+
 def query_options(f):
     """--timeout and --allow-service: the query policy of the local store and of servers."""
     f = click.option("--allow-service", "allow_service", multiple=True, metavar="IRI",
                      help="Let a SERVICE clause call this endpoint (repeatable); any other "
                           "SERVICE is refused, since it would send corpus values there.")(f)
-    return click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
-                        show_default=True, metavar="SECONDS",
-                        help="Stop the query after this many seconds.")(f)
+    return timeout_option("Stop the query after this many seconds.")(f)
+
+
+def http_credentials_option(f):
+    return click.option("--allow-http-credentials", "http_credentials", is_flag=True,
+                        help="Send credentials over plain http:// too (by default only over "
+                             "https://, where nobody on the way can read them).")(f)
 
 
 @cli.command()
@@ -1067,9 +1128,10 @@ def query_options(f):
 @click.option("--graph", "graph_iri", metavar="IRI",
               help="With --endpoint: the published graph to query ('default': the server's "
                    "default graph).")
+@http_credentials_option
 @click.pass_context
 def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, semantics, store,
-           timeout, allow_service, as_of, perspective, endpoint, graph_iri):
+           timeout, allow_service, as_of, perspective, endpoint, graph_iri, http_credentials):
     """Run a SPARQL query on the corpus as RDF.
 
     QUERY is SPARQL text, @FILE.rq, or the name of a shipped query (see --list). The prefixes
@@ -1099,7 +1161,8 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
                 raise click.UsageError(f"{option} works on the local corpus, not with --endpoint")
         from graph import endpoint as remote
 
-        result = remote.query(remote.Endpoint(endpoint, timeout=timeout), text,
+        result = remote.query(remote.Endpoint(endpoint, timeout=timeout,
+                                              http_credentials=http_credentials), text,
                               graph_iri or remote.DEFAULT_GRAPH, base=base,
                               allow_service=allow_service)
         _print_result(result, base, as_json=as_json, as_csv=as_csv)
@@ -1121,7 +1184,7 @@ def _print_result(result, base, *, as_json, as_csv):
     if as_json:
         emit_json(result.to_json())
     elif result.kind == "SELECT":
-        shown = [[_term_text(names, t, compact=not as_csv) for t in row] for row in result.rows]
+        shown = [[_term_text(names, t, compact=True) for t in row] for row in result.rows]
         _print_rows(result.variables, shown, as_csv=as_csv)
         if not as_csv:
             say(f"{len(result.rows)} row(s)")
@@ -1130,12 +1193,12 @@ def _print_result(result, base, *, as_json, as_csv):
         click.echo(f"answer\n{answer}" if as_csv else answer)
     elif as_csv:
         _print_rows(["subject", "predicate", "object"],
-                    sorted([_term_text(names, t, compact=False) for t in triple]
+                    sorted([_term_text(names, t, compact=True) for t in triple]
                            for triple in result.graph), as_csv=True)
     else:
         out = new_graph(base, "memory")
         out += result.graph
-        click.echo(out.serialize(format="turtle"), nl=False)
+        echo_data(out.serialize(format="turtle"))
 
 
 def _term_text(names, term, compact):
@@ -1163,10 +1226,12 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         import csv
         import io
 
+        from graph.tables import csv_cell
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow(map(csv_cell, columns))
+        writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
         from graph.tables import Col
@@ -1335,13 +1400,15 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_j
 def _stream_json(head, key, rows):
     """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
     that a long list is never held whole."""
-    text = json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str)
+    from graph.tables import inert_json
+
+    text = inert_json(json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str))
     opening = text[:text.rindex("[") + 1]
     write = click.get_text_stream("stdout").write
     write(opening)
     first = True
     for row in rows:
-        item = json.dumps(row, indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        item = inert_json(json.dumps(row, indent=2, ensure_ascii=False, default=str)).replace("\n", "\n    ")
         write(("\n    " if first else ",\n    ") + item)
         first = False
     write(("\n  ]" if not first else "]") + "\n}\n")
@@ -1415,7 +1482,7 @@ def lint_command(ctx, strict, semantics, as_json):
         emit_json(warnings)
     else:
         for warning in warnings:
-            click.echo(f"warning: [{warning['check']}] {warning['message']}")
+            click.echo(inert(f"warning: [{warning['check']}] {warning['message']}"))
         say(f"{len(warnings)} warning(s)")
     if strict and warnings:
         ctx.exit(1)
@@ -1761,7 +1828,7 @@ def perspective_list(ctx, as_json):
                  Col("description")], table)
     for row in rows:
         for problem in row["problems"]:
-            click.echo(problem, err=True)
+            click.echo(inert(problem), err=True)
 
 
 @perspective_group.command("show")
@@ -1790,9 +1857,8 @@ def perspective_show(ctx, name, as_json):
 # A shared map on a SPARQL server (graph/endpoint.py): publish, pull; `sparql --endpoint`.
 
 def endpoint_options(f):
-    f = click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
-                     show_default=True, metavar="SECONDS",
-                     help="Give up on the server after this many seconds.")(f)
+    f = http_credentials_option(f)
+    f = timeout_option("Give up on the server after this many seconds.")(f)
     f = click.option("--store-url", metavar="URL",
                      help="The server's Graph Store service (default: /store beside the query "
                           "service, as Oxigraph lays it out).")(f)
@@ -1802,7 +1868,8 @@ def endpoint_options(f):
     return click.option("--endpoint", required=True, metavar="URL",
                         help="The server's SPARQL query service (http://HOST:PORT/query) or its "
                              "base URL. Credentials: $TAKEOFF_ENDPOINT_TOKEN, or "
-                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, or netrc.")(f)
+                             "$TAKEOFF_ENDPOINT_USER and $TAKEOFF_ENDPOINT_PASSWORD, sent only "
+                             "to $TAKEOFF_ENDPOINT_HOST; or netrc.")(f)
 
 
 @cli.command()
@@ -1814,8 +1881,8 @@ def endpoint_options(f):
 @click.option("--force", is_flag=True, help="Replace the graph even if it holds other data.")
 @json_option
 @click.pass_context
-def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, semantics, force,
-            as_json):
+def publish(ctx, endpoint, graph_iri, store_url, timeout, http_credentials, base, with_strengths,
+            semantics, force, as_json):
     """Put the corpus on a SPARQL server as one named graph, replacing its previous version.
 
     Uses the SPARQL 1.1 Graph Store HTTP Protocol (one PUT: the server swaps the graph
@@ -1828,7 +1895,8 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, 
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)
-    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout),
+    info = remote.publish(corpus.graph, remote.Endpoint(endpoint, store_url, timeout,
+                                                        http_credentials=http_credentials),
                           graph_iri or remote.DEFAULT_GRAPH, base=base or DEFAULT_BASE,
                           score=score, force=force)
     if as_json:
@@ -1850,7 +1918,8 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, base, with_strengths, 
                    "those not in it.")
 @json_option
 @click.pass_context
-def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as_json):
+def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, http_credentials, base, replace,
+         as_json):
     """Rebuild a corpus folder (FOLDER, default: the corpus) from a published graph.
 
     Only nodes that differ are written, all in one change; a folder whose nodes differ from
@@ -1861,7 +1930,8 @@ def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, base, replace, as
     from graph.rdf import DEFAULT_BASE
 
     base = base or DEFAULT_BASE
-    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout),
+    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout,
+                                               http_credentials=http_credentials),
                                graph_iri or remote.DEFAULT_GRAPH, base=base)
     root = folder or ctx.obj.corpus_path
     summary = sync_corpus(root, graph, replace=replace, base=base)
@@ -1879,18 +1949,26 @@ def _interrupt(*_):
 
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True,
-              help="The port on 127.0.0.1 (0: any free port).")
+              help="The port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="The address to listen on: loopback, so only this machine's users can reach "
+                   "the server, unless another is named (0.0.0.0: every network).")
 @click.option("--location", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the server's data in this folder (default: in memory).")
+              help="Keep the server's store in this folder (default: a temporary folder, removed "
+                   "when the server stops).")
+@click.option("--writable", is_flag=True,
+              help="Accept SPARQL updates and Graph Store writes, from anyone who can reach the "
+                   "port (there is no authentication); by default the store is read-only.")
 @base_option
 @click.option("--with-strengths", is_flag=True, help="Load each node's strength too.")
 @semantics_option
 @click.pass_context
-def serve(ctx, port, location, base, with_strengths, semantics):
+def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     """Serve the corpus from a local SPARQL server (Oxigraph) until Ctrl-C.
 
     For tools that speak SPARQL (YASGUI, Protege, a notebook): queries go to
-    http://127.0.0.1:PORT/query and see the corpus without naming its graph.
+    http://127.0.0.1:PORT/query and see the corpus without naming its graph. The corpus is
+    loaded into the server's store before it starts, read-only unless --writable.
     """
     from graph import endpoint as remote
     from graph.rdf import DEFAULT_BASE
@@ -1899,22 +1977,24 @@ def serve(ctx, port, location, base, with_strengths, semantics):
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)
-    process, url = remote.start_server(port, location, union_default_graph=True)
+    server = remote.serve_corpus(corpus.graph, port=port, host=host, location=location,
+                                 writable=writable, base=base or DEFAULT_BASE, score=score)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, as Ctrl-C does
     try:
-        info = remote.publish(corpus.graph, remote.Endpoint(url), base=base or DEFAULT_BASE,
-                              score=score, force=True)
+        info, url = server.info, server.url
+        reach = ("only this machine's users can reach it" if host in ("127.0.0.1", "::1", "localhost")
+                 else f"anyone who can reach {host} can query it")
+        who = ("writable: anyone who can reach it can change it (no authentication)" if writable
+               else "read-only: nobody can change it (pass --writable to accept updates)")
         click.echo(f"serving {info['nodes']} nodes ({info['triples']} triples) as graph "
                    f"<{info['graph']}>\n  SPARQL query: {url}/query\n  Graph Store: {url}/store\n"
-                   "Ctrl-C stops the server.", err=True)
-        process.wait()
-        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {process.returncode})")
+                   f"  {reach}; {who}\nCtrl-C stops the server.", err=True)
+        server.process.wait()
+        raise TakeoffError(f"the oxigraph server on {url} stopped (exit {server.process.returncode})")
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait()
+        server.stop()
 
 
 def main():

@@ -6,32 +6,42 @@ urlencoded ``query`` with ``default-graph-uri`` naming the published graph, so t
 queries run unchanged). Nothing here is specific to one server; Oxigraph lays its services out
 as ``URL/query`` and ``URL/store``, which is the default (see :class:`Endpoint`).
 
-Credentials come from the environment (``TAKEOFF_ENDPOINT_TOKEN`` for a bearer token, or
-``TAKEOFF_ENDPOINT_USER`` and ``TAKEOFF_ENDPOINT_PASSWORD`` for HTTP basic) or from a netrc
-entry for the host; never from the command line, and they are never printed. TLS certificates
-are verified; redirects are not followed (they would carry the credentials elsewhere).
+A server is input like any file, and may be hostile. Every request has one deadline that covers
+connecting, sending and each read of the answer (a server dripping one byte a second cannot
+stretch it); an answer is capped at :data:`MAX_ANSWER_BYTES` and a pulled graph at
+:data:`MAX_TRIPLES`; compressed answers (which the tool never asks for) and redirects are
+refused, not followed.
 
-Only the standard library is used (urllib); rdflib parses the answers.
+Credentials come from the environment (``TAKEOFF_ENDPOINT_TOKEN`` for a bearer token, or
+``TAKEOFF_ENDPOINT_USER`` and ``TAKEOFF_ENDPOINT_PASSWORD`` for HTTP basic, sent only to the
+host named in ``TAKEOFF_ENDPOINT_HOST``) or from a netrc entry for the host (a netrc file other
+users can read is refused); never from the command line or a URL, and they are never printed.
+They are sent only over https unless the caller allows plain http. TLS certificates are
+verified.
+
+Only the standard library is used (http.client); rdflib parses the answers.
 """
 from __future__ import annotations
 
 import base64
+import http.client
 import netrc
 import os
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
+from graph.limits import InputError, decode_text
 from graph.model import TakeoffError
 from graph.rdf import (
-    DEFAULT_BASE, DEFAULT_TIMEOUT, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB, parse,
-    parse_results, prepare_query, query_namespaces, result_kind, serialize,
+    DEFAULT_BASE, DEFAULT_TIMEOUT, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB, check_timeout,
+    parse, parse_results, prepare_query, query_namespaces, result_kind, serialize,
 )
+from graph.tables import inert
 
 # The named graph a corpus is published to unless --graph names another.
 DEFAULT_GRAPH = "https://w3id.org/takeoff-graph/graph/corpus"
@@ -39,8 +49,18 @@ DEFAULT_GRAPH = "https://w3id.org/takeoff-graph/graph/corpus"
 SERVER_DEFAULT_GRAPH = "default"
 TOKEN_VARIABLE = "TAKEOFF_ENDPOINT_TOKEN"
 USER_VARIABLE, PASSWORD_VARIABLE = "TAKEOFF_ENDPOINT_USER", "TAKEOFF_ENDPOINT_PASSWORD"
+HOST_VARIABLE = "TAKEOFF_ENDPOINT_HOST"
+HTTP_CREDENTIALS_OPTION = "--allow-http-credentials"
 # Query services are usually found at one of these last path segments.
 QUERY_SEGMENTS = ("query", "sparql")
+# An answer larger than this is cut off and refused: 30 times the N-Triples of a 2,000-node
+# corpus, far below what would exhaust the memory of a laptop while it is parsed.
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# A pulled graph of more triples is refused before it is parsed (rdflib holds about 1 KB per
+# triple): 20 times the bundled corpus's 2,000-node benchmark.
+MAX_TRIPLES = 1_000_000
+# Of an error answer, only this much is read (its start goes into the message).
+ERROR_BODY_BYTES = 4096
 
 
 class EndpointError(TakeoffError):
@@ -64,10 +84,15 @@ class Endpoint:
         The Graph Store service; by default ``/store`` beside the query service (Oxigraph's
         layout; Fuseki's is ``.../dataset/data``).
     timeout : float
-        Seconds a whole request (connect, send, answer) may take.
+        Seconds a whole request (connect, send, every read of the answer) may take.
+    http_credentials : bool
+        Send credentials over plain http too (by default only over https).
+    max_bytes : int
+        The largest answer accepted.
     """
 
-    def __init__(self, url, store_url=None, timeout=DEFAULT_TIMEOUT):
+    def __init__(self, url, store_url=None, timeout=DEFAULT_TIMEOUT, *, http_credentials=False,
+                 max_bytes=MAX_ANSWER_BYTES):
         self.query_url = _check_url(url, "--endpoint")
         path = urllib.parse.urlsplit(self.query_url).path.rstrip("/")
         if path.rsplit("/", 1)[-1] in QUERY_SEGMENTS:
@@ -76,7 +101,9 @@ class Endpoint:
             base = self.query_url.rstrip("/")
             self.query_url = base + "/query"
         self.store_url = _check_url(store_url, "--store-url") if store_url else base + "/store"
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
+        self.http_credentials = http_credentials
+        self.max_bytes = max_bytes
 
     def graph_url(self, graph_iri):
         """The Graph Store URL of one named graph (or of the default graph)."""
@@ -87,109 +114,246 @@ class Endpoint:
     def request(self, method, url, *, data=None, content_type=None, accept=None):
         """Send one request; ``(status, media type, body)`` of a 2xx answer, else an
         :class:`EndpointError` naming ``url`` and what to do."""
-        headers = {"User-Agent": "takeoff-graph"}
+        headers = {"User-Agent": "takeoff-graph", "Accept-Encoding": "identity"}
         if content_type:
             headers["Content-Type"] = content_type
         if accept:
             headers["Accept"] = accept
-        credentials = _credentials(url)
+        credentials, withheld = _credentials(url, self.http_credentials)
         if credentials:
             headers["Authorization"] = credentials
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         deadline = time.monotonic() + self.timeout
         try:
-            with _opener().open(request, timeout=self.timeout) as response:
-                body = _read_until(response, deadline)
-                media = response.headers.get_content_type()
-                return response.status, media, body
-        except urllib.error.HTTPError as exc:
-            raise EndpointError(_http_message(exc, url, bool(credentials)), exc.code) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise EndpointError(_network_message(exc, url, self.timeout)) from None
+            status, reason, answer, body = _exchange(method, url, headers, data, deadline,
+                                                     self.max_bytes)
+        except _TooLarge as exc:
+            raise EndpointError(f"{url}: the answer is larger than {exc.cap // 2**20} MB and "
+                                "was cut off: a takeoff-graph map is far smaller; check the URL "
+                                "and --graph") from None
+        except _Encoded as exc:
+            raise EndpointError(f"{url}: the server sent a {quote_header(exc.coding)}-encoded "
+                                "answer, though none was asked for; refused (it could expand "
+                                "without bound)") from None
+        except (OSError, http.client.HTTPException) as exc:
+            late = time.monotonic() >= deadline
+            raise EndpointError(_network_message(exc, url, self.timeout, late)) from None
+        if not 200 <= status < 300:
+            raise EndpointError(_http_message(status, reason, answer, body, url,
+                                              bool(credentials), withheld), status)
+        return status, answer.get_content_type(), body
+
+
+def quote_header(value):
+    """A header value for a message: inert, and at most 60 characters."""
+    text = inert(" ".join(str(value).split()))
+    return repr(text[:60] + ("..." if len(text) > 60 else ""))
+
+
+def public_url(url):
+    """``url`` without its user name and password (for messages)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _check_url(url, option):
-    parts = urllib.parse.urlsplit(url or "")
+    shown = inert(public_url(url or ""))
+    try:
+        parts = urllib.parse.urlsplit(url or "")
+        parts.port  # a port that is not a number in range raises here
+    except ValueError as exc:
+        raise EndpointError(f"{option} {shown!r}: not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EndpointError(f"{option} {url!r}: give an http:// or https:// URL "
+        raise EndpointError(f"{option} {shown!r}: give an http:// or https:// URL "
                             "(e.g. http://127.0.0.1:7878/query)")
+    if "@" in parts.netloc:
+        raise EndpointError(f"{option} {shown!r}: a user name or password in the URL is refused "
+                            "(it would stay in the shell history and show in the process "
+                            f"list); set {TOKEN_VARIABLE}, or {USER_VARIABLE} and "
+                            f"{PASSWORD_VARIABLE}, with {HOST_VARIABLE}, or use a netrc entry")
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise EndpointError(f"{option} {shown!r}: spaces and control characters are not "
+                            "allowed in a URL")
     return url
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects end the request (as an HTTPError): following one would send the
-    credentials to a URL the user did not name."""
+# ---- one request, under one deadline ----------------------------------------------------------
 
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _opener():
-    return urllib.request.build_opener(
-        _NoRedirect, urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+class _TooLarge(Exception):
+    def __init__(self, cap):
+        self.cap = cap
 
 
-def _read_until(response, deadline):
-    chunks = []
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the answer took too long")
-        chunk = response.read(1 << 16)
+class _Encoded(Exception):
+    def __init__(self, coding):
+        self.coding = coding
+
+
+def _left(deadline):
+    """Seconds until ``deadline``; a TimeoutError once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the deadline passed")
+    return left
+
+
+def _exchange(method, url, headers, data, deadline, cap):
+    """One HTTP exchange: ``(status, reason, headers, body)``.
+
+    The deadline holds for every step. Each read waits at most the time left (the socket's
+    timeout shrinks read by read), and a watchdog shuts the socket down when the time is up, so
+    neither a slow connect nor headers or a body sent a byte at a time can outlast it.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=_left(deadline),
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=_left(deadline))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    watchdog = None
+    try:
+        connection.connect()
+        sock = connection.sock
+        watchdog = threading.Timer(_left(deadline), _cut, (sock,))
+        watchdog.daemon = True
+        watchdog.start()
+        connection.request(method, target, body=data, headers=headers)
+        sock.settimeout(_left(deadline))
+        response = connection.getresponse()
+        coding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+        if coding != "identity":
+            raise _Encoded(coding)
+        ok = 200 <= response.status < 300
+        body = _read(response, sock, deadline, cap if ok else ERROR_BODY_BYTES, strict=ok)
+        return response.status, response.reason, response.headers, body
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        connection.close()
+
+
+def _cut(sock):
+    """Wake whatever waits on ``sock``: the deadline has passed."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+def _read(response, sock, deadline, cap, *, strict):
+    """The body of ``response``, read in pieces under the deadline; past ``cap`` bytes a
+    :class:`_TooLarge` (``strict``) or the first ``cap`` bytes."""
+    declared = response.getheader("Content-Length") or ""
+    if strict and declared.strip().isdigit() and int(declared) > cap:
+        raise _TooLarge(cap)
+    chunks, size = [], 0
+    while size <= cap:
+        sock.settimeout(_left(deadline))
+        chunk = response.read1(1 << 16)
         if not chunk:
-            return b"".join(chunks)
+            break
         chunks.append(chunk)
+        size += len(chunk)
+    if size > cap:
+        if strict:
+            raise _TooLarge(cap)
+        return b"".join(chunks)[:cap]
+    return b"".join(chunks)
 
 
-def _credentials(url):
-    """The Authorization header for ``url``: bearer token, basic user and password, or the
-    netrc entry of its host; None without any."""
+# ---- credentials ------------------------------------------------------------------------------
+
+def _credentials(url, http_allowed):
+    """``(Authorization header or None, why credentials were withheld or None)`` for ``url``.
+
+    Credentials from the environment go only to the host named in ``TAKEOFF_ENDPOINT_HOST``;
+    a netrc entry only to its own host; either only over https unless ``http_allowed``.
+    """
+    parts = urllib.parse.urlsplit(url)
     token = os.environ.get(TOKEN_VARIABLE)
-    if token:
-        return f"Bearer {token}"
     user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
-    if not user:
-        entry = _netrc_entry(urllib.parse.urlsplit(url).hostname)
+    if token or user:
+        named = os.environ.get(HOST_VARIABLE, "").strip()
+        if not named:
+            return None, (f"{TOKEN_VARIABLE if token else USER_VARIABLE} is set but "
+                          f"{HOST_VARIABLE} is not: set it to the host the credentials are for "
+                          "(they are sent to that host only)")
+        if not _same_host(named, parts):
+            return None, (f"{HOST_VARIABLE} names {inert(named)!r}, not {parts.netloc!r}: the "
+                          "credentials from the environment are sent to that host only")
+        header = (f"Bearer {token}" if token else "Basic " + base64.b64encode(
+            f"{user}:{password or ''}".encode("utf-8")).decode("ascii"))
+    else:
+        entry = _netrc_entry(parts.hostname)
         if entry is None:
-            return None
-        user, password = entry
-    pair = f"{user}:{password or ''}".encode("utf-8")
-    return "Basic " + base64.b64encode(pair).decode("ascii")
+            return None, None
+        header = "Basic " + base64.b64encode(f"{entry[0]}:{entry[1] or ''}".encode("utf-8")).decode("ascii")
+    if parts.scheme != "https" and not http_allowed:
+        return None, (f"{parts.scheme}:// is not encrypted, so anyone on the way could read them: "
+                      f"use https, or pass {HTTP_CREDENTIALS_OPTION}")
+    return header, None
+
+
+def _same_host(named, parts):
+    """Whether ``named`` (``host`` or ``host:port``) is the host of the URL ``parts``."""
+    host, _, port = named.lower().rpartition(":") if named.count(":") == 1 else (named.lower(), "", "")
+    host = host.strip("[]")
+    if port and port != str(parts.port or (443 if parts.scheme == "https" else 80)):
+        return False
+    return host == (parts.hostname or "").lower()
 
 
 def _netrc_entry(host):
     path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
     if not os.path.isfile(path):
         return None
+    info = os.stat(path)
+    if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        whose = "it belongs to another user" if info.st_uid != os.getuid() else \
+            f"other users can read or change it (mode {info.st_mode & 0o777:o})"
+        raise EndpointError(f"{path}: {whose}; a netrc file holds passwords, so it is refused "
+                            f"(as ssh refuses such a key): chmod 600 {path}")
     try:
         entry = netrc.netrc(path).authenticators(host)
-    except (netrc.NetrcParseError, OSError) as exc:
+    except (netrc.NetrcParseError, OSError, UnicodeDecodeError) as exc:
         line = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
         raise EndpointError(f"{path}{line}: the netrc file cannot be read") from None
     return (entry[0], entry[2]) if entry else None
 
 
-def _http_message(exc, url, sent_credentials):
-    code = exc.code
+# ---- messages ---------------------------------------------------------------------------------
+
+def _http_message(code, reason, headers, body, url, sent_credentials, withheld):
+    reason = inert(" ".join(str(reason).split()))[:60]
     if code in (401, 403):
         if sent_credentials:
             what = "refused the credentials" if code == 401 else "does not allow this account to do that"
         else:
             what = "needs credentials"
-        return (f"{url}: the server {what} ({code} {exc.reason}); set {TOKEN_VARIABLE}, or "
-                f"{USER_VARIABLE} and {PASSWORD_VARIABLE}, or a netrc entry for the host")
+        if withheld:
+            return f"{url}: the server {what} ({code} {reason}); none were sent: {withheld}"
+        return (f"{url}: the server {what} ({code} {reason}); set {TOKEN_VARIABLE}, or "
+                f"{USER_VARIABLE} and {PASSWORD_VARIABLE} (with {HOST_VARIABLE}), or a netrc "
+                "entry for the host")
     if 300 <= code < 400:
-        return (f"{url}: the server redirects to {exc.headers.get('Location')!r} ({code}); "
+        location = public_url(headers.get("Location") or "")
+        return (f"{url}: the server redirects to {quote_header(location)} ({code}); "
                 "give that URL instead (redirects are not followed)")
     if code == 404:
         return f"{url}: not found (404): check the URL (Oxigraph: http://HOST:PORT/query)"
-    detail = " ".join(exc.read(300).decode("utf-8", "replace").split())
+    detail = inert(" ".join(body[:300].decode("utf-8", "replace").split()))
     detail = f": {detail[:200]}" if detail else ""
-    return f"{url}: the server answered {code} {exc.reason}{detail}"
+    return f"{url}: the server answered {code} {reason}{detail}"
 
 
-def _network_message(exc, url, timeout):
+def _network_message(exc, url, timeout, late):
     reason = getattr(exc, "reason", exc)
-    if isinstance(reason, (TimeoutError, socket.timeout)):
+    if late or isinstance(reason, (TimeoutError, socket.timeout)):
         return (f"{url}: no complete answer within {timeout:g} s; pass --timeout with more "
                 "seconds, or check that the server is not overloaded")
     if isinstance(reason, ConnectionRefusedError):
@@ -199,8 +363,10 @@ def _network_message(exc, url, timeout):
         return f"{url}: unknown host: check the URL"
     if isinstance(reason, ssl.SSLError):
         return f"{url}: TLS failed ({getattr(reason, 'reason', None) or reason}): check the certificate"
+    if isinstance(reason, http.client.HTTPException):
+        return f"{url}: the server's answer is not valid HTTP ({type(reason).__name__})"
     text = getattr(reason, "strerror", None) or str(reason)
-    return f"{url}: cannot talk to the server ({text})"
+    return f"{url}: cannot talk to the server ({inert(text)})"
 
 
 # ---- the three operations -------------------------------------------------------------------
@@ -293,7 +459,7 @@ def _answer(body, media, url):
     try:
         return parse_results(body, media)
     except Exception:  # any parser failure means the server did not send SPARQL results
-        raise EndpointError(f"{url}: the answer ({media}) is not SPARQL results: is this the "
+        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not SPARQL results: is this the "
                             "server's SPARQL query service? (Oxigraph: http://HOST:PORT/query)") from None
 
 
@@ -314,28 +480,45 @@ def fetch_graph(endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE):
                                 "(publish one with takeoff publish, or check --graph)") from None
         raise
     if media not in (RESULTS_GRAPH, "text/plain"):
-        raise EndpointError(f"{url}: the answer ({media}) is not N-Triples: is --store-url the "
-                            "server's Graph Store service?")
+        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not N-Triples: is "
+                            "--store-url the server's Graph Store service?")
+    lines = body.count(b"\n")  # N-Triples holds one triple a line
+    if lines > MAX_TRIPLES:
+        raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> has {lines} lines, over "
+                            f"the limit of {MAX_TRIPLES} triples a pulled map may have; refused "
+                            "before reading it")
     try:
-        return parse(body.decode("utf-8"), "nt", base)
-    except (RDFError, UnicodeDecodeError) as exc:
+        return parse(decode_text(body), "nt", base)
+    except (RDFError, InputError) as exc:
         raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> is not a takeoff-graph "
                             f"map: {' '.join(str(exc).split())[:300]}") from None
 
 
 # ---- a local server -------------------------------------------------------------------------
 
-def start_server(port=7878, location=None, *, union_default_graph=False, wait=30.0):
-    """Start ``oxigraph serve`` on 127.0.0.1 (only there) and wait until it answers.
+LOOPBACK = "127.0.0.1"
+
+
+def start_server(port=7878, location=None, *, host=LOOPBACK, union_default_graph=False,
+                 read_only=False, wait=30.0):
+    """Start ``oxigraph serve`` (or ``serve-read-only``) and wait until it answers.
+
+    The server is proved to be this process's own child before anything is sent to it: the
+    port must be free beforehand, and (on Linux) the listening socket on it must belong to the
+    child. The child dies with this process, even on ``kill -9`` (``PR_SET_PDEATHSIG``).
 
     Parameters
     ----------
     port : int
         0 picks a free port.
     location : path, optional
-        The folder the server keeps its data in; in memory if None.
+        The folder the server keeps its data in; in memory if None (not with ``read_only``).
+    host : str
+        The address to listen on: loopback only unless another is named.
     union_default_graph : bool
         Queries without GRAPH see every named graph (what most SPARQL tools expect).
+    read_only : bool
+        Refuse every update (Oxigraph's ``serve-read-only``; needs ``location``).
     wait : float
         Seconds to wait for the first answer.
 
@@ -348,27 +531,167 @@ def start_server(port=7878, location=None, *, union_default_graph=False, wait=30
     if binary is None:
         raise EndpointError("the oxigraph server is not installed: pip install "
                             "'takeoff-graph[server]' (or any SPARQL server: see docs/sharing.md)")
-    if port == 0:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-    command = [binary, "serve", "--bind", f"127.0.0.1:{port}"]
+    port = _free_port(host, port)
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    command = [binary, "serve-read-only" if read_only else "serve", "--bind", address]
     if location is not None:
         command += ["--location", str(location)]
     if union_default_graph:
         command.append("--union-default-graph")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, preexec_fn=_die_with_parent(os.getpid()))
+    url = f"http://{address}"
     probe = Endpoint(url, timeout=1)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            probe.request("GET", probe.query_url + "?query=ASK%7B%7D", accept=RESULTS_JSON)
-            return process, url
-        except EndpointError:
-            time.sleep(0.1)
+        if _listens(process.pid, port) is not False:
+            try:
+                probe.request("GET", probe.query_url + "?query=ASK%7B%7D", accept=RESULTS_JSON)
+                if process.poll() is None and _listens(process.pid, port) is not False:
+                    return process, url
+            except EndpointError:
+                pass
+        time.sleep(0.1)
     if process.poll() is None:
         process.kill()
     why = " ".join(process.communicate(timeout=5)[1].decode("utf-8", "replace").split())[-200:]
-    raise EndpointError(f"oxigraph serve did not start on 127.0.0.1:{port}: {why or 'no answer'} "
+    raise EndpointError(f"oxigraph serve did not start on {address}: {inert(why) or 'no answer'} "
                         "(is the port in use? pass --port)")
+
+
+def _free_port(host, port):
+    """``port`` if nothing listens on it (a free one for 0), else an EndpointError: whoever
+    holds it must never be mistaken for the server this process starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        # As the server will: a port left in TIME_WAIT is free, one that is listened on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror} (another program "
+                                "holds the port? pass another --port, or 0 for any free one)") from None
+        return sock.getsockname()[1]
+
+
+def _listens(pid, port):
+    """Whether process ``pid`` holds the listening TCP socket on ``port``; None where this
+    cannot be known (no /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except OSError:
+            return None
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:  # gone, or not ours to look at
+        return False
+    for fd in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes}:
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
+
+
+def _die_with_parent(parent):
+    """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies (Linux's
+    ``PR_SET_PDEATHSIG``), so ``kill -9`` of takeoff does not leave a server behind."""
+    def arm():
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # not Linux: the server stops on Ctrl-C and SIGTERM
+            return
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
+class LocalServer:
+    """A corpus served by a local Oxigraph (see :func:`serve_corpus`): ``process``, ``url``,
+    ``info`` (what was loaded, as :func:`publish` reports it), ``writable``, ``host``."""
+
+    def __init__(self, process, url, info, writable, host, scratch):
+        self.process, self.url, self.info = process, url, info
+        self.writable, self.host, self._scratch = writable, host, scratch
+
+    def stop(self):
+        """Stop the server and remove the folder it kept its data in if it was a temporary."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def serve_corpus(graph, *, port=7878, host=LOOPBACK, location=None, writable=False,
+                 base=DEFAULT_BASE, score=None):
+    """Serve the corpus from a local Oxigraph: loaded into its store by ``oxigraph load``
+    (never sent over the network), then served read-only unless ``writable``.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+    port : int
+        0 picks a free port.
+    host : str
+        The address to listen on (loopback by default).
+    location : path, optional
+        The folder of the server's store, kept afterwards; a temporary folder if None.
+    writable : bool
+        Accept SPARQL updates and Graph Store writes (from anyone who can reach the port).
+    base, score
+        As for :func:`publish`.
+
+    Returns
+    -------
+    LocalServer
+    """
+    import tempfile
+
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        raise EndpointError("the oxigraph server is not installed: pip install "
+                            "'takeoff-graph[server]' (or any SPARQL server: see docs/sharing.md)")
+    scratch = None if location is not None else tempfile.mkdtemp(prefix="takeoff-serve-")
+    folder = str(location if location is not None else scratch)
+    data = serialize(graph, "nt", base, score=score).encode("utf-8")
+    try:
+        # The map replaces its previous version in a kept store (as publish's PUT does).
+        _oxigraph(binary, "update", "--location", folder, "--update",
+                  f"DROP SILENT GRAPH <{DEFAULT_GRAPH}>")
+        _oxigraph(binary, "load", "--location", folder, "--format", "nt", "--graph",
+                  DEFAULT_GRAPH, data=data)
+        process, url = start_server(port, folder, host=host, union_default_graph=True,
+                                    read_only=not writable)
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    info = {"store": url + "/store", "graph": DEFAULT_GRAPH, "triples": data.count(b"\n"),
+            "bytes": len(data), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+            "semantics": score.semantics if score is not None else None}
+    return LocalServer(process, url, info, writable, host, scratch)
+
+
+def _oxigraph(binary, *args, data=None):
+    done = subprocess.run([binary, *args], input=data, capture_output=True, timeout=600)
+    if done.returncode != 0:
+        why = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
+        raise EndpointError(f"oxigraph {args[0]} --location {args[2]} failed: {inert(why)}")

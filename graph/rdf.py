@@ -805,6 +805,26 @@ def resolve_query(query):
 
 # A query stops after this many seconds unless --timeout says otherwise.
 DEFAULT_TIMEOUT = 30.0
+# The longest timeout taken: a day. More (or inf, nan) would overflow deep in the socket and
+# process layers; a query or a server that needs longer is better run another way.
+MAX_TIMEOUT = 86_400.0
+
+
+def check_timeout(seconds):
+    """``seconds`` as a float if it is a usable timeout (finite, above 0, at most
+    :data:`MAX_TIMEOUT`); else a :class:`TakeoffError` saying what is taken.
+
+    >>> check_timeout("2.5")
+    2.5
+    """
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise TakeoffError(f"{quote(seconds)} is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT:  # false for nan too
+        raise TakeoffError(f"{quote(seconds)}: give a number of seconds above 0 and at most "
+                           f"{MAX_TIMEOUT:g} (a day)")
+    return value
 
 
 class QueryTimeout(TakeoffError):
@@ -972,11 +992,12 @@ def run_query(rdf_graph, text, *, timeout=DEFAULT_TIMEOUT, allow_service=()):
         E.g. from :func:`to_rdf` (either store).
     text : str
         A SPARQL 1.1 query. The prefixes ``tg aif schema dcterms prov xsd rdfs rdf`` and
-        ``node`` (the base) need no PREFIX lines.
+        ``node`` (the base) need no PREFIX lines. ``FROM`` and ``FROM NAMED`` are refused: the
+        corpus is one graph (they name graphs on a server: ``sparql --endpoint``).
     timeout : float
-        Seconds the query may run. rdflib's evaluator (pure Python) runs in a thread that is
-        stopped when the time is up; Oxigraph's (native code, which cannot be interrupted)
-        runs in a forked child process that is killed.
+        Seconds the query may run. Either evaluator (rdflib's pure Python, whose regular
+        expressions cannot be interrupted, or Oxigraph's native code) runs in a forked child
+        process that is killed when the time is up.
     allow_service : iterable of str
         Endpoints a ``SERVICE`` clause may name (see :func:`prepare_query`).
 
@@ -991,15 +1012,29 @@ def run_query(rdf_graph, text, *, timeout=DEFAULT_TIMEOUT, allow_service=()):
     QueryTimeout
         The query ran longer than ``timeout``.
     """
+    timeout = check_timeout(timeout)
     namespaces = {prefix: str(iri) for prefix, iri in rdf_graph.namespaces() if prefix}
     query = prepare_query(text, namespaces, allow_service)
+    _refuse_dataset(query.algebra)
     if type(rdf_graph.store).__name__ == "OxigraphStore":
         result = _oxigraph_query(rdf_graph.store._inner, text, namespaces, timeout)
-        result.kind = result_kind(query)
-        return result
-    if query.algebra.name == "ConstructQuery" and not query.algebra.template:
+    elif query.algebra.name == "ConstructQuery" and not query.algebra.template:
         return QueryResult("CONSTRUCT", graph=new_graph(store="memory"))
-    return _with_deadline(lambda: _rdflib_query(rdf_graph, query), timeout)
+    else:
+        result = _rdflib_query(rdf_graph, query, timeout)
+    result.kind = result_kind(query)
+    return result
+
+
+def _refuse_dataset(algebra):
+    clauses = algebra.get("datasetClause") or []
+    if clauses:
+        first = clauses[0]
+        which = "FROM NAMED" if first.get("named") is not None else "FROM"
+        iri = first.get("named") if first.get("named") is not None else first.get("default")
+        raise TakeoffError(f"{which} <{iri}>: the local corpus is one graph, so FROM and FROM "
+                           "NAMED are refused; they choose graphs on a server (takeoff sparql "
+                           "--endpoint URL)")
 
 
 def result_kind(query):
@@ -1007,58 +1042,37 @@ def result_kind(query):
     return query.algebra.name[:-len("Query")].upper()
 
 
-def _rdflib_query(rdf_graph, query):
-    try:
+def _rdflib_query(rdf_graph, query, timeout):
+    """Run a prepared query with rdflib's evaluator in a forked child that is killed after
+    ``timeout`` s (a thread cannot be stopped inside a regular expression); the child hands
+    the rows back pickled (it is this process's own fork, the only writer of the pipe) and a
+    graph as N-Triples."""
+    import pickle
+
+    def work():
         result = rdf_graph.query(query)
         if result.type == "SELECT":
-            return QueryResult("SELECT", [str(v) for v in result.vars], [list(r) for r in result])
+            rows = [str(v) for v in result.vars], [list(r) for r in result]
+            return _PICKLED, pickle.dumps(rows)
         if result.type == "ASK":
-            return QueryResult("ASK", answer=bool(result.askAnswer))
-        return QueryResult(result.type, graph=result.graph)
-    except (TakeoffError, _Cancelled):
-        raise
-    except Exception as exc:  # evaluation errors (a SERVICE that fails...) as one message
-        raise TakeoffError(f"the query failed: {' '.join(str(exc).split())}") from None
+            return _PICKLED, pickle.dumps(bool(result.askAnswer))
+        return RESULTS_GRAPH, result.graph.serialize(format="nt", encoding="utf-8")
+
+    media_type, data = _in_child(work, timeout)
+    if media_type != _PICKLED:
+        return parse_results(data, media_type)
+    answer = pickle.loads(data)
+    if isinstance(answer, bool):
+        return QueryResult("ASK", answer=answer)
+    return QueryResult("SELECT", *answer)
 
 
-class _Cancelled(BaseException):
-    """Raised inside a query thread whose time is up (a BaseException: rdflib's evaluator
-    catches Exception in places)."""
+_PICKLED = "application/x-takeoff-pickle"  # rows from this process's own forked child
 
 
 def _timeout_message(timeout):
     return (f"the query did not finish within {timeout:g} s and was stopped; pass --timeout "
             "with more seconds, or narrow the query")
-
-
-def _with_deadline(work, timeout):
-    """``work()`` in a thread, stopped by an asynchronous exception after ``timeout`` s."""
-    import ctypes
-    import threading
-
-    box = {}
-
-    def run():
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the caller's thread below
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="takeoff-query", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
-                                                   ctypes.py_object(_Cancelled))
-        # The exception lands at the thread's next Python instruction; a thread blocked in a
-        # network read (an allowed SERVICE) is left behind, a daemon that cannot hold the exit.
-        thread.join(5)
-        raise QueryTimeout(_timeout_message(timeout))
-    if "error" in box:
-        if isinstance(box["error"], _Cancelled):
-            raise QueryTimeout(_timeout_message(timeout))
-        raise box["error"]
-    return box["value"]
 
 
 def _oxigraph_query(store, text, namespaces, timeout):

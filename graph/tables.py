@@ -5,9 +5,15 @@ terminal it is laid out to the terminal's width: ``id`` and ``num`` columns keep
 width, ``text`` columns (titles, notes) shrink and end in an ellipsis, ``ids`` columns (a chain
 of ids) wrap between words, never inside one. Piped (or with ``--plain``) it is tab-separated
 text: a header line, then one line per row, no colour, no padding.
+
+Text from files and servers is made inert before it reaches a terminal (:func:`inert`): a
+title may hold escape sequences that set the window title, clear the screen or write to the
+clipboard (OSC 52), a carriage return that hides what precedes it, or bidirectional overrides
+that reorder what is shown. Every cell and line printed passes through it.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 GAP = 2  # spaces between columns
@@ -19,11 +25,83 @@ class Col(NamedTuple):
     kind: str = "text"  # id | num | text | ids
 
 
+# C0 controls but tab and newline, DEL, C1 controls (CSI 0x9b, OSC 0x9d...), the line and
+# paragraph separators and the bidirectional embeddings, overrides and isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(match):
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ESC is shown as U+241B
+    if code == 0x7f:
+        return "\u2421"
+    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}"
+
+
+def inert(text, keep="\n\t"):
+    r"""``text`` with every control character a terminal would obey shown visibly instead.
+
+    C0 controls become their Control Pictures (ESC as U+241B, CR as U+240D), DEL U+2421, C1
+    controls and bidirectional overrides ``\x9b`` / ``\u202e``. The characters in ``keep``
+    (newline and tab by default) stay as they are.
+
+    >>> inert("\x1b]52;c;ZWNobw==\x07title\r")
+    '␛]52;c;ZWNobw==␇title␍'
+    """
+    text = "" if text is None else str(text)
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _shown(m), text)
+
+
+def inert_all(value):
+    """``value`` with every string in it (in dicts and lists too) made :func:`inert`."""
+    if isinstance(value, str):
+        return inert(value)
+    if isinstance(value, dict):
+        return {key: inert_all(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(inert_all(item) for item in value)
+    return value
+
+
+# What JSON leaves raw with ensure_ascii=False but a terminal may obey: DEL, C1 controls, the
+# line separators and the bidirectional controls (json.dumps escapes C0 controls itself).
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def inert_json(text):
+    """JSON text with the characters a terminal may obey escaped as ``\\uXXXX``: still the
+    same JSON (they occur only inside strings), readable as text."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` as an inert CSV cell that no spreadsheet runs as a formula: a cell starting
+    with ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's rule), unless it
+    is a plain number such as ``-0.5``.
+
+    >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell("-2+3")
+    ("'=1+2", '-0.5', "'-2+3")
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            text = "'" + text
+    return inert(text)
+
+
 def plain(cell):
-    """A cell as one line of plain text (rich Text loses its style; newlines become '; ')."""
+    """A cell as one line of inert plain text (rich Text loses its style; newlines become
+    '; ', tabs spaces)."""
     text = getattr(cell, "plain", cell)
     text = "" if text is None else str(text)
-    return "; ".join(line for line in text.splitlines() if line).replace("\t", " ")
+    return inert("; ".join(line for line in text.split("\n") if line).replace("\t", " "))
 
 
 def tsv(columns, rows):
@@ -34,8 +112,7 @@ def tsv(columns, rows):
 
 
 def _lines(cell):
-    text = getattr(cell, "plain", cell)
-    return ("" if text is None else str(text)).splitlines() or [""]
+    return plain_cell(getattr(cell, "plain", cell)).split("\n")
 
 
 def widths(columns, rows, width):
@@ -113,10 +190,21 @@ def rich_table(columns, rows, sizes):
                     for c, w in zip(columns, sizes)),
                   box=None, padding=(0, GAP // 2), pad_edge=False, header_style="bold")
     for row in rows:
-        table.add_row(*(cell if isinstance(cell, Text) else Text(plain_cell(cell))
+        table.add_row(*(inert_rich(cell) if isinstance(cell, Text) else Text(plain_cell(cell))
                         for cell in row))
     return table
 
 
+def inert_rich(text):
+    """A rich Text with its characters made inert (its style kept; the control characters
+    it holds are one character each, so spans of the usual text stay in place)."""
+    shown = inert(text.plain)
+    if shown != text.plain:
+        text = text.copy()
+        text.plain = shown
+    return text
+
+
 def plain_cell(cell):
-    return "" if cell is None else str(cell)
+    """A cell as inert text that may span lines."""
+    return inert("" if cell is None else str(cell), keep="\n")

@@ -417,7 +417,7 @@ def test_import_bad_input_writes_nothing(small_corpus, tmp_path, run, content, m
 
 def test_import_missing_file_is_a_usage_error(small_corpus, run):
     result = run(small_corpus, "import", "/nonexistent.json")
-    assert result.exit_code == 2 and "No such file" in result.stderr
+    assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(str.strip)

@@ -315,15 +315,17 @@ def test_credentials_from_the_environment_or_netrc_reach_the_server_and_are_neve
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc of the machine's user
     for var in (remote.TOKEN_VARIABLE, remote.USER_VARIABLE, remote.PASSWORD_VARIABLE):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(remote.HOST_VARIABLE, "127.0.0.1")
+    http = "--allow-http-credentials"  # the stub speaks plain http
     before = snapshot(corpus_copy)
     none = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri)
     one_line_error(none, f"{proxy.url}/query: the server needs credentials (401",
                    remote.TOKEN_VARIABLE, "netrc")
     monkeypatch.setenv(remote.TOKEN_VARIABLE, "wrong")
-    wrong = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url)
+    wrong = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, http)
     one_line_error(wrong, "refused the credentials (401")
     monkeypatch.setenv(remote.TOKEN_VARIABLE, TOKEN)
-    ok = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri)
+    ok = run(corpus_copy, "publish", "--endpoint", proxy.url, "--graph", graph_iri, http)
     assert ok.exit_code == 0, ok.output
     assert TOKEN not in ok.output
     monkeypatch.delenv(remote.TOKEN_VARIABLE)
@@ -331,11 +333,13 @@ def test_credentials_from_the_environment_or_netrc_reach_the_server_and_are_neve
     netrc.write_text('machine 127.0.0.1 login editor password "pass word"\n')
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
-    pulled = run(corpus_copy, "pull", tmp_path / "copy", "--endpoint", proxy.url, "--graph", graph_iri)
+    pulled = run(corpus_copy, "pull", tmp_path / "copy", "--endpoint", proxy.url, "--graph",
+                 graph_iri, http)
     assert pulled.exit_code == 0, pulled.output
     monkeypatch.setenv(remote.USER_VARIABLE, "reader")
     monkeypatch.setenv(remote.PASSWORD_VARIABLE, "pw")
-    forbidden = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, "--graph", graph_iri)
+    forbidden = run(corpus_copy, "sparql", "ASK {}", "--endpoint", proxy.url, "--graph", graph_iri,
+                    http)
     one_line_error(forbidden, "does not allow this account to do that (403")
     assert "pw" not in forbidden.stderr.replace(proxy.url, "")
     assert snapshot(corpus_copy) == before
@@ -422,32 +426,110 @@ def test_publish_refuses_a_corpus_with_errors_and_sends_nothing(run, stub, corpu
     assert listener.requests == []
 
 
-def test_serve_loads_the_corpus_into_a_local_server_and_stops_with_it(corpus_copy):
+def start_serve(corpus, *args):
+    """`takeoff serve ARGS` in a process of its own: (process, the lines it printed up to
+    "Ctrl-C stops the server.", its base URL)."""
     import os
-    import signal
+    import re
     import sys
 
-    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "import cli; cli.main()", "--corpus", str(corpus_copy), "serve",
-         "--port", str(port), "--with-strengths"],
+        [sys.executable, "-c", "import cli; cli.main()", "--corpus", str(corpus), "serve", *args],
         cwd=REPO, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    lines = []
+    while not lines or lines[-1] and not lines[-1].startswith(("Ctrl-C", "Error")):
+        lines.append(process.stderr.readline())
+    found = re.search(r"SPARQL query: (http://\S+)/query", "".join(lines))
+    return process, lines, found.group(1) if found else None
+
+
+def end(process):
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+
+
+def test_serve_loads_the_corpus_into_a_local_server_and_stops_with_it(corpus_copy):
+    port = free_port()
+    process, lines, url = start_serve(corpus_copy, "--port", str(port), "--with-strengths")
     try:
-        lines = [process.stderr.readline() for _ in range(4)]
         nodes = Corpus.load(corpus_copy).graph.number_of_nodes()
         assert lines[0].startswith(f"serving {nodes} nodes"), lines
-        assert f"SPARQL query: http://127.0.0.1:{port}/query" in "".join(lines)
-        endpoint = remote.Endpoint(f"http://127.0.0.1:{port}")
+        assert url == f"http://127.0.0.1:{port}"
+        assert "only this machine's users can reach it; read-only: nobody can change it" in lines[3]
+        endpoint = remote.Endpoint(url)
         local = rdf.to_rdf(Corpus.load(corpus_copy).graph, score=Corpus.load(corpus_copy).score("qe"),
                            store="memory")
         for name, (_, text) in rdf.named_queries().items():
             there = remote.query(endpoint, text, remote.SERVER_DEFAULT_GRAPH).to_json()
             assert there == rdf.run_query(local, text).to_json(), name
+        # Read-only: neither a SPARQL update nor a Graph Store write is taken.
+        update = urllib.parse.urlencode({"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
+        with pytest.raises(remote.EndpointError, match="403"):
+            endpoint.request("POST", url + "/update", data=update.encode(),
+                             content_type="application/x-www-form-urlencoded")
+        with pytest.raises(remote.EndpointError, match="403"):
+            endpoint.request("PUT", endpoint.graph_url(remote.DEFAULT_GRAPH), data=b"",
+                             content_type="application/n-triples")
+        assert not remote.query(endpoint, "ASK { <urn:a> ?p ?o }", remote.SERVER_DEFAULT_GRAPH).answer
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+        end(process)
     with pytest.raises(remote.EndpointError, match="connection refused"):
         remote.query(endpoint, "ASK {}")
+
+
+def test_serve_writable_on_another_address_says_who_can_write(corpus_copy):
+    process, lines, url = start_serve(corpus_copy, "--port", "0", "--host", "127.0.0.2",
+                                      "--writable")
+    try:
+        assert url.startswith("http://127.0.0.2:"), lines
+        assert ("anyone who can reach 127.0.0.2 can query it; writable: anyone who can reach it "
+                "can change it (no authentication)") in lines[3]
+        endpoint = remote.Endpoint(url)
+        endpoint.request("PUT", endpoint.graph_url("urn:other"), content_type="application/n-triples",
+                         data=b"<urn:a> <urn:b> <urn:c> .\n")
+        assert remote.query(endpoint, "ASK { <urn:a> ?p ?o }", remote.SERVER_DEFAULT_GRAPH).answer
+    finally:
+        end(process)
+
+
+def test_serve_on_a_taken_port_sends_nothing_to_whoever_holds_it(run, stub, corpus_copy):
+    impostor = stub(lambda r, b: (200, {"Content-Type": remote.RESULTS_JSON}, b'{"boolean": true}'))
+    port = impostor.url.rsplit(":", 1)[1]
+    result = run(corpus_copy, "serve", "--port", port)
+    one_line_error(result, f"cannot listen on 127.0.0.1:{port}", "pass another --port")
+    assert impostor.requests == []
+    # Whoever holds the port is not taken for the server: only a listening socket of the
+    # child itself counts.
+    assert remote._listens(subprocess.os.getpid(), int(port)) is True
+    assert remote._listens(1, int(port)) is False
+
+
+def test_after_kill_9_of_serve_the_oxigraph_child_dies_too(corpus_copy):
+    import os
+    import signal
+
+    process, lines, url = start_serve(corpus_copy, "--port", "0")
+    assert url, lines
+    with open(f"/proc/{process.pid}/task/{process.pid}/children") as children:
+        child = int(children.read().split()[0])
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child)
+    with pytest.raises(remote.EndpointError, match="connection refused"):
+        remote.query(remote.Endpoint(url), "ASK {}")
 
 
 def test_the_sharing_page_commands_run_as_written(tmp_path):

@@ -180,3 +180,32 @@ def test_completion_scripts_for_each_shell(shell):
     result = subprocess.run([sys.executable, "-c", "import cli; cli.cli(prog_name='takeoff')"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "_TAKEOFF_COMPLETE" in result.stdout
+
+
+# ---- text from files is inert on a terminal --------------------------------------------------
+
+HOSTILE_TITLE = r"\e]0;pwned\a\e]52;c;ZWNobyBldmls\a\e[2J\rX\x9b31m\u202eevil"
+
+
+@pytest.mark.parametrize("command", [
+    ["list"], ["show", "evil"], ["score", "--all"], ["why", "evil"],
+    ["sparql", "SELECT ?t WHERE { ?n dcterms:title ?t }"],
+    ["sparql", "CONSTRUCT WHERE { ?n dcterms:title ?t }"],
+    ["sparql", "SELECT ?t WHERE { ?n dcterms:title ?t }", "--csv"],
+    ["show", "evil", "--json"],
+])
+def test_escape_sequences_in_a_file_reach_a_real_terminal_inert(tmp_path, command):
+    root = tmp_path / "claims"
+    write_node(root, "m1", "---\nkind: model\ntitle: A model\n---\n")
+    write_node(root, "evil", f'---\nkind: claim\ntitle: "{HOSTILE_TITLE}"\nsupports: [m1]\n---\n'
+                             "Body \x1b]0;body\x07 \x1b[5m blink\n")
+    shown = in_terminal("--corpus", root, *command)
+    # OSC (window title, clipboard), BEL, a bare CR, an 8-bit CSI and a bidi override never get
+    # through; the clear-screen CSI is shown as text (ESC as U+241B).
+    for raw in ("\x1b]", "\x07", "\x9b", "\u202e"):
+        assert raw not in shown, (raw, shown)
+    assert "\r" not in shown.replace("\r\n", "\n"), shown
+    if "--json" in command:
+        assert "\\u001b]0;pwned" in shown and "\\u009b31m" in shown
+    elif command[0] in ("list", "show", "sparql"):  # the commands that print titles
+        assert "\u241b]0;p" in shown, shown
