@@ -2,7 +2,7 @@
 
 :func:`robustness` draws joint samples of the uncertain credences and weights (a Latin
 hypercube, seeded), solves them all as the columns of one batched solve
-(:func:`graph.batch.solve_columns`), and summarises each model's strength over the samples: mean,
+(:class:`graph.batch.Engine`), and summarises each model's strength over the samples: mean,
 90% interval, the probability that it ranks first and its rank distribution. It then says which
 inputs' uncertainty explains most of the variance of the top path, by first-order Sobol indices
 estimated from the same samples (:func:`first_order_indices`).
@@ -21,8 +21,6 @@ TOP_INPUTS = 10
 BOOTSTRAP = 100
 # Strengths this close count as a tie for the ranking (the solver's default tolerance).
 TIE = 1e-9
-# Columns per batched solve: bounds the (edges x columns) work arrays to ~64 MB.
-BATCH_FLOATS = 8_000_000
 
 
 def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
@@ -91,6 +89,7 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     """
     from scipy.stats import qmc
 
+    from graph.batch import Engine
     from graph.propagation import build_system, score_graph
 
     system = build_system(graph)
@@ -107,9 +106,13 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     models = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"]
     strengths = np.empty((len(models), samples))
     converged = True
+    engine = Engine(system)
     for k, name in enumerate(semantics):
-        for cols in _batches(np.flatnonzero(choice == k), system.n_edges + system.n_nodes):
-            S, ok = _solve(system, name, base, weights, cols, tolerance)
+        chosen = np.flatnonzero(choice == k)
+        for part in engine.batches(len(chosen)):
+            cols = chosen[part]
+            S, ok = engine.solve(name, base=base[:, cols], weights=weights[:, cols],
+                                 tolerance=tolerance)
             strengths[:, cols] = S[models]
             converged &= bool(ok.all())
     point = score_graph(graph, semantics[0], tolerance=tolerance).strengths
@@ -132,18 +135,6 @@ def _sampled_inputs(system, inputs, uniforms, samples):
         target = base if item["kind"] == "credence" else weights
         target[item["index"]] = sample(item["dist"], uniforms[:, j])
     return base, weights
-
-
-def _batches(columns, height):
-    size = max(1, BATCH_FLOATS // max(height, 1))
-    return [columns[i:i + size] for i in range(0, len(columns), size)] if len(columns) else []
-
-
-def _solve(system, semantics, base, weights, cols, tolerance):
-    from graph.batch import solve_columns
-
-    return solve_columns(system, semantics, base=base[:, cols], weights=weights[:, cols],
-                         tolerance=tolerance)
 
 
 def _summary(ids, strengths, point):

@@ -8,10 +8,9 @@ sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
 quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
-graph and solves it once per distinct set of nodes, with the edges of the nodes not yet dated
-in weighted 0 (a presence mask on the weights), each solve starting at the first stage the
-newly arrived nodes reach (:func:`graph.propagation.solve_series`); steps that see the same set
-share the result.
+graph and solves every distinct set of nodes as one column of one batch
+(:class:`graph.batch.Engine`), the nodes not yet dated in absent from it (a presence mask);
+steps that see the same set share the column.
 :func:`history_reference` scores every step from scratch with
 :func:`graph.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
 other.
@@ -140,8 +139,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
 
     Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
     :func:`as_of_graph` ``(graph, STEP)``. The whole graph is built into one solver system
-    once; a step solves it with the edges of the nodes dated later weighted 0 (the same as
-    leaving them out). The graph changes only on the dates of dated nodes, so each distinct
+    once; a step solves it with the nodes dated later absent (held at 0, the same as leaving
+    them out with their edges). The graph changes only on the dates of dated nodes, so each distinct
     set of nodes is solved once and the result shared by every step that sees it.
 
     Parameters
@@ -189,7 +188,8 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     """
     import numpy as np
 
-    from graph.propagation import build_system, solve_series
+    from graph.batch import Engine
+    from graph.propagation import build_system
 
     start, end = _resolve_range(graph, start, end, today)
     dates = step_dates(start, end, step)
@@ -197,27 +197,27 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     _check_ids(graph, ids)
     dated = dated_nodes(graph)
     day_of = [d for d, _ in dated]
-    # One system for the whole graph: a node not yet dated in is left out by giving its edges
-    # weight 0, which under every semantics is the same as removing them (0 * s adds nothing
-    # to a sum, 1 - 0 * s changes no product), so the later nodes do not touch the others.
-    # Presence is a mask on the weights; solve_series re-solves only the stages after the
-    # earliest one an arriving node's edges lead into.
+    # One system for the whole graph, one column per distinct set of nodes: a node not yet
+    # dated in is absent from the column (held at 0, the same as leaving it out).
     system = build_system(graph) if system is None else system
     arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
     for rank, (_, n) in enumerate(dated):
         arrival[system.index[n]] = rank
-    edge_arrival = np.maximum(arrival[system.src], arrival[system.dst])
     counts = [bisect.bisect_right(day_of, day) for day in dates]   # dated nodes present
-    distinct = sorted(set(counts))
+    distinct = np.array(sorted(set(counts)))
     rows = np.array([system.index[n] for n in ids], dtype=np.intp)
+    engine = Engine(system)
+    values, ok = np.empty((len(rows), len(distinct))), np.empty(len(distinct), dtype=bool)
+    for cols in engine.batches(len(distinct), system.n_nodes):
+        present = arrival[:, None] < distinct[None, cols]   # undated (-1): always
+        S, ok[cols] = engine.solve(semantics, present=present, tolerance=tolerance,
+                                   max_steps=max_steps)
+        values[:, cols] = S[rows]
     solved = {}  # count -> (strengths of ids, None where absent; converged)
-    series = solve_series(system, semantics,
-                          (np.where(edge_arrival < count, system.weight, 0.0) for count in distinct),
-                          tolerance=tolerance, max_steps=max_steps)
-    for count, (values, info) in zip(distinct, series):
+    for j, count in enumerate(distinct.tolist()):
         present = arrival[rows] < count
-        solved[count] = ([float(v) if p else None for v, p in zip(values[rows], present)],
-                         bool(info.converged))
+        solved[count] = ([float(v) if p else None for v, p in zip(values[:, j], present)],
+                         bool(ok[j]))
     strengths = {n: [] for n in ids}
     converged = []
     for count in counts:

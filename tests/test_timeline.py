@@ -338,8 +338,8 @@ def test_plot_creates_missing_folders(dated_corpus, run, tmp_path):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dated_graphs(), st.sampled_from(["qe", "dfquad", "eb"]))
 def test_history_on_one_system_equals_a_fresh_solve_per_date(graph, semantics):
-    """The incremental solves on one system give what solving that system from scratch with
-    each date's presence mask gives, to 1e-12 (they are in fact the same bits)."""
+    """The batched solve of one system gives what solving that system from scratch with each
+    date's presence mask gives (to 1e-7: both stop at a residual below 1e-9)."""
     import numpy as np
 
     from graph.propagation import build_system, solve
@@ -359,5 +359,5 @@ def test_history_on_one_system_equals_a_fresh_solve_per_date(graph, semantics):
             j = system.index[node]
             assert (got is None) == (not present[j])
             if got is not None:
-                assert abs(got - s[j]) <= 1e-12
+                assert abs(got - s[j]) <= 1e-7
         assert data["converged"][i] == info.converged
