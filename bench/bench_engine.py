@@ -12,6 +12,8 @@ behind each command, after the corpus is loaded:
 - ``why``: :func:`graph.explain.why` of the most reached model, ``top=20``, given the scores,
   under qe, dfquad and eb;
 - ``cruxes``: :func:`graph.explain.cruxes` of the two most reached models, ``top=5``;
+- ``why`` and ``cruxes`` again on the hard case, :func:`bench_explain.make_graph` of the same
+  size with cycles, whose most reached model is reached by over half the graph;
 - ``history``: :func:`graph.timeline.history`, monthly 2015 to 2026-01-01, and weekly;
 - ``compare``: :func:`graph.perspective.compare` of ``bench`` and ``base`` (8 overrides:
   exact Shapley over 256 coalitions);
@@ -65,6 +67,19 @@ out["score qe"] = best(lambda: score_graph(g, "qe"))
 for sem in ("qe", "dfquad", "eb"):
     out[f"why {sem}"] = best(lambda: why(g, a, sem, top=20, result=result[sem]))
 out["cruxes qe"] = best(lambda: cruxes(g, a, b, "qe", top=5, result=result["qe"]))
+# The hard case for why and cruxes: bench_explain's layered graph with cycles, whose most
+# reached model is reached by over half of it.
+sys.path.insert(0, sys.argv[3])
+from bench_explain import make_graph, most_reached_model
+hard = make_graph(len(g), cyclic=True)
+target = most_reached_model(hard)
+second = max((v for v, k in hard.nodes(data="kind") if k == "model" and v != target),
+             key=lambda v: (len(nx.ancestors(hard, v)), v))
+for sem in ("qe", "dfquad", "eb"):
+    scored = score_graph(hard, sem)
+    out[f"why {sem} (hard)"] = best(lambda: why(hard, target, sem, top=20, result=scored))
+    out[f"cruxes {sem} (hard)"] = best(lambda: cruxes(hard, target, second, sem, top=5,
+                                                      result=scored))
 out["history month"] = best(lambda: history(g, step="month", start=dt.date(2015, 1, 1),
                                             end=dt.date(2026, 1, 1)))
 out["history week"] = best(lambda: history(g, step="week", start=dt.date(2015, 1, 1),
@@ -105,7 +120,7 @@ def measure(n, code, runs):
         (Path(folder) / "perspectives").mkdir()
         (Path(folder) / "perspectives" / "bench.yaml").write_text(perspective(texts))
         env = {**os.environ, "PYTHONPATH": str(code)}
-        done = subprocess.run([sys.executable, "-c", CHILD, folder, str(runs)], env=env,
+        done = subprocess.run([sys.executable, "-c", CHILD, folder, str(runs), str(HERE)], env=env,
                               cwd=code, capture_output=True, text=True)
         if done.returncode:
             sys.exit(done.stderr[-2000:])
@@ -123,7 +138,7 @@ def main():
           flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         for name, seconds in measure(n, args.code.resolve(), args.runs).items():
-            print(f"  {n:>6} {name:16s} {seconds:8.2f} s cpu", flush=True)
+            print(f"  {n:>6} {name:20s} {seconds:8.2f} s cpu", flush=True)
 
 
 if __name__ == "__main__":

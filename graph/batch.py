@@ -44,31 +44,54 @@ class _Stage:
     and which parents are rows of the stage itself (``inner`` in ``parents``, ``inner_rows``
     in the stage)."""
 
-    def __init__(self, system, k, block):
-        self.rows, self.cyclic, self.k = block.nodes, block.cyclic, len(block.nodes)
+    def __init__(self, system, k):
+        self.rows, self.cyclic = system.stage_nodes(k), system.stage_cyclic[k]
+        self.k = len(self.rows)
         self.eid, self.row = system.stage_edges(k)
         relation = system.relation[self.eid].astype(np.intp)
         self.parents, src = np.unique(system.src[self.eid], return_inverse=True)
         self.src = src.reshape(-1)
         self.sign = np.where(relation == 0, 1.0, -1.0)
-        n = len(self.eid)
         self.indptr = np.zeros(self.k + 1, dtype=np.intp)
         np.cumsum(np.bincount(self.row, minlength=self.k), out=self.indptr[1:])
-        self.incidence = sp.csr_matrix((self.sign, np.arange(n), self.indptr), shape=(self.k, n))
         group = self.row * 2 + relation
-        self.starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if n else group
+        self.starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) \
+            else group
         self.groups = group[self.starts]
         self.inner = np.flatnonzero(system.stage_of[self.parents] == k)
         self.inner_rows = system.local[self.parents[self.inner]]
-        self._signed = (None, None)
+        self._shared = (None, None, None)
+        self._incidence = None
+
+    @property
+    def incidence(self):
+        """Rows x in-edges, the sign of each edge (for sums with weights per column)."""
+        if self._incidence is None:
+            n = len(self.eid)
+            self._incidence = sp.csr_matrix((self.sign, np.arange(n), self.indptr),
+                                            shape=(self.k, n))
+        return self._incidence
+
+    def weights(self, U):
+        """The weights of the stage's in-edges from ``U`` (all edges: a vector, or columns);
+        for a vector the same array each time, so :meth:`signed` keeps its matrix."""
+        if U.ndim == 2:
+            return U[self.eid]
+        if self._shared[0] is not U:
+            self._shared = (U, U[self.eid], None)
+        return self._shared[1]
 
     def signed(self, u):
-        """The signed weights ``u`` as a rows x parents matrix (kept for the last ``u``)."""
-        if self._signed[0] is not u:
+        """The signed weights ``u`` (from :meth:`weights`) as a rows x parents matrix."""
+        whole, mine, matrix = self._shared
+        if mine is not u:
+            return sp.csr_matrix((self.sign * u, self.src, self.indptr),
+                                 shape=(self.k, len(self.parents)))
+        if matrix is None:
             matrix = sp.csr_matrix((self.sign * u, self.src, self.indptr),
                                    shape=(self.k, len(self.parents)))
-            self._signed = (u, matrix)
-        return self._signed[1]
+            self._shared = (whole, mine, matrix)
+        return matrix
 
 
 class Engine:
@@ -94,7 +117,7 @@ class Engine:
 
     def __init__(self, system):
         self.system = system
-        self.stages = [_Stage(system, k, block) for k, block in enumerate(system.stages)]
+        self.stages = [_Stage(system, k) for k in range(len(system.stage_cyclic))]
 
     def batches(self, count, height=None):
         """Slices of ``range(count)`` holding at most ``BATCH_FLOATS // height`` columns each
@@ -166,7 +189,7 @@ class Engine:
             touched = plan.touched(stage)
             if touched is None:
                 continue
-            u = U[stage.eid]
+            u = stage.weights(U)
             w = W[stage.rows] if W.ndim == 2 else W[stage.rows][:, None]
             hold = None if held is None else held[stage.rows]
             if not stage.cyclic:

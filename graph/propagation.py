@@ -484,7 +484,7 @@ class System:
         self.edges = edges
         self._plan = plan if plan is not None else _plan(len(ids), src, dst, relation)
         self.cyclic = self._plan.cyclic
-        self._build_blocks()
+        self._stages = self._whole = None
 
     @property
     def n_nodes(self):
@@ -494,11 +494,23 @@ class System:
     def n_edges(self):
         return len(self.src)
 
-    def _build_blocks(self):
-        plan, w = self._plan, self.weight
-        self.stages = [_block_from(plan, k, cyclic, w)
-                       for k, cyclic in enumerate(plan.cyclic_stages)]
-        self._whole = None
+    @property
+    def stages(self):
+        """The solve plan: one block per stage (nodes and the edges into them), in topological
+        order of the condensation; built on first use."""
+        if self._stages is None:
+            self._stages = [_block_from(self._plan, k, cyclic, self.weight)
+                            for k, cyclic in enumerate(self._plan.cyclic_stages)]
+        return self._stages
+
+    @property
+    def stage_cyclic(self):
+        """Per stage: whether it is cyclic (its nodes lie on cycles)."""
+        return self._plan.cyclic_stages
+
+    def stage_nodes(self, k):
+        """The node indices of stage ``k``."""
+        return self._plan.nodes[self._plan.node_ptr[k]:self._plan.node_ptr[k + 1]]
 
     @property
     def whole(self):
@@ -509,17 +521,16 @@ class System:
             self._whole = _block_from(self._plan.whole, 0, True, self.weight)
         return self._whole
 
-    def with_weights(self, weight, *, first_stage=0):
+    def with_weights(self, weight):
         """The same graph with other edge weights (an array in the order of ``edges``); shares
         the stage plan and the blocks' structure, so it costs a few array gathers, not a
-        rebuild. With ``first_stage``, the caller promises that only edges into that stage or
-        later ones changed weight: the earlier blocks are shared as they are."""
+        rebuild."""
         weight = np.asarray(weight, dtype=float)
         _check_range(weight, "weight", lambda i: "edge {} -> {} ({})".format(*self.edges[i]))
         other = copy.copy(self)
         other.weight = weight
-        other.stages = self.stages[:first_stage] + [block.reweighted(weight)
-                                                    for block in self.stages[first_stage:]]
+        other._stages = None if self._stages is None else [block.reweighted(weight)
+                                                           for block in self._stages]
         other._whole = None
         return other
 
