@@ -26,6 +26,8 @@ from graph.model import TakeoffError, parse_date
 from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
+# Steps one history may have: 27 years of days; the range and step are refused beyond it.
+MAX_STEPS = 10_000
 
 
 def as_of_graph(graph, as_of):
@@ -77,12 +79,21 @@ def dated_nodes(graph, kind=None):
                   if a.get("date") is not None and (kind is None or a.get("kind") == kind))
 
 
+def shifted(day, days):
+    """``day`` moved by ``days``, held within the calendar (0001-01-01 to 9999-12-31)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days < 0 else dt.date.max
+
+
 def period_end(day, step):
-    """The last day of the ``step`` period holding ``day`` (weeks end on Sunday, as in ISO)."""
+    """The last day of the ``step`` period holding ``day`` (weeks end on Sunday, as in ISO; the
+    last week of the calendar ends on 9999-12-31)."""
     if step == "day":
         return day
     if step == "week":
-        return day + dt.timedelta(days=6 - day.weekday())
+        return shifted(day, 6 - day.weekday())
     if step == "month":
         return day.replace(day=calendar.monthrange(day.year, day.month)[1])
     if step == "quarter":
@@ -103,6 +114,11 @@ def step_dates(start, end, step="month"):
     """
     if start > end:
         raise TakeoffError(f"--from {start} is after --to {end}")
+    count = step_count(start, end, step)
+    if count > MAX_STEPS:
+        raise TakeoffError(f"--step {step} from {start} to {end} makes {count:,} steps, more than "
+                           f"{MAX_STEPS:,}: choose a longer --step or a shorter range "
+                           f"(--from, --to)")
     dates = []
     day = period_end(start, step)
     while day < end:
@@ -110,6 +126,38 @@ def step_dates(start, end, step="month"):
         day = period_end(day + dt.timedelta(days=1), step)
     dates.append(end)
     return dates
+
+
+def step_count(start, end, step):
+    """How many dates :func:`step_dates` gives from ``start`` to ``end`` (counted, not listed)."""
+    if step == "day":
+        return (end - start).days + 1
+    if step == "week":
+        return (period_end(end, step) - period_end(start, step)).days // 7 + 1
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if step == "month":
+        return months + 1
+    if step == "quarter":
+        return (end.year - start.year) * 4 + (end.month - 1) // 3 - (start.month - 1) // 3 + 1
+    raise TakeoffError(f"unknown step {step!r} (one of {', '.join(STEPS)})")
+
+
+def runs(data):
+    """The steps of a :func:`history` result grouped into runs of identical rows: ``[(first,
+    last)]`` step indices, a run going on while no strength, no convergence flag and no
+    arrival changes (the table prints one row per run, so a history that runs on past the
+    last evidence does not repeat one row for every step)."""
+    out = []
+    arrived = new_evidence(data)
+    ids = list(data["strengths"])
+    for i in range(len(data["dates"])):
+        same = out and not arrived[i] and data["converged"][i] == data["converged"][i - 1] and \
+            all(data["strengths"][n][i] == data["strengths"][n][i - 1] for n in ids)
+        if same:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
 
 
 def default_range(graph, today=None):
@@ -337,8 +385,8 @@ def _figure(data, title):
 
     dates = [dt.date.fromisoformat(d) for d in data["dates"]]
     evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
-    first = min([dates[0]] + [day for day, _ in evidence[:1]]) - dt.timedelta(days=10)
-    last = dates[-1] + dt.timedelta(days=10)
+    first = shifted(min([dates[0]] + [day for day, _ in evidence[:1]]), -10)
+    last = shifted(dates[-1], 10)
     rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)
     levels = max(rows, default=0) + 1
     figure, (top, strip) = plt.subplots(
