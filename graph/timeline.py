@@ -26,8 +26,9 @@ from graph.model import TakeoffError, parse_date
 from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
-# Steps one history may have: 27 years of days; the range and step are refused beyond it.
-MAX_STEPS = 10_000
+# Steps one history may have (137 years of days, every quarter of the calendar); a range and
+# step that make more are refused with a message.
+MAX_STEPS = 50_000
 
 
 def as_of_graph(graph, as_of):
@@ -114,11 +115,6 @@ def step_dates(start, end, step="month"):
     """
     if start > end:
         raise TakeoffError(f"--from {start} is after --to {end}")
-    count = step_count(start, end, step)
-    if count > MAX_STEPS:
-        raise TakeoffError(f"--step {step} from {start} to {end} makes {count:,} steps, more than "
-                           f"{MAX_STEPS:,}: choose a longer --step or a shorter range "
-                           f"(--from, --to)")
     dates = []
     day = period_end(start, step)
     while day < end:
@@ -181,6 +177,15 @@ def _resolve_range(graph, start, end, today):
     return start or default[0], end or default[1]
 
 
+def _bounded_dates(start, end, step):
+    """:func:`step_dates`, refused with a message beyond :data:`MAX_STEPS` steps."""
+    if start <= end and step_count(start, end, step) > MAX_STEPS:
+        raise TakeoffError(f"--step {step} from {start} to {end} makes "
+                           f"{step_count(start, end, step):,} steps, more than {MAX_STEPS:,}: "
+                           f"choose a longer --step or a shorter range (--from, --to)")
+    return step_dates(start, end, step)
+
+
 def history(graph, *, start=None, end=None, step="month", semantics="qe", tolerance=1e-9,
             max_steps=None, nodes=None, today=None, system=None):
     """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
@@ -240,7 +245,7 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     from graph.propagation import build_system
 
     start, end = _resolve_range(graph, start, end, today)
-    dates = step_dates(start, end, step)
+    dates = _bounded_dates(start, end, step)
     ids = list(nodes) if nodes is not None else _model_ids(graph)
     _check_ids(graph, ids)
     dated = dated_nodes(graph)
@@ -284,7 +289,7 @@ def history_reference(graph, *, start=None, end=None, step="month", semantics="q
     from graph.propagation import score_graph
 
     start, end = _resolve_range(graph, start, end, today)
-    dates = step_dates(start, end, step)
+    dates = _bounded_dates(start, end, step)
     ids = list(nodes) if nodes is not None else _model_ids(graph)
     _check_ids(graph, ids)
     strengths = {n: [] for n in ids}
