@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph.explain as explain
 from conftest import REPO, snapshot
 from graph.edit import import_graph
 from graph.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
