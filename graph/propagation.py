@@ -33,7 +33,8 @@ iteration ``s <- f(s)`` started inside the box provably reaches it; that is what
 Otherwise the ODE itself is integrated (Bogacki-Shampine 3(2), adaptive), and once the state is
 certified to lie in a ball where ``f`` contracts (so the ODE's limit is the one fixed point of that
 ball) the plain iteration finishes the job inside the ball. Every step is vectorised over the
-stage with numpy / scipy.sparse. :func:`_score_python` is a plain-Python reference (RK4 with a
+stage with numpy / scipy.sparse. The integrator (:func:`integrate`) is the package's only one:
+:mod:`graph.batch`, the engine that solves many variants of one system at once, calls it too. :func:`_score_python` is a plain-Python reference (RK4 with a
 fixed step on each cyclic component), held to this solver by the tests.
 
 :class:`Sensitivity` gives exact derivatives at the fixed point: d strength[t] / d credence and
