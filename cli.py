@@ -1535,15 +1535,18 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
 
 
 def _print_history_table(data):
-    """One row per step, one column per node, then the evidence that arrived. On a narrow
-    terminal the node columns get numbers (with a key below) and the arrivals go below the
-    table, so that no id is ever cut."""
+    """One row per run of identical steps (:func:`graph.timeline.runs`), one column per node,
+    then the evidence that arrived. On a narrow terminal the node columns get numbers (with a
+    key below) and the arrivals go below the table, so that no id is ever cut."""
     from graph.tables import GLUE, Col, widths, wrap_words
-    from graph.timeline import new_evidence
+    from graph.timeline import new_evidence, runs
 
     ids = [n["id"] for n in data["nodes"]]
     rows, previous, arrivals = [], dict.fromkeys(ids), []
-    for i, (day, arrived) in enumerate(zip(data["dates"], new_evidence(data))):
+    dates, evidence = data["dates"], new_evidence(data)
+    for i, last in runs(data):
+        day = dates[i] if i == last else f"{dates[i]} to {dates[last]}"
+        arrived = evidence[i]
         row = [data["strengths"][n][i] for n in ids]
         flag = "" if data["converged"][i] else " (not converged)"
         rows.append([day + flag, *(_strength_cell(v, previous[n]) for n, v in zip(ids, row))])

@@ -5,8 +5,10 @@ Where things happen:
 - loading and validating the corpus: ``model`` (``Corpus.load``), ``validate``, ``cache``,
   ``limits`` (bounded parsing), ``config`` (finding the corpus, ``takeoff.toml``);
 - every write: ``edit.apply_change`` over ``store.write_files`` (one journaled transaction);
-- scores: ``propagation`` (``score_graph``, ``solve``), many at once in ``batch``, under
-  uncertainty in ``robustness`` (distributions in ``uncertainty``);
+- scores: ``propagation`` (the semantics, ``score_graph``, ``solve``, the one integrator),
+  many variants of one system at once in ``batch`` (``Engine``, ``solve_columns``: every
+  command that solves variants uses it), under uncertainty in ``robustness`` (distributions
+  in ``uncertainty``);
 - explanations and time: ``explain`` (why, cruxes, lint), ``timeline`` (as-of, history),
   ``perspective``;
 - the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);

@@ -508,18 +508,8 @@ def _cycles(graph):
 
 
 # ---------------------------------------------------------------------------------------------
-# Many variants of one system solved at once (removal impacts, credence scans)
+# The part of a graph that reaches some targets, and its variants (removal impacts, scans)
 # ---------------------------------------------------------------------------------------------
-
-# Floats held in one batch of columns (rows x columns): 128 MB, so 10,000 nodes take 1,600
-# variants per batch. Fewer, wider batches amortise the per-stage overhead of small stages.
-BATCH_FLOATS = 16_000_000
-# On a cyclic stage the ODE hands over to the plain iteration below this residual, and the plain
-# iteration gives up after this many steps without halving any column's residual.
-HANDOVER = 1e-3
-PICARD_PATIENCE = 50
-NOTHING_HELD = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
-
 
 def _upward_closure(system, targets):
     """Sorted indices of ``targets`` and every node that reaches one of them."""
@@ -537,272 +527,52 @@ def _upward_closure(system, targets):
 class _Part:
     """The part of a scored graph that can influence some targets: they and the nodes that
     reach them. Nothing outside it changes their strengths, so every question about them is
-    answered on it alone.
+    answered on it alone, by the engine (:class:`graph.batch.Engine`) on its system.
 
-    Attributes: ``ids``, ``index``; ``keep`` (their positions in ``result.system``); ``base``
-    (credences) and ``reference`` (strengths) from ``result``; the edges into the part
-    (``src``, ``dst``, ``relation``, ``weight``, indexing the part); ``stages``, the solve
-    plan of ``result.system`` restricted to the part, as (nodes, cyclic) pairs (a strongly
-    connected component lies wholly inside or outside, since the part is closed upwards).
+    Attributes: ``ids``, ``index``, ``n_nodes``; ``keep`` (their positions in
+    ``result.system``); ``system`` (the part's own, :meth:`graph.propagation.System.restricted`);
+    ``base`` (credences) and ``reference`` (strengths) from ``result``.
     """
 
     def __init__(self, result, targets):
-        system = self.system = result.system
+        from graph.batch import Engine
+
         self.result = result
-        keep = self.keep = _upward_closure(system, [system.index[t] for t in targets])
-        position = np.full(system.n_nodes, -1)
-        position[keep] = np.arange(len(keep))
-        self.ids = [system.ids[i] for i in keep]
-        self.index = {v: i for i, v in enumerate(self.ids)}
-        self.n_nodes = len(keep)
+        whole = result.system
+        keep = self.keep = _upward_closure(whole, [whole.index[t] for t in targets])
+        self.system = whole.restricted(keep, result.base)
+        self.ids, self.index, self.n_nodes = self.system.ids, self.system.index, len(keep)
         self.base, self.reference = result.base[keep], result.vector[keep]
-        # Every edge into the part starts in it (the part is closed upwards).
-        inside = np.flatnonzero(position[system.dst] >= 0)
-        self.src, self.dst = position[system.src[inside]], position[system.dst[inside]]
-        self.relation, self.weight = system.relation[inside], system.weight[inside]
-        self.stages = []
-        for block in system.stages:
-            nodes = position[block.nodes]
-            nodes = nodes[nodes >= 0]
-            if len(nodes):
-                self.stages.append((nodes, block.cyclic))
+        self.engine = Engine(self.system)
 
     def credence_gradients(self, semantics, targets):
         """Per target, ``d strength[target] / d credence`` over the part (one factorisation of
         the adjoint system restricted to the part)."""
         from graph.propagation import Sensitivity
 
-        result = self.result
-        sensitivity = Sensitivity(self.system, semantics, result.vector, result.base,
-                                  nodes=self.keep)
-        return [sensitivity.credence_gradient(self.system.index[t])[self.keep] for t in targets]
+        result, whole = self.result, self.result.system
+        sensitivity = Sensitivity(whole, semantics, result.vector, result.base, nodes=self.keep)
+        return [sensitivity.credence_gradient(whole.index[t])[self.keep] for t in targets]
 
+    def batches(self, count):
+        """Slices of ``range(count)`` small enough to solve as one batch of columns."""
+        return self.engine.batches(count, self.n_nodes)
 
-class _Variants:
-    """Solves many variants of one system at once, one variant per column of a matrix.
+    def without(self, semantics, removed, tolerance):
+        """Strengths (nodes x columns) with ``removed[c]`` left out in column ``c``, and
+        per column whether it converged."""
+        present = np.ones((self.n_nodes, len(removed)), dtype=bool)
+        present[removed, np.arange(len(removed))] = False
+        return self.engine.solve(semantics, present=present, reference=self.reference,
+                                 tolerance=tolerance)
 
-    A variant either *removes* one node (its strength is held at 0: under every semantics here a
-    parent of strength 0 adds nothing to a sum and a factor 1 to a product, exactly as if the
-    node and its edges were gone) or *sets the credence* of one node. Only the descendants of the
-    changed nodes can differ from the reference strengths, so the stages none of them reaches
-    are skipped, and on a cyclic stage only the columns whose inputs changed are solved.
-    Acyclic stages are evaluated once (exact). A cyclic stage is solved as
-    :func:`graph.propagation.solve` defines its strengths, the limit of ``ds/dt = f(s) - s``
-    from the credences (see :meth:`_integrate`); a column that does not settle there is handed
-    to :func:`graph.propagation.solve` itself (:meth:`resolve`).
-    """
-
-    def __init__(self, part, semantics, tolerance, max_steps=None):
-        from graph.propagation import DEFAULT_MAX_STEPS, SEMANTICS
-
-        self.part, self.sem = part, SEMANTICS[semantics]
-        self.reference, self.tolerance = part.reference, tolerance
-        self.budget = max_steps or DEFAULT_MAX_STEPS
-        self.product = self.sem.aggregation.name == "product"
-        # Where each node sits: its stage, and its row within the stage.
-        self.stage_of = np.empty(part.n_nodes, dtype=np.intp)
-        self.local = np.empty(part.n_nodes, dtype=np.intp)
-        for k, (nodes, _) in enumerate(part.stages):
-            self.stage_of[nodes] = k
-            self.local[nodes] = np.arange(len(nodes))
-        self.stages = self._stages()
-        widest = max([part.n_nodes] + [len(st["u"]) for st in self.stages if self.product])
-        self.batch = max(1, BATCH_FLOATS // max(widest, 1))
-
-    def _stages(self):
-        """Per stage, what its update needs: its rows; ``parents``, the distinct sources of its
-        in-edges; the in-edges sorted by (row, relation) with ``src`` indexing ``parents``, as a
-        CSR matrix of signed weights (rows x parents, for sums) or as groups (for products);
-        and which parents are rows of the stage itself (``inner`` in ``parents``, ``inner_rows``
-        in the stage)."""
-        import scipy.sparse as sp
-
-        part = self.part
-        stage, row = self.stage_of[part.dst], self.local[part.dst]
-        rel = part.relation.astype(np.intp)
-        order = np.lexsort((rel, row, stage))
-        cuts = np.searchsorted(stage[order], np.arange(len(part.stages) + 1))
-        stages = []
-        for k, (nodes, cyclic) in enumerate(part.stages):
-            edges = order[cuts[k]:cuts[k + 1]]
-            r, relation, u = row[edges], rel[edges], part.weight[edges]
-            parents, src = np.unique(part.src[edges], return_inverse=True)
-            indptr = np.zeros(len(nodes) + 1, dtype=np.intp)
-            np.cumsum(np.bincount(r, minlength=len(nodes)), out=indptr[1:])
-            group = r * 2 + relation
-            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
-            inner = np.flatnonzero(self.stage_of[parents] == k)
-            stages.append({
-                "rows": nodes, "cyclic": cyclic, "parents": parents, "src": src,
-                "row": r, "u": u, "starts": starts, "groups": group[starts],
-                "signed": None if self.product else sp.csr_matrix(
-                    (np.where(relation == 0, u, -u), src, indptr),
-                    shape=(len(nodes), len(parents))),
-                "inner": inner, "inner_rows": self.local[parents[inner]]})
-        return stages
-
-    def _aggregate(self, stage, P):
-        """The aggregates of the stage's rows from ``P``, the strengths of its parents."""
-        if not self.product:
-            return stage["signed"] @ P
-        # DF-QuAD: v = 1 - prod(1 - u*s) per (row, relation); aggregate v_s - v_a = pa - ps.
-        out = np.ones((2 * len(stage["rows"]), P.shape[1]))
-        if len(stage["u"]):
-            factors = 1.0 - stage["u"][:, None] * P[stage["src"]]
-            out[stage["groups"]] = np.multiply.reduceat(factors, stage["starts"], axis=0)
-        return out[1::2] - out[0::2]
-
-    def _update(self, stage, P, base, held):
-        """f on the stage's rows for every column, with removed nodes held at 0."""
-        infl = self.sem.influence
-        value = infl.value(infl.prepare(base), self._aggregate(stage, P))
-        np.clip(value, 0.0, 1.0, out=value)
-        value[held] = 0.0
-        return value
-
-    def run(self, removed=None, credence_node=None, credence_value=None):
-        """Strengths (rows x columns) of the variants, one column each.
-
-        Parameters
-        ----------
-        removed : array of int, optional
-            Per column, the node removed (held at 0).
-        credence_node, credence_value : arrays, optional
-            Per column, a node and the credence it gets.
-
-        Returns
-        -------
-        S : numpy.ndarray
-            Strengths, ``len(system.ids)`` x columns.
-        converged : numpy.ndarray of bool
-            Per column, whether every cyclic stage reached the tolerance.
-        """
-        changed = removed if removed is not None else credence_node
-        width = len(changed)
-        base = self.part.base[:, None]
-        if credence_node is not None:
-            base = np.repeat(base, width, axis=1)
-            base[credence_node, np.arange(width)] = credence_value
-        S = np.repeat(self.reference[:, None], width, axis=1)
-        converged = np.ones(width, dtype=bool)
-        reached = np.zeros(self.part.n_nodes, dtype=bool)
-        reached[changed] = True
-        held_by_stage = self._held(removed)
-        # Stages before the first changed node's keep their reference strengths.
-        for k in range(self.stage_of[changed].min(), len(self.stages)):
-            stage = self.stages[k]
-            rows = stage["rows"]
-            parent_reached = reached[stage["parents"]][stage["src"]]
-            touched = reached[rows] | (np.bincount(stage["row"], weights=parent_reached,
-                                                   minlength=len(rows)) > 0)
-            if not touched.any():
-                continue
-            reached[rows] = touched if not stage["cyclic"] else True
-            held_rows, held_cols = held_by_stage.get(k, NOTHING_HELD)
-            if not stage["cyclic"]:
-                S[rows] = self._update(stage, S[stage["parents"]], base[rows],
-                                       (held_rows, held_cols))
-                continue
-            cols = self._changed_columns(k, S, held_cols, credence_node)
-            X, ok = self._integrate(stage, S[stage["parents"]][:, cols],
-                                    base[rows] if base.shape[1] == 1 else base[rows][:, cols],
-                                    (held_rows, np.searchsorted(cols, held_cols)))
-            S[np.ix_(rows, cols)] = X
-            converged[cols] &= ok
-        for column in np.flatnonzero(~converged):
-            S[:, column], converged[column] = self.resolve(column, removed, credence_node,
-                                                           credence_value)
-        return S, converged
-
-    def _held(self, removed):
-        """{stage: (rows within the stage, columns)} of the removed nodes."""
-        if removed is None:
-            return {}
-        stage = self.stage_of[removed]
-        order = np.argsort(stage, kind="stable")
-        cuts = np.flatnonzero(np.r_[True, stage[order][1:] != stage[order][:-1], True])
-        return {int(stage[order[lo]]): (self.local[removed[order[lo:hi]]], order[lo:hi])
-                for lo, hi in zip(cuts[:-1], cuts[1:])}
-
-    def _changed_columns(self, k, S, held_cols, credence_node):
-        """The columns in which stage k's inputs differ from the reference: only there can its
-        fixed point differ (elsewhere it is the reference's, found by the same definition)."""
-        parents = self.stages[k]["parents"]
-        changed = (S[parents] != self.reference[parents][:, None]).any(axis=0)
-        changed[held_cols] = True
-        if credence_node is not None:
-            changed |= self.stage_of[credence_node] == k
-        return np.flatnonzero(changed)
-
-    def _integrate(self, stage, P, base, held):
-        """The fixed point of a cyclic stage for every column, as ``solve`` defines it.
-
-        ``P`` holds the strengths of the stage's parents (those inside the stage are
-        overwritten as the state moves). The ODE ``ds/dt = f(s) - s`` is followed from the
-        credences (adaptive Bogacki-Shampine 3(2), all columns together) until the residual is
-        below :data:`HANDOVER`; the plain iteration ``s <- f(s)`` then finishes from there,
-        converging to the fixed point the trajectory was approaching wherever ``f`` contracts
-        around it. Returns the stage's strengths and, per column, whether the residual fell
-        below the tolerance.
-        """
-        inner, inner_rows = stage["inner"], stage["inner_rows"]
-
-        def update(x):
-            P[inner] = x[inner_rows]
-            return self._update(stage, P, base, held)
-
-        x = np.broadcast_to(base, (len(stage["rows"]), P.shape[1])).copy()
-        x[held] = 0.0
-        x, evaluations = self._ode(update, x)
-        best = np.full(x.shape[1], np.inf)
-        stalled = 0
-        while evaluations < self.budget and stalled < PICARD_PATIENCE:
-            fx = update(x)
-            evaluations += 1
-            residual = np.abs(fx - x).max(axis=0, initial=0.0)
-            if residual.max(initial=0.0) < self.tolerance:
-                break
-            stalled = 0 if (residual < 0.5 * best).any() else stalled + 1
-            best = np.minimum(best, residual)
-            x = fx
-        return x, np.abs(update(x) - x).max(axis=0, initial=0.0) < self.tolerance
-
-    def _ode(self, update, x):
-        """Follow ds/dt = f(s) - s from x until max |f(s) - s| < HANDOVER or half the budget."""
-        from graph.propagation import ODE_ATOL, ODE_MAX_STEP
-
-        k1, h, evaluations = update(x) - x, 0.5, 1
-        while np.abs(k1).max(initial=0.0) >= HANDOVER and evaluations + 3 <= self.budget // 2:
-            y1 = np.clip(x + 0.5 * h * k1, 0.0, 1.0)
-            k2 = update(y1) - y1
-            y2 = np.clip(x + 0.75 * h * k2, 0.0, 1.0)
-            k3 = update(y2) - y2
-            new = np.clip(x + h * (2 * k1 + 3 * k2 + 4 * k3) / 9.0, 0.0, 1.0)
-            k4 = update(new) - new
-            evaluations += 3
-            error = h * np.abs(-5 / 72 * k1 + k2 / 12 + k3 / 9 - k4 / 8).max(initial=0.0)
-            if error <= ODE_ATOL:
-                x, k1 = new, k4
-            growth = 0.9 * (ODE_ATOL / max(error, 1e-300)) ** (1 / 3)
-            h = min(ODE_MAX_STEP, h * min(4.0, max(0.2, growth)))
-        return x, evaluations
-
-    def resolve(self, column, removed=None, credence_node=None, credence_value=None):
-        """One variant solved by :func:`graph.propagation.solve` itself, on the whole system
-        (the fallback for columns the batched iteration did not settle): a removed node's
-        edges get weight 0, which leaves every other node as if it were gone."""
-        from graph.propagation import solve
-
-        part = self.part
-        system, base, weight = part.system, part.result.base, part.system.weight
-        if credence_node is not None:
-            base = base.copy()
-            base[part.keep[credence_node[column]]] = credence_value[column]
-        if removed is not None:
-            weight = np.where(system.src == part.keep[removed[column]], 0.0, weight)
-        s, info = solve(system, self.sem, tolerance=self.tolerance, max_steps=self.budget,
-                        base=base, weights=weight)
-        return s[part.keep], info.converged
+    def with_credences(self, semantics, nodes, values, tolerance):
+        """Strengths (nodes x columns) with the credence of ``nodes[c]`` set to ``values[c]``
+        in column ``c``, and per column whether it converged."""
+        base = np.repeat(self.base[:, None], len(nodes), axis=1)
+        base[nodes, np.arange(len(nodes))] = values
+        return self.engine.solve(semantics, base=base, reference=self.reference,
+                                 tolerance=tolerance)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -825,7 +595,7 @@ def removal_impacts(graph, target, semantics="qe", *, result=None, tolerance=1e-
 
     The impact of ``b`` is ``strength(target)`` minus ``strength(target)`` in the graph without
     ``b`` and its edges. All of them come from one batched solve of the part of the graph that
-    reaches ``target`` (see :class:`_Variants`), not one solve per node.
+    reaches ``target`` (see :class:`graph.batch.Engine`), not one solve per node.
 
     Parameters
     ----------
@@ -850,14 +620,14 @@ def removal_impacts(graph, target, semantics="qe", *, result=None, tolerance=1e-
 def _removal_impacts(part, target, semantics, tolerance):
     t = part.index[target]
     reference = part.reference
-    variants = _Variants(part, semantics, tolerance)
     # In topological order, so that each batch starts as late in the graph as it can.
+    stage_of = part.system.stage_of
     others = np.array(sorted((i for i in range(part.n_nodes) if i != t),
-                             key=lambda i: variants.stage_of[i]), dtype=np.intp)
+                             key=lambda i: stage_of[i]), dtype=np.intp)
     impacts = {}
-    for lo in range(0, len(others), variants.batch):
-        removed = others[lo:lo + variants.batch]
-        S, converged = variants.run(removed=removed)
+    for cols in part.batches(len(others)):
+        removed = others[cols]
+        S, converged = part.without(semantics, removed, tolerance)
         for i, without, ok in zip(removed, S[t], converged):
             impacts[part.ids[i]] = (float(reference[t] - without), float(without), bool(ok))
     return impacts
@@ -1047,7 +817,7 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     The gradient of the gap (two adjoint solves, :class:`graph.propagation.Sensitivity`) picks
     the ``3 * top`` most sensitive; each one's credence is then scanned at 0, 0.05, ..., 1 and
     wherever the ranking flips between neighbouring points, the flip is located by bisection to
-    1e-7 (all candidates solved together, see :class:`_Variants`). The gap may be
+    1e-7 (all candidates solved together by :class:`graph.batch.Engine`). The gap may be
     non-monotone in a credence, so a flip narrower than the grid step can go unseen. "Flips"
     means: ``a`` ranks strictly lower if it now ranks higher or ties, and strictly higher if it
     now ranks lower.
@@ -1081,7 +851,7 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     candidates = np.array(candidates[:CRUX_CANDIDATES_PER_TOP * top], dtype=np.intp)
     if not len(candidates):
         return []
-    search = _CruxSearch(_Variants(part, semantics, result.tolerance), ia, ib,
+    search = _CruxSearch(part, semantics, result.tolerance, ia, ib,
                          reference[ia] - reference[ib])
     scan = search.scan(candidates, base[candidates])
     flips = search.flips(candidates, base[candidates], scan)
@@ -1101,8 +871,9 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
 class _CruxSearch:
     """Scans and bisections over single credences, all candidates solved together."""
 
-    def __init__(self, variants, ia, ib, gap):
-        self.variants, self.ia, self.ib, self.gap = variants, ia, ib, gap
+    def __init__(self, part, semantics, tolerance, ia, ib, gap):
+        self.part, self.semantics, self.tolerance = part, semantics, tolerance
+        self.ia, self.ib, self.gap = ia, ib, gap
 
     def flipped(self, gaps):
         """Whether ``gaps`` rank the pair the other way round from now."""
@@ -1111,10 +882,10 @@ class _CruxSearch:
     def gaps(self, nodes, values):
         """The gap with ``nodes[j]``'s credence set to ``values[j]``, per j; and convergence."""
         out, converged = np.empty(len(nodes)), np.empty(len(nodes), dtype=bool)
-        for lo in range(0, len(nodes), self.variants.batch):
-            part = slice(lo, lo + self.variants.batch)
-            S, ok = self.variants.run(credence_node=nodes[part], credence_value=values[part])
-            out[part], converged[part] = S[self.ia] - S[self.ib], ok
+        for cols in self.part.batches(len(nodes)):
+            S, ok = self.part.with_credences(self.semantics, nodes[cols], values[cols],
+                                             self.tolerance)
+            out[cols], converged[cols] = S[self.ia] - S[self.ib], ok
         return out, converged
 
     def scan(self, candidates, current):

@@ -49,7 +49,6 @@ PERSPECTIVE_KEYS = ("description", "credences", "weights")
 WEIGHT_KEYS = ("source", "target", "weight", "note")
 EXACT_LIMIT = 12  # 2**12 solves take about a second on the bundled corpus
 SAMPLES = 200
-SYSTEM_CACHE = 1024  # weighted solver systems kept by a comparison
 
 
 class PerspectiveError(CorpusError):
@@ -556,50 +555,71 @@ def differing_overrides(graph, first, second):
     return out
 
 
-class _Scorer:
-    """Scores the graph under any mix of override values, memoised by the mix.
+class _Mixes:
+    """The models' strengths under many mixes of override values, one column per mix, solved
+    together by the engine (:class:`graph.batch.Engine`) on one system of the graph.
 
-    The solver system is built once. A mix becomes a credence vector
-    (:meth:`~graph.propagation.System.base_vector`) and, if it changes weights, a system with
-    those weights (:meth:`~graph.propagation.System.with_weights`, kept for reuse since it
-    costs more than a solve); then one :func:`graph.propagation.solve`. That is what
-    :func:`graph.propagation.score_graph` does with the same overrides, so a comparison reports
-    what ``takeoff score --perspective`` gives (the tests hold the two together).
+    A mix ``{item: value}`` becomes a column of credences and, if it changes weights, a column
+    of weights (an edge override sets every parallel edge of its first relation, as
+    :func:`apply_perspective` does); other items keep the corpus value. The corpus's own
+    strengths are the reference, so a stage no override reaches is not solved again. That is
+    what :func:`graph.propagation.score_graph` gives with the same overrides, to the tolerance
+    (the tests hold the two together).
     """
 
-    def __init__(self, graph, semantics, tolerance):
-        from graph.propagation import build_system
+    def __init__(self, graph, semantics, tolerance, models):
+        from graph.batch import Engine
+        from graph.propagation import build_system, solve
 
         self.graph, self.semantics, self.tolerance = graph, semantics, tolerance
         self.system = build_system(graph)
-        self._cache = {}
-        self._systems = {}
-        self.solves = 0
+        self.engine = Engine(self.system)
+        self.rows = [self.system.index[m] for m in models]
+        self.reference, _ = solve(self.system, semantics, tolerance=tolerance)
 
-    def __call__(self, values):
-        """``({id: strength}, converged)`` under ``values`` ``{item: value}`` (other items at
-        the corpus value)."""
-        key = tuple(sorted(values.items()))
-        if key not in self._cache:
-            from graph.propagation import solve
+    def solve(self, mixes):
+        """``(strengths, converged)``: models x mixes, and per mix."""
+        import numpy as np
 
-            credences = {i[1]: v for i, v in values.items() if i[0] == "credence"}
-            weights = tuple((i, v) for i, v in key if i[0] == "weight")
-            s, info = solve(self._weighted(weights), self.semantics, tolerance=self.tolerance,
-                            base=self.system.base_vector(credences))
-            self.solves += 1
-            self._cache[key] = (dict(zip(self.system.ids, s.tolist())), bool(info.converged))
-        return self._cache[key]
+        system = self.system
+        base = np.repeat(system.base[:, None], len(mixes), axis=1)
+        weighted = any(item[0] == "weight" for mix in mixes for item in mix)
+        weights = np.repeat(system.weight[:, None], len(mixes), axis=1) if weighted else None
+        for c, mix in enumerate(mixes):
+            for item, value in mix.items():
+                if item[0] == "credence":
+                    base[system.index[item[1]], c] = value
+                else:
+                    relation = next(iter(self.graph[item[1]][item[2]]))
+                    weights[system.edge_positions(item[1], item[2], relation), c] = value
+        strengths = np.empty((len(self.rows), len(mixes)))
+        converged = np.empty(len(mixes), dtype=bool)
+        for cols in self.engine.batches(len(mixes)):
+            S, converged[cols] = self.engine.solve(
+                self.semantics, base=base[:, cols],
+                weights=None if weights is None else weights[:, cols],
+                reference=self.reference, tolerance=self.tolerance)
+            strengths[:, cols] = S[self.rows]
+        return strengths, converged
 
-    def _weighted(self, weights):
-        if not weights:
-            return self.system
-        if weights not in self._systems:
-            if len(self._systems) >= SYSTEM_CACHE:
-                self._systems.pop(next(iter(self._systems)))
-            overrides = {(i[1], i[2], next(iter(self.graph[i[1]][i[2]]))): v for i, v in weights}
-            self._systems[weights] = self.system.with_weights(self.system.weight_vector(overrides))
-        return self._systems[weights]
+
+def batched_shapley(solve_many, players, **options):
+    """:func:`shapley` with every coalition's value computed in one call.
+
+    ``solve_many(list of frozensets) -> array (outputs x coalitions)``. :func:`shapley` asks
+    for coalitions in an order fixed by its arguments (and seed), so a first pass with a
+    recording game learns which it needs; they are solved together, and the second pass reads
+    the answers. Returns what :func:`shapley` returns, and ``{coalition: value}`` of every
+    coalition solved (the empty and the full one among them).
+    """
+    import numpy as np
+
+    needed = {frozenset(): None, frozenset(players): None}
+    shapley(lambda c: needed.setdefault(c) or np.zeros(1), players, **options)
+    coalitions = list(needed)
+    values = solve_many(coalitions)
+    table = {c: values[:, j] for j, c in enumerate(coalitions)}
+    return (*shapley(table.__getitem__, players, **options), table)
 
 
 def shapley(value, players, *, exact_limit=EXACT_LIMIT, samples=SAMPLES, seed=0):
@@ -740,22 +760,22 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
     differing = differing_overrides(graph, p, q)
     start = {item: a for item, (a, _) in differing.items()}
     shared = {i: v for i, v in p.overrides().items() if i not in differing and _in(graph, i)}
-    scorer = _Scorer(graph, semantics, tolerance)
+    mixes = _Mixes(graph, semantics, tolerance, models)
     converged = []
 
-    def strengths(coalition):
-        values = {**shared, **start, **{i: differing[i][1] for i in coalition}}
-        by_id, ok = scorer(values)
-        converged.append(ok)
-        return np.array([by_id[m] for m in models])
+    def solve_many(coalitions):
+        values, ok = mixes.solve([{**shared, **start, **{i: differing[i][1] for i in c}}
+                                  for c in coalitions])
+        converged.extend(ok.tolist())
+        return values
 
-    s_first, s_second = strengths(frozenset()), strengths(frozenset(differing))
-    attribution, error, method = ({}, None, "none")
-    if differing:
-        attribution, error, method = shapley(strengths, list(differing), exact_limit=exact_limit,
-                                             samples=samples, seed=seed)
+    attribution, error, method, values = batched_shapley(
+        solve_many, list(differing), exact_limit=exact_limit, samples=samples, seed=seed)
+    if not differing:
+        method = "none"
+    s_first, s_second = values[frozenset()], values[frozenset(differing)]
     data = _comparison(graph, p, q, models, s_first, s_second, differing, attribution, method,
-                       semantics, as_of, scorer.solves, all(converged), top)
+                       semantics, as_of, len(values), all(converged), top)
     data["standard_error"] = max((float(e.max()) for e in error.values()), default=0.0) \
         if error else None
     data["samples"] = samples if method == "sampled" else None

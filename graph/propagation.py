@@ -33,7 +33,8 @@ iteration ``s <- f(s)`` started inside the box provably reaches it; that is what
 Otherwise the ODE itself is integrated (Bogacki-Shampine 3(2), adaptive), and once the state is
 certified to lie in a ball where ``f`` contracts (so the ODE's limit is the one fixed point of that
 ball) the plain iteration finishes the job inside the ball. Every step is vectorised over the
-stage with numpy / scipy.sparse. :func:`_score_python` is a plain-Python reference (RK4 with a
+stage with numpy / scipy.sparse. The integrator (:func:`integrate`) is the package's only one:
+:mod:`graph.batch`, the engine that solves many variants of one system at once, calls it too. :func:`_score_python` is a plain-Python reference (RK4 with a
 fixed step on each cyclic component), held to this solver by the tests.
 
 :class:`Sensitivity` gives exact derivatives at the fixed point: d strength[t] / d credence and
@@ -49,14 +50,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from graph.model import TakeoffError
+from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, TakeoffError
 
 SUPPORTS, UNDERMINES = "supports", "undermines"
 RELATION_CODE = {SUPPORTS: 0, UNDERMINES: 1}
 DEFAULT_TOLERANCE = 1e-9
 DEFAULT_MAX_STEPS = 10_000
-DEFAULT_CREDENCE = 0.5
-DEFAULT_WEIGHT = 1.0
 
 # The ODE is integrated to this local accuracy per step (and to a tenth of the residual near the
 # limit): enough to follow the trajectory into its basin, loose enough that steps stay long (the
@@ -315,6 +314,14 @@ class SumAggregation:
         seg = block.int
         return seg.sign * seg.u, seg.sign * x[seg.src]
 
+    def columns(self, stage, P, u):
+        """The aggregates of a stage's rows in every column (:mod:`graph.batch`): ``P`` holds
+        the strengths of the stage's parents (parents x columns), ``u`` the weights of its
+        in-edges, one each (shared by every column) or one row of columns each."""
+        if u.ndim == 1:
+            return stage.signed(u) @ P
+        return stage.incidence @ (u * P[stage.src])  # incidence holds the signs
+
     def bound(self, block, lo, extra, slope):
         """``d -> B d`` for a matrix B >= |J| on the box (``slope`` bounds the influence's
         slope there; ``extra`` comes from :meth:`box`)."""
@@ -372,6 +379,14 @@ class ProductAggregation:
             return np.where(zeros == 0, nonzero / np.where(zero, 1.0, q),
                             np.where((zeros == 1) & zero, nonzero, 0.0))
 
+    def columns(self, stage, P, u):
+        """As :meth:`SumAggregation.columns`: products over each (row, relation) group."""
+        out = np.ones((2 * stage.k, P.shape[1]))  # no supporters (attackers): v = 0
+        if len(stage.src):
+            terms = P[stage.src] * (u[:, None] if u.ndim == 1 else u)
+            out[stage.groups] = np.multiply.reduceat(1.0 - terms, stage.starts, axis=0)
+        return out[1::2] - out[0::2]
+
     def partials(self, block, const, x):
         seg = block.int
         others = self._others(block, const, x)
@@ -422,7 +437,8 @@ SEMANTICS = {
 }
 
 
-def _semantics(semantics):
+def get_semantics(semantics):
+    """The :class:`Semantics` named ``semantics`` (or ``semantics`` itself if it is one)."""
     if isinstance(semantics, Semantics):
         return semantics
     try:
@@ -469,7 +485,7 @@ class System:
         self.edges = edges
         self._plan = plan if plan is not None else _plan(len(ids), src, dst, relation)
         self.cyclic = self._plan.cyclic
-        self._build_blocks()
+        self._stages = self._whole = None
 
     @property
     def n_nodes(self):
@@ -479,11 +495,23 @@ class System:
     def n_edges(self):
         return len(self.src)
 
-    def _build_blocks(self):
-        plan, w = self._plan, self.weight
-        self.stages = [_block_from(plan, k, cyclic, w)
-                       for k, cyclic in enumerate(plan.cyclic_stages)]
-        self._whole = None
+    @property
+    def stages(self):
+        """The solve plan: one block per stage (nodes and the edges into them), in topological
+        order of the condensation; built on first use."""
+        if self._stages is None:
+            self._stages = [_block_from(self._plan, k, cyclic, self.weight)
+                            for k, cyclic in enumerate(self._plan.cyclic_stages)]
+        return self._stages
+
+    @property
+    def stage_cyclic(self):
+        """Per stage: whether it is cyclic (its nodes lie on cycles)."""
+        return self._plan.cyclic_stages
+
+    def stage_nodes(self, k):
+        """The node indices of stage ``k``."""
+        return self._plan.nodes[self._plan.node_ptr[k]:self._plan.node_ptr[k + 1]]
 
     @property
     def whole(self):
@@ -494,19 +522,49 @@ class System:
             self._whole = _block_from(self._plan.whole, 0, True, self.weight)
         return self._whole
 
-    def with_weights(self, weight, *, first_stage=0):
+    def with_weights(self, weight):
         """The same graph with other edge weights (an array in the order of ``edges``); shares
         the stage plan and the blocks' structure, so it costs a few array gathers, not a
-        rebuild. With ``first_stage``, the caller promises that only edges into that stage or
-        later ones changed weight: the earlier blocks are shared as they are."""
+        rebuild."""
         weight = np.asarray(weight, dtype=float)
         _check_range(weight, "weight", lambda i: "edge {} -> {} ({})".format(*self.edges[i]))
         other = copy.copy(self)
         other.weight = weight
-        other.stages = self.stages[:first_stage] + [block.reweighted(weight)
-                                                    for block in self.stages[first_stage:]]
+        other._stages = None if self._stages is None else [block.reweighted(weight)
+                                                           for block in self._stages]
         other._whole = None
         return other
+
+    @property
+    def stage_of(self):
+        """Per node: the position of its stage in :attr:`stages`."""
+        return self._plan.stage_of
+
+    @property
+    def local(self):
+        """Per node: its row within its stage."""
+        return self._plan.local
+
+    def stage_edges(self, k):
+        """The edges into stage ``k``, sorted by (row within the stage, relation) and stably
+        within that: their positions in the edge arrays, and their rows."""
+        plan = self._plan
+        a, b = plan.edge_ptr[k], plan.edge_ptr[k + 1]
+        return plan.order[a:b], plan.row[a:b]
+
+    def restricted(self, nodes, base=None):
+        """The system of ``nodes`` (sorted node indices) and the edges among them, with its own
+        stage plan, and ``base`` (credences of the whole system) if given. For a set closed
+        upwards (every node that reaches one of them is among them) the strengths of its nodes
+        are those of the whole system."""
+        nodes = np.asarray(nodes, dtype=np.intp)
+        base = self.base if base is None else np.asarray(base, dtype=float)
+        position = np.full(self.n_nodes, -1, dtype=np.intp)
+        position[nodes] = np.arange(len(nodes))
+        inside = np.flatnonzero((position[self.src] >= 0) & (position[self.dst] >= 0))
+        return System([self.ids[i] for i in nodes], base[nodes], position[self.src[inside]],
+                      position[self.dst[inside]], self.relation[inside], self.weight[inside],
+                      [self.edges[e] for e in inside])
 
     def edge_positions(self, source, target, relation):
         """Indices of the edges ``source -relation-> target`` (several if parallel)."""
@@ -765,7 +823,9 @@ class SolveInfo:
     methods: list = field(default_factory=list)
 
 
-def _check_options(tolerance, max_steps):
+def check_options(tolerance, max_steps):
+    """The step budget for ``max_steps`` (the default if None); raises
+    :class:`PropagationError` for a tolerance outside (0, 1) or a budget below 1."""
     if not isinstance(tolerance, (int, float)) or not 0.0 < tolerance < 1.0:
         raise PropagationError(f"tolerance must be a number greater than 0 and less than 1, "
                                f"not {tolerance!r}")
@@ -836,8 +896,8 @@ def solve(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None
     .. [2] T. Mossakowski, F. Neuhaus, Modular semantics and characteristics for bipolar weighted
        argumentation graphs, arXiv:1807.06685, 2018.
     """
-    sem = _semantics(semantics)
-    budget = _check_options(tolerance, max_steps)
+    sem = get_semantics(semantics)
+    budget = check_options(tolerance, max_steps)
     if weights is not None:
         system = system.with_weights(weights)
     w = system.base if base is None else np.asarray(base, dtype=float)
@@ -881,48 +941,9 @@ def _summary(records, tolerance):
     return info
 
 
-def solve_series(system, semantics, weights, *, tolerance=DEFAULT_TOLERANCE, max_steps=None):
-    """:func:`solve` for a series of edge-weight vectors, one after the other, on one system.
-
-    Each solve starts at the first stage that an edge whose weight changed since the previous
-    vector leads into; the stages before it keep their strengths (they read nothing that
-    changed) and their blocks are shared. The results are those of :func:`solve` with each
-    vector, bit for bit.
-
-    Parameters
-    ----------
-    system : System
-    semantics : str or Semantics
-    weights : iterable of array_like
-        Edge weights in the order of ``system.edges``, e.g. a presence mask times
-        ``system.weight`` (weight 0 removes an edge under every semantics).
-
-    Yields
-    ------
-    (s, info)
-        As :func:`solve` returns them; ``s`` is a fresh array each time.
-    """
-    sem = _semantics(semantics)
-    budget = _check_options(tolerance, max_steps)
-    stage_of_edge = system._plan.stage_of[system.dst]
-    w = system.base
-    s, records, previous, current = w.copy(), (), None, system
-    for weight in weights:
-        weight = np.asarray(weight, dtype=float)
-        if previous is None:
-            first = 0
-        else:
-            changed = np.flatnonzero(weight != previous)
-            first = int(stage_of_edge[changed].min()) if len(changed) else len(system.stages)
-        current = current.with_weights(weight, first_stage=first)
-        records = _solve_stages(current, sem, s, w, tolerance, budget, first, records)
-        previous = weight
-        yield s.copy(), _summary(records, tolerance)
-
-
 def evaluate(system, semantics, s, *, base=None):
     """One update of every node: ``f(s)`` (a new array)."""
-    sem = _semantics(semantics)
+    sem = get_semantics(semantics)
     w = system.base if base is None else np.asarray(base, dtype=float)
     return _Stage(system.whole, sem, s, w).f(np.asarray(s, dtype=float))
 
@@ -1035,44 +1056,85 @@ _BS_B = (2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0)
 _BS_E = (-5.0 / 72.0, 1.0 / 12.0, 1.0 / 9.0, -1.0 / 8.0)
 
 
-def _ode(stage, x, tolerance, budget):
-    """Integrate ds/dt = f(s) - s from x; (x, evals, converged, ball certified)."""
+def integrate(f, x, *, until, budget, watch=None):
+    """Follow ``ds/dt = f(s) - s`` from ``x`` with adaptive Bogacki-Shampine 3(2): the one
+    integrator of the package (:func:`solve` and :mod:`graph.batch` both call it).
+
+    Parameters
+    ----------
+    f : callable
+        The update, ``f(x)`` of the shape of ``x``, defined on the cube ``[0, 1]``.
+    x : numpy.ndarray, shape (k,) or (k, m)
+        The start; with two dimensions every column is its own trajectory with its own step
+        size.
+    until : float
+        A column stops moving once its residual ``max |f(s) - s|`` is below this.
+    budget : int
+        Evaluations of ``f`` allowed (each step costs three).
+    watch : callable, optional
+        ``watch(x, k1, residual)`` before every step (``k1 = f(x) - x``); if it returns True
+        the integration stops there (the single solve tries to certify a ball).
+
+    Returns
+    -------
+    x, residual, evaluations, watched
+        The state, its residual per column (a scalar for one trajectory), the evaluations
+        spent, and whether ``watch`` stopped it.
+    """
     evaluations = 1
-    k1 = stage.f(x) - x
-    residual = np.max(np.abs(k1), initial=0.0)
-    # A ball is tried once the residual is small (far from the limit no ball of contraction
-    # holds the rest of the path) and then whenever it has fallen tenfold.
-    h, next_try, attempted = 0.5, BALL_START, False
-    d = np.ones_like(x)
-    while residual >= tolerance:
-        if residual <= next_try:
-            next_try = residual / 10.0
-            ball, d = _certify_ball(stage, x, k1, d, NORM_ITERATIONS[attempted])
-            attempted = True
-            if ball is not None:
-                lo, hi = ball
-                x, more, ok = _picard(stage, x, lo, hi, tolerance, budget - evaluations)
-                return x, evaluations + more, ok, True
+    k1 = f(x) - x
+    residual = np.max(np.abs(k1), axis=0, initial=0.0)
+    h = np.full(np.shape(residual), 0.5)
+    while True:
+        active = residual >= until
+        if not active.any():
+            break
+        if watch is not None and watch(x, k1, residual):
+            return x, residual, evaluations, True
         if evaluations + 3 > budget:
-            return x, evaluations, False, False
+            break
         y1 = np.clip(x + h * _BS_A[0] * k1, 0.0, 1.0)  # f is defined on the cube only
-        k2 = stage.f(y1) - y1
+        k2 = f(y1) - y1
         y2 = np.clip(x + h * _BS_A[1] * k2, 0.0, 1.0)
-        k3 = stage.f(y2) - y2
+        k3 = f(y2) - y2
         new = np.clip(x + h * (_BS_B[0] * k1 + _BS_B[1] * k2 + _BS_B[2] * k3), 0.0, 1.0)
-        k4 = stage.f(new) - new
+        k4 = f(new) - new
         evaluations += 3
         error = h * np.max(np.abs(_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4),
-                           initial=0.0)
+                           axis=0, initial=0.0)
         # Near the limit the error allowed shrinks with the residual: otherwise the controller
         # parks the step at the edge of stability and the residual stalls near ODE_ATOL.
-        atol = min(ODE_ATOL, ODE_RELATIVE * residual)
-        if error <= atol:
-            x, k1 = new, k4
-            residual = np.max(np.abs(k1), initial=0.0)
-        h = min(ODE_MAX_STEP,
-                h * min(4.0, max(0.2, 0.9 * (atol / max(error, 1e-300)) ** (1.0 / 3.0))))
-    return x, evaluations, True, False
+        atol = np.minimum(ODE_ATOL, ODE_RELATIVE * residual)
+        accept = active & (error <= atol)
+        x, k1 = np.where(accept, new, x), np.where(accept, k4, k1)
+        residual = np.where(accept, np.max(np.abs(k4), axis=0, initial=0.0), residual)
+        factor = np.clip(0.9 * (atol / np.maximum(error, 1e-300)) ** (1.0 / 3.0), 0.2, 4.0)
+        h = np.where(active, np.minimum(ODE_MAX_STEP, h * factor), h)
+    return x, residual, evaluations, False
+
+
+def _ode(stage, x, tolerance, budget):
+    """Integrate ds/dt = f(s) - s from x; (x, evals, converged, ball certified)."""
+    # A ball is tried once the residual is small (far from the limit no ball of contraction
+    # holds the rest of the path) and then whenever it has fallen tenfold.
+    state = {"next_try": BALL_START, "attempted": False, "d": np.ones_like(x), "ball": None}
+
+    def watch(x, k1, residual):
+        if residual > state["next_try"]:
+            return False
+        state["next_try"] = residual / 10.0
+        state["ball"], state["d"] = _certify_ball(stage, x, k1, state["d"],
+                                                  NORM_ITERATIONS[state["attempted"]])
+        state["attempted"] = True
+        return state["ball"] is not None
+
+    x, residual, evaluations, watched = integrate(stage.f, x, until=tolerance, budget=budget,
+                                                  watch=watch)
+    if watched:
+        lo, hi = state["ball"]
+        x, more, ok = _picard(stage, x, lo, hi, tolerance, budget - evaluations)
+        return x, evaluations + more, ok, True
+    return x, evaluations, bool(residual < tolerance), False
 
 
 def _certify_ball(stage, x, r, d, iterations):
@@ -1166,7 +1228,7 @@ class ScoreResult:
 def score_system(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None,
                  credences=None, weights=None):
     """:func:`score_graph` on a prebuilt :class:`System` (build once, score many times)."""
-    sem = _semantics(semantics)
+    sem = get_semantics(semantics)
     base = system.base_vector(credences) if credences else system.base
     if weights:
         system = system.with_weights(system.weight_vector(weights))
@@ -1261,7 +1323,7 @@ class Sensitivity:
     """
 
     def __init__(self, system, semantics, s, base=None, *, nodes=None):
-        self.system, self.semantics = system, _semantics(semantics)
+        self.system, self.semantics = system, get_semantics(semantics)
         self.s = np.asarray(s, dtype=float)
         w = system.base if base is None else np.asarray(base, dtype=float)
         self.J, self.dw, self.du = _derivatives(system, self.semantics, self.s, w)
@@ -1330,7 +1392,7 @@ def jacobian(system, semantics, s, *, base=None):
     """The Jacobian ``J = df/ds`` at ``s`` (scipy CSR, n x n): ``J @ v`` is a Jacobian-vector
     product, ``J.T @ v`` a vector-Jacobian product."""
     w = system.base if base is None else np.asarray(base, dtype=float)
-    return _derivatives(system, _semantics(semantics), np.asarray(s, dtype=float), w)[0]
+    return _derivatives(system, get_semantics(semantics), np.asarray(s, dtype=float), w)[0]
 
 
 def gradient(system, semantics, s, target_index, *, wrt="credence", base=None):
@@ -1398,7 +1460,7 @@ def edge_contributions(result, target):
     update; on a cycle only the stage holding it is solved again (from the credences, as
     :func:`solve` defines it), with the stages before it at their strengths.
     """
-    system, sem = result.system, _semantics(result.semantics)
+    system, sem = result.system, get_semantics(result.semantics)
     t = system.index[target]
     plan = system._plan
     positions = np.flatnonzero(system.dst == t)
@@ -1458,7 +1520,7 @@ def ranking(G, result, *, kind="model"):
 def _acyclic_contributions(result, targets):
     """:func:`edge_contributions` of many targets on no cycle at once: each edge's target
     updated once with and once without that edge, all in a few vector operations."""
-    system, sem = result.system, _semantics(result.semantics)
+    system, sem = result.system, get_semantics(result.semantics)
     if not targets:
         return {}
     index = np.array([system.index[t] for t in targets], dtype=np.intp)
@@ -1556,7 +1618,7 @@ def _score_python(G, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=N
     """
     import networkx as nx
 
-    name = _semantics(semantics).name
+    name = get_semantics(semantics).name
     max_steps = 10 ** 6 if max_steps is None else max_steps
     w = {v: float(G.nodes[v].get("credence", DEFAULT_CREDENCE)) for v in G}
     parents = {v: [] for v in G}

@@ -2,7 +2,7 @@
 
 :func:`robustness` draws joint samples of the uncertain credences and weights (a Latin
 hypercube, seeded), solves them all as the columns of one batched solve
-(:func:`graph.batch.solve_columns`), and summarises each model's strength over the samples: mean,
+(:class:`graph.batch.Engine`), and summarises each model's strength over the samples: mean,
 90% interval, the probability that it ranks first and its rank distribution. It then says which
 inputs' uncertainty explains most of the variance of the top path, by first-order Sobol indices
 estimated from the same samples (:func:`first_order_indices`).
@@ -13,16 +13,19 @@ import math
 
 import numpy as np
 
+from graph.model import TakeoffError
 from graph.uncertainty import default_distribution, sample
 
 DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
+# Floats of sampled inputs (credences, weights, uniforms and the sampler's own) per chunk: 128 MB.
+CHUNK_FLOATS = 16_000_000
+# Model strengths kept over all samples for the summary: 400 MB.
+MAX_STRENGTHS = 50_000_000
 TOP_INPUTS = 10
 BOOTSTRAP = 100
 # Strengths this close count as a tie for the ranking (the solver's default tolerance).
 TIE = 1e-9
-# Columns per batched solve: bounds the (edges x columns) work arrays to ~64 MB.
-BATCH_FLOATS = 8_000_000
 
 
 def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
@@ -75,8 +78,12 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     dict
         ``{"samples", "seed", "semantics", "inputs": count, "models": [{"id", "point", "mean",
         "low", "high", "p_first", "ranks"}] (by mean strength), "top": id, "sensitivity":
-        [{"input", "index", "error"}], "converged": bool}``. ``low``/``high`` are the 5% and
-        95% quantiles; ``ranks[k]`` the probability of rank ``k + 1``.
+        [{"input", "index", "error"}], "sensitivity_samples": int, "converged": bool}``.
+        ``low``/``high`` are the 5% and 95% quantiles; ``ranks[k]`` the probability of rank
+        ``k + 1``. The samples are drawn and solved in chunks (memory stays bounded: about
+        128 MB of inputs, and 8 bytes per model and sample); the sensitivity comes from the
+        first chunk, one Latin hypercube of ``sensitivity_samples`` samples (all of them
+        unless there are tens of thousands).
 
     Examples
     --------
@@ -91,38 +98,59 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     """
     from scipy.stats import qmc
 
+    from graph.batch import Engine
     from graph.propagation import build_system, score_graph
 
     system = build_system(graph)
     inputs = uncertain_inputs(graph, system, spread=spread, weight_spread=weight_spread)
     semantics = list(dict.fromkeys(semantics))
     dims = len(inputs) + (len(semantics) > 1)
-    if dims:
-        uniforms = qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed)).random(samples)
-    else:
-        uniforms = np.full((samples, 0), 0.5)
-    base, weights = _sampled_inputs(system, inputs, uniforms, samples)
-    choice = (np.minimum((uniforms[:, -1] * len(semantics)).astype(int), len(semantics) - 1)
-              if len(semantics) > 1 else np.zeros(samples, dtype=int))
     models = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"]
+    _check_samples(samples, len(models))
+    sampler = qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed)) if dims else None
     strengths = np.empty((len(models), samples))
-    converged = True
-    for k, name in enumerate(semantics):
-        for cols in _batches(np.flatnonzero(choice == k), system.n_edges + system.n_nodes):
-            S, ok = _solve(system, name, base, weights, cols, tolerance)
-            strengths[:, cols] = S[models]
-            converged &= bool(ok.all())
+    converged, first = True, None
+    engine = Engine(system)
+    # Samples are drawn and solved a chunk at a time, so memory does not grow with them; each
+    # chunk is a Latin hypercube of its own (the first holds every sample up to CHUNK_FLOATS).
+    chunk = max(1, CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * dims + 1))
+    for lo in range(0, samples, chunk):
+        count = min(chunk, samples - lo)
+        uniforms = sampler.random(count) if dims else np.full((count, 0), 0.5)
+        first = uniforms if first is None else first
+        base, weights = _sampled_inputs(system, inputs, uniforms, count)
+        choice = (np.minimum((uniforms[:, -1] * len(semantics)).astype(int), len(semantics) - 1)
+                  if len(semantics) > 1 else np.zeros(count, dtype=int))
+        for k, name in enumerate(semantics):
+            chosen = np.flatnonzero(choice == k)
+            for part in engine.batches(len(chosen)):
+                cols = chosen[part]
+                S, ok = engine.solve(name, base=base[:, cols], weights=weights[:, cols],
+                                     tolerance=tolerance)
+                strengths[:, lo + cols] = S[models]
+                converged &= bool(ok.all())
     point = score_graph(graph, semantics[0], tolerance=tolerance).strengths
     summary = _summary([system.ids[i] for i in models], strengths, point)
     top = summary[0]["id"] if summary else None
     sensitivity = []
     if top is not None and dims:
-        y = strengths[[system.ids[i] for i in models].index(top)]
+        y = strengths[[system.ids[i] for i in models].index(top), :len(first)]
         labels = [i["label"] for i in inputs] + (["semantics"] if len(semantics) > 1 else [])
-        sensitivity = first_order_indices(uniforms, y, labels, top=top_inputs, seed=seed)
+        sensitivity = first_order_indices(first, y, labels, top=top_inputs, seed=seed)
     return {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
             "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
-            "sensitivity": sensitivity, "converged": converged}
+            "sensitivity": sensitivity, "sensitivity_samples": len(first),
+            "converged": converged}
+
+
+def _check_samples(samples, models):
+    """Refuse more samples than :data:`MAX_SAMPLES`, or than the strengths kept for the summary
+    (models x samples) allow."""
+    limit = min(MAX_SAMPLES, MAX_STRENGTHS // max(models, 1))
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= limit:
+        raise TakeoffError(f"samples must be a whole number from 1 to {limit:,}"
+                           + (f" (with {models:,} models)" if limit < MAX_SAMPLES else "")
+                           + f", not {samples!r}")
 
 
 def _sampled_inputs(system, inputs, uniforms, samples):
@@ -132,18 +160,6 @@ def _sampled_inputs(system, inputs, uniforms, samples):
         target = base if item["kind"] == "credence" else weights
         target[item["index"]] = sample(item["dist"], uniforms[:, j])
     return base, weights
-
-
-def _batches(columns, height):
-    size = max(1, BATCH_FLOATS // max(height, 1))
-    return [columns[i:i + size] for i in range(0, len(columns), size)] if len(columns) else []
-
-
-def _solve(system, semantics, base, weights, cols, tolerance):
-    from graph.batch import solve_columns
-
-    return solve_columns(system, semantics, base=base[:, cols], weights=weights[:, cols],
-                         tolerance=tolerance)
 
 
 def _summary(ids, strengths, point):

@@ -8,10 +8,9 @@ sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
 quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
-graph and solves it once per distinct set of nodes, with the edges of the nodes not yet dated
-in weighted 0 (a presence mask on the weights), each solve starting at the first stage the
-newly arrived nodes reach (:func:`graph.propagation.solve_series`); steps that see the same set
-share the result.
+graph and solves every distinct set of nodes as one column of one batch
+(:class:`graph.batch.Engine`), the nodes not yet dated in absent from it (a presence mask);
+steps that see the same set share the column.
 :func:`history_reference` scores every step from scratch with
 :func:`graph.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
 other.
@@ -27,6 +26,9 @@ from graph.model import TakeoffError, parse_date
 from graph.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
+# Steps one history may have (137 years of days, every quarter of the calendar); a range and
+# step that make more are refused with a message.
+MAX_STEPS = 50_000
 
 
 def as_of_graph(graph, as_of):
@@ -78,12 +80,21 @@ def dated_nodes(graph, kind=None):
                   if a.get("date") is not None and (kind is None or a.get("kind") == kind))
 
 
+def shifted(day, days):
+    """``day`` moved by ``days``, held within the calendar (0001-01-01 to 9999-12-31)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days < 0 else dt.date.max
+
+
 def period_end(day, step):
-    """The last day of the ``step`` period holding ``day`` (weeks end on Sunday, as in ISO)."""
+    """The last day of the ``step`` period holding ``day`` (weeks end on Sunday, as in ISO; the
+    last week of the calendar ends on 9999-12-31)."""
     if step == "day":
         return day
     if step == "week":
-        return day + dt.timedelta(days=6 - day.weekday())
+        return shifted(day, 6 - day.weekday())
     if step == "month":
         return day.replace(day=calendar.monthrange(day.year, day.month)[1])
     if step == "quarter":
@@ -113,6 +124,38 @@ def step_dates(start, end, step="month"):
     return dates
 
 
+def step_count(start, end, step):
+    """How many dates :func:`step_dates` gives from ``start`` to ``end`` (counted, not listed)."""
+    if step == "day":
+        return (end - start).days + 1
+    if step == "week":
+        return (period_end(end, step) - period_end(start, step)).days // 7 + 1
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if step == "month":
+        return months + 1
+    if step == "quarter":
+        return (end.year - start.year) * 4 + (end.month - 1) // 3 - (start.month - 1) // 3 + 1
+    raise TakeoffError(f"unknown step {step!r} (one of {', '.join(STEPS)})")
+
+
+def runs(data):
+    """The steps of a :func:`history` result grouped into runs of identical rows: ``[(first,
+    last)]`` step indices, a run going on while no strength, no convergence flag and no
+    arrival changes (the table prints one row per run, so a history that runs on past the
+    last evidence does not repeat one row for every step)."""
+    out = []
+    arrived = new_evidence(data)
+    ids = list(data["strengths"])
+    for i in range(len(data["dates"])):
+        same = out and not arrived[i] and data["converged"][i] == data["converged"][i - 1] and \
+            all(data["strengths"][n][i] == data["strengths"][n][i - 1] for n in ids)
+        if same:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
 def default_range(graph, today=None):
     """``(start, end)`` of :func:`history` when not given: the earliest dated node to today,
     or to the latest dated node if that is later. None if no node is dated."""
@@ -134,14 +177,23 @@ def _resolve_range(graph, start, end, today):
     return start or default[0], end or default[1]
 
 
+def _bounded_dates(start, end, step):
+    """:func:`step_dates`, refused with a message beyond :data:`MAX_STEPS` steps."""
+    if start <= end and step_count(start, end, step) > MAX_STEPS:
+        raise TakeoffError(f"--step {step} from {start} to {end} makes "
+                           f"{step_count(start, end, step):,} steps, more than {MAX_STEPS:,}: "
+                           f"choose a longer --step or a shorter range (--from, --to)")
+    return step_dates(start, end, step)
+
+
 def history(graph, *, start=None, end=None, step="month", semantics="qe", tolerance=1e-9,
             max_steps=None, nodes=None, today=None, system=None):
     """Strengths of the models (or of ``nodes``) as of each step from ``start`` to ``end``.
 
     Each step's value is what ``takeoff score --as-of STEP`` gives: the strengths of
     :func:`as_of_graph` ``(graph, STEP)``. The whole graph is built into one solver system
-    once; a step solves it with the edges of the nodes dated later weighted 0 (the same as
-    leaving them out). The graph changes only on the dates of dated nodes, so each distinct
+    once; a step solves it with the nodes dated later absent (held at 0, the same as leaving
+    them out with their edges). The graph changes only on the dates of dated nodes, so each distinct
     set of nodes is solved once and the result shared by every step that sees it.
 
     Parameters
@@ -189,35 +241,36 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     """
     import numpy as np
 
-    from graph.propagation import build_system, solve_series
+    from graph.batch import Engine
+    from graph.propagation import build_system
 
     start, end = _resolve_range(graph, start, end, today)
-    dates = step_dates(start, end, step)
+    dates = _bounded_dates(start, end, step)
     ids = list(nodes) if nodes is not None else _model_ids(graph)
     _check_ids(graph, ids)
     dated = dated_nodes(graph)
     day_of = [d for d, _ in dated]
-    # One system for the whole graph: a node not yet dated in is left out by giving its edges
-    # weight 0, which under every semantics is the same as removing them (0 * s adds nothing
-    # to a sum, 1 - 0 * s changes no product), so the later nodes do not touch the others.
-    # Presence is a mask on the weights; solve_series re-solves only the stages after the
-    # earliest one an arriving node's edges lead into.
+    # One system for the whole graph, one column per distinct set of nodes: a node not yet
+    # dated in is absent from the column (held at 0, the same as leaving it out).
     system = build_system(graph) if system is None else system
     arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
     for rank, (_, n) in enumerate(dated):
         arrival[system.index[n]] = rank
-    edge_arrival = np.maximum(arrival[system.src], arrival[system.dst])
     counts = [bisect.bisect_right(day_of, day) for day in dates]   # dated nodes present
-    distinct = sorted(set(counts))
+    distinct = np.array(sorted(set(counts)))
     rows = np.array([system.index[n] for n in ids], dtype=np.intp)
+    engine = Engine(system)
+    values, ok = np.empty((len(rows), len(distinct))), np.empty(len(distinct), dtype=bool)
+    for cols in engine.batches(len(distinct), system.n_nodes):
+        present = arrival[:, None] < distinct[None, cols]   # undated (-1): always
+        S, ok[cols] = engine.solve(semantics, present=present, tolerance=tolerance,
+                                   max_steps=max_steps)
+        values[:, cols] = S[rows]
     solved = {}  # count -> (strengths of ids, None where absent; converged)
-    series = solve_series(system, semantics,
-                          (np.where(edge_arrival < count, system.weight, 0.0) for count in distinct),
-                          tolerance=tolerance, max_steps=max_steps)
-    for count, (values, info) in zip(distinct, series):
+    for j, count in enumerate(distinct.tolist()):
         present = arrival[rows] < count
-        solved[count] = ([float(v) if p else None for v, p in zip(values[rows], present)],
-                         bool(info.converged))
+        solved[count] = ([float(v) if p else None for v, p in zip(values[:, j], present)],
+                         bool(ok[j]))
     strengths = {n: [] for n in ids}
     converged = []
     for count in counts:
@@ -236,7 +289,7 @@ def history_reference(graph, *, start=None, end=None, step="month", semantics="q
     from graph.propagation import score_graph
 
     start, end = _resolve_range(graph, start, end, today)
-    dates = step_dates(start, end, step)
+    dates = _bounded_dates(start, end, step)
     ids = list(nodes) if nodes is not None else _model_ids(graph)
     _check_ids(graph, ids)
     strengths = {n: [] for n in ids}
@@ -337,8 +390,8 @@ def _figure(data, title):
 
     dates = [dt.date.fromisoformat(d) for d in data["dates"]]
     evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
-    first = min([dates[0]] + [day for day, _ in evidence[:1]]) - dt.timedelta(days=10)
-    last = dates[-1] + dt.timedelta(days=10)
+    first = shifted(min([dates[0]] + [day for day, _ in evidence[:1]]), -10)
+    last = shifted(dates[-1], 10)
     rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)
     levels = max(rows, default=0) + 1
     figure, (top, strip) = plt.subplots(

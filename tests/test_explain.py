@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph.explain as explain
 from conftest import REPO, snapshot
 from graph.edit import import_graph
 from graph.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
@@ -194,11 +193,13 @@ def test_removal_impacts_on_larger_cyclic_graphs(semantics):
 def test_unsettled_cyclic_variants_fall_back_to_the_solver(monkeypatch):
     # With no plain iteration after the ODE, no batched column reaches the tolerance, so every
     # one is re-solved by graph.propagation.solve; the answers must not change.
-    monkeypatch.setattr(explain, "PICARD_PATIENCE", 0)
+    import graph.batch as batch
+
+    monkeypatch.setattr(batch, "PICARD_PATIENCE", 0)
     G = random_graph(20, 50, 4, cyclic=True)
     calls = []
-    original = explain._Variants.resolve
-    monkeypatch.setattr(explain._Variants, "resolve",
+    original = batch.Engine._single
+    monkeypatch.setattr(batch.Engine, "_single",
                         lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     fast = removal_impacts(G, "n0", "dfquad")
     plain = removal_impacts_reference(G, "n0", "dfquad")
@@ -209,7 +210,9 @@ def test_unsettled_cyclic_variants_fall_back_to_the_solver(monkeypatch):
 
 
 def test_removal_impacts_in_several_batches(monkeypatch):
-    monkeypatch.setattr(explain, "BATCH_FLOATS", 50)  # a few columns per batch
+    import graph.batch as batch
+
+    monkeypatch.setattr(batch, "BATCH_FLOATS", 50)  # a few columns per batch
     G = random_graph(40, 100, 7)
     fast = removal_impacts(G, "n39", "qe")
     plain = removal_impacts_reference(G, "n39", "qe")

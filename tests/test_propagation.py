@@ -663,3 +663,236 @@ def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
     assert "more not shown (of" in table.output
     data = json.loads(run(REPO / "claims", "score", "--json", "--top", "2").stdout)
     assert len(data["ranking"]) == 2 and len(data["models"]) == 6
+
+
+# ---- the engine against the reference, for every command that solves ---------------------
+# Each command's numbers come from graph.batch.Engine (score: graph.propagation.solve); here
+# each is recomputed from graph.propagation._score_python, the plain-Python reference, on the
+# graph the command's variant stands for (a node removed, a credence set, the graph as of a
+# date, a perspective applied, a sample of the inputs).
+
+REFERENCE_EXAMPLES = 12
+AGREE = 1e-6   # both stop at a residual below 1e-9 (the reference at 1e-12)
+
+
+@st.composite
+def corpus_graphs(draw, max_nodes=7):
+    """Small corpus graphs, acyclic or not: two models last, claims and dated or undated
+    evidence, one relation per pair of nodes, weights in [0.05, 1]."""
+    import datetime as dt
+
+    acyclic = draw(st.booleans())
+    n = draw(st.integers(3, max_nodes))
+    G = nx.MultiDiGraph()
+    for i in range(n):
+        kind = "model" if i >= n - 2 else draw(st.sampled_from(["claim", "evidence"]))
+        date = draw(st.one_of(st.none(), st.dates(dt.date(2024, 1, 1), dt.date(2025, 12, 31)))) \
+            if kind == "evidence" else None
+        G.add_node(f"n{i}", kind=kind, title=f"node {i}", credence=draw(st.floats(0, 1)),
+                   date=date)
+    edge = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.booleans(),
+                     st.floats(0.05, 1))
+    for a, b, support, weight in draw(st.lists(edge, max_size=3 * n)):
+        if a == b or (acyclic and a >= b) or G.has_edge(f"n{a}", f"n{b}"):
+            continue
+        relation = "supports" if support else "undermines"
+        G.add_edge(f"n{a}", f"n{b}", key=relation, relation=relation, weight=weight, note="")
+    return G
+
+
+def reference(G, semantics):
+    """The reference strengths of G (the example is dropped if they do not converge)."""
+    strengths, converged, _, _ = prop._score_python(G, semantics, tolerance=1e-12,
+                                                    max_steps=100_000)
+    assume(converged)
+    return strengths
+
+
+def with_credence(G, node, value):
+    H = G.copy()
+    H.nodes[node]["credence"] = value
+    return H
+
+
+reference_settings = settings(max_examples=REFERENCE_EXAMPLES, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow,
+                                                     HealthCheck.filter_too_much])
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL), data=st.data())
+def test_engine_columns_equal_the_reference(G, semantics, data):
+    """Columns of credences, weights, edge masks and presence masks, each one the reference
+    on the graph it stands for."""
+    from graph.batch import solve_columns
+
+    system = build_system(G)
+    k = 3
+    draw = lambda strategy, size: np.array(data.draw(st.lists(strategy, min_size=size,  # noqa
+                                                              max_size=size)))
+    base = draw(st.floats(0, 1), system.n_nodes * k).reshape(system.n_nodes, k)
+    weights = draw(st.floats(0, 1), system.n_edges * k).reshape(system.n_edges, k)
+    mask = draw(st.booleans(), system.n_edges * k).reshape(system.n_edges, k).astype(bool)
+    present = draw(st.booleans(), system.n_nodes * k).reshape(system.n_nodes, k).astype(bool)
+    S, ok = solve_columns(system, semantics, base=base, weights=weights, edge_mask=mask,
+                          present=present)
+    for c in range(k):
+        H = nx.MultiDiGraph()
+        for i, node in enumerate(system.ids):
+            if present[i, c]:
+                H.add_node(node, credence=float(base[i, c]))
+        for e, (u, v, relation) in enumerate(system.edges):
+            if mask[e, c] and u in H and v in H:
+                H.add_edge(u, v, key=relation, relation=relation, weight=float(weights[e, c]))
+        expected = reference(H, semantics)
+        assert ok[c]
+        for i, node in enumerate(system.ids):
+            assert S[i, c] == pytest.approx(expected.get(node, 0.0), abs=AGREE)
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
+def test_score_equals_the_reference(G, semantics):
+    expected = reference(G, semantics)
+    result = score_graph(G, semantics)
+    assert result.converged
+    for node in G:
+        assert result.strengths[node] == pytest.approx(expected[node], abs=AGREE)
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
+def test_why_equals_the_reference(G, semantics):
+    from graph.explain import why
+
+    target = f"n{len(G) - 1}"
+    present = reference(G, semantics)[target]
+    for row in why(G, target, semantics):
+        smaller = G.copy()
+        smaller.remove_node(row["id"])
+        without = reference(smaller, semantics)[target]
+        assert row["converged"]
+        assert row["without"] == pytest.approx(without, abs=AGREE)
+        assert row["impact"] == pytest.approx(present - without, abs=AGREE)
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
+def test_cruxes_equal_the_reference(G, semantics):
+    from graph.explain import cruxes
+
+    a, b = f"n{len(G) - 2}", f"n{len(G) - 1}"
+    for row in cruxes(G, a, b, semantics, top=3):
+        for value, key in ((0.0, "gap_at_0"), (1.0, "gap_at_1")):
+            s = reference(with_credence(G, row["id"], value), semantics)
+            assert row[key] == pytest.approx(s[a] - s[b], abs=AGREE)
+        if row["flip"] is not None:   # the credence found does rank the pair the other way
+            s = reference(with_credence(G, row["id"], row["flip"]), semantics)
+            now = reference(G, semantics)
+            assert (s[a] - s[b] < 0) == (now[a] - now[b] >= 0) or \
+                abs(s[a] - s[b]) < AGREE
+        assert row["converged"]
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
+def test_history_equals_the_reference(G, semantics):
+    import datetime as dt
+
+    from graph.timeline import as_of_graph, history
+
+    data = history(G, start=dt.date(2023, 12, 1), end=dt.date(2026, 1, 1), step="quarter",
+                   semantics=semantics, nodes=list(G))
+    for i, day in enumerate(data["dates"]):
+        expected = reference(as_of_graph(G, dt.date.fromisoformat(day)), semantics)
+        assert data["converged"][i]
+        for node in G:
+            got = data["strengths"][node][i]
+            assert (got is None) == (node not in expected)
+            if got is not None:
+                assert got == pytest.approx(expected[node], abs=AGREE)
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL), data=st.data())
+def test_compare_equals_the_reference(G, semantics, data):
+    from pathlib import Path
+
+    from graph.model import Corpus
+    from graph.perspective import Perspective, apply_perspective, compare, shapley_reference
+
+    nodes, edges = sorted(G), sorted({(u, v) for u, v in G.edges()})
+    value = st.floats(0, 1)
+    views = []
+    for name in ("p", "q"):
+        credences = {n: data.draw(value) for n in data.draw(st.sets(st.sampled_from(nodes),
+                                                                    max_size=2))}
+        weights = {e: data.draw(value) for e in (data.draw(st.sets(st.sampled_from(edges),
+                                                                   max_size=1)) if edges else ())}
+        views.append(Perspective(name, credences=credences, weights=weights))
+    p, q = views
+    out = compare(Corpus(Path("."), G), p, q, semantics=semantics)
+    models = [row["id"] for row in out["models"]]
+    first, second = (reference(apply_perspective(G, v), semantics) for v in (p, q))
+    assert out["converged"]
+    for row in out["models"]:
+        assert row["strength"]["p"] == pytest.approx(first[row["id"]], abs=AGREE)
+        assert row["strength"]["q"] == pytest.approx(second[row["id"]], abs=AGREE)
+    # The attribution: the textbook Shapley sum over orders, each coalition scored by the
+    # reference on the graph with those overrides switched to q's values.
+    items = [tuple(o["override"] for o in out["overrides"])]
+    switched = {o["override"]: o for o in out["overrides"]}
+
+    def game(coalition):
+        credences, weights = dict(p.credences), dict(p.weights)
+        for label in coalition:
+            o = switched[label]
+            if o["kind"] == "credence":
+                credences[o["node"]] = o["values"]["q"]
+            else:
+                weights[(o["source"], o["target"])] = o["values"]["q"]
+        s = reference(apply_perspective(G, Perspective("x", credences=credences,
+                                                       weights=weights)), semantics)
+        return np.array([s[m] for m in models])
+
+    expected = shapley_reference(game, items[0])
+    for label, o in switched.items():
+        for j, m in enumerate(models):
+            assert o["contributions"][m] == pytest.approx(expected[label][j], abs=AGREE)
+
+
+@reference_settings
+@given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
+def test_robustness_equals_the_reference(G, semantics):
+    """Every sample of the inputs scored by the reference: the same mean and P(first)."""
+    from scipy.stats import qmc
+
+    from graph.robustness import rank_shares, robustness, uncertain_inputs
+    from graph.uncertainty import sample
+
+    samples, spread = 6, 0.1
+    out = robustness(G, samples=samples, semantics=(semantics,), spread=spread,
+                     weight_spread=spread)
+    system = build_system(G)
+    inputs = uncertain_inputs(G, system, spread=spread, weight_spread=spread)
+    u = qmc.LatinHypercube(d=len(inputs), seed=np.random.default_rng(0)).random(samples)
+    models = [n for n in system.ids if G.nodes[n]["kind"] == "model"]
+    strengths = np.empty((len(models), samples))
+    for c in range(samples):
+        H = G.copy()
+        for j, item in enumerate(inputs):
+            x = float(sample(item["dist"], u[c:c + 1, j])[0])
+            if item["kind"] == "credence":
+                H.nodes[system.ids[item["index"]]]["credence"] = x
+            else:
+                source, target, relation = system.edges[item["index"]]
+                H.edges[source, target, relation]["weight"] = x
+        s = reference(H, semantics)
+        strengths[:, c] = [s[m] for m in models]
+    assert out["converged"]
+    shares = rank_shares(strengths)
+    for row in out["models"]:
+        i = models.index(row["id"])
+        assert row["mean"] == pytest.approx(strengths[i].mean(), abs=AGREE)
+        assert row["p_first"] == pytest.approx(shares[i, 0], abs=1e-12) or \
+            np.min(np.abs(np.diff(np.sort(strengths[:, :], axis=0), axis=0))) < 1e-6

@@ -337,3 +337,39 @@ def test_takeoff_toml_sets_the_default_spreads(uncertain, run):
     (uncertain / "takeoff.toml").write_text("spread = 0.9\n")
     bad = run(uncertain, "robustness", "--samples", "50")
     assert bad.exit_code == 1 and "takeoff.toml:1: spread must be a number in [0, 0.5]" in bad.output
+
+
+# ---------------------------------------------------------------- bounded memory
+
+def test_samples_are_drawn_and_solved_in_chunks_of_bounded_memory(monkeypatch):
+    import tracemalloc
+
+    import graph.robustness as rob
+
+    graph = Corpus.load(REPO / "claims").graph
+    system = build_system(graph)
+    samples = 12_000
+    whole = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
+    monkeypatch.setattr(rob, "CHUNK_FLOATS", 400_000)  # chunks of about 900 samples
+    tracemalloc.start()
+    chunked = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # All the sampled inputs at once would take (nodes + edges + inputs) floats per sample.
+    inputs = (system.n_nodes + system.n_edges + chunked["inputs"]) * samples * 8
+    assert peak < inputs / 4, (peak, inputs)
+    assert chunked["sensitivity_samples"] < samples == whole["sensitivity_samples"]
+    for a, b in zip(whole["models"], chunked["models"]):
+        assert a["id"] == b["id"] and abs(a["mean"] - b["mean"]) < 0.01
+
+
+def test_too_many_samples_are_refused_with_a_message(monkeypatch):
+    import graph.robustness as rob
+    from graph.model import TakeoffError
+
+    graph = Corpus.load(REPO / "claims").graph
+    with pytest.raises(TakeoffError, match="samples must be a whole number from 1 to 1,000,000"):
+        robustness(graph, samples=1_000_001)
+    monkeypatch.setattr(rob, "MAX_STRENGTHS", 1000)
+    with pytest.raises(TakeoffError, match=r"from 1 to \d+ \(with \d+ models\)"):
+        robustness(graph, samples=5000)

@@ -431,3 +431,29 @@ def test_undated_graph_and_no_perspectives_hide_what_is_not_there(browser, tmp_p
         page.assert_clean()
     finally:
         page.close()
+
+
+def test_the_page_counts_a_month_date_from_the_months_last_day_as_python_does(browser, run,
+                                                                            tmp_path):
+    """A node dated 2025-05 (month precision) is left out as of 2025-05-15 and counts as of
+    2025-05-31, in takeoff.score as in `takeoff score --as-of`."""
+    from conftest import write_node
+
+    root = tmp_path / "claims"
+    write_node(root, "m", "---\nkind: model\ntitle: A path\n---\n")
+    for node, date in (("may", "2025-05"), ("feb", "2024-02"), ("day", "2025-05-10")):
+        write_node(root, node, f"---\nkind: evidence\ntitle: {node}\ncredence: 0.9\n"
+                               f"date: {date}\nsupports:\n  - target: m\n---\n")
+    graph = Corpus.load(root).require_valid().graph
+    path = tmp_path / "dates.html"
+    write_html(path, graph)
+    page = Page(browser, path)
+    try:
+        for day, left_out in (("2025-05-15", {"may"}), ("2025-05-31", set()),
+                              ("2024-02-28", {"may", "day", "feb"}), ("2024-02-29", {"may", "day"})):
+            shown = page.js("d => takeoff.score({asOf: d}).strengths", day)
+            assert {k for k, v in shown.items() if v is None} == left_out, day
+            assert_close({k: v for k, v in shown.items() if v is not None},
+                         cli_score(run, root, "--as-of", day))
+    finally:
+        page.close()

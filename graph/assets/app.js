@@ -63,7 +63,7 @@
     });
     return { credences: credences, weights: weights };
   }
-  function isLater(id, day) { var d = details[id].date; return day !== null && d !== null && d > day; }
+  function isLater(id, day) { return takeoffSolver.isLater(details[id].date, day); }
   // Credence and weight vectors for the solver; nodes dated after `day` weigh 0 on every edge,
   // which under every semantics is the same as leaving them out (as graph/timeline.py does).
   function vectors(ov, day) {

@@ -11,7 +11,9 @@
  * Same constants, same tolerance (1e-9), same step budget (10,000 evaluations per stage).
  *
  * window.takeoffSolver.build(n, src, dst, rel) -> a plan (structure only, built once);
- * window.takeoffSolver.solve(plan, semantics, base, weight) -> {s, converged, residual, ...}.
+ * window.takeoffSolver.solve(plan, semantics, base, weight) -> {s, converged, residual, ...};
+ * window.takeoffSolver.isLater(date, day): whether a node dated `date` is left out as of `day`
+ * (a month date counts from the month's last day, as in Python).
  */
 "use strict";
 (function () {
@@ -452,7 +454,23 @@
     return info;
   }
 
+  /* ---------- the as-of rule (graph/timeline.py) ---------- */
+
+  // The day a node's date counts from, as "YYYY-MM-DD" (so days compare as strings): a month
+  // date "YYYY-MM" counts from the month's last day, as graph.model.MonthDate compares.
+  var MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  function countsFrom(date) {
+    if (typeof date !== "string" || !/^\d{4}-\d{2}$/.test(date)) return date;
+    var year = +date.slice(0, 4), month = +date.slice(5, 7);
+    var leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    return date + "-" + (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]);
+  }
+  // Whether a node dated `date` (null: undated) is left out as of `day` (null: no date).
+  function isLater(date, day) {
+    return day !== null && date !== null && date !== undefined && countsFrom(date) > day;
+  }
+
   window.takeoffSolver = { build: build, solve: solve, semantics: Object.keys(SEMANTICS),
                            titles: { qe: SEMANTICS.qe.title, dfquad: SEMANTICS.dfquad.title, eb: SEMANTICS.eb.title },
-                           TOLERANCE: TOLERANCE, MAX_STEPS: MAX_STEPS };
+                           TOLERANCE: TOLERANCE, MAX_STEPS: MAX_STEPS, countsFrom: countsFrom, isLater: isLater };
 })();
