@@ -31,7 +31,9 @@ from graph.model import (
 from graph.store import MAX_FILE_BYTES
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
-RENAME_SIMILARITY = 0.5   # as git's default: at least half of the text kept
+# Share of a node file's lines kept for a renamed file to count as the same node: more than
+# git's 50%, since small front matters share their boilerplate lines (---, kind: claim).
+RENAME_SIMILARITY = 0.6
 RENAME_PAIRS = 40_000     # text comparisons allowed when pairing removed and added nodes
 WORK_TREE = "work tree"
 
@@ -221,7 +223,7 @@ def open_sides(root, revisions):
 def find_renames(before, after):
     """``{old id: new id}``: nodes removed from ``before`` and added in ``after`` that are one
     node renamed, by the rewrite ``takeoff mv`` makes (every edge into the old id now goes to
-    the new one) or by the file's text (at least :data:`RENAME_SIMILARITY` of it kept)."""
+    the new one) or by the file's text (at least :data:`RENAME_SIMILARITY` of its lines kept)."""
     gone = sorted(set(before.graph) - set(after.graph))
     new = sorted(set(after.graph) - set(before.graph))
     if not gone or not new:
@@ -240,8 +242,8 @@ def find_renames(before, after):
                 score = 1.0 + len(into_old)   # the mv pattern outranks any text likeness
             elif budget > 0:
                 budget -= 1
-                matcher = difflib.SequenceMatcher(None, before.text(old), after.text(fresh),
-                                                  autojunk=False)
+                matcher = difflib.SequenceMatcher(None, before.text(old).splitlines(),
+                                                  after.text(fresh).splitlines(), autojunk=False)
                 if matcher.real_quick_ratio() >= RENAME_SIMILARITY and \
                         matcher.quick_ratio() >= RENAME_SIMILARITY:
                     score = matcher.ratio()
