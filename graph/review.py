@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,10 +276,20 @@ def _show(value):
 NODE_FIELDS = ("kind", "title", "credence", "credence_dist", "date", "tags", "body", "path")
 
 
-def _relabel(graph, renames):
+@contextmanager
+def renamed(graph, renames):
+    """``graph`` with the ids of ``renames`` (old -> new) in place while the block runs, and
+    back afterwards: a rename touches only the renamed nodes' edges, where a copy of a 10,000
+    node graph costs a second."""
     import networkx as nx
 
-    return nx.relabel_nodes(graph, renames, copy=True) if renames else graph
+    if renames:
+        nx.relabel_nodes(graph, renames, copy=False)
+    try:
+        yield graph
+    finally:
+        if renames:
+            nx.relabel_nodes(graph, {new: old for old, new in renames.items()}, copy=False)
 
 
 def _edges(graph):
@@ -289,30 +300,28 @@ def _edges(graph):
 
 def structure(before, after, renames):
     """The structural change from ``before`` to ``after`` (sides), ids of ``before`` read
-    through ``renames``: nodes added, removed, renamed and changed field by field, sources,
-    edges and perspectives.
+    through ``renames``: nodes added, removed, renamed and changed field by field, sources
+    and edges. Call it with ``before.graph`` :func:`renamed`.
 
     Returns
     -------
     dict
         ``{"renamed": [{"old", "new", "kind"}], "added", "removed": [{"id", "kind", "title"}],
         "fields": [{"id", "field", "old", "new"}], "sources": [{"id", "url", "change",
-        "old", "new"}], "edges": [{"source", "target", "change", "old", "new"}],
-        "perspectives": [{"name", "change", "override", "old", "new"}]}``.
+        "old", "new"}], "edges": [{"source", "target", "change", "old", "new"}]}``.
     """
-    old_graph = _relabel(before.graph, renames)
-    new_graph = after.graph
+    old_graph, new_graph = before.graph, after.graph
     roots = (Path(before.corpus.root), Path(after.corpus.root))
     out = {"renamed": [{"old": o, "new": n, "kind": new_graph.nodes[n].get("kind")}
                        for o, n in sorted(renames.items())],
            "added": [_node_row(new_graph, n) for n in sorted(set(new_graph) - set(old_graph))],
            "removed": [_node_row(old_graph, n) for n in sorted(set(old_graph) - set(new_graph))],
-           "fields": [], "sources": [], "edges": [], "perspectives": []}
+           "fields": [], "sources": [], "edges": []}
     for n in sorted(set(old_graph) & set(new_graph)):
         a, b = old_graph.nodes[n], new_graph.nodes[n]
         for name in NODE_FIELDS:
             va, vb = a.get(name), b.get(name)
-            if name == "path":
+            if name == "path" and va != vb:
                 va, vb = (None if v is None else os.path.relpath(v, r)
                           for v, r in ((va, roots[0]), (vb, roots[1])))
             if va != vb:
@@ -322,7 +331,6 @@ def structure(before, after, renames):
                                       "old": old, "new": new})
         out["sources"] += _source_changes(n, a.get("sources", []), b.get("sources", []))
     out["edges"] = _edge_changes(_edges(old_graph), _edges(new_graph))
-    out["perspectives"] = _perspective_changes(before, after, renames)
     return out
 
 
@@ -377,6 +385,8 @@ def _edge_changes(old, new):
 
 
 def _perspective_changes(before, after, renames):
+    """Perspectives added and removed, and each override changed (``before``'s files are
+    parsed against its own graph, then their ids read through ``renames``)."""
     from graph.perspective import item_label
 
     rows = []
@@ -410,9 +420,10 @@ def _renamed_item(item, renames):
 
 # ---- the ranking and what moved it -----------------------------------------------------------
 
-def effective_graph(side, perspective, as_of, renames=None):
-    """The graph ``side`` scores under ``perspective`` and ``as_of``, its ids read through
-    ``renames``; and a note when the side has no such perspective (then scored as written)."""
+def effective_graph(side, perspective, as_of):
+    """The graph ``side`` scores under ``perspective`` and ``as_of`` (``side.graph`` itself
+    when neither changes it), and a note when the side has no such perspective (then scored
+    as written)."""
     from graph.perspective import apply_perspective
     from graph.timeline import as_of_graph
 
@@ -425,7 +436,7 @@ def effective_graph(side, perspective, as_of, renames=None):
                     f"{' (its file has errors)' if problems else ''}: scored as written")
         else:
             graph = apply_perspective(graph, p)
-    return _relabel(as_of_graph(graph, as_of), renames or {}), note
+    return as_of_graph(graph, as_of), note
 
 
 class ChangeGame:
@@ -461,17 +472,16 @@ class ChangeGame:
                     inputs.append(("edge", *pair))
         self.inputs = inputs
         union = nx.MultiDiGraph()
-        for graph in (old, new):
-            for n, credence in graph.nodes(data="credence"):
-                if n not in union:
-                    union.add_node(n, credence=credence)
-        for pair, states in self.edge_states.items():
-            for state in states:
-                if state is not None:
-                    union.add_edge(*pair, key=state[0], relation=state[0], weight=0.0)
-        for (s, t), state in edges_old.items():
-            if (s, t) not in self.edge_states:
-                union.add_edge(s, t, key=state[0], relation=state[0], weight=state[1])
+        union.add_nodes_from((n, {"credence": c}) for n, c in new.nodes(data="credence"))
+        union.add_nodes_from((n, {"credence": old.nodes[n]["credence"]})
+                             for n in nodes_old - nodes_new)
+        # A changed edge enters with weight 0, under each relation it has on either side;
+        # each mix of the changes gives it its weight.
+        changed = self.edge_states
+        edges = [(s, t, k, 0.0 if (s, t) in changed else w) for (s, t), (k, w) in edges_old.items()]
+        edges += [(s, t, b[0], 0.0) for (s, t), (a, b) in changed.items()
+                  if b is not None and (a is None or a[0] != b[0])]
+        union.add_edges_from((s, t, k, {"relation": k, "weight": w}) for s, t, k, w in edges)
         self.system = build_system(union)
         self.zero = self.system.weight.copy()
         self.models = sorted(n for n in nodes_old & nodes_new
@@ -595,9 +605,16 @@ def _ranks(strengths):
     return {n: i + 1 for i, n in enumerate(order)}
 
 
-def ranking(before, after, renames, *, semantics="qe", perspective=None, as_of=None,
+def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
             limit=EXACT_LIMIT, top=None):
     """Each path's strength before and after, and its change split among the changed inputs.
+
+    Parameters
+    ----------
+    old, new : networkx.MultiDiGraph
+        The graphs scored (:func:`effective_graph`), ``old`` with the new ids of renamed nodes.
+    semantics, perspective, as_of, notes
+        How they were made (recorded in the result) and the solver's semantics.
 
     Returns
     -------
@@ -608,8 +625,6 @@ def ranking(before, after, renames, *, semantics="qe", perspective=None, as_of=N
         "members", "contributions": {model: c}, "total"}]}``. A path's parts add up to its
         change.
     """
-    old, note_a = effective_graph(before, perspective, as_of, renames)
-    new, note_b = effective_graph(after, perspective, as_of)
     game = ChangeGame(old, new, semantics)
     groups, values, grouping = attribute(game, limit)
     s_old, s_new = game.strengths(()), game.strengths(game.inputs)
@@ -650,7 +665,7 @@ def ranking(before, after, renames, *, semantics="qe", perspective=None, as_of=N
             "as_of": as_of.isoformat() if as_of else None,
             "method": "exact Shapley values" if groups else "nothing to attribute",
             "grouping": grouping, "solves": game.solves, "converged": game.converged,
-            "notes": [n for n in (note_a, note_b) if n], "paths": paths, "inputs": inputs}
+            "notes": list(notes), "paths": paths, "inputs": inputs}
 
 
 # ---- findings --------------------------------------------------------------------------------
@@ -667,7 +682,7 @@ def findings(side, semantics="qe"):
                                      else []):
         rel = os.path.relpath(os.path.abspath(p.path), root)
         out[("check", rel, p.level, p.message)] = str(p)
-    if not side.corpus.errors and side.graph.number_of_nodes():
+    if side.graph.number_of_nodes():   # lint what loaded, so that an error hides no finding
         strengths = side.corpus.score(semantics).strengths
         for w in lint(side.graph, strengths):
             # Keyed by the nodes, not the text: a contested node stays one finding when the
@@ -725,12 +740,22 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
         known = sorted(set(before.perspectives) | set(after.perspectives))
         raise TakeoffError(f"--perspective: neither side has a perspective {quote(perspective)} "
                            f"(known: {', '.join([BASE] + known)})")
+    import networkx as nx
+
     renames = find_renames(before, after)
-    data = {"before": before.label, "after": after.label,
-            "structure": structure(before, after, renames),
-            "ranking": ranking(before, after, renames, semantics=semantics,
-                               perspective=perspective, as_of=as_of, limit=limit, top=top),
-            "findings": finding_changes(before, after, semantics)}
+    perspectives = _perspective_changes(before, after, renames)  # parsed with the old ids
+    old, note_a = effective_graph(before, perspective, as_of)
+    new, note_b = effective_graph(after, perspective, as_of)
+    if old is not before.graph and renames:   # a copy of its own: renamed for good
+        nx.relabel_nodes(old, renames, copy=False)
+    with renamed(before.graph, renames):
+        data = {"before": before.label, "after": after.label,
+                "structure": {**structure(before, after, renames),
+                              "perspectives": perspectives},
+                "ranking": ranking(old, new, semantics=semantics, perspective=perspective,
+                                   as_of=as_of, notes=[n for n in (note_a, note_b) if n],
+                                   limit=limit, top=top),
+                "findings": finding_changes(before, after, semantics)}
     data["summary"] = summary(data)
     return data
 
@@ -894,7 +919,9 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
         after = reader.side(sha)
         before = reader.side(parents[0]) if parents else _empty_side(root, "(none)")
         renames = find_renames(before, after)
-        struct = structure(before, after, renames)
+        with renamed(before.graph, renames):
+            struct = structure(before, after, renames)
+        struct["perspectives"] = _perspective_changes(before, after, renames)
         if current is not None and not _touches(struct, current):
             continue
         back = {new: old for old, new in renames.items()}
@@ -1006,7 +1033,3 @@ def merge_problems(corpus):
     except GitError:
         return corpus.problems
     return explain_merge(corpus.problems, branches)
-
-
-__all__ = ["diff", "log", "plot_log", "to_markdown", "merge_problems", "structure", "ranking",
-           "ChangeGame", "attribute", "find_renames", "open_sides", "Side", "compare_sides"]
