@@ -422,3 +422,48 @@ def test_check_names_a_perspective_the_merge_broke(run, repo):
     assert "the merge broke it: a (" in result.output and "removed 'gone'" in result.output
     git(repo, "reset", "-q", "--hard", "HEAD~1")   # no merge at HEAD: no merge hint
     assert "merge" not in takeoff(run, repo, "check").output
+
+
+def test_the_pull_request_workflow_recipe(repo, tmp_path):
+    """The GitHub Actions workflow of docs/review.md: its `takeoff diff` step, run as written
+    (bash, its env with the pull request's two commits) on a scratch repository, writes the
+    comment; the step that posts it needs GitHub and is only checked to post that file."""
+    import re
+    import sys
+
+    import yaml
+
+    from conftest import REPO
+
+    page = (REPO / "docs" / "review.md").read_text()
+    workflow = yaml.safe_load(re.search(r"```yaml\n(name: takeoff diff\n.*?)```", page, re.S)[1])
+    steps = workflow["jobs"]["diff"]["steps"]
+    assert workflow[True]["pull_request"]["paths"] == ["claims/**"]  # YAML 1.1 reads `on` as True
+    assert workflow["permissions"]["pull-requests"] == "write"
+    assert any(s.get("with", {}).get("fetch-depth") == 0 for s in steps)
+    step = next(s for s in steps if "takeoff diff" in s.get("run", ""))
+    post = next(s for s in steps if "gh pr comment" in s.get("run", ""))
+    assert "--body-file comment.md" in post["run"]
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "claims" / "claims" / "loop.md").write_text(
+        node("claim", "The loop closes", 0.9, edges=[("supports", "fast", 0.8, "if it closes")]))
+    head = commit(repo, "a pull request")
+    git(repo, "checkout", "-q", base)   # as actions/checkout leaves it: not on the head commit
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "takeoff").write_text(f'#!/bin/sh\nexec "{sys.executable}" -c '
+                                     f'"from cli import main; main()" "$@"\n')
+    (bin_dir / "takeoff").chmod(0o755)
+    env = {**os.environ, **GIT_ENV, "BASE": base, "HEAD": head,
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    assert step["env"] == {"BASE": "${{ github.event.pull_request.base.sha }}",
+                           "HEAD": "${{ github.event.pull_request.head.sha }}"}
+    run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=repo, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    comment = (repo / "comment.md").read_text()
+    assert comment.startswith("### takeoff diff: ")
+    assert "| fast | 0." in comment and "credence loop 0.6 -> 0.9" in comment
+    assert (tmp_path / "summary.md").read_text() == comment
