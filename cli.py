@@ -2002,8 +2002,13 @@ def _maybe(value):
 
 
 def _moved(path):
-    change = f" ({path['change']:+.3f})" if path["change"] else ""
-    return f"{path['id']} {_maybe(path['before'])} -> {_maybe(path['after'])}{change}"
+    """``id 0.405 -> 0.264 (-0.142, rank 6 > 5)``: a path's move in one commit."""
+    rank = path["rank"]
+    notes = [f"{path['change']:+.3f}"] if path["change"] else []
+    if rank["before"] and rank["after"] and rank["before"] != rank["after"]:
+        notes.append(f"rank {rank['before']} > {rank['after']}")
+    notes = f" ({', '.join(notes)})" if notes else ""
+    return f"{path['id']} {_maybe(path['before'])} -> {_maybe(path['after'])}{notes}"
 
 
 @cli.command("log")

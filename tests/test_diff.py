@@ -467,3 +467,17 @@ def test_the_pull_request_workflow_recipe(repo, tmp_path):
     assert comment.startswith("### takeoff diff: ")
     assert "| fast | 0." in comment and "credence loop 0.6 -> 0.9" in comment
     assert (tmp_path / "summary.md").read_text() == comment
+
+
+def test_perspective_and_as_of_apply_to_both_sides(run, repo):
+    assert takeoff(run, repo, "set", "loop", "credence", "0.9").exit_code == 0
+    # Under the doubter's perspective the loop's credence is overridden on both sides: the
+    # file's change moves nothing there.
+    data = diff_json(run, repo, "HEAD", "--perspective", "doubter")
+    assert data["ranking"]["perspective"] == "doubter"
+    assert data["ranking"]["inputs"] == []
+    assert all(p["change"] == 0.0 for p in data["ranking"]["paths"])
+    assert diff_json(run, repo, "HEAD")["ranking"]["inputs"] != []
+    result = takeoff(run, repo, "diff", "HEAD", "--perspective", "nobody")
+    assert result.exit_code == 1
+    assert "neither side has a perspective 'nobody' (known: base, doubter)" in result.output
