@@ -1931,12 +1931,14 @@ def serve(ctx, port, location, base, with_strengths, semantics):
               show_default=True, help="markdown: a pull-request comment (summary first, "
                                       "details folded).")
 @click.option("--top", type=click.IntRange(1), help="List at most this many causes per path.")
+@click.option("--no-lint", "no_lint", is_flag=True,
+              help="Compare check's findings only, not lint's (faster on a large corpus).")
 @as_of_option
 @semantics_option
 @perspective_option
 @json_option
 @click.pass_context
-def diff_command(ctx, revisions, fmt, top, as_of, semantics, perspective, as_json):
+def diff_command(ctx, revisions, fmt, top, no_lint, as_of, semantics, perspective, as_json):
     """What a change did to the map: nodes, fields, edges, sources and perspectives changed,
     each path's strength before and after with its change split among the changed inputs
     (exact Shapley values), and the findings of check and lint it brings or clears.
@@ -1947,7 +1949,7 @@ def diff_command(ctx, revisions, fmt, top, as_of, semantics, perspective, as_jso
     from graph.review import diff, to_markdown
 
     data = diff(settings(ctx).corpus_path, revisions, semantics=semantics,
-                perspective=perspective, as_of=as_of, top=top)
+                perspective=perspective, as_of=as_of, top=top, with_lint=not no_lint)
     if as_json:
         emit_json(data)
     elif fmt == "markdown":

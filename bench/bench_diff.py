@@ -10,7 +10,8 @@ with an edge, one removed, one renamed by ``takeoff mv``. It times
 1. ``graph.review.diff(root, ["HEAD~1", "HEAD"])``: both revisions read with git (one
    ``cat-file --batch`` each, files parsed once per distinct blob), the structural change, the
    ranking of the 1,000 models before and after with each change split by exact Shapley values,
-   and ``check``/``lint`` before and after; best of 3, each in a fresh reader;
+   and ``check``/``lint`` before and after; best of 3, each in a fresh reader; then the same
+   without ``lint`` (``--no-lint``);
 2. the whole command, ``takeoff diff HEAD~1 HEAD --json`` in a new process.
 """
 import os
@@ -69,14 +70,17 @@ def main():
         takeoff(corpus, "mv", "n45", "renamed-node")
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "a pull request")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         seconds, data = best_of(lambda: diff(corpus, ["HEAD~1", "HEAD"]))
         r = data["ranking"]
         print(f"{n} nodes, revisions HEAD~1..HEAD: {data['summary']}")
         print(f"graph.review.diff: {seconds:.2f} s (best of 3): {len(r['paths'])} paths, "
               f"{len(r['inputs'])} changed inputs, {r['solves']} solves, {r['method']}")
+        seconds, _ = best_of(lambda: diff(corpus, ["HEAD~1", "HEAD"], with_lint=False))
+        print(f"graph.review.diff without lint (--no-lint): {seconds:.2f} s (best of 3)")
         start = time.perf_counter()
         takeoff(corpus, "diff", "HEAD~1", "HEAD", "--json")
-        print(f"takeoff diff HEAD~1 HEAD --json (new process): "
+        print(f"takeoff diff HEAD~1 HEAD --json (a new process, imports included): "
               f"{time.perf_counter() - start:.2f} s")
 
 

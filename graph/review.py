@@ -151,12 +151,13 @@ class RevisionReader:
                 perspectives[path.name[:-len(".yaml")]] = (path, text)
                 continue
             nf = read_node_file(path, text)
-            nf.checked = self._checked.get(oid)
+            # The verdict depends on the text and on the id the file name gives.
+            nf.checked = self._checked.get((oid, nf.id))
             files.append((nf, oid))
             texts[nf.id] = text
         graph, problems = build_graph([nf for nf, _ in files])
         for nf, oid in files:
-            self._checked.setdefault(oid, nf.checked)
+            self._checked.setdefault((oid, nf.id), nf.checked)
         corpus = Corpus(self.root, graph, refused + problems)
         return Side(self.repo.name(sha), corpus, texts, perspectives, sha)
 
@@ -670,7 +671,7 @@ def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
 
 # ---- findings --------------------------------------------------------------------------------
 
-def findings(side, semantics="qe"):
+def findings(side, semantics="qe", with_lint=True):
     """``check``'s problems (with the perspectives') and ``lint``'s warnings of a side:
     ``{key: text}``, the key leaving out line numbers so that a finding moved by an edit is the
     same finding."""
@@ -682,7 +683,7 @@ def findings(side, semantics="qe"):
                                      else []):
         rel = os.path.relpath(os.path.abspath(p.path), root)
         out[("check", rel, p.level, p.message)] = str(p)
-    if side.graph.number_of_nodes():   # lint what loaded, so that an error hides no finding
+    if with_lint and side.graph.number_of_nodes():   # what loaded: an error hides no finding
         strengths = side.corpus.score(semantics).strengths
         for w in lint(side.graph, strengths):
             # Keyed by the nodes, not the text: a contested node stays one finding when the
@@ -691,10 +692,11 @@ def findings(side, semantics="qe"):
     return out
 
 
-def finding_changes(before, after, semantics="qe"):
+def finding_changes(before, after, semantics="qe", with_lint=True):
     """``{"introduced": [...], "removed": [...], "errors": {"before", "after"}}``: the
-    findings of ``check`` and ``lint`` the change brings and those it clears."""
-    a, b = findings(before, semantics), findings(after, semantics)
+    findings of ``check`` and ``lint`` (unless ``with_lint`` is false) the change brings and
+    those it clears."""
+    a, b = findings(before, semantics, with_lint), findings(after, semantics, with_lint)
     return {"introduced": [b[k] for k in sorted(set(b) - set(a))],
             "removed": [a[k] for k in sorted(set(a) - set(b))],
             "errors": {"before": len(before.corpus.errors), "after": len(after.corpus.errors)}}
@@ -703,7 +705,7 @@ def finding_changes(before, after, semantics="qe"):
 # ---- takeoff diff ----------------------------------------------------------------------------
 
 def diff(root, revisions=(), *, semantics="qe", perspective=None, as_of=None,
-         limit=EXACT_LIMIT, top=None):
+         limit=EXACT_LIMIT, top=None, with_lint=True):
     """What a change did to the corpus at ``root``: ``takeoff diff``.
 
     Parameters
@@ -718,6 +720,9 @@ def diff(root, revisions=(), *, semantics="qe", perspective=None, as_of=None,
         Most players of the exact Shapley game (see :func:`players`).
     top : int, optional
         How many parts to list per path (all by default).
+    with_lint : bool
+        Compare ``lint``'s warnings too (on a 10,000-node corpus they cost about as much as
+        the rest of the diff: bench/bench_diff.py).
 
     Returns
     -------
@@ -727,11 +732,11 @@ def diff(root, revisions=(), *, semantics="qe", perspective=None, as_of=None,
     """
     before, after = open_sides(root, revisions)
     return compare_sides(before, after, semantics=semantics, perspective=perspective,
-                         as_of=as_of, limit=limit, top=top)
+                         as_of=as_of, limit=limit, top=top, with_lint=with_lint)
 
 
 def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None,
-                  limit=EXACT_LIMIT, top=None):
+                  limit=EXACT_LIMIT, top=None, with_lint=True):
     """:func:`diff` of two loaded sides."""
     if perspective is not None and all(s.perspective(perspective)[0] is None
                                        for s in (before, after)):
@@ -755,7 +760,8 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
                 "ranking": ranking(old, new, semantics=semantics, perspective=perspective,
                                    as_of=as_of, notes=[n for n in (note_a, note_b) if n],
                                    limit=limit, top=top),
-                "findings": finding_changes(before, after, semantics)}
+                "findings": {**finding_changes(before, after, semantics, with_lint),
+                             "lint": with_lint}}
     data["summary"] = summary(data)
     return data
 

@@ -481,3 +481,10 @@ def test_perspective_and_as_of_apply_to_both_sides(run, repo):
     result = takeoff(run, repo, "diff", "HEAD", "--perspective", "nobody")
     assert result.exit_code == 1
     assert "neither side has a perspective 'nobody' (known: base, doubter)" in result.output
+
+
+def test_no_lint_compares_check_only(run, repo):
+    write_node(repo / "claims" / "claims", "lonely", node("claim", "Alone"))
+    with_lint = diff_json(run, repo, "HEAD")["findings"]
+    assert "[isolated] lonely: no edges in or out" in with_lint["introduced"]
+    assert diff_json(run, repo, "HEAD", "--no-lint")["findings"]["introduced"] == []
