@@ -450,16 +450,17 @@ class ChangeGame:
     target)`` (added, removed, re-weighted or flipped).
     """
 
-    def __init__(self, old, new, semantics, tolerance=1e-9):
+    def __init__(self, old, new, semantics, tolerance=1e-9, dated=frozenset()):
         import networkx as nx
         import numpy as np
 
         from graph.propagation import build_system
 
-        self.old, self.new = old, new
+        self.old, self.new, self.dated = old, new, dated
         self.semantics, self.tolerance = semantics, tolerance
         nodes_old, nodes_new = set(old), set(new)
         self.appearing = sorted(nodes_old ^ nodes_new)
+        appearing = set(self.appearing)
         inputs = [("node", n) for n in self.appearing]
         inputs += [("credence", n) for n in sorted(nodes_old & nodes_new)
                    if old.nodes[n]["credence"] != new.nodes[n]["credence"]]
@@ -469,7 +470,7 @@ class ChangeGame:
             a, b = edges_old.get(pair), edges_new.get(pair)
             if a != b:
                 self.edge_states[pair] = (a, b)
-                if not (set(pair) & set(self.appearing)):
+                if not (set(pair) & appearing):
                     inputs.append(("edge", *pair))
         self.inputs = inputs
         union = nx.MultiDiGraph()
@@ -518,7 +519,7 @@ class ChangeGame:
         weight = self.zero.copy()
         for pair, (a, b) in self.edge_states.items():
             if set(pair) & present.keys():
-                state = a or b if all(present.get(n, True) for n in pair) else None
+                state = (a or b) if all(present.get(n, True) for n in pair) else None
             else:
                 state = b if ("edge", *pair) in key else a
             if state is not None:
@@ -538,6 +539,9 @@ class ChangeGame:
         """An input as the diff names it."""
         if item[0] == "node":
             n = item[1]
+            if n in self.dated:   # on both sides, its date moved across --as-of
+                return f"date of {n} ({'now' if n in self.new else 'no longer'} on or before " \
+                       "--as-of)"
             return f"{'added' if n in self.new else 'removed'} {n}"
         if item[0] == "credence":
             n = item[1]
@@ -607,7 +611,7 @@ def _ranks(strengths):
 
 
 def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
-            limit=EXACT_LIMIT, top=None):
+            dated=frozenset(), limit=EXACT_LIMIT, top=None):
     """Each path's strength before and after, and its change split among the changed inputs.
 
     Parameters
@@ -616,6 +620,8 @@ def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
         The graphs scored (:func:`effective_graph`), ``old`` with the new ids of renamed nodes.
     semantics, perspective, as_of, notes
         How they were made (recorded in the result) and the solver's semantics.
+    dated : set
+        Ids on both sides that ``as_of`` leaves out of one: their date changed.
 
     Returns
     -------
@@ -626,7 +632,7 @@ def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
         "members", "contributions": {model: c}, "total"}]}``. A path's parts add up to its
         change.
     """
-    game = ChangeGame(old, new, semantics)
+    game = ChangeGame(old, new, semantics, dated=dated)
     groups, values, grouping = attribute(game, limit)
     s_old, s_new = game.strengths(()), game.strengths(game.inputs)
     index = game.system.index
@@ -759,7 +765,8 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
                               "perspectives": perspectives},
                 "ranking": ranking(old, new, semantics=semantics, perspective=perspective,
                                    as_of=as_of, notes=[n for n in (note_a, note_b) if n],
-                                   limit=limit, top=top),
+                                   dated=(set(before.graph) & set(after.graph))
+                                   - (set(old) & set(new)), limit=limit, top=top),
                 "findings": {**finding_changes(before, after, semantics, with_lint),
                              "lint": with_lint}}
     data["summary"] = summary(data)

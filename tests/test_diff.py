@@ -488,3 +488,12 @@ def test_no_lint_compares_check_only(run, repo):
     with_lint = diff_json(run, repo, "HEAD")["findings"]
     assert "[isolated] lonely: no edges in or out" in with_lint["introduced"]
     assert diff_json(run, repo, "HEAD", "--no-lint")["findings"]["introduced"] == []
+
+
+def test_a_date_moved_across_as_of_is_named_so(run, repo):
+    assert takeoff(run, repo, "set", "obs", "date", "2025-09-01").exit_code == 0
+    data = diff_json(run, repo, "HEAD", "--as-of", "2025-06-30")
+    inputs = [x["input"] for x in data["ranking"]["inputs"]]
+    assert inputs == ["date of obs (no longer on or before --as-of)"]
+    for p in data["ranking"]["paths"]:
+        assert abs(sum(x["contribution"] for x in p["parts"]) - p["change"]) <= 1e-9
