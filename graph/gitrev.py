@@ -34,6 +34,8 @@ def git(repo, *args, check=True, text=True):
     except FileNotFoundError:
         raise GitError("git is not installed (takeoff diff and log read revisions with it)") \
             from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} took over {GIT_TIMEOUT} s; stopped") from None
     if run.returncode != 0:
         if not check:
             return None
