@@ -6,7 +6,9 @@ for line numbers.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from urllib.parse import urlparse
 
 import networkx as nx
@@ -328,3 +330,56 @@ def _add_edges(graph, source, edges, check):
             graph.add_edge(source, target, key=relation, relation=relation,
                            weight=edge["weight"], note=edge["note"],
                            **({"weight_dist": edge["weight_dist"]} if edge["weight_dist"] else {}))
+
+
+# ---- what a merge broke (takeoff check after `git merge`; graph/review.py finds the branches) --
+
+_UNKNOWN_ID = re.compile(r"unknown id '([a-z0-9-]+)'")
+_DUPLICATE_ID = re.compile(r"^duplicate id '([a-z0-9-]+)'")
+
+
+def explain_merge(problems, branches):
+    """``problems`` with the ones a merge caused saying so and how to fix them.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        What validation found in the merged corpus.
+    branches : list of dict
+        For each side of the merge, what it did since the merge base: ``{"name", "renamed":
+        {old: new}, "removed": set of ids, "added": {id: file}}``.
+
+    Returns
+    -------
+    list of Problem
+        The same problems; a reference to an id one branch renamed or removed, and an id both
+        branches added in different files, carry the cause and the fix.
+    """
+    return [dataclasses.replace(p, message=f"{p.message}; {hint}")
+            if (hint := _merge_hint(p.message, branches)) else p for p in problems]
+
+
+def _merge_hint(message, branches):
+    duplicate = _DUPLICATE_ID.match(message)
+    if duplicate:
+        node = duplicate[1]
+        added = [(b["name"], b["added"][node]) for b in branches if node in b["added"]]
+        if len(added) < 2:
+            return None
+        return (f"the merge brought {quote(node)} twice: {added[0][0]} added {added[0][1]} and "
+                f"{added[1][0]} added {added[1][1]}; keep one file (move the other's edges and "
+                "sources into it, then delete it) or give one of them another id by renaming "
+                "its file")
+    unknown = _UNKNOWN_ID.search(message)
+    if not unknown:
+        return None
+    node = unknown[1]
+    for branch in branches:
+        if node in branch["renamed"]:
+            new = branch["renamed"][node]
+            return (f"the merge broke it: {branch['name']} renamed {quote(node)} to "
+                    f"{quote(new)}; write {quote(new)} here instead")
+        if node in branch["removed"]:
+            return (f"the merge broke it: {branch['name']} removed {quote(node)}; delete this "
+                    "reference, or restore the node")
+    return None
