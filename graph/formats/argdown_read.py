@@ -368,6 +368,7 @@ class _GraphMaker:
         self.members = document.members.by_key
         self.ids = {}
         self.self_attacks = []
+        self.own_conclusion = 0  # relations of an argument to its own conclusion
 
     def make(self):
         self._nodes()
@@ -396,7 +397,8 @@ class _GraphMaker:
             if source in conclusion_of:  # Argdown: the relation is the conclusion's
                 source = conclusion_of[source]
                 if source == target and kind == "support":
-                    continue  # a relation to its own conclusion: the structure says it
+                    self.own_conclusion += 1  # the structure says it already (Argdown too)
+                    continue
             relation = "supports" if kind == "support" else "undermines"
             self._edge(source, target, relation, number)
             target = conclusion_of.get(target, target)
@@ -406,11 +408,18 @@ class _GraphMaker:
         self._summary()
 
     def _summary(self):
+        """What was read, counted as the official parser counts it: statements (equivalence
+        classes), arguments (the inference steps made for intermediate conclusions apart) and
+        relations (one per relation line, none for an argument's relation to its own
+        conclusion)."""
         members = self.members
+        structures = self.document.structures.steps
         statements = sum(key[0] != "<" for key in members)
-        summary = (f"read {statements} statement(s), {len(members) - statements} argument(s) "
-                   f"({len(self.document.structures.steps)} with premise-conclusion structures), "
-                   f"{len(self.document.relations)} relation(s)")
+        steps = sum(len(s) - 1 for s in structures.values())
+        extra = f", {steps} intermediate inference(s) as arguments of their own" if steps else ""
+        summary = (f"read {statements} statement(s), {len(members) - statements - steps} "
+                   f"argument(s) ({len(structures)} with premise-conclusion structures{extra}), "
+                   f"{len(self.document.relations) - self.own_conclusion} relation(s)")
         if self.strict:
             summary += " in strict mode (an attack between statements is a contrary: both ways)"
         if self.self_attacks:
