@@ -90,8 +90,9 @@ def test_aif_export_is_aifdb_nodes_and_edges():
     assert set(inodes) == set(full_graph())
     assert inodes["loops"]["text"] == "Loops closed"
     schemes = [n for n in data["nodes"] if n["type"] in ("RA", "CA")]
+    # The scheme text is the edge's note when it is one line, else the default.
     assert sorted((n["type"], n["text"]) for n in schemes) == [
-        ("CA", "Default Conflict"), ("RA", "Default Inference"), ("RA", "Default Inference")]
+        ("CA", 'a "note"'), ("RA", "Default Inference"), ("RA", "Default Inference")]
     links = {(e["fromID"], e["toID"]) for e in data["edges"]}
     for scheme in schemes:
         into = [by_id[f]["takeoff"]["id"] for f, t in links if t == scheme["nodeID"]]
@@ -145,7 +146,10 @@ def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
 def test_aif_maps_arguments_to_ra_nodes_and_undercuts_to_ca_nodes():
     data = formats.to_aif(argument_graph())
     node = {n["takeoff"]["id"]: n for n in data["nodes"] if "id" in n.get("takeoff", {})}
-    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Scaling inference"
+    # An argument's RA-node names its scheme (the note of its edge to its conclusion); the
+    # title rides in the takeoff object.
+    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Modus ponens"
+    assert node["inference"]["takeoff"]["title"] == "Scaling inference"
     assert {node[k]["type"] for k in ("p1", "p2", "c", "doubt")} == {"I"}
     direct = {(e["fromID"], e["toID"]) for e in data["edges"] if "takeoff" in e}
     assert direct == {(node["p1"]["nodeID"], node["inference"]["nodeID"]),
@@ -183,8 +187,8 @@ def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
     ('{"nodes": [{"text": "x", "type": "I"}], "edges": []}', r"nodes\[0\]: a node needs a nodeID"),
     ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}], "edges": [{"fromID": "1", "toID": "9"}]}',
      r"edges\[0\]: no node with nodeID 9"),
-    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}, {"nodeID": "2", "text": "DI", "type": "RA"}],'
-     ' "edges": [{"fromID": "1", "toID": "2"}]}', r"needs at least one premise and exactly one conclusion"),
+    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}, {"nodeID": "1", "text": "y", "type": "I"}],'
+     ' "edges": []}', r"nodes\[1\]: nodeID 1 is used twice, by different nodes"),
     ('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}', r"I-node 1 has no text"),
     ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I", "takeoff": {"credence": 7}}], "edges": []}',
      r"credence 7 must be a number in \[0, 1\]"),

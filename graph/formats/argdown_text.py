@@ -18,6 +18,7 @@ _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*(\S*)[^\n]*$", re.M)
 _HEADING = re.compile(r"#+\s+(.*)")
 _TAG = re.compile(r"(?:(?<=\s)|^)#(?:\(([^)]*)\)|([\w-]+))", re.UNICODE)
 _INCLUDE = re.compile(r"(?<!\\)@include\(")
+_BRACE_CHARS = re.compile(r"[{}\"'\\\\]")
 _ESCAPED = re.compile(r"\\(.)", re.S)
 # What Argdown reads as syntax inside a statement's text: brackets, data, tags, formatting,
 # comments, mentions, links; and ``\`` itself. Escaped, each is the character (Argdown's lexer
@@ -152,32 +153,44 @@ class Braces:
         return self.depth > 0
 
     def feed(self, text):
-        """Follow ``text`` (the next piece of the member's text); returns ``self``."""
-        i, n = 0, len(text)
-        while i < n:
-            char = text[i]
+        """Follow ``text`` (the next piece of the member's text); returns ``self``. Jumps from
+        one character that matters to the next, so plain text costs one regex search."""
+        i = 0
+        while True:
+            match = _BRACE_CHARS.search(text, i)
+            if match is None:
+                break
+            j = match.start()
+            char, i = text[j], j + 1
             if self.quote:
                 if char == "\\" and self.quote == '"':
                     i += 1
                 elif char == self.quote:
                     self.quote = None
-            elif self.depth == 0 and char == "\\":
-                i += 1  # an escaped character, outside data
-            elif self.depth and (char == '"' or (char == "'" and self.last in ("{", "[", ",", ":"))):
+            elif char == "\\":
+                i += self.depth == 0  # an escaped character, outside data
+            elif self.depth and (char == '"' or (char == "'" and self._before(text, j) in "{[,:")):
                 self.quote = char
             elif char == "{":
                 if self.depth == 0 and self.start is None:
-                    self.start = self.offset + i
+                    self.start = self.offset + j
                 self.depth += 1
             elif char == "}" and self.depth:
                 self.depth -= 1
                 if self.depth == 0 and self.end is None:
-                    self.end = self.offset + i
-            if not char.isspace():
-                self.last = char
-            i += 1
-        self.offset += n
+                    self.end = self.offset + j
+        stripped = text.rstrip()
+        if stripped:
+            self.last = stripped[-1]
+        self.offset += len(text)
         return self
+
+    def _before(self, text, j):
+        """The last character before ``text[j]`` that is not blank (from earlier text too)."""
+        k = j - 1
+        while k >= 0 and text[k].isspace():
+            k -= 1
+        return text[k] if k >= 0 else self.last or " "
 
 
 def split_data(text, number, build, known):
