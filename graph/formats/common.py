@@ -67,6 +67,16 @@ def node_extras(attrs):
     return extras
 
 
+class ExportText(str):
+    """Export text that also says what the format could not carry: ``losses``, a list of
+    counts as text (``["12 supports edge(s)", ...]``), which ``takeoff export`` prints."""
+
+    def __new__(cls, text, losses):
+        self = super().__new__(cls, text)
+        self.losses = list(losses)
+        return self
+
+
 class Builder:
     """Collects nodes and edges read from a file, with the problems found on the way."""
 
