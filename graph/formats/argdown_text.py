@@ -17,7 +17,7 @@ from graph.model import parse_front
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*(\S*)[^\n]*$", re.M)
 _HEADING = re.compile(r"#+\s+(.*)")
 _TAG = re.compile(r"(?:(?<=\s)|^)#(?:\(([^)]*)\)|([\w-]+))", re.UNICODE)
-_INCLUDE = re.compile(r"(?<!\\)@include\(")
+_INCLUDE = re.compile(r"@include\(")  # the official tools resolve it escaped or not
 _BRACE_CHARS = re.compile(r"[{}\"'\\\\]")
 _ESCAPED = re.compile(r"\\(.)", re.S)
 # What Argdown reads as syntax inside a statement's text: brackets, data, tags, formatting,
@@ -103,7 +103,7 @@ def blocks(text, build):
         block = []
         for number in range(start, len(lines)):
             raw = lines[number].rstrip()
-            if "@include(" in raw and _INCLUDE.search(raw):
+            if _INCLUDE.search(raw):
                 build.problems.append(f"line {number + 1}: @include is not supported: import the "
                                       "included file itself, or paste it in")
             if not raw.strip():
@@ -259,7 +259,9 @@ def escape(text):
     >>> escape("p < 0.0001 in C# (50/50)")
     'p \\< 0.0001 in C\\# (50\\/50)'
     """
-    return _SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    text = _SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    # The official tools resolve @include(...) on the raw text, escaped @ or not.
+    return text.replace("include(", "include\\(")
 
 
 def is_tag(text):
