@@ -14,13 +14,16 @@ Every function is pure: graph in, text out, or text in, graph out. The registry 
 them for ``takeoff export`` and ``takeoff import`` is :mod:`graph.interchange`; this package may
 import :mod:`graph.model`, :mod:`graph.limits` and :mod:`graph.uncertainty`, nothing above them.
 """
-from graph.formats.aif import export_aif, parse_aif, to_aif
+from graph.formats.aif import export_aif, export_xaif, parse_aif, to_aif, to_xaif
 from graph.formats.argdown_read import parse_argdown
 from graph.formats.argdown_write import export_argdown
 from graph.formats.common import FormatError, slugify
 from graph.formats.drawings import export_dot, export_graphml, export_mermaid
+from graph.formats.kialo import export_kialo, parse_kialo
 from graph.formats.nodelink import import_node_link
+from graph.formats.tgf import export_apx, export_tgf
 
-__all__ = ["FormatError", "export_aif", "export_argdown", "export_dot", "export_graphml",
-           "export_mermaid", "import_node_link", "parse_aif", "parse_argdown", "slugify",
-           "to_aif"]
+__all__ = ["FormatError", "export_aif", "export_apx", "export_argdown", "export_dot",
+           "export_graphml", "export_kialo", "export_mermaid", "export_tgf", "export_xaif",
+           "import_node_link", "parse_aif", "parse_argdown", "parse_kialo", "slugify", "to_aif",
+           "to_xaif"]

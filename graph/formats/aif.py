@@ -185,13 +185,14 @@ def _xaif_losses(outer, aif, build):
     """Count what an xAIF file holds that a corpus has no place for."""
     text = outer.get("text")
     text = text.get("txt") if isinstance(text, dict) else text
-    lost = [f"its source text ({len(text):,} characters)"] if isinstance(text, str) and text.strip() else []
+    lost = [f"the source text ({len(text):,} characters)"] if isinstance(text, str) and text.strip() else []
     for key in ("participants", "locutions", "schemefulfillments", "descriptorfulfillments"):
         if isinstance(aif.get(key), list) and aif[key]:
             lost.append(f"{len(aif[key])} {key}")
     if lost:
-        build.warnings.append(f"left out xAIF's {', '.join(lost)}: a takeoff-graph corpus has "
-                              "no place for the dialogue (the I-nodes keep their text)")
+        build.warnings.append(f"left out what xAIF holds beside the graph: {', '.join(lost)} (a "
+                              "takeoff-graph corpus has no place for the dialogue; the I-nodes "
+                              "keep their text)")
 
 
 def _aif_nodes(raw, build):

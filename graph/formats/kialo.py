@@ -108,7 +108,7 @@ def _claims(text, build):
         key = tuple(int(n) for n in match.group(1).rstrip(".").split("."))
         stance, body = match.group(2), match.group(3).strip()
         link = _LINK.match(body)
-        where = f"line {number}"
+        where, problems = f"line {number}", len(build.problems)
         if key in claims:
             build.problems.append(f"{where}: {match.group(1)} is numbered twice")
         elif len(key) > 1 and key[:-1] not in claims:
@@ -117,7 +117,7 @@ def _claims(text, build):
             build.problems.append(f"{where}: {match.group(1)} needs Pro: or Con:")
         elif not body:
             build.problems.append(f"{where}: {match.group(1)} has no text")
-        if key in claims or not body:
+        if len(build.problems) > problems:
             last = None
             continue
         last = claims[key] = {"number": key, "stance": stance, "line": number,
