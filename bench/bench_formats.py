@@ -2,10 +2,14 @@
 
 Run: python bench/bench_formats.py [N ...]   (default: 10000 100000 relations)
 
-Issue 28 found a 2.6 MB Argdown file of 100,000 relations taking 217 s to import: the reader
-re-joined every line read so far below a numbered statement to ask whether YAML data was
-still open (quadratic). Each shape below is timed at every size; the time per relation must
-stay flat from the smallest size to the largest (on a shared machine, within noise):
+Issue 28 found a 2.6 MB Argdown file of 100,000 relations taking 217 s to import. Profiled,
+the time went to making ids: 100,000 untitled statements with the same text each tried
+``same-text``, ``same-text-2``, ... from the start (quadratic); ``graph.formats.common.Taken``
+remembers the next number. The reader also no longer re-joins the lines read so far to ask
+whether YAML data is still open. Each shape below is timed (CPU seconds) at every size; the
+time per relation must stay flat from the smallest size to the largest (within noise):
+
+- ``same-text``: issue 28's shape, N relations to untitled statements with one text;
 
 - ``flat``: one statement with N relations below it;
 - ``pcs``: N relations below a premise of a premise-conclusion structure (issue 28's shape);
@@ -30,6 +34,7 @@ from timing import best_of  # noqa: E402
 CPU = time.process_time  # CPU seconds: the machine is shared, wall time says more about others
 
 SHAPES = {
+    "same-text": lambda n: "[root]: The root.\n" + "    + A claim made again\n" * n,
     "flat": lambda n: "[root]: The root.\n" + "".join(
         f"    + [s{i}]: Statement number {i}.\n" for i in range(n)),
     "pcs": lambda n: "<A>: An argument.\n\n(1) [P]: A premise.\n" + "".join(

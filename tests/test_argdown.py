@@ -561,3 +561,14 @@ def test_any_yaml_data_in_argdown_is_read_or_refused(tokens, template):
         formats.parse_argdown(template % "".join(tokens))
     except formats.FormatError as exc:
         assert "line " in str(exc)
+
+
+def test_many_statements_with_one_text_get_the_ids_a_plain_set_gives():
+    """Issue 28's file: 100,000 relations to untitled statements with one text. The ids are
+    made in linear time (graph.formats.common.Taken; bench/bench_formats.py measures) and are
+    the ones the rule gives."""
+    G = formats.parse_argdown("[root]: The root.\n" + "    + A claim made again\n" * 2000)
+    taken = set()
+    expected = [formats.slugify("A claim made again", taken) for _ in range(2000)]
+    assert sorted(G) == sorted(expected + ["root"])
+    assert G.in_degree("root") == 2000

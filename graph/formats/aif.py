@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from graph.formats.common import Builder, FormatError, node_extras, slugify
+from graph.formats.common import Builder, FormatError, Taken, node_extras, slugify
 from graph.limits import InputError, load_json
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
@@ -285,7 +285,7 @@ def _aif_arguments(nodes, links, build):
 
 def _aif_statements(nodes, arguments, links, build):
     """Add every I-node and every argument to the graph; returns ``{nodeID: takeoff id}``."""
-    ids, taken = {}, set()
+    ids, taken = {}, Taken()
     for node_id, node in nodes.items():
         if node["type"] != "I" and node_id not in arguments:
             continue

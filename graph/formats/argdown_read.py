@@ -14,7 +14,7 @@ import re
 
 from graph.formats import argdown_text as lex
 from graph.formats.argdown_text import Braces, Line
-from graph.formats.common import Builder, slugify
+from graph.formats.common import Builder, Taken, slugify
 from graph.limits import quote
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
@@ -430,7 +430,7 @@ class _GraphMaker:
         self.build.graph.graph["summary"] = summary
 
     def _nodes(self):
-        build, taken, ids = self.build, set(), self.ids
+        build, taken, ids = self.build, Taken(), self.ids
         for key, member in self.members.items():
             data = member["data"]
             wanted = data.get("id")

@@ -17,6 +17,16 @@ class FormatError(TakeoffError):
     """A file that is not valid AIF JSON or Argdown, or that takeoff-graph cannot represent."""
 
 
+class Taken(set):
+    """The ids given so far, and for each slug the next ``-N`` to try: with it,
+    :func:`slugify` makes n ids from one text in linear time, not quadratic (issue 28: 100,000
+    relations to the same untitled text took 217 s)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.next = {}
+
+
 def slugify(text, taken, fallback="node"):
     """A node id made from ``text``, unique among ``taken`` (which it is added to).
 
@@ -24,12 +34,19 @@ def slugify(text, taken, fallback="node"):
     letters and digits of ``text`` (accents dropped, NFKD), lower-cased and joined by single
     '-', at most 60 characters cut at a word boundary. A text with no letter or digit takes
     ``fallback`` under the same rule, else ``node``; ``-2``, ``-3``... is appended when the id
-    is taken.
+    is taken. Pass a :class:`Taken` when many ids are made.
+
+    >>> taken = Taken()
+    >>> [slugify("Same text", taken) for _ in range(3)]
+    ['same-text', 'same-text-2', 'same-text-3']
     """
     slug = _slug_words(text) or _slug_words(fallback) or "node"
-    unique, n = slug, 2
+    counters = getattr(taken, "next", None)
+    unique, n = slug, 2 if counters is None else counters.get(slug, 2)
     while unique in taken:
         unique, n = f"{slug}-{n}", n + 1
+    if counters is not None:
+        counters[slug] = n
     taken.add(unique)
     return unique
 

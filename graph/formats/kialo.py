@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from graph.formats.common import Builder, ExportText, FormatError, slugify
+from graph.formats.common import Builder, ExportText, FormatError, Taken, slugify
 from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
 
 THESIS_KINDS = ("claim", "model")
@@ -67,7 +67,7 @@ def parse_kialo(text, *, thesis="claim"):
     claims = _claims(text, build)
     question = len(claims) > 1 and any(c["stance"] == "Thesis" for c in claims.values()
                                        if len(c["number"]) == 2)
-    ids, taken, links = {}, set(), 0
+    ids, taken, links = {}, Taken(), 0
     for claim in claims.values():  # nodes first, so a cross-link may point forward
         if claim["link"] is None and not (question and len(claim["number"]) == 1):
             top = len(claim["number"]) == (2 if question else 1)
