@@ -856,6 +856,9 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     if score is not None and not score.converged:
         click.echo(f"warning: {score.message}", err=True)
     text = export_graph(corpus.graph, fmt, base=base, score=score, store=store)
+    losses = getattr(text, "losses", None)  # what the format has no place for, counted
+    if losses:
+        click.echo(f"warning: {fmt} has no place for {', '.join(losses)}: left out", err=True)
     if output is None:
         echo_data(text)
     else:
@@ -889,20 +892,27 @@ def _read_import(path):
 @_format_option(importable=True)
 @click.option("--replace", is_flag=True, help="Overwrite nodes whose ids already exist.")
 @base_option
+@click.option("--thesis", type=click.Choice(["claim", "model"]),
+              help="kialo: the kind the thesis becomes (default: claim).")
 @click.pass_context
-def import_(ctx, file, fmt, replace, base):
+def import_(ctx, file, fmt, replace, base, thesis):
     """Write the nodes of FILE (- for stdin) into the corpus as files."""
     from graph.edit import import_graph
-    from graph.interchange import parse_graph
+    from graph.interchange import guess_format, parse_graph
 
     from graph.limits import InputError, decode_text
 
     name = file
-    fmt, how = _inferred_format(name, fmt, "import", "FILE")
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
     data = _read_import(file)
     try:
-        graph = parse_graph(decode_text(data), fmt, base=base)
+        text = decode_text(data)
+    except InputError as exc:
+        raise TakeoffError(f"{name}: {exc}") from None
+    guessed = None if fmt is not None else guess_format(name, text)
+    fmt, how = guessed or _inferred_format(name, fmt, "import", "FILE")
+    try:
+        graph = parse_graph(text, fmt, base=base, thesis=thesis)
     except (TakeoffError, InputError) as exc:
         hint = f" ({how})" if how else ""
         raise TakeoffError(f"{name}: {exc}{hint}") from None

@@ -5,11 +5,16 @@ A format names an exporter ``fn(graph, **options) -> str`` and, if it can be rea
 strings so that a format's libraries (rdflib...) are imported only when that format is used.
 ``fixed`` holds arguments the format always passes (the RDF syntax); ``options`` names the
 user's options it takes (``base``, ``score``, ``store``), so one export command serves all.
-An importer may leave ``graph.graph["warnings"]``: what the format could not carry over.
+An importer may leave ``graph.graph["warnings"]``: what the format could not carry over; an
+exporter may return a :class:`graph.formats.common.ExportText` whose ``losses`` count what the
+format has no place for. A file's format comes from ``--format``, else from its content where
+the content tells (:func:`guess_format`: AIF in a ``.json`` file, Argdown blocks in Markdown,
+a Kialo outline), else from its extension.
 """
 from __future__ import annotations
 
 import importlib
+import re
 from typing import NamedTuple
 
 from graph.model import TakeoffError
@@ -33,12 +38,19 @@ FORMATS = {
     "jsonld": Format("graph.rdf:serialize", "graph.rdf:parse",
                      "JSON-LD with an inline context", {"fmt": "jsonld"}, _RDF),
     "nt": Format("graph.rdf:serialize", "graph.rdf:parse", "RDF N-Triples", {"fmt": "nt"}, _RDF),
-    "aif": Format("graph.formats:export_aif", "graph.formats:parse_aif", "AIF JSON (AIFdb, OVA)"),
-    "argdown": Format("graph.formats:export_argdown", "graph.formats:parse_argdown", "Argdown"),
+    "aif": Format("graph.formats.aif:export_aif", "graph.formats.aif:parse_aif", "AIF JSON (AIFdb, OVA)"),
+    "xaif": Format("graph.formats.aif:export_xaif", "graph.formats.aif:parse_aif",
+                   "xAIF JSON (arg-tech's argument mining tools, the xaif package)"),
+    "argdown": Format("graph.formats.argdown_write:export_argdown",
+                      "graph.formats.argdown_read:parse_argdown", "Argdown"),
+    "kialo": Format("graph.formats.kialo:export_kialo", "graph.formats.kialo:parse_kialo",
+                    "Kialo's text export (1.1. Pro: ...)", options=("thesis",)),
     "graphml": Format("graph.formats:export_graphml", None, "GraphML (Gephi, yEd)",
                       options=("score",)),
     "mermaid": Format("graph.formats:export_mermaid", None, "Mermaid flowchart"),
     "dot": Format("graph.formats:export_dot", None, "Graphviz DOT"),
+    "tgf": Format("graph.formats.tgf:export_tgf", None, "ICCMA TGF: the attack graph"),
+    "apx": Format("graph.formats.tgf:export_apx", None, "ICCMA APX (ASPARTIX): the attack graph"),
 }
 IMPORTABLE = tuple(name for name, f in FORMATS.items() if f.importer)
 # File extensions and the format they imply when --format is not given. ``.json`` is node-link
@@ -47,6 +59,11 @@ EXTENSIONS = {
     ".json": "node-link",
     ".aif": "aif",
     ".aif.json": "aif",
+    ".xaif": "xaif",
+    ".xaif.json": "xaif",
+    ".kialo": "kialo",
+    ".tgf": "tgf",
+    ".apx": "apx",
     ".jsonld": "jsonld",
     ".ttl": "turtle",
     ".nt": "nt",
@@ -65,6 +82,29 @@ def format_for_path(path):
     name = str(path).lower()
     matches = [ext for ext in EXTENSIONS if name.endswith(ext)]
     return EXTENSIONS[max(matches, key=len)] if matches else None
+
+
+_KIALO_START = re.compile(r"\s*(Discussion Title:.*\n\s*)?1\.[ \t]+\S")
+_ARGDOWN_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*argdown\b", re.M | re.I)
+
+
+def guess_format(path, text):
+    """``(format, why)`` when the content of ``text`` tells its format, else None.
+
+    A JSON file (``.json``, standard input) with AIF's ``nodeID`` is AIF (or xAIF, under an
+    ``"AIF"`` key); Markdown with ```` ```argdown ```` blocks is Argdown; a ``.txt`` or
+    extensionless file that opens like a Kialo outline (``Discussion Title:`` or ``1. ``) is
+    Kialo. Only the first 64 KB are looked at."""
+    head = text[:65536]
+    implied = format_for_path(path) if path not in (None, "-", "<stdin>") else "node-link"
+    if implied in (None, "node-link") and head.lstrip()[:1] in ("{", "[") and '"nodeID"' in head:
+        fmt = "xaif" if re.match(r'\s*\{\s*"AIF"\s*:', head) else "aif"
+        return fmt, f"read as {fmt} because it holds AIF nodes (nodeID)"
+    if str(path).lower().endswith((".md", ".markdown")) and _ARGDOWN_FENCE.search(head):
+        return "argdown", "read as argdown because it holds ```argdown blocks"
+    if implied in (None, "kialo") and _KIALO_START.match(head):
+        return "kialo", "read as kialo because it opens like a Kialo outline"
+    return None
 
 
 def extensions_text():

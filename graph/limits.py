@@ -179,6 +179,22 @@ def _bounded_number(constructor):
             raise YAMLLimitError(f"a number of {len(node.value)} characters (at most "
                                  f"{MAX_NUMBER_CHARS})", node.start_mark)
         return constructor(loader, node)
+    return _marked(construct)
+
+
+def _marked(constructor):
+    """``constructor`` raising a YAML error at the node for a value its tag cannot take.
+
+    PyYAML's scalar constructors trust the resolver: an explicit tag (``!!int 1.5``,
+    ``!!bool x``, ``!!timestamp x``) reaches them with any text and ends in a ValueError,
+    KeyError, IndexError or AttributeError instead of a ``yaml.YAMLError``."""
+    def construct(loader, node):
+        try:
+            return constructor(loader, node)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise YAMLLimitError(f"{quote(node.value)} is not a valid !!{tag}",
+                                 node.start_mark) from None
     return construct
 
 
@@ -203,6 +219,9 @@ def harden(loader):
                            _bounded_number(yaml.constructor.SafeConstructor.construct_yaml_int))
     loader.add_constructor("tag:yaml.org,2002:float",
                            _bounded_number(yaml.constructor.SafeConstructor.construct_yaml_float))
+    for tag in ("bool", "timestamp"):
+        loader.add_constructor(f"tag:yaml.org,2002:{tag}", _marked(
+            getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{tag}")))
     loader.construct_mapping = _mapping_without_duplicates
     return loader
 

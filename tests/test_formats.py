@@ -90,8 +90,9 @@ def test_aif_export_is_aifdb_nodes_and_edges():
     assert set(inodes) == set(full_graph())
     assert inodes["loops"]["text"] == "Loops closed"
     schemes = [n for n in data["nodes"] if n["type"] in ("RA", "CA")]
+    # The scheme text is the edge's note when it is one line, else the default.
     assert sorted((n["type"], n["text"]) for n in schemes) == [
-        ("CA", "Default Conflict"), ("RA", "Default Inference"), ("RA", "Default Inference")]
+        ("CA", 'a "note"'), ("RA", "Default Inference"), ("RA", "Default Inference")]
     links = {(e["fromID"], e["toID"]) for e in data["edges"]}
     for scheme in schemes:
         into = [by_id[f]["takeoff"]["id"] for f, t in links if t == scheme["nodeID"]]
@@ -145,7 +146,10 @@ def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
 def test_aif_maps_arguments_to_ra_nodes_and_undercuts_to_ca_nodes():
     data = formats.to_aif(argument_graph())
     node = {n["takeoff"]["id"]: n for n in data["nodes"] if "id" in n.get("takeoff", {})}
-    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Scaling inference"
+    # An argument's RA-node names its scheme (the note of its edge to its conclusion); the
+    # title rides in the takeoff object.
+    assert node["inference"]["type"] == "RA" and node["inference"]["text"] == "Modus ponens"
+    assert node["inference"]["takeoff"]["title"] == "Scaling inference"
     assert {node[k]["type"] for k in ("p1", "p2", "c", "doubt")} == {"I"}
     direct = {(e["fromID"], e["toID"]) for e in data["edges"] if "takeoff" in e}
     assert direct == {(node["p1"]["nodeID"], node["inference"]["nodeID"]),
@@ -183,8 +187,8 @@ def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
     ('{"nodes": [{"text": "x", "type": "I"}], "edges": []}', r"nodes\[0\]: a node needs a nodeID"),
     ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}], "edges": [{"fromID": "1", "toID": "9"}]}',
      r"edges\[0\]: no node with nodeID 9"),
-    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}, {"nodeID": "2", "text": "DI", "type": "RA"}],'
-     ' "edges": [{"fromID": "1", "toID": "2"}]}', r"needs at least one premise and exactly one conclusion"),
+    ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I"}, {"nodeID": "1", "text": "y", "type": "I"}],'
+     ' "edges": []}', r"nodes\[1\]: nodeID 1 is used twice, by different nodes"),
     ('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}', r"I-node 1 has no text"),
     ('{"nodes": [{"nodeID": "1", "text": "x", "type": "I", "takeoff": {"credence": 7}}], "edges": []}',
      r"credence 7 must be a number in \[0, 1\]"),
@@ -374,3 +378,119 @@ def test_cli_exports_every_format(run, small_corpus):
         assert result.exit_code == 0 and result.stdout.strip(), fmt
     result = run(small_corpus, "import", "-", "--format", "mermaid", input="flowchart BT\n")
     assert result.exit_code == 2 and "mermaid" in result.stderr
+
+
+# ---- AIF and xAIF as other tools write and read them (issue 25) -----------------------------
+
+def _aif(nodes, edges, **more):
+    return json.dumps({"nodes": [{"nodeID": n, "text": t, "type": k} for n, t, k in nodes],
+                       "edges": [{"edgeID": str(i), "fromID": f, "toID": t}
+                                 for i, (f, t) in enumerate(edges)], **more})
+
+
+def test_aif_scheme_names_are_kept_and_written_back():
+    text = _aif([("1", "Experts say takeoff is fast", "I"), ("2", "Takeoff is fast", "I"),
+                 ("3", "Argument From Expert Opinion", "RA"), ("4", "Chips are scarce", "I"),
+                 ("5", "Compute is fixed", "I"), ("6", "Practical Reasoning", "RA"),
+                 ("7", "Default Conflict", "CA")],
+                [("1", "3"), ("3", "2"), ("4", "6"), ("5", "6"), ("6", "2"), ("4", "7"), ("7", "1")])
+    G = formats.parse_aif(text)
+    assert G.edges["experts-say-takeoff-is-fast", "takeoff-is-fast", "supports"]["note"] == \
+        "Argument From Expert Opinion"  # on the edge
+    argument = "practical-reasoning-takeoff-is-fast"  # two premises: an argument
+    assert G.edges[argument, "takeoff-is-fast", "supports"]["note"] == "Practical Reasoning"
+    assert G.edges["chips-are-scarce", "experts-say-takeoff-is-fast", "undermines"]["note"] == ""
+    schemes = sorted((n["type"], n["text"]) for n in formats.to_aif(G)["nodes"] if n["type"] != "I")
+    assert schemes == [("CA", "Default Conflict"), ("RA", "Argument From Expert Opinion"),
+                       ("RA", "Practical Reasoning")]
+    assert_same_graph(G, formats.parse_aif(formats.export_aif(G)))
+
+
+def test_aif_corpus_merge_with_exact_duplicates_imports_with_counts():
+    nodes = [("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA")]
+    edges = [("1", "3"), ("3", "2")]
+    G = formats.parse_aif(_aif(nodes + nodes[:2], edges + edges))
+    assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
+    assert G.graph["warnings"] == [
+        "merged 2 node(s) repeated exactly (same nodeID, same content), as AIFdb corpus merges make them",
+        "merged 2 edge(s) repeating another's fromID and toID"]
+
+
+def test_aif_dangling_conflict_is_skipped_with_a_warning():
+    text = _aif([("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA"),
+                 ("4", "Default Conflict", "CA"), ("5", "Default Conflict", "CA")],
+                [("1", "3"), ("3", "2"), ("4", "2"), ("2", "5")])
+    G = formats.parse_aif(text)
+    assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
+    assert G.graph["warnings"] == ["skipped 2 scheme node(s) without a premise or a conclusion "
+                                   "(CA 4, CA 5): they relate nothing"]
+
+
+def test_aif_with_an_aif_metadata_object_is_still_aif():
+    text = _aif([("1", "A claim", "I")], [], AIF={"version": "1.0", "analyst": "someone"})
+    assert list(formats.parse_aif(text)) == ["a-claim"]
+
+
+def test_xaif_input_keeps_node_text_and_counts_what_has_no_place():
+    xaif = {"AIF": {"nodes": [{"nodeID": 1, "text": "Premise   broken\nover lines", "type": "I"},
+                              {"nodeID": 2, "text": "Conclusion", "type": "I"},
+                              {"nodeID": 3, "text": "Default Inference", "type": "RA"},
+                              {"nodeID": 4, "text": "Alice: premise", "type": "L"}],
+                    "edges": [{"edgeID": 0, "fromID": 1, "toID": 3}, {"edgeID": 1, "fromID": 3, "toID": 2}],
+                    "locutions": [{"nodeID": 4, "personID": 1}],
+                    "participants": [{"participantID": 1, "firstname": "Alice", "surname": "A"}]},
+            "text": {"txt": "<span>Alice: premise, so conclusion</span>"}, "dialog": True}
+    G = formats.parse_aif(json.dumps(xaif))
+    assert G.nodes["premise-broken-over-lines"]["title"] == "Premise broken over lines"
+    assert G.graph["warnings"][0] == (
+        "left out what xAIF holds beside the graph: the source text (42 characters), 1 "
+        "participants, 1 locutions (a takeoff-graph corpus has no place for the dialogue; the "
+        "I-nodes keep their text)")
+
+
+def test_xaif_export_is_what_arg_techs_xaif_package_loads():
+    xaif = pytest.importorskip("xaif", reason="the xaif judge is not installed (pip install xaif pandas)")
+    G = argument_graph()
+    data = json.loads(formats.export_xaif(G))
+    aif = xaif.AIF(data)
+    assert aif.is_valid_json_aif() and not aif.is_json_aif_dialog()
+    rows = aif.get_csv("argument-relation")
+    found = {(a, b, r) for a, b, r in zip(rows["proposition1_text"], rows["proposition2_text"],
+                                          rows["relation"]) if r != "None"}
+    title = nx.get_node_attributes(G, "title")
+    # premises to the conclusion through the argument's RA-node, named by its scheme
+    assert found == {(title["p1"], title["c"], "Modus ponens"), (title["p2"], title["c"], "Modus ponens")}
+    assert_same_graph(G, formats.parse_aif(json.dumps(data)))
+
+
+def test_xaif_export_of_the_bundled_corpus_loads_in_xaif(bundled):
+    xaif = pytest.importorskip("xaif", reason="the xaif judge is not installed (pip install xaif pandas)")
+    G = bundled.graph
+    rows = xaif.AIF(json.loads(formats.export_xaif(G))).get_csv("argument-relation")
+    pairs = {(a, b) for a, b, r in zip(rows["proposition1_text"], rows["proposition2_text"],
+                                       rows["relation"]) if r != "None"}
+    title = nx.get_node_attributes(G, "title")
+    statements = [n for n, k in G.nodes(data="kind") if k != "argument"]
+    expected = {(title[s], title[t]) for s, t in G.edges() if s in statements and t in statements}
+    assert pairs == expected
+
+
+@pytest.mark.parametrize("name, body", [
+    ("map.json", _aif([("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA")],
+                      [("1", "3"), ("3", "2")])),
+    ("map.json", json.dumps({"AIF": json.loads(_aif([("1", "Premise", "I"), ("2", "Conclusion", "I"),
+                                                     ("3", "Default Inference", "RA")],
+                                                    [("1", "3"), ("3", "2")])), "text": ""})),
+    ("-", _aif([("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA")],
+               [("1", "3"), ("3", "2")])),
+])
+def test_cli_recognises_aif_from_its_content(run, tmp_path, name, body):
+    corpus = tmp_path / "claims"
+    init_corpus(corpus)
+    if name == "-":
+        result = run(corpus, "import", "-", input=body)
+    else:
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        result = run(corpus, "import", tmp_path / name)
+    assert result.exit_code == 0, result.output
+    assert list(Corpus.load(corpus).graph.edges()) == [("premise", "conclusion")]
