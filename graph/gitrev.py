@@ -13,7 +13,6 @@ from __future__ import annotations
 import subprocess
 import threading
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from graph.limits import quote
 from graph.model import TakeoffError
@@ -135,16 +134,13 @@ class Repository:
 
 def _inside(path, prefix):
     """``path`` (from the repository's top) relative to the corpus folder, or None if it lies
-    outside it or is not a plain relative path."""
-    parts = PurePosixPath(path).parts
-    if not parts or ".." in parts or path.startswith("/"):
+    outside it or is not a plain relative path. (Plain string work: it runs once per file.)"""
+    parts = path.split("/")
+    if "" in parts or "." in parts or ".." in parts:
         return None
     if not prefix:
         return path
-    head = PurePosixPath(prefix).parts
-    if parts[:len(head)] != head or len(parts) == len(head):
-        return None
-    return str(PurePosixPath(*parts[len(head):]))
+    return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
 
 
 class BlobReader:

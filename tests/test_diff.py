@@ -497,3 +497,14 @@ def test_a_date_moved_across_as_of_is_named_so(run, repo):
     assert inputs == ["date of obs (no longer on or before --as-of)"]
     for p in data["ranking"]["paths"]:
         assert abs(sum(x["contribution"] for x in p["parts"]) - p["change"]) <= 1e-9
+
+
+def test_only_files_inside_the_corpus_folder_are_read(run, repo):
+    """Files of the repository outside the corpus folder (even one whose name starts like
+    it) are not part of a revision."""
+    write_node(repo / "claimsx", "outside", node("claim", "Outside"))
+    write_node(repo / "other", "elsewhere", node("claim", "Elsewhere"))
+    write_node(repo / "claims" / "claims", "inside", node("claim", "Inside"))
+    commit(repo, "three files")
+    s = diff_json(run, repo, "HEAD~1", "HEAD")["structure"]
+    assert [x["id"] for x in s["added"]] == ["inside"]
