@@ -375,8 +375,8 @@ def test_two_folders_and_markdown(run, repo, tmp_path):
     assert plain.exit_code == 0 and "credence loop 0.6 -> 0.95" in plain.output
 
 
-def merge(repo, branch):
-    return subprocess.run(["git", "-C", str(repo), "merge", "-q", "--no-edit", branch],
+def merge(repo, branch, *options):
+    return subprocess.run(["git", "-C", str(repo), "merge", "-q", "--no-edit", *options, branch],
                           capture_output=True, text=True, env={**os.environ, **GIT_ENV})
 
 
@@ -415,11 +415,14 @@ def test_check_names_a_perspective_the_merge_broke(run, repo):
     assert takeoff(run, repo, "perspective", "set", "doubter", "gone", "credence",
                    "0.9").exit_code == 0
     commit(repo, "doubter on gone")
-    assert merge(repo, "a").returncode == 0
-    result = takeoff(run, repo, "check")
-    assert result.exit_code == 1
-    assert "claims/perspectives/doubter.yaml:4: credences: unknown id 'gone'" in result.output
-    assert "the merge broke it: a (" in result.output and "removed 'gone'" in result.output
+    assert merge(repo, "a", "--no-commit").returncode == 0   # a merge in progress (MERGE_HEAD)
+    for state in ("in progress", "committed"):
+        if state == "committed":
+            git(repo, "commit", "-q", "--no-edit")
+        result = takeoff(run, repo, "check")
+        assert result.exit_code == 1
+        assert "claims/perspectives/doubter.yaml:4: credences: unknown id 'gone'" in result.output
+        assert "the merge broke it: a (" in result.output and "removed 'gone'" in result.output
     git(repo, "reset", "-q", "--hard", "HEAD~1")   # no merge at HEAD: no merge hint
     assert "merge" not in takeoff(run, repo, "check").output
 
