@@ -97,12 +97,10 @@ class Repository:
                 files.append((inside, mode, oid, int(size)))
         return sorted(files)
 
-    def commits(self, revisions=("HEAD",), path=None, max_count=None):
-        """Commits reachable from ``revisions`` (resolved ids or ``A..B``) that changed the
-        corpus (or ``path`` in it), newest first: ``[(sha, [parent shas])]``."""
+    def commits(self, revisions=("HEAD",), max_count=None):
+        """Commits reachable from ``revisions`` (resolved ids, ``^id`` to leave out what an id
+        reaches) that changed the corpus, newest first: ``[(sha, [parent shas])]``."""
         spec = self.prefix or "."
-        if path:
-            spec = f"{self.prefix}/{path}" if self.prefix else path
         args = ["log", "--format=%H %P", "--topo-order"]
         if max_count:
             args.append(f"--max-count={int(max_count)}")

@@ -904,7 +904,7 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
         else:
             resolved.append(repo.resolve(rev))
     reader = RevisionReader(repo, root)
-    commits = repo.commits(resolved)
+    commits = repo.commits(resolved, max_count=max_count)
     current = node
     if node is not None and commits:
         head = reader.side(commits[0][0])

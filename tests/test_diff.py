@@ -511,3 +511,18 @@ def test_only_files_inside_the_corpus_folder_are_read(run, repo):
     commit(repo, "three files")
     s = diff_json(run, repo, "HEAD~1", "HEAD")["structure"]
     assert [x["id"] for x in s["added"]] == ["inside"]
+
+
+def test_log_range_count_and_plot_checks(run, repo, tmp_path):
+    for value in ("0.7", "0.8", "0.9"):
+        assert takeoff(run, repo, "set", "loop", "credence", value).exit_code == 0
+        commit(repo, f"loop {value}")
+    subjects = lambda *args: [c["subject"] for c in json.loads(  # noqa: E731
+        takeoff(run, repo, "log", "--json", *args).output)["commits"]]
+    assert subjects("--rev", "HEAD~2..HEAD") == ["loop 0.9", "loop 0.8"]
+    assert subjects("-n", "1") == ["loop 0.9"]
+    assert subjects("--rev", "HEAD~1") == ["loop 0.8", "loop 0.7", "base"]
+    result = takeoff(run, repo, "log", "--plot", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 2 and "must end in .png or .svg" in result.output
+    result = takeoff(run, repo, "log", "--rev", "-n1")
+    assert result.exit_code == 1 and "may not start with '-'" in result.output
