@@ -3,7 +3,6 @@
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import write_node
 from graph.model import Corpus
 from graph.perspective import shapley_reference
-from graph.review import EXACT_LIMIT, ChangeGame, attribute, diff, ranking
+from graph.review import EXACT_LIMIT, ChangeGame, attribute, diff
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
            "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org",
