@@ -2147,6 +2147,5 @@ def log_command(ctx, node_id, revisions, max_count, plot, as_of, semantics, pers
                  Col("changes", "text"), Col("strengths moved", "ids")], rows)
 
 
-
 def main():
     cli()

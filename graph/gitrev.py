@@ -13,7 +13,6 @@ from __future__ import annotations
 import subprocess
 import threading
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from graph.limits import quote
 from graph.model import TakeoffError
@@ -98,12 +97,10 @@ class Repository:
                 files.append((inside, mode, oid, int(size)))
         return sorted(files)
 
-    def commits(self, revisions=("HEAD",), path=None, max_count=None):
-        """Commits reachable from ``revisions`` (resolved ids or ``A..B``) that changed the
-        corpus (or ``path`` in it), newest first: ``[(sha, [parent shas])]``."""
+    def commits(self, revisions=("HEAD",), max_count=None):
+        """Commits reachable from ``revisions`` (resolved ids, ``^id`` to leave out what an id
+        reaches) that changed the corpus, newest first: ``[(sha, [parent shas])]``."""
         spec = self.prefix or "."
-        if path:
-            spec = f"{self.prefix}/{path}" if self.prefix else path
         args = ["log", "--format=%H %P", "--topo-order"]
         if max_count:
             args.append(f"--max-count={int(max_count)}")
@@ -135,16 +132,13 @@ class Repository:
 
 def _inside(path, prefix):
     """``path`` (from the repository's top) relative to the corpus folder, or None if it lies
-    outside it or is not a plain relative path."""
-    parts = PurePosixPath(path).parts
-    if not parts or ".." in parts or path.startswith("/"):
+    outside it or is not a plain relative path. (Plain string work: it runs once per file.)"""
+    parts = path.split("/")
+    if "" in parts or "." in parts or ".." in parts:
         return None
     if not prefix:
         return path
-    head = PurePosixPath(prefix).parts
-    if parts[:len(head)] != head or len(parts) == len(head):
-        return None
-    return str(PurePosixPath(*parts[len(head):]))
+    return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
 
 
 class BlobReader:

@@ -576,6 +576,7 @@ def players(game, limit=EXACT_LIMIT):
     # Too many nodes: keep the groups that move the paths most on their own (alone, and as the
     # last change made), pool the rest.
     none, every = game.value(()), game.value(inputs)
+
     def reach(group):
         rest = [i for i in inputs if i not in group]
         return float(np.max(np.abs(game.value(group) - none), initial=0.0)
@@ -654,7 +655,7 @@ def ranking(old, new, *, semantics="qe", perspective=None, as_of=None, notes=(),
         if m in column:
             parts = sorted(({"input": labels[g], "contribution": float(values[g][column[m]])}
                             for g in groups), key=lambda p: -abs(p["contribution"]))
-            parts = [p for p in parts if p["contribution"] != 0.0][:top]
+            parts = [p for p in parts if abs(p["contribution"]) > 1e-12][:top]
         graph = new if b is not None else old
         paths.append({"id": m, "title": graph.nodes[m].get("title"), "status": status,
                       "before": a, "after": b,
@@ -903,7 +904,7 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
         else:
             resolved.append(repo.resolve(rev))
     reader = RevisionReader(repo, root)
-    commits = repo.commits(resolved)
+    commits = repo.commits(resolved, max_count=max_count)
     current = node
     if node is not None and commits:
         head = reader.side(commits[0][0])

@@ -334,6 +334,8 @@ def _add_edges(graph, source, edges, check):
 
 # ---- what a merge broke (takeoff check after `git merge`; graph/review.py finds the branches) --
 
+# The messages of an unknown or duplicate id are made here (and, through the same
+# unknown_id_message, for perspectives): the id is read back from them.
 _UNKNOWN_ID = re.compile(r"unknown id '([a-z0-9-]+)'")
 _DUPLICATE_ID = re.compile(r"^duplicate id '([a-z0-9-]+)'")
 

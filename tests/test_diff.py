@@ -3,7 +3,6 @@
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import write_node
 from graph.model import Corpus
 from graph.perspective import shapley_reference
-from graph.review import EXACT_LIMIT, ChangeGame, attribute, diff, ranking
+from graph.review import EXACT_LIMIT, ChangeGame, attribute, diff
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
            "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org",
@@ -375,8 +374,8 @@ def test_two_folders_and_markdown(run, repo, tmp_path):
     assert plain.exit_code == 0 and "credence loop 0.6 -> 0.95" in plain.output
 
 
-def merge(repo, branch):
-    return subprocess.run(["git", "-C", str(repo), "merge", "-q", "--no-edit", branch],
+def merge(repo, branch, *options):
+    return subprocess.run(["git", "-C", str(repo), "merge", "-q", "--no-edit", *options, branch],
                           capture_output=True, text=True, env={**os.environ, **GIT_ENV})
 
 
@@ -415,11 +414,14 @@ def test_check_names_a_perspective_the_merge_broke(run, repo):
     assert takeoff(run, repo, "perspective", "set", "doubter", "gone", "credence",
                    "0.9").exit_code == 0
     commit(repo, "doubter on gone")
-    assert merge(repo, "a").returncode == 0
-    result = takeoff(run, repo, "check")
-    assert result.exit_code == 1
-    assert "claims/perspectives/doubter.yaml:4: credences: unknown id 'gone'" in result.output
-    assert "the merge broke it: a (" in result.output and "removed 'gone'" in result.output
+    assert merge(repo, "a", "--no-commit").returncode == 0   # a merge in progress (MERGE_HEAD)
+    for state in ("in progress", "committed"):
+        if state == "committed":
+            git(repo, "commit", "-q", "--no-edit")
+        result = takeoff(run, repo, "check")
+        assert result.exit_code == 1
+        assert "claims/perspectives/doubter.yaml:4: credences: unknown id 'gone'" in result.output
+        assert "the merge broke it: a (" in result.output and "removed 'gone'" in result.output
     git(repo, "reset", "-q", "--hard", "HEAD~1")   # no merge at HEAD: no merge hint
     assert "merge" not in takeoff(run, repo, "check").output
 
@@ -497,3 +499,29 @@ def test_a_date_moved_across_as_of_is_named_so(run, repo):
     assert inputs == ["date of obs (no longer on or before --as-of)"]
     for p in data["ranking"]["paths"]:
         assert abs(sum(x["contribution"] for x in p["parts"]) - p["change"]) <= 1e-9
+
+
+def test_only_files_inside_the_corpus_folder_are_read(run, repo):
+    """Files of the repository outside the corpus folder (even one whose name starts like
+    it) are not part of a revision."""
+    write_node(repo / "claimsx", "outside", node("claim", "Outside"))
+    write_node(repo / "other", "elsewhere", node("claim", "Elsewhere"))
+    write_node(repo / "claims" / "claims", "inside", node("claim", "Inside"))
+    commit(repo, "three files")
+    s = diff_json(run, repo, "HEAD~1", "HEAD")["structure"]
+    assert [x["id"] for x in s["added"]] == ["inside"]
+
+
+def test_log_range_count_and_plot_checks(run, repo, tmp_path):
+    for value in ("0.7", "0.8", "0.9"):
+        assert takeoff(run, repo, "set", "loop", "credence", value).exit_code == 0
+        commit(repo, f"loop {value}")
+    subjects = lambda *args: [c["subject"] for c in json.loads(  # noqa: E731
+        takeoff(run, repo, "log", "--json", *args).output)["commits"]]
+    assert subjects("--rev", "HEAD~2..HEAD") == ["loop 0.9", "loop 0.8"]
+    assert subjects("-n", "1") == ["loop 0.9"]
+    assert subjects("--rev", "HEAD~1") == ["loop 0.8", "loop 0.7", "base"]
+    result = takeoff(run, repo, "log", "--plot", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 2 and "must end in .png or .svg" in result.output
+    result = takeoff(run, repo, "log", "--rev", "-n1")
+    assert result.exit_code == 1 and "may not start with '-'" in result.output
