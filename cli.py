@@ -2003,10 +2003,14 @@ def evidence_command(ctx, since, top, semantics, as_of, perspective, as_json):
     _print_evidence(data)
 
 
+EVIDENCE_MODELS = 6   # model columns `evidence` prints in the terminal (all with --json)
+
+
 def _print_evidence(data):
     from graph.tables import Col
 
     models = [m["id"] for m in data["models"]]
+    shown = models[:EVIDENCE_MODELS]
     first, second = (data["top"] + [None, None])[:2]
     gap = f"gap {first} - {second}" if second else "gap"
     method = ("exact Shapley values over the items" if data["method"] == "shapley"
@@ -2015,14 +2019,20 @@ def _print_evidence(data):
                f"contributions are {method} ({data['semantics']})")
     if not data["items"]:
         return
-    number = lambda v: "-" if v is None else f"{v:+.3f}"   # noqa: E731
+
+    def number(value):   # "-": the item does not reach that model
+        return "-" if value is None else f"{value:+.3f}"
+
     rows = [[item["id"], item["evidence_kind"] or "-", item["date"] or "-", number(item["gap"]),
-             *(number(item["contributions"][m]) for m in models)] for item in data["items"]]
+             *(number(item["contributions"].get(m)) for m in shown)] for item in data["items"]]
     together = data["together"]
     rows.append(["(together)", "", "", number(together["gap"]),
-                 *(number(together["contributions"][m]) for m in models)])
+                 *(number(together["contributions"][m]) for m in shown)])
     print_table([Col("evidence", "id"), Col("kind", "id"), Col("date", "id"), Col(gap, "num"),
-                 *(Col(m, "num") for m in models)], rows)
+                 *(Col(m, "num") for m in shown)], rows)
+    if len(models) > len(shown):
+        print_line(f"the {len(shown)} strongest of {len(models)} models shown; --json lists "
+                   "every model an item reaches", style="dim")
 
 
 # ==== section: sharing ====

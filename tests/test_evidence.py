@@ -16,6 +16,7 @@ from graph.shares import (
     strength_shares,
 )
 
+from conftest import REPO
 from test_html import browser  # noqa: F401  (a fixture)
 from test_provenance import sourced  # noqa: F401  (a fixture)
 
@@ -23,6 +24,7 @@ SEMANTICS = ("qe", "dfquad", "eb")
 KIND_CHOICES = [("model", None), ("claim", None), ("argument", None), ("evidence", None),
                 ("evidence", "observation"), ("evidence", "forecast"), ("evidence", "testimony")]
 TIGHT = 1e-12
+BUNDLED = REPO / "claims"
 
 
 @st.composite
@@ -83,7 +85,7 @@ def test_parts_match_brute_force_shapley(G, semantics):
 
 
 def test_a_group_without_edges_adds_nothing_and_the_bundled_parts_add_up():
-    graph = Corpus.load("claims").require_valid().graph
+    graph = Corpus.load(BUNDLED).require_valid().graph
     for semantics in SEMANTICS:
         shares = strength_shares(graph, semantics)
         strengths = score_graph(graph, semantics).strengths
@@ -128,7 +130,7 @@ def without_item(graph, item):
 
 @pytest.mark.parametrize("semantics", SEMANTICS)
 def test_leave_one_out_is_the_strength_without_the_item(semantics):
-    graph = Corpus.load("claims").require_valid().graph
+    graph = Corpus.load(BUNDLED).require_valid().graph
     data = evidence_effects(graph, semantics)
     assert data["method"] == "leave-one-out"
     full = score_graph(graph, semantics).strengths
@@ -166,6 +168,8 @@ def test_evidence_command(sourced, run):
     table = run(sourced, "--plain", "evidence", "--since", "2025-06-01")
     assert table.exit_code == 0 and "e2\tforecast\t2025-07-01" in table.output
     assert "(together)" in table.output and "e1\t" not in table.output
+    bundled = run(BUNDLED, "--plain", "evidence", "--top", "3")
+    assert bundled.exit_code == 0 and "\t-\t" in bundled.stdout   # a model an item cannot reach
     bad = run(sourced, "evidence", "--since", "June")
     assert bad.exit_code == 2 and "'June' is not an ISO date" in bad.output
 
