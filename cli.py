@@ -1414,11 +1414,11 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
         _why_by_group(ctx, corpus, node_id, semantics, as_json)
         return
     count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
-    rows = _with_chain_sources(corpus.graph, rows)
     strength = result.strengths[node_id]
     if as_json:
         _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
         return
+    rows = _with_chain_sources(corpus.graph, rows)
     print_line(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
                                           f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
     if not count:
