@@ -511,7 +511,9 @@ def _edge_text(state):
 
     weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
     note = f" note {state['note']!r}" if state.get("note") else ""
-    return f"{state['relation']} weight {weight:g}{note}"
+    by = f" from {state['from']}" if state.get("from") else ""
+    words = f" quote {state['quote']!r}" if state.get("quote") else ""
+    return f"{state['relation']} weight {weight:g}{note}{by}{words}"
 
 
 @cli.command()
@@ -521,11 +523,15 @@ def _edge_text(state):
 @click.option("--undermines", "undermines", is_flag=True, help="SRC undermines TARGET.")
 @click.option("--weight", type=click.FloatRange(0, 1, min_open=True), help="Edge weight in (0, 1] (default 1).")
 @click.option("--note", help="Why this edge exists.")
+@click.option("--from", "by", metavar="SOURCE",
+              help="Whose argument the edge is: a source of takeoff.toml's [sources], or 'editor'.")
+@click.option("--quote", "words", help="The source's words the edge rests on.")
 @click.option("--replace", is_flag=True,
               help="Turn an existing edge of the other relation into this one.")
 @click.pass_context
-def link(ctx, source, target, supports, undermines, weight, note, replace):
-    """Add an edge from SRC to TARGET, or update what is given (--weight, --note) of it.
+def link(ctx, source, target, supports, undermines, weight, note, by, words, replace):
+    """Add an edge from SRC to TARGET, or update what is given (--weight, --note, --from,
+    --quote) of it.
 
     Prints the edge before and after. An edge is either supports or undermines: flipping it
     needs --replace (its weight and note are kept unless given).
@@ -539,13 +545,13 @@ def link(ctx, source, target, supports, undermines, weight, note, replace):
         raise click.UsageError("say --supports or --undermines")
     relation = "supports" if supports else "undermines"
     edit = link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note,
-                      replace=replace)
+                      replace=replace, by=by, words=words)
     report_warnings(ctx, edit.corpus)
     if edit.old is None:
         say(f"added {source} -> {target}: {_edge_text(edit.new)}", ctx)
     elif edit.old == edit.new:
-        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight or --note "
-            "to change it)", ctx)
+        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight, --note, "
+            "--from or --quote to change it)", ctx)
     else:
         say(f"updated {source} -> {target}: {_edge_text(edit.old)} -> {_edge_text(edit.new)}", ctx)
 
