@@ -303,7 +303,7 @@ def test_the_page_draws_the_parts_of_each_path(sourced_pages, browser):
             assert value == pytest.approx(row[part], abs=1e-9)
         assert {p for p in ("reasoning", "observation", "forecast") if abs(row[p]) >= 0.0005} <= set(parts)
     text = page.js("() => document.querySelector('#ranking .rank[data-id=m1] .parts-text').textContent")
-    assert text.startswith("base 0.50 · reasoning")
+    assert text.startswith("base 0.50 · reasoning ") and "observations +" in text
     # A what-if re-splits the strength: the bars follow the in-page solver.
     page.js("() => takeoff.setChange({kind: 'credence', id: 'c2', value: 0.9})")
     changed = strength_shares(graph_with_credence(graph, "c2", 0.9)).row("m1")
