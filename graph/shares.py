@@ -243,7 +243,7 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
 
     A node dated after the day is switched off for good (its edges weigh 0, the same as leaving
     it out: see :func:`graph.timeline.history`), so every (day, coalition) pair is one column
-    of one batch.
+    of a batch (:func:`share_samples`).
 
     Returns
     -------
@@ -261,16 +261,17 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
     edge_on = present[system.src] & present[system.dst]
     weights = np.where(edge_on, system.weight[:, None], 0.0)
     base = np.repeat(system.base[:, None], len(dates), axis=1)
-    _, parts, _ = split_columns(system, players, semantics, base, weights, tolerance=tolerance)
+    indices = [system.index[node] for node in nodes]
+    parts, _ = share_samples(system, players, semantics, base, weights, indices,
+                             tolerance=tolerance)
     out = {}
-    for node in nodes:
-        i = system.index[node]
+    for r, (node, i) in enumerate(zip(nodes, indices)):
         rows = {"base": [], **{g: [] for g in GROUPS}, EVIDENCE: []}
         for j in range(len(dates)):
             here = bool(present[i, j])
             rows["base"].append(float(system.base[i]) if here else None)
             for g in GROUPS:
-                value = float(parts[i, j, players.groups.index(g)]) if g in players.groups else 0.0
+                value = float(parts[r, j, players.groups.index(g)]) if g in players.groups else 0.0
                 rows[g].append(value if here else None)
             rows[EVIDENCE].append(sum(rows[g][-1] for g in EVIDENCE_GROUPS) if here else None)
         out[node] = rows
