@@ -29,7 +29,7 @@ from graph.store import (
     is_perspective_file, read_bytes, read_text, recover_locked, write_files,
 )
 
-SCALAR_FIELDS = ("kind", "title", "credence", "date")
+SCALAR_FIELDS = ("kind", "evidence_kind", "title", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
 
 
@@ -73,12 +73,17 @@ def _flow(items):
     return seq
 
 
-def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=()):
+def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=(),
+               evidence_kind=None):
     """A new node's front matter in the canonical key order.
 
-    ``edges`` holds ``(relation, target, weight, note)`` tuples; empty parts are left out.
+    ``edges`` holds ``(relation, target, weight, note)`` tuples, optionally with a fifth item,
+    the edge's provenance ``{"from", "quote"}``; empty parts are left out.
     """
-    data = CommentedMap(kind=kind, title=title)
+    data = CommentedMap(kind=kind)
+    if evidence_kind is not None:
+        data["evidence_kind"] = evidence_kind
+    data["title"] = title
     if credence is not None:
         data["credence"] = _number_or_distribution(credence)
     if date is not None:
@@ -88,7 +93,7 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
     if sources:
         data["sources"] = [_source_map(s) for s in sources]
     for relation in RELATIONS:
-        entries = [_edge_map(t, w, n) for r, t, w, n in edges if r == relation]
+        entries = [_edge_map(*edge[1:]) for edge in edges if edge[0] == relation]
         if entries:
             data[relation] = entries
     return data
@@ -111,12 +116,15 @@ def _source_map(source):
     return out
 
 
-def _edge_map(target, weight, note):
+def _edge_map(target, weight, note, provenance=None):
     out = CommentedMap(target=target)
     if weight is not None:
         out["weight"] = _number_or_distribution(weight)
     if note:
         out["note"] = note
+    for key in ("from", "quote"):
+        if (provenance or {}).get(key):
+            out[key] = provenance[key]
     return out
 
 
@@ -226,19 +234,24 @@ def _edge_state(graph, source, target, relation):
     attrs = graph.get_edge_data(source, target, key=relation)
     if attrs is None:
         return None
-    return {"relation": relation, "weight": attrs.get("weight"), "note": attrs.get("note")}
+    return {"relation": relation, "weight": attrs.get("weight"), "note": attrs.get("note"),
+            **{k: attrs[k] for k in ("from", "quote") if k in attrs}}
 
 
-def link(root, source, target, relation, *, weight=None, note=None, replace=False):
+def link(root, source, target, relation, *, weight=None, note=None, replace=False,
+         by=None, words=None):
     """Add the edge ``source -relation-> target``, or update what is given of it if it exists.
 
     An edge of the other relation between the same nodes is refused unless ``replace``: then
     it becomes ``relation``, keeping its weight and note unless new ones are given.
 
+    ``by`` and ``words`` set the edge's ``from`` (whose argument it is) and ``quote``.
+
     Returns
     -------
     Edit
-        ``old`` and ``new`` are ``{relation, weight, note}`` (``old`` None for a new edge).
+        ``old`` and ``new`` are ``{relation, weight, note}``, with ``from`` and ``quote`` if
+        the edge has them (``old`` None for a new edge).
     """
     if relation not in RELATIONS:
         raise TakeoffError(f"unknown relation {quote(relation)} (one of {', '.join(RELATIONS)})")
@@ -261,6 +274,9 @@ def link(root, source, target, relation, *, weight=None, note=None, replace=Fals
             entry["weight"] = weight
         if note is not None:
             entry["note"] = note
+        for key, value in (("from", by), ("quote", words)):
+            if value is not None:
+                entry[key] = value
         return body
 
     def change(corpus):
@@ -354,6 +370,8 @@ def parse_field_value(field, value):
         if date is None:
             raise TakeoffError(f"VALUE: {quote(value)} is not an ISO date ({DATE_FORMS})")
         return date
+    if field == "evidence_kind" and not value.strip():
+        return None
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]
         return _flow(tags) if tags else None
@@ -645,11 +663,12 @@ def node_text(attrs, out_edges):
     """The file text of a node from graph attributes and its ``(target, attrs)`` out-edges."""
     date = attrs.get("date")
     sources = [{**s, "date": _as_date(s.get("date"))} for s in attrs.get("sources") or []]
-    edges = [(e.get("relation"), t, e.get("weight_dist") or e.get("weight"), e.get("note"))
-             for t, e in out_edges]
+    edges = [(e.get("relation"), t, e.get("weight_dist") or e.get("weight"), e.get("note"),
+              {k: e[k] for k in ("from", "quote") if e.get(k)}) for t, e in out_edges]
     front = node_front(attrs.get("kind"), attrs.get("title"),
                        attrs.get("credence_dist") or attrs.get("credence"),
-                       _as_date(date), attrs.get("tags") or (), sources, edges)
+                       _as_date(date), attrs.get("tags") or (), sources, edges,
+                       evidence_kind=attrs.get("evidence_kind"))
     return dump_rt(front, attrs.get("body") or "")
 
 

@@ -52,7 +52,7 @@ def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
 
 
 def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spread=0.0,
-               weight_spread=0.0, top_inputs=TOP_INPUTS, tolerance=1e-9):
+               weight_spread=0.0, top_inputs=TOP_INPUTS, tolerance=1e-9, shares=False):
     """The models' strengths under joint uncertainty of the credences and weights.
 
     Parameters
@@ -72,6 +72,9 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
         How many inputs to report for the top path.
     tolerance : float
         Of each solve, as in :func:`graph.propagation.solve`.
+    shares : bool
+        Also give an interval for each part of each model's strength (``"shares"``: see
+        :func:`graph.shares.share_intervals`), over the first chunk of samples.
 
     Returns
     -------
@@ -117,10 +120,11 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     for lo in range(0, samples, chunk):
         count = min(chunk, samples - lo)
         uniforms = sampler.random(count) if dims else np.full((count, 0), 0.5)
-        first = uniforms if first is None else first
         base, weights = _sampled_inputs(system, inputs, uniforms, count)
         choice = (np.minimum((uniforms[:, -1] * len(semantics)).astype(int), len(semantics) - 1)
                   if len(semantics) > 1 else np.zeros(count, dtype=int))
+        if first is None:  # the sensitivity and the shares' intervals come from the first chunk
+            first, first_inputs = uniforms, (choice, base, weights)
         for k, name in enumerate(semantics):
             chosen = np.flatnonzero(choice == k)
             for part in engine.batches(len(chosen)):
@@ -137,10 +141,16 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
         y = strengths[[system.ids[i] for i in models].index(top), :len(first)]
         labels = [i["label"] for i in inputs] + (["semantics"] if len(semantics) > 1 else [])
         sensitivity = first_order_indices(first, y, labels, top=top_inputs, seed=seed)
-    return {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
-            "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
-            "sensitivity": sensitivity, "sensitivity_samples": len(first),
-            "converged": converged}
+    out = {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
+           "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
+           "sensitivity": sensitivity, "sensitivity_samples": len(first),
+           "converged": converged}
+    if shares:
+        from graph.shares import share_intervals
+
+        out["shares"] = share_intervals(graph, system, semantics, *first_inputs, models,
+                                        tolerance=tolerance)
+    return out
 
 
 def _check_samples(samples, models):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from graph.formats.common import Builder, FormatError, Taken, node_extras, slugify
+from graph.formats.common import Builder, FormatError, Taken, edge_provenance, node_extras, slugify
 from graph.limits import InputError, load_json
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
@@ -60,6 +60,7 @@ def to_aif(graph):
         extras = {"weight": attrs.get("weight_dist") or attrs.get("weight", DEFAULT_WEIGHT)}
         if attrs.get("note"):
             extras["note"] = attrs["note"]
+        extras.update(edge_provenance(attrs))
         if _aif_direct(graph, source, target, attrs["relation"]):
             edges.append({"edgeID": str(len(edges) + 1), "fromID": number[source],
                           "toID": number[target], "formEdgeID": None, "takeoff": extras})
@@ -337,7 +338,7 @@ def _scheme_name(node):
 def _aif_add(build, ids, source, target, relation, extras, where):
     if source in ids and target in ids:
         build.add_edge(ids[source], ids[target], relation, extras.get("weight", DEFAULT_WEIGHT),
-                       extras.get("note", ""), where)
+                       extras.get("note", ""), where, provenance=extras)
 
 
 def _aif_scheme(node_id, node, links, ids, build):

@@ -19,7 +19,8 @@ from graph.limits import quote
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
 # YAML data keys the importer reads; any other key is reported as ignored.
-DATA_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body", "edges")
+DATA_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "date", "tags", "sources", "body",
+             "edges")
 _INFERENCE_DATA_KEYS = ("uses",) + DATA_KEYS
 
 _RELATION = re.compile(r"(<\+|<-|<_|\+>|->|_>|><|\+|-|_)(?:[ \t]+(.*)|$)", re.S)
@@ -466,7 +467,8 @@ class _GraphMaker:
             return
         extras = self._edge_extras(source, self.ids[target], where)
         self.build.add_edge(self.ids[source], self.ids[target], relation,
-                            extras.get("weight", DEFAULT_WEIGHT), extras.get("note", note), where)
+                            extras.get("weight", DEFAULT_WEIGHT), extras.get("note", note), where,
+                            provenance=extras)
 
     def _edge_extras(self, source, target, where):
         """The weight and note the source's data gives the edge to ``target`` (maybe none)."""

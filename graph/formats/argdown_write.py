@@ -7,7 +7,7 @@ import json
 import re
 
 from graph.formats.argdown_text import escape, is_tag
-from graph.formats.common import node_extras
+from graph.formats.common import edge_provenance, node_extras
 from graph.model import DEFAULT_WEIGHT, KINDS
 
 
@@ -93,6 +93,7 @@ def _argdown_fields(graph, node):
         extras = {"weight": edge.get("weight_dist") or edge.get("weight", DEFAULT_WEIGHT)}
         if edge.get("note"):
             extras["note"] = edge["note"]
+        extras.update(edge_provenance(edge))
         edges[target] = extras
     if edges:
         data["edges"] = edges

@@ -10,7 +10,10 @@ import unicodedata
 import networkx as nx
 
 from graph.limits import quote
-from graph.model import DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, KINDS, TakeoffError, parse_date
+from graph.model import (
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, TakeoffError,
+    parse_date,
+)
 
 
 class FormatError(TakeoffError):
@@ -73,6 +76,8 @@ def node_extras(attrs):
     """The takeoff-only fields of a node, JSON-ready, without empty ones."""
     extras = {"kind": attrs["kind"],
               "credence": attrs.get("credence_dist") or attrs.get("credence", DEFAULT_CREDENCE)}
+    if attrs.get("evidence_kind"):
+        extras["evidence_kind"] = attrs["evidence_kind"]
     if attrs.get("date") is not None:
         extras["date"] = date_text(attrs["date"])
     if attrs.get("tags"):
@@ -82,6 +87,11 @@ def node_extras(attrs):
     if attrs.get("body"):
         extras["body"] = attrs["body"]
     return extras
+
+
+def edge_provenance(attrs):
+    """The edge's ``from`` and ``quote``, those it has (docs/evidence.md)."""
+    return {key: attrs[key] for key in ("from", "quote") if attrs.get(key)}
 
 
 class ExportText(str):
@@ -121,10 +131,16 @@ class Builder:
         body = data.get("body")
         if body is not None and not isinstance(body, str):
             self.problems.append(f"{where}: body must be text, not {quote(body)}")
+        evidence_kind = data.get("evidence_kind")
+        if evidence_kind is not None and (kind != "evidence" or evidence_kind not in EVIDENCE_KINDS):
+            self.problems.append(f"{where}: evidence_kind {quote(evidence_kind)} must be one of "
+                                 f"{', '.join(EVIDENCE_KINDS)}, on evidence only")
+            evidence_kind = None
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
                             body=body if isinstance(body, str) else "",
-                            **({"credence_dist": dist} if dist else {}))
+                            **({"credence_dist": dist} if dist else {}),
+                            **({"evidence_kind": evidence_kind} if evidence_kind else {}))
 
     def uncertain(self, value, what, where):
         """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);
@@ -172,7 +188,8 @@ class Builder:
             sources.append(source)
         return sources
 
-    def add_edge(self, source, target, relation, weight, note, where):
+    def add_edge(self, source, target, relation, weight, note, where, provenance=None):
+        """Add an edge; ``provenance`` holds its ``from`` and ``quote`` if the file gave them."""
         if source == target:
             self.problems.append(f"{where}: {quote(source)} cannot {relation[:-1]} itself")
             return
@@ -190,7 +207,35 @@ class Builder:
             self.problems.append(f"{where}: note {quote(note)} must be text")
             return
         self.graph.add_edge(source, target, key=relation, relation=relation,
-                            weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}))
+                            weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}),
+                            **self.provenance(provenance, where))
+
+    def declared_sources(self, table, where):
+        """Keep the sources the edges' ``from`` may name (``graph.graph["sources"]``), checked
+        as takeoff.toml's [sources] are (:func:`graph.provenance.check_source_table`)."""
+        if table is None:
+            return
+        from graph.provenance import check_source_table
+
+        sources, found = check_source_table(table)
+        self.problems += [f"{where}: {message}" for _, message, level in found if level == "error"]
+        if sources:
+            self.graph.graph["sources"] = sources
+
+    def provenance(self, data, where):
+        """The edge's ``from`` (a source id) and ``quote`` (text) found in ``data``."""
+        out = {}
+        for key in ("from", "quote"):
+            value = (data or {}).get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip() or (
+                    key == "from" and not ID_PATTERN.match(value)):
+                what = "a source id" if key == "from" else "text"
+                self.problems.append(f"{where}: an edge's {key} must be {what}, not {quote(value)}")
+                continue
+            out[key] = value
+        return out
 
     def result(self):
         if self.problems:

@@ -24,7 +24,8 @@ def export_graphml(graph, *, score=None):
                   "date": date_text(attrs.get("date")) or "",
                   "tags": json.dumps(attrs.get("tags") or [], ensure_ascii=False),
                   "sources": json.dumps(json_sources(attrs.get("sources")), ensure_ascii=False),
-                  "body": attrs.get("body") or ""}
+                  "body": attrs.get("body") or "",
+                  "evidence_kind": attrs.get("evidence_kind") or ""}
         if score is not None:
             values["strength"] = float(score.strengths[node])
         plain.add_node(node, **values)
@@ -32,7 +33,12 @@ def export_graphml(graph, *, score=None):
         # The key becomes the edge's id, which the schema wants unique and an NMTOKEN (ids
         # have no dots, so these are unique).
         plain.add_edge(source, target, key=f"{source}.{key}.{target}", relation=attrs["relation"],
-                       weight=float(attrs.get("weight", DEFAULT_WEIGHT)), note=attrs.get("note") or "")
+                       weight=float(attrs.get("weight", DEFAULT_WEIGHT)), note=attrs.get("note") or "",
+                       **{"from": attrs.get("from") or "", "quote": attrs.get("quote") or ""})
+    if graph.graph.get("sources"):  # whom the edges' `from` names: takeoff.toml's [sources]
+        plain.graph["sources"] = json.dumps(
+            {k: {f: date_text(v) for f, v in fields.items()} for k, fields in graph.graph["sources"].items()},
+            ensure_ascii=False)
     return "\n".join(nx.generate_graphml(plain)) + "\n"
 
 

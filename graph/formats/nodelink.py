@@ -6,9 +6,9 @@ from graph.formats.common import Builder, FormatError
 from graph.limits import InputError, load_json, quote
 from graph.model import DEFAULT_WEIGHT, RELATIONS
 
-NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "credence_dist", "date", "tags", "sources",
+NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "credence_dist", "date", "tags", "sources",
                        "body")
-NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note")
+NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note", "from", "quote")
 
 
 def _uncertain(build, item, what, where):
@@ -62,6 +62,8 @@ def import_node_link(text):
         raise FormatError("not node-link JSON: expected an object with a 'nodes' list and an "
                           "'edges' (or 'links') list")
     build = Builder("node-link JSON file")
+    meta = data.get("graph")
+    build.declared_sources(meta.get("sources") if isinstance(meta, dict) else None, "graph.sources")
     ignored = {}
     for i, node in enumerate(data["nodes"]):
         where = f"nodes[{i}]"
@@ -110,7 +112,7 @@ def import_node_link(text):
                 continue
             weight, dist = uncertain
             build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
-                           "" if note is None else note, where)
+                           "" if note is None else note, where, provenance=edge)
             if dist and build.graph.has_edge(*ends, key=relation):
                 build.graph.edges[(*ends, relation)]["weight_dist"] = dist
     for what, where in ignored.items():
