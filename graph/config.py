@@ -42,6 +42,8 @@ SETTINGS = {
     # Default standard deviations of plain credences / weights for `takeoff robustness`.
     "spread": "number",
     "weight_spread": "number",
+    # [sources.ID] tables: the sources edges name with `from:` (checked by graph.provenance).
+    "sources": "table",
 }
 
 
@@ -160,6 +162,8 @@ def read_settings(path):
             warnings.append(Problem(display_path(path), line,
                                     f"unknown key {key!r} ({hint or known})", "warning"))
             continue
+        if SETTINGS[key] == "table":
+            continue   # checked where it is used, with line numbers (graph.provenance)
         if SETTINGS[key] == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not 0 <= value <= 0.5:

@@ -28,7 +28,7 @@ from graph.store import (
     recover_locked, write_files,
 )
 
-SCALAR_FIELDS = ("kind", "title", "credence", "date")
+SCALAR_FIELDS = ("kind", "evidence_kind", "title", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
 
 
@@ -72,12 +72,17 @@ def _flow(items):
     return seq
 
 
-def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=()):
+def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=(),
+               evidence_kind=None):
     """A new node's front matter in the canonical key order.
 
-    ``edges`` holds ``(relation, target, weight, note)`` tuples; empty parts are left out.
+    ``edges`` holds ``(relation, target, weight, note)`` tuples, optionally with a fifth item,
+    the edge's provenance ``{"from", "quote"}``; empty parts are left out.
     """
-    data = CommentedMap(kind=kind, title=title)
+    data = CommentedMap(kind=kind)
+    if evidence_kind is not None:
+        data["evidence_kind"] = evidence_kind
+    data["title"] = title
     if credence is not None:
         data["credence"] = _number_or_distribution(credence)
     if date is not None:
@@ -87,7 +92,7 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
     if sources:
         data["sources"] = [_source_map(s) for s in sources]
     for relation in RELATIONS:
-        entries = [_edge_map(t, w, n) for r, t, w, n in edges if r == relation]
+        entries = [_edge_map(*edge[1:]) for edge in edges if edge[0] == relation]
         if entries:
             data[relation] = entries
     return data
@@ -110,12 +115,15 @@ def _source_map(source):
     return out
 
 
-def _edge_map(target, weight, note):
+def _edge_map(target, weight, note, provenance=None):
     out = CommentedMap(target=target)
     if weight is not None:
         out["weight"] = _number_or_distribution(weight)
     if note:
         out["note"] = note
+    for key in ("from", "quote"):
+        if (provenance or {}).get(key):
+            out[key] = provenance[key]
     return out
 
 
@@ -353,6 +361,8 @@ def parse_field_value(field, value):
         if date is None:
             raise TakeoffError(f"VALUE: {quote(value)} is not an ISO date ({DATE_FORMS})")
         return date
+    if field == "evidence_kind" and not value.strip():
+        return None
     if field == "tags":
         tags = [t.strip() for t in value.split(",") if t.strip()]
         return _flow(tags) if tags else None
@@ -620,11 +630,12 @@ def node_text(attrs, out_edges):
     """The file text of a node from graph attributes and its ``(target, attrs)`` out-edges."""
     date = attrs.get("date")
     sources = [{**s, "date": _as_date(s.get("date"))} for s in attrs.get("sources") or []]
-    edges = [(e.get("relation"), t, e.get("weight_dist") or e.get("weight"), e.get("note"))
-             for t, e in out_edges]
+    edges = [(e.get("relation"), t, e.get("weight_dist") or e.get("weight"), e.get("note"),
+              {k: e[k] for k in ("from", "quote") if e.get(k)}) for t, e in out_edges]
     front = node_front(attrs.get("kind"), attrs.get("title"),
                        attrs.get("credence_dist") or attrs.get("credence"),
-                       _as_date(date), attrs.get("tags") or (), sources, edges)
+                       _as_date(date), attrs.get("tags") or (), sources, edges,
+                       evidence_kind=attrs.get("evidence_kind"))
     return dump_rt(front, attrs.get("body") or "")
 
 

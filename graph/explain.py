@@ -279,6 +279,9 @@ LINT_CHECKS = {
     "uncited-note": "edges whose note names no node id, quotes nothing and cites no source "
                     "(URL or arXiv number)",
     "undated-claim": "undated claims with an edge from a dated node (evidence or claim)",
+    "edge-without-source": "edges that do not say whose argument they are (no `from:`)",
+    "evidence-without-kind": "evidence that does not say whether it is an observation, a "
+                             "forecast or testimony (no `evidence_kind:`)",
 }
 # An edge the author means to count twice says so in its note: "independent of ID", ID being a
 # node on the other route (docs/bundled-corpus.md, "Lint").
@@ -348,8 +351,22 @@ def lint(graph, strengths, *, threshold=CONTESTED_THRESHOLD):
     warnings += double_counting(graph)
     warnings += _uncited_notes(graph)
     warnings += _undated_claims(graph)
+    warnings += provenance_warnings(graph)
     order = list(LINT_CHECKS)
     return sorted(warnings, key=lambda w: order.index(w["check"]))
+
+
+def provenance_warnings(graph):
+    """Edges with no ``from`` and evidence with no ``evidence_kind`` (docs/evidence.md)."""
+    found = [_warning("edge-without-source", [s, t],
+                      f"{s} -> {t}: no `from:` says whose argument this edge is")
+             for s, t, source in sorted(graph.edges(data="from"), key=lambda e: e[:2])
+             if source is None]
+    found += [_warning("evidence-without-kind", [n],
+                       f"{n}: no `evidence_kind:` (observation, forecast or testimony)")
+              for n, attrs in sorted(graph.nodes(data=True))
+              if attrs.get("kind") == "evidence" and attrs.get("evidence_kind") is None]
+    return found
 
 
 def _warning(check, nodes, message, **extra):

@@ -29,7 +29,7 @@ from graph.limits import (
     InputError, check_yaml_events, harden, load_json, might_break_yaml_limits, quote,
 )
 from graph.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, RELATIONS, TakeoffError, parse_date,
 )
 
 
@@ -78,6 +78,8 @@ def _node_extras(attrs):
     """The takeoff-only fields of a node, JSON-ready, without empty ones."""
     extras = {"kind": attrs["kind"],
               "credence": attrs.get("credence_dist") or attrs.get("credence", DEFAULT_CREDENCE)}
+    if attrs.get("evidence_kind"):
+        extras["evidence_kind"] = attrs["evidence_kind"]
     if attrs.get("date") is not None:
         extras["date"] = _date_text(attrs["date"])
     if attrs.get("tags"):
@@ -116,10 +118,16 @@ class _Builder:
         body = data.get("body")
         if body is not None and not isinstance(body, str):
             self.problems.append(f"{where}: body must be text, not {quote(body)}")
+        evidence_kind = data.get("evidence_kind")
+        if evidence_kind is not None and (kind != "evidence" or evidence_kind not in EVIDENCE_KINDS):
+            self.problems.append(f"{where}: evidence_kind {quote(evidence_kind)} must be one of "
+                                 f"{', '.join(EVIDENCE_KINDS)}, on evidence only")
+            evidence_kind = None
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
                             body=body if isinstance(body, str) else "",
-                            **({"credence_dist": dist} if dist else {}))
+                            **({"credence_dist": dist} if dist else {}),
+                            **({"evidence_kind": evidence_kind} if evidence_kind else {}))
 
     def uncertain(self, value, what, where):
         """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);
@@ -167,7 +175,8 @@ class _Builder:
             sources.append(source)
         return sources
 
-    def add_edge(self, source, target, relation, weight, note, where):
+    def add_edge(self, source, target, relation, weight, note, where, provenance=None):
+        """Add an edge; ``provenance`` holds its ``from`` and ``quote`` if the file gave them."""
         if source == target:
             self.problems.append(f"{where}: {quote(source)} cannot {relation[:-1]} itself")
             return
@@ -185,7 +194,23 @@ class _Builder:
             self.problems.append(f"{where}: note {quote(note)} must be text")
             return
         self.graph.add_edge(source, target, key=relation, relation=relation,
-                            weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}))
+                            weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}),
+                            **self.provenance(provenance, where))
+
+    def provenance(self, data, where):
+        """The edge's ``from`` (a source id) and ``quote`` (text) found in ``data``."""
+        out = {}
+        for key in ("from", "quote"):
+            value = (data or {}).get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip() or (
+                    key == "from" and not ID_PATTERN.match(value)):
+                what = "a source id" if key == "from" else "text"
+                self.problems.append(f"{where}: an edge's {key} must be {what}, not {quote(value)}")
+                continue
+            out[key] = value
+        return out
 
     def result(self):
         if self.problems:
@@ -200,9 +225,10 @@ class _Builder:
 
 # ---- node-link JSON -------------------------------------------------------------------------
 
-NODE_LINK_NODE_KEYS = ("id", "kind", "title", "credence", "credence_dist", "date", "tags", "sources",
-                       "body")
-NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note")
+NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "credence_dist", "date",
+                       "tags", "sources", "body")
+NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note", "from",
+                       "quote")
 
 
 def _uncertain(build, item, what, where):
@@ -304,7 +330,7 @@ def import_node_link(text):
                 continue
             weight, dist = uncertain
             build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
-                           "" if note is None else note, where)
+                           "" if note is None else note, where, provenance=edge)
             if dist and build.graph.has_edge(*ends, key=relation):
                 build.graph.edges[(*ends, relation)]["weight_dist"] = dist
     for what, where in ignored.items():

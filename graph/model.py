@@ -30,9 +30,16 @@ if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --h
 # it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
 KINDS = ("model", "claim", "evidence", "argument")
 RELATIONS = ("supports", "undermines")
-NODE_KEYS = ("kind", "title", "credence", "date", "tags", "sources", "supports", "undermines")
+NODE_KEYS = ("kind", "evidence_kind", "title", "credence", "date", "tags", "sources", "supports",
+             "undermines")
 SOURCE_KEYS = ("url", "title", "quote", "date")
-EDGE_KEYS = ("target", "weight", "note")
+# `from` names whose argument an edge is (a source of takeoff.toml's [sources], or the editor),
+# `quote` gives that source's words (docs/evidence.md).
+EDGE_KEYS = ("target", "weight", "note", "from", "quote")
+# What an evidence node is: a measurement, release or result; a model's output; a statement.
+EVIDENCE_KINDS = ("observation", "forecast", "testimony")
+# The source every corpus knows: the corpus editor's own reasoning.
+EDITOR = "editor"
 DEFAULT_CREDENCE = 0.5
 DEFAULT_WEIGHT = 1.0
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -312,6 +319,8 @@ class Corpus:
     @classmethod
     def _read(cls, root, overlay):
         from graph.cache import LoadCache
+        from graph.config import MARKER
+        from graph.provenance import read_sources
         from graph.store import UnsafeFileError
         from graph.validate import build_graph
 
@@ -332,9 +341,10 @@ class Corpus:
         with _gc_paused():
             cache = LoadCache(root)   # graph/cache.py: unchanged files are not read again
             files = cache.node_files(paths, read, overlay)
-            graph, problems = build_graph(files)
+            sources, source_problems = read_sources(root / MARKER)
+            graph, problems = build_graph(files, sources)
             cache.save()
-        return cls(root, graph, refused + problems)
+        return cls(root, graph, refused + source_problems + problems)
 
     @property
     def errors(self):
@@ -386,6 +396,10 @@ def graph_to_node_link(graph):
     import networkx as nx
 
     data = nx.node_link_data(graph, edges="edges")
+    if data["graph"].get("sources"):  # the sources edges name (takeoff.toml's [sources])
+        data["graph"] = {**data["graph"], "sources": {
+            key: {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in fields.items()}
+            for key, fields in data["graph"]["sources"].items()}}
     for node in data["nodes"]:
         node.pop("path", None)
         if node.get("date") is not None:

@@ -15,7 +15,7 @@ import yaml
 from graph.limits import quote
 from graph.links import annotation_links
 from graph.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.uncertainty import UncertaintyError, parse_distribution
@@ -174,13 +174,56 @@ def _check_edges(check, fm, relation):
         if not isinstance(note, str):
             check.error(f"note of the edge to {quote(target)} must be text", relation, i, "note")
             continue
+        provenance = _check_provenance(check, item, target, (relation, i))
+        if provenance is None:
+            continue
         if target in seen:
             check.error(f"{relation} lists {quote(target)} twice", relation, i)
             continue
         seen.add(target)
         edges.append({"target": target, "relation": relation, "weight": float(weight),
-                      "weight_dist": weight_dist, "note": note, "keys": [relation, i]})
+                      "weight_dist": weight_dist, "note": note, "keys": [relation, i],
+                      **provenance})
     return edges
+
+
+def _check_provenance(check, item, target, keys):
+    """An edge's ``from`` (a source id, by the id rule) and ``quote`` (text) as edge
+    attributes, only those given; None after an error. Whether the source is declared is a
+    corpus-wide check (:func:`_add_edges`)."""
+    out = {}
+    source = item.get("from")
+    if source is not None:
+        if not isinstance(source, str) or not ID_PATTERN.match(source):
+            check.error(f"from {quote(source)} of the edge to {quote(target)} must be a source id "
+                        f"(lower-case letters, digits and single '-'; {EDITOR!r} for the editor's "
+                        "own reasoning)", *keys, "from")
+            return None
+        out["from"] = source
+    words = item.get("quote")
+    if words is not None:
+        if not isinstance(words, str) or not words.strip():
+            check.error(f"quote of the edge to {quote(target)} must be non-empty text", *keys, "quote")
+            return None
+        out["quote"] = words
+    return out
+
+
+def _check_evidence_kind(check, fm, kind):
+    """The ``evidence_kind`` of an evidence node (None if absent); other kinds may not have one."""
+    value = fm.get("evidence_kind")
+    if value is None:
+        return None
+    if kind != "evidence":
+        check.error(f"evidence_kind is for evidence only, and this node is a {quote(kind)}",
+                    "evidence_kind")
+        return None
+    if value not in EVIDENCE_KINDS:
+        hint = did_you_mean(value, EVIDENCE_KINDS) if isinstance(value, str) else None
+        check.error(f"unknown evidence_kind {quote(value)} (one of {', '.join(EVIDENCE_KINDS)}"
+                    f"{'; ' + hint if hint else ''})", "evidence_kind")
+        return None
+    return value
 
 
 def _check_distribution(check, value, what, keys):
@@ -206,6 +249,9 @@ def check_front(check, fm):
     elif kind not in KINDS:
         check.error(f"unknown kind {quote(kind)} (one of {', '.join(KINDS)})", "kind")
     attrs["kind"] = kind
+    evidence_kind = _check_evidence_kind(check, fm, kind)
+    if evidence_kind is not None:
+        attrs["evidence_kind"] = evidence_kind
     title = fm.get("title")
     if not isinstance(title, str) or not title.strip():
         check.error("missing title" if title is None else "title must be non-empty text",
@@ -282,9 +328,16 @@ def _check_file(nf):
     return attrs, edges, check
 
 
-def build_graph(files):
-    """Check every file and build the corpus graph; returns (MultiDiGraph, problems)."""
+def build_graph(files, sources=None):
+    """Check every file and build the corpus graph; returns (MultiDiGraph, problems).
+
+    ``sources`` are the declared sources (``{id: fields}``, from takeoff.toml's [sources]):
+    each edge's ``from`` must name one of them or the editor. They are kept as
+    ``graph.graph["sources"]``. Without them ``from`` is not checked.
+    """
     graph = nx.MultiDiGraph()
+    if sources is not None:
+        graph.graph["sources"] = dict(sources)
     problems, pending, first_file = [], [], {}
     for nf in files:
         attrs, edges, check = check_file(nf)
@@ -328,8 +381,25 @@ def _add_edges(graph, source, edges, check):
             check.error(f"{relation} {unknown_id_message(target, graph)}", *edge["keys"], "target")
         elif target in relation_of:
             check.error(f"{quote(source)} both supports and undermines {quote(target)}", *edge["keys"])
+        elif not _known_source(graph, edge, check):
+            continue
         else:
             relation_of[target] = relation
             graph.add_edge(source, target, key=relation, relation=relation,
                            weight=edge["weight"], note=edge["note"],
-                           **({"weight_dist": edge["weight_dist"]} if edge["weight_dist"] else {}))
+                           **({"weight_dist": edge["weight_dist"]} if edge["weight_dist"] else {}),
+                           **{k: edge[k] for k in ("from", "quote") if k in edge})
+
+
+def _known_source(graph, edge, check):
+    """Whether the edge's ``from`` is the editor or a declared source (reported if not)."""
+    declared = graph.graph.get("sources")
+    source = edge.get("from")
+    if source is None or declared is None or source == EDITOR or source in declared:
+        return True
+    choices = [EDITOR, *declared]
+    hint = did_you_mean(source, choices, n=2, cutoff=0.5)
+    check.error(f"edge to {quote(edge['target'])} is from unknown source {quote(source)} "
+                f"({hint + ' ' if hint else ''}declare it in takeoff.toml as [sources.{source}] "
+                f"with a title, or write from: {EDITOR})", *edge["keys"], "from")
+    return False

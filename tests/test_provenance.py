@@ -1,0 +1,200 @@
+"""Whose argument each edge is (``from:``, ``quote:``, takeoff.toml's [sources]) and what each
+evidence item is (``evidence_kind:``): validation, lint, writing, the filter, every format."""
+import json
+
+import pytest
+
+from conftest import snapshot, write_node
+from graph.explain import lint
+from graph.model import Corpus
+from graph.provenance import filter_graph, known_sources
+
+SOURCES = """
+[sources.essay]
+title = "What is recursive self-improvement?"
+url = "https://example.org/essay"
+author = "A. Writer"
+date = "2025-06-01"
+
+[sources.notes]
+title = "Research notes"
+"""
+
+
+@pytest.fixture
+def sourced(tmp_path):
+    """Evidence e1 (an observation) and e2 (a forecast) support claim c1; c1 supports model m1
+    (the essay's edge), c2 undermines m1 (the editor's), and m2 is supported by e2 (notes)."""
+    root = tmp_path / "claims"
+    root.mkdir()
+    (root / "takeoff.toml").write_text('title = "t"\n' + SOURCES, encoding="utf-8")
+    write_node(root, "m1", "---\nkind: model\ntitle: Path one\n---\n")
+    write_node(root, "m2", "---\nkind: model\ntitle: Path two\n---\n")
+    write_node(root, "c1", """
+        ---
+        kind: claim
+        title: A claim
+        supports:
+          - target: m1
+            weight: 0.8
+            note: because
+            from: essay
+            quote: "the words of the essay"
+        ---
+        """)
+    write_node(root, "c2", """
+        ---
+        kind: claim
+        title: Another claim
+        undermines:
+          - target: m1
+            from: editor
+        ---
+        """)
+    write_node(root, "e1", """
+        ---
+        kind: evidence
+        evidence_kind: observation
+        title: A measurement
+        credence: 0.9
+        date: 2025-05-14
+        supports:
+          - target: c1
+            weight: 0.5
+            from: notes
+        ---
+        """)
+    write_node(root, "e2", """
+        ---
+        kind: evidence
+        evidence_kind: forecast
+        title: A model's output
+        credence: 0.8
+        date: 2025-07-01
+        supports:
+          - target: c1
+            weight: 0.4
+            from: essay
+          - target: m2
+            weight: 0.6
+            from: notes
+        ---
+        """)
+    return root
+
+
+def errors(root):
+    return [str(p) for p in Corpus.load(root).errors]
+
+
+def test_fields_become_edge_and_node_attributes(sourced):
+    graph = Corpus.load(sourced).require_valid().graph
+    edge = graph.edges["c1", "m1", "supports"]
+    assert edge["from"] == "essay" and edge["quote"] == "the words of the essay"
+    assert graph.edges["c2", "m1", "undermines"]["from"] == "editor"
+    assert graph.nodes["e1"]["evidence_kind"] == "observation"
+    assert "evidence_kind" not in graph.nodes["c1"]
+    sources = known_sources(graph)
+    assert list(sources) == ["editor", "essay", "notes"]
+    assert sources["essay"]["author"] == "A. Writer" and sources["essay"]["date"].isoformat() == "2025-06-01"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("    from: esay", "c1.md:8: edge to 'm1' is from unknown source 'esay' (did you mean 'essay'?"),
+    ("    from: Essay", "c1.md:8: from 'Essay' of the edge to 'm1' must be a source id"),
+    ("    from: [essay]", "c1.md:8: from ['essay'] of the edge to 'm1' must be a source id"),
+    ("    quote: 3", "c1.md:8: quote of the edge to 'm1' must be non-empty text"),
+])
+def test_bad_provenance_is_an_error_with_file_and_line(sourced, line, expected):
+    path = sourced / "c1.md"
+    text = path.read_text().replace('    from: essay\n    quote: "the words of the essay"', line)
+    path.write_text(text)
+    found = errors(sourced)
+    assert len(found) == 1 and expected in found[0], found
+
+
+@pytest.mark.parametrize("front, expected", [
+    ("kind: evidence\nevidence_kind: forcast", "e1.md:3: unknown evidence_kind 'forcast' "
+                                               "(one of observation, forecast, testimony; did you mean 'forecast'?)"),
+    ("kind: evidence\nevidence_kind: [observation]", "e1.md:3: unknown evidence_kind"),
+    ("kind: claim\nevidence_kind: observation", "e1.md:3: evidence_kind is for evidence only, and this node is a 'claim'"),
+])
+def test_bad_evidence_kind_is_an_error_with_file_and_line(sourced, front, expected):
+    path = sourced / "e1.md"
+    path.write_text(path.read_text().replace("kind: evidence\nevidence_kind: observation", front))
+    found = errors(sourced)
+    assert len(found) == 1 and expected in found[0], found
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ('[sources.essay]\nurl = "https://x.org"\n', "takeoff.toml:2: [sources.essay] needs a title"),
+    ('\n[sources.Essay]\ntitle = "x"\n', "takeoff.toml:3: source 'Essay' is not an id"),
+    ('[sources.editor]\ntitle = "x"\n', "takeoff.toml:2: source 'editor' is always known"),
+    ('[sources.essay]\ntitle = 3\n', "takeoff.toml:2: [sources.essay]: title must be non-empty text"),
+    ('[sources.essay]\ntitle = "x"\ndate = "soon"\n', "[sources.essay]: date must be an ISO date"),
+    ('sources = 3\n', "takeoff.toml:2: sources must be a table"),
+])
+def test_bad_source_declarations_are_errors_with_line(sourced, toml, expected):
+    (sourced / "takeoff.toml").write_text('title = "t"\n' + toml)
+    found = errors(sourced)
+    assert any(expected in f for f in found), found
+
+
+def test_unknown_source_field_is_a_warning(sourced):
+    (sourced / "takeoff.toml").write_text(SOURCES.replace('author = "A. Writer"', 'autor = "A. Writer"'))
+    corpus = Corpus.load(sourced)
+    assert not corpus.errors
+    assert any("unknown field 'autor' (did you mean 'author'?)" in str(w) for w in corpus.warnings)
+
+
+def test_check_refuses_and_changes_nothing(sourced, run):
+    path = sourced / "c2.md"
+    path.write_text(path.read_text().replace("from: editor", "from: nobody"))
+    before = snapshot(sourced)
+    result = run(sourced, "score")
+    assert result.exit_code == 1 and "c2.md:6: edge to 'm1' is from unknown source 'nobody'" in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(sourced) == before
+
+
+def test_lint_warns_on_edge_without_source_and_evidence_without_kind(sourced, run):
+    graph = Corpus.load(sourced).require_valid().graph
+    assert not [w for w in lint(graph, {n: 0.5 for n in graph})
+                if w["check"] in ("edge-without-source", "evidence-without-kind")]
+    for node, old, new in (("c2", "    from: editor\n", ""), ("e1", "evidence_kind: observation\n", "")):
+        path = sourced / f"{node}.md"
+        path.write_text(path.read_text().replace(old, new))
+    result = run(sourced, "lint", "--json")
+    found = {(w["check"], tuple(w["nodes"])) for w in json.loads(result.output)}
+    assert ("edge-without-source", ("c2", "m1")) in found
+    assert ("evidence-without-kind", ("e1",)) in found
+
+
+def test_set_and_import_write_the_fields(sourced, run, tmp_path):
+    assert run(sourced, "set", "e1", "evidence_kind", "testimony").exit_code == 0
+    assert "evidence_kind: testimony\ntitle:" in (sourced / "e1.md").read_text()
+    bad = run(sourced, "set", "e1", "evidence_kind", "rumour")
+    assert bad.exit_code == 1 and "unknown evidence_kind 'rumour'" in bad.output
+    exported = run(sourced, "export", "--format", "node-link")
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(exported.output)
+    target = tmp_path / "other"
+    target.mkdir()
+    (target / "takeoff.toml").write_text(SOURCES)
+    source = tmp_path / "g.json"
+    source.write_text(json.dumps(data))
+    result = run(target, "import", source)
+    assert result.exit_code == 0, result.output
+    graph = Corpus.load(target).require_valid().graph
+    assert graph.edges["c1", "m1", "supports"]["quote"] == "the words of the essay"
+    assert graph.nodes["e2"]["evidence_kind"] == "forecast"
+
+
+def test_filter_keeps_edges_from_the_named_sources(sourced):
+    graph = Corpus.load(sourced).require_valid().graph
+    essay = filter_graph(graph, edges_from=["essay"])
+    assert sorted(essay.edges()) == [("c1", "m1"), ("e2", "c1")]
+    assert set(essay) == set(graph) and graph.number_of_edges() == 5
+    observed = filter_graph(graph, evidence_kinds=["observation"])
+    assert "e2" not in observed and "e1" in observed and "m2" in observed
+    assert filter_graph(graph) is graph
