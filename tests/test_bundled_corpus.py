@@ -207,6 +207,53 @@ def test_naive_rlvr_does_not_fall_at_o3_preview(graph):
     assert values["2024-12-31"] >= values["2024-11-30"]
 
 
+# ---- whose argument each edge is, and what each evidence item is --------------------------
+
+def test_every_edge_says_whose_argument_it_is(graph):
+    declared = set(graph.graph["sources"])
+    assert {"essay", "notes"} <= declared
+    used = set()
+    for source, target, data in graph.edges(data=True):
+        assert data.get("from"), f"{source} -> {target} has no from:"
+        used.add(data["from"])
+        if data["from"] == "editor":
+            # The editor's own reasoning says so where a reader sees it, in the note.
+            assert "Editor's reading" in data["note"], (source, target)
+    # Every declared source is some edge's: no source is declared for show.
+    assert declared <= used
+
+
+def test_every_quote_is_verbatim_in_the_source_it_names(graph):
+    # Exactly the source's characters (curly quotes and the essay's own spelling included);
+    # only line breaks may differ.
+    text = {"essay": ESSAY.read_text(encoding="utf-8"), "notes": NOTES.read_text(encoding="utf-8")}
+    def flat(s):
+        return re.sub(r"\s+", " ", s)
+    quoted = 0
+    for source, target, data in graph.edges(data=True):
+        if data.get("quote"):
+            assert data["from"] in text, f"{source} -> {target}: no text of {data['from']} to check"
+            assert flat(data["quote"]) in flat(text[data["from"]]), (source, target)
+            quoted += 1
+    essay_edges = [d for _, _, d in graph.edges(data=True) if d["from"] == "essay"]
+    assert essay_edges and all(d.get("quote") for d in essay_edges)
+    assert quoted >= 30
+
+
+def test_every_evidence_item_says_what_it_is(graph):
+    kinds = {n: graph.nodes[n].get("evidence_kind") for n in nodes_of(graph, "evidence")}
+    assert set(kinds.values()) <= {"observation", "forecast", "testimony"}
+    # A model's output is a forecast: every node tagged forecasting whose body calls itself one.
+    for node, kind in kinds.items():
+        body = graph.nodes[node]["body"]
+        if re.search(r"(modelled forecast|a forecast, not a measurement|model's output)", body):
+            assert kind == "forecast", node
+    assert kinds["mclaughlin-tweet"] == "testimony"
+    assert {n for n, k in kinds.items() if k == "forecast"} >= {
+        "ai-2027-forecast", "ai-futures-model-forecast", "davidson-ctm-three-years",
+        "davidson-houlden-sie-estimate", "industrial-explosion-yearly-doubling"}
+
+
 def test_huan_et_al_bear_both_ways(graph):
     # The study's finding on maths transfer supports the claim; its RL-specific one cuts against.
     assert graph.has_edge("huan-math-transfer", "rl-generalises-poorly", key="supports")
