@@ -49,6 +49,8 @@ class Settings:
         self.plain = False
         self.json = False
         self.warned = False
+        self.edges_from = None       # --edges-from / --evidence-kinds, as typed
+        self.evidence_kinds = None
         self._config = None
 
     @property
@@ -341,17 +343,68 @@ def _check_semantics(ctx, param, value):
 
 def scoped_corpus(ctx, as_of=None, perspective=None, corpus=None):
     """The valid corpus (``corpus`` if already loaded) seen through ``--perspective`` and
-    ``--as-of`` (see graph.perspective.scope)."""
+    ``--as-of`` (see graph.perspective.scope), then ``--edges-from`` / ``--evidence-kinds``."""
     corpus = corpus or load_corpus(ctx)
     if as_of is None and perspective is None:
-        return corpus
+        return filtered_corpus(ctx, corpus)
     from graph.perspective import scope
 
     scoped = scope(corpus, as_of=as_of, perspective=perspective)
     if as_of is not None:
         left_out = corpus.graph.number_of_nodes() - scoped.graph.number_of_nodes()
         say(f"as of {as_of}: {left_out} node(s) dated later left out", ctx)
-    return scoped
+    return filtered_corpus(ctx, scoped)
+
+
+def filter_options(f):
+    """--edges-from and --evidence-kinds: every command that scores takes them, and
+    scoped_corpus applies them (graph.provenance.filter_graph)."""
+    f = click.option("--evidence-kinds", metavar="KINDS", expose_value=False,
+                     callback=_store("evidence_kinds"),
+                     help="Count only the evidence of these kinds (comma-separated: "
+                          "observation, forecast, testimony); the rest, and evidence of no "
+                          "kind, is left out with its edges. 'observation': observations only.")(f)
+    return click.option("--edges-from", metavar="SOURCES", expose_value=False,
+                        callback=_store("edges_from"),
+                        help="Keep only the edges from these sources (comma-separated ids of "
+                             "takeoff.toml's [sources], or 'editor'); edges naming no source "
+                             "are left out too.")(f)
+
+
+def evidence_filter(ctx, graph):
+    """The (edges_from, evidence_kinds) the options asked for, checked against ``graph``."""
+    from graph.provenance import parse_evidence_kinds, parse_source_ids
+
+    state = settings(ctx)
+    return (None if state.edges_from is None else parse_source_ids(state.edges_from, graph),
+            None if state.evidence_kinds is None else parse_evidence_kinds(state.evidence_kinds))
+
+
+def filtered_corpus(ctx, corpus):
+    """``corpus`` with the graph ``--edges-from`` / ``--evidence-kinds`` leave (itself if
+    neither is given)."""
+    edges_from, kinds = evidence_filter(ctx, corpus.graph)
+    if edges_from is None and kinds is None:
+        return corpus
+    import dataclasses
+
+    from graph.provenance import filter_graph
+
+    graph = filter_graph(corpus.graph, edges_from=edges_from, evidence_kinds=kinds)
+    say(f"scoring {graph.number_of_edges()} of {corpus.graph.number_of_edges()} edges, "
+        f"{graph.number_of_nodes()} of {corpus.graph.number_of_nodes()} nodes"
+        + (f"; edges from {', '.join(edges_from)}" if edges_from else "")
+        + (f"; evidence: {', '.join(kinds)}" if kinds else ""), ctx)
+    return dataclasses.replace(corpus, graph=graph)
+
+
+def by_option(f):
+    """--by group: the parts of each strength (base, reasoning, evidence by kind)."""
+    return click.option("--by", type=click.Choice(["node", "group"]), default="node",
+                        show_default=True,
+                        help="group: split each strength into its base (the credence), what "
+                             "reasoning adds and what each kind of evidence adds (exact "
+                             "Shapley values; docs/evidence.md).")(f)
 
 
 # ==== section: foundation ====
@@ -900,15 +953,18 @@ def _check_tolerance(ctx, param, value):
               help="Show the N strongest (default: 20 models in the terminal; all with --all or --json).")
 @as_of_option
 @perspective_option
+@filter_options
+@by_option
 @json_option
 @click.pass_context
-def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, as_json):
+def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_json):
     """Rank the takeoff paths by strength: how strongly the evidence favours each.
 
     Shift is strength minus credence. "Pushed up by" and "pushed down by" name the incoming
     edges with the largest positive and negative contribution: the node's strength minus its
     strength with that one edge removed. The terminal shows the 20 strongest unless --top
-    says otherwise.
+    says otherwise. With --by group, the columns split each strength into its parts instead:
+    the credence it starts from, what reasoning adds, what evidence adds by kind.
     """
     from graph.propagation import ranking
 
@@ -917,14 +973,53 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, as_json
     if not result.converged:
         click.echo(f"warning: {result.message}", err=True)
     rows = ranking(corpus.graph, result, kind=None if all_nodes else "model")
+    shares = None
+    if by == "group":
+        from graph.shares import strength_shares
+
+        shares = strength_shares(corpus.graph, semantics, tolerance=tolerance)
     if as_json:
         data = result.to_json(corpus.graph)
         data["ranking"] = [{k: row[k] for k in ("id", "strength", "shift", "up", "down")}
+                           | ({"parts": shares.row(row["id"])} if shares else {})
                            for row in rows[:top]]
+        data["filter"] = _filter_json(ctx, corpus.graph)
         emit_json(data)
         return
     shown = top or (None if all_nodes else SCORE_TOP)   # --all: every node, as asked
+    if shares:
+        _print_parts([shares.row(row["id"]) | {"id": row["id"]} for row in rows[:shown]],
+                     "node" if all_nodes else "model")
+        return
     _print_ranking(rows[:shown], result, all_nodes, len(rows))
+
+
+def _filter_json(ctx, graph):
+    from graph.provenance import describe_filter
+
+    return describe_filter(*evidence_filter(ctx, graph))
+
+
+def _parts_columns(rows):
+    """The parts worth a column: base, reasoning, evidence, and each kind of evidence that
+    adds anything to some row."""
+    from graph.shares import EVIDENCE_GROUPS
+
+    kinds = [g for g in EVIDENCE_GROUPS if any(abs(r[g]) > 0 for r in rows)]
+    return ["base", "reasoning", "evidence", *kinds]
+
+
+def _print_parts(rows, what):
+    from graph.tables import Col
+
+    parts = _parts_columns(rows)
+    table = [[str(rank), _text((row["id"], "bold")), *(
+        f"{row[p]:.3f}" if p == "base" else f"{row[p]:+.3f}" for p in parts),
+        f"{row['strength']:.3f}"] for rank, row in enumerate(rows, 1)]
+    print_table([Col("#", "num"), Col(what, "id"), *(Col(p, "num") for p in parts),
+                 Col("strength", "num")], table)
+    print_line("base + reasoning + evidence = strength; evidence is the sum of its kinds "
+               "(exact Shapley values: docs/evidence.md)", style="dim")
 
 
 def _push_cell(push):
@@ -980,6 +1075,7 @@ def _print_ranking(rows, result, all_nodes, count):
               help="With --robustness: the spread of plain credences (as for takeoff robustness).")
 @as_of_option
 @perspective_option
+@filter_options
 @json_option
 @click.pass_context
 def html_command(ctx, output, open_page, semantics, title, robustness_samples, spread, as_of,
@@ -1291,9 +1387,11 @@ WHY_TOP = 20   # rows `why` prints in the terminal unless --top or --all says ot
 @semantics_option
 @as_of_option
 @perspective_option
+@filter_options
+@by_option
 @json_option
 @click.pass_context
-def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_json):
+def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, as_json):
     """Attribute the strength of ID to every node that reaches it.
 
     For each: its removal impact (ID's strength with the node present minus with it removed),
@@ -1308,6 +1406,9 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_j
     if top is None and not show_all and not as_json:
         top = WHY_TOP
     corpus, result = _explain_corpus(ctx, semantics, node_id, as_of=as_of, perspective=perspective)
+    if by == "group":
+        _why_by_group(ctx, corpus, node_id, semantics, as_json)
+        return
     count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
     strength = result.strengths[node_id]
     if as_json:
@@ -1335,6 +1436,24 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, as_j
                    f"--top N or --all shows them", style="dim")
 
 
+def _why_by_group(ctx, corpus, node_id, semantics, as_json):
+    """`why ID --by group`: the parts of ID's strength, one row per part."""
+    from graph.shares import EVIDENCE, strength_shares
+
+    row = strength_shares(corpus.graph, semantics).row(node_id)
+    if as_json:
+        emit_json({"id": node_id, "semantics": semantics, "parts": row,
+                   "filter": _filter_json(ctx, corpus.graph)})
+        return
+    from graph.tables import Col
+
+    print_line(_text((node_id, "bold"), (f": strength {row['strength']:.3f} ({semantics}) = "
+                                          "base + reasoning + evidence", "")))
+    parts = [p for p in _parts_columns([row]) if p != EVIDENCE] + [EVIDENCE]
+    print_table([Col("part", "id"), Col("value", "num")],
+                [[p, f"{row[p]:.3f}" if p == "base" else f"{row[p]:+.3f}"] for p in parts])
+
+
 def _stream_json(head, key, rows):
     """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
     that a long list is never held whole."""
@@ -1356,6 +1475,7 @@ def _stream_json(head, key, rows):
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many cruxes to show.")
 @semantics_option
+@filter_options
 @json_option
 @click.pass_context
 def cruxes_command(ctx, first, second, top, semantics, as_json):
@@ -1448,9 +1568,11 @@ def _strength_cell(value, previous):
               help="Also draw the history to FILE (.png or .svg; needs matplotlib).")
 @semantics_option
 @perspective_option
+@filter_options
+@by_option
 @json_option
 @click.pass_context
-def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, as_json):
+def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, by, as_json):
     """The strength of each model as evidence arrived: the corpus scored as of every step."""
     from graph.timeline import history
 
@@ -1460,14 +1582,36 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
     data = history(corpus.graph, start=start, end=end, step=step, semantics=semantics,
                    nodes=nodes or None)
     data["perspective"] = perspective or "base"
+    if by == "group":
+        import datetime as dt
+
+        from graph.shares import share_history
+
+        data["parts"] = share_history(corpus.graph, [dt.date.fromisoformat(d) for d in data["dates"]],
+                                      semantics, nodes=[n["id"] for n in data["nodes"]])
     if plot is not None:
         _plot_history(data, plot)
     if as_json:
         emit_json(data)
         return
     _print_history_table(data)
+    if by == "group":
+        _print_evidence_share_history(data)
     say(f"{len(data['dates'])} steps ({step}), {data['solves']} distinct graphs solved, "
         f"semantics {semantics}, perspective {data['perspective']}")
+
+
+def _print_evidence_share_history(data):
+    """`history --by group`: what evidence adds to each node's strength at every step."""
+    from graph.tables import Col
+
+    ids = [n["id"] for n in data["nodes"]]
+    print_line("Evidence share of each strength (--by group; base + reasoning + evidence = "
+               "strength):")
+    print_table([Col("date", "id"), *(Col(n, "num") for n in ids)],
+                [[day, *("-" if data["parts"][n]["evidence"][j] is None
+                         else f"{data['parts'][n]['evidence'][j]:+.3f}" for n in ids)]
+                 for j, day in enumerate(data["dates"])])
 
 
 def _print_history_table(data):
@@ -1534,16 +1678,18 @@ def _plot_history(data, path):
                    f"(at most {MAX_SAMPLES:,}).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of those random orders (0 to 2**32 - 1).")
+@filter_options
 @json_option
 @click.pass_context
 def compare_command(ctx, first, second, as_of, semantics, samples, seed, as_json):
     """Compare perspectives P and Q (either may be 'base'): each model's strength and rank under
     both, and which overrides drive the difference (Shapley values over the differing overrides)."""
-    from graph.perspective import compare
+    from graph.perspective import compare, load_perspective
 
     corpus = load_corpus(ctx)
-    data = compare(corpus, first, second, semantics=semantics, as_of=as_of, samples=samples,
-                   seed=seed)
+    first, second = load_perspective(corpus, first), load_perspective(corpus, second)
+    data = compare(filtered_corpus(ctx, corpus), first, second, semantics=semantics, as_of=as_of,
+                   samples=samples, seed=seed)
     if as_json:
         emit_json(data)
         return
@@ -1616,10 +1762,12 @@ def _print_comparison(data):
               help="Also draw the intervals and P(first) to FILE (.png or .svg; needs matplotlib).")
 @as_of_option
 @perspective_option
+@filter_options
+@by_option
 @json_option
 @click.pass_context
 def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, weight_spread, plot,
-                       as_of, perspective, as_json):
+                       as_of, perspective, by, as_json):
     """How sure is the ranking? Sample every uncertain credence and weight at once and report,
     for each model, its mean strength, 90% interval, the probability that it ranks first and its
     rank distribution; then the inputs whose uncertainty moves the top path most."""
@@ -1634,7 +1782,8 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
         weight_spread = settings(ctx).setting("weight_spread", 0.0)
     data = robustness(corpus.graph, samples=samples, seed=seed, spread=spread,
                       weight_spread=weight_spread,
-                      semantics=tuple(SEMANTICS) if all_semantics else (semantics,))
+                      semantics=tuple(SEMANTICS) if all_semantics else (semantics,),
+                      shares=by == "group")
     data["perspective"] = perspective or "base"
     if not data["converged"]:
         click.echo("warning: some samples did not converge; their last states were used", err=True)
@@ -1644,6 +1793,20 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
         emit_json(data)
         return
     _print_robustness(data)
+    if by == "group":
+        _print_share_intervals(data["shares"])
+
+
+def _print_share_intervals(shares):
+    """`robustness --by group`: each part's 90% interval, one row per model."""
+    from graph.tables import Col
+
+    parts = sorted({p for row in shares.values() for p in row},
+                   key=lambda p: (p == "evidence", p != "base", p != "reasoning", p))
+    print_line("Parts of each strength, 90% interval over the samples (--by group):")
+    print_table([Col("model", "id"), *(Col(p, "num") for p in parts)],
+                [[node, *(f"{row[p]['low']:.3f} .. {row[p]['high']:.3f}" if p in row else "-"
+                          for p in parts)] for node, row in shares.items()])
 
 
 def _plot_robustness(data, path):
@@ -1787,6 +1950,64 @@ def perspective_show(ctx, name, as_json):
     print_table([Col("override", "ids"), Col("corpus", "num"), Col("here", "num"), Col("note")],
                 [[row["override"], f"{row['base']:g}", f"{row['value']:g}",
                   _text((row["note"], "dim"))] for row in info["overrides"]])
+
+
+# ==== section: evidence ====
+
+@cli.command("evidence")
+@click.option("--since", type=IsoDate(), metavar="YYYY-MM-DD",
+              help="Only the evidence dated after this day: what arrived since, and what it changed.")
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help="Show the N items with the largest effect (default: all).")
+@semantics_option
+@as_of_option
+@perspective_option
+@filter_options
+@json_option
+@click.pass_context
+def evidence_command(ctx, since, top, semantics, as_of, perspective, as_json):
+    """List the evidence by what it does to the ranking: each item's contribution to each
+    model's strength and to the gap between the top two models.
+
+    A contribution is the strength with every item minus the strength with that item switched
+    off (its edges weighed 0): leave-one-out. With 8 items or fewer (e.g. under --since) the
+    contributions are exact Shapley values over the items instead, which add up to what the
+    items add together; the output says which.
+    """
+    from graph.shares import evidence_effects
+
+    corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
+    data = evidence_effects(corpus.graph, semantics, since=since)
+    data["items"] = data["items"][:top]
+    data["filter"] = _filter_json(ctx, corpus.graph)
+    if not data["converged"]:
+        click.echo("warning: some solves did not converge; their last states were used", err=True)
+    if as_json:
+        emit_json(data)
+        return
+    _print_evidence(data)
+
+
+def _print_evidence(data):
+    from graph.tables import Col
+
+    models = [m["id"] for m in data["models"]]
+    first, second = (data["top"] + [None, None])[:2]
+    gap = f"gap {first} - {second}" if second else "gap"
+    method = ("exact Shapley values over the items" if data["method"] == "shapley"
+              else "leave-one-out: the strength with every item minus without this one")
+    print_line(f"{len(data['items'])} evidence item(s){' since ' + data['since'] if data['since'] else ''}; "
+               f"contributions are {method} ({data['semantics']})")
+    if not data["items"]:
+        return
+    number = lambda v: "-" if v is None else f"{v:+.3f}"   # noqa: E731
+    rows = [[item["id"], item["evidence_kind"] or "-", item["date"] or "-", number(item["gap"]),
+             *(number(item["contributions"][m]) for m in models)] for item in data["items"]]
+    together = data["together"]
+    rows.append(["(together)", "", "", number(together["gap"]),
+                 *(number(together["contributions"][m]) for m in models)])
+    print_table([Col("evidence", "id"), Col("kind", "id"), Col("date", "id"), Col(gap, "num"),
+                 *(Col(m, "num") for m in models)], rows)
 
 
 # ==== section: sharing ====

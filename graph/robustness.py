@@ -49,7 +49,7 @@ def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
 
 
 def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spread=0.0,
-               weight_spread=0.0, top_inputs=TOP_INPUTS, tolerance=1e-9):
+               weight_spread=0.0, top_inputs=TOP_INPUTS, tolerance=1e-9, shares=False):
     """The models' strengths under joint uncertainty of the credences and weights.
 
     Parameters
@@ -69,6 +69,9 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
         How many inputs to report for the top path.
     tolerance : float
         Of each solve, as in :func:`graph.propagation.solve`.
+    shares : bool
+        Also give an interval for each part of each model's strength (``"shares"``: see
+        :func:`graph.shares.share_intervals`).
 
     Returns
     -------
@@ -120,9 +123,15 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
         y = strengths[[system.ids[i] for i in models].index(top)]
         labels = [i["label"] for i in inputs] + (["semantics"] if len(semantics) > 1 else [])
         sensitivity = first_order_indices(uniforms, y, labels, top=top_inputs, seed=seed)
-    return {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
-            "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
-            "sensitivity": sensitivity, "converged": converged}
+    out = {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
+           "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
+           "sensitivity": sensitivity, "converged": converged}
+    if shares:
+        from graph.shares import share_intervals
+
+        out["shares"] = share_intervals(graph, system, semantics, choice, base, weights, models,
+                                        tolerance=tolerance)
+    return out
 
 
 def _sampled_inputs(system, inputs, uniforms, samples):

@@ -1,0 +1,247 @@
+"""Every strength split into its parts (graph/shares.py), `takeoff evidence`, and the filter
+(--edges-from, --evidence-kinds) in every command that scores."""
+import datetime as dt
+import json
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graph.model import Corpus
+from graph.propagation import score_graph
+from graph.provenance import filter_graph
+from graph.shares import (
+    EVIDENCE, EVIDENCE_GROUPS, GROUPS, evidence_effects, shapley_reference, share_history,
+    strength_shares,
+)
+
+from test_provenance import sourced  # noqa: F401  (a fixture)
+
+SEMANTICS = ("qe", "dfquad", "eb")
+KIND_CHOICES = [("model", None), ("claim", None), ("argument", None), ("evidence", None),
+                ("evidence", "observation"), ("evidence", "forecast"), ("evidence", "testimony")]
+TIGHT = 1e-12
+
+
+@st.composite
+def corpus_graphs(draw, acyclic, max_nodes=7):
+    """Random corpus graphs: every kind of node and evidence, either relation, weights in
+    [0.05, 1]; ``acyclic`` keeps edges from lower to higher index only."""
+    n = draw(st.integers(1, max_nodes))
+    G = nx.MultiDiGraph()
+    for i in range(n):
+        kind, evidence_kind = draw(st.sampled_from(KIND_CHOICES))
+        G.add_node(i, kind=kind, credence=draw(st.floats(0, 1)),
+                   **({"evidence_kind": evidence_kind} if evidence_kind else {}))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
+                                    st.booleans(), st.floats(0.05, 1)), max_size=3 * n))
+    for a, b, support, weight in pairs:
+        if a == b or (acyclic and a > b) or G.has_edge(a, b):
+            continue
+        relation = "supports" if support else "undermines"
+        G.add_edge(a, b, key=relation, relation=relation, weight=weight)
+    return G
+
+
+def part_sum(row):
+    return row["base"] + sum(row[g] for g in GROUPS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(G=st.booleans().flatmap(lambda acyclic: corpus_graphs(acyclic)),
+       semantics=st.sampled_from(SEMANTICS))
+def test_parts_add_up_to_the_strength(G, semantics):
+    """base + reasoning + each kind of evidence = the strength `score` gives, within 1e-9,
+    on random cyclic and acyclic graphs under every semantics."""
+    result = score_graph(G, semantics, tolerance=TIGHT)
+    if not result.converged:
+        return
+    shares = strength_shares(G, semantics, tolerance=TIGHT)
+    for node in G:
+        row = shares.row(node)
+        assert abs(part_sum(row) - result.strengths[node]) < 1e-9
+        assert row["base"] == G.nodes[node]["credence"]
+        assert row[EVIDENCE] == pytest.approx(sum(row[g] for g in EVIDENCE_GROUPS), abs=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(G=st.booleans().flatmap(lambda acyclic: corpus_graphs(acyclic, max_nodes=5)),
+       semantics=st.sampled_from(SEMANTICS))
+def test_parts_match_brute_force_shapley(G, semantics):
+    """The batched parts equal the Shapley formula over permutations of the groups, each
+    coalition scored on a graph without the switched-off groups' outgoing edges."""
+    if not score_graph(G, semantics, tolerance=TIGHT).converged:
+        return
+    shares = strength_shares(G, semantics, tolerance=TIGHT)
+    for node in G:
+        reference = shapley_reference(G, node, semantics)
+        row = shares.row(node)
+        for part in ("base", *GROUPS):
+            assert abs(row[part] - reference[part]) < 1e-9, (node, part)
+
+
+def test_a_group_without_edges_adds_nothing_and_the_bundled_parts_add_up():
+    graph = Corpus.load("claims").require_valid().graph
+    for semantics in SEMANTICS:
+        shares = strength_shares(graph, semantics)
+        strengths = score_graph(graph, semantics).strengths
+        for node in graph:
+            assert abs(part_sum(shares.row(node)) - strengths[node]) < 1e-9
+
+
+def test_worked_example_by_hand():
+    """One observation (credence 1, weight 1) supports a model of credence 0.5 under qe:
+    aggregate 1, strength 0.5 + 0.5 * 1 / (1 + 1) = 0.75; the observation adds all of 0.25."""
+    G = nx.MultiDiGraph()
+    G.add_node("m", kind="model", credence=0.5)
+    G.add_node("c", kind="claim", credence=0.0)
+    G.add_node("e", kind="evidence", evidence_kind="observation", credence=1.0)
+    G.add_edge("e", "m", key="supports", relation="supports", weight=1.0)
+    G.add_edge("c", "m", key="undermines", relation="undermines", weight=1.0)
+    row = strength_shares(G).row("m")
+    assert row == {"base": 0.5, "reasoning": 0.0, "observation": 0.25, "forecast": 0.0,
+                   "testimony": 0.0, "unkinded": 0.0, EVIDENCE: 0.25, "strength": 0.75}
+
+
+def test_share_history_matches_shares_as_of_each_day(sourced):
+    graph = Corpus.load(sourced).require_valid().graph
+    days = [dt.date(2025, 6, 1), dt.date(2025, 8, 1)]
+    history = share_history(graph, days, "qe", nodes=["m1", "m2"])
+    from graph.timeline import as_of_graph
+
+    for j, day in enumerate(days):
+        expected = strength_shares(as_of_graph(graph, day)).row("m1")
+        for part in ("base", *GROUPS, EVIDENCE):
+            assert history["m1"][part][j] == pytest.approx(expected[part], abs=1e-12)
+    assert history["m2"]["forecast"] == pytest.approx([0.0, strength_shares(graph).row("m2")["forecast"]], abs=1e-12)
+
+
+# ---- takeoff evidence -----------------------------------------------------------------------
+
+def without_item(graph, item):
+    G = graph.copy()
+    G.remove_edges_from(list(G.out_edges(item, keys=True)))
+    return G
+
+
+@pytest.mark.parametrize("semantics", SEMANTICS)
+def test_leave_one_out_is_the_strength_without_the_item(semantics):
+    graph = Corpus.load("claims").require_valid().graph
+    data = evidence_effects(graph, semantics)
+    assert data["method"] == "leave-one-out"
+    full = score_graph(graph, semantics).strengths
+    top, second = data["top"]
+    assert full[top] >= full[second] >= max(full[m["id"]] for m in data["models"][2:])
+    for item in data["items"][:5]:
+        without = score_graph(without_item(graph, item["id"]), semantics).strengths
+        for model, value in item["contributions"].items():
+            assert value == pytest.approx(full[model] - without[model], abs=1e-9)
+        assert item["gap"] == pytest.approx(item["contributions"][top] - item["contributions"][second])
+
+
+def test_since_is_exact_shapley_that_adds_up(sourced):
+    graph = Corpus.load(sourced).require_valid().graph
+    data = evidence_effects(graph, "qe", since=dt.date(2025, 1, 1))
+    assert data["method"] == "shapley" and {i["id"] for i in data["items"]} == {"e1", "e2"}
+    for model, together in data["together"]["contributions"].items():
+        assert sum(i["contributions"][model] for i in data["items"]) == pytest.approx(together, abs=1e-12)
+    bare = score_graph(without_item(without_item(graph, "e1"), "e2")).strengths
+    full = score_graph(graph).strengths
+    assert data["together"]["contributions"]["m1"] == pytest.approx(full["m1"] - bare["m1"])
+    later = evidence_effects(graph, "qe", since=dt.date(2025, 6, 1))
+    assert [i["id"] for i in later["items"]] == ["e2"]
+
+
+def test_evidence_command(sourced, run):
+    result = run(sourced, "evidence", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "shapley" and data["top"] == ["m1", "m2"] or data["top"] == ["m2", "m1"]
+    table = run(sourced, "--plain", "evidence", "--since", "2025-06-01")
+    assert table.exit_code == 0 and "e2\tforecast\t2025-07-01" in table.output
+    assert "(together)" in table.output and "e1\t" not in table.output
+    bad = run(sourced, "evidence", "--since", "June")
+    assert bad.exit_code == 2 and "'June' is not an ISO date" in bad.output
+
+
+# ---- the filter in every command that scores ------------------------------------------------
+
+def strength_of_m1(command, data):
+    """m1's strength as each command's JSON gives it."""
+    if command == "score":
+        return data["nodes"]["m1"]["strength"]
+    if command in ("why", "cruxes"):
+        return data["strength"] if command == "why" else data["strengths"]["m1"]
+    if command == "history":
+        return data["strengths"]["m1"][-1]
+    if command == "compare":
+        return next(m["strength"]["base"] for m in data["models"] if m["id"] == "m1")
+    if command in ("robustness", "evidence"):
+        return next(m["point" if command == "robustness" else "strength"]
+                    for m in data["models"] if m["id"] == "m1")
+    raise AssertionError(command)
+
+
+COMMANDS = {"score": ["score"], "why": ["why", "m1"], "cruxes": ["cruxes", "m1", "m2"],
+            "history": ["history", "--to", "2025-12-31"], "compare": ["compare", "base", "base"],
+            "robustness": ["robustness", "--samples", "10"], "evidence": ["evidence"]}
+FILTERS = [(("--edges-from", "essay"), {"edges_from": ["essay"]}),
+           (("--edges-from", "essay,notes"), {"edges_from": ["essay", "notes"]}),
+           (("--evidence-kinds", "observation"), {"evidence_kinds": ["observation"]}),
+           (("--edges-from", "editor,notes", "--evidence-kinds", "forecast"),
+            {"edges_from": ["editor", "notes"], "evidence_kinds": ["forecast"]})]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("options, kwargs", FILTERS)
+def test_every_scoring_command_takes_the_filter(sourced, run, command, options, kwargs):
+    graph = Corpus.load(sourced).require_valid().graph
+    expected = score_graph(filter_graph(graph, **kwargs)).strengths["m1"]
+    result = run(sourced, *COMMANDS[command], *options, "--json")
+    assert result.exit_code == 0, result.output
+    assert strength_of_m1(command, json.loads(result.stdout)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_filter_changes_the_score(sourced, run):
+    """On this corpus the essay's edges alone and observations only give other strengths."""
+    graph = Corpus.load(sourced).require_valid().graph
+    whole = score_graph(graph).strengths["m1"]
+    assert score_graph(filter_graph(graph, edges_from=["essay"])).strengths["m1"] != whole
+    assert score_graph(filter_graph(graph, evidence_kinds=["observation"])).strengths["m1"] != whole
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("options, message", [
+    (("--edges-from", "esay"), "--edges-from: unknown source 'esay' (did you mean 'essay'?)"),
+    (("--edges-from", ","), "--edges-from: name at least one source id"),
+    (("--evidence-kinds", "observations"), "--evidence-kinds: unknown evidence kind 'observations' "
+                                           "(did you mean 'observation'?)"),
+])
+def test_a_bad_filter_is_refused_by_every_command(sourced, run, command, options, message):
+    result = run(sourced, *COMMANDS[command], *options)
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_parts_in_score_why_history_and_robustness(sourced, run):
+    graph = Corpus.load(sourced).require_valid().graph
+    shares = strength_shares(filter_graph(graph, edges_from=["essay", "notes"]))
+    data = json.loads(run(sourced, "score", "--by", "group", "--edges-from", "essay,notes",
+                          "--json").stdout)
+    m1 = next(r for r in data["ranking"] if r["id"] == "m1")
+    assert m1["parts"] == pytest.approx(shares.row("m1"))
+    assert data["filter"] == {"edges_from": ["essay", "notes"], "evidence_kinds": None}
+    why = json.loads(run(sourced, "why", "m1", "--by", "group", "--json").stdout)
+    assert why["parts"] == pytest.approx(strength_shares(graph).row("m1"))
+    table = run(sourced, "--plain", "score", "--by", "group")
+    assert table.output.splitlines()[0].split("\t") == [
+        "#", "model", "base", "reasoning", "evidence", "observation", "forecast", "strength"]
+    history = json.loads(run(sourced, "history", "--by", "group", "--from", "2025-06-01",
+                             "--to", "2025-07-31", "--json").stdout)
+    assert history["parts"]["m1"]["observation"][0] > 0 and abs(history["parts"]["m1"]["forecast"][0]) < 1e-12
+    assert history["parts"]["m1"]["forecast"][-1] > 0
+    robust = json.loads(run(sourced, "robustness", "--by", "group", "--samples", "20",
+                            "--spread", "0.1", "--json").stdout)
+    interval = robust["shares"]["m1"]["observation"]
+    assert interval["low"] <= shares.row("m1")["observation"] + 0.05 and interval["low"] <= interval["high"]
+    assert set(robust["shares"]["m1"]) == {"base", "reasoning", "observation", "forecast", "evidence"}
