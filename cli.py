@@ -791,7 +791,8 @@ def show(ctx, node_id, as_json):
 
 def print_node(info):
     out = console()
-    out.print(f"[bold]{info['id']}[/bold]  ({info['kind']})", markup=True)
+    kind = info["kind"] + (f", {info['evidence_kind']}" if info.get("evidence_kind") else "")
+    out.print(f"[bold]{info['id']}[/bold]  ({kind})", markup=True)
     out.print(info["title"], markup=False)
     line = f"credence {info['credence']:.3f}"
     if info.get("strength") is not None:
@@ -811,7 +812,10 @@ def print_node(info):
         for edge in edges:
             other = edge["target"] if title == "out" else edge["source"]
             note = f"  ({edge['note']})" if edge["note"] else ""
-            out.print(f"{arrow} {edge['relation']} {other} w={edge['weight']:g}{note}", markup=False)
+            by = f" from {edge['from']}" if edge.get("from") else ""
+            out.print(f"{arrow} {edge['relation']} {other} w={edge['weight']:g}{by}{note}", markup=False)
+            if edge.get("quote"):
+                out.print(f'    "{edge["quote"]}"', markup=False)
     if info["links"]:
         out.print("links: " + ", ".join(link["id"] + ("" if link["exists"] else " (unknown id)")
                                         for link in info["links"]), markup=False)
@@ -1410,6 +1414,7 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
         _why_by_group(ctx, corpus, node_id, semantics, as_json)
         return
     count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
+    rows = _with_chain_sources(corpus.graph, rows)
     strength = result.strengths[node_id]
     if as_json:
         _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
@@ -1427,13 +1432,23 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
         via = chain["nodes"][1:-1]
         table.append([row["id"], row["kind"], f"{row['impact']:+.3f}", f"{row['gradient']:+.3f}",
                       _text((f"{chain['sign']} {chain['weight']:.2f}", RELATION_STYLE[chain["sign"]]),
-                            (f" via {' > '.join(via)}" if via else " direct", "dim"))])
+                            (f" via {' > '.join(via)}" if via else " direct", "dim")),
+                      ", ".join(dict.fromkeys(s or "-" for s in chain["from"]))])
     print_table([Col("node", "id"), Col("kind", "id"), Col("impact", "num"),
-                 Col("gradient", "num"), Col("strongest chain", "ids")], table)
+                 Col("gradient", "num"), Col("strongest chain", "ids"), Col("from", "ids")], table)
     if len(table) < count:
         more = count - len(table)
         print_line(f"{more} more node{'s' if more != 1 else ''} reach {node_id} (of {count}); "
                    f"--top N or --all shows them", style="dim")
+
+
+def _with_chain_sources(graph, rows):
+    """The rows of `why`, each chain with the source (``from``) of each of its edges."""
+    from graph.provenance import chain_sources
+
+    for row in rows:
+        row["chain"]["from"] = chain_sources(graph, row["chain"]["nodes"])
+        yield row
 
 
 def _why_by_group(ctx, corpus, node_id, semantics, as_json):

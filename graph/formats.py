@@ -91,6 +91,11 @@ def _node_extras(attrs):
     return extras
 
 
+def _edge_provenance(attrs):
+    """The edge's ``from`` and ``quote``, those it has (docs/evidence.md)."""
+    return {key: attrs[key] for key in ("from", "quote") if attrs.get(key)}
+
+
 class _Builder:
     """Collects nodes and edges read from a file, with the problems found on the way."""
 
@@ -197,6 +202,18 @@ class _Builder:
                             weight=float(weight), note=note, **({"weight_dist": dist} if dist else {}),
                             **self.provenance(provenance, where))
 
+    def declared_sources(self, table, where):
+        """Keep the sources the edges' ``from`` may name (``graph.graph["sources"]``), checked
+        as takeoff.toml's [sources] are (:func:`graph.provenance.check_source_table`)."""
+        if table is None:
+            return
+        from graph.provenance import check_source_table
+
+        sources, found = check_source_table(table)
+        self.problems += [f"{where}: {message}" for _, message, level in found if level == "error"]
+        if sources:
+            self.graph.graph["sources"] = sources
+
     def provenance(self, data, where):
         """The edge's ``from`` (a source id) and ``quote`` (text) found in ``data``."""
         out = {}
@@ -282,6 +299,8 @@ def import_node_link(text):
         raise FormatError("not node-link JSON: expected an object with a 'nodes' list and an "
                           "'edges' (or 'links') list")
     build = _Builder("node-link JSON file")
+    build.declared_sources((data.get("graph") or {}).get("sources") if isinstance(data.get("graph"), dict) else None,
+                           "graph.sources")
     ignored = {}
     for i, node in enumerate(data["nodes"]):
         where = f"nodes[{i}]"
@@ -387,6 +406,7 @@ def to_aif(graph):
         extras = {"weight": attrs.get("weight_dist") or attrs.get("weight", DEFAULT_WEIGHT)}
         if attrs.get("note"):
             extras["note"] = attrs["note"]
+        extras.update(_edge_provenance(attrs))
         if _aif_direct(graph, source, target, attrs["relation"]):
             edges.append({"edgeID": str(len(edges) + 1), "fromID": number[source],
                           "toID": number[target], "formEdgeID": None, "takeoff": extras})
@@ -578,7 +598,7 @@ def _aif_argument(node_id, links, ids, build):
 def _aif_add(build, ids, source, target, relation, extras, where):
     if source in ids and target in ids:
         build.add_edge(ids[source], ids[target], relation, extras.get("weight", DEFAULT_WEIGHT),
-                       extras.get("note", ""), where)
+                       extras.get("note", ""), where, provenance=extras)
 
 
 def _aif_scheme(node_id, node, links, ids, build):
@@ -609,7 +629,8 @@ def _aif_scheme(node_id, node, links, ids, build):
 _PLAIN_TEXT = re.compile(r"(?!\(\d+\)|\d+\.\s)[\w\"'(][\w \"'.,;:!?%&$€£()=+~^|-]*", re.UNICODE)
 _HASHTAG = re.compile(r"[\w-]+", re.UNICODE)
 # YAML data keys the importer reads; any other key is reported as ignored.
-_DATA_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body", "edges")
+_DATA_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "date", "tags", "sources", "body",
+              "edges")
 _INFERENCE_DATA_KEYS = ("uses",) + _DATA_KEYS
 
 
@@ -697,6 +718,7 @@ def _argdown_fields(graph, node):
         extras = {"weight": edge.get("weight_dist") or edge.get("weight", DEFAULT_WEIGHT)}
         if edge.get("note"):
             extras["note"] = edge["note"]
+        extras.update(_edge_provenance(edge))
         edges[target] = extras
     if edges:
         data["edges"] = edges
@@ -1195,7 +1217,7 @@ class _ArgdownReader:
         source, target = ids[source], ids[target]
         extras = self._edge_extras(source, target, where)
         self.build.add_edge(source, target, relation, extras.get("weight", DEFAULT_WEIGHT),
-                            extras.get("note", note), where)
+                            extras.get("note", note), where, provenance=extras)
 
     def _edge_extras(self, source, target, where):
         """The weight and note the source's data gives the edge to ``target`` (maybe none)."""
@@ -1271,7 +1293,8 @@ def export_graphml(graph, *, score=None):
                   "date": _date_text(attrs.get("date")) or "",
                   "tags": json.dumps(attrs.get("tags") or [], ensure_ascii=False),
                   "sources": json.dumps(_json_sources(attrs.get("sources")), ensure_ascii=False),
-                  "body": attrs.get("body") or ""}
+                  "body": attrs.get("body") or "",
+                  "evidence_kind": attrs.get("evidence_kind") or ""}
         if score is not None:
             values["strength"] = float(score.strengths[node])
         plain.add_node(node, **values)
@@ -1279,7 +1302,12 @@ def export_graphml(graph, *, score=None):
         # The key becomes the edge's id, which the schema wants unique and an NMTOKEN (ids
         # have no dots, so these are unique).
         plain.add_edge(source, target, key=f"{source}.{key}.{target}", relation=attrs["relation"],
-                       weight=float(attrs.get("weight", DEFAULT_WEIGHT)), note=attrs.get("note") or "")
+                       weight=float(attrs.get("weight", DEFAULT_WEIGHT)), note=attrs.get("note") or "",
+                       **{"from": attrs.get("from") or "", "quote": attrs.get("quote") or ""})
+    if graph.graph.get("sources"):  # whom the edges' `from` names: takeoff.toml's [sources]
+        plain.graph["sources"] = json.dumps(
+            {k: {f: _date_text(v) for f, v in fields.items()} for k, fields in graph.graph["sources"].items()},
+            ensure_ascii=False)
     return "\n".join(nx.generate_graphml(plain)) + "\n"
 
 

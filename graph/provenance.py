@@ -57,14 +57,22 @@ def read_sources(marker):
     except tomllib.TOMLDecodeError:
         return {}, []
     where = display_path(marker)
+    sources, found = check_source_table(table)
+    return sources, [Problem(where, _header_line(text, source_id), message, level)
+                     for source_id, message, level in found]
+
+
+def check_source_table(table):
+    """Check a table of sources ``{id: {"title", "url", "author", "date"}}`` (from takeoff.toml
+    or an imported file): ``(sources, [(id or None, message, level)])``, the sources without
+    errors kept, dates parsed."""
     if not isinstance(table, dict):
-        return {}, [Problem(where, _header_line(text, None), "sources must be a table of "
-                            "[sources.ID] sections, each with a title")]
+        return {}, [(None, "sources must be a table of [sources.ID] sections, each with a title",
+                     "error")]
     sources, problems = {}, []
     for source_id, fields in table.items():
-        line = _header_line(text, source_id)
-        source, found = _check_source(source_id, fields)
-        problems += [Problem(where, line, message, level) for message, level in found]
+        source, found = _check_source(str(source_id), fields)
+        problems += [(source_id, message, level) for message, level in found]
         if source is not None:
             sources[source_id] = source
     return sources, problems
@@ -205,3 +213,8 @@ def describe_filter(edges_from=None, evidence_kinds=None):
         return None
     return {"edges_from": None if edges_from is None else list(edges_from),
             "evidence_kinds": None if evidence_kinds is None else list(evidence_kinds)}
+
+
+def chain_sources(graph, nodes):
+    """The ``from`` of each edge along a chain of node ids (None where an edge names none)."""
+    return [next(iter(graph[a][b].values())).get("from") for a, b in zip(nodes, nodes[1:])]

@@ -23,7 +23,8 @@ def list_nodes(graph, *, kind=None, tag=None):
 
 def _edge_rows(edges):
     return [{"source": s, "target": t, "relation": e["relation"], "weight": e["weight"],
-             "note": e["note"]} for s, t, e in edges]
+             "note": e["note"], **{k: e[k] for k in ("from", "quote") if k in e}}
+            for s, t, e in edges]
 
 
 def describe_node(corpus, node_id, *, result=None):
@@ -39,6 +40,7 @@ def describe_node(corpus, node_id, *, result=None):
     return {
         "id": node_id, "kind": attrs["kind"], "title": attrs["title"],
         "credence": attrs["credence"], "strength": result.strengths[node_id],
+        "evidence_kind": attrs.get("evidence_kind"),
         "semantics": result.semantics, "date": _iso(attrs["date"]), "tags": list(attrs["tags"]),
         "sources": [{**s, "date": _iso(s.get("date"))} for s in attrs["sources"]],
         "out": _edge_rows(graph.out_edges(node_id, data=True)),

@@ -58,7 +58,12 @@ EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
 DISTRIBUTION_PARTS = ("mean", "spread", "low", "high")
 NODE_TERMS = ("credence", "tags", "body", "supports", "undermines", "strength",
-              "credenceSpread", "credenceLow", "credenceHigh")
+              "credenceSpread", "credenceLow", "credenceHigh", "evidenceKind")
+# An evidence node's evidence_kind is tg:evidenceKind with one of these individuals.
+EVIDENCE_KIND_TERM = {"observation": "Observation", "forecast": "Forecast", "testimony": "Testimony"}
+# Whose argument an edge is (its `from`): a prov:Agent at this path under the base, linked from
+# the edge resource by prov:wasAttributedTo (and prov:wasQuotedFrom when the edge quotes it).
+SOURCE_PATH = "sources/"
 
 
 class RDFError(TakeoffError):
@@ -152,12 +157,15 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         "nil": ("rdf", "nil"), "identifier": ("dcterms", "identifier"),
         "title": ("dcterms", "title"), "date": ("dcterms", "date"),
         "derived": ("prov", "wasDerivedFrom"), "position": ("schema", "position"),
-        "url": ("schema", "url"), **{t: ("tg", t) for t in (
+        "url": ("schema", "url"), "author": ("schema", "author"),
+        "attributed": ("prov", "wasAttributedTo"), "quoted": ("prov", "wasQuotedFrom"),
+        "Agent": ("prov", "Agent"), **{t: ("tg", t) for t in (
             "credence", "tags", "body", "quote", "strength", "source", "target", "weight",
             "note", "supports", "undermines", "semantics", "converged", "iterations",
             *(f"{what}{part.title()}" for what in ("credence", "weight")
               for part in DISTRIBUTION_PARTS[1:]),
-            "Source", "Scoring", *KIND_CLASS.values(), *EDGE_CLASS.values())},
+            "Source", "Scoring", "evidenceKind", *EVIDENCE_KIND_TERM.values(),
+            *KIND_CLASS.values(), *EDGE_CLASS.values())},
     }.items()}
     xsd = PREFIXES["xsd"]
     triple = T.triple
@@ -187,6 +195,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         yield triple(node, P["title"], T.text(attrs["title"]))
         yield triple(node, P["credence"], decimal(attrs.get("credence", DEFAULT_CREDENCE)))
         yield from distribution(node, "credence", attrs.get("credence_dist"))
+        if attrs.get("evidence_kind") in EVIDENCE_KIND_TERM:
+            yield triple(node, P["evidenceKind"], P[EVIDENCE_KIND_TERM[attrs["evidence_kind"]]])
         if attrs.get("date") is not None:
             yield triple(node, P["date"], date(attrs["date"]))
         if attrs.get("body"):
@@ -226,12 +236,43 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
             yield from distribution(resource, "weight", edge.get("weight_dist"))
             if edge.get("note"):
                 yield triple(resource, P["note"], T.text(edge["note"]))
+            if edge.get("from"):
+                agent = T.iri(base + SOURCE_PATH + edge["from"])
+                yield triple(resource, P["attributed"], agent)
+                if edge.get("quote"):
+                    yield triple(resource, P["quoted"], agent)
+            if edge.get("quote"):
+                yield triple(resource, P["quote"], T.text(edge["quote"]))
+    yield from _source_triples(graph, base, T, P, date)
     if score is not None:
         run = T.bnode()
         yield triple(run, P["type"], P["Scoring"])
         yield triple(run, P["semantics"], T.text(score.semantics))
         yield triple(run, P["converged"], T.typed("true" if score.converged else "false", xsd + "boolean"))
         yield triple(run, P["iterations"], T.typed(str(int(score.iterations)), xsd + "integer"))
+
+
+def _source_triples(graph, base, T, P, date):
+    """The sources edges are attributed to, as prov:Agent resources: every declared source
+    (``graph.graph["sources"]``, with its title, url, author and date) and every other id an
+    edge names (the editor, with its title)."""
+    from graph.provenance import known_sources
+
+    declared = graph.graph.get("sources", {})
+    named = {source for _, _, source in graph.edges(data="from") if source}
+    known = known_sources(graph)
+    for source_id in sorted(set(declared) | named):
+        agent = T.iri(base + SOURCE_PATH + source_id)
+        yield T.triple(agent, P["type"], P["Agent"])
+        yield T.triple(agent, P["identifier"], T.text(source_id))
+        fields = known.get(source_id, {})
+        for key in ("title", "author"):
+            if fields.get(key):
+                yield T.triple(agent, P[key], T.text(fields[key]))
+        if fields.get("url"):
+            yield T.triple(agent, P["url"], T.typed(fields["url"], PREFIXES["xsd"] + "anyURI"))
+        if fields.get("date"):
+            yield T.triple(agent, P["date"], date(fields["date"]))
 
 
 def estimated_triples(graph):
@@ -651,6 +692,62 @@ class _Reader:
             found.append((order is None, order or 0, source["url"] or "", source))
         return [source for *_, source in sorted(found, key=lambda item: item[:3])]
 
+    def evidence_kind(self, subject, kind):
+        """``{"evidence_kind": ...}`` from tg:evidenceKind (empty if none)."""
+        value = self.one(subject, self.ns["tg"].evidenceKind)
+        if value is None:
+            return {}
+        by_term = {VOCAB + term: name for name, term in EVIDENCE_KIND_TERM.items()}
+        if kind != "evidence" or str(value) not in by_term:
+            self.problem(subject, f"tg:evidenceKind {self.name(value)} must be one of "
+                                  f"{', '.join('tg:' + t for t in EVIDENCE_KIND_TERM.values())}, "
+                                  "on a tg:Evidence")
+            return {}
+        return {"evidence_kind": by_term[str(value)]}
+
+    def provenance(self, edge):
+        """``{"from", "quote"}`` of an edge resource: the dcterms:identifier of its
+        prov:wasAttributedTo agent (or the agent's IRI after ``base + "sources/"``) and its
+        tg:quote."""
+        from rdflib import URIRef
+
+        out = {}
+        agent = self.one(edge, self.ns["prov"].wasAttributedTo)
+        if agent is not None:
+            identifier = self.text(agent, self.ns["dcterms"].identifier)
+            prefix = self.base + SOURCE_PATH
+            if identifier is None and isinstance(agent, URIRef) and str(agent).startswith(prefix):
+                identifier = str(agent)[len(prefix):]
+            if identifier is None or not ID_PATTERN.match(identifier):
+                self.problem(edge, f"prov:wasAttributedTo {self.name(agent)} has no source id "
+                                   "(dcterms:identifier)")
+            else:
+                out["from"] = identifier
+        words = self.text(edge, self.ns["tg"].quote)
+        if words is not None:
+            out["quote"] = words
+        return out
+
+    def declared_sources(self, graph):
+        """The agents of edges, with their title, as ``graph.graph["sources"]``."""
+        from graph.model import EDITOR
+
+        prov, dcterms = self.ns["prov"], self.ns["dcterms"]
+        sources = {}
+        for agent in set(self.g.objects(None, prov.wasAttributedTo)) | set(
+                self.g.subjects(self.rdf.type, prov.Agent)):
+            identifier = self.text(agent, dcterms.identifier)
+            title = self.text(agent, dcterms.title)
+            if identifier is None or identifier == EDITOR or title is None:
+                continue
+            url = self.one(agent, self.ns["schema"].url)
+            fields = {"title": title, "url": None if url is None else str(url),
+                      "author": self.text(agent, self.ns["schema"].author),
+                      "date": self.date(agent, dcterms.date)}
+            sources[identifier] = fields
+        if sources:
+            graph.graph["sources"] = sources
+
     def unknown_terms(self, subject):
         for predicate in set(self.g.predicates(subject)):
             if str(predicate).startswith(VOCAB) and str(predicate)[len(VOCAB):] not in NODE_TERMS:
@@ -711,11 +808,13 @@ def from_rdf(rdf_graph, base=DEFAULT_BASE):
                 tags=reader.tags(subject),
                 sources=reader.sources(subject),
                 body=reader.text(subject, tg.body) or "",
+                **reader.evidence_kind(subject, kind),
             )
     if not ids:
         raise RDFError("no tg:Model, tg:Claim or tg:Evidence in the RDF: is it takeoff-graph "
                        f"RDF (vocabulary <{VOCAB}>)?")
     _read_edges(reader, graph, ids)
+    reader.declared_sources(graph)
     if reader.problems:
         raise RDFError("the RDF does not fit the takeoff-graph vocabulary:\n"
                        + "\n".join(f"  {p}" for p in reader.problems))
@@ -741,7 +840,7 @@ def _read_edges(reader, graph, ids):
             note = reader.text(edge, tg.note) or ""
             if source and target:
                 _add_edge(reader, graph, edge, source, target, relation, weight, note,
-                          **reader.distribution(edge, "weight"))
+                          **reader.distribution(edge, "weight"), **reader.provenance(edge))
     for relation in EDGE_CLASS:
         for subject, obj in g.subject_objects(tg[relation]):
             source, target = ids.get(subject), ids.get(obj)

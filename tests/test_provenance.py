@@ -198,3 +198,82 @@ def test_filter_keeps_edges_from_the_named_sources(sourced):
     observed = filter_graph(graph, evidence_kinds=["observation"])
     assert "e2" not in observed and "e1" in observed and "m2" in observed
     assert filter_graph(graph) is graph
+
+
+# ---- every format carries the fields ---------------------------------------------------------
+
+def provenance_of(graph):
+    edges = {(s, t, k): (e.get("from"), e.get("quote")) for s, t, k, e in graph.edges(keys=True, data=True)}
+    kinds = {n: a.get("evidence_kind") for n, a in graph.nodes(data=True)}
+    return edges, kinds
+
+
+def read_back(text, fmt):
+    """The graph a format's text gives back: takeoff's importer, or for GraphML (export only)
+    networkx's reader, with the empty strings GraphML needs for absent values dropped."""
+    from graph.interchange import parse_graph
+
+    if fmt != "graphml":
+        return parse_graph(text, fmt)
+    import io
+
+    import networkx as nx
+
+    from graph.model import parse_date
+
+    read = nx.read_graphml(io.BytesIO(text.encode()), force_multigraph=True)
+    graph = nx.MultiDiGraph()
+    for node, attrs in read.nodes(data=True):
+        graph.add_node(node, **({"evidence_kind": attrs["evidence_kind"]} if attrs.get("evidence_kind") else {}))
+    for s, t, attrs in read.edges(data=True):
+        graph.add_edge(s, t, key=attrs["relation"], **{k: attrs[k] for k in ("from", "quote") if attrs.get(k)})
+    if "sources" in read.graph:
+        graph.graph["sources"] = {k: {**v, "date": parse_date(v["date"])} for k, v in
+                                  json.loads(read.graph["sources"]).items()}
+    return graph
+
+
+@pytest.mark.parametrize("fmt", ["node-link", "turtle", "jsonld", "nt", "aif", "argdown", "graphml"])
+def test_every_format_round_trips_provenance(sourced, fmt):
+    from graph.interchange import export_graph
+
+    graph = Corpus.load(sourced).require_valid().graph
+    back = read_back(export_graph(graph, fmt), fmt)
+    assert provenance_of(back) == provenance_of(graph)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "graphml", "node-link"])
+def test_the_declared_sources_travel_with_the_graph(sourced, fmt):
+    from graph.interchange import export_graph
+
+    graph = Corpus.load(sourced).require_valid().graph
+    back = read_back(export_graph(graph, fmt), fmt)
+    assert back.graph["sources"] == graph.graph["sources"]
+
+
+def test_rdf_uses_prov_o_and_passes_shacl(sourced):
+    from graph.rdf import serialize, to_rdf, validate_shacl
+
+    graph = Corpus.load(sourced).require_valid().graph
+    text = serialize(graph, "turtle")
+    assert "prov:wasAttributedTo" in text and "prov:wasQuotedFrom" in text
+    assert "tg:evidenceKind tg:Observation" in text
+    assert validate_shacl(to_rdf(graph)) == []
+
+
+def test_shacl_and_the_reader_refuse_bad_provenance(sourced):
+    from graph.rdf import RDFError, from_rdf, parse_rdf, serialize, validate_shacl
+
+    graph = Corpus.load(sourced).require_valid().graph
+    text = serialize(graph, "turtle")
+    bad = text.replace("tg:evidenceKind tg:Observation", "tg:evidenceKind tg:Rumour")
+    assert bad != text
+    messages = [v.message for v in validate_shacl(parse_rdf(bad))]
+    assert any("tg:evidenceKind is one of" in m for m in messages)
+    with pytest.raises(RDFError, match="tg:evidenceKind tg:Rumour must be one of"):
+        from_rdf(parse_rdf(bad))
+    twice = text.replace("prov:wasAttributedTo <https://w3id.org/takeoff-graph/node/sources/essay>",
+                         "prov:wasAttributedTo <https://w3id.org/takeoff-graph/node/sources/essay>, "
+                         "<https://w3id.org/takeoff-graph/node/sources/notes>", 1)
+    assert twice != text
+    assert any("at most one source" in v.message for v in validate_shacl(parse_rdf(twice)))
