@@ -449,3 +449,20 @@ def test_the_september_2024_optimist_ranks_naive_rlvr_first_from_the_dates(corpu
 
     assert first(dt.date(2024, 9, 30)) == "naive-rlvr"
     assert first(None) != "naive-rlvr"
+
+
+# ---- the report of docs/bundled-corpus.md is the corpus's ----------------------------------
+
+def test_the_docs_report_is_what_the_script_computes_now(corpus):
+    # The page's tables are the output of docs/bundled_corpus_report.py on this corpus: a corpus
+    # change that moves a number fails here until the script is re-run (`--write`).
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "bundled_corpus_report.py"
+    spec = importlib.util.spec_from_file_location("bundled_corpus_report", path)
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    page = report.PAGE.read_text(encoding="utf-8")
+    for name, text in {"report": report.table(corpus),
+                       "perspectives": report.perspectives_table(corpus)}.items():
+        assert f"<!-- {name}: start -->\n{text}<!-- {name}: end -->" in page, name
