@@ -1104,7 +1104,7 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
             click.echo(f"warning: perspective {name!r} left out of the page: {exc}", err=True)
     corpus = scoped_corpus(ctx, as_of=as_of, corpus=whole)
     title = title or settings(ctx).setting("title")
-    extra = {}
+    extra = {"filter": _filter_json(ctx, whole.graph)}
     if robustness_samples:
         from graph.robustness import robustness
 

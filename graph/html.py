@@ -434,6 +434,9 @@ def _network(graph, result):
             "relation": relation,
             "weight": weight,
             "note": data.get("note") or "",
+            # Whose argument the edge is (`from`; "from" itself is vis-network's source node).
+            "by": data.get("from"),
+            "quote": data.get("quote"),
             "color": style["color"],
             "width": round(1 + 4 * weight, 2),
             "dashes": style["dashes"],
@@ -523,6 +526,7 @@ def _page_data(graph, result, extra):
         details[node] = {
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
+            "evidence_kind": data.get("evidence_kind"),
             "credence": data.get("credence"),
             **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
             "strength": _round(strengths.get(node)),
@@ -531,9 +535,14 @@ def _page_data(graph, result, extra):
             "body": str(data.get("body") or ""),
             "sources": [_source(s) for s in data.get("sources") or []],
         }
+    from graph.provenance import known_sources
+
     page = {
         "semantics": result.semantics,
         "large": graph.number_of_nodes() > LARGE_GRAPH,
+        # The sources edges name: the page shows their titles beside the edges.
+        "sources": {k: {"title": v.get("title"), "url": v.get("url")}
+                    for k, v in known_sources(graph).items()},
         "details": details,
         "tags": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0])),
         "sizes": NODE_SIZE,

@@ -16,6 +16,7 @@ from graph.shares import (
     strength_shares,
 )
 
+from test_html import browser  # noqa: F401  (a fixture)
 from test_provenance import sourced  # noqa: F401  (a fixture)
 
 SEMANTICS = ("qe", "dfquad", "eb")
@@ -245,3 +246,95 @@ def test_parts_in_score_why_history_and_robustness(sourced, run):
     interval = robust["shares"]["m1"]["observation"]
     assert interval["low"] <= shares.row("m1")["observation"] + 0.05 and interval["low"] <= interval["high"]
     assert set(robust["shares"]["m1"]) == {"base", "reasoning", "observation", "forecast", "evidence"}
+
+
+# ---- the page: a bar of parts per path, the filter, whose argument each edge is (Chromium) ----
+
+@pytest.fixture(scope="module")
+def sourced_pages(browser, tmp_path_factory):
+    """The `sourced` corpus drawn by `takeoff html`, whole and with --edges-from essay,notes
+    --evidence-kinds observation."""
+    from click.testing import CliRunner
+
+    from cli import cli
+    from test_html import Page
+    from test_provenance import make_sourced
+
+    folder = tmp_path_factory.mktemp("sourced")
+    root = make_sourced(folder)
+    pages = {}
+    for name, options in (("whole", []), ("filtered", ["--edges-from", "essay,notes",
+                                                        "--evidence-kinds", "observation"])):
+        path = folder / f"{name}.html"
+        result = CliRunner().invoke(cli, ["--corpus", str(root), "html", "-o", str(path), *options])
+        assert result.exit_code == 0, result.output
+        pages[name] = Page(browser, path)
+    yield root, pages
+    for page in pages.values():
+        page.close()
+
+
+def bars(page):
+    """{model: {part: value}} as the ranking's bars draw them."""
+    return page.js("""() => Object.fromEntries(Array.from(document.querySelectorAll('#ranking .rank')).map(b =>
+        [b.dataset.id, Object.fromEntries(Array.from(b.querySelectorAll('.part')).map(s =>
+            [s.dataset.part, Number(s.dataset.value)]))]))""")
+
+
+def test_the_page_draws_the_parts_of_each_path(sourced_pages, browser):
+    root, pages = sourced_pages
+    page = pages["whole"]
+    graph = Corpus.load(root).require_valid().graph
+    shares = strength_shares(graph)
+    drawn = bars(page)
+    assert set(drawn) == {"m1", "m2"}
+    for model, parts in drawn.items():
+        row = shares.row(model)
+        assert parts["base"] == pytest.approx(row["base"], abs=1e-9)
+        for part, value in parts.items():
+            assert value == pytest.approx(row[part], abs=1e-9)
+        assert {p for p in ("reasoning", "observation", "forecast") if abs(row[p]) >= 0.0005} <= set(parts)
+    text = page.js("() => document.querySelector('#ranking .rank[data-id=m1] .parts-text').textContent")
+    assert text.startswith("base 0.50 · reasoning")
+    # A what-if re-splits the strength: the bars follow the in-page solver.
+    page.js("() => takeoff.setChange({kind: 'credence', id: 'c2', value: 0.9})")
+    changed = strength_shares(graph_with_credence(graph, "c2", 0.9)).row("m1")
+    assert bars(page)["m1"]["reasoning"] == pytest.approx(changed["reasoning"], abs=1e-9)
+    live = page.js("() => takeoff.strengthParts(['m1']).m1")
+    for part in ("base", *GROUPS, EVIDENCE, "strength"):
+        assert live[part] == pytest.approx(changed[part], abs=1e-9)
+    page.js("() => takeoff.resetAll()")
+    page.assert_clean()
+
+
+def graph_with_credence(graph, node, value):
+    G = graph.copy()
+    G.nodes[node]["credence"] = value
+    return G
+
+
+def test_the_page_honours_the_filter(sourced_pages):
+    root, pages = sourced_pages
+    page = pages["filtered"]
+    graph = filter_graph(Corpus.load(root).require_valid().graph, edges_from=["essay", "notes"],
+                         evidence_kinds=["observation"])
+    assert page.js("() => edges.get().length") == graph.number_of_edges()
+    assert page.js("() => takeoff.strengthOf('m1')") == pytest.approx(score_graph(graph).strengths["m1"], abs=1e-6)
+    assert "forecast" not in bars(page)["m1"]
+    note = page.js("() => document.getElementById('ranking-filter').textContent")
+    assert note == "Scored with edges from essay, notes only; evidence: observation only"
+    assert page.js("() => document.getElementById('ranking-filter')") is not None
+    assert pages["whole"].js("() => document.getElementById('ranking-filter')") is None
+    page.assert_clean()
+
+
+def test_the_page_says_whose_argument_an_edge_is(sourced_pages):
+    _, pages = sourced_pages
+    page = pages["whole"]
+    tip = page.js("() => edges.get().find(e => e.from === 'c1' && e.to === 'm1').title")
+    assert tip.endswith("from What is recursive self-improvement? (essay): “the words of the essay”")
+    page.js("() => takeoff.goTo('m1')")
+    panel = page.js("() => Array.from(document.querySelectorAll('#panel .edge-source')).map(p => p.textContent)")
+    assert "from the corpus editor's own reasoning (editor)" in panel
+    page.js("() => takeoff.closePanel()")
+    page.assert_clean()

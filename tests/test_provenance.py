@@ -23,9 +23,14 @@ title = "Research notes"
 
 @pytest.fixture
 def sourced(tmp_path):
+    return make_sourced(tmp_path)
+
+
+def make_sourced(folder):
     """Evidence e1 (an observation) and e2 (a forecast) support claim c1; c1 supports model m1
-    (the essay's edge), c2 undermines m1 (the editor's), and m2 is supported by e2 (notes)."""
-    root = tmp_path / "claims"
+    (the essay's edge), c2 undermines m1 (the editor's), and m2 is supported by e2 (notes).
+    Returns the corpus folder (``folder/claims``)."""
+    root = folder / "claims"
     root.mkdir()
     (root / "takeoff.toml").write_text('title = "t"\n' + SOURCES, encoding="utf-8")
     write_node(root, "m1", "---\nkind: model\ntitle: Path one\n---\n")

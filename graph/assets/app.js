@@ -129,7 +129,13 @@
   // Tooltips are plain strings, which vis-network shows as text (never as markup).
   function edgeTip(e, weight) {
     return e.relation + " (weight " + fmt(weight) + ")\n" + nodeTitle(e.from) + " → " + nodeTitle(e.to) +
-      (e.note ? "\n" + e.note : "");
+      (e.note ? "\n" + e.note : "") + (e.by ? "\n" + sourceText(e) : "");
+  }
+  // Whose argument an edge is (its `from`, docs/evidence.md), with the source's words if quoted.
+  function sourceText(e) {
+    var known = (page.sources || {})[e.by];
+    return "from " + (known && known.title ? known.title + " (" + e.by + ")" : e.by) +
+      (e.quote ? ": “" + e.quote + "”" : "");
   }
   solveCurrentFromLink();
   nodeItems.forEach(function (n, i) {
@@ -324,6 +330,8 @@
     var base = writtenStrengths(), modified = isModified();
     var list = $("ranking");
     list.textContent = "";
+    var parts = page.large ? null : strengthParts(models);
+    showFilter();
     var shown = state.allModels ? models : models.slice(0, RANKING_TOP);
     shown.forEach(function (id, rank) {
       var s = strengthOf(id), i = index.get(id);
@@ -349,7 +357,8 @@
           : el("span", { className: "rank-delta" }),
         el("span", { className: "bar-track" }, [bar, sure ? span : null]),
         sure ? el("span", { className: "rank-robustness",
-                            text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null
+                            text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null,
+        parts ? partsBar(parts[id]) : null
       ]);
       button.addEventListener("click", function () { goTo(id); });
       list.appendChild(el("li", {}, [button]));
@@ -361,6 +370,75 @@
       more.addEventListener("click", function () { state.allModels = !state.allModels; renderRanking(); });
       list.appendChild(el("li", { className: "more" }, [more]));
     }
+  }
+
+  /* ---------- the parts of each strength (docs/evidence.md) ----------
+   * Exact Shapley values over the groups of nodes (reasoning: models, claims, arguments; the
+   * evidence of each kind), as graph/shares.py computes them: a group switched off keeps its
+   * nodes but its outgoing edges weigh 0; with every group off each strength is its credence,
+   * so base + the groups' parts = the strength. 2^k solves (k <= 5) with the what-if in force. */
+  var GROUPS = ["reasoning", "observation", "forecast", "testimony", "unkinded"];
+  var EVIDENCE_GROUPS = GROUPS.slice(1);
+  function groupOf(id) {
+    var d = details[id];
+    return d.kind !== "evidence" ? "reasoning" : (d.evidence_kind || "unkinded");
+  }
+  var edgeGroup = edgeItems.map(function (e) { return groupOf(e.from); });
+  var players = GROUPS.filter(function (g) { return edgeGroup.indexOf(g) >= 0; });
+  var partsMemo = { key: null, parts: null };
+  function factorial(n) { return n <= 1 ? 1 : n * factorial(n - 1); }
+  function bits(mask) { var c = 0; for (; mask; mask >>= 1) c += mask & 1; return c; }
+  function strengthParts(models) {
+    var ov = overrides();
+    var key = JSON.stringify([whatif.semantics, state.asOfDay, Array.from(ov.credences), Array.from(ov.weights), models]);
+    if (partsMemo.key === key) return partsMemo.parts;
+    var v = vectors(ov, state.asOfDay), k = players.length, values = [];
+    for (var mask = 0; mask < (1 << k); mask++) {
+      var weight = Float64Array.from(v.weight);
+      for (var e = 0; e < weight.length; e++) if (!(mask >> players.indexOf(edgeGroup[e]) & 1)) weight[e] = 0;
+      values.push(takeoffSolver.solve(plan, whatif.semantics, v.base, weight).s);
+    }
+    var parts = {};
+    models.forEach(function (id) {
+      var n = index.get(id), row = { base: v.base[n], strength: values[values.length - 1][n] };
+      GROUPS.forEach(function (g) { row[g] = 0; });
+      players.forEach(function (g, i) {
+        for (var mask = 0; mask < (1 << k); mask++) {
+          if (mask >> i & 1) continue;
+          var size = bits(mask);
+          row[g] += factorial(size) * factorial(k - size - 1) / factorial(k) * (values[mask | (1 << i)][n] - values[mask][n]);
+        }
+      });
+      row.evidence = EVIDENCE_GROUPS.reduce(function (sum, g) { return sum + row[g]; }, 0);
+      parts[id] = row;
+    });
+    partsMemo = { key: key, parts: parts };
+    return parts;
+  }
+  // One bar per path: the base, then each group's part (a part that lowers the strength is
+  // hatched), widths |part| on a scale where the whole track is max(1, total).
+  function partsBar(row) {
+    var shown = ["base"].concat(GROUPS).filter(function (p) { return p === "base" || Math.abs(row[p]) >= 0.0005; });
+    var total = shown.reduce(function (sum, p) { return sum + Math.abs(row[p]); }, 0);
+    var words = shown.map(function (p) { return p + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 2)); }).join(" · ");
+    var track = el("span", { className: "parts-track", role: "img",
+                             "aria-label": "Parts of the strength: " + words }, shown.map(function (p) {
+      var seg = el("span", { className: "part part-" + p + (row[p] < 0 ? " lowers" : ""), "data-part": p,
+                             "data-value": String(row[p]), title: p + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 3)) });
+      seg.style.width = Math.abs(row[p]) / Math.max(1, total) * 100 + "%";
+      return seg;
+    }));
+    return el("span", { className: "rank-parts" }, [track, el("span", { className: "parts-text", text: words })]);
+  }
+  // What `takeoff html --edges-from / --evidence-kinds` left in the map, said above the ranking.
+  function showFilter() {
+    var f = page.filter;
+    if (!f || $("ranking-filter")) return;
+    var words = [];
+    if (f.edges_from) words.push("edges from " + f.edges_from.join(", ") + " only");
+    if (f.evidence_kinds) words.push("evidence: " + f.evidence_kinds.join(", ") + " only");
+    $("ranking").parentNode.insertBefore(el("p", { id: "ranking-filter", className: "hint",
+                                                   text: "Scored with " + words.join("; ") }), $("ranking"));
   }
 
   /* ---------- filters and focus ---------- */
@@ -575,7 +653,8 @@
                          function (x) { setChange({ kind: "weight", source: e.from, target: e.to, value: x }); });
     return el("li", { className: "edge" }, [head, el("div", { className: "edge-weight" }, [
       el("span", { className: "hint", text: "weight" }), control]),
-      e.note ? el("p", { className: "note", text: e.note }) : null]);
+      e.note ? el("p", { className: "note", text: e.note }) : null,
+      e.by ? el("p", { className: "edge-source", text: sourceText(e) }) : null]);
   }
 
   function sourceItem(s) {
@@ -1047,5 +1126,5 @@
                      search: search, state: state, renderMarkdown: renderMarkdown,
                      score: score, whatif: whatif, setChange: setChange, undo: undo, resetAll: resetAll,
                      setSemantics: setSemantics, setPerspective: setPerspective, setAsOf: setAsOf,
-                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf };
+                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf, strengthParts: strengthParts };
 })();
