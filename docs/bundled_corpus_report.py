@@ -22,7 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "docs" / "bundled-corpus.md"
 # Each block of generated text sits between "<!-- NAME: start -->" and "<!-- NAME: end -->".
-BLOCKS = ("report", "perspectives")
+BLOCKS = ("report", "evidence", "perspectives")
+# How many evidence items the page lists (`takeoff evidence` lists them all).
+TOP_ITEMS = 10
 SEMANTICS = ("qe", "dfquad", "eb")
 # (label, --edges-from): the essay's own argument; every edge some source makes (the essay,
 # the research notes, the papers the notes report); the whole map, the editor's edges included.
@@ -94,6 +96,23 @@ def table(corpus):
     return "\n".join(out)
 
 
+def evidence_table(corpus, semantics=SEMANTICS[0]):
+    """The evidence items that move the paths most, on the whole map (``takeoff evidence``)."""
+    from graph.shares import evidence_effects
+
+    data = evidence_effects(corpus.graph, semantics)
+    first, second = data["top"]
+    out = [f"| item | kind | gap {first} - {second} | what it does to the paths |",
+           "|---|---|---:|---|"]
+    for item in data["items"][:TOP_ITEMS]:
+        moved = sorted(((v, m) for m, v in item["contributions"].items() if round(v, 3)),
+                       key=lambda vm: -abs(vm[0]))
+        effects = ", ".join(f"{m} {v:+.3f}" for v, m in moved)
+        out.append(f"| {item['id']} | {item['evidence_kind']} | {round(item['gap'], 3) or 0.0:+.3f} "
+                   f"| {effects} |")
+    return "\n".join(out) + "\n"
+
+
 # (label, perspective, as of): the views the page's perspectives table shows.
 PERSPECTIVE_VIEWS = (
     ("the corpus as written", None, None),
@@ -147,7 +166,8 @@ def main(argv):
     from graph.model import Corpus
 
     corpus = Corpus.load(REPO / "claims")
-    blocks = {"report": table(corpus), "perspectives": perspectives_table(corpus)}
+    blocks = {"report": table(corpus), "evidence": evidence_table(corpus),
+              "perspectives": perspectives_table(corpus)}
     for text in blocks.values():
         print(text)
     if "--write" in argv:

@@ -463,6 +463,6 @@ def test_the_docs_report_is_what_the_script_computes_now(corpus):
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
     page = report.PAGE.read_text(encoding="utf-8")
-    for name, text in {"report": report.table(corpus),
+    for name, text in {"report": report.table(corpus), "evidence": report.evidence_table(corpus),
                        "perspectives": report.perspectives_table(corpus)}.items():
         assert f"<!-- {name}: start -->\n{text}<!-- {name}: end -->" in page, name
