@@ -144,7 +144,7 @@ class Shares:
 
     def row(self, node):
         """``{"base", "reasoning", ..., "unkinded", "evidence", "strength"}`` of one node."""
-        i = self.ids.index(node) if not hasattr(self, "_index") else self._index[node]
+        i = self._index[node]
         out = {"base": float(self.base[i])}
         out.update({g: float(self.parts[g][i]) for g in GROUPS})
         out[EVIDENCE] = float(sum(self.parts[g][i] for g in EVIDENCE_GROUPS))
@@ -299,9 +299,9 @@ def evidence_effects(graph, semantics="qe", *, since=None, exact_limit=8, tolera
     Each item's contribution to a model is the model's strength with every item minus its
     strength with that item switched off (its outgoing edges at 0): **leave-one-out**. With at
     most ``exact_limit`` items the contributions are instead their exact Shapley values over
-    the items (every other node stays on), which add up to what all the items together add.
-    The ``method`` says which. The contribution to the **gap** is the contribution to the
-    first model minus that to the second (by strength).
+    the items (every other node stays on), which add up to what the items add together. The
+    ``method`` says which. The contribution to the **gap** is the contribution to the first
+    model minus that to the second (by strength).
 
     Parameters
     ----------
@@ -320,44 +320,182 @@ def evidence_effects(graph, semantics="qe", *, since=None, exact_limit=8, tolera
         "strength"}] (by strength), "top": [first, second] ids, "gap": float,
         "items": [{"id", "title", "date", "evidence_kind", "contributions": {model: float},
         "gap": float}] (by the size of their largest effect), "together": {"contributions",
-        "gap"}, "converged": bool}``.
+        "gap"}, "converged": bool}``. An item's ``contributions`` name only the models it
+        reaches by a chain of edges (by strength); it cannot move the others.
     """
     from graph.propagation import build_system
 
     system = build_system(graph)
-    models = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"]
-    items = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "evidence"
-             and (since is None or (graph.nodes[n].get("date") is not None
-                                    and graph.nodes[n]["date"] > since))]
-    exact = len(items) <= exact_limit
-    item_of_edge = np.full(system.n_edges, -1)
-    position = {node: j for j, node in enumerate(items)}
-    for e, s in enumerate(system.src.tolist()):
-        item_of_edge[e] = position.get(s, -1)
-    if exact:
-        masks = np.arange(2 ** len(items))
-        off = [np.flatnonzero(~(masks >> j & 1).astype(bool)) for j in range(len(items))]
-        width = len(masks)
+    models = np.array([i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"],
+                      dtype=np.intp)
+    items = np.array([i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "evidence"
+                      and (since is None or (graph.nodes[n].get("date") is not None
+                                             and graph.nodes[n]["date"] > since))], dtype=np.intp)
+    reached, cyclic = _reach(graph, system, items, models)
+    if len(items) <= exact_limit:
+        full, none, effects, converged = _item_shapley(system, semantics, items, models, tolerance)
     else:
-        width = len(items) + 2   # everything on, each item off, every item off
-    weights = np.repeat(system.weight[:, None], width, axis=1)
-    for j in range(len(items)):
-        columns = off[j] if exact else np.array([j + 1, width - 1])
-        weights[np.ix_(item_of_edge == j, columns)] = 0.0
-    S = np.empty((len(models), width))
-    converged = True
-    for chunk in _chunks(width, system.n_nodes + system.n_edges):
-        cols = np.arange(chunk.start, chunk.stop)
-        values, ok = solve_batch(system, semantics, np.repeat(system.base[:, None], len(cols), 1),
-                                 weights[:, cols], tolerance)
-        S[:, cols] = values[models]
-        converged &= bool(np.all(ok))
-    if exact:
-        full, none = S[:, -1], S[:, 0]
-        effects = S @ shapley_matrix(len(items))
-    else:
-        full, none = S[:, 0], S[:, -1]
-        effects = full[:, None] - S[:, 1:len(items) + 1]
+        full, none, effects, converged = _leave_one_out(system, semantics, items, models, cyclic,
+                                                        tolerance)
+    return _effects_data(graph, system, semantics, since, models, items, full, none, effects,
+                         converged, "shapley" if len(items) <= exact_limit else "leave-one-out",
+                         reached)
+
+
+def _reach(graph, system, items, models):
+    """For each item, the rows of ``models`` it reaches by a chain of edges (the only models it
+    can move), and whether it reaches a node on a cycle: one pass over the solver's stages (in
+    topological order; a cyclic stage is passed over until nothing changes), with the items
+    that reach each node as the bits of an int."""
+    reach = [0] * system.n_nodes
+    for j, node in enumerate(items.tolist()):
+        reach[node] |= 1 << j
+    stage_of = np.empty(system.n_nodes, dtype=np.intp)
+    for k, block in enumerate(system.stages):
+        stage_of[block.nodes] = k
+    into = stage_of[system.dst]
+    order = np.argsort(into, kind="stable")
+    bounds = np.searchsorted(into[order], np.arange(len(system.stages) + 1))
+    src, dst = system.src[order].tolist(), system.dst[order].tolist()
+    for k, block in enumerate(system.stages):
+        edges = range(bounds[k], bounds[k + 1])
+        changed = True
+        while changed:
+            changed = False
+            for e in edges:
+                before = reach[dst[e]]
+                reach[dst[e]] = before | reach[src[e]]
+                changed |= block.cyclic and reach[dst[e]] != before
+    reached = [[] for _ in items]
+    for row, model in enumerate(models.tolist()):
+        for j in _bits(reach[model]):
+            reached[j].append(row)
+    into_cycles = 0
+    for node in np.flatnonzero(system.cyclic).tolist():
+        into_cycles |= reach[node]
+    cyclic = np.zeros(len(items), dtype=bool)
+    cyclic[list(_bits(into_cycles))] = True
+    return reached, cyclic
+
+
+def _bits(number):
+    """The positions of the set bits of an int."""
+    while number:
+        low = number & -number
+        yield low.bit_length() - 1
+        number ^= low
+
+
+def _off_columns(system, items, columns, off):
+    """Edge weights with, in column ``c``, the edges of the items ``off(c)`` at 0."""
+    weights = np.repeat(system.weight[:, None], columns, axis=1)
+    position = np.full(system.n_nodes, -1)
+    position[items] = np.arange(len(items))
+    item_of_edge = position[system.src]
+    for c in range(columns):
+        weights[np.isin(item_of_edge, list(off(c))) & (item_of_edge >= 0), c] = 0.0
+    return weights
+
+
+def _item_shapley(system, semantics, items, models, tolerance):
+    """Exact Shapley values of few items: every subset of them switched on, one batch."""
+    k = len(items)
+    weights = _off_columns(system, items, 2 ** k,
+                           lambda mask: [j for j in range(k) if not mask >> j & 1])
+    S, ok = solve_batch(system, semantics, np.repeat(system.base[:, None], 2 ** k, axis=1),
+                        weights, tolerance)
+    S = S[models]
+    return S[:, -1], S[:, 0], S @ shapley_matrix(k), bool(np.all(ok))
+
+
+# Items switched off together in one batch of leave-one-out columns: the items that reach no
+# cycle (whose subsystems are solved in one pass: the work grows with the group), and those that
+# do (where each batch integrates the cycles again: fewer, larger batches) (bench/bench_evidence.py).
+GROUP, CYCLIC_GROUP = 64, 512
+
+
+def _leave_one_out(system, semantics, items, models, cyclic, tolerance):
+    """Each item's leave-one-out effect on the models, solving only what it can change.
+
+    The whole system is solved once. Then, for a group of items, only their descendants can
+    change: they are solved as a subsystem whose other parents are fixed at their strengths in
+    the whole solve (a node without incoming edges keeps its credence, so a parent enters the
+    subsystem as such a node with its strength as credence), one column per item of the group
+    with that item's edges at 0, plus one with all of them at 0. The equations of the
+    descendants are those of the whole system, so the values are the same; the work is the
+    descendants', not the whole corpus's, per item. The items that reach a cycle are grouped
+    apart (``cyclic``): the others' subsystems are acyclic and solved in one pass.
+    """
+    full, ok = solve_batch(system, semantics, system.base[:, None], system.weight[:, None],
+                           tolerance)
+    full = full[:, 0]
+    converged = bool(np.all(ok))
+    is_model = np.zeros(system.n_nodes, dtype=bool)
+    is_model[models] = True
+    row_of_model = np.full(system.n_nodes, -1)
+    row_of_model[models] = np.arange(len(models))
+    effects = np.zeros((len(models), len(items)))
+    none = full[models].copy()
+    reached, values, ok_all = _switched_off(system, semantics, items, full, is_model, tolerance,
+                                            each=False)
+    none[row_of_model[reached]] = values[:, 0]
+    converged &= ok_all
+    for members, size in ((np.flatnonzero(~cyclic), GROUP), (np.flatnonzero(cyclic), CYCLIC_GROUP)):
+        for start in range(0, len(members), size):
+            positions = members[start:start + size]
+            reached, values, ok_group = _switched_off(system, semantics, items[positions], full,
+                                                      is_model, tolerance, each=True)
+            effects[np.ix_(row_of_model[reached], positions)] = full[reached][:, None] - values
+            converged &= ok_group
+    return full[models], none, effects, converged
+
+
+def _descendants(system, sources):
+    """Boolean mask of the nodes reachable from ``sources`` (``sources`` included)."""
+    seen = np.zeros(system.n_nodes, dtype=bool)
+    frontier = np.zeros(system.n_nodes, dtype=bool)
+    frontier[sources] = True
+    while frontier.any():
+        seen |= frontier
+        reached = np.zeros(system.n_nodes, dtype=bool)
+        reached[system.dst[frontier[system.src]]] = True
+        frontier = reached & ~seen
+    return seen
+
+
+def _subsystem(system, group, full):
+    """The descendants of ``group`` with their parents fixed at ``full``: (System, nodes, edges
+    (positions in ``system``))."""
+    from graph.propagation import System
+
+    inside = _descendants(system, group)
+    edges = np.flatnonzero(inside[system.dst])
+    nodes = np.union1d(np.flatnonzero(inside), system.src[edges])
+    local = np.full(system.n_nodes, -1)
+    local[nodes] = np.arange(len(nodes))
+    base = np.where(inside[nodes], system.base[nodes], full[nodes])
+    sub = System([system.ids[i] for i in nodes], base, local[system.src[edges]],
+                 local[system.dst[edges]], system.relation[edges], system.weight[edges],
+                 [system.edges[e] for e in edges])
+    return sub, nodes, edges
+
+
+def _switched_off(system, semantics, group, full, is_model, tolerance, *, each):
+    """The strengths of the models ``group`` reaches with, per column, one item of the group
+    switched off (``each``) or all of them (one column): (model indices, values (models x
+    columns), converged)."""
+    sub, nodes, _ = _subsystem(system, group, full)
+    at = np.flatnonzero(is_model[nodes])
+    local = np.searchsorted(nodes, group)
+    columns = len(group) if each else 1
+    weights = _off_columns(sub, local, columns, (lambda c: [c]) if each else (lambda c: range(len(group))))
+    S, ok = solve_batch(sub, semantics, np.repeat(sub.base[:, None], columns, axis=1), weights,
+                        tolerance)
+    return nodes[at], S[at], bool(np.all(ok))
+
+
+def _effects_data(graph, system, semantics, since, models, items, full, none, effects, converged,
+                  method, reached):
     order = np.argsort(-full, kind="stable")
     ranked = [system.ids[models[i]] for i in order]
     first, second = (order[0], order[1]) if len(order) > 1 else (None, None)
@@ -365,18 +503,21 @@ def evidence_effects(graph, semantics="qe", *, since=None, exact_limit=8, tolera
     def gap(values):
         return float(values[first] - values[second]) if second is not None else None
 
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
     rows = []
     for j, node in enumerate(items):
         attrs = graph.nodes[system.ids[node]]
+        rows_reached = sorted(reached[j], key=lambda i: rank[i])
+        effect = np.zeros(len(models))
+        effect[rows_reached] = effects[rows_reached, j]   # 0 exactly where it cannot reach
         rows.append({"id": system.ids[node], "title": attrs.get("title"),
                      "date": attrs["date"].isoformat() if attrs.get("date") else None,
                      "evidence_kind": attrs.get("evidence_kind"),
-                     "contributions": {system.ids[models[i]]: float(effects[i, j])
-                                       for i in order},
-                     "gap": gap(effects[:, j])})
-    rows.sort(key=lambda r: (-max((abs(v) for v in r["contributions"].values()), default=0),
-                             r["id"]))
-    return {"semantics": semantics, "method": "shapley" if exact else "leave-one-out",
+                     "contributions": {system.ids[models[i]]: float(effect[i]) for i in rows_reached},
+                     "gap": gap(effect), "largest": float(np.abs(effect).max(initial=0.0))})
+    rows.sort(key=lambda r: (-r.pop("largest"), r["id"]))
+    return {"semantics": semantics, "method": method,
             "since": since.isoformat() if since else None,
             "models": [{"id": system.ids[models[i]], "strength": float(full[i])} for i in order],
             "top": ranked[:2], "gap": gap(full), "items": rows,
