@@ -511,7 +511,9 @@ def _edge_text(state):
 
     weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
     note = f" note {state['note']!r}" if state.get("note") else ""
-    return f"{state['relation']} weight {weight:g}{note}"
+    by = f" from {state['from']}" if state.get("from") else ""
+    words = f" quote {state['quote']!r}" if state.get("quote") else ""
+    return f"{state['relation']} weight {weight:g}{note}{by}{words}"
 
 
 @cli.command()
@@ -521,11 +523,15 @@ def _edge_text(state):
 @click.option("--undermines", "undermines", is_flag=True, help="SRC undermines TARGET.")
 @click.option("--weight", type=click.FloatRange(0, 1, min_open=True), help="Edge weight in (0, 1] (default 1).")
 @click.option("--note", help="Why this edge exists.")
+@click.option("--from", "by", metavar="SOURCE",
+              help="Whose argument the edge is: a source of takeoff.toml's [sources], or 'editor'.")
+@click.option("--quote", "words", help="The source's words the edge rests on.")
 @click.option("--replace", is_flag=True,
               help="Turn an existing edge of the other relation into this one.")
 @click.pass_context
-def link(ctx, source, target, supports, undermines, weight, note, replace):
-    """Add an edge from SRC to TARGET, or update what is given (--weight, --note) of it.
+def link(ctx, source, target, supports, undermines, weight, note, by, words, replace):
+    """Add an edge from SRC to TARGET, or update what is given (--weight, --note, --from,
+    --quote) of it.
 
     Prints the edge before and after. An edge is either supports or undermines: flipping it
     needs --replace (its weight and note are kept unless given).
@@ -539,13 +545,13 @@ def link(ctx, source, target, supports, undermines, weight, note, replace):
         raise click.UsageError("say --supports or --undermines")
     relation = "supports" if supports else "undermines"
     edit = link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note,
-                      replace=replace)
+                      replace=replace, by=by, words=words)
     report_warnings(ctx, edit.corpus)
     if edit.old is None:
         say(f"added {source} -> {target}: {_edge_text(edit.new)}", ctx)
     elif edit.old == edit.new:
-        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight or --note "
-            "to change it)", ctx)
+        say(f"unchanged {source} -> {target}: {_edge_text(edit.new)} (give --weight, --note, "
+            "--from or --quote to change it)", ctx)
     else:
         say(f"updated {source} -> {target}: {_edge_text(edit.old)} -> {_edge_text(edit.new)}", ctx)
 
@@ -1414,11 +1420,11 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
         _why_by_group(ctx, corpus, node_id, semantics, as_json)
         return
     count, rows = iter_why(corpus.graph, node_id, semantics, top=top, result=result)
-    rows = _with_chain_sources(corpus.graph, rows)
     strength = result.strengths[node_id]
     if as_json:
         _stream_json({"id": node_id, "semantics": semantics, "strength": strength}, "nodes", rows)
         return
+    rows = _with_chain_sources(corpus.graph, rows)
     print_line(_text((node_id, "bold"), (f": strength {strength:.3f} ({semantics}), credence "
                                           f"{corpus.graph.nodes[node_id]['credence']:.3f}", "")))
     if not count:
@@ -2003,10 +2009,14 @@ def evidence_command(ctx, since, top, semantics, as_of, perspective, as_json):
     _print_evidence(data)
 
 
+EVIDENCE_MODELS = 6   # model columns `evidence` prints in the terminal (all with --json)
+
+
 def _print_evidence(data):
     from graph.tables import Col
 
     models = [m["id"] for m in data["models"]]
+    shown = models[:EVIDENCE_MODELS]
     first, second = (data["top"] + [None, None])[:2]
     gap = f"gap {first} - {second}" if second else "gap"
     method = ("exact Shapley values over the items" if data["method"] == "shapley"
@@ -2015,14 +2025,20 @@ def _print_evidence(data):
                f"contributions are {method} ({data['semantics']})")
     if not data["items"]:
         return
-    number = lambda v: "-" if v is None else f"{v:+.3f}"   # noqa: E731
+
+    def number(value):   # "-": the item does not reach that model
+        return "-" if value is None else f"{value:+.3f}"
+
     rows = [[item["id"], item["evidence_kind"] or "-", item["date"] or "-", number(item["gap"]),
-             *(number(item["contributions"][m]) for m in models)] for item in data["items"]]
+             *(number(item["contributions"].get(m)) for m in shown)] for item in data["items"]]
     together = data["together"]
     rows.append(["(together)", "", "", number(together["gap"]),
-                 *(number(together["contributions"][m]) for m in models)])
+                 *(number(together["contributions"][m]) for m in shown)])
     print_table([Col("evidence", "id"), Col("kind", "id"), Col("date", "id"), Col(gap, "num"),
-                 *(Col(m, "num") for m in models)], rows)
+                 *(Col(m, "num") for m in shown)], rows)
+    if len(models) > len(shown):
+        print_line(f"the {len(shown)} strongest of {len(models)} models shown; --json lists "
+                   "every model an item reaches", style="dim")
 
 
 # ==== section: sharing ====

@@ -9,6 +9,9 @@ Where things happen:
   uncertainty in ``robustness`` (distributions in ``uncertainty``);
 - explanations and time: ``explain`` (why, cruxes, lint), ``timeline`` (as-of, history),
   ``perspective``;
+- what the evidence says: ``provenance`` (whose argument each edge is, evidence kinds, the
+  ``--edges-from`` / ``--evidence-kinds`` filter), ``shares`` (each strength split into base,
+  reasoning and evidence by kind; ``takeoff evidence``);
 - the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);
 - interchange: ``interchange`` (the format registry), ``formats`` (AIF, Argdown, GraphML, ...),
   ``rdf`` (RDF, SPARQL, SHACL), ``endpoint`` (SPARQL servers);

@@ -233,19 +233,24 @@ def _edge_state(graph, source, target, relation):
     attrs = graph.get_edge_data(source, target, key=relation)
     if attrs is None:
         return None
-    return {"relation": relation, "weight": attrs.get("weight"), "note": attrs.get("note")}
+    return {"relation": relation, "weight": attrs.get("weight"), "note": attrs.get("note"),
+            **{k: attrs[k] for k in ("from", "quote") if k in attrs}}
 
 
-def link(root, source, target, relation, *, weight=None, note=None, replace=False):
+def link(root, source, target, relation, *, weight=None, note=None, replace=False,
+         by=None, words=None):
     """Add the edge ``source -relation-> target``, or update what is given of it if it exists.
 
     An edge of the other relation between the same nodes is refused unless ``replace``: then
     it becomes ``relation``, keeping its weight and note unless new ones are given.
 
+    ``by`` and ``words`` set the edge's ``from`` (whose argument it is) and ``quote``.
+
     Returns
     -------
     Edit
-        ``old`` and ``new`` are ``{relation, weight, note}`` (``old`` None for a new edge).
+        ``old`` and ``new`` are ``{relation, weight, note}``, with ``from`` and ``quote`` if
+        the edge has them (``old`` None for a new edge).
     """
     if relation not in RELATIONS:
         raise TakeoffError(f"unknown relation {quote(relation)} (one of {', '.join(RELATIONS)})")
@@ -268,6 +273,9 @@ def link(root, source, target, relation, *, weight=None, note=None, replace=Fals
             entry["weight"] = weight
         if note is not None:
             entry["note"] = note
+        for key, value in (("from", by), ("quote", words)):
+            if value is not None:
+                entry[key] = value
         return body
 
     def change(corpus):

@@ -243,7 +243,7 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
 
     A node dated after the day is switched off for good (its edges weigh 0, the same as leaving
     it out: see :func:`graph.timeline.history`), so every (day, coalition) pair is one column
-    of one batch.
+    of a batch (:func:`share_samples`).
 
     Returns
     -------
@@ -261,16 +261,17 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
     edge_on = present[system.src] & present[system.dst]
     weights = np.where(edge_on, system.weight[:, None], 0.0)
     base = np.repeat(system.base[:, None], len(dates), axis=1)
-    _, parts, _ = split_columns(system, players, semantics, base, weights, tolerance=tolerance)
+    indices = [system.index[node] for node in nodes]
+    parts, _ = share_samples(system, players, semantics, base, weights, indices,
+                             tolerance=tolerance)
     out = {}
-    for node in nodes:
-        i = system.index[node]
+    for r, (node, i) in enumerate(zip(nodes, indices)):
         rows = {"base": [], **{g: [] for g in GROUPS}, EVIDENCE: []}
         for j in range(len(dates)):
             here = bool(present[i, j])
             rows["base"].append(float(system.base[i]) if here else None)
             for g in GROUPS:
-                value = float(parts[i, j, players.groups.index(g)]) if g in players.groups else 0.0
+                value = float(parts[r, j, players.groups.index(g)]) if g in players.groups else 0.0
                 rows[g].append(value if here else None)
             rows[EVIDENCE].append(sum(rows[g][-1] for g in EVIDENCE_GROUPS) if here else None)
         out[node] = rows
@@ -387,13 +388,21 @@ def _bits(number):
 
 
 def _off_columns(system, items, columns, off):
-    """Edge weights with, in column ``c``, the edges of the items ``off(c)`` at 0."""
+    """Edge weights with, in column ``c``, the edges of the items ``off(c)`` at 0 (``off``:
+    ``"each"``, item ``c`` in column ``c``; ``"all"``, every item in the one column; or a
+    function of ``c`` giving item positions)."""
     weights = np.repeat(system.weight[:, None], columns, axis=1)
     position = np.full(system.n_nodes, -1)
     position[items] = np.arange(len(items))
     item_of_edge = position[system.src]
-    for c in range(columns):
-        weights[np.isin(item_of_edge, list(off(c))) & (item_of_edge >= 0), c] = 0.0
+    edges = np.flatnonzero(item_of_edge >= 0)
+    if off == "each":
+        weights[edges, item_of_edge[edges]] = 0.0
+    elif off == "all":
+        weights[edges, 0] = 0.0
+    else:
+        for c in range(columns):
+            weights[edges[np.isin(item_of_edge[edges], list(off(c)))], c] = 0.0
     return weights
 
 
@@ -418,12 +427,11 @@ def _leave_one_out(system, semantics, items, models, cyclic, tolerance):
     """Each item's leave-one-out effect on the models, solving only what it can change.
 
     The whole system is solved once. Then, for a group of items, only their descendants can
-    change: they are solved as a subsystem whose other parents are fixed at their strengths in
-    the whole solve (a node without incoming edges keeps its credence, so a parent enters the
-    subsystem as such a node with its strength as credence), one column per item of the group
-    with that item's edges at 0, plus one with all of them at 0. The equations of the
-    descendants are those of the whole system, so the values are the same; the work is the
-    descendants', not the whole corpus's, per item. The items that reach a cycle are grouped
+    change: they are solved as a subsystem whose other parents pass on what they pass on in the
+    whole solve (:func:`_subsystem`), one column per item of the group with that item's edges
+    at 0 (and once with every item at 0, for ``together``). The equations of the descendants
+    are those of the whole system, so the values are the same; the work is the descendants',
+    not the whole corpus's, per item. The items that reach a cycle are grouped
     apart (``cyclic``): the others' subsystems are acyclic and solved in one pass.
     """
     full, ok = solve_batch(system, semantics, system.base[:, None], system.weight[:, None],
@@ -463,32 +471,58 @@ def _descendants(system, sources):
     return seen
 
 
-def _subsystem(system, group, full):
-    """The descendants of ``group`` with their parents fixed at ``full``: (System, nodes, edges
-    (positions in ``system``))."""
-    from graph.propagation import System
+def _subsystem(system, semantics, group, full):
+    """The descendants of ``group`` as a system of their own: (System, their indices in
+    ``system``, sorted; local node ``i`` is ``nodes[i]``).
+
+    A parent outside the descendants keeps its strength in ``full`` whatever the group does, so
+    what all such parents of a node pass on through one relation is a constant. It enters as
+    edges from one extra node of credence 1 (no parents, so strength 1): for a sum aggregation
+    (qe, eb) edges whose weights add up to the sum of ``weight x strength`` (at most 1 each),
+    for the product aggregation (dfquad) one edge of weight ``1 - prod(1 - weight x strength)``.
+    The descendants' equations are unchanged, so are their strengths.
+    """
+    from graph.propagation import System, _semantics
 
     inside = _descendants(system, group)
-    edges = np.flatnonzero(inside[system.dst])
-    nodes = np.union1d(np.flatnonzero(inside), system.src[edges])
+    nodes = np.flatnonzero(inside)
     local = np.full(system.n_nodes, -1)
     local[nodes] = np.arange(len(nodes))
-    base = np.where(inside[nodes], system.base[nodes], full[nodes])
-    sub = System([system.ids[i] for i in nodes], base, local[system.src[edges]],
-                 local[system.dst[edges]], system.relation[edges], system.weight[edges],
-                 [system.edges[e] for e in edges])
-    return sub, nodes, edges
+    into = np.flatnonzero(inside[system.dst])
+    live = into[inside[system.src[into]]]
+    fixed = into[~inside[system.src[into]]]
+    passed = system.weight[fixed] * full[system.src[fixed]]
+    key = system.dst[fixed] * 2 + system.relation[fixed]
+    keys, which = np.unique(key, return_inverse=True)
+    if _semantics(semantics).aggregation.name == "sum":
+        total = np.bincount(which, weights=passed, minlength=len(keys))
+        pieces = np.maximum(np.ceil(total), 1).astype(np.intp)
+        keys, weight = np.repeat(keys, pieces), np.repeat(total / pieces, pieces)
+    else:
+        kept = np.ones(len(keys))
+        np.multiply.at(kept, which, 1.0 - passed)
+        weight = 1.0 - kept
+    keys, weight = keys[weight > 0], np.clip(weight[weight > 0], 0.0, 1.0)
+    one = len(nodes)   # the extra node
+    src = np.concatenate([local[system.src[live]], np.full(len(keys), one)])
+    dst = np.concatenate([local[system.dst[live]], local[keys // 2]])
+    relation = np.concatenate([system.relation[live], (keys % 2).astype(system.relation.dtype)])
+    # Local indices are the ids: the caller maps them back through ``nodes``.
+    edges = list(zip(src.tolist(), dst.tolist(), relation.tolist()))
+    sub = System(list(range(one + 1)), np.append(system.base[nodes], 1.0), src.astype(np.intp),
+                 dst.astype(np.intp), relation, np.concatenate([system.weight[live], weight]), edges)
+    return sub, nodes
 
 
 def _switched_off(system, semantics, group, full, is_model, tolerance, *, each):
     """The strengths of the models ``group`` reaches with, per column, one item of the group
     switched off (``each``) or all of them (one column): (model indices, values (models x
     columns), converged)."""
-    sub, nodes, _ = _subsystem(system, group, full)
+    sub, nodes = _subsystem(system, semantics, group, full)
     at = np.flatnonzero(is_model[nodes])
     local = np.searchsorted(nodes, group)
     columns = len(group) if each else 1
-    weights = _off_columns(sub, local, columns, (lambda c: [c]) if each else (lambda c: range(len(group))))
+    weights = _off_columns(sub, local, columns, "each" if each else "all")
     S, ok = solve_batch(sub, semantics, np.repeat(sub.base[:, None], columns, axis=1), weights,
                         tolerance)
     return nodes[at], S[at], bool(np.all(ok))

@@ -282,3 +282,17 @@ def test_shacl_and_the_reader_refuse_bad_provenance(sourced):
                          "<https://w3id.org/takeoff-graph/node/sources/notes>", 1)
     assert twice != text
     assert any("at most one source" in v.message for v in validate_shacl(parse_rdf(twice)))
+
+
+def test_link_sets_whose_argument_an_edge_is(sourced, run):
+    result = run(sourced, "link", "c2", "m2", "--supports", "--from", "essay", "--quote", "its words")
+    assert result.exit_code == 0, result.output
+    assert "added c2 -> m2: supports weight 1 from essay quote 'its words'" in result.stderr
+    edge = Corpus.load(sourced).require_valid().graph.edges["c2", "m2", "supports"]
+    assert (edge["from"], edge["quote"]) == ("essay", "its words")
+    before = snapshot(sourced)
+    bad = run(sourced, "link", "c2", "m2", "--supports", "--from", "esay")
+    assert bad.exit_code == 1 and "from unknown source 'esay' (did you mean 'essay'?" in bad.output
+    assert snapshot(sourced) == before
+    changed = run(sourced, "link", "c2", "m2", "--supports", "--from", "notes")
+    assert "-> supports weight 1 from notes quote 'its words'" in changed.stderr

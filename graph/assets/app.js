@@ -378,6 +378,8 @@
    * nodes but its outgoing edges weigh 0; with every group off each strength is its credence,
    * so base + the groups' parts = the strength. 2^k solves (k <= 5) with the what-if in force. */
   var GROUPS = ["reasoning", "observation", "forecast", "testimony", "unkinded"];
+  var PART_LABEL = { base: "base", reasoning: "reasoning", observation: "observations",
+                     forecast: "forecasts", testimony: "testimony", unkinded: "evidence of no stated kind" };
   var EVIDENCE_GROUPS = GROUPS.slice(1);
   function groupOf(id) {
     var d = details[id];
@@ -420,11 +422,11 @@
   function partsBar(row) {
     var shown = ["base"].concat(GROUPS).filter(function (p) { return p === "base" || Math.abs(row[p]) >= 0.0005; });
     var total = shown.reduce(function (sum, p) { return sum + Math.abs(row[p]); }, 0);
-    var words = shown.map(function (p) { return p + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 2)); }).join(" · ");
+    var words = shown.map(function (p) { return PART_LABEL[p] + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 3)); }).join(" · ");
     var track = el("span", { className: "parts-track", role: "img",
                              "aria-label": "Parts of the strength: " + words }, shown.map(function (p) {
       var seg = el("span", { className: "part part-" + p + (row[p] < 0 ? " lowers" : ""), "data-part": p,
-                             "data-value": String(row[p]), title: p + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 3)) });
+                             "data-value": String(row[p]), title: PART_LABEL[p] + " " + (p === "base" ? fmt(row[p]) : signed(row[p], 3)) });
       seg.style.width = Math.abs(row[p]) / Math.max(1, total) * 100 + "%";
       return seg;
     }));
