@@ -482,7 +482,7 @@ def _subsystem(system, semantics, group, full):
     for the product aggregation (dfquad) one edge of weight ``1 - prod(1 - weight x strength)``.
     The descendants' equations are unchanged, so are their strengths.
     """
-    from graph.propagation import System, _semantics
+    from graph.propagation import System, get_semantics
 
     inside = _descendants(system, group)
     nodes = np.flatnonzero(inside)
@@ -494,7 +494,7 @@ def _subsystem(system, semantics, group, full):
     passed = system.weight[fixed] * full[system.src[fixed]]
     key = system.dst[fixed] * 2 + system.relation[fixed]
     keys, which = np.unique(key, return_inverse=True)
-    if _semantics(semantics).aggregation.name == "sum":
+    if get_semantics(semantics).aggregation.name == "sum":
         total = np.bincount(which, weights=passed, minlength=len(keys))
         pieces = np.maximum(np.ceil(total), 1).astype(np.intp)
         keys, weight = np.repeat(keys, pieces), np.repeat(total / pieces, pieces)
