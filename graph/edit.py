@@ -72,12 +72,14 @@ def _flow(items):
     return seq
 
 
-def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=()):
+def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=(), label=None):
     """A new node's front matter in the canonical key order.
 
     ``edges`` holds ``(relation, target, weight, note)`` tuples; empty parts are left out.
     """
     data = CommentedMap(kind=kind, title=title)
+    if label is not None:
+        data["label"] = label
     if credence is not None:
         data["credence"] = _number_or_distribution(credence)
     if date is not None:
@@ -624,7 +626,7 @@ def node_text(attrs, out_edges):
              for t, e in out_edges]
     front = node_front(attrs.get("kind"), attrs.get("title"),
                        attrs.get("credence_dist") or attrs.get("credence"),
-                       _as_date(date), attrs.get("tags") or (), sources, edges)
+                       _as_date(date), attrs.get("tags") or (), sources, edges, attrs.get("label"))
     return dump_rt(front, attrs.get("body") or "")
 
 

@@ -19,7 +19,7 @@ from graph.limits import quote
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
 # YAML data keys the importer reads; any other key is reported as ignored.
-DATA_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "body", "edges")
+DATA_KEYS = ("id", "kind", "title", "label", "credence", "date", "tags", "sources", "body", "edges")
 _INFERENCE_DATA_KEYS = ("uses",) + DATA_KEYS
 
 _RELATION = re.compile(r"(<\+|<-|<_|\+>|->|_>|><|\+|-|_)(?:[ \t]+(.*)|$)", re.S)
@@ -267,6 +267,7 @@ class _Structures:
         self.document = document
         self.build = document.build
         self.steps = {}
+        self.step_keys = set()  # the members made for intermediate conclusions
 
     def read(self, argument, lines):
         """Read the structure of ``argument``: numbered statements (each over its lines, with
@@ -354,6 +355,8 @@ class _Structures:
                 premises = statements[since:index]
             since = index
             step = argument if n == len(inferences) else ("<", f"{argument[1]} - {n}")
+            if step != argument:
+                self.step_keys.add(step)
             self.document.members.add(step, None, {k: v for k, v in data.items() if k != "uses"},
                                       [], line)
             steps.append((premises, statements[index], step, rule, line))
@@ -434,12 +437,12 @@ class _GraphMaker:
         for key, member in self.members.items():
             data = member["data"]
             wanted = data.get("id")
-            if key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
-                ids[key] = key[1]
-                taken.add(key[1])
-            elif isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
+            if isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
                 ids[key] = wanted
                 taken.add(wanted)
+            elif key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
+                ids[key] = key[1]
+                taken.add(key[1])
             else:
                 ids[key] = slugify(key[1].split(":", 1)[-1] if key[0] == "" else key[1], taken)
             kind = data.get("kind", "argument" if key[0] == "<" else "claim")
@@ -456,8 +459,12 @@ class _GraphMaker:
             if extra:
                 body = "\n\n".join(([body.rstrip("\n")] if body else []) + extra) + "\n"
             tags = data["tags"] if "tags" in data else member["tags"]
-            build.add_node(ids[key], title, {**data, "kind": kind, "body": body, "tags": tags},
-                           f"line {member['line']}")
+            # An Argdown title that is not the id is the node's label (written back as
+            # [title]); an inference step's title is made from its argument's.
+            named = key[0] and key[1] != ids[key] and key not in self.document.structures.step_keys
+            label = data.get("label", key[1] if named else None)
+            build.add_node(ids[key], title, {**data, "kind": kind, "body": body, "tags": tags,
+                                             "label": label}, f"line {member['line']}")
 
     def _edge(self, source, target, relation, number, note=""):
         where = f"line {number}"

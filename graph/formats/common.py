@@ -10,7 +10,9 @@ import unicodedata
 import networkx as nx
 
 from graph.limits import quote
-from graph.model import DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, KINDS, TakeoffError, parse_date
+from graph.model import (
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, KINDS, MAX_LABEL, TakeoffError, parse_date,
+)
 
 
 class FormatError(TakeoffError):
@@ -73,6 +75,8 @@ def node_extras(attrs):
     """The takeoff-only fields of a node, JSON-ready, without empty ones."""
     extras = {"kind": attrs["kind"],
               "credence": attrs.get("credence_dist") or attrs.get("credence", DEFAULT_CREDENCE)}
+    if attrs.get("label"):
+        extras["label"] = attrs["label"]
     if attrs.get("date") is not None:
         extras["date"] = date_text(attrs["date"])
     if attrs.get("tags"):
@@ -121,10 +125,17 @@ class Builder:
         body = data.get("body")
         if body is not None and not isinstance(body, str):
             self.problems.append(f"{where}: body must be text, not {quote(body)}")
+        label = data.get("label")
+        if label is not None and (not isinstance(label, str) or not label.strip()
+                                  or "\n" in label or len(label) > MAX_LABEL):
+            self.problems.append(f"{where}: label {quote(label)} must be one line of text, at "
+                                 f"most {MAX_LABEL} characters")
+            label = None
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
                             body=body if isinstance(body, str) else "",
-                            **({"credence_dist": dist} if dist else {}))
+                            **({"credence_dist": dist} if dist else {}),
+                            **({"label": label} if label else {}))
 
     def uncertain(self, value, what, where):
         """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);

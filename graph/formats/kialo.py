@@ -245,6 +245,7 @@ def export_losses(graph, theses=()):
         "tags": sum(1 for _, t in graph.nodes(data="tags") if t),
         "sources": sum(1 for _, s in graph.nodes(data="sources") if s),
         "body": sum(1 for _, b in graph.nodes(data="body") if b),
+        "label": sum(1 for _, b in graph.nodes(data="label") if b),
         "weight": sum(1 for *_, a in graph.edges(data=True) if a.get("weight_dist")
                       or a.get("weight", DEFAULT_WEIGHT) != DEFAULT_WEIGHT),
         "note": sum(1 for *_, n in graph.edges(data="note") if n),
