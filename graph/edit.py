@@ -28,7 +28,7 @@ from graph.store import (
     recover_locked, write_files,
 )
 
-SCALAR_FIELDS = ("kind", "title", "credence", "date")
+SCALAR_FIELDS = ("kind", "title", "label", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
 
 
@@ -362,6 +362,8 @@ def parse_field_value(field, value):
         raise TakeoffError(f"VALUE: unknown kind {quote(value)} (one of {', '.join(KINDS)})")
     if field == "title" and not value.strip():
         raise TakeoffError("VALUE: the title cannot be empty")
+    if field == "label" and not value.strip():
+        return None  # no label
     return value
 
 
