@@ -435,6 +435,9 @@ model:
 """, 4),
     "escapes": ("[Tiny p]: p \\< 0.0001 in a \\[site\\](https://example.org/a_b), C\\#, 50\\/50.\n"
                 "    - [Slash]: a \\/\\/ b \\/\\* c \\*d\\* \\_e\\_ \\{f\\} \\@include\\(x) \\\\ end\n", 1),
+    # the relation of <R> is its conclusion's, the same as the one written below (2): one
+    "relation_twice": ("[Fast]: Fast takeoff.\n  + <R>\n\n<R>\n\n(1) [P]: A premise.\n----\n"
+                       "(2) [C]: The conclusion.\n  +> [Fast]\n", 1),
     "markdown_in_text": ("[A]: Text with *bold*, #hashtag and a [link](https://x.org/a_b)\n"
                          "    + [B]: with @[A] mentioned\n", 1),
 }

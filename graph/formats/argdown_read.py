@@ -371,7 +371,7 @@ class _GraphMaker:
         self.members = document.members.by_key
         self.ids = {}
         self.self_attacks = []
-        self.own_conclusion = 0  # relations of an argument to its own conclusion
+        self.distinct = set()  # the relations, as the official parser counts them
 
     def make(self):
         self._nodes()
@@ -400,12 +400,14 @@ class _GraphMaker:
             if source in conclusion_of:  # Argdown: the relation is the conclusion's
                 source = conclusion_of[source]
                 if source == target and kind == "support":
-                    self.own_conclusion += 1  # the structure says it already (Argdown too)
-                    continue
+                    continue  # a relation to its own conclusion: the structure says it
             relation = "supports" if kind == "support" else "undermines"
             self._edge(source, target, relation, number)
             target = conclusion_of.get(target, target)
             contrary = self.strict and kind == "attack" and "<" not in (source[0], target[0])
+            symmetric = kind == "contradiction" or contrary
+            # The official parser counts one relation per pair and type, however often written.
+            self.distinct.add((kind, frozenset((source, target))) if symmetric else (kind, source, target))
             if kind == "contradiction" or contrary:  # symmetric: each undermines the other
                 self._edge(target, source, relation, number)
         self._summary()
@@ -413,8 +415,8 @@ class _GraphMaker:
     def _summary(self):
         """What was read, counted as the official parser counts it: statements (equivalence
         classes), arguments (the inference steps made for intermediate conclusions apart) and
-        relations (one per relation line, none for an argument's relation to its own
-        conclusion)."""
+        relations (one per pair and type, however often written; none for an argument's
+        relation to its own conclusion)."""
         members = self.members
         structures = self.document.structures.steps
         statements = sum(key[0] != "<" for key in members)
@@ -422,7 +424,7 @@ class _GraphMaker:
         extra = f", {steps} intermediate inference(s) as arguments of their own" if steps else ""
         summary = (f"read {statements} statement(s), {len(members) - statements - steps} "
                    f"argument(s) ({len(structures)} with premise-conclusion structures{extra}), "
-                   f"{len(self.document.relations) - self.own_conclusion} relation(s)")
+                   f"{len(self.distinct)} relation(s)")
         if self.strict:
             summary += " in strict mode (an attack between statements is a contrary: both ways)"
         if self.self_attacks:
