@@ -230,8 +230,7 @@ def load_yaml(source, number, build, what):
         mark = getattr(exc, "problem_mark", None)
         line = number + (mark.line if mark else 0)
         problem = getattr(exc, "problem", None) or exc
-        build.problems.append(f"line {line}: bad {what}: {problem}" if what != "YAML data"
-                              else f"line {line}: bad YAML data: {problem}")
+        build.problems.append(f"line {line}: bad {what}: {problem}")
         return None
 
 
