@@ -10,7 +10,8 @@ Where things happen:
 - explanations and time: ``explain`` (why, cruxes, lint), ``timeline`` (as-of, history),
   ``perspective``;
 - the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);
-- interchange: ``interchange`` (the format registry), ``formats`` (AIF, Argdown, GraphML, ...),
+- interchange: ``interchange`` (the format registry), ``formats`` (a package, one module per
+  format: Argdown, AIF/xAIF, Kialo, ICCMA TGF/APX, GraphML/Mermaid/DOT, node-link),
   ``rdf`` (RDF, SPARQL, SHACL), ``endpoint`` (SPARQL servers);
 - look-ups: ``query`` (list, show), ``links`` (cross-links in annotations);
 - terminal output: ``tables``; the ``takeoff`` command itself is ``cli.py`` at the top level.
