@@ -42,7 +42,7 @@ SHAPES = {
     "nested": lambda n: "[root]: The root.\n" + "".join(
         f"    + [s{i}]: Statement {i}.\n        - [t{i}]: Its attack.\n" for i in range(n // 2)),
     "blocks": lambda n: "\n".join(
-        f"[b{i}]: Statement {i}.\n" + "".join(f"    + [b{(i * 7 + j) % (n // 10)}]\n"
+        f"[b{i}]: Statement {i}.\n" + "".join(f"    + [b{(i + j) % (n // 10)}]\n"
                                               for j in range(1, 11)) for i in range(n // 10)),
     "multiline": lambda n: "[root]: The root.\n" + "".join(
         f"    - [m{i}]: A statement\n      over three\n      lines {{credence: 0.5}}\n"

@@ -15,7 +15,8 @@ Where things happen:
   ``--edges-from`` / ``--evidence-kinds`` filter), ``shares`` (each strength split into base,
   reasoning and evidence by kind; ``takeoff evidence``);
 - the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);
-- interchange: ``interchange`` (the format registry), ``formats`` (AIF, Argdown, GraphML, ...),
+- interchange: ``interchange`` (the format registry), ``formats`` (a package, one module per
+  format: Argdown, AIF/xAIF, Kialo, ICCMA TGF/APX, GraphML/Mermaid/DOT, node-link),
   ``rdf`` (RDF, SPARQL, SHACL), ``endpoint`` (SPARQL servers);
 - look-ups: ``query`` (list, show), ``links`` (cross-links in annotations);
 - terminal output: ``tables``; the ``takeoff`` command itself is ``cli.py`` at the top level.

@@ -29,7 +29,7 @@ from graph.store import (
     is_perspective_file, read_bytes, read_text, recover_locked, write_files,
 )
 
-SCALAR_FIELDS = ("kind", "evidence_kind", "title", "credence", "date")
+SCALAR_FIELDS = ("kind", "evidence_kind", "title", "label", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
 
 
@@ -74,7 +74,7 @@ def _flow(items):
 
 
 def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges=(),
-               evidence_kind=None):
+               evidence_kind=None, label=None):
     """A new node's front matter in the canonical key order.
 
     ``edges`` holds ``(relation, target, weight, note)`` tuples, optionally with a fifth item,
@@ -84,6 +84,8 @@ def node_front(kind, title, credence=None, date=None, tags=(), sources=(), edges
     if evidence_kind is not None:
         data["evidence_kind"] = evidence_kind
     data["title"] = title
+    if label is not None:
+        data["label"] = label
     if credence is not None:
         data["credence"] = _number_or_distribution(credence)
     if date is not None:
@@ -379,6 +381,8 @@ def parse_field_value(field, value):
         raise TakeoffError(f"VALUE: unknown kind {quote(value)} (one of {', '.join(KINDS)})")
     if field == "title" and not value.strip():
         raise TakeoffError("VALUE: the title cannot be empty")
+    if field == "label" and not value.strip():
+        return None  # no label
     return value
 
 
@@ -668,7 +672,7 @@ def node_text(attrs, out_edges):
     front = node_front(attrs.get("kind"), attrs.get("title"),
                        attrs.get("credence_dist") or attrs.get("credence"),
                        _as_date(date), attrs.get("tags") or (), sources, edges,
-                       evidence_kind=attrs.get("evidence_kind"))
+                       evidence_kind=attrs.get("evidence_kind"), label=attrs.get("label"))
     return dump_rt(front, attrs.get("body") or "")
 
 

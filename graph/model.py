@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --h
 # it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
 KINDS = ("model", "claim", "evidence", "argument")
 RELATIONS = ("supports", "undermines")
-NODE_KEYS = ("kind", "evidence_kind", "title", "credence", "date", "tags", "sources", "supports",
-             "undermines")
+NODE_KEYS = ("kind", "evidence_kind", "title", "label", "credence", "date", "tags", "sources",
+             "supports", "undermines")
+# A label is a node's short name, as an Argdown statement's [title]: one line, this long at most.
+MAX_LABEL = 100
 SOURCE_KEYS = ("url", "title", "quote", "date")
 # `from` names whose argument an edge is (a source of takeoff.toml's [sources], or the editor),
 # `quote` gives that source's words (docs/evidence.md).

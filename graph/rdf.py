@@ -58,7 +58,7 @@ EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
 # The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
 DISTRIBUTION_PARTS = ("mean", "spread", "low", "high")
-NODE_TERMS = ("credence", "tags", "body", "supports", "undermines", "strength",
+NODE_TERMS = ("label", "credence", "tags", "body", "supports", "undermines", "strength",
               "credenceSpread", "credenceLow", "credenceHigh", "evidenceKind")
 # An evidence node's evidence_kind is tg:evidenceKind with one of these individuals.
 EVIDENCE_KIND_TERM = {"observation": "Observation", "forecast": "Forecast", "testimony": "Testimony"}
@@ -161,7 +161,7 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         "url": ("schema", "url"), "author": ("schema", "author"),
         "attributed": ("prov", "wasAttributedTo"), "quoted": ("prov", "wasQuotedFrom"),
         "Agent": ("prov", "Agent"), **{t: ("tg", t) for t in (
-            "credence", "tags", "body", "quote", "strength", "source", "target", "weight",
+            "credence", "tags", "body", "label", "quote", "strength", "source", "target", "weight",
             "note", "supports", "undermines", "semantics", "converged", "iterations",
             *(f"{what}{part.title()}" for what in ("credence", "weight")
               for part in DISTRIBUTION_PARTS[1:]),
@@ -194,6 +194,8 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
         yield triple(node, P["type"], P[KIND_CLASS[attrs["kind"]]])
         yield triple(node, P["identifier"], T.text(node_id))
         yield triple(node, P["title"], T.text(attrs["title"]))
+        if attrs.get("label"):
+            yield triple(node, P["label"], T.text(attrs["label"]))
         yield triple(node, P["credence"], decimal(attrs.get("credence", DEFAULT_CREDENCE)))
         yield from distribution(node, "credence", attrs.get("credence_dist"))
         if attrs.get("evidence_kind") in EVIDENCE_KIND_TERM:
@@ -380,7 +382,7 @@ def jsonld_context(base=DEFAULT_BASE):
     }
     context = {**PREFIXES, BASE_PREFIX: base,
                "identifier": "dcterms:identifier", "title": "dcterms:title",
-               "body": "tg:body", "note": "tg:note", "quote": "tg:quote",
+               "body": "tg:body", "label": "tg:label", "note": "tg:note", "quote": "tg:quote",
                "semantics": "tg:semantics",
                "tags": {"@id": "tg:tags", "@container": "@list"}}
     context.update({term: {"@id": iri, "@type": kind} for term, (iri, kind) in typed.items()})
@@ -810,6 +812,7 @@ def from_rdf(rdf_graph, base=DEFAULT_BASE):
                 sources=reader.sources(subject),
                 body=reader.text(subject, tg.body) or "",
                 **reader.evidence_kind(subject, kind),
+                **({"label": label} if (label := reader.text(subject, tg.label)) else {}),
             )
     if not ids:
         raise RDFError("no tg:Model, tg:Claim or tg:Evidence in the RDF: is it takeoff-graph "

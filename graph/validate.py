@@ -17,7 +17,7 @@ import yaml
 from graph.limits import quote
 from graph.links import annotation_links
 from graph.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, NODE_KEYS,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, MAX_LABEL, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.uncertainty import UncertaintyError, parse_distribution
@@ -264,6 +264,13 @@ def check_front(check, fm):
         check.error("missing title" if title is None else "title must be non-empty text",
                     *(() if title is None else ("title",)))
     attrs["title"] = title if isinstance(title, str) else str(title or "")
+    label = fm.get("label")
+    if label is not None:
+        if not isinstance(label, str) or not label.strip() or "\n" in label or len(label) > MAX_LABEL:
+            check.error(f"label {quote(label)} must be one line of text, at most {MAX_LABEL} "
+                        "characters", "label")
+        else:
+            attrs["label"] = label
     credence = fm.get("credence", DEFAULT_CREDENCE)
     if isinstance(credence, dict):
         credence, dist = _check_distribution(check, credence, "credence", ("credence",))

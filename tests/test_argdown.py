@@ -92,9 +92,11 @@ def test_debate_round_trip_is_lossless_and_stable():
     H = formats.parse_argdown(text)
     assert_same_graph(G, H)
     assert formats.export_argdown(H) == text
-    # The step is written back inside <returns-above-one>, not as an argument of its own.
-    assert "<returns-above-one-1>" not in text
-    assert '(3) [compounding]\n(4) [automation]\n----\n(5) [explosion]' in text
+    # The step is written back inside <Returns above one>, not as an argument of its own;
+    # the statement titles of the file are the nodes' labels, and the export writes them back.
+    assert "<returns-above-one-1>" not in text and "<Returns above one>: " in text
+    assert '(3) [Compounding]\n(4) [Automation]\n----\n(5) [Explosion]' in text
+    assert G.nodes["compounding"]["label"] == "Compounding"
 
 
 def test_export_writes_premise_conclusion_structures_and_undercuts():
@@ -433,6 +435,9 @@ model:
 """, 4),
     "escapes": ("[Tiny p]: p \\< 0.0001 in a \\[site\\](https://example.org/a_b), C\\#, 50\\/50.\n"
                 "    - [Slash]: a \\/\\/ b \\/\\* c \\*d\\* \\_e\\_ \\{f\\} \\@include\\(x) \\\\ end\n", 1),
+    # the relation of <R> is its conclusion's, the same as the one written below (2): one
+    "relation_twice": ("[Fast]: Fast takeoff.\n  + <R>\n\n<R>\n\n(1) [P]: A premise.\n----\n"
+                       "(2) [C]: The conclusion.\n  +> [Fast]\n", 1),
     "markdown_in_text": ("[A]: Text with *bold*, #hashtag and a [link](https://x.org/a_b)\n"
                          "    + [B]: with @[A] mentioned\n", 1),
 }
@@ -450,9 +455,11 @@ def test_official_parser_and_we_count_the_same_and_read_our_export(tmp_path):
     # The text every Argdown tool shows is the user's text: escapes read as the character.
     texts = {t: next(m["text"].strip() for m in s["members"] if m.get("text"))
              for t, s in exports["escapes"][3]["statements"].items()}
-    assert texts["tiny-p"] == graphs["escapes"].nodes["tiny-p"]["title"] == \
+    assert texts["Tiny p"] == graphs["escapes"].nodes["tiny-p"]["title"] == \
         "p < 0.0001 in a [site](https://example.org/a_b), C#, 50/50."
-    assert texts["slash"] == "a // b /* c *d* _e_ {f} @include(x) \\ end"
+    assert texts["Slash"] == "a // b /* c *d* _e_ {f} @include(x) \\ end"
+    # Statement titles are kept as labels and written back as the titles Argdown shows.
+    assert set(exports["strict_sources_self_attack"][3]["statements"]) == {"A", "B", "C", "D"}
 
 
 def test_multi_line_inference_with_rules_and_uses():
@@ -572,3 +579,48 @@ def test_many_statements_with_one_text_get_the_ids_a_plain_set_gives():
     expected = [formats.slugify("A claim made again", taken) for _ in range(2000)]
     assert sorted(G) == sorted(expected + ["root"])
     assert G.in_degree("root") == 2000
+
+
+# ---- statement titles as the node field `label` ---------------------------------------------
+
+def labelled_graph():
+    G = argument_graph()
+    G.nodes["p1"]["label"] = "ITER Fails"
+    G.nodes["inference"]["label"] = "Scaling [inference] #1"
+    G.nodes["c"]["label"] = "c"  # the same as its id
+    G.nodes["doubt"]["label"] = "Shared"
+    G.nodes["con"]["label"] = "Shared"  # two nodes, one label: both kept
+    return G
+
+
+@pytest.mark.parametrize("fmt", ["node-link", "aif", "xaif", "argdown", "turtle", "jsonld", "nt"])
+def test_labels_survive_every_format_that_can_hold_them(fmt):
+    from graph.interchange import export_graph, parse_graph
+
+    G = labelled_graph()
+    assert_same_graph(G, parse_graph(export_graph(G, fmt), fmt))
+
+
+def test_argdown_names_statements_by_their_labels():
+    text = formats.export_argdown(labelled_graph())
+    assert '[ITER Fails]: Task length doubles every 7 months\n  {"id": "p1", ' in text
+    assert "<Scaling \\[inference\\] \\#1>: " in text and "(1) [ITER Fails]" in text
+    # Two nodes with one label would be one statement in Argdown: both are named by id.
+    assert "Shared]" not in text and "[doubt]: " in text and "<con>: " in text
+    assert text.count('"label": "Shared"') == 2
+
+
+def test_a_bad_label_is_refused_in_a_node_file_and_an_import(run, small_corpus, tmp_path):
+    (small_corpus / "x.md").write_text("---\nkind: claim\ntitle: X\nlabel: \"two\\nlines\"\n---\n",
+                                       encoding="utf-8")
+    result = run(small_corpus, "check")
+    assert result.exit_code == 1 and "x.md:4: label 'two\\nlines' must be one line of text" in result.output
+    (small_corpus / "x.md").write_text("---\nkind: claim\ntitle: X\nlabel: ITER Fails\n---\n",
+                                       encoding="utf-8")
+    assert run(small_corpus, "check").exit_code == 0
+    with pytest.raises(formats.FormatError, match=r"nodes\[0\]: label 7 must be one line"):
+        formats.import_node_link('{"nodes": [{"id": "a", "title": "A", "label": 7}], "edges": []}')
+
+
+def test_kialo_counts_the_labels_it_cannot_hold():
+    assert "5 label" in formats.export_kialo(labelled_graph()).losses

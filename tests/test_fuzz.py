@@ -106,6 +106,8 @@ TOKENS = {
     "argdown": ["[a]", "<A>: ", "\n  + ", "\n  - ", "\n  +> ", "\n  >< ", "\n  _ ", "{", "}",
                 "{credence: BIGINT}", "{x: DEEP}", "{kind: [claim]}", "{tags: abc}", "#tag ",
                 "//", "/*", "===\n", "(1) ", "\n\n", "&a ", "*a"],
+    "kialo": ["\n1.1. Pro: ", "\n1.2. Con: ", "\n1.1.1. Con: ", "-> See 1.1.", "-> See 9.",
+              "\n1. ", "Discussion Title: ", "\n1.1. Thesis: ", "\\(", "\n", "1.", "Pro:"],
 }
 
 
@@ -158,8 +160,8 @@ def exports(template):
     return found
 
 
-FORMAT_KIND = {"node-link": "json", "aif": "json", "jsonld": "json", "turtle": "turtle",
-               "nt": "turtle", "argdown": "argdown"}
+FORMAT_KIND = {"node-link": "json", "aif": "json", "xaif": "json", "jsonld": "json",
+               "turtle": "turtle", "nt": "turtle", "argdown": "argdown", "kialo": "kialo"}
 
 
 class Sandbox:

@@ -3,6 +3,8 @@ thesis kind the user picks, bad outlines refused with the line) and ICCMA's TGF 
 exports of the attack graph (what a weighted graph loses, counted)."""
 import networkx as nx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph import formats
 from graph.edit import init_corpus
@@ -77,6 +79,9 @@ def test_the_bundled_corpus_writes_every_node_and_edge_once():
 @pytest.mark.parametrize("text, message", [
     ("1. A\n1.2.1. Pro: B\n", r"line 2: 1.2.1. has no parent 1.2"),
     ("1. A\n1.1. B\n", r"line 2: 1.1. needs Pro: or Con:"),
+    ("1. A\n1.1. Pro: B\n1.1.1. Thesis: C\n", r"line 3: 1.1.1. needs Pro: or Con:"),
+    ("1. A\n1.1. Pro: -> See 1.\n1.1.1. Con: C\n", r"line 3: 1.1.1. is below a cross-link"),
+    ("1. -> See 1.1.\n1.1. Pro: B\n", r"line 1: the thesis cannot be a cross-link"),
     ("1. A\n1.1. Pro: -> See 1.9.\n", r"line 2: -> See 1.9. names no claim"),
     ("1. A\n1.1. Pro: B\n1.1. Con: C\n", r"line 3: 1.1. is numbered twice"),
     ("Some notes\n1. A\n", r"line 1: expected a numbered claim"),
@@ -86,6 +91,28 @@ def test_the_bundled_corpus_writes_every_node_and_edge_once():
 def test_bad_kialo_is_refused_with_the_line(text, message):
     with pytest.raises(formats.FormatError, match=message):
         formats.parse_kialo(text)
+
+
+def test_a_number_too_long_to_be_a_claim_number_is_refused():
+    with pytest.raises(formats.FormatError, match=r"line 1: expected a numbered claim"):
+        formats.parse_kialo("1." + "9" * 5000 + ". A\n")
+
+
+KIALO_TOKENS = ["1. ", "1.1. ", "1.2. ", "1.1.1. ", "2. ", "Pro: ", "Con: ", "Thesis: ", "-> See ",
+                "1.1.", "1.", "x", "Same", "\\(", "\n", "\n\n", "Discussion Title: ", " "]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(KIALO_TOKENS), max_size=25), st.sampled_from(["claim", "model"]))
+def test_any_kialo_text_is_read_and_round_trips_or_is_refused(tokens, thesis):
+    try:
+        G = formats.parse_kialo("".join(tokens), thesis=thesis)
+    except formats.FormatError:
+        return
+    H = formats.parse_kialo(formats.export_kialo(G), thesis=thesis)
+    titles = nx.get_node_attributes(G, "title")
+    assert sorted(titles.values()) == sorted(nx.get_node_attributes(H, "title").values())
+    assert H.number_of_edges() == G.number_of_edges()
 
 
 def test_cli_imports_a_kialo_txt_by_its_content_with_the_thesis_kind(run, tmp_path):

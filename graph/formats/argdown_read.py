@@ -19,8 +19,8 @@ from graph.limits import quote
 from graph.model import DEFAULT_WEIGHT, ID_PATTERN
 
 # YAML data keys the importer reads; any other key is reported as ignored.
-DATA_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "date", "tags", "sources", "body",
-             "edges")
+DATA_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "date", "tags", "sources",
+             "body", "edges")
 _INFERENCE_DATA_KEYS = ("uses",) + DATA_KEYS
 
 _RELATION = re.compile(r"(<\+|<-|<_|\+>|->|_>|><|\+|-|_)(?:[ \t]+(.*)|$)", re.S)
@@ -268,6 +268,7 @@ class _Structures:
         self.document = document
         self.build = document.build
         self.steps = {}
+        self.step_keys = set()  # the members made for intermediate conclusions
 
     def read(self, argument, lines):
         """Read the structure of ``argument``: numbered statements (each over its lines, with
@@ -355,6 +356,8 @@ class _Structures:
                 premises = statements[since:index]
             since = index
             step = argument if n == len(inferences) else ("<", f"{argument[1]} - {n}")
+            if step != argument:
+                self.step_keys.add(step)
             self.document.members.add(step, None, {k: v for k, v in data.items() if k != "uses"},
                                       [], line)
             steps.append((premises, statements[index], step, rule, line))
@@ -369,7 +372,7 @@ class _GraphMaker:
         self.members = document.members.by_key
         self.ids = {}
         self.self_attacks = []
-        self.own_conclusion = 0  # relations of an argument to its own conclusion
+        self.distinct = set()  # the relations, as the official parser counts them
 
     def make(self):
         self._nodes()
@@ -398,12 +401,14 @@ class _GraphMaker:
             if source in conclusion_of:  # Argdown: the relation is the conclusion's
                 source = conclusion_of[source]
                 if source == target and kind == "support":
-                    self.own_conclusion += 1  # the structure says it already (Argdown too)
-                    continue
+                    continue  # a relation to its own conclusion: the structure says it
             relation = "supports" if kind == "support" else "undermines"
             self._edge(source, target, relation, number)
             target = conclusion_of.get(target, target)
             contrary = self.strict and kind == "attack" and "<" not in (source[0], target[0])
+            symmetric = kind == "contradiction" or contrary
+            # The official parser counts one relation per pair and type, however often written.
+            self.distinct.add((kind, frozenset((source, target))) if symmetric else (kind, source, target))
             if kind == "contradiction" or contrary:  # symmetric: each undermines the other
                 self._edge(target, source, relation, number)
         self._summary()
@@ -411,8 +416,8 @@ class _GraphMaker:
     def _summary(self):
         """What was read, counted as the official parser counts it: statements (equivalence
         classes), arguments (the inference steps made for intermediate conclusions apart) and
-        relations (one per relation line, none for an argument's relation to its own
-        conclusion)."""
+        relations (one per pair and type, however often written; none for an argument's
+        relation to its own conclusion)."""
         members = self.members
         structures = self.document.structures.steps
         statements = sum(key[0] != "<" for key in members)
@@ -420,7 +425,7 @@ class _GraphMaker:
         extra = f", {steps} intermediate inference(s) as arguments of their own" if steps else ""
         summary = (f"read {statements} statement(s), {len(members) - statements - steps} "
                    f"argument(s) ({len(structures)} with premise-conclusion structures{extra}), "
-                   f"{len(self.document.relations) - self.own_conclusion} relation(s)")
+                   f"{len(self.distinct)} relation(s)")
         if self.strict:
             summary += " in strict mode (an attack between statements is a contrary: both ways)"
         if self.self_attacks:
@@ -435,12 +440,12 @@ class _GraphMaker:
         for key, member in self.members.items():
             data = member["data"]
             wanted = data.get("id")
-            if key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
-                ids[key] = key[1]
-                taken.add(key[1])
-            elif isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
+            if isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
                 ids[key] = wanted
                 taken.add(wanted)
+            elif key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
+                ids[key] = key[1]
+                taken.add(key[1])
             else:
                 ids[key] = slugify(key[1].split(":", 1)[-1] if key[0] == "" else key[1], taken)
             kind = data.get("kind", "argument" if key[0] == "<" else "claim")
@@ -457,8 +462,12 @@ class _GraphMaker:
             if extra:
                 body = "\n\n".join(([body.rstrip("\n")] if body else []) + extra) + "\n"
             tags = data["tags"] if "tags" in data else member["tags"]
-            build.add_node(ids[key], title, {**data, "kind": kind, "body": body, "tags": tags},
-                           f"line {member['line']}")
+            # An Argdown title that is not the id is the node's label (written back as
+            # [title]); an inference step's title is made from its argument's.
+            named = key[0] and key[1] != ids[key] and key not in self.document.structures.step_keys
+            label = data.get("label", key[1] if named else None)
+            build.add_node(ids[key], title, {**data, "kind": kind, "body": body, "tags": tags,
+                                             "label": label}, f"line {member['line']}")
 
     def _edge(self, source, target, relation, number, note=""):
         where = f"line {number}"

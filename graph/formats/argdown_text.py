@@ -230,8 +230,7 @@ def load_yaml(source, number, build, what):
         mark = getattr(exc, "problem_mark", None)
         line = number + (mark.line if mark else 0)
         problem = getattr(exc, "problem", None) or exc
-        build.problems.append(f"line {line}: bad {what}: {problem}" if what != "YAML data"
-                              else f"line {line}: bad YAML data: {problem}")
+        build.problems.append(f"line {line}: bad {what}: {problem}")
         return None
 
 
@@ -256,8 +255,8 @@ def escape(text):
     """``text`` on one line, as Argdown statement text (after ``[title]: ``) that every Argdown
     tool shows as ``text``: what Argdown would read as syntax escaped with a backslash.
 
-    >>> escape("p < 0.0001 in C# (50/50)")
-    'p \\< 0.0001 in C\\# (50\\/50)'
+    >>> print(escape("p < 0.0001 in C# (50/50)"))
+    p \\< 0.0001 in C\\# (50\\/50)
     """
     text = _SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
     # The official tools resolve @include(...) on the raw text, escaped @ or not.

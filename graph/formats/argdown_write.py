@@ -14,7 +14,8 @@ from graph.model import DEFAULT_WEIGHT, KINDS
 def export_argdown(graph):
     """Argdown text of the corpus graph.
 
-    Each node is a statement ``[id]: title`` or, for arguments, ``<id>: title``, with its tags
+    Each node is a statement ``[name]: title`` or, for arguments, ``<name>: title`` (the name
+    is the node's label when it has one that no other node uses, else its id), with its tags
     as hashtags and the takeoff fields as YAML data, followed by its outgoing relations
     (``+>`` supports, ``->`` undermines, ``_>`` undermines an argument that has a
     premise-conclusion structure: an undercut). An argument whose only outgoing edge supports
@@ -34,13 +35,26 @@ def export_argdown(graph):
     structures = {node: _pcs_of(graph, node) for node, kind in graph.nodes(data="kind")
                   if kind == "argument"}
     steps = _inline_steps(graph, structures)
+    names = _names(graph)
     parts = ["===\ntitle: takeoff-graph corpus\n===\n"]
     for kind in KINDS:
         ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind and n not in steps)
         if ids:
             parts.append(f"// {kind} nodes\n")
-            parts += [_argdown_member(graph, node, structures, steps) for node in ids]
+            parts += [_argdown_member(graph, names, node, structures, steps) for node in ids]
     return "\n".join(parts)
+
+
+def _names(graph):
+    """``{node: the title it has in Argdown}``: its label if no other node has that label or
+    that id and Argdown reads it back unchanged (one space between words), else its id."""
+    labels = {}
+    for _, label in graph.nodes(data="label"):
+        if label:
+            labels[label] = labels.get(label, 0) + 1
+    return {node: label if label and labels[label] == 1 and label not in graph
+            and label == " ".join(label.split()) else node
+            for node, label in graph.nodes(data="label")}
 
 
 def _pcs_of(graph, argument):
@@ -77,10 +91,14 @@ def _inline_steps(graph, structures):
     return steps
 
 
-def _argdown_fields(graph, node):
-    """The text Argdown shows for a node and the YAML data that keeps its takeoff fields."""
+def _argdown_fields(graph, names, node):
+    """The text Argdown shows for a node and the YAML data that keeps its takeoff fields (the
+    id when the node is named by its label; the label when it is not)."""
     attrs = graph.nodes[node]
     data = node_extras(attrs)
+    if names[node] != node:
+        data = {"id": node, **data}
+        data.pop("label")  # it is the title in brackets
     title = attrs["title"]
     text = escape(title) or escape(node)
     if title != " ".join(title.split()):  # Argdown joins lines: the exact title goes in the data
@@ -100,13 +118,14 @@ def _argdown_fields(graph, node):
     return text, data
 
 
-def _argdown_ref(graph, node):
-    return f"<{node}>" if graph.nodes[node]["kind"] == "argument" else f"[{node}]"
+def _argdown_ref(graph, names, node):
+    name = escape(names[node])
+    return f"<{name}>" if graph.nodes[node]["kind"] == "argument" else f"[{name}]"
 
 
-def _argdown_member(graph, node, structures, steps):
-    text, data = _argdown_fields(graph, node)
-    lines = [f"{_argdown_ref(graph, node)}: {text}", "  " + _argdown_data(data)]
+def _argdown_member(graph, names, node, structures, steps):
+    text, data = _argdown_fields(graph, names, node)
+    lines = [f"{_argdown_ref(graph, names, node)}: {text}", "  " + _argdown_data(data)]
     out = sorted(graph.out_edges(node, data=True), key=lambda e: (e[2]["relation"], e[1]))
     for _, target, edge in out:
         structure = structures.get(target)
@@ -121,13 +140,13 @@ def _argdown_member(graph, node, structures, steps):
             symbol = "+>"
         else:
             symbol = "><" if mutual else "_>" if structure else "->"
-        lines.append(f"    {symbol} {_argdown_ref(graph, target)}")
+        lines.append(f"    {symbol} {_argdown_ref(graph, names, target)}")
     if structures.get(node):
-        lines += [""] + _argdown_pcs(graph, node, structures, steps)
+        lines += [""] + _argdown_pcs(graph, names, node, structures, steps)
     return "\n".join(lines) + "\n"
 
 
-def _argdown_pcs(graph, argument, structures, steps):
+def _argdown_pcs(graph, names, argument, structures, steps):
     """The numbered lines of ``argument``'s premise-conclusion structure, its inlined steps
     first; an inference names the statements it uses when they are not Argdown's default
     (those since the previous conclusion)."""
@@ -142,13 +161,13 @@ def _argdown_pcs(graph, argument, structures, steps):
                 write(inlined[premise])
             elif premise not in order:
                 order.append(premise)
-                lines.append(f"({len(order)}) [{premise}]")
+                lines.append(f"({len(order)}) {_argdown_ref(graph, names, premise)}")
         uses = sorted(order.index(p) + 1 for p in premises)
         data = {}
         if uses != list(range(last_conclusion or 1, len(order) + 1)):
             data["uses"] = uses
-        if arg != argument:
-            text, fields = _argdown_fields(graph, arg)
+        if arg != argument:  # a step is named by its argument: its label is data
+            text, fields = _argdown_fields(graph, {**names, arg: arg}, arg)
             data.update({"id": arg, "title": graph.nodes[arg]["title"], **fields})
         note = graph.edges[arg, conclusion, "supports"].get("note") or ""
         one_rule = note == " ".join(note.split()) and "," not in note and "--" not in note
@@ -157,7 +176,7 @@ def _argdown_pcs(graph, argument, structures, steps):
         lines.append(f"-- {inner} --" if inner else "----")
         order.append(conclusion)
         last_conclusion = len(order)
-        lines.append(f"({len(order)}) [{conclusion}]")
+        lines.append(f"({len(order)}) {_argdown_ref(graph, names, conclusion)}")
 
     write(argument)
     return lines

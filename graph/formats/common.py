@@ -11,8 +11,8 @@ import networkx as nx
 
 from graph.limits import quote
 from graph.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, TakeoffError,
-    parse_date,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL,
+    TakeoffError, parse_date,
 )
 
 
@@ -78,6 +78,8 @@ def node_extras(attrs):
               "credence": attrs.get("credence_dist") or attrs.get("credence", DEFAULT_CREDENCE)}
     if attrs.get("evidence_kind"):
         extras["evidence_kind"] = attrs["evidence_kind"]
+    if attrs.get("label"):
+        extras["label"] = attrs["label"]
     if attrs.get("date") is not None:
         extras["date"] = date_text(attrs["date"])
     if attrs.get("tags"):
@@ -136,11 +138,18 @@ class Builder:
             self.problems.append(f"{where}: evidence_kind {quote(evidence_kind)} must be one of "
                                  f"{', '.join(EVIDENCE_KINDS)}, on evidence only")
             evidence_kind = None
+        label = data.get("label")
+        if label is not None and (not isinstance(label, str) or not label.strip()
+                                  or "\n" in label or len(label) > MAX_LABEL):
+            self.problems.append(f"{where}: label {quote(label)} must be one line of text, at "
+                                 f"most {MAX_LABEL} characters")
+            label = None
         self.graph.add_node(node_id, kind=kind, title=title, credence=float(credence), date=date,
                             tags=list(tags), sources=self.sources(data.get("sources"), where),
                             body=body if isinstance(body, str) else "",
                             **({"credence_dist": dist} if dist else {}),
-                            **({"evidence_kind": evidence_kind} if evidence_kind else {}))
+                            **({"evidence_kind": evidence_kind} if evidence_kind else {}),
+                            **({"label": label} if label else {}))
 
     def uncertain(self, value, what, where):
         """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);

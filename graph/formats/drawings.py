@@ -13,13 +13,13 @@ def export_graphml(graph, *, score=None):
     """GraphML of the corpus graph for Gephi, yEd or Cytoscape.
 
     GraphML holds only plain values, so dates become ISO text (empty if none), tags and
-    sources JSON text; ``label`` repeats the title for the tools that show it. Edge ids are
+    sources JSON text; ``label``, which the tools show, is the node's label, else its title. Edge ids are
     ``source.relation.target``: unique NMTOKENs, as the GraphML schema wants. With
     ``score``, nodes also carry their ``strength``.
     """
     plain = nx.MultiDiGraph()
     for node, attrs in sorted(graph.nodes(data=True)):
-        values = {"label": attrs["title"], "kind": attrs["kind"], "title": attrs["title"],
+        values = {"label": attrs.get("label") or attrs["title"], "kind": attrs["kind"], "title": attrs["title"],
                   "credence": float(attrs.get("credence", DEFAULT_CREDENCE)),
                   "date": date_text(attrs.get("date")) or "",
                   "tags": json.dumps(attrs.get("tags") or [], ensure_ascii=False),

@@ -26,8 +26,8 @@ from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
 
 THESIS_KINDS = ("claim", "model")
 _TITLE = re.compile(r"Discussion Title:[ \t]*(.*)")
-_CLAIM = re.compile(r"((?:\d+\.)+)[ \t]+(?:(Pro|Con|Thesis):[ \t]*)?(.*)")
-_LINK = re.compile(r"->\s*See\s+((?:\d+\.)*\d+)\.?\s*$")
+_CLAIM = re.compile(r"((?:\d{1,9}\.)+)[ \t]+(?:(Pro|Con|Thesis):[ \t]*)?(.*)")
+_LINK = re.compile(r"->\s*See\s+((?:\d{1,9}\.)*\d{1,9})\.?\s*$")
 _STANCE = {"Pro": "supports", "Con": "undermines"}
 # Markdown's backslash escapes (Kialo writes claims in Markdown).
 _MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -113,8 +113,14 @@ def _claims(text, build):
             build.problems.append(f"{where}: {match.group(1)} is numbered twice")
         elif len(key) > 1 and key[:-1] not in claims:
             build.problems.append(f"{where}: {match.group(1)} has no parent {_dotted(key[:-1])}")
-        elif len(key) > 1 and stance is None:
-            build.problems.append(f"{where}: {match.group(1)} needs Pro: or Con:")
+        elif len(key) > 1 and claims[key[:-1]]["link"] is not None:
+            build.problems.append(f"{where}: {match.group(1)} is below a cross-link, which has "
+                                  "no claims of its own")
+        elif len(key) > 1 and stance not in ("Pro", "Con") and not (len(key) == 2 and stance == "Thesis"):
+            build.problems.append(f"{where}: {match.group(1)} needs Pro: or Con: (Thesis: only "
+                                  "directly under the question, as 1.1.)")
+        elif len(key) == 1 and link:
+            build.problems.append(f"{where}: the thesis cannot be a cross-link")
         elif not body:
             build.problems.append(f"{where}: {match.group(1)} has no text")
         if len(build.problems) > problems:
@@ -245,6 +251,7 @@ def export_losses(graph, theses=()):
         "tags": sum(1 for _, t in graph.nodes(data="tags") if t),
         "sources": sum(1 for _, s in graph.nodes(data="sources") if s),
         "body": sum(1 for _, b in graph.nodes(data="body") if b),
+        "label": sum(1 for _, b in graph.nodes(data="label") if b),
         "weight": sum(1 for *_, a in graph.edges(data=True) if a.get("weight_dist")
                       or a.get("weight", DEFAULT_WEIGHT) != DEFAULT_WEIGHT),
         "note": sum(1 for *_, n in graph.edges(data="note") if n),

@@ -6,7 +6,7 @@ from graph.formats.common import Builder, FormatError
 from graph.limits import InputError, load_json, quote
 from graph.model import DEFAULT_WEIGHT, RELATIONS
 
-NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "credence", "credence_dist", "date", "tags", "sources",
+NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "credence_dist", "date", "tags", "sources",
                        "body")
 NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_dist", "note", "from", "quote")
 
