@@ -157,10 +157,12 @@ def _unescape(text):
 
 def _escape(text):
     """A title as Kialo claim text: Markdown's specials escaped, each line break a new line
-    that cannot be read as a numbered claim."""
+    that cannot be read as a numbered claim, and no stance word read off its start."""
     lines = [_MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), line.strip())
              for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(re.sub(r"^(\d+)\.", r"\1\\.", line) if i else line
+    # A first line that starts as a stance would lose it on reading ("Pro: x" is x, pro).
+    return "\n".join(re.sub(r"^(\d+)\.", r"\1\\.", line) if i
+                     else re.sub(r"^(Pro|Con|Thesis):", r"\1\\:", line)
                      for i, line in enumerate(lines))
 
 
