@@ -296,7 +296,8 @@ def test_a_password_in_the_url_is_refused_unsent_and_never_printed(run, hostile,
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "https://[x]/a", "http://127.0.0.1:99999/q",
-                                 "http://127.0.0.1:7878/\x1b[2J"])
+                                 "http://127.0.0.1:7878/\x1b[2J", "http://127.0.0.1:7878/quéry",
+                                 "http://bücher.example/query"])
 def test_a_malformed_url_is_a_message(run, corpus, url):
     one_line_error(run(corpus, "sparql", "ASK {}", "--endpoint", url), "--endpoint",
                    absent=("\x1b",))
