@@ -261,10 +261,13 @@ def _read(response, sock, deadline, cap, *, strict):
             break
         chunks.append(chunk)
         size += len(chunk)
+    _left(deadline)  # the watchdog may have ended the read: that is no end of the answer
     if size > cap:
         if strict:
             raise _TooLarge(cap)
         return b"".join(chunks)[:cap]
+    if strict and response.length:  # fewer bytes than Content-Length: the answer was cut
+        raise http.client.IncompleteRead(b"", response.length)
     return b"".join(chunks)
 
 
@@ -370,6 +373,9 @@ def _network_message(exc, url, timeout, late):
         return f"{url}: unknown host: check the URL"
     if isinstance(reason, ssl.SSLError):
         return f"{url}: TLS failed ({getattr(reason, 'reason', None) or reason}): check the certificate"
+    if isinstance(reason, http.client.IncompleteRead):
+        return (f"{url}: the answer ended {reason.expected} bytes short of the length the server "
+                "announced (the connection was cut); nothing was used: try again")
     if isinstance(reason, http.client.HTTPException):
         return f"{url}: the server's answer is not valid HTTP ({type(reason).__name__})"
     text = getattr(reason, "strerror", None) or str(reason)

@@ -153,6 +153,23 @@ def test_a_server_dripping_a_byte_every_two_seconds_cannot_outlast_the_timeout(
     assert not (tmp_path / "copy").exists()
 
 
+def test_an_answer_cut_short_of_its_length_is_not_pulled(run, hostile, corpus, tmp_path):
+    whole = node_triples("a") + node_triples("b")
+    cut = whole[:len(node_triples("a"))]  # a valid map of one node: must not pass for the whole
+
+    def short(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/n-triples")
+        handler.send_header("Content-Length", str(len(whole)))
+        handler.end_headers()
+        handler.wfile.write(cut)
+
+    server = hostile(short)
+    result = run(corpus, "pull", tmp_path / "copy", "--endpoint", server.url)
+    one_line_error(result, "bytes short of the length the server announced")
+    assert not (tmp_path / "copy").exists()
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "1e308", "-1", "0", "-inf", "soon"])
 @pytest.mark.parametrize("command", [["pull"], ["publish"], ["sparql", "ASK {}"], ["sparql-local"]])
 def test_an_unusable_timeout_is_a_usage_error_everywhere(run, corpus, value, command):
