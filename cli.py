@@ -1416,7 +1416,7 @@ def tree_command(ctx, node_id, depth, direction, semantics, as_json):
         if row["relation"]:
             parts.append((f"{row['relation']} {row['weight']:g}  ", RELATION_STYLE[row["relation"]]))
         parts += [(row["id"], "bold"), (f" ({row['kind']}) strength {row['strength']:.3f}  ", ""),
-                  (row["title"], "dim")]
+                  (inert(row["title"]), "dim")]
         if row["cycle"]:
             parts.append(("  [cycle: already on this branch]", "yellow"))
         elif row["repeat"]:

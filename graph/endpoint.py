@@ -175,9 +175,10 @@ def _check_url(url, option):
                             "(it would stay in the shell history and show in the process "
                             f"list); set {TOKEN_VARIABLE}, or {USER_VARIABLE} and "
                             f"{PASSWORD_VARIABLE}, with {HOST_VARIABLE}, or use a netrc entry")
-    if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise EndpointError(f"{option} {shown!r}: spaces and control characters are not "
-                            "allowed in a URL")
+    if any(ord(c) < 33 or ord(c) >= 127 for c in url):
+        raise EndpointError(f"{option} {shown!r}: spaces, control characters and characters "
+                            "outside ASCII are not allowed in a URL (percent-encode them; a "
+                            "host name in punycode, xn--...)")
     return url
 
 
@@ -210,7 +211,8 @@ def _exchange(method, url, headers, data, deadline, cap):
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=_left(deadline),
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port,
+                                                 timeout=_left(deadline),
                                                  context=ssl.create_default_context())
     else:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=_left(deadline))
@@ -259,10 +261,13 @@ def _read(response, sock, deadline, cap, *, strict):
             break
         chunks.append(chunk)
         size += len(chunk)
+    _left(deadline)  # the watchdog may have ended the read: that is no end of the answer
     if size > cap:
         if strict:
             raise _TooLarge(cap)
         return b"".join(chunks)[:cap]
+    if strict and response.length:  # fewer bytes than Content-Length: the answer was cut
+        raise http.client.IncompleteRead(b"", response.length)
     return b"".join(chunks)
 
 
@@ -286,22 +291,27 @@ def _credentials(url, http_allowed):
         if not _same_host(named, parts):
             return None, (f"{HOST_VARIABLE} names {inert(named)!r}, not {parts.netloc!r}: the "
                           "credentials from the environment are sent to that host only")
-        header = (f"Bearer {token}" if token else "Basic " + base64.b64encode(
-            f"{user}:{password or ''}".encode("utf-8")).decode("ascii"))
+        header = f"Bearer {token}" if token else _basic(user, password)
     else:
         entry = _netrc_entry(parts.hostname)
         if entry is None:
             return None, None
-        header = "Basic " + base64.b64encode(f"{entry[0]}:{entry[1] or ''}".encode("utf-8")).decode("ascii")
+        header = _basic(*entry)
     if parts.scheme != "https" and not http_allowed:
         return None, (f"{parts.scheme}:// is not encrypted, so anyone on the way could read them: "
                       f"use https, or pass {HTTP_CREDENTIALS_OPTION}")
     return header, None
 
 
+def _basic(user, password):
+    pair = f"{user}:{password or ''}".encode("utf-8")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
 def _same_host(named, parts):
     """Whether ``named`` (``host`` or ``host:port``) is the host of the URL ``parts``."""
-    host, _, port = named.lower().rpartition(":") if named.count(":") == 1 else (named.lower(), "", "")
+    named = named.lower()
+    host, _, port = named.rpartition(":") if named.count(":") == 1 else (named, "", "")
     host = host.strip("[]")
     if port and port != str(parts.port or (443 if parts.scheme == "https" else 80)):
         return False
@@ -363,6 +373,9 @@ def _network_message(exc, url, timeout, late):
         return f"{url}: unknown host: check the URL"
     if isinstance(reason, ssl.SSLError):
         return f"{url}: TLS failed ({getattr(reason, 'reason', None) or reason}): check the certificate"
+    if isinstance(reason, http.client.IncompleteRead):
+        return (f"{url}: the answer ended {reason.expected} bytes short of the length the server "
+                "announced (the connection was cut); nothing was used: try again")
     if isinstance(reason, http.client.HTTPException):
         return f"{url}: the server's answer is not valid HTTP ({type(reason).__name__})"
     text = getattr(reason, "strerror", None) or str(reason)
@@ -459,8 +472,9 @@ def _answer(body, media, url):
     try:
         return parse_results(body, media)
     except Exception:  # any parser failure means the server did not send SPARQL results
-        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not SPARQL results: is this the "
-                            "server's SPARQL query service? (Oxigraph: http://HOST:PORT/query)") from None
+        raise EndpointError(f"{url}: the answer ({inert(media)[:80]}) is not SPARQL results: is "
+                            "this the server's SPARQL query service? (Oxigraph: "
+                            "http://HOST:PORT/query)") from None
 
 
 def fetch_graph(endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE):
@@ -569,8 +583,9 @@ def _free_port(host, port):
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror} (another program "
-                                "holds the port? pass another --port, or 0 for any free one)") from None
+            raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror} (another "
+                                "program holds the port? pass another --port, or 0 for any "
+                                "free one)") from None
         return sock.getsockname()[1]
 
 

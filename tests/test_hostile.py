@@ -18,6 +18,7 @@ import pytest
 
 from graph import endpoint as remote
 from graph import rdf
+from test_html import browser  # noqa: F401  (a fixture: a real headless Chromium)
 from tests.conftest import snapshot
 
 SECRET = "hunter2"
@@ -149,6 +150,23 @@ def test_a_server_dripping_a_byte_every_two_seconds_cannot_outlast_the_timeout(
     elapsed = time.monotonic() - started
     one_line_error(result, f"{server.url}/store?graph=", "no complete answer within 3 s")
     assert elapsed < 7, elapsed  # 3 s and the start of a command; a drip would take 120 s
+    assert not (tmp_path / "copy").exists()
+
+
+def test_an_answer_cut_short_of_its_length_is_not_pulled(run, hostile, corpus, tmp_path):
+    whole = node_triples("a") + node_triples("b")
+    cut = whole[:len(node_triples("a"))]  # a valid map of one node: must not pass for the whole
+
+    def short(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/n-triples")
+        handler.send_header("Content-Length", str(len(whole)))
+        handler.end_headers()
+        handler.wfile.write(cut)
+
+    server = hostile(short)
+    result = run(corpus, "pull", tmp_path / "copy", "--endpoint", server.url)
+    one_line_error(result, "bytes short of the length the server announced")
     assert not (tmp_path / "copy").exists()
 
 
@@ -295,7 +313,8 @@ def test_a_password_in_the_url_is_refused_unsent_and_never_printed(run, hostile,
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "https://[x]/a", "http://127.0.0.1:99999/q",
-                                 "http://127.0.0.1:7878/\x1b[2J"])
+                                 "http://127.0.0.1:7878/\x1b[2J", "http://127.0.0.1:7878/quéry",
+                                 "http://bücher.example/query"])
 def test_a_malformed_url_is_a_message(run, corpus, url):
     one_line_error(run(corpus, "sparql", "ASK {}", "--endpoint", url), "--endpoint",
                    absent=("\x1b",))
@@ -394,3 +413,63 @@ def test_an_import_is_capped_and_never_reads_a_device_or_a_fifo(run, corpus, tmp
     flood = run(corpus, "import", "-", "--format", "node-link", input=b" " * (100 * 2**20 + 1))
     one_line_error(flood, "-: standard input holds more than 100 MB, the limit of an import")
     assert snapshot(corpus) == before
+
+
+# ---- the page: crafted links and the perspective they download ---------------------------------
+
+def crafted_fragments(graph):
+    """``#whatif=`` fragments an attacker could send, for the bundled map: prototype keys,
+    numbers at the ends of [0, 1] and beyond, strings for numbers, markup, broken encodings and
+    a fragment of a megabyte."""
+    import json
+    import urllib.parse
+
+    claim = sorted(n for n, k in graph.nodes(data="kind") if k == "claim")[0]
+    source, target = sorted(graph.edges())[0]
+
+    def link(data):
+        return "#whatif=" + urllib.parse.quote(json.dumps(data))
+
+    return [
+        link({"credences": {"__proto__": 0.5, "constructor": 0.5, "toString": 0.1, claim: 0.25}}),
+        link({"credences": {claim: 5e-324}, "weights": [[source, target, 1e-9]]}),
+        link({"credences": {claim: 1e-7}, "weights": [[source, target, 1]]}),
+        link({"credences": {claim: "0.5", "x\ncredences:": 0.1}, "weights": [[source, target, "1"]]}),
+        link({"credences": {claim: 1.5}, "weights": [[source, target, -0.5], [source, "__proto__", 0.5]]}),
+        link({"perspective": "__proto__", "semantics": "constructor", "asOf": "toString"}),
+        "#whatif=%E0%A4%A",
+        "#whatif=</script><script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>",
+        link({"credences": {f"n{i}": 0.5 for i in range(10_000)}}),
+    ]
+
+
+def test_a_crafted_link_runs_nothing_sends_nothing_and_downloads_what_takeoff_reads_alike(
+        browser, run, tmp_path):
+    import json
+    import shutil
+
+    from test_html import INJECTED, Page
+    from test_whatif import BUNDLED, bundled_page_path, cli_score, page_strengths
+
+    path, corpus = bundled_page_path(tmp_path)
+    root = tmp_path / "claims"
+    shutil.copytree(BUNDLED, root)
+    target = root / "perspectives" / "from-link.yaml"
+    for fragment in crafted_fragments(corpus.graph):
+        started = time.monotonic()
+        page = Page(browser, path.absolute().as_uri() + fragment, viewport=(1280, 720))
+        try:
+            assert time.monotonic() - started < 30
+            shown = page_strengths(page)
+            semantics = page.js("() => takeoff.whatif.semantics")
+            yaml_text = page.js("() => takeoff.perspectiveYaml()")
+            assert page.js(INJECTED)["pwned"] is None
+            page.assert_clean()
+        finally:
+            page.close()
+        target.write_text(yaml_text, encoding="utf-8")
+        checked = run(root, "check", "--json")
+        assert checked.exit_code == 0 and json.loads(checked.stdout)["ok"], (fragment[:80], yaml_text)
+        took = cli_score(run, root, "--perspective", "from-link", "--semantics", semantics)
+        worst = max(abs(shown[k] - took[k]) for k in took)
+        assert set(shown) == set(took) and worst <= 1e-9, (fragment[:80], worst)

@@ -188,7 +188,7 @@ HOSTILE_TITLE = r"\e]0;pwned\a\e]52;c;ZWNobyBldmls\a\e[2J\rX\x9b31m\u202eevil"
 
 
 @pytest.mark.parametrize("command", [
-    ["list"], ["show", "evil"], ["score", "--all"], ["why", "evil"],
+    ["list"], ["show", "evil"], ["score", "--all"], ["why", "evil"], ["tree", "m1"],
     ["sparql", "SELECT ?t WHERE { ?n dcterms:title ?t }"],
     ["sparql", "CONSTRUCT WHERE { ?n dcterms:title ?t }"],
     ["sparql", "SELECT ?t WHERE { ?n dcterms:title ?t }", "--csv"],
@@ -207,5 +207,5 @@ def test_escape_sequences_in_a_file_reach_a_real_terminal_inert(tmp_path, comman
     assert "\r" not in shown.replace("\r\n", "\n"), shown
     if "--json" in command:
         assert "\\u001b]0;pwned" in shown and "\\u009b31m" in shown
-    elif command[0] in ("list", "show", "sparql"):  # the commands that print titles
+    elif command[0] in ("list", "show", "sparql", "tree"):  # the commands that print titles
         assert "\u241b]0;p" in shown, shown
