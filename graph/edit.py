@@ -8,7 +8,9 @@ except for what changed.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -694,6 +696,7 @@ def import_graph(root, graph, *, replace=False):
     """
 
     def change(corpus):
+        declared.append(declare_sources(root, graph))
         clash = sorted(str(n) for n, attrs in graph.nodes(data=True) if attrs and n in corpus.graph)
         if clash and not replace:
             raise TakeoffError(f"ids already in the corpus: {', '.join(clash[:10])}"
@@ -715,7 +718,66 @@ def import_graph(root, graph, *, replace=False):
             overlay[path] = node_text(attrs, out)
         return overlay
 
-    return apply_change(root, change, "import")
+    declared = []
+    with _sources_kept_on_failure(root, declared):
+        return apply_change(root, change, "import")
+
+
+def declare_sources(root, graph):
+    """Declare in the corpus's ``takeoff.toml`` every source the edges of ``graph`` name that
+    it does not declare yet (an import or a pull brings edges whose ``from`` names them).
+
+    A source keeps the fields the file carried (node-link, RDF and GraphML carry takeoff.toml's
+    [sources]); one the file only names gets its id as its title, for the user to complete.
+
+    Returns
+    -------
+    str or None
+        The file's text before (``""`` if there was none), None if nothing was added.
+    """
+    from graph.config import MARKER, marker_text
+    from graph.model import EDITOR
+    from graph.provenance import read_sources
+
+    marker = Path(root) / MARKER
+    declared = read_sources(marker)[0]
+    named = {e.get("from") for *_, e in graph.edges(data=True)} - {None, EDITOR} - set(declared)
+    if not named:
+        return None
+    old = read_text(marker, root) if os.path.lexists(marker) else ""
+    carried = graph.graph.get("sources") or {}
+    lines = [old or marker_text(Path(root).resolve().name)]
+    for source_id in sorted(named):
+        fields = carried.get(source_id) or {"title": source_id}
+        lines.append(f"\n[sources.{source_id}]  # declared by an import: the edges name it")
+        lines += [f"{key} = {_toml_text(fields[key])}" for key in ("title", "url", "author", "date")
+                  if fields.get(key) is not None]
+    atomic_write(marker, "\n".join(line.rstrip("\n") for line in lines) + "\n")
+    return old
+
+
+def _toml_text(value):
+    """``value`` (text or a date) as a TOML basic string: JSON's escapes are TOML's."""
+    return json.dumps(value.isoformat() if hasattr(value, "isoformat") else str(value),
+                      ensure_ascii=False)
+
+
+@contextlib.contextmanager
+def _sources_kept_on_failure(root, declared):
+    """Put ``takeoff.toml`` back as it was if the change it was extended for is refused."""
+    from graph.config import MARKER
+
+    try:
+        yield
+    except BaseException:
+        old = next((text for text in declared if text is not None), None)
+        if old is not None:
+            marker = Path(root) / MARKER
+            if old:
+                atomic_write(marker, old)
+            else:
+                marker.unlink(missing_ok=True)
+        raise
 
 
 def sync_corpus(root, graph, *, replace=False, base=None):
@@ -743,6 +805,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
         return {k: v for k, v in g.nodes[node].items() if k != "path"}, edges
 
     def change(corpus):
+        declared.append(declare_sources(root, graph))
         local = corpus.graph
         seen = parse(serialize(local, "nt", base), "nt", base) if len(local) else local
         added = sorted(n for n in graph if n not in seen)
@@ -763,8 +826,10 @@ def sync_corpus(root, graph, *, replace=False, base=None):
             overlay[path] = node_text(attrs, [(t, e) for _, t, e in graph.out_edges(node, data=True)])
         return overlay
 
+    declared = []
     try:
-        apply_change(root, change, "pull")
+        with _sources_kept_on_failure(root, declared):
+            apply_change(root, change, "pull")
         _mark(root)   # a folder pull made is a corpus: commands run in it find it
     except BaseException:
         if created:  # the folder is this pull's own: a refused pull leaves no trace

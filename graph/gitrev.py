@@ -33,6 +33,8 @@ def git(repo, *args, check=True, text=True):
     except FileNotFoundError:
         raise GitError("git is not installed (takeoff diff and log read revisions with it)") \
             from None
+    except OSError as exc:  # e.g. an environment too large to start a program with (E2BIG)
+        raise GitError(f"could not run git: {exc.strerror or exc}") from None
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} took over {GIT_TIMEOUT} s; stopped") from None
     if run.returncode != 0:

@@ -296,3 +296,32 @@ def test_link_sets_whose_argument_an_edge_is(sourced, run):
     assert snapshot(sourced) == before
     changed = run(sourced, "link", "c2", "m2", "--supports", "--from", "notes")
     assert "-> supports weight 1 from notes quote 'its words'" in changed.stderr
+
+
+@pytest.mark.parametrize("fmt", ["node-link", "aif"])
+def test_import_declares_the_sources_its_edges_name(sourced, run, tmp_path, fmt):
+    exported = run(sourced, "export", "--format", fmt)
+    assert exported.exit_code == 0, exported.output
+    source = tmp_path / "g.json"
+    source.write_text(exported.stdout)
+    target = tmp_path / "other"
+    assert run(target, "init", target).exit_code == 0
+    result = run(target, "import", "--format", fmt, source)
+    assert result.exit_code == 0, result.output
+    corpus = Corpus.load(target).require_valid()
+    declared = corpus.graph.graph["sources"]
+    assert set(declared) == {"essay", "notes"}
+    # node-link carries takeoff.toml's [sources]; AIF only names them, so the id stands in
+    assert declared["notes"]["title"] == ("Research notes" if fmt == "node-link" else "notes")
+
+
+def test_a_refused_import_leaves_takeoff_toml_as_it_was(sourced, run, tmp_path):
+    source = tmp_path / "g.json"
+    source.write_text(run(sourced, "export", "--format", "node-link").stdout)
+    target = tmp_path / "other"
+    assert run(target, "init", target).exit_code == 0
+    write_node(target, "m1", "---\nkind: model\ntitle: Already here\n---\n")
+    before = snapshot(target)
+    result = run(target, "import", source)  # refused after the sources were declared
+    assert result.exit_code == 1 and "ids already in the corpus: m1" in result.output
+    assert snapshot(target) == before
