@@ -587,7 +587,7 @@ _DATA_KEYS = ("id", "kind", "title", "credence", "date", "tags", "sources", "bod
 _INFERENCE_DATA_KEYS = ("uses",) + _DATA_KEYS
 
 
-def export_argdown(graph):
+def export_argdown(graph, title="takeoff-graph corpus"):
     """Argdown text of the corpus graph.
 
     Each node is a statement ``[id]: title`` or, for arguments, ``<id>: title``, with its tags
@@ -602,6 +602,8 @@ def export_argdown(graph):
     Parameters
     ----------
     graph : networkx.MultiDiGraph
+    title : str
+        The document's title (the corpus's ``takeoff.toml`` title).
 
     Returns
     -------
@@ -610,7 +612,7 @@ def export_argdown(graph):
     structures = {node: _pcs_of(graph, node) for node, kind in graph.nodes(data="kind")
                   if kind == "argument"}
     steps = _inline_steps(graph, structures)
-    parts = ["===\ntitle: takeoff-graph corpus\n===\n"]
+    parts = [f"===\ntitle: {json.dumps(title, ensure_ascii=False)}\n===\n"]  # JSON: YAML-safe
     for kind in KINDS:
         ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind and n not in steps)
         if ids:

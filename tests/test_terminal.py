@@ -180,3 +180,35 @@ def test_completion_scripts_for_each_shell(shell):
     result = subprocess.run([sys.executable, "-c", "import cli; cli.cli(prog_name='takeoff')"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "_TAKEOFF_COMPLETE" in result.stdout
+
+
+# ---- a reader that stops early (`takeoff list | head`) -----------------------------------------
+
+@pytest.mark.parametrize("args", [["robustness", "--samples", "50"], ["list"], ["list", "--json"],
+                                  ["score", "--all"], ["export", "--format", "turtle"],
+                                  ["sparql", "models-by-strength"], ["why", "bottlenecks"]])
+def test_a_closed_pipe_ends_the_command_quietly(args):
+    """stdout is a pipe whose reader has already gone, so the first write fails (EPIPE): the
+    command ends with status 0 and prints no error (nor Python's "Exception ignored" at exit),
+    whichever command it is."""
+    read, write = os.pipe()
+    os.close(read)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("TAKEOFF_CORPUS", None)
+    proc = subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args], stdout=write,
+                          stderr=subprocess.PIPE, text=True, cwd=REPO, env=env, timeout=120)
+    os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    for noise in ("Error", "Broken pipe", "Traceback", "Exception ignored"):
+        assert noise not in proc.stderr
+
+
+def test_piping_into_head_is_quiet_under_pipefail():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("TAKEOFF_CORPUS", None)
+    script = (f"{sys.executable} -c 'import cli; cli.main()' score --all --quiet | head -3 && "
+              f"{sys.executable} -c 'import cli; cli.main()' robustness --samples 50 | head -1")
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert len(proc.stdout.splitlines()) == 4
