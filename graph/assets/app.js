@@ -271,7 +271,7 @@
   // (the selected node and its neighbours, the takeoff paths, then by strength, strongest first)
   // and each gets its label if the label stays inside the view and covers no label or node
   // already there. A small map gets every label; a dense one its strongest, and more as you zoom.
-  var LABEL_PX = 12, MODEL_LABEL_PX = 14, LABEL_WIDTH = 120, MODEL_LABEL_WIDTH = 170, LABEL_LINES = 3, MODEL_LABEL_LINES = 4;
+  var LABEL_PX = 12, MODEL_LABEL_PX = 14, LABEL_WIDTH = 130, MODEL_LABEL_WIDTH = 170, LABEL_LINES = 2, MODEL_LABEL_LINES = 4;
   var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
   var measure = document.createElement("canvas").getContext("2d");
   var LABEL_FONT = options.nodes.font.face;
@@ -343,21 +343,26 @@
       var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX;
       var label = model ? wrapLabel(labels[id], px, modelWidth[id], MODEL_LABEL_LINES)
                         : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES), s = screen[id];
-      var rect = { x: s.x - label.width / 2 - 2, w: label.width + 4, h: label.height + 2,
-                   y: model ? s.y - s.r - 4 - label.height : s.y + s.r + 2 };
-      if (rect.x < 0 || rect.y < 0 || rect.x + rect.w > box.width || rect.y + rect.h > box.height) return;
-      if (overlaps(rect, taken) || overlaps(rect, shapes.filter(function (b) { return b.id !== id; }))) return;
-      taken.push(rect);
-      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, model: model });
+      var others = shapes.filter(function (b) { return b.id !== id; });
+      // Under the node, else above it; a takeoff path's always above (clear of its edges).
+      var above = { x: s.x - label.width / 2 - 2, w: label.width + 4, h: label.height + 2, y: s.y - s.r - 4 - label.height };
+      var below = { x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 };
+      var spot = (model ? [above] : [below, above]).filter(function (rect) {
+        return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
+          !overlaps(rect, taken) && !overlaps(rect, others);
+      })[0];
+      if (!spot) return;
+      taken.push(spot);
+      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot === above });
     });
     var updates = [];
     labelled.forEach(function (_, id) { if (!want.has(id)) updates.push({ id: id, label: undefined }); });
     want.forEach(function (w, id) {
       var size = w.px / scale, node = network.body.nodes[id].options.size;
-      // Above a takeoff path: vis-network draws a label from 3 units under the node's bottom.
-      var vadjust = w.model ? -(2 * node + 6 / scale + 2 * 3 + w.lines * size * 1.15) : 0;
+      // Above the node: vis-network draws a label from 3 units under the node's bottom.
+      var vadjust = w.above ? -(2 * node + 6 / scale + 2 * 3 + w.lines * size * 1.15) : 0;
       var old = labelled.get(id);
-      if (!old || old.text !== w.text || old.size !== size) {
+      if (!old || old.text !== w.text || old.size !== size || old.above !== w.above) {
         updates.push({ id: id, label: w.text, font: { size: size, vadjust: vadjust } });
       }
       w.size = size;
@@ -381,7 +386,7 @@
   // their labels.
   function fitWithRoom(fitOptions) {
     network.fit(Object.assign({ animation: false }, fitOptions || {}));
-    var top = MODEL_LABEL_LINES * MODEL_LABEL_PX * 1.15 + 8, bottom = LABEL_LINES * LABEL_PX * 1.15 + 6;
+    var top = MODEL_LABEL_LINES * MODEL_LABEL_PX * 1.15 + 8, bottom = LABEL_LINES * LABEL_PX * 1.15 + 8;
     var height = container.getBoundingClientRect().height;
     if (height <= 2 * (top + bottom)) return;
     var scale = network.getScale() * (height - top - bottom) / height, at = network.getViewPosition();
