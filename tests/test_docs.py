@@ -88,7 +88,7 @@ def test_the_pages_run_in_order_in_one_shell(tmp_path):
         for line, script in sh_blocks(page):
             parts.append(f"echo '@@ {page.name}:{line}' >&2\n{script}")
     run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", "\n".join(parts)], cwd=work,
-                         env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+                         env=_env(tmp_path), capture_output=True, text=True, timeout=2400)
     where = re.findall(r"^@@ (\S+)$", run.stderr, re.M)
     assert run.returncode == 0, (
         f"{where[-1] if where else '?'}: the example failed (exit {run.returncode}) after the "
