@@ -1140,5 +1140,6 @@
                      search: search, state: state, renderMarkdown: renderMarkdown,
                      score: score, whatif: whatif, setChange: setChange, undo: undo, resetAll: resetAll,
                      setSemantics: setSemantics, setPerspective: setPerspective, setAsOf: setAsOf,
-                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf };
+                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf,
+                     fit: function () { fitWithRoom(); scheduleDetails(); } };
 })();
