@@ -344,7 +344,8 @@ def test_laptop_screen_labels_title_and_ranking(clean):
     assert page.js("() => document.title") == DEFAULT_TITLE == "Argument map"
     # Takeoff paths are labelled in the first view, at a legible size (vis-network skips a
     # label drawn smaller than the threshold); tests/test_html.py checks every label.
-    page.page.wait_for_function("() => document.getElementById('label-rule').textContent !== ''")
+    page.js("() => takeoff.fit()")  # the whole map in view, as the page opens
+    page.page.wait_for_function("() => nodes.get().filter(n => n.group === 'model').every(n => n.label)")
     scale = page.js("() => network.getScale()")
     sizes = page.js("() => nodes.get().filter(n => n.group === 'model').map(n => n.label ? n.font.size : 0)")
     assert sizes and all(size * scale >= LABEL_MIN_PX for size in sizes)
