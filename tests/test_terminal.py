@@ -259,12 +259,14 @@ class Shell:
         os.close(self.leader)
 
 
-def test_tab_completion_answers_in_under_100_ms_and_offers_only_ids(small_corpus, tmp_path):
+def test_tab_completion_is_fast_and_offers_only_ids(small_corpus, tmp_path):
     """Tab Tab in bash after `takeoff show `: the candidates are the corpus's ids, never a file
-    name that is no id (issue 28's `m1;touch${IFS}x;#.md` would put a command on the line), and
-    the completion costs under 100 ms of CPU beyond the Python interpreter's own start (the
-    time the interpreter itself takes is measured in the same shell: on a loaded CI machine
-    both grow)."""
+    name that is no id (issue 28's `m1;touch${IFS}x;#.md` would put a command on the line).
+
+    One Tab costs at most 3.5 times the CPU of the Python interpreter's bare start, measured in
+    the same shell (a loaded machine slows both alike, so the bound holds on any machine): under
+    100 ms wherever the interpreter starts in under 28 ms. Before, a Tab imported the solver
+    and cost about 9 times the interpreter's start (bench/bench_completion.py)."""
     (small_corpus / "takeoff.toml").write_text("")
     (small_corpus / "m1;touch${IFS}x;#.md").write_text("---\nkind: model\ntitle: Trap\n---\n")
     (small_corpus / "Bad Name.md").write_text("---\nkind: model\ntitle: Not an id\n---\n")
@@ -286,7 +288,7 @@ def test_tab_completion_answers_in_under_100_ms_and_offers_only_ids(small_corpus
         listed = shell.expect(r"c1\s+c2\s+e1\s+m1\s")
         shell.send("\x15")  # Ctrl-U: clear the line
         completion, interpreter = [], []
-        for _ in range(5):  # the least of five: a loaded machine only ever adds time
+        for _ in range(7):  # the least of seven: a loaded machine only ever adds time
             start = shell.children_cpu()
             shell.send("takeoff show m\t")  # one Tab, one candidate: completed on the line
             shell.expect(r"takeoff show m1 ")
@@ -300,5 +302,27 @@ def test_tab_completion_answers_in_under_100_ms_and_offers_only_ids(small_corpus
     assert "touch" not in listed.string and "Bad" not in listed.string
     assert not (small_corpus / "x").exists()
     completion, interpreter = min(completion), min(interpreter)
-    assert completion - interpreter < 0.100, (
+    assert completion <= 3.5 * interpreter, (
         f"completion took {completion:.3f} s of CPU, the interpreter alone {interpreter:.3f} s")
+
+
+def test_completion_imports_nothing_heavy(small_corpus):
+    """What makes a Tab cheap, checked without a clock: completing an id, a perspective or a
+    format imports neither the solver (numpy, scipy) nor networkx, rich, rdflib or ruamel.yaml,
+    and reads no takeoff.toml (whose semantics check imports the solver), even after a
+    --semantics option already given."""
+    (small_corpus / "takeoff.toml").write_text('semantics = "dfquad"\n')
+    heavy = ("numpy", "scipy", "networkx", "rich", "rdflib", "ruamel", "graph.propagation",
+             "graph.perspective", "graph.validate")
+    probe = ("import atexit, sys, cli\n"
+             f"atexit.register(lambda: print('LOADED', [m for m in {heavy!r} if m in sys.modules], "
+             "file=sys.stderr))\ncli.cli(prog_name='takeoff')\n")
+    # (--semantics is the exception: its names live in the solver's registry.)
+    for words in (["show", "c"], ["score", "--perspective", ""], ["export", "--format", "t"],
+                  ["sparql", "--base", "x", "--perspective", ""], ["why", "--semantics", "qe", ""]):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "_TAKEOFF_COMPLETE": "bash_complete",
+               "COMP_WORDS": " ".join(["takeoff", *words]), "COMP_CWORD": str(len(words))}
+        env.pop("TAKEOFF_CORPUS", None)
+        run = subprocess.run([sys.executable, "-c", probe], env=env, cwd=small_corpus,
+                             capture_output=True, text=True, timeout=60)
+        assert "LOADED []" in run.stderr, (words, run.stderr)
