@@ -128,6 +128,8 @@ class TakeoffGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _reader_gone(ctx)
         except TakeoffError as exc:  # messages may quote files and servers: made inert
             click.echo(f"Error: {inert(str(exc))}", err=True)
             ctx.exit(1)
@@ -137,6 +139,15 @@ class TakeoffGroup(click.Group):
 
 
 TakeoffGroup.group_class = TakeoffGroup
+
+
+def _reader_gone(ctx):
+    """The reader of stdout stopped reading (``takeoff list | head -3``): it has what it wanted,
+    so the command ends quietly with status 0, as the rows it read were right. Later writes,
+    Python's own flush at exit included, go to /dev/null (the recipe of Python's signal docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    ctx.exit(0)
 
 
 def settings(ctx=None):
@@ -241,15 +252,32 @@ def print_line(text, style=None):
                         markup=False)
 
 
-def weighted_target(value, param_name):
-    """``TARGET[:WEIGHT]`` as (target, weight or None)."""
-    target, _, weight = value.partition(":")
-    if not weight:
-        return target, None
+def parse_weight(text, param_hint, *, off_allowed=False):
+    """An edge weight from the command line, checked the same way by every command (`link
+    --weight`, `add --supports T:W`, `perspective set ... weight W`): a number in (0, 1], or in
+    [0, 1] where 0 switches an edge off (a perspective). Anything else is a usage error (exit
+    2) with one message."""
+    low = "[0" if off_allowed else "(0"
     try:
-        return target, float(weight)
-    except ValueError:
-        raise click.BadParameter(f"{quote(value)}: WEIGHT must be a number", param_hint=param_name)
+        weight = float(text)
+    except (TypeError, ValueError):
+        weight = None
+    if weight is None or not (0 <= weight <= 1 if off_allowed else 0 < weight <= 1):
+        raise click.BadParameter(f"weight {quote(text)} must be a number in {low}, 1]",
+                                 param_hint=param_hint)
+    return weight
+
+
+def _weight_option(ctx, param, value):
+    return None if value is None else parse_weight(value, "--weight")
+
+
+def weighted_target(value, param_name):
+    """``TARGET[:WEIGHT[:NOTE]]`` as (target, weight or None, note or None); the note is the
+    rest of the text, colons and all (ids and numbers hold none)."""
+    target, _, rest = value.partition(":")
+    weight, _, note = rest.partition(":")
+    return (target, parse_weight(weight, param_name) if weight else None, note or None)
 
 
 # ---- shell completion (click's protocol: _TAKEOFF_COMPLETE=bash_source takeoff) ----
@@ -259,24 +287,33 @@ def _complete_words(words, incomplete):
 
 
 def _complete_ids(ctx, param, incomplete):
-    """Node ids of the corpus, from the file names alone (no YAML is read: completion is fast)."""
-    from graph.model import iter_node_files, node_id
+    """Node ids of the corpus, from the file names alone: no YAML, no settings are read and
+    nothing heavy is imported, so that a Tab answers at once. Only names that pass the id rule
+    are offered (a file named ``m1;touch x;#.md`` is no node, and completing it would put a
+    command on the user's line)."""
+    from graph.config import locate_corpus
+    from graph.model import ID_PATTERN, iter_node_files, node_id
 
     try:
-        root = settings(ctx).corpus_path
+        root, _ = locate_corpus(settings(ctx).corpus_option)
     except TakeoffError:
         return []
-    return _complete_words(sorted(node_id(p) for p in iter_node_files(root)), incomplete)
+    ids = (node_id(p) for p in iter_node_files(root))
+    return _complete_words(sorted(i for i in ids if ID_PATTERN.match(i)), incomplete)
 
 
 def _complete_perspectives(ctx, param, incomplete):
-    from graph.perspective import perspective_names
+    """``base`` and the perspective files' names that pass the name rule, listed here rather
+    than by graph.perspective.perspective_names, whose module imports the solver's stack."""
+    from graph.config import locate_corpus
+    from graph.model import ID_PATTERN, PERSPECTIVES_DIR
 
     try:
-        root = settings(ctx).corpus_path
+        root, _ = locate_corpus(settings(ctx).corpus_option)
     except TakeoffError:
         return []
-    return _complete_words(["base", *perspective_names(root)], incomplete)
+    stems = sorted(p.name[:-len(".yaml")] for p in (root / PERSPECTIVES_DIR).glob("*.yaml"))
+    return _complete_words(["base", *(s for s in stems if ID_PATTERN.match(s))], incomplete)
 
 
 def _complete_semantics(ctx, param, incomplete):
@@ -346,6 +383,8 @@ def semantics_option(f):
 
 def _check_semantics(ctx, param, value):
     # Checked against the registry, not a fixed list: adding a semantics adds its name here.
+    if ctx.resilient_parsing:  # shell completion: no settings read, no solver imported
+        return value
     from graph.propagation import SEMANTICS
 
     if value is None:
@@ -436,9 +475,9 @@ def init(ctx, folder, example):
     """
     from graph.edit import init_corpus
 
-    from graph.config import ENV_VAR
+    from graph.config import env_corpus
 
-    folder = folder or settings(ctx).corpus_option or Path(os.environ.get(ENV_VAR) or ".")
+    folder = folder or settings(ctx).corpus_option or env_corpus() or Path(".")
     if example and not BUNDLED_CORPUS.is_dir():
         raise TakeoffError(f"the bundled corpus is not installed ({BUNDLED_CORPUS})")
     init_corpus(folder, example_from=BUNDLED_CORPUS if example else None)
@@ -485,10 +524,13 @@ def _iso_date(value, param_hint):
               help="When it was observed or published (YYYY-MM if only the month is known).")
 @click.option("--tag", "tags", multiple=True, help="A theme tag (repeatable).")
 @click.option("--source", "sources", multiple=True, metavar="URL", help="A source URL (repeatable).")
-@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
-              help="An id this node supports.")
-@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT]", shell_complete=_complete_ids,
-              help="An id this node undermines.")
+@click.option("--supports", multiple=True, metavar="TARGET[:WEIGHT[:NOTE]]",
+              shell_complete=_complete_ids,
+              help="An id this node supports (repeatable), with the edge's weight and note: "
+                   "--supports 'm1:0.8:why it does' (TARGET::NOTE keeps the default weight).")
+@click.option("--undermines", multiple=True, metavar="TARGET[:WEIGHT[:NOTE]]",
+              shell_complete=_complete_ids,
+              help="An id this node undermines (repeatable), as --supports.")
 @click.option("--body", help="The Markdown annotation.")
 @click.option("--edit", "use_editor", is_flag=True, help="Write the annotation in $EDITOR.")
 @click.pass_context
@@ -511,6 +553,12 @@ def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports,
     say(f"added {kind} {node_id} ({_path_of(corpus, node_id)})", ctx)
 
 
+def _quoted(text):
+    """A note in double quotes as the user wrote it: no Python escapes, so an apostrophe, a
+    quote or an accent prints as itself."""
+    return f'"{text}"'
+
+
 def _path_of(corpus, node_id):
     from graph.model import display_path
 
@@ -524,9 +572,9 @@ def _edge_text(state):
     from graph.model import DEFAULT_WEIGHT
 
     weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
-    note = f" note {state['note']!r}" if state.get("note") else ""
+    note = f" note {_quoted(state['note'])}" if state.get("note") else ""
     by = f" from {state['from']}" if state.get("from") else ""
-    words = f" quote {state['quote']!r}" if state.get("quote") else ""
+    words = f" quote {_quoted(state['quote'])}" if state.get("quote") else ""
     return f"{state['relation']} weight {weight:g}{note}{by}{words}"
 
 
@@ -535,7 +583,8 @@ def _edge_text(state):
 @click.argument("target", shell_complete=_complete_ids)
 @click.option("--supports", "supports", is_flag=True, help="SRC supports TARGET.")
 @click.option("--undermines", "undermines", is_flag=True, help="SRC undermines TARGET.")
-@click.option("--weight", type=click.FloatRange(0, 1, min_open=True), help="Edge weight in (0, 1] (default 1).")
+@click.option("--weight", callback=_weight_option, metavar="W",
+              help="Edge weight in (0, 1] (default 1).")
 @click.option("--note", help="Why this edge exists.")
 @click.option("--from", "by", metavar="SOURCE",
               help="Whose argument the edge is: a source of takeoff.toml's [sources], or 'editor'.")
@@ -547,17 +596,16 @@ def link(ctx, source, target, supports, undermines, weight, note, by, words, rep
     """Add an edge from SRC to TARGET, or update what is given (--weight, --note, --from,
     --quote) of it.
 
-    Prints the edge before and after. An edge is either supports or undermines: flipping it
-    needs --replace (its weight and note are kept unless given).
+    Prints the edge before and after. A new edge needs --supports or --undermines; an existing
+    one is updated without them (takeoff link a b --note "why"). An edge is either supports or
+    undermines: flipping it needs --replace (its weight and note are kept unless given).
     """
     from graph.edit import link as link_nodes
 
     if supports and undermines:
         raise click.UsageError("give one of --supports or --undermines, not both (an edge is "
                                "one or the other)")
-    if not supports and not undermines:
-        raise click.UsageError("say --supports or --undermines")
-    relation = "supports" if supports else "undermines"
+    relation = "supports" if supports else "undermines" if undermines else None
     edit = link_nodes(ctx.obj.corpus_path, source, target, relation, weight=weight, note=note,
                       replace=replace, by=by, words=words)
     report_warnings(ctx, edit.corpus)
@@ -588,6 +636,8 @@ def unlink(ctx, source, target, force):
 def _value_text(value):
     if value is None:
         return "(none)"
+    if isinstance(value, dict):  # an uncertain credence, as written in the file
+        return "{" + ", ".join(f"{k}: {v:g}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value)) or "(none)"
     if isinstance(value, str) and "\n" in value.rstrip("\n"):
@@ -669,8 +719,15 @@ def edit(ctx, node_id):
     if kept is not None:
         say(f"starting from your refused text in {display_path(rejected)}", ctx)
     edited = click.edit(original if kept is None else kept, extension=".md", require_save=True)
-    if edited is None or edited == original:
-        say(f"{node_id}: no change", ctx)
+    if edited is None or edited in (original, kept):
+        # Leaving the editor without a change drops a refused text: else every later edit
+        # would restart from it, with no way back to the file but deleting it by hand.
+        if kept is not None:
+            rejected.unlink(missing_ok=True)
+            say(f"{node_id}: no change; your refused text ({display_path(rejected)}) is "
+                "dropped, the next edit starts from the file", ctx)
+        else:
+            say(f"{node_id}: no change", ctx)
         return
     try:
         after = replace_node_text(ctx.obj.corpus_path, node_id, edited, expected=original)
@@ -710,9 +767,14 @@ def source_add(ctx, node_id, url, title, quote, date_text):
 
 
 def _source_text(source):
-    fields = [f"{key} {source[key]!s:.60}" for key in ("title", "quote", "date")
+    fields = [f"{key} {_shortened(str(source[key]), 60)}" for key in ("title", "quote", "date")
               if source.get(key)]
     return f"<{source['url']}>" + (f" ({'; '.join(fields)})" if fields else "")
+
+
+def _shortened(text, width):
+    """``text`` cut to ``width`` characters, the cut shown by an ellipsis."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "\u2026"
 
 
 @source_group.command("rm")
@@ -818,6 +880,8 @@ def print_node(info):
     out.print(f"[bold]{info['id']}[/bold]  ({kind})", markup=True)
     out.print(info["title"], markup=False)
     line = f"credence {info['credence']:.3f}"
+    if info.get("credence_dist"):
+        line += " " + _value_text(info["credence_dist"])
     if info.get("strength") is not None:
         line += f"   strength {info['strength']:.3f} ({info['semantics']})"
     if info["date"]:
@@ -856,7 +920,8 @@ def _format_choice(importable=False):
 
 def base_option(f):
     return click.option("--base", metavar="IRI",
-                        callback=lambda ctx, param, value: value or settings(ctx).setting("base"),
+                        callback=lambda ctx, param, value: value or (
+                            None if ctx.resilient_parsing else settings(ctx).setting("base")),
                         help="RDF formats: node ids become IRIs under this base (default: the "
                              "corpus's takeoff.toml 'base', else "
                              "https://w3id.org/takeoff-graph/node/).")(f)
@@ -918,7 +983,8 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     score = corpus.score(semantics) if with_strengths else None
     if score is not None and not score.converged:
         click.echo(f"warning: {score.message}", err=True)
-    text = export_graph(corpus.graph, fmt, base=base, score=score, store=store)
+    text = export_graph(corpus.graph, fmt, base=base, score=score, store=store,
+                        title=settings(ctx).setting("title"))
     losses = getattr(text, "losses", None)  # what the format has no place for, counted
     if losses:
         click.echo(f"warning: {fmt} has no place for {', '.join(losses)}: left out", err=True)
@@ -1113,9 +1179,10 @@ def _print_ranking(rows, result, all_nodes, count):
     if count > len(rows):
         print_line(f"{count - len(rows)} more not shown (of {count}); --top N shows more",
                    style="dim")
-    status = "converged" if result.converged else "NOT converged"
-    print_line(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
-               f"{result.residual:.1e}", style="dim")
+    if not settings().quiet:  # a failure to converge is a warning, printed by the caller
+        status = "converged" if result.converged else "NOT converged"
+        print_line(f"{result.semantics}: {status}, {result.iterations} iterations, residual "
+                   f"{result.residual:.1e}", style="dim")
 
 
 # ==== section: html ====
@@ -1235,7 +1302,8 @@ def http_credentials_option(f):
               help="Print CSV (SELECT; ASK as one answer column; graphs as s,p,o rows).")
 @json_option
 @base_option
-@click.option("--with-strengths", is_flag=True, help="Add tg:strength to every node.")
+@click.option("--with-strengths", is_flag=True,
+              help="Add tg:strength to every node (implied by a query that names tg:strength).")
 @semantics_option
 @click.option("--store", type=click.Choice(["auto", "memory", "oxigraph"]), default="auto",
               show_default=True, help="rdflib's in-memory store or Oxigraph (auto: by size).")
@@ -1289,9 +1357,20 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
     if graph_iri:
         raise click.UsageError("--graph names a graph on a server: give --endpoint too")
     graph = scoped_corpus(ctx, as_of=as_of, perspective=perspective).graph
+    with_strengths = with_strengths or _asks_for_strengths(text)
     rdf_graph = to_rdf(graph, base, score=_score_for(graph, with_strengths, semantics), store=store)
     result = run_query(rdf_graph, text, timeout=timeout, allow_service=allow_service)
     _print_result(result, base, as_json=as_json, as_csv=as_csv)
+
+
+def _asks_for_strengths(text):
+    """Whether a query names tg:strength (prefixed or as a full IRI): then the strengths are
+    computed as if --with-strengths were given, rather than the query matching no row."""
+    import re
+
+    from graph.rdf import VOCAB
+
+    return re.search(rf"\btg:strength\b|<{re.escape(VOCAB)}strength>", text) is not None
 
 
 def _print_result(result, base, *, as_json, as_csv):
@@ -1827,10 +1906,11 @@ def _print_comparison(data):
     for row in data["models"]:
         drivers = "\n".join(f"{d['contribution']:+.3f} {d['override']}" for d in row["drivers"])
         rows.append([row["id"], f"{row['strength'][p]:.3f}", f"{row['strength'][q]:.3f}",
-                     _signed(row["difference"]), f"{row['rank'][p]} > {row['rank'][q]}",
+                     _signed(row["difference"]), str(row["rank"][p]), str(row["rank"][q]),
                      _text((drivers, ""))])
     print_table([Col("model", "id"), Col("P", "num"), Col("Q", "num"), Col("Q - P", "num"),
-                 Col("rank P>Q", "num"), Col("main drivers (Shapley share of Q - P)", "ids")],
+                 Col("rank P", "num"), Col("rank Q", "num"),
+                 Col("main drivers (Shapley share of Q - P)", "ids")],
                 rows)
     if data["overrides"]:
         rows = []
@@ -1974,6 +2054,8 @@ def _override_args(args, with_value):
         raise click.UsageError(f"expected ID credence{value} or SRC TARGET weight{value.replace('X', 'W')}")
     if not with_value:
         return item, None
+    if item[0] == "weight":
+        return item, parse_weight(rest[0], "W", off_allowed=True)
     try:
         return item, float(rest[0])
     except ValueError:

@@ -3,8 +3,7 @@
 Run: python bench/bench_html.py [--nodes 5000] [--edges 10000] [--runs 3] [--no-browser]
                                 [--no-command] [--changes 20] [--json]
      python bench/bench_html.py --whatif-only     (only item 5 below, on the 5,000-node page)
-     python bench/bench_html.py --screenshot docs/screenshot.png    (the README's picture)
-     python bench/bench_html.py --whatif-screenshots docs    (docs/what-if-1280x720.png, -1600x1000)
+     (the docs' pictures of the map: python docs/screenshots.py)
 
 What is timed (best of --runs, except the browser: median, each run a fresh page):
 
@@ -33,7 +32,6 @@ The generated corpus is layered like the bundled one: 2% models, 38% claims, 60%
 """
 import argparse
 import datetime
-import io
 import json
 import random
 import statistics
@@ -207,65 +205,6 @@ def whatif_timing(path, changes):
     return node, runs
 
 
-def screenshot(path, node="software-explosion"):
-    """The README's picture: the bundled corpus's page with one node's panel open."""
-    from playwright.sync_api import sync_playwright
-
-    from graph.model import Corpus
-
-    corpus = Corpus.load(ROOT / "claims").require_valid()
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        page_path = Path(tmp) / "map.html"
-        write_html(page_path, corpus.graph)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000}, device_scale_factor=1.5)
-        page.goto(page_path.as_uri())
-        page.wait_for_function("() => window.takeoffFirstDraw !== undefined")
-        page.evaluate("""id => { takeoff.openPanel(id); network.selectNodes([id]); network.setSize();
-                                 network.fit({animation: false}); }""", node)
-        page.wait_for_timeout(500)
-        png = page.screenshot()
-        browser.close()
-    save_png(png, path)
-
-
-def save_png(png, path):
-    """Write a screenshot with a 256-colour palette: it keeps the flat page sharp at a third of
-    the size (Pillow comes with matplotlib, in the bench extra)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(path, optimize=True)
-
-
-def whatif_screenshots(folder, node="rl-returns-large"):
-    """docs/what-if.md's pictures: the bundled corpus at a laptop's 1280x720 and at 1600x1000,
-    with the panel open on `node` and its credence moved (a what-if in force)."""
-    from playwright.sync_api import sync_playwright
-
-    from graph.model import Corpus
-    from graph.perspective import load_perspective, perspective_names
-
-    corpus = Corpus.load(ROOT / "claims").require_valid()
-    perspectives = [load_perspective(corpus, name) for name in perspective_names(corpus.root)]
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        page_path = Path(tmp) / "map.html"
-        write_html(page_path, corpus.graph, perspectives=perspectives)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for width, height in ((1280, 720), (1600, 1000)):
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(page_path.as_uri())
-            page.wait_for_function("() => window.takeoffFirstDraw !== undefined")
-            # As a click on the node leaves it: the panel open and the view on the node.
-            page.evaluate("""id => { takeoff.goTo(id); network.moveTo({scale: 0.85, animation: false});
-                                     network.focus(id, {scale: 0.85, animation: false});
-                                     takeoff.setChange({kind: 'credence', id: id, value: 0.15}); }""", node)
-            page.wait_for_timeout(500)
-            save_png(page.screenshot(), Path(folder) / f"what-if-{width}x{height}.png")
-            page.close()
-        browser.close()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=5000)
@@ -273,20 +212,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="Skip the Chromium first draw.")
     parser.add_argument("--no-command", action="store_true", help="Skip the end-to-end command.")
-    parser.add_argument("--whatif-screenshots", metavar="DIR",
-                        help="Only write docs/what-if.md's two screenshots into DIR.")
     parser.add_argument("--changes", type=int, default=20, help="Slider moves timed in the what-if.")
     parser.add_argument("--whatif-only", action="store_true", help="Only time the what-if (item 5).")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="Only write the README screenshot of the bundled corpus to PNG.")
     args = parser.parse_args()
-    if args.screenshot:
-        screenshot(args.screenshot)
-        return
-    if args.whatif_screenshots:
-        whatif_screenshots(args.whatif_screenshots)
-        return
 
     graph = generated_graph(args.nodes, args.edges)
     figures = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}

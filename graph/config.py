@@ -99,19 +99,55 @@ def find_corpus(option=None, *, environ=None, cwd=None):
         The named folder is missing or not a corpus, or discovery found none.
     """
     environ = os.environ if environ is None else environ
+    root, how = locate_corpus(option, environ=environ, cwd=cwd)
+    if how == "discovered":
+        return _config(root, how, environ)
+    return _named(root, how, environ)
+
+
+def locate_corpus(option=None, *, environ=None, cwd=None):
+    """The folder :func:`find_corpus` would use and how it was named, without reading its
+    settings or checking a named folder (shell completion needs only this, and fast).
+
+    Returns
+    -------
+    (Path, str)
+        The folder and ``--corpus``, ``$TAKEOFF_CORPUS`` or ``discovered``.
+    """
+    environ = os.environ if environ is None else environ
     if option is not None:
-        return _named(Path(option), "--corpus", environ)
-    if environ.get(ENV_VAR):
-        return _named(Path(environ[ENV_VAR]), f"${ENV_VAR}", environ)
+        return Path(option), "--corpus"
+    named = env_corpus(environ)
+    if named is not None:
+        return named, f"${ENV_VAR}"
     start = Path(cwd or os.getcwd()).resolve()
     for folder in (start, *start.parents):
         for candidate in (folder, folder / NESTED):
             if (candidate / MARKER).is_file():
-                return _config(_relative(candidate), "discovered", environ)
+                return _relative(candidate), "discovered"
     raise CorpusNotFound(
         f"no corpus found: looked for {MARKER} (and {NESTED}/{MARKER}) in {start} and every "
         f"folder above it. Run takeoff inside a corpus, name one with --corpus FOLDER or "
         f"${ENV_VAR}, or create one with `takeoff init FOLDER`")
+
+
+def env_corpus(environ=None):
+    """The folder ``$TAKEOFF_CORPUS`` names (None if unset or empty).
+
+    It must be absolute: a relative path would be read from whatever folder the next command
+    runs in, and the folder it was set in is not known then, so after a ``cd`` it would name
+    another folder (or none) without a word. Refused with the absolute form to export instead.
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(ENV_VAR)
+    if not value:
+        return None
+    folder = Path(value)
+    if not folder.is_absolute():
+        raise CorpusNotFound(
+            f"${ENV_VAR} {value}: must be an absolute path (a relative one would name another "
+            f"folder after a cd); e.g. export {ENV_VAR}=\"$PWD/{value}\"")
+    return folder
 
 
 def _named(folder, how, environ):
@@ -128,6 +164,14 @@ def _named(folder, how, environ):
 def _relative(path):
     """A discovered folder as the user would type it (relative when below the cwd)."""
     return Path(display_path(path))
+
+
+def enclosing_corpus(folder):
+    """The corpus ``folder`` would lie inside (the nearest folder above it holding
+    ``takeoff.toml``), or None. A corpus reads every ``*.md`` below it, so one made there would
+    have its nodes read as the outer corpus's too."""
+    start = Path(folder).resolve()
+    return next((p for p in start.parents if (p / MARKER).is_file()), None)
 
 
 def has_node_files(folder):

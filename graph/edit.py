@@ -195,12 +195,13 @@ def new_node_path(root, kind, node_id):
 
 def add_node(root, kind, node_id, title, *, credence=None, date=None, tags=(), sources=(),
              supports=(), undermines=(), body=""):
-    """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight)`` pairs."""
+    """Create node ``node_id``; ``supports``/``undermines`` hold ``(target, weight, note)``
+    triples (weight and note may be None)."""
     if kind not in KINDS:
         raise TakeoffError(f"unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
     check_id(node_id)
-    edges = [("supports", t, w, None) for t, w in supports]
-    edges += [("undermines", t, w, None) for t, w in undermines]
+    edges = [("supports", *edge) for edge in supports]
+    edges += [("undermines", *edge) for edge in undermines]
     front = node_front(kind, title, credence, date, tags, [{"url": u} for u in sources], edges)
     text = dump_rt(front, body if not body or body.endswith("\n") else body + "\n")
 
@@ -242,12 +243,14 @@ def _edge_state(graph, source, target, relation):
             **{k: attrs[k] for k in ("from", "quote") if k in attrs}}
 
 
-def link(root, source, target, relation, *, weight=None, note=None, replace=False,
+def link(root, source, target, relation=None, *, weight=None, note=None, replace=False,
          by=None, words=None):
     """Add the edge ``source -relation-> target``, or update what is given of it if it exists.
 
     An edge of the other relation between the same nodes is refused unless ``replace``: then
-    it becomes ``relation``, keeping its weight and note unless new ones are given.
+    it becomes ``relation``, keeping its weight and note unless new ones are given. Without a
+    ``relation`` the existing edge is updated, whichever it is (one intention, one command: a
+    note on an edge needs no restating of its relation); a new edge needs one.
 
     ``by`` and ``words`` set the edge's ``from`` (whose argument it is) and ``quote``.
 
@@ -257,23 +260,23 @@ def link(root, source, target, relation, *, weight=None, note=None, replace=Fals
         ``old`` and ``new`` are ``{relation, weight, note}``, with ``from`` and ``quote`` if
         the edge has them (``old`` None for a new edge).
     """
-    if relation not in RELATIONS:
+    if relation is not None and relation not in RELATIONS:
         raise TakeoffError(f"unknown relation {quote(relation)} (one of {', '.join(RELATIONS)})")
-    other = next(r for r in RELATIONS if r != relation)
     states = {}
 
     def edit(data, body):
+        chosen, other = states["relation"], states["other"]
         _, moved = _edge_entry(data.get(other), target)
         if moved is not None:
             _drop_relation(data, other, target)
-        _, entry = _edge_entry(data.get(relation), target)
+        _, entry = _edge_entry(data.get(chosen), target)
         if entry is None:
             entry = _edge_map(target, None, None)
             if moved is not None:
                 entry.update((k, v) for k, v in moved.items() if k != "target")
-            if relation not in data:
-                _insert_in_order(data, relation, CommentedSeq())
-            data[relation].append(entry)
+            if chosen not in data:
+                _insert_in_order(data, chosen, CommentedSeq())
+            data[chosen].append(entry)
         if weight is not None:
             entry["weight"] = weight
         if note is not None:
@@ -287,15 +290,22 @@ def link(root, source, target, relation, *, weight=None, note=None, replace=Fals
         path = _file_of(corpus, source)
         if target not in corpus.graph:
             raise TakeoffError(f"target: {unknown_id_message(target, corpus.graph)}")
+        chosen = relation or next((r for r in RELATIONS
+                                   if _edge_state(corpus.graph, source, target, r)), None)
+        if chosen is None:
+            raise TakeoffError(f"{source} has no edge to {target} yet: say --supports or "
+                               "--undermines to add one")
+        other = next(r for r in RELATIONS if r != chosen)
+        states.update(relation=chosen, other=other)
         existing = _edge_state(corpus.graph, source, target, other)
         if existing is not None and not replace:
             raise TakeoffError(f"{source} already {other} {target}; an edge is either supports "
-                               f"or undermines: add --replace to make it {relation} instead")
-        states["old"] = existing or _edge_state(corpus.graph, source, target, relation)
+                               f"or undermines: add --replace to make it {chosen} instead")
+        states["old"] = existing or _edge_state(corpus.graph, source, target, chosen)
         return {path: _edit_file(path, edit, corpus.root)}
 
     after = apply_change(root, change, f"link {source} {target}")
-    return Edit(after, states["old"], _edge_state(after.graph, source, target, relation))
+    return Edit(after, states["old"], _edge_state(after.graph, source, target, states["relation"]))
 
 
 def _drop_relation(data, relation, target):
@@ -354,8 +364,10 @@ def _drop_targets(data, targets):
 def parse_field_value(field, value):
     """The typed value of ``takeoff set ID FIELD VALUE`` (None removes an optional field)."""
     if field not in SETTABLE_FIELDS:
-        raise TakeoffError(f"FIELD: cannot set {quote(field)} (one of {', '.join(SETTABLE_FIELDS)}; "
-                           "edges are changed with `takeoff link` / `takeoff unlink`)")
+        hint = did_you_mean(field, SETTABLE_FIELDS)
+        raise TakeoffError(f"FIELD: cannot set {quote(field)} ({hint + ' ' if hint else ''}"
+                           f"one of {', '.join(SETTABLE_FIELDS)}; edges are changed with "
+                           "`takeoff link` / `takeoff unlink`)")
     if field == "credence":
         if value.lstrip().startswith("{"):
             return _number_or_distribution(_distribution_value(value))
@@ -428,11 +440,19 @@ def set_field(root, node_id, field, value):
 
     def change(corpus):
         path = _file_of(corpus, node_id)
-        states["old"] = corpus.graph.nodes[node_id].get(field)
+        states["old"] = _field_as_written(corpus.graph.nodes[node_id], field)
         return {path: _edit_file(path, edit, corpus.root)}
 
     after = apply_change(root, change, f"set {node_id} {field}")
-    return Edit(after, states["old"], after.graph.nodes[node_id].get(field))
+    return Edit(after, states["old"], _field_as_written(after.graph.nodes[node_id], field))
+
+
+def _field_as_written(attrs, field):
+    """A field's value as the file gives it: an uncertain credence as its distribution
+    (``{mean: 0.7, spread: 0.1}``), not only the point the solver uses."""
+    if field == "credence" and attrs.get("credence_dist"):
+        return dict(attrs["credence_dist"])
+    return attrs.get(field)
 
 
 def _insert_in_order(data, key, value):
@@ -859,12 +879,17 @@ def init_corpus(folder, *, example_from=None):
     """
     import shutil
 
-    from graph.config import MARKER
+    from graph.config import MARKER, enclosing_corpus, marker_text
 
     folder = Path(folder)
     marker = folder / MARKER
     if marker.exists():
         raise TakeoffError(f"{marker}: this folder is a corpus already")
+    outer = enclosing_corpus(folder)
+    if outer is not None:
+        raise TakeoffError(f"{folder}: lies inside the corpus {outer} (marked by its "
+                           f"{MARKER}), which would read the new corpus's files as its own "
+                           "nodes; create the new corpus outside it")
     if folder.exists() and not folder.is_dir():
         raise TakeoffError(f"{folder}: exists and is not a folder")
     if folder.is_dir() and any(folder.iterdir()):

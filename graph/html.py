@@ -408,7 +408,7 @@ def _network(graph, result):
 
     large = graph.number_of_nodes() > LARGE_GRAPH
     net = Network(directed=True, cdn_resources="in_line", height="100%", width="100%")
-    positions = layered_positions(graph)
+    positions = _screen_shaped(layered_positions(graph))
     strengths = result.strengths
     for node in sorted(graph):
         data = graph.nodes[node]
@@ -441,9 +441,27 @@ def _network(graph, result):
             "width": round(1 + 4 * weight, 2),
             "dashes": style["dashes"],
         })
-    heights = [y for _, y in positions.values()]
-    net.options = _vis_options(large, max(heights) - min(heights) if heights else 0.0)
+    net.options = _vis_options(large)
     return net
+
+
+#: Width over height of the map area, less the room kept for labels (about 960x450 at 1280x720,
+#: 1280x730 at 1600x1000): a layout stretched to this shape fills the first view.
+_SCREEN_ASPECT = 1.9
+
+
+def _screen_shaped(positions):
+    """The layout stretched sideways to the screen's shape when it is taller than that: the
+    first view then shows the map larger, with room between the nodes of a layer for their
+    labels (never squeezed: a wide layout keeps its gaps)."""
+    if len(positions) < 2:
+        return positions
+    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    if width <= 0 or width >= _SCREEN_ASPECT * height:
+        return positions
+    stretch = _SCREEN_ASPECT * height / width
+    return {node: (x * stretch, y) for node, (x, y) in positions.items()}
 
 
 def _edge_key(edge):
@@ -461,20 +479,7 @@ def _node_size(kind, strength):
     return round(base + span * max(0.0, min(1.0, float(strength))), 1)
 
 
-# The height of the map area on a 1280x720 screen, less margins: what network.fit() fills.
-_LAPTOP_MAP_HEIGHT = 560
-_MODEL_FONT = (30, 80)
-
-
-def _model_font_size(layout_height):
-    """A takeoff-path label size that stays at LABEL_MIN_PX or more on screen when a laptop
-    (1280x720) shows the whole map: fitting the map scales it by about
-    _LAPTOP_MAP_HEIGHT / layout_height (capped for very tall maps, whose labels show on zoom)."""
-    wanted = LABEL_MIN_PX * 1.1 * layout_height / _LAPTOP_MAP_HEIGHT
-    return int(min(_MODEL_FONT[1], max(_MODEL_FONT[0], math.ceil(wanted))))
-
-
-def _vis_options(large, layout_height=0.0):
+def _vis_options(large):
     """vis-network options: the precomputed layout is kept (physics off) at every size, because
     layers read as an argument (evidence below, takeoff paths on top) and vis-network's physics
     does not settle on large graphs; large graphs also skip curved edges."""
@@ -486,18 +491,15 @@ def _vis_options(large, layout_height=0.0):
             "hover": {"background": s["background"], "border": "#111111"}}}
         for kind, s in KIND_STYLE.items()
     }
-    # Takeoff paths get a label large enough to stay above LABEL_MIN_PX when a laptop screen
-    # (1280x720) shows the whole map.
-    groups["model"]["font"] = dict(font, size=_model_font_size(layout_height), color="#2a1a5e",
-                                   strokeWidth=6, bold=True)
-    groups["model"]["widthConstraint"] = {"maximum": 260}
+    # Takeoff paths' labels are bold and darker. The page sets every label's size and line
+    # breaks for the current zoom (app.js placeLabels), so none is wrapped or sized here.
+    groups["model"]["font"] = dict(font, color="#2a1a5e", strokeWidth=6, bold=True)
     return {
         "groups": groups,
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
                   "font": dict(font, size=14, color="#23252b", strokeWidth=4),
-                  "widthConstraint": {"maximum": 140},
-                  # Labels scale with the zoom; below LABEL_MIN_PX on screen they are not drawn
-                  # (the tooltip names the node), and they stop growing at LABEL_MAX_PX.
+                  # A label under LABEL_MIN_PX on screen is not drawn (the tooltip names the
+                  # node), and none grows past LABEL_MAX_PX.
                   "scaling": {"label": {"drawThreshold": LABEL_MIN_PX, "maxVisible": LABEL_MAX_PX}}},
         "edges": {"arrows": {"to": {"enabled": not large, "scaleFactor": 0.55}},
                   "color": {"opacity": 0.8},

@@ -42,7 +42,7 @@ FORMATS = {
     "xaif": Format("graph.formats.aif:export_xaif", "graph.formats.aif:parse_aif",
                    "xAIF JSON (arg-tech's argument mining tools, the xaif package)"),
     "argdown": Format("graph.formats.argdown_write:export_argdown",
-                      "graph.formats.argdown_read:parse_argdown", "Argdown"),
+                      "graph.formats.argdown_read:parse_argdown", "Argdown", options=("title",)),
     "kialo": Format("graph.formats.kialo:export_kialo", "graph.formats.kialo:parse_kialo",
                     "Kialo's text export (1.1. Pro: ...)", options=("thesis",)),
     "graphml": Format("graph.formats:export_graphml", None, "GraphML (Gephi, yEd)",

@@ -51,10 +51,14 @@ def read_sources(marker):
     marker = Path(marker)
     if not marker.is_file():
         return {}, []
-    text = marker.read_text(encoding="utf-8")
+    from graph.limits import InputError, check_toml
+    from graph.store import read_text
+
+    text = read_text(marker, marker.parent)  # the guarded read, as graph.config reads it
     try:
+        check_toml(text)
         table = tomllib.loads(text).get(SOURCES_TABLE, {})
-    except tomllib.TOMLDecodeError:
+    except (InputError, ValueError):  # reported, with its line, by graph.config.read_settings
         return {}, []
     where = display_path(marker)
     sources, found = check_source_table(table)

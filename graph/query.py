@@ -39,8 +39,8 @@ def describe_node(corpus, node_id, *, result=None):
         result = corpus.score()
     return {
         "id": node_id, "kind": attrs["kind"], "title": attrs["title"],
-        "credence": attrs["credence"], "strength": result.strengths[node_id],
-        "evidence_kind": attrs.get("evidence_kind"),
+        "credence": attrs["credence"], "credence_dist": attrs.get("credence_dist"),
+        "strength": result.strengths[node_id], "evidence_kind": attrs.get("evidence_kind"),
         "semantics": result.semantics, "date": _iso(attrs["date"]), "tags": list(attrs["tags"]),
         "sources": [{**s, "date": _iso(s.get("date"))} for s in attrs["sources"]],
         "out": _edge_rows(graph.out_edges(node_id, data=True)),

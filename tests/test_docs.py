@@ -1,8 +1,9 @@
 """The README's and the docs' example commands, run as written.
 
-Every fenced ``sh`` block of README.md and docs/*.md runs with ``bash -e`` in a fresh copy of
+Every fenced ``sh`` and ``python`` block of README.md and docs/*.md runs with ``bash -e`` in a fresh copy of
 the repository's corpus (one copy per page, so a page's blocks run in order and may build on
-each other, as a reader following it would). A block preceded by a line
+each other, as a reader following it would); and all of them run once more in order in one
+shell on one copy, as a newcomer reading README then each page would run them. A block preceded by a line
 ``<!-- doc-test: skip (reason) -->`` is not run: the set-up commands (CI runs them), and
 commands that need a server or a browser window.
 """
@@ -19,19 +20,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-_BLOCK = re.compile(r"(?P<before>[^\n]*)\n```sh\n(?P<body>.*?)\n```", re.S)
+_BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>sh|python)\n(?P<body>.*?)\n```", re.S)
 _SKIP = re.compile(r"<!--\s*doc-test:\s*skip\b")
 
 
 def sh_blocks(page):
-    """``(line, script)`` of each runnable ``sh`` block of a Markdown page."""
+    """``(line, script)`` of each runnable ``sh`` or ``python`` block of a Markdown page (a
+    Python block as a script that runs it with the Python that runs the tests)."""
     text = page.read_text(encoding="utf-8")
     blocks = []
     for match in _BLOCK.finditer(text):
         if _SKIP.search(match["before"]):
             continue
         line = text.count("\n", 0, match.start("body")) + 1
-        blocks.append((line, match["body"]))
+        body = match["body"]
+        if match["lang"] == "python":
+            body = f"python - <<'PYTHON'\n{body}\nPYTHON"
+        blocks.append((line, body))
     return blocks
 
 
@@ -41,17 +46,28 @@ def test_every_page_has_a_runnable_example():
     assert not missing, f"docs pages without an example: {missing}"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if sh_blocks(p)], ids=lambda p: p.name)
-def test_page_commands_run(page, tmp_path):
+def _work_copy(tmp_path):
+    """A folder like the repository's root, as a reader who cloned it has: the corpus and bench/."""
     work = tmp_path / "work"
     work.mkdir()
     shutil.copytree(REPO / "claims", work / "claims", ignore=shutil.ignore_patterns(".takeoff*"))
     shutil.copytree(REPO / "bench", work / "bench")
+    return work
+
+
+def _env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAKEOFF_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
     env["COLUMNS"] = "120"
     env["HOME"] = str(tmp_path)
+    return env
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if sh_blocks(p)], ids=lambda p: p.name)
+def test_page_commands_run(page, tmp_path):
+    work = _work_copy(tmp_path)
+    env = _env(tmp_path)
     for line, script in sh_blocks(page):
         run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=work, env=env,
                              capture_output=True, text=True, timeout=300)
@@ -59,3 +75,23 @@ def test_page_commands_run(page, tmp_path):
             f"{page.name}:{line}: the example failed (exit {run.returncode})\n{script}\n"
             f"--- stdout\n{run.stdout[-2000:]}\n--- stderr\n{run.stderr[-2000:]}")
         assert "Traceback" not in run.stderr, f"{page.name}:{line}: traceback\n{run.stderr}"
+
+
+def test_the_pages_run_in_order_in_one_shell(tmp_path):
+    """A newcomer's session: every sh block of README.md, then of each docs page in the order
+    of PAGES, in one bash (its cd, exports and files carry over from page to page) on one copy
+    of the corpus. A page must leave the shell as a reader would expect the next to start:
+    in the folder it started in, with no variable that changes what later commands see."""
+    work = _work_copy(tmp_path)
+    parts = []
+    for page in PAGES:
+        for line, script in sh_blocks(page):
+            parts.append(f"echo '@@ {page.name}:{line}' >&2\n{script}")
+    run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", "\n".join(parts)], cwd=work,
+                         env=_env(tmp_path), capture_output=True, text=True, timeout=2400)
+    where = re.findall(r"^@@ (\S+)$", run.stderr, re.M)
+    assert run.returncode == 0, (
+        f"{where[-1] if where else '?'}: the example failed (exit {run.returncode}) after the "
+        f"pages before it ran\n--- stdout\n{run.stdout[-2000:]}\n--- stderr\n{run.stderr[-3000:]}")
+    assert "Traceback" not in run.stderr, run.stderr
+    assert len(where) == sum(len(sh_blocks(p)) for p in PAGES)

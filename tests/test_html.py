@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from graph.html import (
-    DEFAULT_TITLE, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
+    DEFAULT_TITLE, LABEL_MIN_PX, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
     page_sections, render_html, safe_url, script_json, write_html)
 from graph.model import Corpus
 from graph.propagation import score_graph
@@ -596,6 +596,7 @@ def test_search_finds_and_focuses_a_node(fresh):
 
 def test_kind_filter_hides_that_kind_and_its_edges(fresh):
     page, graph = fresh
+    page.js("() => { document.getElementById('filter-card').open = true; }")  # folded at first
     page.page.locator("#kind-filters input[data-kind=evidence]").uncheck()
     visible = page.visible_nodes()
     assert visible == {n for n, k in graph.nodes(data="kind") if k != "evidence"}
@@ -609,6 +610,7 @@ def test_kind_filter_hides_that_kind_and_its_edges(fresh):
 
 def test_tag_filter_shows_only_tagged_nodes(fresh):
     page, graph = fresh
+    page.js("() => { document.getElementById('filter-card').open = true; }")
     page.page.locator('#tag-filters .tag[data-tag="robotics"]').click()
     assert page.visible_nodes() == {n for n, t in graph.nodes(data="tags") if "robotics" in t}
     page.page.locator("#clear-filters").click()
@@ -744,15 +746,160 @@ def test_large_graph_draws_everything_with_layout_precomputed(browser, tmp_path)
         assert page.js("() => Object.keys(network.getPositions()).length") == graph.number_of_nodes()
         assert page.js("() => network.body.data.edges.length") == graph.number_of_edges()
         assert page.js("() => network.physics.options.enabled") is False
+        # The first view labels what fits, takeoff paths first, and says so under the map.
+        page.page.wait_for_function("() => document.getElementById('label-rule').textContent !== ''")
         labelled = set(page.js("() => nodes.get().filter(n => n.label).map(n => n.id)"))
-        assert labelled == {n for n in graph if n.startswith("model")}
+        assert labelled & {n for n in graph if n.startswith("model")}
+        assert 0 < len(labelled) < graph.number_of_nodes()
+        assert page.page.locator("#label-rule").inner_text().startswith(f"Labels: {len(labelled)} of ")
         assert page.js("() => network.edgesHandler.options.arrows.to.enabled") is False
         page.js("id => takeoff.goTo(id)", "claim-3")  # jumps (no glide on a large map) to scale 1
         assert page.js("() => network.getScale()") == pytest.approx(1)
-        # Zoomed in, the nodes in view get their labels and the edges their arrowheads.
-        page.page.wait_for_function("() => nodes.get().filter(n => n.label).length > 8")
-        assert "claim-3" in page.js("() => nodes.get().filter(n => n.label).map(n => n.id)")
-        assert page.js("() => network.edgesHandler.options.arrows.to.enabled") is True
+        # Zoomed in, the nodes in view get their labels (the selected one first) and the edges
+        # their arrowheads.
+        page.page.wait_for_function("() => network.edgesHandler.options.arrows.to.enabled")
+        assert page.js("() => nodes.get('claim-3').label") is not None
+        labelled = page.js("() => nodes.get().filter(n => n.label).length")
+        in_view = int(re.search(r"(\d+) nodes in view", page.page.locator("#label-rule").inner_text())[1])
+        assert labelled >= in_view / 2 and labelled >= 5
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------- readable at first sight
+
+FIRST_VIEW_SIZES = [(1280, 720), (1600, 1000)]
+
+
+def first_view_maps(tmp_path):
+    """The three maps of issue 21: 13 nodes, the bundled corpus (with its perspectives, so the
+    perspective menu is there), and 500 nodes."""
+    from graph.perspective import load_perspective, perspective_names
+
+    small = layered_graph(n_models=3, n_claims=5, n_evidence=5, n_edges=20, seed=3)
+    bundled = Corpus.load(BUNDLED).require_valid()
+    large = layered_graph(n_models=10, n_claims=190, n_evidence=300, n_edges=1000, seed=5)
+    pages = {}
+    for name, graph, perspectives in (
+            ("13", small, ()),
+            ("bundled", bundled.graph,
+             [load_perspective(bundled, p) for p in perspective_names(bundled.root)]),
+            ("500", large, ())):
+        pages[name] = (tmp_path / f"{name}.html", graph)
+        write_html(pages[name][0], graph, perspectives=perspectives)
+    return pages
+
+
+LABEL_BOXES = """() => {
+  const scale = network.getScale(), box = document.getElementById('network').getBoundingClientRect();
+  return nodes.get().filter(n => n.label).map(n => {
+    // The box vis-network measured (canvas units), moved by the label's vertical adjustment
+    // (which it applies when drawing the text).
+    const s = network.body.nodes[n.id].labelModule.size, v = (n.font && n.font.vadjust) || 0;
+    const a = network.canvasToDOM({x: s.left, y: s.top + v}), b = network.canvasToDOM({x: s.left + s.width, y: s.top + v + s.height});
+    return {id: n.id, px: n.font.size * scale, x: a.x, y: a.y, w: b.x - a.x, h: b.y - a.y,
+            inside: a.x >= -1 && a.y >= -1 && b.x <= box.width + 1 && b.y <= box.height + 1};
+  });
+}"""
+
+
+def _disjoint(a, b):
+    return a["x"] + a["w"] <= b["x"] + 1 or b["x"] + b["w"] <= a["x"] + 1 \
+        or a["y"] + a["h"] <= b["y"] + 1 or b["y"] + b["h"] <= a["y"] + 1
+
+
+@pytest.fixture(scope="module")
+def first_view_pages(tmp_path_factory):
+    return first_view_maps(tmp_path_factory.mktemp("first-view"))
+
+
+@pytest.mark.parametrize("size", FIRST_VIEW_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", ["13", "bundled", "500"])
+def test_first_view_labels_are_legible_apart_and_follow_the_rule_shown(browser, first_view_pages,
+                                                                      name, size):
+    path, graph = first_view_pages[name]
+    page = Page(browser, path, viewport=size)
+    try:
+        page.page.wait_for_function("() => document.getElementById('label-rule').textContent !== ''")
+        page.page.wait_for_timeout(300)  # the label placement after the first draw
+        boxes = page.js(LABEL_BOXES)
+        labelled = {b["id"] for b in boxes}
+        assert all(b["px"] >= LABEL_MIN_PX - 0.01 for b in boxes), boxes
+        assert all(b["inside"] for b in boxes), [b for b in boxes if not b["inside"]]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert _disjoint(a, b), (a, b)
+        rule = page.page.locator("#label-rule")
+        assert rule.is_visible()
+        models = {n for n, k in graph.nodes(data="kind") if k == "model"}
+        if name == "13":  # a small map: every label, every node
+            assert labelled == set(graph) and rule.inner_text() == "Labels: all 13 nodes in view."
+        else:  # the rule shown under the map, and the takeoff paths first
+            assert rule.inner_text().startswith(f"Labels: {len(labelled)} of {len(graph)} nodes in view")
+            assert "takeoff paths, then the strongest" in rule.inner_text()
+            if name == "bundled":
+                assert models <= labelled and len(labelled) >= 12
+            else:
+                assert labelled & models and len(labelled) >= 6
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+CONTROLS = ["#search", "#ranking .rank", "#semantics", "#whatif-reset", "#whatif-download",
+            "#filter-card > summary", "#legend", "#label-rule", "#timeline", "#timeline-reset"]
+
+
+@pytest.mark.parametrize("size", FIRST_VIEW_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", ["13", "bundled", "500"])
+def test_every_control_is_in_view_without_scrolling_and_no_menu_is_cut(browser, first_view_pages,
+                                                                       name, size):
+    path, graph = first_view_pages[name]
+    page = Page(browser, path, viewport=size)
+    try:
+        controls = CONTROLS + (["#perspective"] if name == "bundled" else [])
+        for selector in controls:
+            box = page.page.locator(selector).first.bounding_box()
+            assert box is not None, selector
+            assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+            assert box["x"] + box["width"] <= size[0] + 0.5, (selector, box)
+            assert box["y"] + box["height"] <= size[1] + 0.5, (selector, box)
+        assert page.js("() => { const s = document.querySelector('.sidebar'); "
+                       "return s.scrollHeight <= s.clientHeight + 1; }"), "the sidebar scrolls"
+        # Every option of every menu fits the menu's width (text plus the arrow's room).
+        cut = page.js("""() => {
+          const ctx = document.createElement('canvas').getContext('2d'), cut = [];
+          [...document.querySelectorAll('.sidebar select')].filter(s => s.offsetParent).forEach(select => {
+            ctx.font = getComputedStyle(select).font;
+            [...select.options].forEach(o => {
+              if (ctx.measureText(o.text).width + 28 > select.clientWidth) cut.push(o.text);
+            });
+          });
+          return cut; }""")
+        assert cut == []
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+def test_each_number_of_the_panel_sits_beside_its_own_name(browser, first_view_pages):
+    path, graph = first_view_pages["bundled"]
+    page = Page(browser, path, viewport=(1280, 720))
+    try:
+        node = next(n for n, d in graph.nodes(data=True) if d["kind"] == "evidence" and d["date"])
+        page.js("id => takeoff.openPanel(id)", node)
+        rows = page.js("""() => [...document.querySelectorAll('#panel .metric')].map(row => {
+          const label = row.querySelector('.metric-label'), value = row.querySelector('.metric-value');
+          const a = label.getBoundingClientRect(), b = value.getBoundingClientRect();
+          return [label.textContent, value.dataset.metric, value.textContent, Math.abs(a.top - b.top),
+                  b.left > a.right]; })""")
+        names = [r[0] for r in rows]
+        assert names == ["credence", "strength", "strength as written", "date"]
+        assert [r[1] for r in rows] == ["credence", "strength", "written", "date"]
+        assert all(r[3] < 4 and r[4] for r in rows), rows  # on its name's line, to its right
+        written = page.js("id => takeoff.score({}).strengths[id]", node)
+        assert rows[2][2] == f"{written:.2f}" and rows[3][2] == str(graph.nodes[node]["date"])
         page.assert_clean()
     finally:
         page.close()

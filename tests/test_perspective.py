@@ -355,7 +355,7 @@ BAD_SETS = [
     (["perspective", "set", "mine", "c", "credence", "1.5"], 1, "must be a number in [0, 1]"),
     (["perspective", "set", "mine", "c", "credence", "lots"], 2, "'lots' is not a number"),
     (["perspective", "set", "mine", "c", "d", "weight", "0.5"], 1, "no edge c -> d"),
-    (["perspective", "set", "mine", "c", "m", "weight", "-1"], 1, "must be a number in [0, 1]"),
+    (["perspective", "set", "mine", "c", "m", "weight", "-1"], 2, "weight '-1' must be a number in [0, 1]"),
     (["perspective", "set", "mine", "c", "colour", "0.5"], 2, "expected ID credence X"),
     (["perspective", "set", "nobody", "c", "credence", "0.5"], 1, "no perspective 'nobody'"),
     (["perspective", "unset", "mine", "m", "credence"], 1, "does not set credence m"),

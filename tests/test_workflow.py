@@ -180,8 +180,8 @@ def test_every_command_prints_the_warnings_once_and_quiet_silences_them(marked, 
 def test_link_updates_only_what_is_given_and_prints_old_and_new(marked, run):
     result = run(marked, "link", "c1", "m1", "--supports", "--note", "new note")
     assert result.exit_code == 0, result.output
-    assert ("updated c1 -> m1: supports weight 0.8 note 'because' -> supports weight 0.8 "
-            "note 'new note'") in result.stderr
+    assert ('updated c1 -> m1: supports weight 0.8 note "because" -> supports weight 0.8 '
+            'note "new note"') in result.stderr
     edge = Corpus.load(marked).graph.edges["c1", "m1", "supports"]
     assert (edge["weight"], edge["note"]) == (0.8, "new note")
     same = run(marked, "link", "c1", "m1", "--supports")
@@ -196,7 +196,7 @@ def test_flipping_a_relation_needs_replace(marked, run):
     assert snapshot(marked) == before
     result = run(marked, "link", "c1", "m1", "--undermines", "--replace")
     assert result.exit_code == 0, result.output
-    assert "supports weight 0.8 note 'because' -> undermines weight 0.8 note 'because'" in result.stderr
+    assert 'supports weight 0.8 note "because" -> undermines weight 0.8 note "because"' in result.stderr
     graph = Corpus.load(marked).graph
     assert list(graph.get_edge_data("c1", "m1")) == ["undermines"]
 
@@ -425,3 +425,143 @@ def test_init_defaults_to_the_environment_folder(tmp_path, cli_run, monkeypatch)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "named" / "takeoff.toml").is_file()
     assert not (tmp_path / "takeoff.toml").exists()
+
+
+# ---------------------------------------------------------------- 8. one intention, one command
+
+def test_a_note_on_an_existing_edge_needs_no_relation(marked, run):
+    result = run(marked, "link", "c2", "m1", "--note", "l'autre côté")
+    assert result.exit_code == 0, result.output
+    assert 'updated c2 -> m1: undermines weight 1 -> undermines weight 1 note "l\'autre côté"' \
+        in result.stderr  # the note as typed: no Python escapes
+    edge = Corpus.load(marked).graph.edges["c2", "m1", "undermines"]
+    assert edge["note"] == "l'autre côté"
+
+
+def test_a_new_edge_without_a_relation_is_refused(marked, run):
+    before = snapshot(marked)
+    result = run(marked, "link", "c2", "c1", "--note", "why")
+    assert result.exit_code == 1
+    assert "c2 has no edge to c1 yet: say --supports or --undermines" in result.stderr
+    assert snapshot(marked) == before
+
+
+def test_add_gives_each_edge_a_weight_and_a_note(marked, run):
+    result = run(marked, "add", "claim", "c3", "--title", "T",
+                 "--supports", "m1:0.7:it's the point: with a colon", "--undermines", "c1::no weight")
+    assert result.exit_code == 0, result.output
+    graph = Corpus.load(marked).graph
+    supports = graph.edges["c3", "m1", "supports"]
+    assert (supports["weight"], supports["note"]) == (0.7, "it's the point: with a colon")
+    undermines = graph.edges["c3", "c1", "undermines"]
+    assert (undermines["weight"], undermines["note"]) == (1.0, "no weight")
+
+
+@pytest.mark.parametrize("args", [
+    ["link", "c2", "m1", "--weight", "1.5"],
+    ["add", "claim", "c3", "--title", "T", "--supports", "m1:1.5"],
+    ["perspective", "set", "mine", "c2", "m1", "weight", "1.5"],
+])
+def test_a_bad_weight_gets_one_message_and_one_exit_code_everywhere(marked, run, args):
+    assert run(marked, "perspective", "new", "mine").exit_code == 0
+    before = snapshot(marked)
+    result = run(marked, *args)
+    assert result.exit_code == 2, result.output
+    assert "weight '1.5' must be a number in" in result.stderr
+    assert snapshot(marked) == before
+
+
+def test_set_a_field_with_a_typo_suggests_the_field(marked, run):
+    result = run(marked, "set", "m1", "credance", "0.4")
+    assert result.exit_code == 1 and "did you mean 'credence'?" in result.stderr
+
+
+def test_set_an_uncertain_credence_says_what_was_written_and_show_shows_it(marked, run):
+    result = run(marked, "set", "m1", "credence", "{mean: 0.7, spread: 0.1}")
+    assert result.exit_code == 0, result.output
+    assert "m1 credence: 0.5 -> {mean: 0.7, spread: 0.1}" in result.stderr
+    shown = run(marked, "show", "m1")
+    assert "credence 0.700 {mean: 0.7, spread: 0.1}" in shown.stdout
+    back = run(marked, "set", "m1", "credence", "0.2")
+    assert "m1 credence: {mean: 0.7, spread: 0.1} -> 0.2" in back.stderr
+
+
+def test_a_long_source_title_is_cut_with_an_ellipsis(marked, run):
+    title = "A very long report title " * 4
+    result = run(marked, "source", "add", "m1", "https://example.org/long", "--title", title)
+    assert result.exit_code == 0, result.output
+    shown = result.stderr.split("(title ", 1)[1]
+    assert shown.startswith(title[:50]) and shown.rstrip().endswith("\u2026)")
+    assert len(shown.rstrip()) <= 62
+
+
+def test_a_refused_text_is_dropped_when_the_next_edit_changes_nothing(marked, run, monkeypatch):
+    monkeypatch.setattr("click.edit", lambda text, **k: "---\nkind: model\ntitle: T\ncredence: 7\n---\n")
+    assert run(marked, "edit", "m1").exit_code == 1
+    rejected = marked / "m1.md.rej"
+    assert rejected.is_file()
+    monkeypatch.setattr("click.edit", lambda text, **k: None)  # the editor left without saving
+    quit_ = run(marked, "edit", "m1")
+    assert quit_.exit_code == 0 and "no change" in quit_.stderr and "dropped" in quit_.stderr
+    assert not rejected.exists()
+    seen = []
+    monkeypatch.setattr("click.edit", lambda text, **k: seen.append(text))
+    run(marked, "edit", "m1")
+    assert seen == [(marked / "m1.md").read_text()]  # the next edit starts from the file
+
+
+def test_quiet_score_prints_only_the_table(marked, run):
+    result = run(marked, "score", "--quiet")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "converged" not in result.output
+    assert "converged" in run(marked, "score").output
+
+
+def test_compare_prints_each_rank_in_its_own_column(cli_run, monkeypatch):
+    monkeypatch.chdir(REPO)
+    result = cli_run("compare", "base", "rlvr-optimist", "--plain")
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.split("\n\n")[0].splitlines()  # the models' table
+    columns = header.split("\t")
+    assert columns[4:6] == ["rank P", "rank Q"]
+    assert all(cells.split("\t")[4].isdigit() and cells.split("\t")[5].isdigit() for cells in rows)
+    assert " > " not in result.stdout
+
+
+def test_a_query_naming_strengths_gets_them_without_the_flag(cli_run, monkeypatch):
+    monkeypatch.chdir(REPO)
+    result = cli_run("sparql", "models-by-strength", "--plain")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()[1:]
+    assert len(rows) == 6 and "6 row(s)" in result.stderr
+    plain = cli_run("sparql", "SELECT ?m WHERE { ?m a tg:Model }", "--plain")
+    assert len(plain.stdout.splitlines()) == 7
+
+
+def test_argdown_export_carries_the_corpus_title(marked, run):
+    result = run(marked, "export", "--format", "argdown")
+    assert result.exit_code == 0 and result.stdout.startswith('===\ntitle: "Small"\n===')
+
+
+# ---------------------------------------------------------------- 9. where a corpus may be
+
+def test_a_relative_corpus_variable_is_refused_with_the_fix(marked, cli_run, monkeypatch):
+    monkeypatch.chdir(marked.parent)
+    for args in (["check"], ["init"], ["add", "claim", "x", "--title", "X"]):
+        result = cli_run(*args, env={"TAKEOFF_CORPUS": marked.name})
+        assert result.exit_code == 1, args
+        assert f"$TAKEOFF_CORPUS {marked.name}: must be an absolute path" in result.stderr
+        assert f'export TAKEOFF_CORPUS="$PWD/{marked.name}"' in result.stderr
+    assert not (marked / "x.md").exists()
+    absolute = cli_run("check", env={"TAKEOFF_CORPUS": str(marked)})
+    assert absolute.exit_code == 0, absolute.output
+
+
+@pytest.mark.parametrize("where", ["sub", "deeper/sub"])
+def test_init_inside_a_corpus_is_refused_naming_it(marked, cli_run, monkeypatch, where):
+    monkeypatch.chdir(marked)
+    before = snapshot(marked)
+    result = cli_run("init", where)
+    assert result.exit_code == 1
+    assert f"lies inside the corpus {marked.resolve()}" in result.stderr
+    assert snapshot(marked) == before and not (marked / where).exists()

@@ -147,13 +147,10 @@
     e.width = shownWidth[i] = widthFor(w);
     e.title = edgeTip(e, w);
   });
-  // On a large map, labels other than the takeoff paths' are drawn only once zoomed in (see
-  // detailsInView): measuring 5,000 labels and arrows up front would double the first draw.
+  // Labels are placed by placeLabels once the map is drawn, at a legible size on screen; none
+  // is measured before (5,000 labels measured up front would double a large map's first draw).
   var labels = {};
-  nodeItems.forEach(function (n) {
-    labels[n.id] = n.label;
-    if (page.large && n.group !== "model") delete n.label;
-  });
+  nodeItems.forEach(function (n) { labels[n.id] = n.label; delete n.label; });
   var baseColor = {};
   edgeItems.forEach(function (e) { baseColor[e.id] = e.color; });
   var nodes = new vis.DataSet(nodeItems);
@@ -273,44 +270,135 @@
   // few hundred ms, a glide would last seconds, so the camera jumps instead.
   var ANIMATION = page.large ? false : { duration: 450, easingFunction: "easeInOutQuad" };
 
-  /* ---------- large maps: labels and arrows appear when zoomed in ---------- */
-  var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Set(), arrowsOn = !page.large, detailTimer = null;
-  function detailsInView() {
-    var near = network.getScale() >= DETAIL_SCALE;
-    if (near !== arrowsOn) {
-      arrowsOn = near;
-      network.setOptions({ edges: { arrows: { to: { enabled: near } } } });
+  /* ---------- labels: as many as fit, legible, in the view ---------- */
+  // Every label is drawn at LABEL_PX on screen (the takeoff paths' a little larger, above their
+  // node, clear of the edges below it), whatever the zoom: its font size is set in canvas units
+  // for the current scale. The rule, shown under the map: the nodes in view are taken in order
+  // (the selected node and its neighbours, the takeoff paths, then by strength, strongest first)
+  // and each gets its label if the label stays inside the view and covers no label or node
+  // already there. A small map gets every label; a dense one its strongest, and more as you zoom.
+  var LABEL_PX = 12, MODEL_LABEL_PX = 14, LABEL_WIDTH = 130, MODEL_LABEL_WIDTH = 170, LABEL_LINES = 2, MODEL_LABEL_LINES = 4;
+  var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
+  var measure = document.createElement("canvas").getContext("2d");
+  var LABEL_FONT = options.nodes.font.face;
+  function wrapLabel(text, px, width, most) {  // at most `most` lines of `width` px, the last cut with an ellipsis
+    measure.font = (px === MODEL_LABEL_PX ? "bold " : "") + px + "px " + LABEL_FONT;
+    var words = String(text).split(/\s+/), lines = [], line = "";
+    for (var i = 0; i < words.length; i++) {
+      var next = line ? line + " " + words[i] : words[i];
+      if (measure.measureText(next).width <= width || !line) { line = next; continue; }
+      lines.push(line); line = words[i];
+      if (lines.length === most) { line = ""; lines[most - 1] += " …"; break; }
     }
-    var want = new Set();
-    if (near) {
-      var box = container.getBoundingClientRect();
-      var a = network.DOMtoCanvas({ x: 0, y: 0 }), b = network.DOMtoCanvas({ x: box.width, y: box.height });
-      var positions = network.getPositions();
-      for (var id in positions) {
-        var p = positions[id];
-        if (p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y && !state.hidden.get(id)) want.add(id);
-        if (want.size > MAX_LABELS) break;
-      }
+    if (line) lines.push(line);
+    lines = lines.map(function (l) {  // a single word wider than the box is cut too
+      while (measure.measureText(l).width > width && l.length > 2) l = l.slice(0, -2) + "…";
+      return l;
+    });
+    var w = 0;
+    lines.forEach(function (l) { w = Math.max(w, measure.measureText(l).width); });
+    return { text: lines.join("\n"), width: w, height: lines.length * px * 1.15 };
+  }
+  function overlaps(r, boxes) {
+    for (var i = 0; i < boxes.length; i++) {
+      var b = boxes[i];
+      if (r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h) return true;
     }
+    return false;
+  }
+  function labelOrder(inView) {
+    var first = new Set();
     if (state.selected !== null) {
-      want.add(state.selected);
-      outEdges[state.selected].forEach(function (eid) { want.add(edges.get(eid).to); });
-      inEdges[state.selected].forEach(function (eid) { want.add(edges.get(eid).from); });
+      first.add(state.selected);
+      outEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).to); });
+      inEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).from); });
     }
+    var rank = function (id) { return first.has(id) ? 0 : details[id].kind === "model" ? 1 : 2; };
+    return inView.sort(function (a, b) {
+      return rank(a) - rank(b) || (strengthOf(b) || 0) - (strengthOf(a) || 0) || (a < b ? -1 : a > b ? 1 : 0);
+    });
+  }
+  function placeLabels() {
+    var scale = network.getScale(), box = container.getBoundingClientRect();
+    if (page.large) {
+      var near = scale >= DETAIL_SCALE;
+      if (near !== arrowsOn) { arrowsOn = near; network.setOptions({ edges: { arrows: { to: { enabled: near } } } }); }
+    }
+    var positions = network.getPositions(), inView = [], screen = {}, shapes = [];
+    for (var id in positions) {
+      if (state.hidden.get(id)) continue;
+      var p = network.canvasToDOM(positions[id]), r = network.body.nodes[id].options.size * scale;
+      if (p.x < -r || p.y < -r || p.x > box.width + r || p.y > box.height + r) continue;
+      screen[id] = { x: p.x, y: p.y, r: r };
+      shapes.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, id: id });
+      inView.push(id);
+    }
+    // A takeoff path's label is as wide as the room between it and the next path (the paths
+    // share the top row): every path gets its label, sized to the map.
+    var models = inView.filter(function (id) { return details[id].kind === "model"; })
+      .sort(function (a, b) { return screen[a].x - screen[b].x; });
+    var modelWidth = {};
+    models.forEach(function (id, i) {
+      var gaps = [i > 0 ? screen[id].x - screen[models[i - 1]].x : Infinity,
+                  i < models.length - 1 ? screen[models[i + 1]].x - screen[id].x : Infinity];
+      modelWidth[id] = Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12));
+    });
+    var taken = [], want = new Map();
+    labelOrder(inView).forEach(function (id) {
+      if (want.size >= MAX_LABELS) return;
+      var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX;
+      var label = model ? wrapLabel(labels[id], px, modelWidth[id], MODEL_LABEL_LINES)
+                        : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES), s = screen[id];
+      var others = shapes.filter(function (b) { return b.id !== id; });
+      // Under the node, else above it; a takeoff path's always above (clear of its edges).
+      var above = { x: s.x - label.width / 2 - 2, w: label.width + 4, h: label.height + 2, y: s.y - s.r - 4 - label.height };
+      var below = { x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 };
+      var spot = (model ? [above] : [below, above]).filter(function (rect) {
+        return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
+          !overlaps(rect, taken) && !overlaps(rect, others);
+      })[0];
+      if (!spot) return;
+      taken.push(spot);
+      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot === above });
+    });
     var updates = [];
-    labelled.forEach(function (id) { if (!want.has(id)) updates.push({ id: id, label: undefined }); });
-    want.forEach(function (id) { if (!labelled.has(id) && details[id].kind !== "model") updates.push({ id: id, label: labels[id] }); });
-    labelled = new Set(Array.from(want).filter(function (id) { return details[id].kind !== "model"; }));
+    labelled.forEach(function (_, id) { if (!want.has(id)) updates.push({ id: id, label: undefined }); });
+    want.forEach(function (w, id) {
+      var size = w.px / scale, node = network.body.nodes[id].options.size;
+      // Above the node: vis-network draws a label from 3 units under the node's bottom.
+      var vadjust = w.above ? -(2 * node + 6 / scale + 2 * 3 + w.lines * size * 1.15) : 0;
+      var old = labelled.get(id);
+      if (!old || old.text !== w.text || old.size !== size || old.above !== w.above) {
+        updates.push({ id: id, label: w.text, font: { size: size, vadjust: vadjust } });
+      }
+      w.size = size;
+    });
+    labelled = want;
     if (updates.length) nodes.update(updates);
+    var total = inView.length;
+    $("label-rule").textContent = total === 0 ? "" : want.size === total
+      ? "Labels: all " + total + " nodes in view."
+      : "Labels: " + want.size + " of " + total + " nodes in view (takeoff paths, then the strongest, where one fits); zoom in for more.";
   }
   function scheduleDetails() {
-    if (!page.large) return;
     clearTimeout(detailTimer);
-    detailTimer = setTimeout(detailsInView, 120);
+    detailTimer = setTimeout(placeLabels, 120);
   }
   network.on("zoom", scheduleDetails);
   network.on("dragEnd", scheduleDetails);
   network.on("animationFinished", scheduleDetails);
+  network.on("resize", scheduleDetails);
+  // The whole map in view, with room above the takeoff paths and below the lowest row for
+  // their labels.
+  function fitWithRoom(fitOptions) {
+    network.fit(Object.assign({ animation: false }, fitOptions || {}));
+    var top = MODEL_LABEL_LINES * MODEL_LABEL_PX * 1.15 + 8, bottom = LABEL_LINES * LABEL_PX * 1.15 + 8;
+    var height = container.getBoundingClientRect().height;
+    if (height <= 2 * (top + bottom)) return;
+    var scale = network.getScale() * (height - top - bottom) / height, at = network.getViewPosition();
+    network.moveTo({ position: { x: at.x, y: at.y - (top - bottom) / 2 / scale }, scale: scale, animation: false });
+  }
+  network.once("afterDrawing", function () { fitWithRoom(); placeLabels(); });
 
   network.on("click", function (params) {
     if (params.nodes.length) openPanel(params.nodes[0]);
@@ -346,16 +434,19 @@
         span.style.left = sure.low * 100 + "%";
         span.style.width = Math.max(0.5, (sure.high - sure.low) * 100) + "%";
       }
+      // Two lines: the title (all the width its number leaves) and the strength; the bar and the id.
       var button = el("button", { type: "button", className: "rank", "data-id": id, title: nodeTitle(id) + "\n" + id,
                                   "aria-label": label }, [
-        el("span", { className: "rank-title", text: nodeTitle(id) }),
-        el("span", { className: "rank-value", text: fmt(s) }),
-        el("code", { className: "rank-id", text: id }),
-        modified && s !== null && Math.abs(delta) >= 0.0005
-          ? el("span", { className: "rank-delta " + (delta > 0 ? "up" : "down"), text: signed(delta, 3),
-                         title: "change from the corpus as written (" + fmt(base[i]) + ")" })
-          : el("span", { className: "rank-delta" }),
-        el("span", { className: "bar-track" }, [bar, sure ? span : null]),
+        el("span", { className: "rank-line" }, [
+          el("span", { className: "rank-title", text: nodeTitle(id) }),
+          el("span", { className: "rank-value", text: fmt(s) }),
+          modified && s !== null && Math.abs(delta) >= 0.0005
+            ? el("span", { className: "rank-delta " + (delta > 0 ? "up" : "down"), text: signed(delta, 3),
+                           title: "change from the corpus as written (" + fmt(base[i]) + ")" })
+            : el("span", { className: "rank-delta" })]),
+        el("span", { className: "rank-line" }, [
+          el("span", { className: "bar-track" }, [bar, sure ? span : null]),
+          el("code", { className: "rank-id", text: id })]),
         sure ? el("span", { className: "rank-robustness",
                             text: "90% " + fmt(sure.low) + "–" + fmt(sure.high) + " · P(first) " + fmt(sure.p_first) }) : null,
         parts ? partsBar(parts[id]) : null
@@ -527,7 +618,8 @@
     if (nodeUpdates.length) nodes.update(nodeUpdates);
     if (edgeUpdates.length) edges.update(edgeUpdates);
     $("visible-count").textContent = shown === nodes.length ? "" : shown + " of " + nodes.length + " shown";
-    if (refit && shown) network.fit({ nodes: Array.from(visible), animation: ANIMATION });
+    if (refit && shown) fitWithRoom({ nodes: Array.from(visible) });
+    scheduleDetails();
   }
 
   function setFocus(id) {
@@ -706,6 +798,7 @@
   function openPanel(id) {
     var d = details[id];
     if (!d) return;
+    scheduleDetails();  // the selected node and its neighbours are labelled first
     if ($("panel").hidden && document.activeElement && document.activeElement !== document.body) panelOpener = document.activeElement;
     state.selected = id;
     var body = $("panel-body");
@@ -719,8 +812,8 @@
     body.appendChild(el("div", { className: "metrics" }, [
       metric("credence", fmt(credence) + spread, credence, "credence"),
       metric("strength", fmt(strengthOf(id)), strengthOf(id), "strength"),
-      metric("as written", fmt(writtenStrengths()[index.get(id)]), undefined, "written"),
-      d.date ? metric("date", d.date) : null
+      metric("strength as written", fmt(writtenStrengths()[index.get(id)]), undefined, "written"),
+      d.date ? metric("date", d.date, undefined, "date") : null
     ]));
     body.appendChild(el("div", { className: "whatif-credence" }, [
       el("span", { className: "metric-label", text: "what if the credence were (written " + fmt(d.credence) + ")" }),
@@ -1128,5 +1221,6 @@
                      search: search, state: state, renderMarkdown: renderMarkdown,
                      score: score, whatif: whatif, setChange: setChange, undo: undo, resetAll: resetAll,
                      setSemantics: setSemantics, setPerspective: setPerspective, setAsOf: setAsOf,
-                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf, strengthParts: strengthParts };
+                     perspectiveYaml: perspectiveYaml, strengthOf: strengthOf, strengthParts: strengthParts,
+                     fit: function () { fitWithRoom(); scheduleDetails(); } };
 })();

@@ -11,7 +11,7 @@ from graph.formats.common import edge_provenance, node_extras
 from graph.model import DEFAULT_WEIGHT, KINDS
 
 
-def export_argdown(graph):
+def export_argdown(graph, title="takeoff-graph corpus"):
     """Argdown text of the corpus graph.
 
     Each node is a statement ``[name]: title`` or, for arguments, ``<name>: title`` (the name
@@ -27,6 +27,8 @@ def export_argdown(graph):
     Parameters
     ----------
     graph : networkx.MultiDiGraph
+    title : str
+        The document's title (the corpus's ``takeoff.toml`` title).
 
     Returns
     -------
@@ -36,7 +38,7 @@ def export_argdown(graph):
                   if kind == "argument"}
     steps = _inline_steps(graph, structures)
     names = _names(graph)
-    parts = ["===\ntitle: takeoff-graph corpus\n===\n"]
+    parts = [f"===\ntitle: {json.dumps(title, ensure_ascii=False)}\n===\n"]  # JSON: YAML-safe
     for kind in KINDS:
         ids = sorted(n for n, k in graph.nodes(data="kind") if k == kind and n not in steps)
         if ids:
