@@ -351,6 +351,7 @@ def test_samples_are_drawn_and_solved_in_chunks_of_bounded_memory(monkeypatch):
     samples = 12_000
     whole = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
     monkeypatch.setattr(rob, "CHUNK_FLOATS", 400_000)  # chunks of about 900 samples
+    monkeypatch.setattr(rob, "MIN_CHUNK", 1)
     tracemalloc.start()
     chunked = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
     peak = tracemalloc.get_traced_memory()[1]
