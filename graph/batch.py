@@ -45,6 +45,7 @@ class _Stage:
     in the stage)."""
 
     def __init__(self, system, k):
+        self.index = k
         self.rows, self.cyclic = system.stage_nodes(k), system.stage_cyclic[k]
         self.k = len(self.rows)
         self.eid, self.row = system.stage_edges(k)
@@ -182,7 +183,8 @@ class Engine:
             mask = _mask(edge_mask, system.n_edges, count, "edge_mask")
             U = np.where(mask, U if U.ndim == 2 else U[:, None], 0.0)
         held = None if present is None else ~_mask(present, system.n_nodes, count, "present")
-        plan = _Changes(system, W, U, held, reference, count)
+        absent = {} if held is None else _absent_by_stage(system, held)
+        plan = _Changes(system, W, U, held, absent, reference, count)
         S = plan.start()
         converged = np.ones(count, dtype=bool)
         for stage in self.stages:
@@ -191,7 +193,7 @@ class Engine:
                 continue
             u = stage.weights(U)
             w = W[stage.rows] if W.ndim == 2 else W[stage.rows][:, None]
-            hold = None if held is None else held[stage.rows]
+            hold = absent.get(stage.index)
             if not stage.cyclic:
                 value = _update(sem, stage, S[stage.parents], sem.influence.prepare(w), u, hold)
                 S[stage.rows[touched]] = value[touched]
@@ -202,7 +204,7 @@ class Engine:
             X, ok = _cyclic(sem, stage, S[stage.parents][:, cols],
                             w if w.shape[1] == 1 else w[:, cols],
                             u if u.ndim == 1 else u[:, cols],
-                            None if hold is None else hold[:, cols], tolerance, budget)
+                            _in_columns(hold, cols), tolerance, budget)
             S[np.ix_(stage.rows, cols)] = X
             converged[cols] &= ok
         for c in np.flatnonzero(~converged):  # rare: the single solve, column by column
@@ -282,8 +284,8 @@ class _Changes:
     """Where the columns differ from the reference: which stages must be solved, and on a
     cyclic stage in which columns. Without a reference, everything everywhere."""
 
-    def __init__(self, system, W, U, held, reference, count):
-        self.system, self.W, self.U, self.held, self.count = system, W, U, held, count
+    def __init__(self, system, W, U, held, absent, reference, count):
+        self.system, self.W, self.U, self.absent, self.count = system, W, U, absent, count
         self.reference = None if reference is None else np.asarray(reference, dtype=float)
         if self.reference is None:
             return
@@ -328,8 +330,8 @@ class _Changes:
             changed |= (self.W[rows] != self.system.base[rows][:, None]).any(axis=0)
         if self.U.ndim == 2:
             changed |= (self.U[stage.eid] != self.system.weight[stage.eid][:, None]).any(axis=0)
-        if self.held is not None:
-            changed |= self.held[rows].any(axis=0)
+        if stage.index in self.absent:
+            changed[self.absent[stage.index][1]] = True
         return np.flatnonzero(changed)
 
 
@@ -342,8 +344,28 @@ def _differs(values, default):
     return (values != default[:, None]).any(axis=1)
 
 
+def _absent_by_stage(system, held):
+    """``{stage: (rows within the stage, columns)}`` of the absent nodes (``held``: nodes x
+    columns), so that holding them costs what they number, not a mask of the whole stage."""
+    nodes, cols = np.nonzero(held)
+    stage = system.stage_of[nodes]
+    order = np.argsort(stage, kind="stable")
+    nodes, cols, stage = nodes[order], cols[order], stage[order]
+    cuts = np.flatnonzero(np.r_[True, stage[1:] != stage[:-1], True]) if len(stage) else []
+    return {int(stage[a]): (system.local[nodes[a:b]], cols[a:b])
+            for a, b in zip(cuts[:-1], cuts[1:])}
+
+
+def _in_columns(hold, cols):
+    """The absent ``(rows, columns)`` among the columns ``cols`` (sorted), renumbered."""
+    if hold is None:
+        return None
+    keep = np.isin(hold[1], cols)
+    return hold[0][keep], np.searchsorted(cols, hold[1][keep])
+
+
 def _update(sem, stage, P, p, u, hold):
-    """One update of the stage's rows in every column, absent rows held at 0."""
+    """One update of the stage's rows in every column, absent ``(rows, columns)`` held at 0."""
     value = sem.influence.value(p, sem.aggregation.columns(stage, P, u))
     np.clip(value, 0.0, 1.0, out=value)
     if hold is not None:

@@ -20,6 +20,8 @@ DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
 # Floats of sampled inputs (credences, weights, uniforms and the sampler's own) per chunk: 128 MB.
 CHUNK_FLOATS = 16_000_000
+# Samples per chunk at least (each chunk costs a call per input to draw it).
+MIN_CHUNK = DEFAULT_SAMPLES
 # Model strengths kept over all samples for the summary: 400 MB.
 MAX_STRENGTHS = 50_000_000
 TOP_INPUTS = 10
@@ -84,7 +86,7 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
         [{"input", "index", "error"}], "sensitivity_samples": int, "converged": bool}``.
         ``low``/``high`` are the 5% and 95% quantiles; ``ranks[k]`` the probability of rank
         ``k + 1``. The samples are drawn and solved in chunks (memory stays bounded: about
-        128 MB of inputs, and 8 bytes per model and sample); the sensitivity comes from the
+        128 MB of inputs, or 2,000 samples' worth if more, and 8 bytes per model and sample); the sensitivity comes from the
         first chunk, one Latin hypercube of ``sensitivity_samples`` samples (all of them
         unless there are tens of thousands).
 
@@ -116,7 +118,7 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     engine = Engine(system)
     # Samples are drawn and solved a chunk at a time, so memory does not grow with them; each
     # chunk is a Latin hypercube of its own (the first holds every sample up to CHUNK_FLOATS).
-    chunk = max(1, CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * dims + 1))
+    chunk = max(MIN_CHUNK, CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * dims + 1))
     for lo in range(0, samples, chunk):
         count = min(chunk, samples - lo)
         uniforms = sampler.random(count) if dims else np.full((count, 0), 0.5)

@@ -133,10 +133,15 @@ def _fit_quantiles(low, high):
     return math.exp(fit.x[0]), math.exp(fit.x[1])
 
 
+# A plain number this close to 0 or 1 keeps its value under a default spread.
+FIXED_NEAR = 1e-12
+
+
 def default_distribution(point, spread):
     """A plain number with a corpus-wide default spread: ``{mean, spread}``, the spread shrunk
-    where the mean is too close to 0 or 1 for it (None when nothing is left)."""
-    if spread <= 0 or point <= 0 or point >= 1:
+    where the mean is too close to 0 or 1 for it (None when nothing is left: within
+    ``FIXED_NEAR`` of 0 or 1 the Beta's parameters underflow and its quantiles are NaN)."""
+    if spread <= 0 or point <= FIXED_NEAR or point >= 1 - FIXED_NEAR:
         return None
     limit = math.sqrt(_MAX_VARIANCE_SHARE * point * (1 - point))
     return {"mean": point, "spread": min(spread, limit * 0.999)}

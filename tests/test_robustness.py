@@ -351,6 +351,7 @@ def test_samples_are_drawn_and_solved_in_chunks_of_bounded_memory(monkeypatch):
     samples = 12_000
     whole = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
     monkeypatch.setattr(rob, "CHUNK_FLOATS", 400_000)  # chunks of about 900 samples
+    monkeypatch.setattr(rob, "MIN_CHUNK", 1)
     tracemalloc.start()
     chunked = robustness(graph, samples=samples, spread=0.1, weight_spread=0.1)
     peak = tracemalloc.get_traced_memory()[1]
@@ -373,3 +374,17 @@ def test_too_many_samples_are_refused_with_a_message(monkeypatch):
     monkeypatch.setattr(rob, "MAX_STRENGTHS", 1000)
     with pytest.raises(TakeoffError, match=r"from 1 to \d+ \(with \d+ models\)"):
         robustness(graph, samples=5000)
+
+
+@pytest.mark.parametrize("point", [5e-324, 2.2250738585072014e-308, 1e-13, 1 - 1e-13])
+def test_a_default_spread_leaves_a_credence_at_the_edge_fixed(point):
+    # A Beta around a subnormal mean has NaN quantiles: such a number is not sampled.
+    from graph.uncertainty import default_distribution
+
+    assert default_distribution(point, 0.1) is None
+    G = nx.MultiDiGraph()
+    G.add_node("m", kind="model", credence=0.5)
+    G.add_node("e", kind="evidence", credence=point)
+    G.add_edge("e", "m", key="supports", relation="supports", weight=1.0)
+    out = robustness(G, samples=20, spread=0.1)
+    assert out["converged"] and out["inputs"] == 1
