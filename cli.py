@@ -1268,6 +1268,8 @@ class Seconds(click.ParamType):
     name = "seconds"
 
     def convert(self, value, param, ctx):
+        if ctx is not None and ctx.resilient_parsing:
+            return value  # shell completion: nothing is run, and graph.rdf is slow to import
         from graph.rdf import check_timeout
 
         try:
