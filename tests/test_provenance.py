@@ -287,7 +287,7 @@ def test_shacl_and_the_reader_refuse_bad_provenance(sourced):
 def test_link_sets_whose_argument_an_edge_is(sourced, run):
     result = run(sourced, "link", "c2", "m2", "--supports", "--from", "essay", "--quote", "its words")
     assert result.exit_code == 0, result.output
-    assert "added c2 -> m2: supports weight 1 from essay quote "its words"" in result.stderr
+    assert "added c2 -> m2: supports weight 1 from essay quote \"its words\"" in result.stderr
     edge = Corpus.load(sourced).require_valid().graph.edges["c2", "m2", "supports"]
     assert (edge["from"], edge["quote"]) == ("essay", "its words")
     before = snapshot(sourced)
