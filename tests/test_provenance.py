@@ -295,7 +295,7 @@ def test_link_sets_whose_argument_an_edge_is(sourced, run):
     assert bad.exit_code == 1 and "from unknown source 'esay' (did you mean 'essay'?" in bad.output
     assert snapshot(sourced) == before
     changed = run(sourced, "link", "c2", "m2", "--supports", "--from", "notes")
-    assert "-> supports weight 1 from notes quote 'its words'" in changed.stderr
+    assert "-> supports weight 1 from notes quote \"its words\"" in changed.stderr
 
 
 @pytest.mark.parametrize("fmt", ["node-link", "aif"])
