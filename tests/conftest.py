@@ -94,7 +94,8 @@ def run():
 # CLI from npm), with its reason. Under CI=true (.ci/run sets it) every such test must run: a
 # skip is a failure, so a green CI run cannot hide an unrun browser, server or judge test.
 # The quick subset for daily work leaves out the files marked slow here (`-m "not slow"`).
-SLOW_FILES = {"test_crash.py", "test_fuzz.py", "test_html.py", "test_whatif.py", "test_server.py"}
+SLOW_FILES = {"test_crash.py", "test_fuzz.py", "test_html.py", "test_whatif.py", "test_server.py",
+              "test_hostile.py", "test_docs.py"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -104,8 +105,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: browser, server, crash and fuzz tests (left out of "
-                                       "the quick subset, `python -m pytest -m 'not slow'`)")
+    config.addinivalue_line("markers", "slow: browser, server, crash, fuzz and docs tests (left out "
+                                       "of the quick subset, `python -m pytest -m 'not slow'`)")
 
 
 @pytest.hookimpl(hookwrapper=True)
