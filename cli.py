@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from graph.limits import quote
-from graph.model import KINDS, Corpus, TakeoffError
-from graph.tables import inert
+from graph.core.limits import quote
+from graph.core.model import KINDS, Corpus, TakeoffError
+from graph.page.tables import inert
 
 # The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
 # spin on the other core for problems this size, burning CPU for no gain. One thread unless
@@ -30,7 +30,7 @@ MAX_SAMPLES = 10_000
 def _check_utf8(ctx, param, value):
     """Refuse a text argument that is not UTF-8 (bytes that are not arrive as surrogate
     escapes, which no corpus file can hold) as a usage error naming the argument."""
-    from graph.limits import InputError, check_text_arg
+    from graph.core.limits import InputError, check_text_arg
 
     values = value if isinstance(value, (tuple, list)) else (value,)
     for item in values:
@@ -56,9 +56,9 @@ class Settings:
 
     @property
     def config(self):
-        """The corpus and its takeoff.toml settings (see graph.config for the precedence)."""
+        """The corpus and its takeoff.toml settings (see graph.files.config for the precedence)."""
         if self._config is None:
-            from graph.config import find_corpus
+            from graph.files.config import find_corpus
 
             self._config = find_corpus(self.corpus_option)
         return self._config
@@ -181,8 +181,8 @@ def load_corpus(ctx, *, strict=True):
 
 def emit_json(data):
     """Print ``data`` as JSON on stdout (the ``--json`` convention of every command); the
-    characters a terminal would obey are escaped (graph.tables.inert_json)."""
-    from graph.tables import inert_json
+    characters a terminal would obey are escaped (graph.page.tables.inert_json)."""
+    from graph.page.tables import inert_json
 
     click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
@@ -193,7 +193,7 @@ def _json_callback(ctx, param, value):
 
 def echo_data(text):
     """Print data (an export, a Turtle graph) on stdout: byte for byte when piped, made inert
-    (graph.tables.inert) on a terminal, where an escape sequence in a title would be obeyed."""
+    (graph.page.tables.inert) on a terminal, where an escape sequence in a title would be obeyed."""
     click.echo(inert(text) if sys.stdout.isatty() else text, nl=False)
 
 
@@ -217,12 +217,12 @@ def plain_output():
 
 
 def print_table(columns, rows):
-    """A table (see graph.tables): laid out to the terminal's width, or tab-separated text.
+    """A table (see graph.page.tables): laid out to the terminal's width, or tab-separated text.
 
     On a terminal too narrow for it, columns of ids move under the table, one line per row,
     rather than an id being cut.
     """
-    from graph.tables import GAP, plain, rich_table, spill, tsv, wrap_words
+    from graph.page.tables import GAP, plain, rich_table, spill, tsv, wrap_words
 
     if plain_output():
         click.echo(tsv(columns, rows), nl=False)
@@ -243,7 +243,7 @@ def print_table(columns, rows):
 def print_line(text, style=None):
     """A line around a table (a heading, a summary): on stderr when tables are plain, so that
     stdout holds only the tab-separated rows."""
-    from graph.tables import inert_rich
+    from graph.page.tables import inert_rich
 
     if plain_output():
         click.echo(inert(getattr(text, "plain", text)), err=True)
@@ -291,8 +291,8 @@ def _complete_ids(ctx, param, incomplete):
     nothing heavy is imported, so that a Tab answers at once. Only names that pass the id rule
     are offered (a file named ``m1;touch x;#.md`` is no node, and completing it would put a
     command on the user's line)."""
-    from graph.config import locate_corpus
-    from graph.model import ID_PATTERN, iter_node_files, node_id
+    from graph.files.config import locate_corpus
+    from graph.core.model import ID_PATTERN, iter_node_files, node_id
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)
@@ -304,9 +304,9 @@ def _complete_ids(ctx, param, incomplete):
 
 def _complete_perspectives(ctx, param, incomplete):
     """``base`` and the perspective files' names that pass the name rule, listed here rather
-    than by graph.perspective.perspective_names, whose module imports the solver's stack."""
-    from graph.config import locate_corpus
-    from graph.model import ID_PATTERN, PERSPECTIVES_DIR
+    than by graph.explaining.perspective.perspective_names, whose module imports the solver's stack."""
+    from graph.files.config import locate_corpus
+    from graph.core.model import ID_PATTERN, PERSPECTIVES_DIR
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)
@@ -317,7 +317,7 @@ def _complete_perspectives(ctx, param, incomplete):
 
 
 def _complete_semantics(ctx, param, incomplete):
-    from graph.propagation import SEMANTICS
+    from graph.solving.propagation import SEMANTICS
 
     return _complete_words(SEMANTICS, incomplete)
 
@@ -350,7 +350,7 @@ class IsoDate(click.ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        from graph.model import DATE_FORMS, parse_date
+        from graph.core.model import DATE_FORMS, parse_date
 
         date = parse_date(value)
         if date is None:
@@ -385,7 +385,7 @@ def _check_semantics(ctx, param, value):
     # Checked against the registry, not a fixed list: adding a semantics adds its name here.
     if ctx.resilient_parsing:  # shell completion: no settings read, no solver imported
         return value
-    from graph.propagation import SEMANTICS
+    from graph.solving.propagation import SEMANTICS
 
     if value is None:
         return settings(ctx).setting("semantics", "qe")
@@ -396,11 +396,11 @@ def _check_semantics(ctx, param, value):
 
 def scoped_corpus(ctx, as_of=None, perspective=None, corpus=None):
     """The valid corpus (``corpus`` if already loaded) seen through ``--perspective`` and
-    ``--as-of`` (see graph.perspective.scope), then ``--edges-from`` / ``--evidence-kinds``."""
+    ``--as-of`` (see graph.explaining.perspective.scope), then ``--edges-from`` / ``--evidence-kinds``."""
     corpus = corpus or load_corpus(ctx)
     if as_of is None and perspective is None:
         return filtered_corpus(ctx, corpus)
-    from graph.perspective import scope
+    from graph.explaining.perspective import scope
 
     scoped = scope(corpus, as_of=as_of, perspective=perspective)
     if as_of is not None:
@@ -411,7 +411,7 @@ def scoped_corpus(ctx, as_of=None, perspective=None, corpus=None):
 
 def filter_options(f):
     """--edges-from and --evidence-kinds: every command that scores takes them, and
-    scoped_corpus applies them (graph.provenance.filter_graph)."""
+    scoped_corpus applies them (graph.files.provenance.filter_graph)."""
     f = click.option("--evidence-kinds", metavar="KINDS", expose_value=False,
                      callback=_store("evidence_kinds"),
                      help="Count only the evidence of these kinds (comma-separated: "
@@ -426,7 +426,7 @@ def filter_options(f):
 
 def evidence_filter(ctx, graph):
     """The (edges_from, evidence_kinds) the options asked for, checked against ``graph``."""
-    from graph.provenance import parse_evidence_kinds, parse_source_ids
+    from graph.files.provenance import parse_evidence_kinds, parse_source_ids
 
     state = settings(ctx)
     return (None if state.edges_from is None else parse_source_ids(state.edges_from, graph),
@@ -441,7 +441,7 @@ def filtered_corpus(ctx, corpus):
         return corpus
     import dataclasses
 
-    from graph.provenance import filter_graph
+    from graph.files.provenance import filter_graph
 
     graph = filter_graph(corpus.graph, edges_from=edges_from, evidence_kinds=kinds)
     say(f"scoring {graph.number_of_edges()} of {corpus.graph.number_of_edges()} edges, "
@@ -473,9 +473,9 @@ def init(ctx, folder, example):
     Writes FOLDER/takeoff.toml, the file that marks a corpus. A folder that already holds a
     valid corpus without that file is marked as one; any other non-empty folder is refused.
     """
-    from graph.edit import init_corpus
+    from graph.files.edit import init_corpus
 
-    from graph.config import env_corpus
+    from graph.files.config import env_corpus
 
     folder = folder or settings(ctx).corpus_option or env_corpus() or Path(".")
     if example and not BUNDLED_CORPUS.is_dir():
@@ -505,7 +505,7 @@ def _shell_word(text):
 
 
 def _iso_date(value, param_hint):
-    from graph.model import DATE_FORMS, parse_date
+    from graph.core.model import DATE_FORMS, parse_date
 
     if value is None:
         return None
@@ -537,7 +537,7 @@ def _iso_date(value, param_hint):
 def add(ctx, kind, node_id, title, credence, date_text, tags, sources, supports, undermines,
         body, use_editor):
     """Add a node of KIND (model, claim, evidence, argument) with the id ID."""
-    from graph.edit import add_node
+    from graph.files.edit import add_node
 
     if body is not None and use_editor:
         raise click.UsageError("give either --body or --edit, not both")
@@ -560,7 +560,7 @@ def _quoted(text):
 
 
 def _path_of(corpus, node_id):
-    from graph.model import display_path
+    from graph.core.model import display_path
 
     return display_path(corpus.graph.nodes[node_id]["path"])
 
@@ -569,7 +569,7 @@ def _edge_text(state):
     """An edge's relation, weight and note as ``undermines weight 0.5 note 'why'``."""
     if state is None:
         return "none"
-    from graph.model import DEFAULT_WEIGHT
+    from graph.core.model import DEFAULT_WEIGHT
 
     weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
     note = f" note {_quoted(state['note'])}" if state.get("note") else ""
@@ -600,7 +600,7 @@ def link(ctx, source, target, supports, undermines, weight, note, by, words, rep
     one is updated without them (takeoff link a b --note "why"). An edge is either supports or
     undermines: flipping it needs --replace (its weight and note are kept unless given).
     """
-    from graph.edit import link as link_nodes
+    from graph.files.edit import link as link_nodes
 
     if supports and undermines:
         raise click.UsageError("give one of --supports or --undermines, not both (an edge is "
@@ -627,7 +627,7 @@ def link(ctx, source, target, supports, undermines, weight, note, by, words, rep
 def unlink(ctx, source, target, force):
     """Remove the edge from SRC to TARGET (refused while a perspective overrides its weight,
     unless --force)."""
-    from graph.edit import unlink as unlink_nodes
+    from graph.files.edit import unlink as unlink_nodes
 
     report_warnings(ctx, unlink_nodes(ctx.obj.corpus_path, source, target, force=force))
     say(f"removed the edge {source} -> {target}", ctx)
@@ -658,7 +658,7 @@ def set_(ctx, node_id, field, value):
     Tags are comma-separated; an empty VALUE removes the date or the tags. Prints the old and
     the new value.
     """
-    from graph.edit import set_field
+    from graph.files.edit import set_field
 
     edit = set_field(ctx.obj.corpus_path, node_id, field, value)
     report_warnings(ctx, edit.corpus)
@@ -672,7 +672,7 @@ def set_(ctx, node_id, field, value):
 @click.pass_context
 def rm(ctx, node_id, force):
     """Remove node ID (refused while other nodes or perspectives refer to it, unless --force)."""
-    from graph.edit import remove_node
+    from graph.files.edit import remove_node
 
     report_warnings(ctx, remove_node(ctx.obj.corpus_path, node_id, force=force))
     say(f"removed {node_id}", ctx)
@@ -687,8 +687,8 @@ def mv(ctx, old, new):
 
     One change: either every file is rewritten or none is.
     """
-    from graph.edit import move_node
-    from graph.model import display_path
+    from graph.files.edit import move_node
+    from graph.core.model import display_path
 
     edit = move_node(ctx.obj.corpus_path, old, new)
     report_warnings(ctx, edit.corpus)
@@ -709,8 +709,8 @@ def edit(ctx, node_id):
     the node's file is left as it was, and your text is kept in ID.md.rej beside it; the next
     `takeoff edit ID` starts from that text.
     """
-    from graph.edit import editing_texts, keep_rejected, rejected_path, replace_node_text
-    from graph.model import display_path
+    from graph.files.edit import editing_texts, keep_rejected, rejected_path, replace_node_text
+    from graph.core.model import display_path
 
     corpus = load_corpus(ctx, strict=False)
     path = Path(corpus.node(node_id)["path"])
@@ -755,7 +755,7 @@ def source_group():
 @click.pass_context
 def source_add(ctx, node_id, url, title, quote, date_text):
     """Add source URL to node ID, or update the fields given of that source."""
-    from graph.edit import add_source
+    from graph.files.edit import add_source
 
     date = _iso_date(date_text, "--date")
     edit = add_source(ctx.obj.corpus_path, node_id, url, title=title, quote=quote, date=date)
@@ -783,7 +783,7 @@ def _shortened(text, width):
 @click.pass_context
 def source_rm(ctx, node_id, url):
     """Remove source URL from node ID."""
-    from graph.edit import remove_source
+    from graph.files.edit import remove_source
 
     report_warnings(ctx, remove_source(ctx.obj.corpus_path, node_id, url))
     say(f"{node_id}: removed source <{url}>", ctx)
@@ -801,15 +801,15 @@ def check(ctx, shacl, as_json):
     corpus = load_corpus(ctx, strict=False)
     corpus.problems[:0] = ctx.obj.config.warnings
     if not corpus.errors:
-        from graph.perspective import check_perspectives
+        from graph.explaining.perspective import check_perspectives
 
         corpus.problems += check_perspectives(corpus)
-    from graph.review import merge_problems
+    from graph.explaining.review import merge_problems
 
     corpus.problems = merge_problems(corpus)  # what a merge at HEAD broke, and how to fix it
     violations = []
     if shacl and not corpus.errors:
-        from graph.rdf import to_rdf, validate_shacl
+        from graph.formats.rdf import to_rdf, validate_shacl
 
         violations = validate_shacl(to_rdf(corpus.graph, store="memory"))
     graph = corpus.graph
@@ -841,13 +841,13 @@ def check(ctx, shacl, as_json):
 @click.pass_context
 def list_(ctx, kind, tag, as_json):
     """List the nodes of the corpus."""
-    from graph.query import list_nodes
+    from graph.explaining.query import list_nodes
 
     rows = list_nodes(load_corpus(ctx).graph, kind=kind, tag=tag)
     if as_json:
         emit_json(rows)
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     print_table([Col("id", "id"), Col("kind", "id"), Col("credence", "num"), Col("date", "id"),
                  Col("title")],
@@ -861,7 +861,7 @@ def list_(ctx, kind, tag, as_json):
 @click.pass_context
 def show(ctx, node_id, as_json):
     """Show node ID: its fields, sources and edges."""
-    from graph.query import describe_node
+    from graph.explaining.query import describe_node
 
     corpus = load_corpus(ctx)
     info = describe_node(corpus, node_id)
@@ -872,7 +872,7 @@ def show(ctx, node_id, as_json):
 
 
 def print_node(info):
-    from graph.tables import inert_all
+    from graph.page.tables import inert_all
 
     info = inert_all(info)  # titles, bodies, notes and sources come from files
     out = console()
@@ -913,7 +913,7 @@ def print_node(info):
 
 
 def _format_choice(importable=False):
-    from graph.interchange import FORMATS, IMPORTABLE
+    from graph.formats.interchange import FORMATS, IMPORTABLE
 
     return click.Choice(IMPORTABLE if importable else list(FORMATS))
 
@@ -928,7 +928,7 @@ def base_option(f):
 
 
 def _format_option(importable=False):
-    from graph.interchange import extensions_text
+    from graph.formats.interchange import extensions_text
 
     verb = "read" if importable else "written"
     return click.option(
@@ -938,14 +938,14 @@ def _format_option(importable=False):
 
 
 def _complete_formats(ctx, param, incomplete):
-    from graph.interchange import FORMATS
+    from graph.formats.interchange import FORMATS
 
     return _complete_words(FORMATS, incomplete)
 
 
 def _inferred_format(path, fmt, what, param_hint):
     """``fmt`` if given, else the format ``path``'s extension implies (node-link for stdio)."""
-    from graph.interchange import FORMATS, IMPORTABLE, format_for_path
+    from graph.formats.interchange import FORMATS, IMPORTABLE, format_for_path
 
     if fmt is not None:
         return fmt, None
@@ -976,7 +976,7 @@ def _inferred_format(path, fmt, what, param_hint):
 @click.pass_context
 def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     """Print the corpus in another format (see --format)."""
-    from graph.interchange import export_graph
+    from graph.formats.interchange import export_graph
 
     fmt, _ = _inferred_format(output, fmt, "export", "-o/--output")
     corpus = scoped_corpus(ctx, as_of)
@@ -991,7 +991,7 @@ def export(ctx, fmt, output, base, with_strengths, semantics, store, as_of):
     if output is None:
         echo_data(text)
     else:
-        from graph.store import atomic_write
+        from graph.files.store import atomic_write
 
         atomic_write(output, text)
         say(f"wrote {output} ({fmt})", ctx)
@@ -1003,7 +1003,7 @@ MAX_IMPORT_BYTES = 100 * 1024 * 1024
 
 
 def _read_import(path):
-    """The bytes of FILE through the one guarded read (graph.store.read_bytes: a regular file of
+    """The bytes of FILE through the one guarded read (graph.files.store.read_bytes: a regular file of
     at most MAX_IMPORT_BYTES, opened without blocking), or of standard input up to that cap."""
     if path == "-":
         data = click.get_binary_stream("stdin").read(MAX_IMPORT_BYTES + 1)
@@ -1011,7 +1011,7 @@ def _read_import(path):
             raise TakeoffError(f"-: standard input holds more than {MAX_IMPORT_BYTES // 2**20} MB, "
                                "the limit of an import; refused")
         return data
-    from graph.store import read_bytes
+    from graph.files.store import read_bytes
 
     return read_bytes(path, root=os.sep, limit=MAX_IMPORT_BYTES)  # links may point anywhere
 
@@ -1026,10 +1026,10 @@ def _read_import(path):
 @click.pass_context
 def import_(ctx, file, fmt, replace, base, thesis):
     """Write the nodes of FILE (- for stdin) into the corpus as files."""
-    from graph.edit import import_graph
-    from graph.interchange import guess_format, parse_graph
+    from graph.files.edit import import_graph
+    from graph.formats.interchange import guess_format, parse_graph
 
-    from graph.limits import InputError, decode_text
+    from graph.core.limits import InputError, decode_text
 
     name = file
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read
@@ -1089,7 +1089,7 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_
     says otherwise. With --by group, the columns split each strength into its parts instead:
     the credence it starts from, what reasoning adds, what evidence adds by kind.
     """
-    from graph.propagation import ranking
+    from graph.solving.propagation import ranking
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
     result = corpus.score(semantics, tolerance=tolerance)
@@ -1098,7 +1098,7 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_
     rows = ranking(corpus.graph, result, kind=None if all_nodes else "model")
     shares = None
     if by == "group":
-        from graph.shares import strength_shares
+        from graph.solving.shares import strength_shares
 
         shares = strength_shares(corpus.graph, semantics, tolerance=tolerance)
     if as_json:
@@ -1118,7 +1118,7 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_
 
 
 def _filter_json(ctx, graph):
-    from graph.provenance import describe_filter
+    from graph.files.provenance import describe_filter
 
     return describe_filter(*evidence_filter(ctx, graph))
 
@@ -1126,14 +1126,14 @@ def _filter_json(ctx, graph):
 def _parts_columns(rows):
     """The parts worth a column: base, reasoning, evidence, and each kind of evidence that
     adds anything to some row."""
-    from graph.shares import EVIDENCE_GROUPS
+    from graph.solving.shares import EVIDENCE_GROUPS
 
     kinds = [g for g in EVIDENCE_GROUPS if any(abs(r[g]) > 0 for r in rows)]
     return ["base", "reasoning", "evidence", *kinds]
 
 
 def _print_parts(rows, what):
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     parts = _parts_columns(rows)
     table = [[str(rank), _text((row["id"], "bold")), *(
@@ -1160,7 +1160,7 @@ SCORE_TOP = 20   # rows `score` prints in the terminal unless --top says otherwi
 def _print_ranking(rows, result, all_nodes, count):
     from rich.text import Text
 
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     columns = [Col("#", "num"), Col("node" if all_nodes else "model", "id"),
                *([Col("kind", "id")] if all_nodes else []), Col("credence", "num"),
@@ -1209,8 +1209,8 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
     The page carries every perspective of the corpus; --perspective picks the one it opens
     with. In the page, sliders change credences and weights and the map re-scores live.
     """
-    from graph.html import write_html
-    from graph.perspective import BASE, apply_perspective, load_perspective, perspective_names
+    from graph.page.html import write_html
+    from graph.explaining.perspective import BASE, apply_perspective, load_perspective, perspective_names
 
     # Perspectives are checked against the whole corpus: under --as-of they may name nodes
     # dated later, whose overrides simply do not apply yet (as for every other command).
@@ -1226,7 +1226,7 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
     title = title or settings(ctx).setting("title")
     extra = {"filter": _filter_json(ctx, whole.graph)}
     if robustness_samples:
-        from graph.robustness import robustness
+        from graph.solving.robustness import robustness
 
         graph = corpus.graph if chosen is None else apply_perspective(corpus.graph, chosen)
         data = robustness(graph, samples=robustness_samples, semantics=(semantics,),
@@ -1247,13 +1247,13 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
 
 # ==== section: rdf ====
 # `takeoff sparql` over the corpus as RDF. The RDF and argument-mapping formats of `export` and
-# `import` are rows of graph.interchange.FORMATS; `check --shacl` is in `check`.
+# `import` are rows of graph.formats.interchange.FORMATS; `check --shacl` is in `check`.
 
 def _score_for(graph, with_strengths, semantics):
     """The strengths to add to the RDF, if --with-strengths asked for them."""
     if not with_strengths:
         return None
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     result = score_graph(graph, semantics)
     if not result.converged:
@@ -1262,15 +1262,15 @@ def _score_for(graph, with_strengths, semantics):
 
 
 class Seconds(click.ParamType):
-    """A timeout: a finite number of seconds above 0, at most a day (graph.rdf.check_timeout);
+    """A timeout: a finite number of seconds above 0, at most a day (graph.formats.rdf.check_timeout);
     anything else (inf, nan, 1e308, 0, -1) is a usage error naming the option."""
 
     name = "seconds"
 
     def convert(self, value, param, ctx):
         if ctx is not None and ctx.resilient_parsing:
-            return value  # shell completion: nothing is run, and graph.rdf is slow to import
-        from graph.rdf import check_timeout
+            return value  # shell completion: nothing is run, and graph.formats.rdf is slow to import
+        from graph.formats.rdf import check_timeout
 
         try:
             return check_timeout(value)
@@ -1330,7 +1330,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
 
     Every SPARQL 1.1 query form runs (SELECT, ASK, CONSTRUCT, DESCRIBE); updates are refused.
     """
-    from graph.rdf import DEFAULT_BASE, named_queries, resolve_query, run_query, to_rdf
+    from graph.formats.rdf import DEFAULT_BASE, named_queries, resolve_query, run_query, to_rdf
 
     if list_queries:
         named = named_queries()
@@ -1348,7 +1348,7 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
         for option, given in local_only.items():
             if given:
                 raise click.UsageError(f"{option} works on the local corpus, not with --endpoint")
-        from graph import endpoint as remote
+        from graph.page import endpoint as remote
 
         result = remote.query(remote.Endpoint(endpoint, timeout=timeout,
                                               http_credentials=http_credentials), text,
@@ -1370,7 +1370,7 @@ def _asks_for_strengths(text):
     computed as if --with-strengths were given, rather than the query matching no row."""
     import re
 
-    from graph.rdf import VOCAB
+    from graph.formats.rdf import VOCAB
 
     return re.search(rf"\btg:strength\b|<{re.escape(VOCAB)}strength>", text) is not None
 
@@ -1378,7 +1378,7 @@ def _asks_for_strengths(text):
 def _print_result(result, base, *, as_json, as_csv):
     """A query answer in the chosen format: SELECT as a table, ASK as true/false, a graph as
     Turtle; --json and --csv for all three."""
-    from graph.rdf import new_graph
+    from graph.formats.rdf import new_graph
 
     names = new_graph(base, "memory").namespace_manager
     if as_json:
@@ -1426,7 +1426,7 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         import csv
         import io
 
-        from graph.tables import csv_cell
+        from graph.page.tables import csv_cell
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -1434,7 +1434,7 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        from graph.tables import Col
+        from graph.page.tables import Col
 
         print_table([Col(c, "ids") for c in columns], rows)
 
@@ -1482,7 +1482,7 @@ def _chain_text(chain):
 @click.pass_context
 def tree_command(ctx, node_id, depth, direction, semantics, as_json):
     """Show the argument into (or out of) node ID as an indented tree."""
-    from graph.explain import tree
+    from graph.explaining.explain import tree
 
     corpus, result = _explain_corpus(ctx, semantics, node_id)
     root = tree(corpus.graph, node_id, depth=depth, direction=direction,
@@ -1523,7 +1523,7 @@ def tree_command(ctx, node_id, depth, direction, semantics, as_json):
 @click.pass_context
 def paths_command(ctx, source, target, max_length, top, as_json):
     """List the chains of edges from FROM to TO, strongest first."""
-    from graph.explain import paths
+    from graph.explaining.explain import paths
 
     corpus = load_corpus(ctx)
     chains = paths(corpus.graph, source, target, max_length=max_length, top=top)
@@ -1533,7 +1533,7 @@ def paths_command(ctx, source, target, max_length, top, as_json):
     if not chains:
         click.echo(f"no chain of at most {max_length} edges from {source} to {target}", err=True)
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     print_table([Col("sign", "id"), Col("weight", "num"), Col("edges", "num"),
                  Col("chain", "ids")],
@@ -1565,7 +1565,7 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
     terminal shows the 20 most influential unless --top or --all says otherwise; --json gives
     every node unless --top says otherwise.
     """
-    from graph.explain import iter_why
+    from graph.explaining.explain import iter_why
 
     if top is not None and show_all:
         raise click.BadParameter("give --top or --all, not both", param_hint="--top/--all")
@@ -1586,7 +1586,7 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
     if not count:
         print_line("nothing reaches this node: its strength comes from its credence alone")
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     table = []
     for row in rows:
@@ -1606,7 +1606,7 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
 
 def _with_chain_sources(graph, rows):
     """The rows of `why`, each chain with the source (``from``) of each of its edges."""
-    from graph.provenance import chain_sources
+    from graph.files.provenance import chain_sources
 
     for row in rows:
         row["chain"]["from"] = chain_sources(graph, row["chain"]["nodes"])
@@ -1615,14 +1615,14 @@ def _with_chain_sources(graph, rows):
 
 def _why_by_group(ctx, corpus, node_id, semantics, as_json):
     """`why ID --by group`: the parts of ID's strength, one row per part."""
-    from graph.shares import EVIDENCE, strength_shares
+    from graph.solving.shares import EVIDENCE, strength_shares
 
     row = strength_shares(corpus.graph, semantics).row(node_id)
     if as_json:
         emit_json({"id": node_id, "semantics": semantics, "parts": row,
                    "filter": _filter_json(ctx, corpus.graph)})
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     print_line(_text((node_id, "bold"), (f": strength {row['strength']:.3f} ({semantics}) = "
                                           "base + reasoning + evidence", "")))
@@ -1634,7 +1634,7 @@ def _why_by_group(ctx, corpus, node_id, semantics, as_json):
 def _stream_json(head, key, rows):
     """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
     that a long list is never held whole."""
-    from graph.tables import inert_json
+    from graph.page.tables import inert_json
 
     text = inert_json(json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str))
     opening = text[:text.rindex("[") + 1]
@@ -1664,7 +1664,7 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
     the range of the gap as its credence goes from 0 to 1, and the credence at which the
     ranking flips, if one does.
     """
-    from graph.explain import cruxes
+    from graph.explaining.explain import cruxes
 
     if first == second:
         raise click.BadParameter(f"A and B are the same node ({quote(first)}); give two different ids",
@@ -1684,7 +1684,7 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
     if not rows:
         print_line("no node's credence changes the gap")
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     table = []
     for row in rows:
@@ -1709,7 +1709,7 @@ def lint_command(ctx, strict, semantics, as_json):
     """Warn about structural weak spots: unsupported claims, evidence that reaches no model,
     models no evidence reaches, contested nodes, cycles, isolated nodes, double counting,
     edge notes that cite nothing, undated claims fed by dated nodes (docs/bundled-corpus.md)."""
-    from graph.explain import lint
+    from graph.explaining.explain import lint
 
     corpus, result = _explain_corpus(ctx, semantics)
     warnings = lint(corpus.graph, result.strengths)
@@ -1753,7 +1753,7 @@ def _strength_cell(value, previous):
 @click.pass_context
 def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, by, as_json):
     """The strength of each model as evidence arrived: the corpus scored as of every step."""
-    from graph.timeline import history
+    from graph.solving.timeline import history
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
@@ -1764,7 +1764,7 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
     if by == "group":
         import datetime as dt
 
-        from graph.shares import share_history
+        from graph.solving.shares import share_history
 
         data["parts"] = share_history(corpus.graph, [dt.date.fromisoformat(d) for d in data["dates"]],
                                       semantics, nodes=[n["id"] for n in data["nodes"]])
@@ -1782,7 +1782,7 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
 
 def _print_evidence_share_history(data):
     """`history --by group`: what evidence adds to each node's strength at every step."""
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     ids = [n["id"] for n in data["nodes"]]
     print_line("Evidence share of each strength (--by group; base + reasoning + evidence = "
@@ -1794,11 +1794,11 @@ def _print_evidence_share_history(data):
 
 
 def _print_history_table(data):
-    """One row per run of identical steps (:func:`graph.timeline.runs`), one column per node,
+    """One row per run of identical steps (:func:`graph.solving.timeline.runs`), one column per node,
     then the evidence that arrived. On a narrow terminal the node columns get numbers (with a
     key below) and the arrivals go below the table, so that no id is ever cut."""
-    from graph.tables import GLUE, Col, widths, wrap_words
-    from graph.timeline import new_evidence, runs
+    from graph.page.tables import GLUE, Col, widths, wrap_words
+    from graph.solving.timeline import new_evidence, runs
 
     ids = [n["id"] for n in data["nodes"]]
     rows, previous, arrivals = [], dict.fromkeys(ids), []
@@ -1841,7 +1841,7 @@ def _require_matplotlib():
 
 def _plot_history(data, path):
     _require_matplotlib()
-    from graph.timeline import plot_history
+    from graph.solving.timeline import plot_history
 
     title = None
     if data["perspective"] != "base":
@@ -1866,7 +1866,7 @@ def _plot_history(data, path):
 def compare_command(ctx, first, second, as_of, semantics, samples, seed, as_json):
     """Compare perspectives P and Q (either may be 'base'): each model's strength and rank under
     both, and which overrides drive the difference (Shapley values over the differing overrides)."""
-    from graph.perspective import compare, load_perspective
+    from graph.explaining.perspective import compare, load_perspective
 
     corpus = load_corpus(ctx)
     first, second = load_perspective(corpus, first), load_perspective(corpus, second)
@@ -1893,7 +1893,7 @@ def _attribution_note(data):
 
 
 def _print_comparison(data):
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     p, q = data["first"], data["second"]
     agreement = data["rank_agreement"]
@@ -1954,8 +1954,8 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
     """How sure is the ranking? Sample every uncertain credence and weight at once and report,
     for each model, its mean strength, 90% interval, the probability that it ranks first and its
     rank distribution; then the inputs whose uncertainty moves the top path most."""
-    from graph.propagation import SEMANTICS
-    from graph.robustness import robustness
+    from graph.solving.propagation import SEMANTICS
+    from graph.solving.robustness import robustness
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot}: the plot file must end in .png or .svg", param_hint="--plot")
@@ -1982,7 +1982,7 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
 
 def _print_share_intervals(shares):
     """`robustness --by group`: each part's 90% interval, one row per model."""
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     parts = sorted({p for row in shares.values() for p in row},
                    key=lambda p: (p == "evidence", p != "base", p != "reasoning", p))
@@ -1994,14 +1994,14 @@ def _print_share_intervals(shares):
 
 def _plot_robustness(data, path):
     _require_matplotlib()
-    from graph.robustness import plot_robustness
+    from graph.solving.robustness import plot_robustness
 
     plot_robustness(data, path)
     say(f"wrote {path}")
 
 
 def _print_robustness(data):
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     if not data["inputs"] and len(data["semantics"]) == 1:
         print_line("no uncertain input: write a credence as {mean: M, spread: S} or "
@@ -2037,7 +2037,7 @@ def perspective_group():
 @click.pass_context
 def perspective_new(ctx, name, description):
     """Create an empty perspective NAME."""
-    from graph.perspective import new_perspective
+    from graph.explaining.perspective import new_perspective
 
     load_corpus(ctx, strict=False)  # the corpus folder must exist
     path = new_perspective(ctx.obj.corpus_path, name, description)
@@ -2070,7 +2070,7 @@ def _override_args(args, with_value):
 @click.pass_context
 def perspective_set(ctx, name, args):
     """Override a credence (ID credence X) or an edge weight (SRC TARGET weight W) in NAME."""
-    from graph.perspective import item_label, set_override
+    from graph.explaining.perspective import item_label, set_override
 
     item, value = _override_args(args, with_value=True)
     set_override(ctx.obj.corpus_path, name, item, value)
@@ -2083,7 +2083,7 @@ def perspective_set(ctx, name, args):
 @click.pass_context
 def perspective_unset(ctx, name, args):
     """Remove an override from NAME (the corpus value applies again)."""
-    from graph.perspective import item_label, unset_override
+    from graph.explaining.perspective import item_label, unset_override
 
     item, _ = _override_args(args, with_value=False)
     unset_override(ctx.obj.corpus_path, name, item)
@@ -2095,13 +2095,13 @@ def perspective_unset(ctx, name, args):
 @click.pass_context
 def perspective_list(ctx, as_json):
     """List the perspectives of the corpus."""
-    from graph.perspective import list_perspectives
+    from graph.explaining.perspective import list_perspectives
 
     rows = list_perspectives(load_corpus(ctx))
     if as_json:
         emit_json(rows)
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     table = []
     for row in rows:
@@ -2121,13 +2121,13 @@ def perspective_list(ctx, as_json):
 @click.pass_context
 def perspective_show(ctx, name, as_json):
     """Show the overrides of perspective NAME beside the corpus values."""
-    from graph.perspective import describe_perspective
+    from graph.explaining.perspective import describe_perspective
 
     info = describe_perspective(load_corpus(ctx), name)
     if as_json:
         emit_json(info)
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     print_line(_text((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
     if info["description"]:
@@ -2159,7 +2159,7 @@ def evidence_command(ctx, since, top, semantics, as_of, perspective, as_json):
     contributions are exact Shapley values over the items instead, which add up to what the
     items add together; the output says which.
     """
-    from graph.shares import evidence_effects
+    from graph.solving.shares import evidence_effects
 
     corpus = scoped_corpus(ctx, as_of=as_of, perspective=perspective)
     data = evidence_effects(corpus.graph, semantics, since=since)
@@ -2177,7 +2177,7 @@ EVIDENCE_MODELS = 6   # model columns `evidence` prints in the terminal (all wit
 
 
 def _print_evidence(data):
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     models = [m["id"] for m in data["models"]]
     shown = models[:EVIDENCE_MODELS]
@@ -2206,7 +2206,7 @@ def _print_evidence(data):
 
 
 # ==== section: sharing ====
-# A shared map on a SPARQL server (graph/endpoint.py): publish, pull; `sparql --endpoint`.
+# A shared map on a SPARQL server (graph/page/endpoint.py): publish, pull; `sparql --endpoint`.
 
 def endpoint_options(f):
     f = http_credentials_option(f)
@@ -2242,8 +2242,8 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, http_credentials, base
 
         takeoff publish --endpoint http://127.0.0.1:7878 --with-strengths
     """
-    from graph import endpoint as remote
-    from graph.rdf import DEFAULT_BASE
+    from graph.page import endpoint as remote
+    from graph.formats.rdf import DEFAULT_BASE
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)
@@ -2277,9 +2277,9 @@ def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, http_credentials,
     Only nodes that differ are written, all in one change; a folder whose nodes differ from
     the graph is left alone unless --replace.
     """
-    from graph import endpoint as remote
-    from graph.edit import sync_corpus
-    from graph.rdf import DEFAULT_BASE
+    from graph.page import endpoint as remote
+    from graph.files.edit import sync_corpus
+    from graph.formats.rdf import DEFAULT_BASE
 
     base = base or DEFAULT_BASE
     graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout,
@@ -2322,8 +2322,8 @@ def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     http://127.0.0.1:PORT/query and see the corpus without naming its graph. The corpus is
     loaded into the server's store before it starts, read-only unless --writable.
     """
-    from graph import endpoint as remote
-    from graph.rdf import DEFAULT_BASE
+    from graph.page import endpoint as remote
+    from graph.formats.rdf import DEFAULT_BASE
 
     import signal
 
@@ -2372,7 +2372,7 @@ def diff_command(ctx, revisions, fmt, top, no_lint, as_of, semantics, perspectiv
     A and B are git revisions of the corpus (read from the repository, nothing checked out) or
     corpus folders; with one, the work tree against it; with none, the work tree against HEAD.
     """
-    from graph.review import diff, to_markdown
+    from graph.explaining.review import diff, to_markdown
 
     data = diff(settings(ctx).corpus_path, revisions, semantics=semantics,
                 perspective=perspective, as_of=as_of, top=top, with_lint=not no_lint)
@@ -2385,7 +2385,7 @@ def diff_command(ctx, revisions, fmt, top, no_lint, as_of, semantics, perspectiv
 
 
 def _print_diff(data):
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     r, s, f = data["ranking"], data["structure"], data["findings"]
     print_line(_text((f"{data['before']} -> {data['after']}: ", "bold"), (data["summary"], "")))
@@ -2455,7 +2455,7 @@ def log_command(ctx, node_id, revisions, max_count, plot, as_of, semantics, pers
                 as_json):
     """The commits that changed the corpus (or node ID, followed through renames made by
     `takeoff mv`), newest first, each with the change it made to the paths' strengths."""
-    from graph.review import log
+    from graph.explaining.review import log
 
     if plot is not None:
         if plot.suffix.lower() not in (".png", ".svg"):
@@ -2465,14 +2465,14 @@ def log_command(ctx, node_id, revisions, max_count, plot, as_of, semantics, pers
     data = log(settings(ctx).corpus_path, node_id, revisions or ("HEAD",), max_count=max_count,
                semantics=semantics, perspective=perspective, as_of=as_of)
     if plot is not None:
-        from graph.review import plot_log
+        from graph.explaining.review import plot_log
 
         plot_log(data, plot)
         say(f"wrote {plot}")
     if as_json:
         emit_json(data)
         return
-    from graph.tables import Col
+    from graph.page.tables import Col
 
     rows = []
     for c in data["commits"]:

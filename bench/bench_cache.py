@@ -3,7 +3,7 @@
 Run: python bench/bench_cache.py [N]
 
 The cache keeps parsed front matter (never a verdict: every load validates it again) under
-an HMAC of the user's key (graph/cache.py). This times, best of 3, a load that parses every
+an HMAC of the user's key (graph/files/cache.py). This times, best of 3, a load that parses every
 file (``TAKEOFF_NO_CACHE=1``) and a load served from the cache, on the corpus of
 bench_load.py. The cache's clock is moved a minute ahead so that freshly written files count
 as older than its racy window and are cached at once.
@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import graph.cache  # noqa: E402
+import graph.files.cache  # noqa: E402
 from bench_load import node_file  # noqa: E402
-from graph.model import Corpus  # noqa: E402
+from graph.core.model import Corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
 
 def main(n):
     rng = random.Random(1)
     real = time.time_ns
-    graph.cache.time.time_ns = lambda: real() + 60 * 10 ** 9
+    graph.files.cache.time.time_ns = lambda: real() + 60 * 10 ** 9
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         for i in range(n):

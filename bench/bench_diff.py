@@ -7,7 +7,7 @@ Builds a git repository holding bench_load's generated corpus of N nodes (defaul
 the way a pull request does: two credences, one edge re-weighted, one flipped, one node added
 with an edge, one removed, one renamed by ``takeoff mv``. It times
 
-1. ``graph.review.diff(root, ["HEAD~1", "HEAD"])``: both revisions read with git (one
+1. ``graph.explaining.review.diff(root, ["HEAD~1", "HEAD"])``: both revisions read with git (one
    ``cat-file --batch`` each, files parsed once per distinct blob), the structural change, the
    ranking of the 1,000 models before and after with each change split by exact Shapley values,
    and ``check``/``lint`` before and after; best of 3, each in a fresh reader; then the same
@@ -62,7 +62,7 @@ def timed(fn):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    from graph.review import diff
+    from graph.explaining.review import diff
 
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder)
@@ -90,11 +90,11 @@ def main():
         wall, cpu, data = timed(lambda: diff(corpus, ["HEAD~1", "HEAD"]))
         r = data["ranking"]
         print(f"{n} nodes, revisions HEAD~1..HEAD: {data['summary']}")
-        print(f"graph.review.diff: {wall:.2f} s wall, {cpu:.2f} s CPU (best of 3): "
+        print(f"graph.explaining.review.diff: {wall:.2f} s wall, {cpu:.2f} s CPU (best of 3): "
               f"{len(r['paths'])} paths, {len(r['inputs'])} changed inputs, {r['solves']} "
               f"solves, {r['method']}")
         wall, cpu, _ = timed(lambda: diff(corpus, ["HEAD~1", "HEAD"], with_lint=False))
-        print(f"graph.review.diff without lint (--no-lint): {wall:.2f} s wall, {cpu:.2f} s CPU")
+        print(f"graph.explaining.review.diff without lint (--no-lint): {wall:.2f} s wall, {cpu:.2f} s CPU")
         start = time.perf_counter()
         takeoff(corpus, "diff", "HEAD~1", "HEAD", "--json")
         print(f"takeoff diff HEAD~1 HEAD --json (a new process, imports included): "

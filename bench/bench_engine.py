@@ -8,16 +8,16 @@ credence of six claims and the weight of two edges. Per size, the best of ``--ru
 (``time.process_time``: the machine may be shared, so wall time says little) of the Python call
 behind each command, after the corpus is loaded:
 
-- ``score``: :func:`graph.propagation.score_graph` (qe);
-- ``why``: :func:`graph.explain.why` of the most reached model, ``top=20``, given the scores,
+- ``score``: :func:`graph.solving.propagation.score_graph` (qe);
+- ``why``: :func:`graph.explaining.explain.why` of the most reached model, ``top=20``, given the scores,
   under qe, dfquad and eb;
-- ``cruxes``: :func:`graph.explain.cruxes` of the two most reached models, ``top=5``;
+- ``cruxes``: :func:`graph.explaining.explain.cruxes` of the two most reached models, ``top=5``;
 - ``why`` and ``cruxes`` again on the hard case, :func:`bench_explain.make_graph` of the same
   size with cycles, whose most reached model is reached by over half the graph;
-- ``history``: :func:`graph.timeline.history`, monthly 2015 to 2026-01-01, and weekly;
-- ``compare``: :func:`graph.perspective.compare` of ``bench`` and ``base`` (8 overrides:
+- ``history``: :func:`graph.solving.timeline.history`, monthly 2015 to 2026-01-01, and weekly;
+- ``compare``: :func:`graph.explaining.perspective.compare` of ``bench`` and ``base`` (8 overrides:
   exact Shapley over 256 coalitions);
-- ``robustness``: :func:`graph.robustness.robustness`, 200 samples, every credence and weight
+- ``robustness``: :func:`graph.solving.robustness.robustness`, 200 samples, every credence and weight
   with a spread of 0.1.
 
 ``--code DIR`` runs another checkout (``git archive`` of the branch start, for before/after
@@ -37,12 +37,12 @@ ROOT = HERE.parent
 CHILD = r"""
 import datetime as dt, json, sys, time
 import networkx as nx
-from graph.model import Corpus
-from graph.propagation import score_graph
-from graph.explain import why, cruxes
-from graph.timeline import history
-from graph.perspective import compare
-from graph.robustness import robustness
+from graph.core.model import Corpus
+from graph.solving.propagation import score_graph
+from graph.explaining.explain import why, cruxes
+from graph.solving.timeline import history
+from graph.explaining.perspective import compare
+from graph.solving.robustness import robustness
 
 folder, runs = sys.argv[1], int(sys.argv[2])
 corpus = Corpus.load(folder).require_valid()

@@ -7,7 +7,7 @@ written as N files. Printed per size, best of 3 in this process (the machine may
 load average is printed first):
 
 - ``evidence_effects``: each evidence item's leave-one-out contribution to every model and to
-  the gap between the top two (graph/shares.py), the corpus already loaded;
+  the gap between the top two (graph/solving/shares.py), the corpus already loaded;
 - ``strength_shares``: the parts of every node's strength (2^k coalitions, one batch);
 - the whole command ``takeoff evidence --json`` in a fresh process (start-up, loading and
   validating the files with a warm load cache, the work, the JSON to a pipe), once.
@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_scale import make_corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
-from graph.model import Corpus  # noqa: E402
-from graph.shares import evidence_effects, strength_shares  # noqa: E402
+from graph.core.model import Corpus  # noqa: E402
+from graph.solving.shares import evidence_effects, strength_shares  # noqa: E402
 
 
 def command_seconds(folder):

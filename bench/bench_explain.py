@@ -12,7 +12,7 @@ worst case for removal impacts, since nearly every node must be removed once.
 Printed per semantics, best of 3: scoring the whole graph, and ``why`` on the target given the
 scores (as the CLI calls it), wall-clock and CPU time (the machine may be shared; the load
 average is printed first). Side by side: the plain way
-(:func:`graph.explain.removal_impacts_reference`: remove each node, re-score the graph) timed on
+(:func:`graph.explaining.explain.removal_impacts_reference`: remove each node, re-score the graph) timed on
 20 removals and extrapolated to all of them; and the peer, formal-argumentation 0.3.0
 (``argumentation.gradual.quadratic_energy_strengths``, pure-Python quadratic energy with
 adaptive RK4; unit weights since it has no edge weights), timed on 5 removals of a 150-node
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import networkx as nx  # noqa: E402
 
-from graph.explain import removal_impacts, why  # noqa: E402
-from graph.propagation import score_graph  # noqa: E402
+from graph.explaining.explain import removal_impacts, why  # noqa: E402
+from graph.solving.propagation import score_graph  # noqa: E402
 from timing import best_of  # noqa: E402
 
 KINDS = ["evidence"] * 4 + ["claim"] * 5 + ["model"]
@@ -138,7 +138,7 @@ def main():
                   f"({each * 1000:.0f} ms per removal)")
     size, count, peer_time, ours_time, gap = peer_comparison()
     print(f"peer on {size} nodes ({count} reach the target), qe removal impacts: "
-          f"formal-argumentation ~{peer_time:.0f} s, graph.explain {ours_time:.3f} s; "
+          f"formal-argumentation ~{peer_time:.0f} s, graph.explaining.explain {ours_time:.3f} s; "
           f"largest difference {gap:.1e}")
     if "--cli" in sys.argv:
         print(f"takeoff why n{n - 1} --top 10 on {n} files: {cli_time(n, f'n{n - 1}'):.1f} s")

@@ -2,8 +2,8 @@
 
 Run: python bench/bench_history.py
 
-1. The bundled corpus, 100 weekly steps: :func:`graph.timeline.history` (one solver system,
-   one solve per distinct set of nodes) beside :func:`graph.timeline.history_reference`
+1. The bundled corpus, 100 weekly steps: :func:`graph.solving.timeline.history` (one solver system,
+   one solve per distinct set of nodes) beside :func:`graph.solving.timeline.history_reference`
    (``score_graph`` on the as-of graph at every step, nothing shared), best of 5; and the
    whole command (``takeoff history --step week --json``, process start and imports included).
 2. A generated 1,000-node corpus (bench_load's generator) whose evidence dates spread over
@@ -21,9 +21,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_load import make_corpus  # noqa: E402
-from graph.model import Corpus  # noqa: E402
-from graph.perspective import compare  # noqa: E402
-from graph.timeline import history, history_reference  # noqa: E402
+from graph.core.model import Corpus  # noqa: E402
+from graph.explaining.perspective import compare  # noqa: E402
+from graph.solving.timeline import history, history_reference  # noqa: E402
 from timing import best_of  # noqa: E402
 
 BUNDLED = HERE.parent / "claims"

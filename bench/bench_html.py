@@ -45,8 +45,8 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph.html import page_sections, render_html, write_html  # noqa: E402
-from graph.propagation import score_graph  # noqa: E402
+from graph.page.html import page_sections, render_html, write_html  # noqa: E402
+from graph.solving.propagation import score_graph  # noqa: E402
 from timing import best_of  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -116,7 +116,7 @@ def pyvis_peer(graph, result):
 
 def write_corpus(graph, folder):
     """The graph as node files (front matter in the tool's key order, written with PyYAML:
-    graph.edit's round-trip writer would take minutes for 5,000 files)."""
+    graph.files.edit's round-trip writer would take minutes for 5,000 files)."""
     import yaml
 
     for node, attrs in graph.nodes(data=True):
@@ -234,7 +234,7 @@ def main():
         figures["write_html_s"], _ = best_of(lambda: write_html(out, graph), args.runs)
         figures["pyvis_add_node_s"], _ = best_of(lambda: pyvis_peer(graph, result), 1)
         if not args.no_command:
-            from graph.model import Corpus
+            from graph.core.model import Corpus
 
             corpus = Path(tmp) / "claims"
             write_corpus(graph, corpus)

@@ -8,11 +8,11 @@ credences uniform in [0, 1]); at this density nearly every node lies on one big 
 settings on the same edges: *weighted* (weights uniform in [0.05, 1]) and *unit* (every weight 1,
 the published unweighted semantics). Reported, best of ``--repeat``:
 
-- ``solve``: :func:`graph.propagation.solve` on a prebuilt system to a residual
+- ``solve``: :func:`graph.solving.propagation.solve` on a prebuilt system to a residual
   ``max |f(s) - s| < 1e-9``, per semantics, with the update evaluations it took and how the
   cyclic part was solved (certified plain iteration, or the ODE);
-- ``build``: :func:`graph.propagation.build_system` from a networkx MultiDiGraph, and
-  ``end-to-end``: :func:`graph.propagation.score_graph` on it (build, qe solve, result dicts);
+- ``build``: :func:`graph.solving.propagation.build_system` from a networkx MultiDiGraph, and
+  ``end-to-end``: :func:`graph.solving.propagation.score_graph` on it (build, qe solve, result dicts);
 - ``matvec``: one sparse matrix-vector product with the graph's weight matrix, the unit of work.
 
 On the 10k-edge unit graph, side by side in one run: the quadratic-energy strengths of the PyPI
@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.propagation import SEMANTICS, build_system, score_graph, solve  # noqa: E402
+from graph.solving.propagation import SEMANTICS, build_system, score_graph, solve  # noqa: E402
 from timing import best_of  # noqa: E402
 
 TOLERANCE = 1e-9

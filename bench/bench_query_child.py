@@ -8,8 +8,8 @@ SELECT of every triple (the answer crosses the pipe pickled) and a shipped query
 """
 import time
 
-from graph import rdf
-from graph.model import Corpus
+from graph.formats import rdf
+from graph.core.model import Corpus
 from pathlib import Path
 
 RUNS = 20

@@ -1,5 +1,5 @@
 """Linked data at 100,000 triples: rdflib's in-memory store against Oxigraph (pyoxigraph through
-oxrdflib), behind the same graph.rdf functions the CLI uses.
+oxrdflib), behind the same graph.formats.rdf functions the CLI uses.
 
     python bench/bench_rdf.py                     # 100,000 triples, each step timed once
     python bench/bench_rdf.py --cli               # then the takeoff commands on files
@@ -18,7 +18,7 @@ import time
 
 import networkx as nx
 
-from graph import rdf
+from graph.formats import rdf
 
 
 COUNT_BY_CLASS = "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class"
@@ -67,7 +67,7 @@ def cli_figures(G, results):
     import sys
     import tempfile
 
-    from graph.edit import import_graph
+    from graph.files.edit import import_graph
 
     with tempfile.TemporaryDirectory() as folder:
         timed("write the corpus as files (import_graph)", lambda: import_graph(folder, G), results)

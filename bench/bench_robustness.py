@@ -2,11 +2,11 @@
 
 Run: python bench/bench_robustness.py [--quick]
 
-Times :func:`graph.robustness.robustness` (sampling, the batched solve, the summary and the
+Times :func:`graph.solving.robustness.robustness` (sampling, the batched solve, the summary and the
 Sobol estimator with its bootstrap), best of 3, with every plain credence and weight given a
 spread of 0.1: 10,000 samples on the bundled corpus (targets: under 2 s), 1,000 samples on the
 generated corpus of bench_load.py (under 10 s). Side by side, the same samples solved one at a
-time by graph.propagation.solve (extrapolated from 200), the peer inside the project.
+time by graph.solving.propagation.solve (extrapolated from 200), the peer inside the project.
 """
 import sys
 import tempfile
@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_load import make_corpus  # noqa: E402
-from graph.model import Corpus  # noqa: E402
-from graph.propagation import build_system, solve  # noqa: E402
-from graph.robustness import _sampled_inputs, robustness, uncertain_inputs  # noqa: E402
+from graph.core.model import Corpus  # noqa: E402
+from graph.solving.propagation import build_system, solve  # noqa: E402
+from graph.solving.robustness import _sampled_inputs, robustness, uncertain_inputs  # noqa: E402
 from timing import best_of  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -120,7 +120,7 @@ def make_corpus(folder, n, seed=1):
 def most_reached_model(folder, code):
     """The model the most nodes reach (the hardest `why`), computed from the files."""
     env = {**os.environ, "PYTHONPATH": str(code)}
-    script = ("import sys, networkx as nx; from graph.model import Corpus; "
+    script = ("import sys, networkx as nx; from graph.core.model import Corpus; "
               "g = Corpus.load(sys.argv[1]).graph; "
               "m = [v for v, k in g.nodes(data='kind') if k == 'model']; "
               "print(max(m, key=lambda v: (len(nx.ancestors(g, v)), v)))")

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_rdf import synthetic_corpus  # noqa: E402
-from graph import endpoint as remote  # noqa: E402
-from graph import rdf  # noqa: E402
-from graph.model import Corpus  # noqa: E402
+from graph.page import endpoint as remote  # noqa: E402
+from graph.formats import rdf  # noqa: E402
+from graph.core.model import Corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
 TIMEOUT = 900.0

@@ -8,7 +8,7 @@ Run from the repository's root::
     python docs/bundled_corpus_report.py --write   # and put them in docs/bundled-corpus.md
 
 The numbers come from the same calls as ``takeoff score --by group --edges-from ...
---evidence-kinds ...`` (graph.provenance.filter_graph, then graph.shares.strength_shares); the
+--evidence-kinds ...`` (graph.files.provenance.filter_graph, then graph.solving.shares.strength_shares); the
 script only chooses the views and lays out the table. It also writes the page's table of the
 bundled perspectives (``takeoff score --perspective NAME [--as-of DATE]``). ``--write`` replaces
 the text between each block's markers in the page, so the page holds no number the script did
@@ -39,8 +39,8 @@ KIND_VIEWS = (("observations only", ("observation",)), ("all evidence", None))
 
 def views(graph):
     """Every (edge label, kind label, edges_from, evidence_kinds) the report covers."""
-    from graph.model import EDITOR
-    from graph.provenance import known_sources
+    from graph.core.model import EDITOR
+    from graph.files.provenance import known_sources
 
     sourced = tuple(s for s in known_sources(graph) if s != EDITOR)
     for edge_label, edges in EDGE_VIEWS:
@@ -51,8 +51,8 @@ def views(graph):
 
 def rows(corpus):
     """One dict per (view, semantics): the paths ranked, each with strength and evidence share."""
-    from graph.provenance import filter_graph
-    from graph.shares import strength_shares
+    from graph.files.provenance import filter_graph
+    from graph.solving.shares import strength_shares
 
     models = sorted(n for n, d in corpus.graph.nodes(data=True) if d["kind"] == "model")
     for edge_label, kind_label, edges_from, kinds in views(corpus.graph):
@@ -98,7 +98,7 @@ def table(corpus):
 
 def evidence_table(corpus, semantics=SEMANTICS[0]):
     """The evidence items that move the paths most, on the whole map (``takeoff evidence``)."""
-    from graph.shares import evidence_effects
+    from graph.solving.shares import evidence_effects
 
     data = evidence_effects(corpus.graph, semantics)
     first, second = data["top"]
@@ -128,8 +128,8 @@ def perspectives_table(corpus):
     """The paths ranked under each bundled perspective and date, each semantics (Markdown)."""
     import datetime as dt
 
-    from graph.perspective import scope
-    from graph.propagation import score_graph
+    from graph.explaining.perspective import scope
+    from graph.solving.propagation import score_graph
 
     out = ["| view | " + " | ".join(SEMANTICS) + " |", "|---|" + "---|" * len(SEMANTICS)]
     for label, perspective, as_of in PERSPECTIVE_VIEWS:
@@ -163,7 +163,7 @@ def write(blocks, page=PAGE):
 
 
 def main(argv):
-    from graph.model import Corpus
+    from graph.core.model import Corpus
 
     corpus = Corpus.load(REPO / "claims")
     blocks = {"report": table(corpus), "evidence": evidence_table(corpus),

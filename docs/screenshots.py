@@ -80,9 +80,9 @@ def main():
 
     from playwright.sync_api import sync_playwright
 
-    from graph.html import write_html
-    from graph.model import Corpus
-    from graph.perspective import load_perspective, perspective_names
+    from graph.page.html import write_html
+    from graph.core.model import Corpus
+    from graph.explaining.perspective import load_perspective, perspective_names
 
     corpus = Corpus.load(ROOT / "claims").require_valid()
     perspectives = [load_perspective(corpus, name) for name in perspective_names(corpus.root)]

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph import formats
-from graph.edit import init_corpus
-from graph.model import Corpus
-from graph.propagation import score_graph
+from graph.files.edit import init_corpus
+from graph.core.model import Corpus
+from graph.solving.propagation import score_graph
 from tests.conftest import REPO, snapshot
 from tests.test_formats import argument_graph
 from tests.test_rdf import assert_same_graph
@@ -595,7 +595,7 @@ def labelled_graph():
 
 @pytest.mark.parametrize("fmt", ["node-link", "aif", "xaif", "argdown", "turtle", "jsonld", "nt"])
 def test_labels_survive_every_format_that_can_hold_them(fmt):
-    from graph.interchange import export_graph, parse_graph
+    from graph.formats.interchange import export_graph, parse_graph
 
     G = labelled_graph()
     assert_same_graph(G, parse_graph(export_graph(G, fmt), fmt))

@@ -14,8 +14,8 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from graph.model import Corpus
-from graph.propagation import score_graph
+from graph.core.model import Corpus
+from graph.solving.propagation import score_graph
 
 CORPUS = Path(__file__).resolve().parent.parent / "claims"
 PATHS = ("naive-rlvr", "bottlenecks", "software-explosion", "robot-loop", "bag-of-tricks", "growth-rates")
@@ -200,7 +200,7 @@ def test_a_comparison_with_the_release_is_dated_from_the_release(graph):
 def test_naive_rlvr_does_not_fall_at_o3_preview(graph):
     import datetime as dt
 
-    from graph.timeline import history
+    from graph.solving.timeline import history
 
     data = history(graph, step="month", today=dt.date(2026, 1, 1))
     values = dict(zip(data["dates"], data["strengths"]["naive-rlvr"]))
@@ -265,14 +265,14 @@ def _strengths(graph, semantics="qe"):
 
 
 def test_lint_finds_no_double_counting(graph):
-    from graph.explain import lint
+    from graph.explaining.explain import lint
 
     checks = [w for w in lint(graph, _strengths(graph)) if w["check"] == "double-counting"]
     assert checks == []
 
 
 def test_the_one_intended_double_route_is_marked_and_would_be_found_unmarked(graph):
-    from graph.explain import double_counting
+    from graph.explaining.explain import double_counting
 
     edge = graph.edges["ai-2027-forecast", "software-explosion", "supports"]
     assert "independent of coding-automation-near" in edge["note"]
@@ -283,7 +283,7 @@ def test_the_one_intended_double_route_is_marked_and_would_be_found_unmarked(gra
 
 
 def test_lint_finds_no_uncited_note_and_no_undated_claim(graph):
-    from graph.explain import lint
+    from graph.explaining.explain import lint
 
     found = [w["message"] for w in lint(graph, _strengths(graph))
              if w["check"] in ("uncited-note", "undated-claim")]
@@ -305,7 +305,7 @@ def test_every_claim_fed_by_dated_nodes_is_dated_from_them(graph):
 def test_history_starts_from_what_was_knowable_in_2023(graph):
     import datetime as dt
 
-    from graph.timeline import as_of_graph, default_range
+    from graph.solving.timeline import as_of_graph, default_range
 
     start, _ = default_range(graph, today=dt.date(2026, 1, 1))
     assert start == dt.date(2023, 6, 27)
@@ -417,7 +417,7 @@ def test_ranking_statements_are_parsed():
 
 @pytest.mark.parametrize("name", ["essay-author", "rlvr-optimist", "bottlenecks-sceptic"])
 def test_each_perspective_description_is_held_to_its_ranking(corpus, name):
-    from graph.perspective import load_perspective, scope
+    from graph.explaining.perspective import load_perspective, scope
 
     perspective = load_perspective(corpus, name)
     statements = ranking_statements(perspective.description)
@@ -438,7 +438,7 @@ def test_each_perspective_description_is_held_to_its_ranking(corpus, name):
 @pytest.mark.parametrize("semantics", SEMANTICS)
 def test_the_september_2024_optimist_ranks_naive_rlvr_first_from_the_dates(corpus, semantics):
     # The ranking follows from what existed then: the same perspective today ranks it lower.
-    from graph.perspective import scope
+    from graph.explaining.perspective import scope
 
     def first(as_of):
         graph = scope(corpus, as_of=as_of, perspective="rlvr-optimist").graph

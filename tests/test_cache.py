@@ -1,4 +1,4 @@
-"""The load cache (graph/cache.py): never changes what a load gives."""
+"""The load cache (graph/files/cache.py): never changes what a load gives."""
 import os
 import tempfile
 import time
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph.cache
-import graph.model
-from graph.cache import CACHE_DIR, CACHE_NAME
-from graph.model import Corpus
+import graph.files.cache
+import graph.core.model
+from graph.files.cache import CACHE_DIR, CACHE_NAME
+from graph.core.model import Corpus
 
 NODE = """---
 kind: {kind}
@@ -57,13 +57,13 @@ def uncached(root, monkeypatch):
 def counting(monkeypatch):
     """Counts the node files actually read from disk."""
     calls = []
-    real = graph.model.read_node_file
+    real = graph.core.model.read_node_file
 
     def read(path, text=None, root=None):
         calls.append(path)
         return real(path, text, root)
 
-    monkeypatch.setattr(graph.model, "read_node_file", read)
+    monkeypatch.setattr(graph.core.model, "read_node_file", read)
     return calls
 
 
@@ -72,7 +72,7 @@ def old_enough(monkeypatch):
     """Files written by the test count as older than the racy window (the cache's clock runs
     a minute ahead), so that they are cached at once."""
     real = time.time_ns
-    monkeypatch.setattr(graph.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
+    monkeypatch.setattr(graph.files.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
 
 
 def test_second_load_reads_nothing(tmp_path, counting, old_enough, monkeypatch):
@@ -130,7 +130,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(tmp_path, counting, old_enough, mo
     elif damage == "flip":   # a changed title with the header intact: the checksum fails
         data = data.replace(b"Node 3", b"Node 9")
     elif damage == "foreign-version":
-        data = data.replace(b'"version": %d' % graph.cache.VERSION, b'"version": 99')
+        data = data.replace(b'"version": %d' % graph.files.cache.VERSION, b'"version": 99')
     else:
         data = damage
     cache.write_bytes(data)
@@ -181,7 +181,7 @@ def test_cached_load_equals_uncached_load(monkeypatch, edits):
     """Random edits, some of the same size with the mtime put back, between loads: the cached
     load always gives what a load without the cache gives."""
     real = time.time_ns
-    monkeypatch.setattr(graph.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
+    monkeypatch.setattr(graph.files.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         make(root, 7)
@@ -222,13 +222,13 @@ def craft(root, forged, key=None):
     for path in sorted(root.rglob("*.md")):
         rel = str(path.relative_to(root))
         text = path.read_text()
-        front, body = graph.model.split_front_matter(text)
-        parsed = forged[rel] if rel in forged else graph.model.parse_front(front)
-        lines.append(json.dumps([rel, [graph.cache._key(os.lstat(path)), front, body, parsed]]) + "\n")
+        front, body = graph.core.model.split_front_matter(text)
+        parsed = forged[rel] if rel in forged else graph.core.model.parse_front(front)
+        lines.append(json.dumps([rel, [graph.files.cache._key(os.lstat(path)), front, body, parsed]]) + "\n")
     body = "".join(lines).encode()
     mac = hmac.new(key or b"x" * 32, body, hashlib.sha256).hexdigest()
-    head = json.dumps({"format": graph.cache.FORMAT, "version": graph.cache.VERSION,
-                       "fingerprint": graph.cache._fingerprint(), "mac": mac})
+    head = json.dumps({"format": graph.files.cache.FORMAT, "version": graph.files.cache.VERSION,
+                       "fingerprint": graph.files.cache._fingerprint(), "mac": mac})
     cache = root / CACHE_DIR / CACHE_NAME
     cache.parent.mkdir(exist_ok=True)
     cache.write_bytes(head.encode() + b"\n" + body)
@@ -249,7 +249,7 @@ def test_a_cache_signed_with_the_users_own_key_still_cannot_pass_a_bad_value(
     cannot have it) only saves the parse; every load validates what it gives."""
     make(tmp_path)
     Corpus.load(tmp_path)
-    craft(tmp_path, {"n0.md": forged}, key=graph.cache.user_key())
+    craft(tmp_path, {"n0.md": forged}, key=graph.files.cache.user_key())
     result = run(tmp_path, "check")
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert "n0.md" in result.output

@@ -4,14 +4,14 @@ Two kinds of kill, both with SIGKILL (nothing of the victim runs after it):
 
 * many kills of the transaction itself: the test prepares a big change once (a 2,000-node
   import, an ``rm --force`` that rewrites 400 files and a perspective), then forks children
-  that each run :func:`graph.store.write_files` on a fresh copy of the corpus and kills them
+  that each run :func:`graph.files.store.write_files` on a fresh copy of the corpus and kills them
   at a random instant;
 * a few kills of the whole ``takeoff`` command, started as a subprocess, at a random instant
   of its life.
 
 After each kill the next command's recovery runs, and the corpus must equal, byte for byte,
 either the corpus before or the corpus after the change; both validate. Deterministic
-crashes between any two steps of a transaction replace :func:`graph.store.step_hook` in a forked
+crashes between any two steps of a transaction replace :func:`graph.files.store.step_hook` in a forked
 child (nothing outside a test can set it). Counts are bounded for CI; raise them with TAKEOFF_CRASH_KILLS.
 """
 import json
@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write_node
-from graph import edit, store
+from graph.files import edit, store
 from graph.formats import import_node_link
-from graph.model import Corpus
+from graph.core.model import Corpus
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
@@ -127,7 +127,7 @@ CRASH_STATUS = 77
 
 
 def crash_at(step):
-    """A :func:`graph.store.step_hook` that ends the process at the ``step``-th step of a
+    """A :func:`graph.files.store.step_hook` that ends the process at the ``step``-th step of a
     transaction, as kill -9 would (nothing of the process runs after it)."""
     def hook(count):
         if count == step:

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import snapshot, write_node
-from graph.edit import init_corpus
-from graph.model import Corpus, MonthDate, date_precision, parse_date
-from graph.timeline import as_of_graph, dated_nodes
+from graph.files.edit import init_corpus
+from graph.core.model import Corpus, MonthDate, date_precision, parse_date
+from graph.solving.timeline import as_of_graph, dated_nodes
 
 D = dt.date
 

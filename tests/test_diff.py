@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import write_node
-from graph.model import Corpus
-from graph.perspective import shapley_reference
-from graph.review import EXACT_LIMIT, ChangeGame, attribute, diff
+from graph.core.model import Corpus
+from graph.explaining.perspective import shapley_reference
+from graph.explaining.review import EXACT_LIMIT, ChangeGame, attribute, diff
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
            "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org",
@@ -224,7 +224,7 @@ def random_graphs(draw):
 def test_shapley_matches_brute_force(data, semantics):
     """On small random changes, the parts are the textbook Shapley values (every order of the
     changes), add up to the change, and the ends of the game are the two graphs' scores."""
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     old, new = random_graphs(data.draw)
     game = ChangeGame(old, new, semantics)

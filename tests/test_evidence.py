@@ -1,4 +1,4 @@
-"""Every strength split into its parts (graph/shares.py), `takeoff evidence`, and the filter
+"""Every strength split into its parts (graph/solving/shares.py), `takeoff evidence`, and the filter
 (--edges-from, --evidence-kinds) in every command that scores."""
 import datetime as dt
 import json
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.model import Corpus
-from graph.propagation import score_graph
-from graph.provenance import filter_graph
-from graph.shares import (
+from graph.core.model import Corpus
+from graph.solving.propagation import score_graph
+from graph.files.provenance import filter_graph
+from graph.solving.shares import (
     EVIDENCE, EVIDENCE_GROUPS, GROUPS, evidence_effects, shapley_reference, share_history,
     strength_shares,
 )
@@ -111,7 +111,7 @@ def test_share_history_matches_shares_as_of_each_day(sourced):
     graph = Corpus.load(sourced).require_valid().graph
     days = [dt.date(2025, 6, 1), dt.date(2025, 8, 1)]
     history = share_history(graph, days, "qe", nodes=["m1", "m2"])
-    from graph.timeline import as_of_graph
+    from graph.solving.timeline import as_of_graph
 
     for j, day in enumerate(days):
         expected = strength_shares(as_of_graph(graph, day)).row("m1")

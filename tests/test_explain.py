@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot
-from graph.edit import import_graph
-from graph.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
+from graph.files.edit import import_graph
+from graph.explaining.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
                            removal_impacts_reference, strongest_chains, tree, why)
-from graph.model import Corpus, TakeoffError
-from graph.propagation import SEMANTICS, score_graph
+from graph.core.model import Corpus, TakeoffError
+from graph.solving.propagation import SEMANTICS, score_graph
 
 ALL = list(SEMANTICS)
 BUNDLED = REPO / "claims"
@@ -192,8 +192,8 @@ def test_removal_impacts_on_larger_cyclic_graphs(semantics):
 
 def test_unsettled_cyclic_variants_fall_back_to_the_solver(monkeypatch):
     # With no plain iteration after the ODE, no batched column reaches the tolerance, so every
-    # one is re-solved by graph.propagation.solve; the answers must not change.
-    import graph.batch as batch
+    # one is re-solved by graph.solving.propagation.solve; the answers must not change.
+    import graph.solving.batch as batch
 
     monkeypatch.setattr(batch, "PICARD_PATIENCE", 0)
     G = random_graph(20, 50, 4, cyclic=True)
@@ -210,7 +210,7 @@ def test_unsettled_cyclic_variants_fall_back_to_the_solver(monkeypatch):
 
 
 def test_removal_impacts_in_several_batches(monkeypatch):
-    import graph.batch as batch
+    import graph.solving.batch as batch
 
     monkeypatch.setattr(batch, "BATCH_FLOATS", 50)  # a few columns per batch
     G = random_graph(40, 100, 7)
@@ -648,7 +648,7 @@ def test_cli_why_shows_the_top_rows_and_says_how_many_are_left_out(corpus, run, 
 
 
 def test_cli_why_json_streams_what_why_returns(corpus, run):
-    from graph.model import Corpus
+    from graph.core.model import Corpus
 
     data = json.loads(run(corpus, "why", "m", "--json").stdout)
     assert data["nodes"] == json.loads(json.dumps(why(Corpus.load(corpus).graph, "m")))
@@ -663,7 +663,7 @@ def test_gradients_on_the_part_equal_the_whole_adjoint(seed):
     whole graph."""
     import random
 
-    from graph.propagation import Sensitivity, score_graph
+    from graph.solving.propagation import Sensitivity, score_graph
 
     rng = random.Random(seed)
     nodes = {f"v{i}": ("claim", round(rng.random(), 2)) for i in range(8)}

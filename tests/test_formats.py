@@ -9,9 +9,9 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from graph.edit import init_corpus
+from graph.files.edit import init_corpus
 from graph import formats
-from graph.model import Corpus, ID_PATTERN
+from graph.core.model import Corpus, ID_PATTERN
 from tests.conftest import REPO, snapshot
 from tests.test_rdf import assert_same_graph, corpora, edge, full_graph, node
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph.edit import import_graph, node_text
-from graph.model import Corpus, CorpusError, TakeoffError
-from graph.store import atomic_write
+from graph.files.edit import import_graph, node_text
+from graph.core.model import Corpus, CorpusError, TakeoffError
+from graph.files.store import atomic_write
 
 
 # ---------------------------------------------------------------- loading

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from cli import cli
 from conftest import snapshot, write_node
-from graph.interchange import IMPORTABLE
-from graph.model import NODE_KEYS, SOURCE_KEYS
+from graph.formats.interchange import IMPORTABLE
+from graph.core.model import NODE_KEYS, SOURCE_KEYS
 
 # A deeper run: TAKEOFF_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py
 EXAMPLES = int(os.environ.get("TAKEOFF_FUZZ_EXAMPLES", "30"))

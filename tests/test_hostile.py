@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from graph import endpoint as remote
-from graph import rdf
+from graph.page import endpoint as remote
+from graph.formats import rdf
 from test_html import browser  # noqa: F401  (a fixture: a real headless Chromium)
 from tests.conftest import snapshot
 

@@ -12,11 +12,11 @@ import networkx as nx
 import pytest
 from hypothesis import given, strategies as st
 
-from graph.html import (
+from graph.page.html import (
     DEFAULT_TITLE, LABEL_MIN_PX, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
     page_sections, render_html, safe_url, script_json, write_html)
-from graph.model import Corpus
-from graph.propagation import score_graph
+from graph.core.model import Corpus
+from graph.solving.propagation import score_graph
 
 from conftest import REPO, snapshot, write_node
 
@@ -235,7 +235,7 @@ def test_write_html_without_dates_has_no_timeline(tmp_path):
 
 
 def test_why_section_lists_the_top_removal_impacts():
-    from graph.explain import why
+    from graph.explaining.explain import why
 
     graph = layered_graph()
     result = scored(graph)
@@ -528,7 +528,7 @@ def test_clicking_a_node_opens_its_panel_with_sources_and_edges(fresh):
 
 
 def test_panel_shows_why_a_model_is_as_strong_as_it_is(fresh):
-    from graph.explain import why
+    from graph.explaining.explain import why
 
     page, graph = fresh
     node = "software-explosion"
@@ -633,7 +633,7 @@ def test_focus_mode_shows_a_neighbourhood(fresh):
 
 def test_timeline_replays_the_model_strengths(fresh):
     page, graph = fresh
-    from graph.timeline import history
+    from graph.solving.timeline import history
 
     data = history(graph, step="month")
     slider = page.page.locator("#timeline")
@@ -775,7 +775,7 @@ FIRST_VIEW_SIZES = [(1280, 720), (1600, 1000)]
 def first_view_maps(tmp_path):
     """The three maps of issue 21: 13 nodes, the bundled corpus (with its perspectives, so the
     perspective menu is there), and 500 nodes."""
-    from graph.perspective import load_perspective, perspective_names
+    from graph.explaining.perspective import load_perspective, perspective_names
 
     small = layered_graph(n_models=3, n_claims=5, n_evidence=5, n_edges=20, seed=3)
     bundled = Corpus.load(BUNDLED).require_valid()

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from conftest import snapshot, write_node
-from graph.interchange import IMPORTABLE
-from graph.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_QUOTE, quote
+from graph.formats.interchange import IMPORTABLE
+from graph.core.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_QUOTE, quote
 
 BIG = "1" * 5000  # over Python's 4,300-digit limit for int("...")
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph import formats
-from graph.edit import init_corpus
-from graph.model import Corpus
+from graph.files.edit import init_corpus
+from graph.core.model import Corpus
 from tests.conftest import REPO, snapshot
 from tests.test_formats import argument_graph
 

@@ -1,9 +1,9 @@
 """Cross-links in annotations: [[id]], [[id|text]] and [text](#id), in check, show and the page."""
 import json
 
-from graph.html import write_html
-from graph.links import annotation_links
-from graph.model import Corpus
+from graph.page.html import write_html
+from graph.core.links import annotation_links
+from graph.core.model import Corpus
 
 from conftest import write_node
 from test_html import Page, browser  # noqa: F401  (the module-scoped Chromium fixture)
@@ -74,7 +74,7 @@ def test_links_in_the_page_select_the_node_and_stay_in_the_page(tmp_path, browse
 
 
 def test_mv_rewrites_links_to_the_renamed_node(tmp_path, run):
-    from graph.edit import init_corpus
+    from graph.files.edit import init_corpus
 
     root = tmp_path / "claims"
     init_corpus(root)

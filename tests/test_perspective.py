@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph.model import Corpus
-from graph.perspective import (
+from graph.core.model import Corpus
+from graph.explaining.perspective import (
     BASE, Perspective, PerspectiveError, apply_perspective, compare, load_perspective,
     new_perspective, perspective_names, scope, set_override, shapley, shapley_reference,
 )
-from graph.propagation import score_graph
+from graph.solving.propagation import score_graph
 
 BUNDLED = REPO / "claims"
 SHIPPED = ["bottlenecks-sceptic", "essay-author", "rlvr-optimist"]
@@ -420,7 +420,7 @@ def test_set_on_a_file_with_bad_yaml_is_refused_with_the_line(corpus_root, run):
 
 
 def test_check_perspectives_reports_every_file(bundled_copy):
-    from graph.perspective import check_perspectives
+    from graph.explaining.perspective import check_perspectives
 
     assert check_perspectives(Corpus.load(BUNDLED)) == []
     write_perspective(bundled_copy, "bad", BAD["unknown-edge"][0])

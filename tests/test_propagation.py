@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-import graph.propagation as prop
-from graph.propagation import (SEMANTICS, PropagationError, Sensitivity, build_system,
+import graph.solving.propagation as prop
+from graph.solving.propagation import (SEMANTICS, PropagationError, Sensitivity, build_system,
                                edge_contributions, evaluate, gradient, jacobian, score_graph,
                                score_system, solve)
 
@@ -520,7 +520,7 @@ def test_edge_contributions_are_removal_differences(semantics):
 @given(graphs(min_weight=0.0), st.sampled_from(ALL))
 def test_ranking_contributions_equal_edge_contributions(G, semantics):
     """ranking's vectorised contributions (targets on no cycle) are edge_contributions'."""
-    from graph.propagation import _acyclic_contributions
+    from graph.solving.propagation import _acyclic_contributions
 
     result = score_graph(G, semantics)
     targets = [v for v in G if not result.system.cyclic[result.system.index[v]]]
@@ -552,7 +552,7 @@ def _write_ring(root, groups=5, size=4):
 
 
 def test_score_table_ranks_the_models(small_corpus, run):
-    from graph.model import Corpus
+    from graph.core.model import Corpus
 
     result = run(small_corpus, "score")
     assert result.exit_code == 0, result.output
@@ -568,7 +568,7 @@ def test_score_table_ranks_the_models(small_corpus, run):
 
 
 def test_score_json(small_corpus, run):
-    from graph.model import Corpus
+    from graph.core.model import Corpus
 
     result = run(small_corpus, "score", "--semantics", "dfquad", "--json")
     assert result.exit_code == 0, result.output
@@ -633,7 +633,7 @@ def test_score_that_does_not_converge_warns_and_exits_0(tmp_path, run):
 
 
 def test_show_gains_the_strength(small_corpus, run):
-    from graph.model import Corpus
+    from graph.core.model import Corpus
 
     expected = score_graph(Corpus.load(small_corpus).graph, "qe").strengths["m1"]
     result = run(small_corpus, "show", "m1")
@@ -666,8 +666,8 @@ def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
 
 
 # ---- the engine against the reference, for every command that solves ---------------------
-# Each command's numbers come from graph.batch.Engine (score: graph.propagation.solve); here
-# each is recomputed from graph.propagation._score_python, the plain-Python reference, on the
+# Each command's numbers come from graph.solving.batch.Engine (score: graph.solving.propagation.solve); here
+# each is recomputed from graph.solving.propagation._score_python, the plain-Python reference, on the
 # graph the command's variant stands for (a node removed, a credence set, the graph as of a
 # date, a perspective applied, a sample of the inputs).
 
@@ -724,7 +724,7 @@ reference_settings = settings(max_examples=REFERENCE_EXAMPLES, deadline=None,
 def test_engine_columns_equal_the_reference(G, semantics, data):
     """Columns of credences, weights, edge masks and presence masks, each one the reference
     on the graph it stands for."""
-    from graph.batch import solve_columns
+    from graph.solving.batch import solve_columns
 
     system = build_system(G)
     k = 3
@@ -763,7 +763,7 @@ def test_score_equals_the_reference(G, semantics):
 @reference_settings
 @given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
 def test_why_equals_the_reference(G, semantics):
-    from graph.explain import why
+    from graph.explaining.explain import why
 
     target = f"n{len(G) - 1}"
     present = reference(G, semantics)[target]
@@ -779,7 +779,7 @@ def test_why_equals_the_reference(G, semantics):
 @reference_settings
 @given(G=corpus_graphs(), semantics=st.sampled_from(ALL))
 def test_cruxes_equal_the_reference(G, semantics):
-    from graph.explain import cruxes
+    from graph.explaining.explain import cruxes
 
     a, b = f"n{len(G) - 2}", f"n{len(G) - 1}"
     for row in cruxes(G, a, b, semantics, top=3):
@@ -799,7 +799,7 @@ def test_cruxes_equal_the_reference(G, semantics):
 def test_history_equals_the_reference(G, semantics):
     import datetime as dt
 
-    from graph.timeline import as_of_graph, history
+    from graph.solving.timeline import as_of_graph, history
 
     data = history(G, start=dt.date(2023, 12, 1), end=dt.date(2026, 1, 1), step="quarter",
                    semantics=semantics, nodes=list(G))
@@ -818,8 +818,8 @@ def test_history_equals_the_reference(G, semantics):
 def test_compare_equals_the_reference(G, semantics, data):
     from pathlib import Path
 
-    from graph.model import Corpus
-    from graph.perspective import Perspective, apply_perspective, compare, shapley_reference
+    from graph.core.model import Corpus
+    from graph.explaining.perspective import Perspective, apply_perspective, compare, shapley_reference
 
     nodes, edges = sorted(G), sorted({(u, v) for u, v in G.edges()})
     value = st.floats(0, 1)
@@ -867,8 +867,8 @@ def test_robustness_equals_the_reference(G, semantics):
     """Every sample of the inputs scored by the reference: the same mean and P(first)."""
     from scipy.stats import qmc
 
-    from graph.robustness import rank_shares, robustness, uncertain_inputs
-    from graph.uncertainty import sample
+    from graph.solving.robustness import rank_shares, robustness, uncertain_inputs
+    from graph.core.uncertainty import sample
 
     samples, spread = 6, 0.1
     out = robustness(G, samples=samples, semantics=(semantics,), spread=spread,

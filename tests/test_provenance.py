@@ -5,9 +5,9 @@ import json
 import pytest
 
 from conftest import snapshot, write_node
-from graph.explain import lint
-from graph.model import Corpus
-from graph.provenance import filter_graph, known_sources
+from graph.explaining.explain import lint
+from graph.core.model import Corpus
+from graph.files.provenance import filter_graph, known_sources
 
 SOURCES = """
 [sources.essay]
@@ -216,7 +216,7 @@ def provenance_of(graph):
 def read_back(text, fmt):
     """The graph a format's text gives back: takeoff's importer, or for GraphML (export only)
     networkx's reader, with the empty strings GraphML needs for absent values dropped."""
-    from graph.interchange import parse_graph
+    from graph.formats.interchange import parse_graph
 
     if fmt != "graphml":
         return parse_graph(text, fmt)
@@ -224,7 +224,7 @@ def read_back(text, fmt):
 
     import networkx as nx
 
-    from graph.model import parse_date
+    from graph.core.model import parse_date
 
     read = nx.read_graphml(io.BytesIO(text.encode()), force_multigraph=True)
     graph = nx.MultiDiGraph()
@@ -240,7 +240,7 @@ def read_back(text, fmt):
 
 @pytest.mark.parametrize("fmt", ["node-link", "turtle", "jsonld", "nt", "aif", "argdown", "graphml"])
 def test_every_format_round_trips_provenance(sourced, fmt):
-    from graph.interchange import export_graph
+    from graph.formats.interchange import export_graph
 
     graph = Corpus.load(sourced).require_valid().graph
     back = read_back(export_graph(graph, fmt), fmt)
@@ -249,7 +249,7 @@ def test_every_format_round_trips_provenance(sourced, fmt):
 
 @pytest.mark.parametrize("fmt", ["turtle", "jsonld", "graphml", "node-link"])
 def test_the_declared_sources_travel_with_the_graph(sourced, fmt):
-    from graph.interchange import export_graph
+    from graph.formats.interchange import export_graph
 
     graph = Corpus.load(sourced).require_valid().graph
     back = read_back(export_graph(graph, fmt), fmt)
@@ -257,7 +257,7 @@ def test_the_declared_sources_travel_with_the_graph(sourced, fmt):
 
 
 def test_rdf_uses_prov_o_and_passes_shacl(sourced):
-    from graph.rdf import serialize, to_rdf, validate_shacl
+    from graph.formats.rdf import serialize, to_rdf, validate_shacl
 
     graph = Corpus.load(sourced).require_valid().graph
     text = serialize(graph, "turtle")
@@ -267,7 +267,7 @@ def test_rdf_uses_prov_o_and_passes_shacl(sourced):
 
 
 def test_shacl_and_the_reader_refuse_bad_provenance(sourced):
-    from graph.rdf import RDFError, from_rdf, parse_rdf, serialize, validate_shacl
+    from graph.formats.rdf import RDFError, from_rdf, parse_rdf, serialize, validate_shacl
 
     graph = Corpus.load(sourced).require_valid().graph
     text = serialize(graph, "turtle")

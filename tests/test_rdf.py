@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from graph.edit import init_corpus
-from graph import rdf
-from graph.edit import import_graph
-from graph.model import KINDS, Corpus, TakeoffError
+from graph.files.edit import init_corpus
+from graph.formats import rdf
+from graph.files.edit import import_graph
+from graph.core.model import KINDS, Corpus, TakeoffError
 from tests.conftest import REPO, snapshot, write_node
 
 TG = Namespace(rdf.VOCAB)

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph import formats, store
-from graph.edit import apply_change, init_corpus, new_node_path
-from graph.model import ID_PATTERN, CorpusError, TakeoffError
+from graph import formats
+from graph.files import store
+from graph.files.edit import apply_change, init_corpus, new_node_path
+from graph.core.model import ID_PATTERN, CorpusError, TakeoffError
 
 
 def tree(folder):

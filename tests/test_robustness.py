@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from graph.batch import solve_columns
-from graph.edit import init_corpus
-from graph.model import Corpus
-from graph.propagation import SEMANTICS, build_system, score_graph, solve
-from graph.robustness import first_order_indices, robustness, uncertain_inputs
-from graph.uncertainty import UncertaintyError, beta_parameters, parse_distribution, sample
+from graph.solving.batch import solve_columns
+from graph.files.edit import init_corpus
+from graph.core.model import Corpus
+from graph.solving.propagation import SEMANTICS, build_system, score_graph, solve
+from graph.solving.robustness import first_order_indices, robustness, uncertain_inputs
+from graph.core.uncertainty import UncertaintyError, beta_parameters, parse_distribution, sample
 
 from conftest import REPO, snapshot, write_node
 
@@ -168,7 +168,7 @@ def test_shacl_accepts_the_distribution_terms(uncertain, run):
 
 
 def test_a_perspective_override_is_a_point(uncertain):
-    from graph.perspective import Perspective, apply_perspective
+    from graph.explaining.perspective import Perspective, apply_perspective
 
     graph = Corpus.load(uncertain).graph
     view = apply_perspective(graph, Perspective("p", "", {"c": 0.2}, {("c", "m"): 0.3}))
@@ -291,7 +291,7 @@ def test_robustness_bad_arguments_are_usage_errors(uncertain, run, args, message
 
 
 def test_tied_paths_share_the_ranks_they_span():
-    from graph.robustness import rank_shares
+    from graph.solving.robustness import rank_shares
 
     strengths = np.array([[1.0, 0.2, 0.5], [1.0, 0.9, 0.5], [0.3, 0.1, 0.5]])
     shares = rank_shares(strengths)
@@ -344,7 +344,7 @@ def test_takeoff_toml_sets_the_default_spreads(uncertain, run):
 def test_samples_are_drawn_and_solved_in_chunks_of_bounded_memory(monkeypatch):
     import tracemalloc
 
-    import graph.robustness as rob
+    import graph.solving.robustness as rob
 
     graph = Corpus.load(REPO / "claims").graph
     system = build_system(graph)
@@ -365,8 +365,8 @@ def test_samples_are_drawn_and_solved_in_chunks_of_bounded_memory(monkeypatch):
 
 
 def test_too_many_samples_are_refused_with_a_message(monkeypatch):
-    import graph.robustness as rob
-    from graph.model import TakeoffError
+    import graph.solving.robustness as rob
+    from graph.core.model import TakeoffError
 
     graph = Corpus.load(REPO / "claims").graph
     with pytest.raises(TakeoffError, match="samples must be a whole number from 1 to 1,000,000"):
@@ -379,7 +379,7 @@ def test_too_many_samples_are_refused_with_a_message(monkeypatch):
 @pytest.mark.parametrize("point", [5e-324, 2.2250738585072014e-308, 1e-13, 1 - 1e-13])
 def test_a_default_spread_leaves_a_credence_at_the_edge_fixed(point):
     # A Beta around a subnormal mean has NaN quantiles: such a number is not sampled.
-    from graph.uncertainty import default_distribution
+    from graph.core.uncertainty import default_distribution
 
     assert default_distribution(point, 0.1) is None
     G = nx.MultiDiGraph()

@@ -18,9 +18,9 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from graph import endpoint as remote
-from graph import rdf
-from graph.model import Corpus
+from graph.page import endpoint as remote
+from graph.formats import rdf
+from graph.core.model import Corpus
 from tests.conftest import REPO, snapshot
 
 OXIGRAPH = shutil.which("oxigraph")

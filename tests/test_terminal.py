@@ -12,7 +12,7 @@ import pytest
 from rich.text import Text
 
 from conftest import REPO, write_node
-from graph.tables import Col, spill, tsv, widths, wrap_words
+from graph.page.tables import Col, spill, tsv, widths, wrap_words
 
 BUNDLED = REPO / "claims"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -341,8 +341,8 @@ def test_completion_imports_nothing_heavy(small_corpus):
     and reads no takeoff.toml (whose semantics check imports the solver), even after a
     --semantics option already given."""
     (small_corpus / "takeoff.toml").write_text('semantics = "dfquad"\n')
-    heavy = ("numpy", "scipy", "networkx", "rich", "rdflib", "ruamel", "graph.propagation",
-             "graph.perspective", "graph.validate")
+    heavy = ("numpy", "scipy", "networkx", "rich", "rdflib", "ruamel", "graph.solving.propagation",
+             "graph.explaining.perspective", "graph.files.validate")
     probe = ("import atexit, sys, cli\n"
              f"atexit.register(lambda: print('LOADED', [m for m in {heavy!r} if m in sys.modules], "
              "file=sys.stderr))\ncli.cli(prog_name='takeoff')\n")

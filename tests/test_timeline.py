@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph.model import Corpus, TakeoffError
-from graph.propagation import score_graph
-from graph.timeline import (
+from graph.core.model import Corpus, TakeoffError
+from graph.solving.propagation import score_graph
+from graph.solving.timeline import (
     as_of_graph, default_range, history, history_reference, later_nodes, new_evidence,
     period_end, runs, step_dates,
 )
@@ -342,7 +342,7 @@ def test_history_on_one_system_equals_a_fresh_solve_per_date(graph, semantics):
     date's presence mask gives (to 1e-7: both stop at a residual below 1e-9)."""
     import numpy as np
 
-    from graph.propagation import build_system, solve
+    from graph.solving.propagation import build_system, solve
 
     if not any(d for _, d in graph.nodes(data="date")):
         return

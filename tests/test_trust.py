@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_node
-from graph import store
+from graph.files import store
 
 OTHER_UID = 54321
 needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -69,10 +69,10 @@ def old_enough(monkeypatch):
     load caches them (and writes the cache) at once."""
     import time
 
-    import graph.cache
+    import graph.files.cache
 
     real = time.time_ns
-    monkeypatch.setattr(graph.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
+    monkeypatch.setattr(graph.files.cache.time, "time_ns", lambda: real() + 60 * 10 ** 9)
 
 
 def refused_by_every_command(run, root, journal, *, why=None):
@@ -395,7 +395,7 @@ def test_writes_over_the_read_limit_are_refused_before_anything_is_written(small
                                            "body": BIG}], "edges": []}))
     result = run(small_corpus, "import", data)
     assert result.exit_code == 1 and "over the 10 MB limit" in result.stderr, result.output
-    from graph.edit import replace_node_text
+    from graph.files.edit import replace_node_text
 
     with pytest.raises(Exception, match="over the 10 MB limit"):
         replace_node_text(small_corpus, "m1", "---\nkind: model\ntitle: T\n---\n" + BIG)
@@ -404,7 +404,7 @@ def test_writes_over_the_read_limit_are_refused_before_anything_is_written(small
 
 
 def test_a_pull_of_an_oversized_title_writes_nothing(tmp_path):
-    from graph.edit import sync_corpus
+    from graph.files.edit import sync_corpus
     from graph.formats import import_node_link
 
     graph = import_node_link(json.dumps({"nodes": [{"id": "big", "kind": "claim", "title": BIG}],
@@ -522,8 +522,8 @@ def test_every_command_honours_the_corpus_semantics(small_corpus, run):
 
 
 def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
-    from graph.config import find_corpus
-    from graph.edit import sync_corpus
+    from graph.files.config import find_corpus
+    from graph.files.edit import sync_corpus
     from graph.formats import import_node_link
 
     graph = import_node_link(json.dumps({"nodes": [{"id": "a", "kind": "claim", "title": "A"}],

@@ -1,5 +1,5 @@
 """The what-if of the HTML map, in a real headless Chromium: the page's solver against
-graph.propagation, the sliders, perspectives, the date slider, the link and the downloaded
+graph.solving.propagation, the sliders, perspectives, the date slider, the link and the downloaded
 perspective, legibility, keyboard use and injection through the new controls."""
 import datetime
 import json
@@ -10,10 +10,10 @@ import urllib.parse
 import networkx as nx
 import pytest
 
-from graph.html import DEFAULT_TITLE, LABEL_MIN_PX, write_html
-from graph.model import Corpus
-from graph.perspective import apply_perspective, load_perspective, perspective_names
-from graph.propagation import build_system, score_graph, solve
+from graph.page.html import DEFAULT_TITLE, LABEL_MIN_PX, write_html
+from graph.core.model import Corpus
+from graph.explaining.perspective import apply_perspective, load_perspective, perspective_names
+from graph.solving.propagation import build_system, score_graph, solve
 
 from test_html import (  # noqa: F401  (browser is a fixture)
     BUNDLED, INJECTED, INJECTIONS, Page, add_edge, add_node, browser, injection_graph, layered_graph)
@@ -138,7 +138,7 @@ def test_window_api_applies_overrides_as_a_perspective_does(bundled):
     spec = {"credences": {n: 0.05 for n in evidence}, "weights": [{"source": source, "target": target, "weight": 0.0}],
             "semantics": "dfquad"}
     shown = page.js("spec => takeoff.score(spec)", spec)
-    from graph.perspective import Perspective
+    from graph.explaining.perspective import Perspective
 
     changed = apply_perspective(graph, Perspective("x", credences=spec["credences"], weights={(source, target): 0.0}))
     assert_close(shown["strengths"], scored(changed, "dfquad"))
@@ -196,7 +196,7 @@ def test_dragging_a_credence_slider_reranks_as_takeoff_set_and_score_do(clean, r
     for model, shown in ranked(page):
         assert shown == f"{expected['nodes'][model]['strength']:.2f}"
     # The map draws the new strengths: node sizes (the DataSet and what vis-network draws).
-    from graph.html import _node_size
+    from graph.page.html import _node_size
 
     for model in expected["models"]:
         size = _node_size("model", expected["nodes"][model]["strength"])
@@ -385,7 +385,7 @@ def test_tooltip_clears_when_the_view_moves(clean):
 # ---------------------------------------------------------------- safety of the new controls
 
 def test_injection_through_perspectives_and_what_if_controls_runs_nothing(browser, tmp_path):
-    from graph.perspective import Perspective
+    from graph.explaining.perspective import Perspective
 
     graph, bad_id = injection_graph()
     evil = Perspective("evil", description=" ".join(INJECTIONS),

@@ -11,8 +11,8 @@
 - ``drawings``: GraphML, Mermaid and DOT (export only).
 
 Every function is pure: graph in, text out, or text in, graph out. The registry that names
-them for ``takeoff export`` and ``takeoff import`` is :mod:`graph.interchange`; this package may
-import :mod:`graph.model`, :mod:`graph.limits` and :mod:`graph.uncertainty`, nothing above them.
+them for ``takeoff export`` and ``takeoff import`` is :mod:`graph.formats.interchange`; this package may
+import :mod:`graph.core.model`, :mod:`graph.core.limits` and :mod:`graph.core.uncertainty`, nothing above them.
 """
 from graph.formats.aif import export_aif, export_xaif, parse_aif, to_aif, to_xaif
 from graph.formats.argdown_read import parse_argdown

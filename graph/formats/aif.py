@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from graph.formats.common import Builder, FormatError, Taken, edge_provenance, node_extras, slugify
-from graph.limits import InputError, load_json
-from graph.model import DEFAULT_WEIGHT, ID_PATTERN
+from graph.core.limits import InputError, load_json
+from graph.core.model import DEFAULT_WEIGHT, ID_PATTERN
 
 AIF_SCHEME = {"supports": ("RA", "Default Inference"), "undermines": ("CA", "Default Conflict")}
 # The scheme text of a default RA- or CA-node says nothing an edge note would.

@@ -15,8 +15,8 @@ import re
 from graph.formats import argdown_text as lex
 from graph.formats.argdown_text import Braces, Line
 from graph.formats.common import Builder, Taken, slugify
-from graph.limits import quote
-from graph.model import DEFAULT_WEIGHT, ID_PATTERN
+from graph.core.limits import quote
+from graph.core.model import DEFAULT_WEIGHT, ID_PATTERN
 
 # YAML data keys the importer reads; any other key is reported as ignored.
 DATA_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "date", "tags", "sources",

@@ -8,7 +8,7 @@ import re
 
 from graph.formats.argdown_text import escape, is_tag
 from graph.formats.common import edge_provenance, node_extras
-from graph.model import DEFAULT_WEIGHT, KINDS
+from graph.core.model import DEFAULT_WEIGHT, KINDS
 
 
 def export_argdown(graph, title="takeoff-graph corpus"):

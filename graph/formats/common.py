@@ -9,8 +9,8 @@ import unicodedata
 
 import networkx as nx
 
-from graph.limits import quote
-from graph.model import (
+from graph.core.limits import quote
+from graph.core.model import (
     DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL,
     TakeoffError, parse_date,
 )
@@ -152,11 +152,11 @@ class Builder:
                             **({"label": label} if label else {}))
 
     def uncertain(self, value, what, where):
-        """A credence or weight written as a distribution (graph/uncertainty.py): (point, dist);
+        """A credence or weight written as a distribution (graph/core/uncertainty.py): (point, dist);
         a number passes through as (value, None)."""
         if not isinstance(value, dict):
             return value, None
-        from graph.uncertainty import UncertaintyError, parse_distribution
+        from graph.core.uncertainty import UncertaintyError, parse_distribution
 
         try:
             return parse_distribution(value)
@@ -221,10 +221,10 @@ class Builder:
 
     def declared_sources(self, table, where):
         """Keep the sources the edges' ``from`` may name (``graph.graph["sources"]``), checked
-        as takeoff.toml's [sources] are (:func:`graph.provenance.check_source_table`)."""
+        as takeoff.toml's [sources] are (:func:`graph.files.provenance.check_source_table`)."""
         if table is None:
             return
-        from graph.provenance import check_source_table
+        from graph.files.provenance import check_source_table
 
         sources, found = check_source_table(table)
         self.problems += [f"{where}: {message}" for _, message, level in found if level == "error"]

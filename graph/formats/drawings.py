@@ -7,7 +7,7 @@ import textwrap
 import networkx as nx
 
 from graph.formats.common import date_text, json_sources
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
 
 def export_graphml(graph, *, score=None):
     """GraphML of the corpus graph for Gephi, yEd or Cytoscape.

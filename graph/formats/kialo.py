@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from graph.formats.common import Builder, ExportText, FormatError, Taken, slugify
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
 
 THESIS_KINDS = ("claim", "model")
 _TITLE = re.compile(r"Discussion Title:[ \t]*(.*)")

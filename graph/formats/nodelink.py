@@ -1,10 +1,10 @@
 """networkx node-link JSON, the format without loss (``takeoff export`` writes it with
-:func:`graph.model.export_node_link`)."""
+:func:`graph.core.model.export_node_link`)."""
 from __future__ import annotations
 
 from graph.formats.common import Builder, FormatError
-from graph.limits import InputError, load_json, quote
-from graph.model import DEFAULT_WEIGHT, RELATIONS
+from graph.core.limits import InputError, load_json, quote
+from graph.core.model import DEFAULT_WEIGHT, RELATIONS
 
 NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "credence_dist", "date", "tags", "sources",
                        "body")
@@ -14,7 +14,7 @@ NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_
 def _uncertain(build, item, what, where):
     """``(point, distribution)`` from ``item[what + "_dist"]`` or a mapping under ``item[what]``,
     ``(None, None)`` if there is neither, or None if the distribution is bad (reported)."""
-    from graph.uncertainty import UncertaintyError, parse_distribution
+    from graph.core.uncertainty import UncertaintyError, parse_distribution
 
     value = item.get(f"{what}_dist", item.get(what) if isinstance(item.get(what), dict) else None)
     if value is None:

@@ -26,7 +26,7 @@ APX names are Prolog atoms, so ``-`` becomes ``_`` (ids have no ``_``, so names 
 from __future__ import annotations
 
 from graph.formats.common import ExportText
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
 
 
 def attacks(graph):

@@ -1,6 +1,6 @@
 """The corpus graph as linked data: RDF in the takeoff-graph vocabulary, SPARQL, SHACL.
 
-The vocabulary (``graph/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node (an argument:
+The vocabulary (``graph/formats/vocab.ttl``, prefix ``tg``) makes every node an AIF I-node (an argument:
 an RA-node) and a schema.org claim, every edge a resource of its own (``tg:Support`` /
 ``tg:Undermining``, the AIF RA- and CA-nodes) carrying weight and note, plus a direct ``tg:supports`` /
 ``tg:undermines`` triple for easy querying. Sources are PROV-O entities described with Dublin
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from graph.limits import InputError, check_turtle, load_json, quote
-from graph.model import (
+from graph.core.limits import InputError, check_turtle, load_json, quote
+from graph.core.model import (
     DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
 )
 
@@ -56,7 +56,7 @@ AUTO_OXIGRAPH_TRIPLES = 10_000
 KIND_CLASS = {"model": "Model", "claim": "Claim", "evidence": "Evidence", "argument": "Argument"}
 EDGE_CLASS = {"supports": "Support", "undermines": "Undermining"}
 # tg: terms a node may carry; any other tg: predicate on a node is a mistake worth reporting.
-# The parts of an uncertain credence or weight (graph/uncertainty.py): tg:credenceSpread, ...
+# The parts of an uncertain credence or weight (graph/core/uncertainty.py): tg:credenceSpread, ...
 DISTRIBUTION_PARTS = ("mean", "spread", "low", "high")
 NODE_TERMS = ("label", "credence", "tags", "body", "supports", "undermines", "strength",
               "credenceSpread", "credenceLow", "credenceHigh", "evidenceKind")
@@ -259,7 +259,7 @@ def _source_triples(graph, base, T, P, date):
     """The sources edges are attributed to, as prov:Agent resources: every declared source
     (``graph.graph["sources"]``, with its title, url, author and date) and every other id an
     edge names (the editor, with its title)."""
-    from graph.provenance import known_sources
+    from graph.files.provenance import known_sources
 
     declared = graph.graph.get("sources", {})
     named = {source for _, _, source in graph.edges(data="from") if source}
@@ -330,7 +330,7 @@ def to_rdf(graph, base=DEFAULT_BASE, *, score=None, store="auto"):
 
     Examples
     --------
-    >>> from graph.model import Corpus
+    >>> from graph.core.model import Corpus
     >>> g = to_rdf(Corpus.load("claims").graph)                  # doctest: +SKIP
     >>> len(g.query("SELECT ?m WHERE { ?m a tg:Model }"))         # doctest: +SKIP
     """
@@ -454,7 +454,7 @@ def parse(text, fmt="turtle", base=DEFAULT_BASE):
     Returns
     -------
     networkx.MultiDiGraph
-        Corpus attributes, ready for :func:`graph.edit.import_graph`.
+        Corpus attributes, ready for :func:`graph.files.edit.import_graph`.
 
     Raises
     ------
@@ -464,7 +464,7 @@ def parse(text, fmt="turtle", base=DEFAULT_BASE):
 
     Examples
     --------
-    >>> from graph.edit import import_graph
+    >>> from graph.files.edit import import_graph
     >>> import_graph("claims", parse(open("map.ttl").read(), "turtle"))   # doctest: +SKIP
     """
     check_base(base)
@@ -620,7 +620,7 @@ class _Reader:
             return {}
         if "spread" in parts:
             parts["mean"] = self.number(subject, tg[what], None)
-        from graph.uncertainty import UncertaintyError, parse_distribution
+        from graph.core.uncertainty import UncertaintyError, parse_distribution
 
         try:
             return {f"{what}_dist": parse_distribution(parts)[1]}
@@ -629,7 +629,7 @@ class _Reader:
             return {}
 
     def date(self, subject, predicate):
-        from graph.model import parse_date
+        from graph.core.model import parse_date
 
         value = self.one(subject, predicate)
         if value is None:
@@ -733,7 +733,7 @@ class _Reader:
 
     def declared_sources(self, graph):
         """The agents of edges, with their title, as ``graph.graph["sources"]``."""
-        from graph.model import EDITOR
+        from graph.core.model import EDITOR
 
         prov, dcterms = self.ns["prov"], self.ns["dcterms"]
         sources = {}
@@ -871,12 +871,12 @@ QUERY_DIR = "queries"
 
 
 def named_queries():
-    """The SPARQL queries shipped in ``graph/queries``: ``{name: (description, text)}``.
+    """The SPARQL queries shipped in ``graph/formats/queries``: ``{name: (description, text)}``.
 
     The description is the query file's first comment line.
     """
     found = {}
-    for entry in sorted(resources.files("graph").joinpath(QUERY_DIR).iterdir(), key=lambda e: e.name):
+    for entry in sorted(resources.files("graph.formats").joinpath(QUERY_DIR).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".rq"):
             text = entry.read_text(encoding="utf-8")
             first = next((line for line in text.splitlines() if line.startswith("#")), "#")
@@ -887,7 +887,7 @@ def named_queries():
 def resolve_query(query):
     """The SPARQL text of a ``takeoff sparql`` argument: a named query, ``@file.rq``, or text."""
     if query.startswith("@"):
-        from graph.store import UnsafeFileError, read_text
+        from graph.files.store import UnsafeFileError, read_text
 
         path = Path(query[1:])
         try:  # the guarded read (size, FIFO, UTF-8); a link may point anywhere: it is your file
@@ -1318,13 +1318,13 @@ class Violation:
 
 
 def shapes_text():
-    """The SHACL shapes of the vocabulary (``graph/shapes.ttl``)."""
-    return resources.files("graph").joinpath("shapes.ttl").read_text(encoding="utf-8")
+    """The SHACL shapes of the vocabulary (``graph/formats/shapes.ttl``)."""
+    return resources.files("graph.formats").joinpath("shapes.ttl").read_text(encoding="utf-8")
 
 
 def vocabulary_text():
-    """The vocabulary in Turtle (``graph/vocab.ttl``)."""
-    return resources.files("graph").joinpath("vocab.ttl").read_text(encoding="utf-8")
+    """The vocabulary in Turtle (``graph/formats/vocab.ttl``)."""
+    return resources.files("graph.formats").joinpath("vocab.ttl").read_text(encoding="utf-8")
 
 
 def validate_shacl(rdf_graph):

@@ -5,14 +5,14 @@ options, and renders them through ``generate_html``) but avoids the traps of pyv
 
 * its own template links Bootstrap and vis-network from CDNs in every mode, prints the heading
   unescaped and switches tooltips to ``innerHTML`` when a title contains ``href``; we render with
-  our template (``graph/assets/page.html.j2``) in a Jinja environment with autoescape on, and
+  our template (``graph/page/assets/page.html.j2``) in a Jinja environment with autoescape on, and
   inline the vis-network JS/CSS that pyvis bundles, so nothing is requested from another host;
 * ``add_node``/``add_edge`` are quadratic and ``from_nx`` mutates its input; we fill
   ``Network.nodes``/``Network.edges`` directly and never hand it the user's graph.
 
 Everything from the corpus reaches the page as JSON escaped for a ``<script>`` context and is put
 into the DOM with ``textContent``. The Markdown annotations are rendered when a panel opens, by
-markdown-it (the JavaScript library markdown-it-py ports, inlined from ``graph/assets``) with
+markdown-it (the JavaScript library markdown-it-py ports, inlined from ``graph/page/assets``) with
 raw HTML and images disabled and only http(s)/mailto links allowed: rendering 5,000 annotations
 with markdown-it-py while writing the page took about 3 s on its own. A Content-Security-Policy
 allows exactly the page's own four scripts (by hash) and no network access at all.
@@ -72,7 +72,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     graph : networkx.MultiDiGraph
         The corpus graph (node attributes ``kind, title, credence, date, tags, sources, body``;
         edge attributes ``relation, weight, note``). It is not modified.
-    result : graph.propagation.ScoreResult
+    result : graph.solving.propagation.ScoreResult
         The scores to show; only ``.strengths`` ({id: float}) and ``.semantics`` are read.
     title : str, optional
         Page title and heading (shown as text, never as markup).
@@ -82,7 +82,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
         listed in the side panel) and ``"timeline"`` ({"dates": [iso...], "strengths":
         {id: [float or None per date]}}, replayed by a date slider); other keys are embedded
         but unused.
-    perspectives : iterable of graph.perspective.Perspective, optional
+    perspectives : iterable of graph.explaining.perspective.Perspective, optional
         Overlays the page offers in its what-if (overrides of nodes or edges not in `graph` are
         left out).
     perspective : str, optional
@@ -95,7 +95,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
 
     Examples
     --------
-    >>> from graph.model import Corpus
+    >>> from graph.core.model import Corpus
     >>> corpus = Corpus.load("claims")
     >>> page = render_html(corpus.graph, corpus.score("qe"), title="My map")
     >>> page.startswith("<!DOCTYPE html>")
@@ -128,7 +128,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
         The file to write (missing folders are created).
     graph : networkx.MultiDiGraph
         The corpus graph (see `render_html`).
-    result : graph.propagation.ScoreResult, optional
+    result : graph.solving.propagation.ScoreResult, optional
         Scores to show; by default ``score_graph(graph, semantics)``.
     semantics : str
         Semantics used when `result` is not given.
@@ -151,13 +151,13 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
 
     Examples
     --------
-    >>> from graph.model import Corpus
+    >>> from graph.core.model import Corpus
     >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
     '/home/me/map.html'
     """
-    from graph.model import _gc_paused
-    from graph.propagation import score_graph
-    from graph.store import atomic_write
+    from graph.core.model import _gc_paused
+    from graph.solving.propagation import score_graph
+    from graph.files.store import atomic_write
 
     # The history and the page make millions of small objects and no cycles: the cyclic
     # collector would take as long again, for nothing.
@@ -180,17 +180,17 @@ def page_sections(graph, result, *, as_of=None):
 
     ``"timeline"``: the models' strengths at the end of each month (each quarter when that
     would be more than `TIMELINE_MAX_STEPS` steps) since the earliest dated node, from
-    :func:`graph.timeline.history`; the page's date slider replays them. Left out when no node
+    :func:`graph.solving.timeline.history`; the page's date slider replays them. Left out when no node
     is dated.
 
     ``"why"``: for every node, the `WHY_TOP` nodes with the largest removal impact on its
-    strength, from :func:`graph.explain.why`. Left out above `WHY_LIMIT` nodes, where it would
+    strength, from :func:`graph.explaining.explain.why`. Left out above `WHY_LIMIT` nodes, where it would
     take seconds per takeoff path (``takeoff why ID`` answers for one node).
 
     Parameters
     ----------
     graph : networkx.MultiDiGraph
-    result : graph.propagation.ScoreResult
+    result : graph.solving.propagation.ScoreResult
         The scores of `graph`; its semantics is used for the history.
     as_of : datetime.date, optional
         Last day of the timeline; default today (or the latest dated node, if later).
@@ -200,7 +200,7 @@ def page_sections(graph, result, *, as_of=None):
     dict
         Sections for `render_html`'s `extra`.
     """
-    from graph.timeline import default_range, history, step_dates
+    from graph.solving.timeline import default_range, history, step_dates
 
     sections = {}
     span = default_range(graph)
@@ -216,7 +216,7 @@ def page_sections(graph, result, *, as_of=None):
 
 
 def _why_section(graph, result):
-    from graph.explain import why
+    from graph.explaining.explain import why
 
     section = {}
     for node in sorted(graph):
@@ -516,7 +516,7 @@ def _vis_options(large):
 
 def _page_data(graph, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
-    from graph.uncertainty import describe
+    from graph.core.uncertainty import describe
 
     strengths = result.strengths
     details = {}
@@ -537,7 +537,7 @@ def _page_data(graph, result, extra):
             "body": str(data.get("body") or ""),
             "sources": [_source(s) for s in data.get("sources") or []],
         }
-    from graph.provenance import known_sources
+    from graph.files.provenance import known_sources
 
     page = {
         "semantics": result.semantics,

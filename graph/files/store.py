@@ -41,8 +41,8 @@ import stat
 import sys
 from pathlib import Path
 
-from graph.limits import quote
-from graph.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
+from graph.core.limits import quote
+from graph.core.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
 
 LOCK_NAME = ".takeoff.lock"
 LOCK_TIMEOUT = 60
@@ -174,8 +174,8 @@ def _open_link(path, root):
 
 def read_text(path, root=None):
     """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks and decoded by
-    :func:`graph.limits.decode_text` (a UTF-8 byte-order mark skipped, line ends as ``\\n``)."""
-    from graph.limits import InputError, decode_text
+    :func:`graph.core.limits.decode_text` (a UTF-8 byte-order mark skipped, line ends as ``\\n``)."""
+    from graph.core.limits import InputError, decode_text
 
     try:
         return decode_text(read_bytes(path, root))
@@ -231,9 +231,9 @@ def layout_error(rel):
 
     The one rule for every write and every journal entry: ``perspectives/NAME.yaml``, or a
     node file ``[FOLDER/...]ID.md`` outside ``perspectives/``, where NAME and ID are slugs
-    (:data:`graph.model.ID_PATTERN`) and no folder name starts with a dot (``.git``,
-    ``.takeoff``). Paths are made from ids by ``graph.edit.new_node_path`` and
-    ``graph.perspective.perspective_path``, which obey it.
+    (:data:`graph.core.model.ID_PATTERN`) and no folder name starts with a dot (``.git``,
+    ``.takeoff``). Paths are made from ids by ``graph.files.edit.new_node_path`` and
+    ``graph.explaining.perspective.perspective_path``, which obey it.
     """
     if not isinstance(rel, str) or not rel or os.path.isabs(rel):
         return "not a path inside the corpus"
@@ -322,7 +322,7 @@ def _make_gitignore(path):
     except OSError:
         return
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write("# The state of takeoff (graph/store.py, graph/cache.py): never commit it.\n*\n")
+        out.write("# The state of takeoff (graph/files/store.py, graph/files/cache.py): never commit it.\n*\n")
 
 
 class UnsafeStateError(TakeoffError):

@@ -35,13 +35,13 @@ import threading
 import time
 import urllib.parse
 
-from graph.limits import InputError, decode_text
-from graph.model import TakeoffError
-from graph.rdf import (
+from graph.core.limits import InputError, decode_text
+from graph.core.model import TakeoffError
+from graph.formats.rdf import (
     DEFAULT_BASE, DEFAULT_TIMEOUT, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB, check_timeout,
     parse, parse_results, prepare_query, query_namespaces, result_kind, serialize,
 )
-from graph.tables import inert
+from graph.page.tables import inert
 
 # The named graph a corpus is published to unless --graph names another.
 DEFAULT_GRAPH = "https://w3id.org/takeoff-graph/graph/corpus"
@@ -450,7 +450,7 @@ def query(endpoint, text, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, allow_s
     Returns
     -------
     QueryResult
-        As :func:`graph.rdf.run_query` gives it.
+        As :func:`graph.formats.rdf.run_query` gives it.
     """
     namespaces = query_namespaces(base)
     prepared = prepare_query(text, namespaces, allow_service)

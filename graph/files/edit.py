@@ -19,14 +19,14 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from graph.limits import InputError, decode_text, quote
-from graph.links import annotation_links, rename_links
-from graph.model import (
+from graph.core.limits import InputError, decode_text, quote
+from graph.core.links import annotation_links, rename_links
+from graph.core.model import (
     DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
     CorpusError, TakeoffError, did_you_mean, display_path, parse_date, split_front_matter,
     unknown_id_message,
 )
-from graph.store import (
+from graph.files.store import (
     UnsafeFileError, atomic_write, check_id, confine, corpus_file, corpus_lock,
     is_perspective_file, read_bytes, read_text, recover_locked, write_files,
 )
@@ -134,14 +134,14 @@ def _edge_map(target, weight, note, provenance=None):
 
 def apply_change(root, change, action):
     """Run ``change(corpus) -> {path: text or None}`` under the lock and write its result as
-    one transaction (:func:`graph.store.write_files`): every file or none, even after a crash.
+    one transaction (:func:`graph.files.store.write_files`): every file or none, even after a crash.
 
     ``path`` is a node file or a perspective file (``perspectives/NAME.yaml``); each must lie
     inside the corpus and be named by a valid id. The result is refused, and nothing is
     written, when the corpus it would leave, perspective files included, holds an error the
     corpus did not have before (so a broken corpus can still be mended one fix at a time).
     """
-    from graph.perspective import perspective_problems
+    from graph.explaining.perspective import perspective_problems
 
     root = Path(root)
     with corpus_lock(root):
@@ -336,7 +336,7 @@ def unlink(root, source, target, *, force=False):
 def _perspective_updates(corpus, nodes, edges, force, hint):
     """The perspective files rewritten without their overrides of ``nodes`` and ``edges``
     (with ``force``); without it, a refusal naming each override by file and line."""
-    from graph.perspective import drop_overrides
+    from graph.explaining.perspective import drop_overrides
 
     changes, found = drop_overrides(corpus, nodes, edges)
     if found and not force:
@@ -404,7 +404,7 @@ def _distribution_value(text):
     """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
     import yaml
 
-    from graph.uncertainty import UncertaintyError, parse_distribution
+    from graph.core.uncertainty import UncertaintyError, parse_distribution
 
     try:
         value = yaml.safe_load(text)
@@ -531,7 +531,7 @@ def move_node(root, old, new):
 
 def _renamed_in_perspectives(root, old, new):
     """``{path: text}`` of each perspective file that names ``old``, with ``new`` instead."""
-    from graph.perspective import perspective_names, perspective_path
+    from graph.explaining.perspective import perspective_names, perspective_path
 
     changed = {}
     for name in perspective_names(root):
@@ -755,9 +755,9 @@ def declare_sources(root, graph):
     str or None
         The file's text before (``""`` if there was none), None if nothing was added.
     """
-    from graph.config import MARKER, marker_text
-    from graph.model import EDITOR
-    from graph.provenance import read_sources
+    from graph.files.config import MARKER, marker_text
+    from graph.core.model import EDITOR
+    from graph.files.provenance import read_sources
 
     marker = Path(root) / MARKER
     declared = read_sources(marker)[0]
@@ -785,7 +785,7 @@ def _toml_text(value):
 @contextlib.contextmanager
 def _sources_kept_on_failure(root, declared):
     """Put ``takeoff.toml`` back as it was if the change it was extended for is refused."""
-    from graph.config import MARKER
+    from graph.files.config import MARKER
 
     try:
         yield
@@ -812,7 +812,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
     dict
         ``added``, ``changed``, ``removed`` (lists of ids) and ``unchanged`` (a count).
     """
-    from graph.rdf import DEFAULT_BASE, parse, serialize
+    from graph.formats.rdf import DEFAULT_BASE, parse, serialize
 
     root = Path(root)
     created = not root.exists()
@@ -863,7 +863,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
 def _mark(folder):
     """Write ``folder``'s ``takeoff.toml`` if it has none (every command that makes a corpus
     marks it)."""
-    from graph.config import MARKER, marker_text
+    from graph.files.config import MARKER, marker_text
 
     marker = Path(folder) / MARKER
     if not os.path.lexists(marker):
@@ -879,7 +879,7 @@ def init_corpus(folder, *, example_from=None):
     """
     import shutil
 
-    from graph.config import MARKER, enclosing_corpus, marker_text
+    from graph.files.config import MARKER, enclosing_corpus, marker_text
 
     folder = Path(folder)
     marker = folder / MARKER

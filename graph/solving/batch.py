@@ -1,20 +1,20 @@
 """The engine: many variants of one system solved at once, one column per variant.
 
 Every command that solves more than one graph solves variants of one system (from
-:func:`graph.propagation.build_system`): ``why`` removes one node per column, ``cruxes`` sets
+:func:`graph.solving.propagation.build_system`): ``why`` removes one node per column, ``cruxes`` sets
 one credence per column, ``history`` keeps the nodes dated by each step, ``compare`` switches
 perspective overrides, ``robustness`` samples credences and weights. :class:`Engine` solves any
 such batch: columns of credences and edge weights, a per-column edge mask and a per-column
 presence mask of nodes; :func:`solve_columns` is the one-call form.
 
-The strengths of a column are those :func:`graph.propagation.solve` defines for its inputs (an
+The strengths of a column are those :func:`graph.solving.propagation.solve` defines for its inputs (an
 absent node is held at 0, which under every semantics is the same as leaving it out with its
 edges: a parent of strength 0 adds nothing to a sum and a factor 1 to a product). Stages are
 taken in the system's topological order. An acyclic stage is evaluated once, exactly, for every
 column together. A cyclic stage follows ``ds/dt = f(s) - s`` from the credences in every column
-(:func:`graph.propagation.integrate`, each column with its own step) until the residual is below
+(:func:`graph.solving.propagation.integrate`, each column with its own step) until the residual is below
 ``HANDOVER``; the plain iteration ``s <- f(s)`` then finishes where ``f`` contracts. A column
-that does not settle is handed to :func:`graph.propagation.solve` itself.
+that does not settle is handed to :func:`graph.solving.propagation.solve` itself.
 
 Given ``reference``, the strengths of the system's own inputs, a stage that no changed input
 reaches keeps them, and a cyclic stage is solved only in the columns whose inputs there differ:
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from graph.propagation import (
+from graph.solving.propagation import (
     DEFAULT_TOLERANCE, PropagationError, check_options, get_semantics, integrate, solve,
 )
 
@@ -100,13 +100,13 @@ class Engine:
 
     Parameters
     ----------
-    system : graph.propagation.System
-        From :func:`graph.propagation.build_system`; the columns vary its inputs.
+    system : graph.solving.propagation.System
+        From :func:`graph.solving.propagation.build_system`; the columns vary its inputs.
 
     Examples
     --------
     >>> import networkx as nx
-    >>> from graph.propagation import build_system
+    >>> from graph.solving.propagation import build_system
     >>> G = nx.DiGraph()
     >>> G.add_node("a", credence=1.0); G.add_node("b", credence=0.5)
     >>> G.add_edge("a", "b", relation="supports", weight=1.0)
@@ -133,7 +133,7 @@ class Engine:
 
         Parameters
         ----------
-        semantics : str or graph.propagation.Semantics
+        semantics : str or graph.solving.propagation.Semantics
             ``"qe"``, ``"dfquad"`` or ``"eb"``.
         base : array_like, shape (n_nodes, K) or (n_nodes,), optional
             Credences, one column per variant, or one vector for every column (default: the
@@ -151,20 +151,20 @@ class Engine:
             input reaches keep them, so a variant costs what it changes.
         tolerance : float
             Each column stops when ``max |f(s) - s| < tolerance``, as in
-            :func:`graph.propagation.solve`.
+            :func:`graph.solving.propagation.solve`.
         max_steps : int, optional
             Budget of update evaluations per cyclic stage.
 
         Returns
         -------
         S : numpy.ndarray, shape (n_nodes, K)
-            Column ``c`` holds the strengths :func:`graph.propagation.solve` gives for the
+            Column ``c`` holds the strengths :func:`graph.solving.propagation.solve` gives for the
             inputs of column ``c`` (to the tolerance).
         converged : numpy.ndarray of bool, shape (K,)
 
         Raises
         ------
-        graph.propagation.PropagationError
+        graph.solving.propagation.PropagationError
             No input with columns, inputs of the wrong shape, or a credence or weight outside
             [0, 1].
 
@@ -212,7 +212,7 @@ class Engine:
         return S, converged
 
     def _single(self, sem, W, U, held, c, tolerance, max_steps):
-        """Column ``c`` solved by :func:`graph.propagation.solve` (an absent node's edges get
+        """Column ``c`` solved by :func:`graph.solving.propagation.solve` (an absent node's edges get
         weight 0, which leaves every other node as if it were gone)."""
         system = self.system
         weight = U[:, c] if U.ndim == 2 else U
@@ -236,7 +236,7 @@ def solve_columns(system, semantics="qe", **columns):
     Examples
     --------
     >>> import networkx as nx
-    >>> from graph.propagation import build_system
+    >>> from graph.solving.propagation import build_system
     >>> G = nx.DiGraph()
     >>> G.add_node("a", credence=1.0); G.add_node("b", credence=0.5)
     >>> G.add_edge("a", "b", relation="supports", weight=1.0)

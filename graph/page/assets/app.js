@@ -1,10 +1,10 @@
 /* takeoff-graph page script.
- * Reads the JSON blobs written by graph/html.py and drives vis-network. Every corpus string is
+ * Reads the JSON blobs written by graph/page/html.py and drives vis-network. Every corpus string is
  * put into the DOM with textContent; the only markup inserted is an annotation rendered by
  * markdown-it with raw HTML off and only http(s)/mailto links (see `md` below).
  * Globals `network`, `nodes`, `edges` (as in pyvis pages) and `takeoff` are for tests and users;
  * `takeoff.score({credences, weights, semantics, asOf})` re-scores the map with the page's solver
- * (graph/assets/solver.js, the same method as graph/propagation.py): see docs/what-if.md.
+ * (graph/page/assets/solver.js, the same method as graph/solving/propagation.py): see docs/what-if.md.
  */
 "use strict";
 (function () {
@@ -29,7 +29,7 @@
     Uint8Array.from(edgeItems, function (e) { return e.relation === "undermines" ? 1 : 0; }));
   var writtenCredence = Float64Array.from(ids, function (id) {
     var c = details[id].credence;
-    return typeof c === "number" ? c : 0.5;  // graph.propagation.DEFAULT_CREDENCE
+    return typeof c === "number" ? c : 0.5;  // graph.solving.propagation.DEFAULT_CREDENCE
   });
   var writtenWeight = Float64Array.from(edgeItems, function (e) { return e.weight; });
   // Perspectives (and so the what-if) weigh all parallel edges of a (source, target) pair at once.
@@ -65,7 +65,7 @@
   }
   function isLater(id, day) { return takeoffSolver.isLater(details[id].date, day); }
   // Credence and weight vectors for the solver; nodes dated after `day` weigh 0 on every edge,
-  // which under every semantics is the same as leaving them out (as graph/timeline.py does).
+  // which under every semantics is the same as leaving them out (as graph/solving/timeline.py does).
   function vectors(ov, day) {
     var base = Float64Array.from(writtenCredence), weight = Float64Array.from(writtenWeight);
     ov.credences.forEach(function (x, id) { if (index.has(id)) base[index.get(id)] = x; });
@@ -164,7 +164,7 @@
   var md = window.markdownit("commonmark", { html: false, linkify: false, typographer: false });
   md.disable("image");
   // Cross-links to other nodes: [text](#id) and the wiki habit [[id]] / [[id|text]] (see
-  // graph/links.py); they select the node in this page and never leave it.
+  // graph/core/links.py); they select the node in this page and never leave it.
   var NODE_LINK = /^#[a-z0-9]+(-[a-z0-9]+)*$/;
   md.validateLink = function (url) {
     return NODE_LINK.test(url) || (SAFE_URL.test(url) && !/[\u0000-\u0020\u007f]/.test(url));
@@ -465,7 +465,7 @@
 
   /* ---------- the parts of each strength (docs/evidence.md) ----------
    * Exact Shapley values over the groups of nodes (reasoning: models, claims, arguments; the
-   * evidence of each kind), as graph/shares.py computes them: a group switched off keeps its
+   * evidence of each kind), as graph/solving/shares.py computes them: a group switched off keeps its
    * nodes but its outgoing edges weigh 0; with every group off each strength is its credence,
    * so base + the groups' parts = the strength. 2^k solves (k <= 5) with the what-if in force. */
   var GROUPS = ["reasoning", "observation", "forecast", "testimony", "unkinded"];

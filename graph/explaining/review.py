@@ -2,14 +2,14 @@
 the ranking (``takeoff diff``), the commits that changed it (``takeoff log``), and what a merge
 of two branches broke (``takeoff check``).
 
-A *side* is the corpus at one revision (read with :mod:`graph.gitrev`, no checkout), in the
+A *side* is the corpus at one revision (read with :mod:`graph.files.gitrev`, no checkout), in the
 work tree, or in a folder. Every side is parsed and validated by the one loader:
-:func:`graph.model.read_node_file` and :func:`graph.validate.build_graph` for node files,
-:func:`graph.perspective.parse_perspective` for perspectives.
+:func:`graph.core.model.read_node_file` and :func:`graph.files.validate.build_graph` for node files,
+:func:`graph.explaining.perspective.parse_perspective` for perspectives.
 
 The change of each path's strength is split among the changed inputs of the solver (nodes
 that appear or disappear with their edges, credences, edges added, removed, re-weighted or
-flipped) by exact Shapley values (:func:`graph.perspective.shapley`, as ``compare`` splits the
+flipped) by exact Shapley values (:func:`graph.explaining.perspective.shapley`, as ``compare`` splits the
 difference of two perspectives): every mix of the changes is one solve of a single system that
 holds the edges of both sides, an edge switched off by weight 0. With more changed inputs than
 :data:`EXACT_LIMIT`, the inputs are grouped by the node whose file holds them, and, if there
@@ -23,13 +23,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.gitrev import BlobReader, GitError, Repository
-from graph.limits import InputError, decode_text, quote
-from graph.model import (
+from graph.files.gitrev import BlobReader, GitError, Repository
+from graph.core.limits import InputError, decode_text, quote
+from graph.core.model import (
     PERSPECTIVES_DIR, Corpus, Problem, TakeoffError, display_path, read_node_file,
     unknown_id_message,
 )
-from graph.store import MAX_FILE_BYTES
+from graph.files.store import MAX_FILE_BYTES
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
 # Share of a node file's lines kept for a renamed file to count as the same node: more than
@@ -61,7 +61,7 @@ class Side:
 
     def text(self, node_id):
         if node_id not in self.texts:
-            from graph.store import UnsafeFileError, read_text
+            from graph.files.store import UnsafeFileError, read_text
 
             try:
                 self.texts[node_id] = read_text(self.graph.nodes[node_id]["path"],
@@ -72,7 +72,7 @@ class Side:
 
     def perspective(self, name):
         """``(Perspective or None, problems)`` of perspective ``name`` on this side."""
-        from graph.perspective import BASE, Perspective, parse_perspective
+        from graph.explaining.perspective import BASE, Perspective, parse_perspective
 
         if name in (None, BASE):
             return Perspective(BASE, "the corpus as written"), []
@@ -82,7 +82,7 @@ class Side:
         return parse_perspective(text, path, self.graph)
 
     def perspective_problems(self):
-        from graph.perspective import parse_perspective
+        from graph.explaining.perspective import parse_perspective
 
         return [p for name in sorted(self.perspectives)
                 for p in parse_perspective(self.perspectives[name][1],
@@ -90,8 +90,8 @@ class Side:
 
 
 def _folder_side(root, label):
-    from graph.perspective import perspective_names, perspective_path
-    from graph.store import UnsafeFileError, read_text
+    from graph.explaining.perspective import perspective_names, perspective_path
+    from graph.files.store import UnsafeFileError, read_text
 
     corpus = Corpus.load(root)
     perspectives = {}
@@ -121,7 +121,7 @@ class RevisionReader:
         return self._sides[sha]
 
     def _load(self, sha):
-        from graph.validate import build_graph
+        from graph.files.validate import build_graph
 
         short = self.repo.subject(sha)[0]
         files, refused, perspectives = [], [], {}
@@ -164,7 +164,7 @@ class RevisionReader:
 
 def _file_kind(rel):
     """``"node"`` or ``"perspective"`` for a file of the corpus folder (the rules of
-    :func:`graph.model.iter_node_files` and :func:`graph.store.is_perspective_file`), else
+    :func:`graph.core.model.iter_node_files` and :func:`graph.files.store.is_perspective_file`), else
     None."""
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == PERSPECTIVES_DIR and parts[1].endswith(".yaml") \
@@ -388,7 +388,7 @@ def _edge_changes(old, new):
 def _perspective_changes(before, after, renames):
     """Perspectives added and removed, and each override changed (``before``'s files are
     parsed against its own graph, then their ids read through ``renames``)."""
-    from graph.perspective import item_label
+    from graph.explaining.perspective import item_label
 
     rows = []
     for name in sorted(set(before.perspectives) | set(after.perspectives)):
@@ -425,8 +425,8 @@ def effective_graph(side, perspective, as_of):
     """The graph ``side`` scores under ``perspective`` and ``as_of`` (``side.graph`` itself
     when neither changes it), and a note when the side has no such perspective (then scored
     as written)."""
-    from graph.perspective import apply_perspective
-    from graph.timeline import as_of_graph
+    from graph.explaining.perspective import apply_perspective
+    from graph.solving.timeline import as_of_graph
 
     note = None
     graph = side.graph
@@ -454,7 +454,7 @@ class ChangeGame:
         import networkx as nx
         import numpy as np
 
-        from graph.propagation import build_system
+        from graph.solving.propagation import build_system
 
         self.old, self.new, self.dated = old, new, dated
         self.semantics, self.tolerance = semantics, tolerance
@@ -501,7 +501,7 @@ class ChangeGame:
     def strengths(self, applied):
         """Every node's strength (an array in ``system.ids`` order) with the changes in
         ``applied`` made and the others not."""
-        from graph.propagation import solve
+        from graph.solving.propagation import solve
 
         key = frozenset(applied)
         if key in self._cache:
@@ -596,7 +596,7 @@ def attribute(game, limit=EXACT_LIMIT):
     (list, dict, str or None)
         The players, ``{player: array over game.models}`` and the grouping note.
     """
-    from graph.perspective import shapley
+    from graph.explaining.perspective import shapley
 
     groups, note = players(game, limit)
     if not groups:
@@ -682,7 +682,7 @@ def findings(side, semantics="qe", with_lint=True):
     """``check``'s problems (with the perspectives') and ``lint``'s warnings of a side:
     ``{key: text}``, the key leaving out line numbers so that a finding moved by an edit is the
     same finding."""
-    from graph.explain import lint
+    from graph.explaining.explain import lint
 
     out = {}
     root = Path(side.corpus.root)
@@ -747,7 +747,7 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
     """:func:`diff` of two loaded sides."""
     if perspective is not None and all(s.perspective(perspective)[0] is None
                                        for s in (before, after)):
-        from graph.perspective import BASE
+        from graph.explaining.perspective import BASE
 
         known = sorted(set(before.perspectives) | set(after.perspectives))
         raise TakeoffError(f"--perspective: neither side has a perspective {quote(perspective)} "
@@ -985,7 +985,7 @@ def plot_log(data, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from graph.store import atomic_write
+    from graph.files.store import atomic_write
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -1019,9 +1019,9 @@ def merge_problems(corpus):
     """``corpus.problems`` with what the merge at ``HEAD`` (or in progress) broke named:
     an edge or perspective naming a node the other branch removed or renamed, and an id both
     branches added in different files, each with how to fix it
-    (:func:`graph.validate.explain_merge`). Outside a repository, or when ``HEAD`` is no
+    (:func:`graph.files.validate.explain_merge`). Outside a repository, or when ``HEAD`` is no
     merge, the problems are returned as they are."""
-    from graph.validate import explain_merge
+    from graph.files.validate import explain_merge
 
     if not corpus.errors:
         return corpus.problems

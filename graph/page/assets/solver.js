@@ -1,4 +1,4 @@
-/* takeoff-graph solver: the strengths of graph/propagation.py, in the page.
+/* takeoff-graph solver: the strengths of graph/solving/propagation.py, in the page.
  *
  * A semantics is an aggregation of the parents' strengths paired with an influence function of
  * the credence and that aggregate (qe: sum + quadratic maximum; dfquad: product + linear;
@@ -454,10 +454,10 @@
     return info;
   }
 
-  /* ---------- the as-of rule (graph/timeline.py) ---------- */
+  /* ---------- the as-of rule (graph/solving/timeline.py) ---------- */
 
   // The day a node's date counts from, as "YYYY-MM-DD" (so days compare as strings): a month
-  // date "YYYY-MM" counts from the month's last day, as graph.model.MonthDate compares.
+  // date "YYYY-MM" counts from the month's last day, as graph.core.model.MonthDate compares.
   var MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
   function countsFrom(date) {
     if (typeof date !== "string" || !/^\d{4}-\d{2}$/.test(date)) return date;

@@ -17,7 +17,7 @@ import importlib
 import re
 from typing import NamedTuple
 
-from graph.model import TakeoffError
+from graph.core.model import TakeoffError
 
 
 class Format(NamedTuple):
@@ -31,13 +31,13 @@ class Format(NamedTuple):
 _RDF = ("base", "score", "store")
 
 FORMATS = {
-    "node-link": Format("graph.model:export_node_link", "graph.formats:import_node_link",
+    "node-link": Format("graph.core.model:export_node_link", "graph.formats:import_node_link",
                         "networkx node-link JSON"),
-    "turtle": Format("graph.rdf:serialize", "graph.rdf:parse",
+    "turtle": Format("graph.formats.rdf:serialize", "graph.formats.rdf:parse",
                      "RDF Turtle (takeoff-graph vocabulary)", {"fmt": "turtle"}, _RDF),
-    "jsonld": Format("graph.rdf:serialize", "graph.rdf:parse",
+    "jsonld": Format("graph.formats.rdf:serialize", "graph.formats.rdf:parse",
                      "JSON-LD with an inline context", {"fmt": "jsonld"}, _RDF),
-    "nt": Format("graph.rdf:serialize", "graph.rdf:parse", "RDF N-Triples", {"fmt": "nt"}, _RDF),
+    "nt": Format("graph.formats.rdf:serialize", "graph.formats.rdf:parse", "RDF N-Triples", {"fmt": "nt"}, _RDF),
     "aif": Format("graph.formats.aif:export_aif", "graph.formats.aif:parse_aif", "AIF JSON (AIFdb, OVA)"),
     "xaif": Format("graph.formats.aif:export_xaif", "graph.formats.aif:parse_aif",
                    "xAIF JSON (arg-tech's argument mining tools, the xaif package)"),

@@ -36,12 +36,12 @@ from pathlib import Path
 
 import yaml
 
-from graph.limits import quote
-from graph.model import (
+from graph.core.limits import quote
+from graph.core.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean,
     display_path, parse_front, unknown_id_message,
 )
-from graph.validate import is_number
+from graph.files.validate import is_number
 
 BASE = "base"
 SUFFIX = ".yaml"
@@ -120,7 +120,7 @@ def perspective_names(root):
 
 
 def _yaml():
-    from graph.edit import round_trip_yaml  # ruamel.yaml, only when a file is edited
+    from graph.files.edit import round_trip_yaml  # ruamel.yaml, only when a file is edited
 
     return round_trip_yaml()
 
@@ -130,7 +130,7 @@ def load_perspective(corpus, name):
 
     Parameters
     ----------
-    corpus : graph.model.Corpus
+    corpus : graph.core.model.Corpus
         The corpus; the perspective may only name its nodes and edges.
     name : str
         A perspective name, or ``"base"`` (no overrides).
@@ -162,7 +162,7 @@ def load_perspective(corpus, name):
 
 
 def _read(root, path):
-    from graph.store import read_text
+    from graph.files.store import read_text
 
     return read_text(path, root)
 
@@ -174,9 +174,9 @@ def check_perspectives(corpus):
 
 def perspective_problems(corpus, overlay=None):
     """The problems of every perspective file of ``corpus``, reading the perspective files of
-    ``overlay`` (``{path: text or None}``, as :func:`graph.edit.apply_change` takes) instead of
+    ``overlay`` (``{path: text or None}``, as :func:`graph.files.edit.apply_change` takes) instead of
     the disk: what a write checks before it is made."""
-    from graph.store import UnsafeFileError, is_perspective_file
+    from graph.files.store import UnsafeFileError, is_perspective_file
 
     root = corpus.root
     texts = {os.path.abspath(p): t for p, t in (overlay or {}).items()
@@ -215,7 +215,7 @@ def drop_overrides(corpus, nodes, edges):
     """
     from ruamel.yaml.comments import CommentedMap
 
-    from graph.store import UnsafeFileError
+    from graph.files.store import UnsafeFileError
 
     nodes, edges = set(nodes), set(edges)
     changes, found = {}, []
@@ -295,7 +295,7 @@ def parse_perspective(text, path, graph):
 
     Returns
     -------
-    (Perspective or None, list of graph.model.Problem)
+    (Perspective or None, list of graph.core.model.Problem)
         The perspective (None if the file cannot be read as one) and every problem found:
         bad YAML, unknown keys, unknown nodes or edges (with did-you-mean), values that are not
         numbers in [0, 1], an edge listed twice.
@@ -305,7 +305,7 @@ def parse_perspective(text, path, graph):
 
     path = Path(path)
     check = _Check(path)
-    try:  # the bounds of graph.limits first: ruamel.yaml would expand aliases and recurse
+    try:  # the bounds of graph.core.limits first: ruamel.yaml would expand aliases and recurse
         parse_front(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -496,7 +496,7 @@ def apply_perspective(graph, perspective):
     if not perspective.credences and not perspective.weights:
         return graph
     out = graph.copy()
-    # An override is a point: it replaces the file's distribution too (see graph/uncertainty.py).
+    # An override is a point: it replaces the file's distribution too (see graph/core/uncertainty.py).
     for node, value in perspective.credences.items():
         if node in out:
             out.nodes[node]["credence"] = value
@@ -515,19 +515,19 @@ def scope(corpus, *, as_of=None, perspective=None):
 
     Parameters
     ----------
-    corpus : graph.model.Corpus
+    corpus : graph.core.model.Corpus
     as_of : datetime.date, optional
-        Leave out the nodes dated after this day (see :func:`graph.timeline.as_of_graph`).
+        Leave out the nodes dated after this day (see :func:`graph.solving.timeline.as_of_graph`).
     perspective : str or Perspective, optional
         A perspective name (or ``"base"``) or a loaded perspective.
 
     Returns
     -------
-    graph.model.Corpus
+    graph.core.model.Corpus
         A corpus with the same root and problems whose graph is a changed copy (or the
         original graph if neither option is given).
     """
-    from graph.timeline import as_of_graph
+    from graph.solving.timeline import as_of_graph
 
     graph = corpus.graph
     if perspective is not None:
@@ -557,19 +557,19 @@ def differing_overrides(graph, first, second):
 
 class _Mixes:
     """The models' strengths under many mixes of override values, one column per mix, solved
-    together by the engine (:class:`graph.batch.Engine`) on one system of the graph.
+    together by the engine (:class:`graph.solving.batch.Engine`) on one system of the graph.
 
     A mix ``{item: value}`` becomes a column of credences and, if it changes weights, a column
     of weights (an edge override sets every parallel edge of its first relation, as
     :func:`apply_perspective` does); other items keep the corpus value. The corpus's own
     strengths are the reference, so a stage no override reaches is not solved again. That is
-    what :func:`graph.propagation.score_graph` gives with the same overrides, to the tolerance
+    what :func:`graph.solving.propagation.score_graph` gives with the same overrides, to the tolerance
     (the tests hold the two together).
     """
 
     def __init__(self, graph, semantics, tolerance, models):
-        from graph.batch import Engine
-        from graph.propagation import build_system, solve
+        from graph.solving.batch import Engine
+        from graph.solving.propagation import build_system, solve
 
         self.graph, self.semantics, self.tolerance = graph, semantics, tolerance
         self.system = build_system(graph)
@@ -720,12 +720,12 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
 
     Parameters
     ----------
-    corpus : graph.model.Corpus
+    corpus : graph.core.model.Corpus
         A valid corpus.
     first, second : str or Perspective
         Perspective names (``"base"`` for the corpus as written) or loaded perspectives.
     semantics, tolerance
-        As for :func:`graph.propagation.score_graph`.
+        As for :func:`graph.solving.propagation.score_graph`.
     as_of : datetime.date, optional
         Compare the corpus as it stood on this day.
     exact_limit, samples, seed
@@ -751,7 +751,7 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
     """
     import numpy as np
 
-    from graph.timeline import as_of_graph
+    from graph.solving.timeline import as_of_graph
 
     p = first if isinstance(first, Perspective) else load_perspective(corpus, first)
     q = second if isinstance(second, Perspective) else load_perspective(corpus, second)
@@ -854,7 +854,7 @@ def new_perspective(root, name, description=""):
     pathlib.Path
         The new file.
     """
-    from graph.edit import apply_change
+    from graph.files.edit import apply_change
 
     path = perspective_path(root, name)
     text = TEMPLATE.format(name=name, description=_yaml_scalar(description))
@@ -958,12 +958,12 @@ def _block_seq(data, key):
 
 def _edit(root, name, edit, action):
     """Read, edit in round-trip mode and rewrite a perspective file as a corpus transaction
-    (:func:`graph.edit.apply_change`): refused, nothing written, if the result has an error
+    (:func:`graph.files.edit.apply_change`): refused, nothing written, if the result has an error
     the corpus did not have before, so a file broken by a corpus change can still be mended
     an override at a time."""
     from ruamel.yaml.comments import CommentedMap
 
-    from graph.edit import apply_change
+    from graph.files.edit import apply_change
 
     path = perspective_path(root, name)
 

@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.model import PERSPECTIVES_DIR, Problem, TakeoffError, did_you_mean, display_path
+from graph.core.model import PERSPECTIVES_DIR, Problem, TakeoffError, did_you_mean, display_path
 
 MARKER = "takeoff.toml"
 # Also looked for below each folder walked, so that the repository's root finds claims/.
@@ -49,7 +49,7 @@ SETTINGS = {
     # Default standard deviations of plain credences / weights for `takeoff robustness`.
     "spread": "number",
     "weight_spread": "number",
-    # [sources.ID] tables: the sources edges name with `from:` (checked by graph.provenance).
+    # [sources.ID] tables: the sources edges name with `from:` (checked by graph.files.provenance).
     "sources": "table",
 }
 
@@ -63,7 +63,7 @@ class Config:
     """The corpus a command works on and the settings of its ``takeoff.toml``.
 
     ``how`` says how it was found: ``--corpus``, ``$TAKEOFF_CORPUS`` or ``discovered``.
-    ``warnings`` holds :class:`graph.model.Problem` items (unknown keys).
+    ``warnings`` holds :class:`graph.core.model.Problem` items (unknown keys).
     """
 
     root: Path
@@ -193,7 +193,7 @@ def check_owner(root, environ=None):
     """Refuse the corpus at ``root`` if its folder or its ``takeoff.toml`` belongs to another
     user, unless ``$TAKEOFF_SAFE_DIRECTORIES`` names it (or is ``*``); see the module's
     docstring. Raises :class:`UnsafeCorpus` naming the owner and the setting."""
-    from graph.store import owned, owner_name
+    from graph.files.store import owned, owner_name
 
     if not hasattr(os, "geteuid"):
         return
@@ -240,8 +240,8 @@ def read_settings(path):
     """
     import tomllib
 
-    from graph.limits import InputError, check_toml
-    from graph.store import UnsafeFileError, read_text
+    from graph.core.limits import InputError, check_toml
+    from graph.files.store import UnsafeFileError, read_text
 
     path = Path(path)
     if not os.path.lexists(path):
@@ -267,7 +267,7 @@ def read_settings(path):
                                     f"unknown key {key!r} ({hint or known})", "warning"))
             continue
         if SETTINGS[key] == "table":
-            continue   # checked where it is used, with line numbers (graph.provenance)
+            continue   # checked where it is used, with line numbers (graph.files.provenance)
         if SETTINGS[key] == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not 0 <= value <= 0.5:
@@ -278,7 +278,7 @@ def read_settings(path):
                                f"in quotes, not {value!r}")
         settings[key] = value
     if "semantics" in settings:
-        from graph.propagation import SEMANTICS
+        from graph.solving.propagation import SEMANTICS
 
         if settings["semantics"] not in SEMANTICS:
             raise TakeoffError(f"{display_path(path)}:{_key_line(text, 'semantics')}: semantics "

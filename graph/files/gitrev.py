@@ -5,8 +5,8 @@ work tree, the index or a branch: a revision is resolved with ``git rev-parse``,
 listed with ``git ls-tree`` and their text is read by one ``git cat-file --batch`` process per
 revision. Git always runs with an argument list (never a shell); a revision that starts with
 ``-`` is refused before git sees it, so it cannot be taken for an option. Each file is held to
-the size limit of a corpus file on disk (:data:`graph.store.MAX_FILE_BYTES`), read only if it
-lies inside the corpus folder, and decoded as :func:`graph.store.read_text` decodes one.
+the size limit of a corpus file on disk (:data:`graph.files.store.MAX_FILE_BYTES`), read only if it
+lies inside the corpus folder, and decoded as :func:`graph.files.store.read_text` decodes one.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import subprocess
 import threading
 from dataclasses import dataclass
 
-from graph.limits import quote
-from graph.model import TakeoffError
+from graph.core.limits import quote
+from graph.core.model import TakeoffError
 
 GIT_TIMEOUT = 120
 

@@ -1,7 +1,7 @@
 """Plain look-ups over a corpus graph: listing nodes and describing one node."""
 from __future__ import annotations
 
-from graph.links import annotation_links
+from graph.core.links import annotation_links
 
 
 def _iso(value):
@@ -10,7 +10,7 @@ def _iso(value):
 
 def list_nodes(graph, *, kind=None, tag=None):
     """Rows ``{id, kind, title, credence, date, tags}`` of the nodes, sorted by kind then id."""
-    from graph.model import KINDS
+    from graph.core.model import KINDS
 
     rows = [
         {"id": n, "kind": a["kind"], "title": a["title"], "credence": a["credence"],
@@ -30,7 +30,7 @@ def _edge_rows(edges):
 def describe_node(corpus, node_id, *, result=None):
     """Everything about one node: fields, sources, in- and out-edges, links, and its strength.
 
-    ``result`` is a :class:`graph.propagation.ScoreResult`; without one the corpus is scored
+    ``result`` is a :class:`graph.solving.propagation.ScoreResult`; without one the corpus is scored
     with the default semantics.
     """
     attrs = corpus.node(node_id)

@@ -1,7 +1,7 @@
 """Whose argument each edge is, what each evidence item is, and the corpus seen through both.
 
 Every edge may name its source with ``from:`` (beside ``target``, ``weight``, ``note``) and
-quote the source's words with ``quote:``. A source id is :data:`graph.model.EDITOR` (the corpus
+quote the source's words with ``quote:``. A source id is :data:`graph.core.model.EDITOR` (the corpus
 editor's own reasoning, always known) or a source declared in ``takeoff.toml``::
 
     [sources.essay]
@@ -13,14 +13,14 @@ editor's own reasoning, always known) or a source declared in ``takeoff.toml``::
 Evidence nodes say what they are with ``evidence_kind:`` (observation, forecast or testimony).
 
 :func:`filter_graph` is the one implementation of ``--edges-from`` and ``--evidence-kinds``:
-every command that scores calls it through :func:`graph.perspective.scope`.
+every command that scores calls it through :func:`graph.explaining.perspective.scope`.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from graph.model import (
+from graph.core.model import (
     EDITOR, EVIDENCE_KINDS, ID_PATTERN, Problem, TakeoffError, did_you_mean, display_path,
     parse_date,
 )
@@ -41,24 +41,24 @@ def read_sources(marker):
     -------
     sources : dict
         ``{id: {"title", "url", "author", "date"}}`` (absent fields are None; ``date`` a date).
-    problems : list of graph.model.Problem
+    problems : list of graph.core.model.Problem
         ``takeoff.toml:LINE: ...`` errors (a bad id, no title, a field of the wrong type) and
         warnings (unknown fields). A file that is not TOML is reported by
-        :func:`graph.config.read_settings`, not here.
+        :func:`graph.files.config.read_settings`, not here.
     """
     import tomllib
 
     marker = Path(marker)
     if not marker.is_file():
         return {}, []
-    from graph.limits import InputError, check_toml
-    from graph.store import read_text
+    from graph.core.limits import InputError, check_toml
+    from graph.files.store import read_text
 
-    text = read_text(marker, marker.parent)  # the guarded read, as graph.config reads it
+    text = read_text(marker, marker.parent)  # the guarded read, as graph.files.config reads it
     try:
         check_toml(text)
         table = tomllib.loads(text).get(SOURCES_TABLE, {})
-    except (InputError, ValueError):  # reported, with its line, by graph.config.read_settings
+    except (InputError, ValueError):  # reported, with its line, by graph.files.config.read_settings
         return {}, []
     where = display_path(marker)
     sources, found = check_source_table(table)
@@ -138,7 +138,7 @@ def edge_source(attrs):
 
 def parse_source_ids(text, graph, *, option="--edges-from"):
     """``"essay,notes"`` as a tuple of known source ids; an unknown one raises
-    :class:`graph.model.TakeoffError` naming the option, with a did-you-mean."""
+    :class:`graph.core.model.TakeoffError` naming the option, with a did-you-mean."""
     ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if not ids:
         raise TakeoffError(f"{option}: name at least one source id (e.g. {EDITOR})")

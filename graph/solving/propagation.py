@@ -34,7 +34,7 @@ Otherwise the ODE itself is integrated (Bogacki-Shampine 3(2), adaptive), and on
 certified to lie in a ball where ``f`` contracts (so the ODE's limit is the one fixed point of that
 ball) the plain iteration finishes the job inside the ball. Every step is vectorised over the
 stage with numpy / scipy.sparse. The integrator (:func:`integrate`) is the package's only one:
-:mod:`graph.batch`, the engine that solves many variants of one system at once, calls it too. :func:`_score_python` is a plain-Python reference (RK4 with a
+:mod:`graph.solving.batch`, the engine that solves many variants of one system at once, calls it too. :func:`_score_python` is a plain-Python reference (RK4 with a
 fixed step on each cyclic component), held to this solver by the tests.
 
 :class:`Sensitivity` gives exact derivatives at the fixed point: d strength[t] / d credence and
@@ -50,7 +50,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from graph.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, TakeoffError
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, TakeoffError
 
 SUPPORTS, UNDERMINES = "supports", "undermines"
 RELATION_CODE = {SUPPORTS: 0, UNDERMINES: 1}
@@ -315,7 +315,7 @@ class SumAggregation:
         return seg.sign * seg.u, seg.sign * x[seg.src]
 
     def columns(self, stage, P, u):
-        """The aggregates of a stage's rows in every column (:mod:`graph.batch`): ``P`` holds
+        """The aggregates of a stage's rows in every column (:mod:`graph.solving.batch`): ``P`` holds
         the strengths of the stage's parents (parents x columns), ``u`` the weights of its
         in-edges, one each (shared by every column) or one row of columns each."""
         if u.ndim == 1:
@@ -1058,7 +1058,7 @@ _BS_E = (-5.0 / 72.0, 1.0 / 12.0, 1.0 / 9.0, -1.0 / 8.0)
 
 def integrate(f, x, *, until, budget, watch=None):
     """Follow ``ds/dt = f(s) - s`` from ``x`` with adaptive Bogacki-Shampine 3(2): the one
-    integrator of the package (:func:`solve` and :mod:`graph.batch` both call it).
+    integrator of the package (:func:`solve` and :mod:`graph.solving.batch` both call it).
 
     Parameters
     ----------

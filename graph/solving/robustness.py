@@ -2,7 +2,7 @@
 
 :func:`robustness` draws joint samples of the uncertain credences and weights (a Latin
 hypercube, seeded), solves them all as the columns of one batched solve
-(:class:`graph.batch.Engine`), and summarises each model's strength over the samples: mean,
+(:class:`graph.solving.batch.Engine`), and summarises each model's strength over the samples: mean,
 90% interval, the probability that it ranks first and its rank distribution. It then says which
 inputs' uncertainty explains most of the variance of the top path, by first-order Sobol indices
 estimated from the same samples (:func:`first_order_indices`).
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from graph.model import TakeoffError
-from graph.uncertainty import default_distribution, sample
+from graph.core.model import TakeoffError
+from graph.core.uncertainty import default_distribution, sample
 
 DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
@@ -35,7 +35,7 @@ def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
 
     A credence or weight written as a distribution is one; with ``spread`` (``weight_spread``)
     above 0, so is every plain credence (weight), as a Beta with that standard deviation around
-    the number (shrunk near 0 and 1, see :func:`graph.uncertainty.default_distribution`).
+    the number (shrunk near 0 and 1, see :func:`graph.core.uncertainty.default_distribution`).
     """
     inputs = []
     for node_id in system.ids:
@@ -73,10 +73,10 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     top_inputs : int
         How many inputs to report for the top path.
     tolerance : float
-        Of each solve, as in :func:`graph.propagation.solve`.
+        Of each solve, as in :func:`graph.solving.propagation.solve`.
     shares : bool
         Also give an interval for each part of each model's strength (``"shares"``: see
-        :func:`graph.shares.share_intervals`), over the first chunk of samples.
+        :func:`graph.solving.shares.share_intervals`), over the first chunk of samples.
 
     Returns
     -------
@@ -103,8 +103,8 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     """
     from scipy.stats import qmc
 
-    from graph.batch import Engine
-    from graph.propagation import build_system, score_graph
+    from graph.solving.batch import Engine
+    from graph.solving.propagation import build_system, score_graph
 
     system = build_system(graph)
     inputs = uncertain_inputs(graph, system, spread=spread, weight_spread=weight_spread)
@@ -148,7 +148,7 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
            "sensitivity": sensitivity, "sensitivity_samples": len(first),
            "converged": converged}
     if shares:
-        from graph.shares import share_intervals
+        from graph.solving.shares import share_intervals
 
         out["shares"] = share_intervals(graph, system, semantics, *first_inputs, models,
                                         tolerance=tolerance)
@@ -298,8 +298,8 @@ def plot_robustness(data, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from graph.store import atomic_write
-    from graph.timeline import _plot_metadata
+    from graph.files.store import atomic_write
+    from graph.solving.timeline import _plot_metadata
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

@@ -14,13 +14,13 @@ from urllib.parse import urlparse
 import networkx as nx
 import yaml
 
-from graph.limits import quote
-from graph.links import annotation_links
-from graph.model import (
+from graph.core.limits import quote
+from graph.core.links import annotation_links
+from graph.core.model import (
     DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, MAX_LABEL, NODE_KEYS,
     SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
-from graph.uncertainty import UncertaintyError, parse_distribution
+from graph.core.uncertainty import UncertaintyError, parse_distribution
 
 
 class _Locator:
@@ -409,7 +409,7 @@ def _known_source(graph, edge, check):
     return False
 
 
-# ---- what a merge broke (takeoff check after `git merge`; graph/review.py finds the branches) --
+# ---- what a merge broke (takeoff check after `git merge`; graph/explaining/review.py finds the branches) --
 
 # The messages of an unknown or duplicate id are made here (and, through the same
 # unknown_id_message, for perspectives): the id is read back from them.

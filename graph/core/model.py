@@ -2,7 +2,7 @@
 
 A corpus is a folder (``claims/`` by default) of ``ID.md`` files, subfolders allowed. Each file
 is parsed with PyYAML's C loader (10,000 files load in 2.4-3.0 s here: bench/bench_load.py) and
-checked by :mod:`graph.validate`; the result is a :class:`networkx.MultiDiGraph` whose edge keys
+checked by :mod:`graph.files.validate`; the result is a :class:`networkx.MultiDiGraph` whose edge keys
 are the relations, so a node can neither support nor undermine the same target twice.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from graph.limits import (
+from graph.core.limits import (
     check_yaml_events, harden, might_break_yaml_limits, quote,
 )
 
@@ -91,7 +91,7 @@ class Problem:
 class _Loader(yaml.CSafeLoader):
     """The C loader without implicit timestamps: dates stay text so that a bad one becomes a
     validation problem with a line number rather than an exception from the YAML library.
-    Long numbers and duplicate keys are refused (see :mod:`graph.limits`)."""
+    Long numbers and duplicate keys are refused (see :mod:`graph.core.limits`)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -117,7 +117,7 @@ class NodeFile:
     front: str | None
     body: str
     # The parsed front matter (a dict), once parsed, or as the load cache gives it
-    # (graph/cache.py): content only; graph.validate checks it on every load.
+    # (graph/files/cache.py): content only; graph.files.validate checks it on every load.
     parsed: dict | None = None
 
 
@@ -173,9 +173,9 @@ def iter_node_files(root):
 
 def read_node_file(path, text=None, root=None):
     """A node file split into front matter and body. Without ``text`` the file is read with
-    :func:`graph.store.read_text`'s checks (raises ``UnsafeFileError``)."""
+    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
     if text is None:
-        from graph.store import read_text
+        from graph.files.store import read_text
 
         text = read_text(path, root)
     front, body = split_front_matter(text)
@@ -186,7 +186,7 @@ def parse_front(front):
     """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
 
     Anchors, aliases, deep nesting, long numbers and duplicate keys raise
-    :class:`graph.limits.YAMLLimitError` before anything is expanded.
+    :class:`graph.core.limits.YAMLLimitError` before anything is expanded.
     """
     if might_break_yaml_limits(front):
         check_yaml_events(front)
@@ -309,7 +309,7 @@ class Corpus:
             ``{path: text or None}``: files to read as if they held ``text`` (None: as if
             deleted). Writers validate the corpus a change would leave without touching disk.
         """
-        from graph.store import is_perspective_file, stable_read
+        from graph.files.store import is_perspective_file, stable_read
 
         root = Path(root)
         if not root.is_dir():
@@ -320,11 +320,11 @@ class Corpus:
 
     @classmethod
     def _read(cls, root, overlay):
-        from graph.cache import LoadCache
-        from graph.config import MARKER
-        from graph.provenance import read_sources
-        from graph.store import UnsafeFileError
-        from graph.validate import build_graph
+        from graph.files.cache import LoadCache
+        from graph.files.config import MARKER
+        from graph.files.provenance import read_sources
+        from graph.files.store import UnsafeFileError
+        from graph.files.validate import build_graph
 
         paths = on_disk = iter_node_files(root)
         if overlay:
@@ -341,7 +341,7 @@ class Corpus:
                 return None
 
         with _gc_paused():
-            cache = LoadCache(root)   # graph/cache.py: unchanged files are not read again
+            cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
             files = cache.node_files(paths, read, overlay)
             sources, source_problems = read_sources(root / MARKER)
             graph, problems = build_graph(files, sources)
@@ -374,16 +374,16 @@ class Corpus:
 
     @property
     def settings(self):
-        """The settings of the corpus's ``takeoff.toml`` (see :func:`graph.config.read_settings`,
+        """The settings of the corpus's ``takeoff.toml`` (see :func:`graph.files.config.read_settings`,
         the one place they are read)."""
-        from graph.config import corpus_settings
+        from graph.files.config import corpus_settings
 
         return corpus_settings(self.root)
 
     def score(self, semantics=None, **options):
-        """Strengths of every node; see :func:`graph.propagation.score_graph`. The semantics
+        """Strengths of every node; see :func:`graph.solving.propagation.score_graph`. The semantics
         defaults to the corpus's setting (``takeoff.toml``), else qe."""
-        from graph.propagation import score_graph
+        from graph.solving.propagation import score_graph
 
         return score_graph(self.graph, semantics or self.settings.get("semantics", "qe"),
                            **options)

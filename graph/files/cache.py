@@ -6,7 +6,7 @@ inside ``.takeoff/``) keeps, per file, its front matter text, body and *parsed* 
 keyed by the file's ``lstat``: device, inode, size, mtime and ctime in nanoseconds. A load
 takes one ``lstat`` per file; a file whose key matches is not read or parsed, any other is read
 and parsed as if there were no cache. The cache keeps parsed content, never a verdict:
-validation (:func:`graph.validate.check_front`) runs in full on every load, on what the cache
+validation (:func:`graph.files.validate.check_front`) runs in full on every load, on what the cache
 gives as on what was parsed, so a cache can never make a bad value pass.
 
 What keeps it honest:
@@ -26,11 +26,11 @@ What keeps it honest:
   a title, body or source the file does not hold. Where no secret can be kept, nothing is
   cached.
 - **A cache is data, never trusted further.** It is JSON (never pickle or marshal), read with
-  the guarded read (:func:`graph.store.open_regular`: a FIFO, device or link there is ignored,
+  the guarded read (:func:`graph.files.store.open_regular`: a FIFO, device or link there is ignored,
   never opened or followed), checked field by field; one that is corrupt, of another format
   or version, or made by another version of the package (a hash of its source and PyYAML's
   version) is ignored and rebuilt. ``.takeoff/`` must be a real folder of the running user
-  (:func:`graph.store.state_dir`), else nothing is read or written there. A parsed value is
+  (:func:`graph.files.store.state_dir`), else nothing is read or written there. A parsed value is
   only cached if it survives the JSON round trip unchanged (a YAML set, binary, NaN or non-text
   key is parsed afresh every time instead).
 - **Best effort.** The file is written to a temporary file and renamed into place (atomic); a
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import yaml
 
-from graph.model import TakeoffError
+from graph.core.model import TakeoffError
 
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
@@ -63,8 +63,9 @@ def _fingerprint():
     """What a verdict depends on besides the file: the code of the package (every module, so
     a change to parsing or validation anywhere makes a new cache) and PyYAML's version."""
     digest = hashlib.sha256(yaml.__version__.encode())
-    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(source.name.encode() + source.read_bytes())
+    package = Path(__file__).resolve().parents[1]
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
     return digest.hexdigest()
 
 
@@ -96,7 +97,7 @@ def _is_entry(entry):
 def user_key():
     """This user's secret for signing caches (made on first use), or None where none can be
     kept. It lives outside every corpus, so no corpus can bring one."""
-    from graph.store import UnsafeFileError, read_bytes
+    from graph.files.store import UnsafeFileError, read_bytes
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = Path(base) / "takeoff"
@@ -154,8 +155,8 @@ class LoadCache:
             else os.path.relpath(path, self.root)
 
     def _folder(self, create=False):
-        """``.takeoff/`` if it is a real folder of this user (see graph.store.state_dir)."""
-        from graph.store import state_dir
+        """``.takeoff/`` if it is a real folder of this user (see graph.files.store.state_dir)."""
+        from graph.files.store import state_dir
 
         try:
             return state_dir(self.root, create=create)
@@ -165,7 +166,7 @@ class LoadCache:
     def _read(self):
         """``{rel path: entry}`` (see :func:`_is_entry`), or {} for a missing or untrusted
         file."""
-        from graph.store import UnsafeFileError, open_regular
+        from graph.files.store import UnsafeFileError, open_regular
 
         if self._folder() is None:
             return {}
@@ -196,11 +197,11 @@ class LoadCache:
         return entries
 
     def node_files(self, paths, read, overlay=None):
-        """A :class:`graph.model.NodeFile` per path: ``read(path, overlay[path])`` for a path
+        """A :class:`graph.core.model.NodeFile` per path: ``read(path, overlay[path])`` for a path
         in ``overlay``; from the cache where the file's ``lstat`` matches its entry; else
         ``read(path)`` (and its ``lstat`` noted for :meth:`save`). A path ``read`` returns
         None for (a refused file) is left out."""
-        from graph.model import NodeFile
+        from graph.core.model import NodeFile
 
         files = []
         entries, hits, fresh = self.entries, self._hits, self._read_now

@@ -38,8 +38,8 @@ def node_group(attrs):
 
 def solve_batch(system, semantics, base, weights, tolerance):
     """Strengths for many columns of credences and weights: the one place this module calls the
-    batched solver (see :func:`graph.batch.solve_columns`); returns ``(S, converged)``."""
-    from graph.batch import solve_columns
+    batched solver (see :func:`graph.solving.batch.solve_columns`); returns ``(S, converged)``."""
+    from graph.solving.batch import solve_columns
 
     return solve_columns(system, semantics, base=base, weights=weights, tolerance=tolerance)
 
@@ -98,7 +98,7 @@ def split_columns(system, players, semantics, base, weights, *, tolerance=1e-9):
 
     Parameters
     ----------
-    system : graph.propagation.System
+    system : graph.solving.propagation.System
     players : Players
     semantics : str
     base : numpy.ndarray, shape (n_nodes, d)
@@ -165,11 +165,11 @@ def strength_shares(graph, semantics="qe", *, tolerance=1e-9):
     Parameters
     ----------
     graph : networkx.MultiDiGraph
-        A corpus graph (filter it first with :func:`graph.provenance.filter_graph` to split the
+        A corpus graph (filter it first with :func:`graph.files.provenance.filter_graph` to split the
         strengths of a filtered map).
     semantics : str
     tolerance : float
-        Of each solve, as in :func:`graph.propagation.solve`.
+        Of each solve, as in :func:`graph.solving.propagation.solve`.
 
     Returns
     -------
@@ -186,7 +186,7 @@ def strength_shares(graph, semantics="qe", *, tolerance=1e-9):
     >>> row["base"], row["observation"], row["strength"]
     (0.5, 0.25, 0.75)
     """
-    from graph.propagation import build_system
+    from graph.solving.propagation import build_system
 
     system = build_system(graph)
     players = Players.of(graph, system)
@@ -199,12 +199,12 @@ def strength_shares(graph, semantics="qe", *, tolerance=1e-9):
 
 
 def shapley_reference(graph, node, semantics="qe"):
-    """The same parts for one node by brute force: one :func:`graph.propagation.score_graph`
+    """The same parts for one node by brute force: one :func:`graph.solving.propagation.score_graph`
     per coalition, on a copy of the graph without the switched-off groups' outgoing edges, and
     the Shapley formula over permutations. For tests; exponential in the number of groups."""
     from itertools import permutations
 
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     groups = sorted({node_group(graph.nodes[s]) for s, _ in graph.edges()}, key=GROUPS.index)
     cache = {}
@@ -242,7 +242,7 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
     """The parts of the strengths of ``nodes`` as of each day of ``dates``.
 
     A node dated after the day is switched off for good (its edges weigh 0, the same as leaving
-    it out: see :func:`graph.timeline.history`), so every (day, coalition) pair is one column
+    it out: see :func:`graph.solving.timeline.history`), so every (day, coalition) pair is one column
     of a batch (:func:`share_samples`).
 
     Returns
@@ -251,7 +251,7 @@ def share_history(graph, dates, semantics="qe", *, nodes, tolerance=1e-9):
         ``{id: {part: [float, or None while the node is not in the corpus]}}``, parts being
         ``base``, each group of :data:`GROUPS` and ``evidence`` (their evidence sum).
     """
-    from graph.propagation import build_system
+    from graph.solving.propagation import build_system
 
     system = build_system(graph)
     players = Players.of(graph, system)
@@ -324,7 +324,7 @@ def evidence_effects(graph, semantics="qe", *, since=None, exact_limit=8, tolera
         "gap"}, "converged": bool}``. An item's ``contributions`` name only the models it
         reaches by a chain of edges (by strength); it cannot move the others.
     """
-    from graph.propagation import build_system
+    from graph.solving.propagation import build_system
 
     system = build_system(graph)
     models = np.array([i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"],
@@ -482,7 +482,7 @@ def _subsystem(system, semantics, group, full):
     for the product aggregation (dfquad) one edge of weight ``1 - prod(1 - weight x strength)``.
     The descendants' equations are unchanged, so are their strengths.
     """
-    from graph.propagation import System, get_semantics
+    from graph.solving.propagation import System, get_semantics
 
     inside = _descendants(system, group)
     nodes = np.flatnonzero(inside)

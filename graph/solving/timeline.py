@@ -2,17 +2,17 @@
 
 The rule behind ``--as-of DATE``: a node dated after DATE did not exist yet, so it is left out
 together with every edge to or from it; an undated node (models, timeless claims) always counts.
-A month-precision date (:class:`graph.model.MonthDate`) compares as its month's last day, so such
+A month-precision date (:class:`graph.core.model.MonthDate`) compares as its month's last day, so such
 a node counts from the end of its month. Only a node's own ``date`` decides; the dates of its
 sources do not.
 
 :func:`history` scores the corpus at a series of dates (the end of each day, week, month or
-quarter). It builds one solver system (:func:`graph.propagation.build_system`) for the whole
+quarter). It builds one solver system (:func:`graph.solving.propagation.build_system`) for the whole
 graph and solves every distinct set of nodes as one column of one batch
-(:class:`graph.batch.Engine`), the nodes not yet dated in absent from it (a presence mask);
+(:class:`graph.solving.batch.Engine`), the nodes not yet dated in absent from it (a presence mask);
 steps that see the same set share the column.
 :func:`history_reference` scores every step from scratch with
-:func:`graph.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
+:func:`graph.solving.propagation.score_graph` on :func:`as_of_graph`; the tests hold the two to each
 other.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ import calendar
 import datetime as dt
 from pathlib import Path
 
-from graph.model import TakeoffError, parse_date
-from graph.store import atomic_write
+from graph.core.model import TakeoffError, parse_date
+from graph.files.store import atomic_write
 
 STEPS = ("day", "week", "month", "quarter")
 # Steps one history may have (137 years of days, every quarter of the calendar); a range and
@@ -200,14 +200,14 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     ----------
     graph : networkx.MultiDiGraph
         The corpus graph, with a perspective applied if one is wanted
-        (:func:`graph.perspective.apply_perspective`).
+        (:func:`graph.explaining.perspective.apply_perspective`).
     start, end : datetime.date, optional
         The range. Default: the earliest dated node to today (or to the latest dated node if
         that is later); see :func:`default_range`.
     step : {"day", "week", "month", "quarter"}
         The step; a step's date is the last day of its period (see :func:`step_dates`).
     semantics : str
-        A name in :data:`graph.propagation.SEMANTICS`.
+        A name in :data:`graph.solving.propagation.SEMANTICS`.
     tolerance : float
         Convergence tolerance of the solver.
     max_steps : int, optional
@@ -216,7 +216,7 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
         The ids to report; default every model.
     today : datetime.date, optional
         What "today" is for the default end (for reproducible output).
-    system : graph.propagation.System, optional
+    system : graph.solving.propagation.System, optional
         ``build_system(graph)``, if the caller has it already (``ScoreResult.system``).
 
     Returns
@@ -237,12 +237,12 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
 
     References
     ----------
-    The solver: :mod:`graph.propagation`. The as-of rule: :func:`as_of_graph`.
+    The solver: :mod:`graph.solving.propagation`. The as-of rule: :func:`as_of_graph`.
     """
     import numpy as np
 
-    from graph.batch import Engine
-    from graph.propagation import build_system
+    from graph.solving.batch import Engine
+    from graph.solving.propagation import build_system
 
     start, end = _resolve_range(graph, start, end, today)
     dates = _bounded_dates(start, end, step)
@@ -284,9 +284,9 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
 
 def history_reference(graph, *, start=None, end=None, step="month", semantics="qe",
                       tolerance=1e-9, nodes=None, today=None):
-    """:func:`history` the plain way: :func:`graph.propagation.score_graph` on
+    """:func:`history` the plain way: :func:`graph.solving.propagation.score_graph` on
     :func:`as_of_graph` at every step, nothing shared. Same return value."""
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     start, end = _resolve_range(graph, start, end, today)
     dates = _bounded_dates(start, end, step)
@@ -304,7 +304,7 @@ def history_reference(graph, *, start=None, end=None, step="month", semantics="q
 
 
 def _check_ids(graph, ids):
-    from graph.model import unknown_id_message
+    from graph.core.model import unknown_id_message
 
     for n in ids:
         if n not in graph:

@@ -1,8 +1,8 @@
 """Query and explain the argument structure: trees, chains, attributions, cruxes and lint.
 
 Every function takes a corpus graph (a :class:`networkx.MultiDiGraph` with the node and edge
-attributes of :mod:`graph.model`) and returns plain data (dicts and lists of JSON-safe values);
-``cli.py`` formats it. The numbers come from :mod:`graph.propagation`:
+attributes of :mod:`graph.core.model`) and returns plain data (dicts and lists of JSON-safe values);
+``cli.py`` formats it. The numbers come from :mod:`graph.solving.propagation`:
 
 - :func:`tree` and :func:`paths` read the structure (relation, weight, strength on each line);
 - :func:`why` attributes a node's strength to every node that reaches it, two ways: the removal
@@ -20,8 +20,8 @@ import re
 
 import numpy as np
 
-from graph.limits import quote
-from graph.model import TakeoffError, unknown_id_message
+from graph.core.limits import quote
+from graph.core.model import TakeoffError, unknown_id_message
 
 DIRECTIONS = ("in", "out")
 # Enumerating simple paths is exponential in the worst case: past this many we stop and ask
@@ -544,15 +544,15 @@ def _upward_closure(system, targets):
 class _Part:
     """The part of a scored graph that can influence some targets: they and the nodes that
     reach them. Nothing outside it changes their strengths, so every question about them is
-    answered on it alone, by the engine (:class:`graph.batch.Engine`) on its system.
+    answered on it alone, by the engine (:class:`graph.solving.batch.Engine`) on its system.
 
     Attributes: ``ids``, ``index``, ``n_nodes``; ``keep`` (their positions in
-    ``result.system``); ``system`` (the part's own, :meth:`graph.propagation.System.restricted`);
+    ``result.system``); ``system`` (the part's own, :meth:`graph.solving.propagation.System.restricted`);
     ``base`` (credences) and ``reference`` (strengths) from ``result``.
     """
 
     def __init__(self, result, targets):
-        from graph.batch import Engine
+        from graph.solving.batch import Engine
 
         self.result = result
         whole = result.system
@@ -565,7 +565,7 @@ class _Part:
     def credence_gradients(self, semantics, targets):
         """Per target, ``d strength[target] / d credence`` over the part (one factorisation of
         the adjoint system restricted to the part)."""
-        from graph.propagation import Sensitivity
+        from graph.solving.propagation import Sensitivity
 
         result, whole = self.result, self.result.system
         sensitivity = Sensitivity(whole, semantics, result.vector, result.base, nodes=self.keep)
@@ -598,7 +598,7 @@ class _Part:
 
 def _scored(graph, semantics, result, tolerance):
     """``result`` if given (it must be of this semantics), else a fresh score of ``graph``."""
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     if result is None:
         return score_graph(graph, semantics, tolerance=tolerance)
@@ -612,7 +612,7 @@ def removal_impacts(graph, target, semantics="qe", *, result=None, tolerance=1e-
 
     The impact of ``b`` is ``strength(target)`` minus ``strength(target)`` in the graph without
     ``b`` and its edges. All of them come from one batched solve of the part of the graph that
-    reaches ``target`` (see :class:`graph.batch.Engine`), not one solve per node.
+    reaches ``target`` (see :class:`graph.solving.batch.Engine`), not one solve per node.
 
     Parameters
     ----------
@@ -653,11 +653,11 @@ def _removal_impacts(part, target, semantics, tolerance):
 def removal_impacts_reference(graph, target, semantics="qe", *, tolerance=1e-9):
     """:func:`removal_impacts` the plain way: remove each node in turn and score the graph.
 
-    One full :func:`graph.propagation.score_graph` per node that reaches ``target``; the tests
+    One full :func:`graph.solving.propagation.score_graph` per node that reaches ``target``; the tests
     hold :func:`removal_impacts` to it.
     """
     import networkx as nx
-    from graph.propagation import score_graph
+    from graph.solving.propagation import score_graph
 
     _require_node(graph, target)
     present = score_graph(graph, semantics, tolerance=tolerance).strengths[target]
@@ -674,7 +674,7 @@ def removal_impacts_reference(graph, target, semantics="qe", *, tolerance=1e-9):
 def credence_gradients(graph, target, semantics="qe", *, result=None, tolerance=1e-9):
     """``d strength[target] / d credence[b]`` for every node ``b`` that reaches ``target``.
 
-    Exact at the fixed point: one adjoint solve (:class:`graph.propagation.Sensitivity`).
+    Exact at the fixed point: one adjoint solve (:class:`graph.solving.propagation.Sensitivity`).
 
     Returns
     -------
@@ -831,10 +831,10 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     Notes
     -----
     Candidates are the nodes that reach ``a`` or ``b`` (``a`` and ``b`` themselves excluded).
-    The gradient of the gap (two adjoint solves, :class:`graph.propagation.Sensitivity`) picks
+    The gradient of the gap (two adjoint solves, :class:`graph.solving.propagation.Sensitivity`) picks
     the ``3 * top`` most sensitive; each one's credence is then scanned at 0, 0.05, ..., 1 and
     wherever the ranking flips between neighbouring points, the flip is located by bisection to
-    1e-7 (all candidates solved together by :class:`graph.batch.Engine`). The gap may be
+    1e-7 (all candidates solved together by :class:`graph.solving.batch.Engine`). The gap may be
     non-monotone in a credence, so a flip narrower than the grid step can go unseen. "Flips"
     means: ``a`` ranks strictly lower if it now ranks higher or ties, and strictly higher if it
     now ranks lower.
