@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from graph.core.limits import quote
-from graph.core.model import KINDS, Corpus, TakeoffError
+from graph.core.model import KINDS, TakeoffError
+from graph.files.corpus import Corpus
 from graph.page.tables import inert
 
 # The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
@@ -292,7 +293,8 @@ def _complete_ids(ctx, param, incomplete):
     are offered (a file named ``m1;touch x;#.md`` is no node, and completing it would put a
     command on the user's line)."""
     from graph.files.config import locate_corpus
-    from graph.core.model import ID_PATTERN, iter_node_files, node_id
+    from graph.core.model import ID_PATTERN, node_id
+    from graph.files.corpus import iter_node_files
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)
@@ -304,7 +306,7 @@ def _complete_ids(ctx, param, incomplete):
 
 def _complete_perspectives(ctx, param, incomplete):
     """``base`` and the perspective files' names that pass the name rule, listed here rather
-    than by graph.explaining.perspective.perspective_names, whose module imports the solver's stack."""
+    than by graph.files.perspectives.perspective_names, whose module imports the solver's stack."""
     from graph.files.config import locate_corpus
     from graph.core.model import ID_PATTERN, PERSPECTIVES_DIR
 
@@ -801,7 +803,7 @@ def check(ctx, shacl, as_json):
     corpus = load_corpus(ctx, strict=False)
     corpus.problems[:0] = ctx.obj.config.warnings
     if not corpus.errors:
-        from graph.explaining.perspective import check_perspectives
+        from graph.files.perspectives import check_perspectives
 
         corpus.problems += check_perspectives(corpus)
     from graph.explaining.review import merge_problems
@@ -1210,7 +1212,8 @@ def html_command(ctx, output, open_page, semantics, title, robustness_samples, s
     with. In the page, sliders change credences and weights and the map re-scores live.
     """
     from graph.page.html import write_html
-    from graph.explaining.perspective import BASE, apply_perspective, load_perspective, perspective_names
+    from graph.files.perspectives import BASE, load_perspective, perspective_names
+    from graph.explaining.perspective import apply_perspective
 
     # Perspectives are checked against the whole corpus: under --as-of they may name nodes
     # dated later, whose overrides simply do not apply yet (as for every other command).
@@ -1841,7 +1844,7 @@ def _require_matplotlib():
 
 def _plot_history(data, path):
     _require_matplotlib()
-    from graph.solving.timeline import plot_history
+    from graph.page.plots import plot_history
 
     title = None
     if data["perspective"] != "base":
@@ -1866,7 +1869,8 @@ def _plot_history(data, path):
 def compare_command(ctx, first, second, as_of, semantics, samples, seed, as_json):
     """Compare perspectives P and Q (either may be 'base'): each model's strength and rank under
     both, and which overrides drive the difference (Shapley values over the differing overrides)."""
-    from graph.explaining.perspective import compare, load_perspective
+    from graph.explaining.perspective import compare
+    from graph.files.perspectives import load_perspective
 
     corpus = load_corpus(ctx)
     first, second = load_perspective(corpus, first), load_perspective(corpus, second)
@@ -1994,7 +1998,7 @@ def _print_share_intervals(shares):
 
 def _plot_robustness(data, path):
     _require_matplotlib()
-    from graph.solving.robustness import plot_robustness
+    from graph.page.plots import plot_robustness
 
     plot_robustness(data, path)
     say(f"wrote {path}")
@@ -2037,7 +2041,7 @@ def perspective_group():
 @click.pass_context
 def perspective_new(ctx, name, description):
     """Create an empty perspective NAME."""
-    from graph.explaining.perspective import new_perspective
+    from graph.files.perspective_edit import new_perspective
 
     load_corpus(ctx, strict=False)  # the corpus folder must exist
     path = new_perspective(ctx.obj.corpus_path, name, description)
@@ -2070,7 +2074,8 @@ def _override_args(args, with_value):
 @click.pass_context
 def perspective_set(ctx, name, args):
     """Override a credence (ID credence X) or an edge weight (SRC TARGET weight W) in NAME."""
-    from graph.explaining.perspective import item_label, set_override
+    from graph.files.perspectives import item_label
+    from graph.files.perspective_edit import set_override
 
     item, value = _override_args(args, with_value=True)
     set_override(ctx.obj.corpus_path, name, item, value)
@@ -2083,7 +2088,8 @@ def perspective_set(ctx, name, args):
 @click.pass_context
 def perspective_unset(ctx, name, args):
     """Remove an override from NAME (the corpus value applies again)."""
-    from graph.explaining.perspective import item_label, unset_override
+    from graph.files.perspectives import item_label
+    from graph.files.perspective_edit import unset_override
 
     item, _ = _override_args(args, with_value=False)
     unset_override(ctx.obj.corpus_path, name, item)
@@ -2095,7 +2101,7 @@ def perspective_unset(ctx, name, args):
 @click.pass_context
 def perspective_list(ctx, as_json):
     """List the perspectives of the corpus."""
-    from graph.explaining.perspective import list_perspectives
+    from graph.files.perspectives import list_perspectives
 
     rows = list_perspectives(load_corpus(ctx))
     if as_json:
@@ -2121,7 +2127,7 @@ def perspective_list(ctx, as_json):
 @click.pass_context
 def perspective_show(ctx, name, as_json):
     """Show the overrides of perspective NAME beside the corpus values."""
-    from graph.explaining.perspective import describe_perspective
+    from graph.files.perspectives import describe_perspective
 
     info = describe_perspective(load_corpus(ctx), name)
     if as_json:
@@ -2278,15 +2284,12 @@ def pull(ctx, folder, endpoint, graph_iri, store_url, timeout, http_credentials,
     the graph is left alone unless --replace.
     """
     from graph.page import endpoint as remote
-    from graph.files.edit import sync_corpus
-    from graph.formats.rdf import DEFAULT_BASE
 
-    base = base or DEFAULT_BASE
-    graph = remote.fetch_graph(remote.Endpoint(endpoint, store_url, timeout,
-                                               http_credentials=http_credentials),
-                               graph_iri or remote.DEFAULT_GRAPH, base=base)
     root = folder or ctx.obj.corpus_path
-    summary = sync_corpus(root, graph, replace=replace, base=base)
+    graph, summary = remote.pull(remote.Endpoint(endpoint, store_url, timeout,
+                                                 http_credentials=http_credentials),
+                                 graph_iri or remote.DEFAULT_GRAPH, root, base=base,
+                                 replace=replace)
     if as_json:
         emit_json({"folder": str(root), **summary})
         return

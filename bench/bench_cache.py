@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import graph.files.cache  # noqa: E402
 from bench_load import node_file  # noqa: E402
-from graph.core.model import Corpus  # noqa: E402
+from graph.files.corpus import Corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
 

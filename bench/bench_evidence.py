@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_scale import make_corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
-from graph.core.model import Corpus  # noqa: E402
+from graph.files.corpus import Corpus  # noqa: E402
 from graph.solving.shares import evidence_effects, strength_shares  # noqa: E402
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from graph import formats  # noqa: E402
+from graph.formats.aif import export_aif, parse_aif  # noqa: E402
+from graph.formats.argdown_read import parse_argdown  # noqa: E402
+from graph.formats.argdown_write import export_argdown  # noqa: E402
 from graph.formats import kialo  # noqa: E402
 from timing import best_of  # noqa: E402
 
@@ -56,7 +58,7 @@ def argdown(sizes):
         cells = []
         for n in sizes:
             text = make(n)
-            seconds, graph = best_of(lambda: formats.parse_argdown(text), runs=1, clock=CPU)
+            seconds, graph = best_of(lambda: parse_argdown(text), runs=1, clock=CPU)
             relations = int(graph.graph["summary"].rsplit(", ", 1)[1].split()[0])
             cells.append(f"{n:>7,} ({len(text) / 1e6:.1f} MB): {seconds:6.2f} s "
                          f"{seconds / relations * 1e6:5.1f} us")
@@ -66,8 +68,8 @@ def argdown(sizes):
 
 def others(graph):
     print(f"the last graph ({graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges):")
-    for name, write, read in (("argdown", formats.export_argdown, formats.parse_argdown),
-                              ("aif", formats.export_aif, formats.parse_aif),
+    for name, write, read in (("argdown", export_argdown, parse_argdown),
+                              ("aif", export_aif, parse_aif),
                               ("kialo", kialo.export_kialo, kialo.parse_kialo)):
         seconds, text = best_of(lambda: write(graph), runs=1, clock=CPU)
         back, _ = best_of(lambda: read(text), runs=1, clock=CPU)

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_load import make_corpus  # noqa: E402
-from graph.core.model import Corpus  # noqa: E402
+from graph.files.corpus import Corpus  # noqa: E402
 from graph.explaining.perspective import compare  # noqa: E402
 from graph.solving.timeline import history, history_reference  # noqa: E402
 from timing import best_of  # noqa: E402

@@ -234,7 +234,7 @@ def main():
         figures["write_html_s"], _ = best_of(lambda: write_html(out, graph), args.runs)
         figures["pyvis_add_node_s"], _ = best_of(lambda: pyvis_peer(graph, result), 1)
         if not args.no_command:
-            from graph.core.model import Corpus
+            from graph.files.corpus import Corpus
 
             corpus = Path(tmp) / "claims"
             write_corpus(graph, corpus)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.core.model import Corpus, split_front_matter  # noqa: E402
+from graph.files.corpus import Corpus
+from graph.core.model import split_front_matter
 from timing import best_of  # noqa: E402
 
 KINDS = ["evidence"] * 4 + ["claim"] * 5 + ["model"]

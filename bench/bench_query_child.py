@@ -9,7 +9,7 @@ SELECT of every triple (the answer crosses the pipe pickled) and a shipped query
 import time
 
 from graph.formats import rdf
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from pathlib import Path
 
 RUNS = 20

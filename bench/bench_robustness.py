@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_load import make_corpus  # noqa: E402
-from graph.core.model import Corpus  # noqa: E402
+from graph.files.corpus import Corpus  # noqa: E402
 from graph.solving.propagation import build_system, solve  # noqa: E402
 from graph.solving.robustness import _sampled_inputs, robustness, uncertain_inputs  # noqa: E402
 from timing import best_of  # noqa: E402

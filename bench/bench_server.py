@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_rdf import synthetic_corpus  # noqa: E402
 from graph.page import endpoint as remote  # noqa: E402
 from graph.formats import rdf  # noqa: E402
-from graph.core.model import Corpus  # noqa: E402
+from graph.files.corpus import Corpus  # noqa: E402
 from timing import best_of  # noqa: E402
 
 TIMEOUT = 900.0

@@ -163,7 +163,7 @@ def write(blocks, page=PAGE):
 
 
 def main(argv):
-    from graph.core.model import Corpus
+    from graph.files.corpus import Corpus
 
     corpus = Corpus.load(REPO / "claims")
     blocks = {"report": table(corpus), "evidence": evidence_table(corpus),

@@ -81,8 +81,8 @@ def main():
     from playwright.sync_api import sync_playwright
 
     from graph.page.html import write_html
-    from graph.core.model import Corpus
-    from graph.explaining.perspective import load_perspective, perspective_names
+    from graph.files.corpus import Corpus
+    from graph.files.perspectives import load_perspective, perspective_names
 
     corpus = Corpus.load(ROOT / "claims").require_valid()
     perspectives = [load_perspective(corpus, name) for name in perspective_names(corpus.root)]

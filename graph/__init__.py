@@ -1,23 +1,33 @@
 """takeoff-graph: an annotated knowledge graph of AI-takeoff arguments.
 
+The package is six layers, each a folder; a layer imports only the layers above it in this
+list (tests/test_layers.py checks every import, including those inside functions):
+
+- ``core``: the vocabulary (``model``), bounded parsing (``limits``), distributions
+  (``uncertainty``), cross-links (``links``);
+- ``solving``: graph in, numbers out: the semantics and the one solver (``propagation``), many
+  variants of one system at once (``batch``), time (``timeline``), uncertainty
+  (``robustness``), evidence shares (``shares``);
+- ``files``: the corpus and its files: the guarded read and the one transaction (``store``),
+  loading (``corpus``, ``cache``, ``validate``, ``config``, ``provenance``), changes
+  (``edit``, ``perspective_edit``), perspective files (``perspectives``), git revisions
+  (``gitrev``);
+- ``explaining``: why, cruxes, lint (``explain``), perspectives compared (``perspective``),
+  changes between revisions (``review``), listing (``query``);
+- ``formats``: every import and export format, RDF and SPARQL among them (``interchange`` is
+  the registry);
+- ``page``: the HTML page (``html`` and ``assets/``), charts (``plots``), terminal tables
+  (``tables``), SPARQL servers (``endpoint``).
+
 Where things happen:
 
-- loading and validating the corpus: ``model`` (``Corpus.load``), ``validate``, ``cache``,
-  ``limits`` (bounded parsing), ``config`` (finding the corpus, ``takeoff.toml``);
-- every write: ``edit.apply_change`` over ``store.write_files`` (one journaled transaction);
-- scores: ``propagation`` (the semantics, ``score_graph``, ``solve``, the one integrator),
-  many variants of one system at once in ``batch`` (``Engine``, ``solve_columns``: every
-  command that solves variants uses it), under uncertainty in ``robustness`` (distributions
-  in ``uncertainty``);
-- explanations and time: ``explain`` (why, cruxes, lint), ``timeline`` (as-of, history),
-  ``perspective``;
-- what the evidence says: ``provenance`` (whose argument each edge is, evidence kinds, the
-  ``--edges-from`` / ``--evidence-kinds`` filter), ``shares`` (each strength split into base,
-  reasoning and evidence by kind; ``takeoff evidence``);
-- the page: ``html`` with ``assets/`` (``app.js``, the in-page ``solver.js``);
-- interchange: ``interchange`` (the format registry), ``formats`` (a package, one module per
-  format: Argdown, AIF/xAIF, Kialo, ICCMA TGF/APX, GraphML/Mermaid/DOT, node-link),
-  ``rdf`` (RDF, SPARQL, SHACL), ``endpoint`` (SPARQL servers);
-- look-ups: ``query`` (list, show), ``links`` (cross-links in annotations);
-- terminal output: ``tables``; the ``takeoff`` command itself is ``cli.py`` at the top level.
+- a score is computed in ``graph.solving.propagation.solve`` (one system) and
+  ``graph.solving.batch.Engine`` (many variants); ``Corpus.score`` uses the corpus's settings;
+- a corpus is read in ``graph.files.corpus.Corpus.load``, every file through
+  ``graph.files.store.read_text``;
+- a file is written in ``graph.files.store.write_files`` (through
+  ``graph.files.edit.apply_change``) or, for outputs, ``graph.files.store.atomic_write``;
+- the page is drawn in ``graph.page.html.write_html`` and, in the browser,
+  ``graph/page/assets/app.js``;
+- the ``takeoff`` command is ``cli.py`` at the top level: it parses and prints.
 """

@@ -13,9 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph import formats
+from graph.formats.aif import parse_aif
+from graph.formats.argdown_read import parse_argdown
+from graph.formats.argdown_write import export_argdown
+from graph.formats.common import FormatError, slugify
+from graph.formats.drawings import export_dot, export_mermaid
+from graph.formats.kialo import export_kialo
+from graph.formats.nodelink import import_node_link
 from graph.files.edit import init_corpus
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 from tests.conftest import REPO, snapshot
 from tests.test_formats import argument_graph
@@ -27,7 +33,7 @@ ARGDOWN_CLI = REPO / ".argdown-cli" / "node_modules" / ".bin" / "argdown"
 
 
 def debate():
-    return formats.parse_argdown(DEBATE.read_text(encoding="utf-8"))
+    return parse_argdown(DEBATE.read_text(encoding="utf-8"))
 
 
 # ---- importing a debate ---------------------------------------------------------------------
@@ -88,10 +94,10 @@ def test_debate_imports_statements_arguments_and_relations():
 
 def test_debate_round_trip_is_lossless_and_stable():
     G = debate()
-    text = formats.export_argdown(G)
-    H = formats.parse_argdown(text)
+    text = export_argdown(G)
+    H = parse_argdown(text)
     assert_same_graph(G, H)
-    assert formats.export_argdown(H) == text
+    assert export_argdown(H) == text
     # The step is written back inside <Returns above one>, not as an argument of its own;
     # the statement titles of the file are the nodes' labels, and the export writes them back.
     assert "<returns-above-one-1>" not in text and "<Returns above one>: " in text
@@ -100,7 +106,7 @@ def test_debate_round_trip_is_lossless_and_stable():
 
 
 def test_export_writes_premise_conclusion_structures_and_undercuts():
-    text = formats.export_argdown(argument_graph())
+    text = export_argdown(argument_graph())
     assert "<inference>: Scaling inference #pcs\n" in text
     assert "(1) [p1]\n(2) [p2]\n-- Modus ponens --\n(3) [c]\n" in text
     assert "[doubt]: Past trends may not extrapolate\n" in text
@@ -111,15 +117,15 @@ def test_export_writes_premise_conclusion_structures_and_undercuts():
 
 def test_uses_names_the_premises_of_an_inference_when_not_the_default():
     text = ("<A>: a\n\n(1) [p]: P\n(2) [q]: Q\n-- {uses: [1]} --\n(3) [r]: R\n----\n(4) [s]: S\n")
-    G = formats.parse_argdown(text)
+    G = parse_argdown(text)
     assert sorted(G.in_edges("a-1")) == [("p", "a-1")]
     assert sorted(G.in_edges("a")) == [("r", "a")]  # since the previous conclusion
     assert ("q", "a") not in G.edges  # (2) is used by no inference: a statement, unlinked
-    assert_same_graph(G, formats.parse_argdown(formats.export_argdown(G)))
+    assert_same_graph(G, parse_argdown(export_argdown(G)))
 
 
 def test_untitled_pcs_and_a_pcs_right_below_its_argument():
-    G = formats.parse_argdown("(1) Premise one.\n----\n(2) Conclusion one.\n\n"
+    G = parse_argdown("(1) Premise one.\n----\n(2) Conclusion one.\n\n"
                               "<B>: described\n(1) [x]: X\n----\n(2) [y]: Y\n\n"
                               "(1) [y]\n----\n(2) [z]: Z\n")
     assert G.nodes["untitled-1"]["kind"] == G.nodes["untitled-2"]["kind"] == "argument"
@@ -140,17 +146,17 @@ FRAGMENTS = ["[A]", "[B]: b", "<X>", "<Y>: y", "(1) ", "(2) [A]", "----", "-- r 
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
 def test_any_argdown_is_refused_or_round_trips(parts):
     try:
-        G = formats.parse_argdown("".join(parts))
-    except formats.FormatError:
+        G = parse_argdown("".join(parts))
+    except FormatError:
         return
-    assert_same_graph(G, formats.parse_argdown(formats.export_argdown(G)))
+    assert_same_graph(G, parse_argdown(export_argdown(G)))
 
 
 # ---- the defects found with real files ------------------------------------------------------
 
 @pytest.mark.parametrize("comment", ["<!-- why -->", "// why", "/* why */"])
 def test_a_comment_line_between_a_statement_and_its_relation(comment):
-    G = formats.parse_argdown(f"[A]: Claim A\n    {comment}\n    - [B]: Claim B\n")
+    G = parse_argdown(f"[A]: Claim A\n    {comment}\n    - [B]: Claim B\n")
     assert sorted(G) == ["a", "b"]
     assert list(G.edges(keys=True)) == [("b", "a", "undermines")]
 
@@ -159,20 +165,20 @@ def test_export_escapes_include():
     G = nx.MultiDiGraph()
     G.add_node("x", kind="claim", title="See @include(secrets.argdown) here", credence=0.5,
                date=None, tags=[], sources=[], body="@include(b.argdown)\n")
-    text = formats.export_argdown(G)
+    text = export_argdown(G)
     assert re.search(r"(?<!\\)@include", text) is None
-    assert_same_graph(G, formats.parse_argdown(text))
+    assert_same_graph(G, parse_argdown(text))
 
 
 def test_messages_say_an_argdown_and_an_aif():
-    with pytest.raises(formats.FormatError, match="^not an Argdown file"):
-        formats.parse_argdown("[a]: A\n    + [a]\n")
-    with pytest.raises(formats.FormatError, match="^not an AIF JSON file"):
-        formats.parse_aif('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}')
+    with pytest.raises(FormatError, match="^not an Argdown file"):
+        parse_argdown("[a]: A\n    + [a]\n")
+    with pytest.raises(FormatError, match="^not an AIF JSON file"):
+        parse_aif('{"nodes": [{"nodeID": "1", "text": " ", "type": "I"}], "edges": []}')
 
 
 def test_unknown_data_keys_are_reported():
-    G = formats.parse_argdown("[a]: A {color: red, isInMap: false, credence: 0.2}\n")
+    G = parse_argdown("[a]: A {color: red, isInMap: false, credence: 0.2}\n")
     assert G.nodes["a"]["credence"] == 0.2
     assert G.graph["warnings"] == ["line 1: YAML data color, isInMap ignored (no meaning in a "
                                    "takeoff-graph corpus)"]
@@ -282,8 +288,8 @@ def test_an_argument_without_a_conclusion_is_a_warning(run, small_corpus):
 
 
 def test_mermaid_and_dot_draw_arguments_as_hexagons():
-    assert '  n_inference{{"Scaling inference"}}:::argument' in formats.export_mermaid(argument_graph())
-    assert '"inference" [label="Scaling inference", shape=hexagon' in formats.export_dot(argument_graph())
+    assert '  n_inference{{"Scaling inference"}}:::argument' in export_mermaid(argument_graph())
+    assert '"inference" [label="Scaling inference", shape=hexagon' in export_dot(argument_graph())
 
 
 # ---- RDF and SHACL --------------------------------------------------------------------------
@@ -325,7 +331,7 @@ def test_official_parser_counts_the_debate_as_we_do(tmp_path):
 
 def test_official_parser_reads_our_export_of_the_debate(tmp_path):
     path = tmp_path / "export.argdown"
-    path.write_text(formats.export_argdown(debate()), encoding="utf-8")
+    path.write_text(export_argdown(debate()), encoding="utf-8")
     # Same statements and arguments. One relation fewer: `- <Compute bottleneck>` (its
     # conclusion [Stagnation] attacks [Explosion]) and `>< [Stagnation]` are the same two
     # undermines edges here, written back as one contradiction.
@@ -335,7 +341,7 @@ def test_official_parser_reads_our_export_of_the_debate(tmp_path):
 def test_official_parser_reads_our_export_of_the_bundled_corpus(tmp_path):
     graph = Corpus.load(REPO / "claims").require_valid().graph
     path = tmp_path / "export.argdown"
-    path.write_text(formats.export_argdown(graph), encoding="utf-8")
+    path.write_text(export_argdown(graph), encoding="utf-8")
     statements, arguments, relations = official_counts(path, tmp_path)
     kinds = nx.get_node_attributes(graph, "kind")
     assert statements == sum(k != "argument" for k in kinds.values())
@@ -445,8 +451,8 @@ model:
 
 def test_official_parser_and_we_count_the_same_and_read_our_export(tmp_path):
     originals = official_batch({name: text for name, (text, _) in OFFICIAL_CASES.items()}, tmp_path / "a")
-    graphs = {name: formats.parse_argdown(text) for name, (text, _) in OFFICIAL_CASES.items()}
-    exports = official_batch({name: formats.export_argdown(G) for name, G in graphs.items()},
+    graphs = {name: parse_argdown(text) for name, (text, _) in OFFICIAL_CASES.items()}
+    exports = official_batch({name: export_argdown(G) for name, G in graphs.items()},
                              tmp_path / "b")
     for name, (_, relations) in OFFICIAL_CASES.items():
         assert our_counts(graphs[name]) == originals[name][:3], name
@@ -463,7 +469,7 @@ def test_official_parser_and_we_count_the_same_and_read_our_export(tmp_path):
 
 
 def test_multi_line_inference_with_rules_and_uses():
-    G = formats.parse_argdown(OFFICIAL_CASES["multi_line_inference"][0])
+    G = parse_argdown(OFFICIAL_CASES["multi_line_inference"][0])
     step = "argument-with-multi-line-inference-1"
     assert sorted(G.in_edges(step)) == [("premise-a", step), ("second-premise", step)]
     assert G.edges[step, "conclusion", "supports"]["note"] == "Modus ponens, Generalization"
@@ -474,7 +480,7 @@ def test_multi_line_inference_with_rules_and_uses():
 
 
 def test_indented_structure_and_statements_over_lines():
-    G = formats.parse_argdown(OFFICIAL_CASES["indented_pcs"][0])
+    G = parse_argdown(OFFICIAL_CASES["indented_pcs"][0])
     assert G.nodes["thesis"]["title"] == "The thesis over two lines."
     assert G.nodes["contra"]["title"] == "A contra over two lines."
     assert sorted(G.edges(keys=True)) == [
@@ -483,7 +489,7 @@ def test_indented_structure_and_statements_over_lines():
 
 
 def test_strict_mode_sources_as_strings_and_self_attacks():
-    G = formats.parse_argdown(OFFICIAL_CASES["strict_sources_self_attack"][0])
+    G = parse_argdown(OFFICIAL_CASES["strict_sources_self_attack"][0])
     # strict: `-` between statements is a contrary, symmetric; `+` entails
     assert {("a", "b"), ("b", "a"), ("a", "d"), ("d", "a")} <= set(G.edges())
     assert ("c", "a", "supports") in G.edges(keys=True)
@@ -492,7 +498,7 @@ def test_strict_mode_sources_as_strings_and_self_attacks():
     assert "in strict mode" in G.graph["summary"]
     assert G.graph["warnings"] == ["left out 1 self-attack(s) (line 13): a node of a "
                                    "takeoff-graph corpus cannot undermine itself"]
-    loose = formats.parse_argdown(OFFICIAL_CASES["strict_sources_self_attack"][0]
+    loose = parse_argdown(OFFICIAL_CASES["strict_sources_self_attack"][0]
                                   .replace("mode: strict", "mode: loose"))
     assert ("b", "a") in loose.edges() and ("a", "b") not in loose.edges()
 
@@ -504,8 +510,8 @@ def test_strict_mode_sources_as_strings_and_self_attacks():
     ("<a>\n\n(1) p\n--\nrule\n(2) q\n", r"line 4: the inference is never closed"),
 ])
 def test_orphan_and_empty_relations_are_refused_with_the_line(text, message):
-    with pytest.raises(formats.FormatError, match=message):
-        formats.parse_argdown(text)
+    with pytest.raises(FormatError, match=message):
+        parse_argdown(text)
 
 
 TRICKY_TITLES = ["p < 0.0001", "50/50", "C#", "See [the paper](https://example.org/a_(b)_c)",
@@ -520,8 +526,8 @@ TRICKY_TITLES = ["p < 0.0001", "50/50", "C#", "See [the paper](https://example.o
 def test_export_escapes_what_argdown_would_read_as_syntax(title):
     G = nx.MultiDiGraph()
     G.add_node("x", kind="claim", title=title, credence=0.5, date=None, tags=[], sources=[], body="")
-    text = formats.export_argdown(G)
-    assert_same_graph(G, formats.parse_argdown(text))
+    text = export_argdown(G)
+    assert_same_graph(G, parse_argdown(text))
     # The title is shown, escaped, on the statement's line (not only kept in the data).
     shown = text.split("[x]: ", 1)[1].split("\n", 1)[0]
     assert re.sub(r"\\(.)", r"\1", shown) == " ".join(title.split())
@@ -531,7 +537,7 @@ def test_argdown_blocks_are_read_out_of_markdown(run, tmp_path):
     page = ("# Notes\n\nSome prose with [A] in it.\n\n```argdown\n[A]: Takeoff is fast.\n"
             "    - [B]: Compute is fixed.\n```\n\n```python\n[C]: not argdown\n```\n\n"
             "~~~argdown\n[B]\n    + [D]: Chips are scarce.\n~~~\n")
-    G = formats.parse_argdown(page)
+    G = parse_argdown(page)
     assert sorted(G) == ["a", "b", "d"]
     assert sorted(G.edges(keys=True)) == [("b", "a", "undermines"), ("d", "b", "supports")]
     assert G.graph["summary"].endswith("from ```argdown blocks")
@@ -549,8 +555,8 @@ def test_argdown_blocks_are_read_out_of_markdown(run, tmp_path):
 @pytest.mark.parametrize("data", ["{credence: !!int 1.5}", "{credence: !!float x}", "{tags: !!bool x}",
                                   "{date: !!timestamp x}", "{credence: !!int ''}", "{credence: !!int 0b2}"])
 def test_a_yaml_tag_with_a_value_it_cannot_take_is_bad_yaml_data(data):
-    with pytest.raises(formats.FormatError, match=r"line 1: bad YAML data: .* is not a valid !!"):
-        formats.parse_argdown(f"[a]: A {data}\n")
+    with pytest.raises(FormatError, match=r"line 1: bad YAML data: .* is not a valid !!"):
+        parse_argdown(f"[a]: A {data}\n")
 
 
 YAML_TOKENS = ["!!int ", "!!float ", "!!bool ", "!!timestamp ", "!!str ", "!!binary ", "!!null ",
@@ -565,8 +571,8 @@ def test_any_yaml_data_in_argdown_is_read_or_refused(tokens, template):
     """The fuzzing that found `int('1.5')`: YAML data, inference data and front matter made of
     tags and values in any order are read, or refused with a FormatError, never a traceback."""
     try:
-        formats.parse_argdown(template % "".join(tokens))
-    except formats.FormatError as exc:
+        parse_argdown(template % "".join(tokens))
+    except FormatError as exc:
         assert "line " in str(exc)
 
 
@@ -574,9 +580,9 @@ def test_many_statements_with_one_text_get_the_ids_a_plain_set_gives():
     """Issue 28's file: 100,000 relations to untitled statements with one text. The ids are
     made in linear time (graph.formats.common.Taken; bench/bench_formats.py measures) and are
     the ones the rule gives."""
-    G = formats.parse_argdown("[root]: The root.\n" + "    + A claim made again\n" * 2000)
+    G = parse_argdown("[root]: The root.\n" + "    + A claim made again\n" * 2000)
     taken = set()
-    expected = [formats.slugify("A claim made again", taken) for _ in range(2000)]
+    expected = [slugify("A claim made again", taken) for _ in range(2000)]
     assert sorted(G) == sorted(expected + ["root"])
     assert G.in_degree("root") == 2000
 
@@ -602,7 +608,7 @@ def test_labels_survive_every_format_that_can_hold_them(fmt):
 
 
 def test_argdown_names_statements_by_their_labels():
-    text = formats.export_argdown(labelled_graph())
+    text = export_argdown(labelled_graph())
     assert '[ITER Fails]: Task length doubles every 7 months\n  {"id": "p1", ' in text
     assert "<Scaling \\[inference\\] \\#1>: " in text and "(1) [ITER Fails]" in text
     # Two nodes with one label would be one statement in Argdown: both are named by id.
@@ -618,9 +624,9 @@ def test_a_bad_label_is_refused_in_a_node_file_and_an_import(run, small_corpus, 
     (small_corpus / "x.md").write_text("---\nkind: claim\ntitle: X\nlabel: ITER Fails\n---\n",
                                        encoding="utf-8")
     assert run(small_corpus, "check").exit_code == 0
-    with pytest.raises(formats.FormatError, match=r"nodes\[0\]: label 7 must be one line"):
-        formats.import_node_link('{"nodes": [{"id": "a", "title": "A", "label": 7}], "edges": []}')
+    with pytest.raises(FormatError, match=r"nodes\[0\]: label 7 must be one line"):
+        import_node_link('{"nodes": [{"id": "a", "title": "A", "label": 7}], "edges": []}')
 
 
 def test_kialo_counts_the_labels_it_cannot_hold():
-    assert "5 label" in formats.export_kialo(labelled_graph()).losses
+    assert "5 label" in export_kialo(labelled_graph()).losses

@@ -14,7 +14,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 
 CORPUS = Path(__file__).resolve().parent.parent / "claims"
@@ -417,7 +417,8 @@ def test_ranking_statements_are_parsed():
 
 @pytest.mark.parametrize("name", ["essay-author", "rlvr-optimist", "bottlenecks-sceptic"])
 def test_each_perspective_description_is_held_to_its_ranking(corpus, name):
-    from graph.explaining.perspective import load_perspective, scope
+    from graph.files.perspectives import load_perspective
+    from graph.explaining.perspective import scope
 
     perspective = load_perspective(corpus, name)
     statements = ranking_statements(perspective.description)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import graph.files.cache
 import graph.core.model
 from graph.files.cache import CACHE_DIR, CACHE_NAME
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 
 NODE = """---
 kind: {kind}
@@ -57,13 +57,13 @@ def uncached(root, monkeypatch):
 def counting(monkeypatch):
     """Counts the node files actually read from disk."""
     calls = []
-    real = graph.core.model.read_node_file
+    real = graph.files.corpus.read_node_file
 
     def read(path, text=None, root=None):
         calls.append(path)
         return real(path, text, root)
 
-    monkeypatch.setattr(graph.core.model, "read_node_file", read)
+    monkeypatch.setattr(graph.files.corpus, "read_node_file", read)
     return calls
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import snapshot, write_node
 from graph.files.edit import init_corpus
-from graph.core.model import Corpus, MonthDate, date_precision, parse_date
+from graph.files.corpus import Corpus
+from graph.core.model import MonthDate, date_precision, parse_date
 from graph.solving.timeline import as_of_graph, dated_nodes
 
 D = dt.date

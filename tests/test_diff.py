@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import write_node
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.explaining.perspective import shapley_reference
 from graph.explaining.review import EXACT_LIMIT, ChangeGame, attribute, diff
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 from graph.files.provenance import filter_graph
 from graph.solving.shares import (

@@ -13,7 +13,8 @@ from conftest import REPO, snapshot
 from graph.files.edit import import_graph
 from graph.explaining.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
                            removal_impacts_reference, strongest_chains, tree, why)
-from graph.core.model import Corpus, TakeoffError
+from graph.files.corpus import Corpus
+from graph.core.model import TakeoffError
 from graph.solving.propagation import SEMANTICS, score_graph
 
 ALL = list(SEMANTICS)
@@ -648,7 +649,7 @@ def test_cli_why_shows_the_top_rows_and_says_how_many_are_left_out(corpus, run, 
 
 
 def test_cli_why_json_streams_what_why_returns(corpus, run):
-    from graph.core.model import Corpus
+    from graph.files.corpus import Corpus
 
     data = json.loads(run(corpus, "why", "m", "--json").stdout)
     assert data["nodes"] == json.loads(json.dumps(why(Corpus.load(corpus).graph, "m")))

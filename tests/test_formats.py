@@ -10,8 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from graph.files.edit import init_corpus
-from graph import formats
-from graph.core.model import Corpus, ID_PATTERN
+from graph.formats.aif import export_aif, export_xaif, parse_aif, to_aif
+from graph.formats.argdown_read import parse_argdown
+from graph.formats.argdown_write import export_argdown
+from graph.formats.common import FormatError
+from graph.formats.drawings import export_dot, export_graphml, export_mermaid
+from graph.files.corpus import Corpus
+from graph.core.model import ID_PATTERN
 from tests.conftest import REPO, snapshot
 from tests.test_rdf import assert_same_graph, corpora, edge, full_graph, node
 
@@ -25,8 +30,8 @@ def bundled():
 
 # ---- round trips ----------------------------------------------------------------------------
 
-ROUND_TRIPS = {"aif": (formats.export_aif, formats.parse_aif),
-               "argdown": (formats.export_argdown, formats.parse_argdown)}
+ROUND_TRIPS = {"aif": (export_aif, parse_aif),
+               "argdown": (export_argdown, parse_argdown)}
 
 
 @pytest.mark.parametrize("name", ROUND_TRIPS)
@@ -83,7 +88,7 @@ def test_cli_round_trip_through_files(run, small_corpus, tmp_path, name):
 # ---- AIF ------------------------------------------------------------------------------------
 
 def test_aif_export_is_aifdb_nodes_and_edges():
-    data = formats.to_aif(full_graph())
+    data = to_aif(full_graph())
     by_id = {n["nodeID"]: n for n in data["nodes"]}
     assert data["locutions"] == []
     inodes = {n["takeoff"]["id"]: n for n in data["nodes"] if n["type"] == "I"}
@@ -105,7 +110,7 @@ def test_aif_export_is_aifdb_nodes_and_edges():
 
 def test_aif_import_of_an_aifdb_nodeset():
     """RA 906 links two premises and CA 908 undercuts it: it becomes an argument node."""
-    G = formats.parse_aif((DATA / "aifdb-nodeset.json").read_text(encoding="utf-8"))
+    G = parse_aif((DATA / "aifdb-nodeset.json").read_text(encoding="utf-8"))
     goal = "ai-systems-will-soon-automate-most-ai-research"
     argument = "default-inference-ai-systems-will-soon-automate-most-ai"
     assert sorted(G) == sorted([
@@ -134,7 +139,7 @@ def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
              {"nodeID": "4", "text": "Argument from Analogy", "type": "RA"}]
     edges = [{"fromID": "1", "toID": "3"}, {"fromID": "3", "toID": "2"},
              {"fromID": "1", "toID": "4"}, {"fromID": "4", "toID": "2"}]
-    G = formats.parse_aif(json.dumps({"nodes": nodes, "edges": edges}))
+    G = parse_aif(json.dumps({"nodes": nodes, "edges": edges}))
     assert sorted(G.edges(keys=True)) == [
         ("argument-from-analogy-conclusion", "conclusion", "supports"),
         ("premise", "argument-from-analogy-conclusion", "supports"),
@@ -144,7 +149,7 @@ def test_aif_two_ra_nodes_between_the_same_nodes_become_two_arguments():
 
 
 def test_aif_maps_arguments_to_ra_nodes_and_undercuts_to_ca_nodes():
-    data = formats.to_aif(argument_graph())
+    data = to_aif(argument_graph())
     node = {n["takeoff"]["id"]: n for n in data["nodes"] if "id" in n.get("takeoff", {})}
     # An argument's RA-node names its scheme (the note of its edge to its conclusion); the
     # title rides in the takeoff object.
@@ -168,7 +173,7 @@ def test_aif_import_reads_xaif_and_numeric_ids():
                     "edges": [{"edgeID": 0, "fromID": 1, "toID": 3},
                               {"edgeID": 1, "fromID": 3, "toID": 2}],
                     "locutions": [], "participants": []}, "text": "", "OVA": {}}
-    G = formats.parse_aif(json.dumps(xaif))
+    G = parse_aif(json.dumps(xaif))
     assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
 
 
@@ -194,8 +199,8 @@ def test_cli_import_of_the_aifdb_file_writes_nodes_and_warns(run, tmp_path):
      r"credence 7 must be a number in \[0, 1\]"),
 ])
 def test_bad_aif_is_refused_with_where(text, message):
-    with pytest.raises(formats.FormatError, match=message):
-        formats.parse_aif(text)
+    with pytest.raises(FormatError, match=message):
+        parse_aif(text)
 
 
 def test_cli_bad_aif_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
@@ -210,7 +215,7 @@ def test_cli_bad_aif_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
 # ---- Argdown --------------------------------------------------------------------------------
 
 def test_argdown_import_of_a_document_written_from_the_syntax_guide():
-    G = formats.parse_argdown((DATA / "takeoff-debate.argdown").read_text(encoding="utf-8"))
+    G = parse_argdown((DATA / "takeoff-debate.argdown").read_text(encoding="utf-8"))
     assert sorted(G) == ["coding-automated", "compute-bottleneck", "diminishing-returns",
                          "fixed-hardware", "returns-above-one", "software-explosion",
                          "unbounded-software"]
@@ -243,7 +248,7 @@ def test_argdown_import_of_a_document_written_from_the_syntax_guide():
 
 
 def test_argdown_export_is_statements_with_data_and_outgoing_relations():
-    text = formats.export_argdown(full_graph())
+    text = export_argdown(full_graph())
     assert "// model nodes\n\n[fast-takeoff]: " in text
     assert "[alpha-evolve]: AlphaEvolve recovers 0.7% of Google's compute\n" in text
     assert "    +> [loops]" in text and "    -> [fast-takeoff]" in text
@@ -253,7 +258,7 @@ def test_argdown_export_is_statements_with_data_and_outgoing_relations():
 
 def test_argdown_titles_and_ids_of_foreign_maps():
     text = "[Über Claim]: text one\n\n[Über Claim]: another formulation\n\n<Über Claim>: an argument\n    +> [Über Claim]\n\nJust a sentence.\n    - [Über Claim]\n"
-    G = formats.parse_argdown(text)
+    G = parse_argdown(text)
     assert sorted(G) == ["just-a-sentence", "uber-claim", "uber-claim-2"]
     assert G.nodes["uber-claim"]["title"] == "text one"
     assert G.nodes["uber-claim"]["body"] == "another formulation\n"
@@ -280,8 +285,8 @@ def test_argdown_titles_and_ids_of_foreign_maps():
     ("[a]: A\n    + [a]\n", r"line 2: 'a' cannot support itself"),
 ])
 def test_bad_argdown_is_refused_with_its_line(text, message):
-    with pytest.raises(formats.FormatError, match=message):
-        formats.parse_argdown(text)
+    with pytest.raises(FormatError, match=message):
+        parse_argdown(text)
 
 
 def test_cli_bad_argdown_exits_1_and_writes_nothing(run, small_corpus, tmp_path):
@@ -306,7 +311,7 @@ def test_argdown_evidence_without_a_date_is_refused_by_the_corpus(run, small_cor
 
 def test_graphml_reads_back_with_plain_attribute_types(tmp_path):
     path = tmp_path / "g.graphml"
-    path.write_text(formats.export_graphml(full_graph()), encoding="utf-8")
+    path.write_text(export_graphml(full_graph()), encoding="utf-8")
     H = nx.read_graphml(path, force_multigraph=True)
     G = full_graph()
     assert set(H) == set(G)
@@ -323,7 +328,7 @@ def test_graphml_reads_back_with_plain_attribute_types(tmp_path):
 def test_graphml_edge_ids_are_unique_xml_ids():
     from xml.etree import ElementTree
 
-    root = ElementTree.fromstring(formats.export_graphml(argument_graph()))
+    root = ElementTree.fromstring(export_graphml(argument_graph()))
     ids = [e.get("id") for e in root.iter("{http://graphml.graphdrawing.org/xmlns}edge")]
     assert len(ids) == argument_graph().number_of_edges() == len(set(ids))
     assert "p1.supports.inference" in ids
@@ -349,7 +354,7 @@ def tricky_graph():
 
 
 def test_mermaid_escapes_labels_and_uses_safe_ids():
-    text = formats.export_mermaid(tricky_graph())
+    text = export_mermaid(tricky_graph())
     lines = text.splitlines()
     assert lines[0] == "flowchart BT"
     assert '  n_end["Say #34;end#34; #35;1 #60;b#62;#38;#60;/b#62; #96;code#96; second line"]:::model' in lines
@@ -362,7 +367,7 @@ def test_mermaid_escapes_labels_and_uses_safe_ids():
 
 
 def test_dot_is_quoted_and_escaped():
-    text = formats.export_dot(tricky_graph())
+    text = export_dot(tricky_graph())
     assert text.startswith("digraph takeoff {\n") and text.endswith("}\n")
     assert r'"end" [label="Say \"end\" #1 <b>&</b> `code` second line"' in text
     assert r'"x-ray" [label="Back\\slash"' in text
@@ -394,22 +399,22 @@ def test_aif_scheme_names_are_kept_and_written_back():
                  ("5", "Compute is fixed", "I"), ("6", "Practical Reasoning", "RA"),
                  ("7", "Default Conflict", "CA")],
                 [("1", "3"), ("3", "2"), ("4", "6"), ("5", "6"), ("6", "2"), ("4", "7"), ("7", "1")])
-    G = formats.parse_aif(text)
+    G = parse_aif(text)
     assert G.edges["experts-say-takeoff-is-fast", "takeoff-is-fast", "supports"]["note"] == \
         "Argument From Expert Opinion"  # on the edge
     argument = "practical-reasoning-takeoff-is-fast"  # two premises: an argument
     assert G.edges[argument, "takeoff-is-fast", "supports"]["note"] == "Practical Reasoning"
     assert G.edges["chips-are-scarce", "experts-say-takeoff-is-fast", "undermines"]["note"] == ""
-    schemes = sorted((n["type"], n["text"]) for n in formats.to_aif(G)["nodes"] if n["type"] != "I")
+    schemes = sorted((n["type"], n["text"]) for n in to_aif(G)["nodes"] if n["type"] != "I")
     assert schemes == [("CA", "Default Conflict"), ("RA", "Argument From Expert Opinion"),
                        ("RA", "Practical Reasoning")]
-    assert_same_graph(G, formats.parse_aif(formats.export_aif(G)))
+    assert_same_graph(G, parse_aif(export_aif(G)))
 
 
 def test_aif_corpus_merge_with_exact_duplicates_imports_with_counts():
     nodes = [("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA")]
     edges = [("1", "3"), ("3", "2")]
-    G = formats.parse_aif(_aif(nodes + nodes[:2], edges + edges))
+    G = parse_aif(_aif(nodes + nodes[:2], edges + edges))
     assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
     assert G.graph["warnings"] == [
         "merged 2 node(s) repeated exactly (same nodeID, same content), as AIFdb corpus merges make them",
@@ -420,7 +425,7 @@ def test_aif_dangling_conflict_is_skipped_with_a_warning():
     text = _aif([("1", "Premise", "I"), ("2", "Conclusion", "I"), ("3", "Default Inference", "RA"),
                  ("4", "Default Conflict", "CA"), ("5", "Default Conflict", "CA")],
                 [("1", "3"), ("3", "2"), ("4", "2"), ("2", "5")])
-    G = formats.parse_aif(text)
+    G = parse_aif(text)
     assert list(G.edges(keys=True)) == [("premise", "conclusion", "supports")]
     assert G.graph["warnings"] == ["skipped 2 scheme node(s) without a premise or a conclusion "
                                    "(CA 4, CA 5): they relate nothing"]
@@ -428,7 +433,7 @@ def test_aif_dangling_conflict_is_skipped_with_a_warning():
 
 def test_aif_with_an_aif_metadata_object_is_still_aif():
     text = _aif([("1", "A claim", "I")], [], AIF={"version": "1.0", "analyst": "someone"})
-    assert list(formats.parse_aif(text)) == ["a-claim"]
+    assert list(parse_aif(text)) == ["a-claim"]
 
 
 def test_xaif_input_keeps_node_text_and_counts_what_has_no_place():
@@ -440,7 +445,7 @@ def test_xaif_input_keeps_node_text_and_counts_what_has_no_place():
                     "locutions": [{"nodeID": 4, "personID": 1}],
                     "participants": [{"participantID": 1, "firstname": "Alice", "surname": "A"}]},
             "text": {"txt": "<span>Alice: premise, so conclusion</span>"}, "dialog": True}
-    G = formats.parse_aif(json.dumps(xaif))
+    G = parse_aif(json.dumps(xaif))
     assert G.nodes["premise-broken-over-lines"]["title"] == "Premise broken over lines"
     assert G.graph["warnings"][0] == (
         "left out what xAIF holds beside the graph: the source text (42 characters), 1 "
@@ -451,7 +456,7 @@ def test_xaif_input_keeps_node_text_and_counts_what_has_no_place():
 def test_xaif_export_is_what_arg_techs_xaif_package_loads():
     xaif = pytest.importorskip("xaif", reason="the xaif judge is not installed (pip install xaif pandas)")
     G = argument_graph()
-    data = json.loads(formats.export_xaif(G))
+    data = json.loads(export_xaif(G))
     aif = xaif.AIF(data)
     assert aif.is_valid_json_aif() and not aif.is_json_aif_dialog()
     rows = aif.get_csv("argument-relation")
@@ -460,13 +465,13 @@ def test_xaif_export_is_what_arg_techs_xaif_package_loads():
     title = nx.get_node_attributes(G, "title")
     # premises to the conclusion through the argument's RA-node, named by its scheme
     assert found == {(title["p1"], title["c"], "Modus ponens"), (title["p2"], title["c"], "Modus ponens")}
-    assert_same_graph(G, formats.parse_aif(json.dumps(data)))
+    assert_same_graph(G, parse_aif(json.dumps(data)))
 
 
 def test_xaif_export_of_the_bundled_corpus_loads_in_xaif(bundled):
     xaif = pytest.importorskip("xaif", reason="the xaif judge is not installed (pip install xaif pandas)")
     G = bundled.graph
-    rows = xaif.AIF(json.loads(formats.export_xaif(G))).get_csv("argument-relation")
+    rows = xaif.AIF(json.loads(export_xaif(G))).get_csv("argument-relation")
     pairs = {(a, b) for a, b, r in zip(rows["proposition1_text"], rows["proposition2_text"],
                                        rows["relation"]) if r != "None"}
     title = nx.get_node_attributes(G, "title")

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
 from graph.files.edit import import_graph, node_text
-from graph.core.model import Corpus, CorpusError, TakeoffError
+from graph.files.corpus import Corpus
+from graph.core.model import CorpusError, TakeoffError
 from graph.files.store import atomic_write
 
 

@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 from graph.page.html import (
     DEFAULT_TITLE, LABEL_MIN_PX, LARGE_GRAPH, WHY_LIMIT, WHY_TOP, escape_json_text, layered_positions,
     page_sections, render_html, safe_url, script_json, write_html)
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 
 from conftest import REPO, snapshot, write_node
@@ -775,7 +775,7 @@ FIRST_VIEW_SIZES = [(1280, 720), (1600, 1000)]
 def first_view_maps(tmp_path):
     """The three maps of issue 21: 13 nodes, the bundled corpus (with its perspectives, so the
     perspective menu is there), and 500 nodes."""
-    from graph.explaining.perspective import load_perspective, perspective_names
+    from graph.files.perspectives import load_perspective, perspective_names
 
     small = layered_graph(n_models=3, n_claims=5, n_evidence=5, n_edges=20, seed=3)
     bundled = Corpus.load(BUNDLED).require_valid()

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph import formats
+from graph.formats.common import FormatError
+from graph.formats.kialo import export_kialo, parse_kialo
+from graph.formats.tgf import export_apx, export_tgf
 from graph.files.edit import init_corpus
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from tests.conftest import REPO, snapshot
 from tests.test_formats import argument_graph
 
@@ -26,7 +28,7 @@ as the easy ideas run out.
 
 
 def test_a_kialo_discussion_imports_as_claims_pros_and_cons():
-    G = formats.parse_kialo(DISCUSSION, thesis="model")
+    G = parse_kialo(DISCUSSION, thesis="model")
     assert G.graph["summary"] == "read 5 claim(s), 2 cross-link(s); thesis as model"
     kinds = nx.get_node_attributes(G, "kind")
     assert kinds.pop("ai-takeoff-will-be-fast") == "model" and set(kinds.values()) == {"claim"}
@@ -42,16 +44,16 @@ def test_a_kialo_discussion_imports_as_claims_pros_and_cons():
         ("returns-diminish-as-the-easy-ideas-run-out", "ai-takeoff-will-be-fast", "undermines"),
         ("agents-finish-hour-long-tasks", "returns-diminish-as-the-easy-ideas-run-out", "supports"),
     ])
-    assert formats.parse_kialo(DISCUSSION).nodes["ai-takeoff-will-be-fast"]["kind"] == "claim"
+    assert parse_kialo(DISCUSSION).nodes["ai-takeoff-will-be-fast"]["kind"] == "claim"
 
 
 def test_a_kialo_discussion_round_trips():
-    G = formats.parse_kialo(DISCUSSION, thesis="model")
-    text = formats.export_kialo(G)
+    G = parse_kialo(DISCUSSION, thesis="model")
+    text = export_kialo(G)
     assert text.losses == []  # nothing Kialo cannot hold
-    H = formats.parse_kialo(text, thesis="model")
+    H = parse_kialo(text, thesis="model")
     assert nx.utils.graphs_equal(G, H)
-    assert formats.export_kialo(H) == text  # stable
+    assert export_kialo(H) == text  # stable
     assert "-> See 1.1.2." in text and text.startswith("Discussion Title: AI takeoff will be fast.\n\n1. ")
 
 
@@ -59,10 +61,10 @@ def test_several_theses_and_the_losses_of_a_corpus():
     G = argument_graph()
     G.add_node("slow", kind="model", title="Takeoff is slow", credence=0.5, date=None, tags=[],
                sources=[], body="")
-    text = formats.export_kialo(G, title="Scaling")
+    text = export_kialo(G, title="Scaling")
     assert text.startswith("Discussion Title: Scaling\n\n1. Scaling\n1.1. Thesis: ")
     assert text.losses == ["3 kind", "4 credence", "1 date", "1 tags", "2 weight", "2 note"]
-    H = formats.parse_kialo(text)
+    H = parse_kialo(text)
     assert H.graph["warnings"] == ["the question (1.) above the theses has no counterpart: each "
                                    "thesis is a node of its own"]
     titles = {G.nodes[n]["title"]: n for n in G}
@@ -72,7 +74,7 @@ def test_several_theses_and_the_losses_of_a_corpus():
 
 def test_the_bundled_corpus_writes_every_node_and_edge_once():
     G = Corpus.load(REPO / "claims").require_valid().graph
-    H = formats.parse_kialo(formats.export_kialo(G))
+    H = parse_kialo(export_kialo(G))
     assert (H.number_of_nodes(), H.number_of_edges()) == (G.number_of_nodes(), G.number_of_edges())
 
 
@@ -89,13 +91,13 @@ def test_the_bundled_corpus_writes_every_node_and_edge_once():
     ("1. A\n1.1. Pro: B\n1.2. Con: -> See 1.1.\n", r"line 3: 'b' both supports and undermines 'a'"),
 ])
 def test_bad_kialo_is_refused_with_the_line(text, message):
-    with pytest.raises(formats.FormatError, match=message):
-        formats.parse_kialo(text)
+    with pytest.raises(FormatError, match=message):
+        parse_kialo(text)
 
 
 def test_a_number_too_long_to_be_a_claim_number_is_refused():
-    with pytest.raises(formats.FormatError, match=r"line 1: expected a numbered claim"):
-        formats.parse_kialo("1." + "9" * 5000 + ". A\n")
+    with pytest.raises(FormatError, match=r"line 1: expected a numbered claim"):
+        parse_kialo("1." + "9" * 5000 + ". A\n")
 
 
 KIALO_TOKENS = ["1. ", "1.1. ", "1.2. ", "1.1.1. ", "2. ", "Pro: ", "Con: ", "Thesis: ", "-> See ",
@@ -106,10 +108,10 @@ KIALO_TOKENS = ["1. ", "1.1. ", "1.2. ", "1.1.1. ", "2. ", "Pro: ", "Con: ", "Th
 @given(st.lists(st.sampled_from(KIALO_TOKENS), max_size=25), st.sampled_from(["claim", "model"]))
 def test_any_kialo_text_is_read_and_round_trips_or_is_refused(tokens, thesis):
     try:
-        G = formats.parse_kialo("".join(tokens), thesis=thesis)
-    except formats.FormatError:
+        G = parse_kialo("".join(tokens), thesis=thesis)
+    except FormatError:
         return
-    H = formats.parse_kialo(formats.export_kialo(G), thesis=thesis)
+    H = parse_kialo(export_kialo(G), thesis=thesis)
     titles = nx.get_node_attributes(G, "title")
     assert sorted(titles.values()) == sorted(nx.get_node_attributes(H, "title").values())
     assert H.number_of_edges() == G.number_of_edges()
@@ -127,7 +129,7 @@ def test_cli_imports_a_kialo_txt_by_its_content_with_the_thesis_kind(run, tmp_pa
     out = tmp_path / "back.kialo"
     result = run(corpus, "export", "-o", out)
     assert result.exit_code == 0 and "warning" not in result.stderr, result.output
-    assert formats.parse_kialo(out.read_text(encoding="utf-8"), thesis="model").number_of_edges() == 6
+    assert parse_kialo(out.read_text(encoding="utf-8"), thesis="model").number_of_edges() == 6
 
 
 def test_cli_bad_kialo_writes_nothing(run, small_corpus, tmp_path):
@@ -143,20 +145,20 @@ def test_cli_bad_kialo_writes_nothing(run, small_corpus, tmp_path):
 
 def test_tgf_and_apx_are_the_attack_graph_and_count_what_they_lose():
     G = argument_graph()
-    tgf = formats.export_tgf(G)
+    tgf = export_tgf(G)
     assert tgf == "c\ncon\ndoubt\ninference\np1\np2\n#\ncon c\ndoubt inference\n"
-    apx = formats.export_apx(G)
+    apx = export_apx(G)
     assert apx.splitlines()[:2] == ["arg(c).", "arg(con)."]
     assert "att(doubt,inference)." in apx and "att(con,c)." in apx and "supports" not in apx
     assert tgf.losses == apx.losses == ["3 supports edge(s)", "1 attack weight(s) other than 1",
                                         "4 credence(s) other than 0.5"]
     G.add_node("a-b", kind="claim", title="x", credence=0.5)
-    assert "arg(a_b)." in formats.export_apx(G)
+    assert "arg(a_b)." in export_apx(G)
 
 
 def test_tgf_is_read_by_networkx_as_the_same_attacks(tmp_path):
     G = Corpus.load(REPO / "claims").require_valid().graph
-    nodes, _, attacks = formats.export_tgf(G).partition("#\n")
+    nodes, _, attacks = export_tgf(G).partition("#\n")
     assert nodes.split() == sorted(G)
     assert sorted(tuple(line.split()) for line in attacks.splitlines()) == sorted(
         (s, t) for s, t, k in G.edges(keys=True) if k == "undermines")

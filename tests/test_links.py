@@ -3,7 +3,7 @@ import json
 
 from graph.page.html import write_html
 from graph.core.links import annotation_links
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 
 from conftest import write_node
 from test_html import Page, browser  # noqa: F401  (the module-scoped Chromium fixture)

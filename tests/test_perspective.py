@@ -11,11 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph.core.model import Corpus
-from graph.explaining.perspective import (
-    BASE, Perspective, PerspectiveError, apply_perspective, compare, load_perspective,
-    new_perspective, perspective_names, scope, set_override, shapley, shapley_reference,
+from graph.files.corpus import Corpus
+from graph.files.perspectives import (
+    BASE, Perspective, PerspectiveError, load_perspective, perspective_names,
 )
+from graph.explaining.perspective import (
+    apply_perspective, compare, scope, shapley, shapley_reference,
+)
+from graph.files.perspective_edit import new_perspective, set_override
 from graph.solving.propagation import score_graph
 
 BUNDLED = REPO / "claims"
@@ -420,7 +423,7 @@ def test_set_on_a_file_with_bad_yaml_is_refused_with_the_line(corpus_root, run):
 
 
 def test_check_perspectives_reports_every_file(bundled_copy):
-    from graph.explaining.perspective import check_perspectives
+    from graph.files.perspectives import check_perspectives
 
     assert check_perspectives(Corpus.load(BUNDLED)) == []
     write_perspective(bundled_copy, "bad", BAD["unknown-edge"][0])

@@ -552,7 +552,7 @@ def _write_ring(root, groups=5, size=4):
 
 
 def test_score_table_ranks_the_models(small_corpus, run):
-    from graph.core.model import Corpus
+    from graph.files.corpus import Corpus
 
     result = run(small_corpus, "score")
     assert result.exit_code == 0, result.output
@@ -568,7 +568,7 @@ def test_score_table_ranks_the_models(small_corpus, run):
 
 
 def test_score_json(small_corpus, run):
-    from graph.core.model import Corpus
+    from graph.files.corpus import Corpus
 
     result = run(small_corpus, "score", "--semantics", "dfquad", "--json")
     assert result.exit_code == 0, result.output
@@ -633,7 +633,7 @@ def test_score_that_does_not_converge_warns_and_exits_0(tmp_path, run):
 
 
 def test_show_gains_the_strength(small_corpus, run):
-    from graph.core.model import Corpus
+    from graph.files.corpus import Corpus
 
     expected = score_graph(Corpus.load(small_corpus).graph, "qe").strengths["m1"]
     result = run(small_corpus, "show", "m1")
@@ -818,8 +818,9 @@ def test_history_equals_the_reference(G, semantics):
 def test_compare_equals_the_reference(G, semantics, data):
     from pathlib import Path
 
-    from graph.core.model import Corpus
-    from graph.explaining.perspective import Perspective, apply_perspective, compare, shapley_reference
+    from graph.files.corpus import Corpus
+    from graph.files.perspectives import Perspective
+    from graph.explaining.perspective import apply_perspective, compare, shapley_reference
 
     nodes, edges = sorted(G), sorted({(u, v) for u, v in G.edges()})
     value = st.floats(0, 1)

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import snapshot, write_node
 from graph.explaining.explain import lint
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.files.provenance import filter_graph, known_sources
 
 SOURCES = """

@@ -16,7 +16,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from graph.files.edit import init_corpus
 from graph.formats import rdf
 from graph.files.edit import import_graph
-from graph.core.model import KINDS, Corpus, TakeoffError
+from graph.core.model import KINDS, TakeoffError
+from graph.files.corpus import Corpus
 from tests.conftest import REPO, snapshot, write_node
 
 TG = Namespace(rdf.VOCAB)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph import formats
+from graph.formats.common import slugify
 from graph.files import store
 from graph.files.edit import apply_change, init_corpus, new_node_path
 from graph.core.model import ID_PATTERN, CorpusError, TakeoffError
@@ -76,7 +76,7 @@ def test_aif_node_ids_are_slugified_never_used_as_paths(tmp_path, run):
 @settings(max_examples=300, deadline=None)
 @given(st.text(), st.text())
 def test_slugify_never_makes_a_path(text, fallback):
-    slug = formats.slugify(text, set(), fallback=fallback)
+    slug = slugify(text, set(), fallback=fallback)
     assert ID_PATTERN.match(slug) and "/" not in slug and ".." not in slug
 
 

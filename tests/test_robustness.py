@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from graph.solving.batch import solve_columns
 from graph.files.edit import init_corpus
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import SEMANTICS, build_system, score_graph, solve
 from graph.solving.robustness import first_order_indices, robustness, uncertain_inputs
 from graph.core.uncertainty import UncertaintyError, beta_parameters, parse_distribution, sample
@@ -168,7 +168,8 @@ def test_shacl_accepts_the_distribution_terms(uncertain, run):
 
 
 def test_a_perspective_override_is_a_point(uncertain):
-    from graph.explaining.perspective import Perspective, apply_perspective
+    from graph.files.perspectives import Perspective
+    from graph.explaining.perspective import apply_perspective
 
     graph = Corpus.load(uncertain).graph
     view = apply_perspective(graph, Perspective("p", "", {"c": 0.2}, {("c", "m"): 0.3}))

@@ -20,7 +20,7 @@ from rdflib.compare import isomorphic
 
 from graph.page import endpoint as remote
 from graph.formats import rdf
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from tests.conftest import REPO, snapshot
 
 OXIGRAPH = shutil.which("oxigraph")

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, snapshot, write_node
-from graph.core.model import Corpus, TakeoffError
+from graph.files.corpus import Corpus
+from graph.core.model import TakeoffError
 from graph.solving.propagation import score_graph
 from graph.solving.timeline import (
     as_of_graph, default_range, history, history_reference, later_nodes, new_evidence,

@@ -11,8 +11,9 @@ import networkx as nx
 import pytest
 
 from graph.page.html import DEFAULT_TITLE, LABEL_MIN_PX, write_html
-from graph.core.model import Corpus
-from graph.explaining.perspective import apply_perspective, load_perspective, perspective_names
+from graph.files.corpus import Corpus
+from graph.explaining.perspective import apply_perspective
+from graph.files.perspectives import load_perspective, perspective_names
 from graph.solving.propagation import build_system, score_graph, solve
 
 from test_html import (  # noqa: F401  (browser is a fixture)
@@ -138,7 +139,7 @@ def test_window_api_applies_overrides_as_a_perspective_does(bundled):
     spec = {"credences": {n: 0.05 for n in evidence}, "weights": [{"source": source, "target": target, "weight": 0.0}],
             "semantics": "dfquad"}
     shown = page.js("spec => takeoff.score(spec)", spec)
-    from graph.explaining.perspective import Perspective
+    from graph.files.perspectives import Perspective
 
     changed = apply_perspective(graph, Perspective("x", credences=spec["credences"], weights={(source, target): 0.0}))
     assert_close(shown["strengths"], scored(changed, "dfquad"))
@@ -385,7 +386,7 @@ def test_tooltip_clears_when_the_view_moves(clean):
 # ---------------------------------------------------------------- safety of the new controls
 
 def test_injection_through_perspectives_and_what_if_controls_runs_nothing(browser, tmp_path):
-    from graph.explaining.perspective import Perspective
+    from graph.files.perspectives import Perspective
 
     graph, bad_id = injection_graph()
     evil = Perspective("evil", description=" ".join(INJECTIONS),

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from cli import cli
 from conftest import REPO, snapshot, write_node
 from graph.files.config import find_corpus
-from graph.core.model import Corpus, TakeoffError
+from graph.files.corpus import Corpus
+from graph.core.model import TakeoffError
 
 
 @pytest.fixture

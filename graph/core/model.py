@@ -1,9 +1,10 @@
-"""The corpus: one Markdown file with YAML front matter per node, loaded into a networkx graph.
+"""The vocabulary: node kinds, relations and keys, the id rule, the one date type
+(:class:`MonthDate` beside :class:`datetime.date`), the errors and problems every layer reports,
+and the one YAML loader for front matter (:func:`parse_front`).
 
-A corpus is a folder (``claims/`` by default) of ``ID.md`` files, subfolders allowed. Each file
-is parsed with PyYAML's C loader (10,000 files load in 2.4-3.0 s here: bench/bench_load.py) and
-checked by :mod:`graph.files.validate`; the result is a :class:`networkx.MultiDiGraph` whose edge keys
-are the relations, so a node can neither support nor undermine the same target twice.
+A corpus is a folder (``claims/`` by default) of ``ID.md`` files, subfolders allowed, each a
+node: YAML front matter between ``---`` lines, then a Markdown body. Reading them is
+:mod:`graph.files.corpus`; this module only says what they may hold.
 """
 from __future__ import annotations
 
@@ -13,18 +14,14 @@ import gc
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from graph.core.limits import (
     check_yaml_events, harden, might_break_yaml_limits, quote,
 )
-
-if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
-    import networkx
 
 # An argument is one inference (an AIF RA-node, an Argdown <argument>): its premises support it,
 # it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
@@ -151,37 +148,6 @@ def node_id(path):
     return Path(path).name[:-3]
 
 
-def iter_node_files(root):
-    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped).
-
-    A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
-    symbolic links to folders are not followed.
-    """
-    root = Path(root)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if not d.startswith(".") and not d.endswith(".md")
-            and not (here == root and d == PERSPECTIVES_DIR)
-        )
-        found += [here / f for f in sorted(filenames) if f.endswith(".md")]
-    return found
-
-
-def read_node_file(path, text=None, root=None):
-    """A node file split into front matter and body. Without ``text`` the file is read with
-    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
-    if text is None:
-        from graph.files.store import read_text
-
-        text = read_text(path, root)
-    front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), front, body)
-
-
 def parse_front(front):
     """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
 
@@ -191,6 +157,12 @@ def parse_front(front):
     if might_break_yaml_limits(front):
         check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)
+
+
+def compose_front(front):
+    """The YAML node tree of front-matter text, by the same loader as :func:`parse_front`
+    (the validator reads line numbers from it)."""
+    return yaml.compose(front, Loader=_Loader)
 
 
 class MonthDate(dt.date):
@@ -269,7 +241,7 @@ def parse_date(value):
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic garbage collector: loading makes hundreds of thousands of small
     containers and no cycles, and the collections they trigger cost a third of a large load."""
     was_enabled = gc.isenabled()
@@ -279,114 +251,6 @@ def _gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-@dataclass
-class Corpus:
-    """A loaded corpus: the graph, where it came from, and what validation found.
-
-    Loading never raises for problems in the files; call :meth:`require_valid` before relying
-    on the graph. Example::
-
-        corpus = Corpus.load("claims")
-        corpus.require_valid()
-        corpus.graph.nodes["bottlenecks"]["credence"]
-    """
-
-    root: Path
-    graph: "networkx.MultiDiGraph"
-    problems: list = field(default_factory=list)
-
-    @classmethod
-    def load(cls, root, overlay=None):
-        """Load and validate the corpus below ``root``.
-
-        Parameters
-        ----------
-        root : path
-            The corpus folder. It must exist.
-        overlay : dict, optional
-            ``{path: text or None}``: files to read as if they held ``text`` (None: as if
-            deleted). Writers validate the corpus a change would leave without touching disk.
-        """
-        from graph.files.store import is_perspective_file, stable_read
-
-        root = Path(root)
-        if not root.is_dir():
-            raise TakeoffError(f"{root}: no such corpus folder (create one with `takeoff init {root}`)")
-        overlay = {Path(p): t for p, t in (overlay or {}).items()
-                   if not is_perspective_file(root, p)}
-        return stable_read(root, lambda: cls._read(root, overlay))
-
-    @classmethod
-    def _read(cls, root, overlay):
-        from graph.files.cache import LoadCache
-        from graph.files.config import MARKER
-        from graph.files.provenance import read_sources
-        from graph.files.store import UnsafeFileError
-        from graph.files.validate import build_graph
-
-        paths = on_disk = iter_node_files(root)
-        if overlay:
-            paths = [p for p in on_disk if overlay.get(p, "") is not None]
-            known = set(on_disk)
-            paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
-        refused = []
-
-        def read(p, text=None):
-            try:
-                return read_node_file(p, text, root)
-            except UnsafeFileError as exc:
-                refused.append(Problem(display_path(p), exc.line, exc.reason))
-                return None
-
-        with _gc_paused():
-            cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
-            files = cache.node_files(paths, read, overlay)
-            sources, source_problems = read_sources(root / MARKER)
-            graph, problems = build_graph(files, sources)
-            cache.save()
-        return cls(root, graph, refused + source_problems + problems)
-
-    @property
-    def errors(self):
-        return [p for p in self.problems if p.level == "error"]
-
-    @property
-    def warnings(self):
-        return [p for p in self.problems if p.level == "warning"]
-
-    def require_valid(self, action=None):
-        """Raise :class:`CorpusError` listing every error, if there is any."""
-        if self.errors:
-            raise CorpusError(self.errors, action)
-        return self
-
-    def node(self, node_id):
-        """The attributes of node ``node_id``; an unknown id raises with a did-you-mean."""
-        if node_id not in self.graph:
-            broken = [p for p in self.errors if Path(p.path).name == f"{node_id}.md"]
-            if broken:  # the file is there but could not be read as a node
-                raise TakeoffError(f"{quote(node_id)} cannot be used until its file is fixed: "
-                                   f"{broken[0]}")
-            raise TakeoffError(unknown_id_message(node_id, self.graph))
-        return self.graph.nodes[node_id]
-
-    @property
-    def settings(self):
-        """The settings of the corpus's ``takeoff.toml`` (see :func:`graph.files.config.read_settings`,
-        the one place they are read)."""
-        from graph.files.config import corpus_settings
-
-        return corpus_settings(self.root)
-
-    def score(self, semantics=None, **options):
-        """Strengths of every node; see :func:`graph.solving.propagation.score_graph`. The semantics
-        defaults to the corpus's setting (``takeoff.toml``), else qe."""
-        from graph.solving.propagation import score_graph
-
-        return score_graph(self.graph, semantics or self.settings.get("semantics", "qe"),
-                           **options)
 
 
 def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=quote):
@@ -401,30 +265,3 @@ def unknown_id_message(node_id, ids):
     """``unknown id 'x'`` with the closest known ids suggested."""
     hint = did_you_mean(node_id, ids, n=3, cutoff=0.5)
     return f"unknown id {quote(node_id)}" + (f" ({hint})" if hint else "")
-
-
-def graph_to_node_link(graph):
-    """networkx node-link data for a corpus graph, with JSON-safe attribute values."""
-    import networkx as nx
-
-    data = nx.node_link_data(graph, edges="edges")
-    if data["graph"].get("sources"):  # the sources edges name (takeoff.toml's [sources])
-        data["graph"] = {**data["graph"], "sources": {
-            key: {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in fields.items()}
-            for key, fields in data["graph"]["sources"].items()}}
-    for node in data["nodes"]:
-        node.pop("path", None)
-        if node.get("date") is not None:
-            node["date"] = node["date"].isoformat()
-        node["sources"] = [
-            {**s, "date": s["date"].isoformat()} if s.get("date") else {k: v for k, v in s.items() if k != "date"}
-            for s in node.get("sources", [])
-        ]
-    return data
-
-
-def export_node_link(graph, **_options):
-    """networkx node-link JSON of a corpus graph (the ``node-link`` export format)."""
-    import json
-
-    return json.dumps(graph_to_node_link(graph), indent=2, ensure_ascii=False) + "\n"

@@ -4,8 +4,8 @@ of two branches broke (``takeoff check``).
 
 A *side* is the corpus at one revision (read with :mod:`graph.files.gitrev`, no checkout), in the
 work tree, or in a folder. Every side is parsed and validated by the one loader:
-:func:`graph.core.model.read_node_file` and :func:`graph.files.validate.build_graph` for node files,
-:func:`graph.explaining.perspective.parse_perspective` for perspectives.
+:func:`graph.files.corpus.read_node_file` and :func:`graph.files.validate.build_graph` for node files,
+:func:`graph.files.perspectives.parse_perspective` for perspectives.
 
 The change of each path's strength is split among the changed inputs of the solver (nodes
 that appear or disappear with their edges, credences, edges added, removed, re-weighted or
@@ -26,9 +26,9 @@ from pathlib import Path
 from graph.files.gitrev import BlobReader, GitError, Repository
 from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
-    PERSPECTIVES_DIR, Corpus, Problem, TakeoffError, display_path, read_node_file,
-    unknown_id_message,
+    PERSPECTIVES_DIR, Problem, TakeoffError, display_path, unknown_id_message,
 )
+from graph.files.corpus import Corpus, read_node_file
 from graph.files.store import MAX_FILE_BYTES
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
@@ -72,7 +72,7 @@ class Side:
 
     def perspective(self, name):
         """``(Perspective or None, problems)`` of perspective ``name`` on this side."""
-        from graph.explaining.perspective import BASE, Perspective, parse_perspective
+        from graph.files.perspectives import BASE, Perspective, parse_perspective
 
         if name in (None, BASE):
             return Perspective(BASE, "the corpus as written"), []
@@ -82,7 +82,7 @@ class Side:
         return parse_perspective(text, path, self.graph)
 
     def perspective_problems(self):
-        from graph.explaining.perspective import parse_perspective
+        from graph.files.perspectives import parse_perspective
 
         return [p for name in sorted(self.perspectives)
                 for p in parse_perspective(self.perspectives[name][1],
@@ -90,7 +90,7 @@ class Side:
 
 
 def _folder_side(root, label):
-    from graph.explaining.perspective import perspective_names, perspective_path
+    from graph.files.perspectives import perspective_names, perspective_path
     from graph.files.store import UnsafeFileError, read_text
 
     corpus = Corpus.load(root)
@@ -164,7 +164,7 @@ class RevisionReader:
 
 def _file_kind(rel):
     """``"node"`` or ``"perspective"`` for a file of the corpus folder (the rules of
-    :func:`graph.core.model.iter_node_files` and :func:`graph.files.store.is_perspective_file`), else
+    :func:`graph.files.corpus.iter_node_files` and :func:`graph.files.store.is_perspective_file`), else
     None."""
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == PERSPECTIVES_DIR and parts[1].endswith(".yaml") \
@@ -388,7 +388,7 @@ def _edge_changes(old, new):
 def _perspective_changes(before, after, renames):
     """Perspectives added and removed, and each override changed (``before``'s files are
     parsed against its own graph, then their ids read through ``renames``)."""
-    from graph.explaining.perspective import item_label
+    from graph.files.perspectives import item_label
 
     rows = []
     for name in sorted(set(before.perspectives) | set(after.perspectives)):
@@ -747,7 +747,7 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
     """:func:`diff` of two loaded sides."""
     if perspective is not None and all(s.perspective(perspective)[0] is None
                                        for s in (before, after)):
-        from graph.explaining.perspective import BASE
+        from graph.files.perspectives import BASE
 
         known = sorted(set(before.perspectives) | set(after.perspectives))
         raise TakeoffError(f"--perspective: neither side has a perspective {quote(perspective)} "

@@ -16,16 +16,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from graph.core.limits import InputError, decode_text, quote
 from graph.core.links import annotation_links, rename_links
 from graph.core.model import (
-    DATE_FORMS, ID_PATTERN, KINDS, MonthDate, NODE_KEYS, RELATIONS, Corpus,
-    CorpusError, TakeoffError, did_you_mean, display_path, parse_date, split_front_matter,
-    unknown_id_message,
+    DATE_FORMS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError,
+    did_you_mean, display_path, parse_date, unknown_id_message,
 )
+from graph.files.corpus import Corpus
+from graph.files.rewrite import dump_rt, load_rt, round_trip_yaml
 from graph.files.store import (
     UnsafeFileError, atomic_write, check_id, confine, corpus_file, corpus_lock,
     is_perspective_file, read_bytes, read_text, recover_locked, write_files,
@@ -33,34 +33,6 @@ from graph.files.store import (
 
 SCALAR_FIELDS = ("kind", "evidence_kind", "title", "label", "credence", "date")
 SETTABLE_FIELDS = SCALAR_FIELDS + ("tags", "body")
-
-
-def round_trip_yaml():
-    """ruamel.yaml set up the way every edited file is written (comments and order kept)."""
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 4096  # never fold long titles or notes onto a second line
-    # A month-precision date is written as its text (YYYY-MM), which reads back as one.
-    y.representer.add_representer(
-        MonthDate, lambda rep, value: rep.represent_str(value.isoformat()))
-    return y
-
-
-def load_rt(text):
-    """Front matter as a round-trip mapping, and the body, of a node file's text."""
-    front, body = split_front_matter(text)
-    if front is None:
-        raise TakeoffError("the file has no YAML front matter")
-    data = round_trip_yaml().load(front)
-    return (data if data is not None else CommentedMap()), body
-
-
-def dump_rt(data, body):
-    """The text of a node file from its front-matter mapping and body."""
-    stream = io.StringIO()
-    round_trip_yaml().dump(data, stream)
-    return f"---\n{stream.getvalue()}---\n{body}"
 
 
 _PLAIN_WORD = re.compile(r"^[A-Za-z0-9_][\w .+/-]*$")
@@ -141,7 +113,7 @@ def apply_change(root, change, action):
     written, when the corpus it would leave, perspective files included, holds an error the
     corpus did not have before (so a broken corpus can still be mended one fix at a time).
     """
-    from graph.explaining.perspective import perspective_problems
+    from graph.files.perspectives import perspective_problems
 
     root = Path(root)
     with corpus_lock(root):
@@ -336,7 +308,7 @@ def unlink(root, source, target, *, force=False):
 def _perspective_updates(corpus, nodes, edges, force, hint):
     """The perspective files rewritten without their overrides of ``nodes`` and ``edges``
     (with ``force``); without it, a refusal naming each override by file and line."""
-    from graph.explaining.perspective import drop_overrides
+    from graph.files.perspectives import drop_overrides
 
     changes, found = drop_overrides(corpus, nodes, edges)
     if found and not force:
@@ -404,10 +376,11 @@ def _distribution_value(text):
     """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
     import yaml
 
+    from graph.core.model import parse_front
     from graph.core.uncertainty import UncertaintyError, parse_distribution
 
     try:
-        value = yaml.safe_load(text)
+        value = parse_front(text)   # the front matter's loader: same limits, same numbers
         if not isinstance(value, dict):
             raise UncertaintyError("not a mapping")
         return parse_distribution(value)[1]
@@ -531,7 +504,7 @@ def move_node(root, old, new):
 
 def _renamed_in_perspectives(root, old, new):
     """``{path: text}`` of each perspective file that names ``old``, with ``new`` instead."""
-    from graph.explaining.perspective import perspective_names, perspective_path
+    from graph.files.perspectives import perspective_names, perspective_path
 
     changed = {}
     for name in perspective_names(root):
@@ -800,10 +773,11 @@ def _sources_kept_on_failure(root, declared):
         raise
 
 
-def sync_corpus(root, graph, *, replace=False, base=None):
+def sync_corpus(root, graph, *, replace=False, normalize=None):
     """Make the corpus at ``root`` hold exactly ``graph`` (``takeoff pull``), in one change.
 
-    Nodes are compared as RDF carries them (so formatting, comments and defaults written out
+    Nodes are compared as ``normalize`` carries them (``takeoff pull`` passes
+    :func:`graph.formats.rdf.as_published`, so formatting, comments and defaults written out
     do not count as differences); only nodes that differ are written, nodes missing from
     ``graph`` are deleted. A corpus that differs is refused unless ``replace``.
 
@@ -812,12 +786,9 @@ def sync_corpus(root, graph, *, replace=False, base=None):
     dict
         ``added``, ``changed``, ``removed`` (lists of ids) and ``unchanged`` (a count).
     """
-    from graph.formats.rdf import DEFAULT_BASE, parse, serialize
-
     root = Path(root)
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
-    base = base or DEFAULT_BASE
     summary = {}
 
     def record(g, node):
@@ -827,7 +798,7 @@ def sync_corpus(root, graph, *, replace=False, base=None):
     def change(corpus):
         declared.append(declare_sources(root, graph))
         local = corpus.graph
-        seen = parse(serialize(local, "nt", base), "nt", base) if len(local) else local
+        seen = normalize(local) if normalize and len(local) else local
         added = sorted(n for n in graph if n not in seen)
         removed = sorted(n for n in seen if n not in graph)
         changed = sorted(n for n in graph if n in seen and record(graph, n) != record(seen, n))
@@ -879,7 +850,7 @@ def init_corpus(folder, *, example_from=None):
     """
     import shutil
 
-    from graph.files.config import MARKER, enclosing_corpus, marker_text
+    from graph.files.config import MARKER, enclosing_corpus
 
     folder = Path(folder)
     marker = folder / MARKER

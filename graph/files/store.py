@@ -233,7 +233,7 @@ def layout_error(rel):
     node file ``[FOLDER/...]ID.md`` outside ``perspectives/``, where NAME and ID are slugs
     (:data:`graph.core.model.ID_PATTERN`) and no folder name starts with a dot (``.git``,
     ``.takeoff``). Paths are made from ids by ``graph.files.edit.new_node_path`` and
-    ``graph.explaining.perspective.perspective_path``, which obey it.
+    ``graph.files.perspectives.perspective_path``, which obey it.
     """
     if not isinstance(rel, str) or not rel or os.path.isabs(rel):
         return "not a path inside the corpus"

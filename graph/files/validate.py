@@ -18,7 +18,7 @@ from graph.core.limits import quote
 from graph.core.links import annotation_links
 from graph.core.model import (
     DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, MAX_LABEL, NODE_KEYS,
-    SOURCE_KEYS, Problem, _Loader, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
+    SOURCE_KEYS, Problem, compose_front, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.core.uncertainty import UncertaintyError, parse_distribution
 
@@ -33,7 +33,7 @@ class _Locator:
 
     def line(self, *keys):
         if self._root is None:
-            self._root = yaml.compose(self.front, Loader=_Loader)
+            self._root = compose_front(self.front)
         node, best = self._root, self._root.start_mark.line if self._root else 0
         for key in keys:
             node = self._child(node, key)

@@ -31,7 +31,7 @@ class Format(NamedTuple):
 _RDF = ("base", "score", "store")
 
 FORMATS = {
-    "node-link": Format("graph.core.model:export_node_link", "graph.formats:import_node_link",
+    "node-link": Format("graph.formats.nodelink:export_node_link", "graph.formats.nodelink:import_node_link",
                         "networkx node-link JSON"),
     "turtle": Format("graph.formats.rdf:serialize", "graph.formats.rdf:parse",
                      "RDF Turtle (takeoff-graph vocabulary)", {"fmt": "turtle"}, _RDF),
@@ -45,10 +45,10 @@ FORMATS = {
                       "graph.formats.argdown_read:parse_argdown", "Argdown", options=("title",)),
     "kialo": Format("graph.formats.kialo:export_kialo", "graph.formats.kialo:parse_kialo",
                     "Kialo's text export (1.1. Pro: ...)", options=("thesis",)),
-    "graphml": Format("graph.formats:export_graphml", None, "GraphML (Gephi, yEd)",
+    "graphml": Format("graph.formats.drawings:export_graphml", None, "GraphML (Gephi, yEd)",
                       options=("score",)),
-    "mermaid": Format("graph.formats:export_mermaid", None, "Mermaid flowchart"),
-    "dot": Format("graph.formats:export_dot", None, "Graphviz DOT"),
+    "mermaid": Format("graph.formats.drawings:export_mermaid", None, "Mermaid flowchart"),
+    "dot": Format("graph.formats.drawings:export_dot", None, "Graphviz DOT"),
     "tgf": Format("graph.formats.tgf:export_tgf", None, "ICCMA TGF: the attack graph"),
     "apx": Format("graph.formats.tgf:export_apx", None, "ICCMA APX (ASPARTIX): the attack graph"),
 }

@@ -1,5 +1,5 @@
 """networkx node-link JSON, the format without loss (``takeoff export`` writes it with
-:func:`graph.core.model.export_node_link`)."""
+:func:`export_node_link`)."""
 from __future__ import annotations
 
 from graph.formats.common import Builder, FormatError
@@ -119,3 +119,30 @@ def import_node_link(text):
         build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
                               "place for it")
     return build.result()
+
+
+def graph_to_node_link(graph):
+    """networkx node-link data for a corpus graph, with JSON-safe attribute values."""
+    import networkx as nx
+
+    data = nx.node_link_data(graph, edges="edges")
+    if data["graph"].get("sources"):  # the sources edges name (takeoff.toml's [sources])
+        data["graph"] = {**data["graph"], "sources": {
+            key: {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in fields.items()}
+            for key, fields in data["graph"]["sources"].items()}}
+    for node in data["nodes"]:
+        node.pop("path", None)
+        if node.get("date") is not None:
+            node["date"] = node["date"].isoformat()
+        node["sources"] = [
+            {**s, "date": s["date"].isoformat()} if s.get("date") else {k: v for k, v in s.items() if k != "date"}
+            for s in node.get("sources", [])
+        ]
+    return data
+
+
+def export_node_link(graph, **_options):
+    """networkx node-link JSON of a corpus graph (the ``node-link`` export format)."""
+    import json
+
+    return json.dumps(graph_to_node_link(graph), indent=2, ensure_ascii=False) + "\n"

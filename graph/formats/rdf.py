@@ -440,6 +440,12 @@ def _compact_jsonld(rdf_graph, base):
 
 # ---- RDF -> corpus graph --------------------------------------------------------------------
 
+def as_published(graph, base=DEFAULT_BASE):
+    """``graph`` as it reads back from its own RDF: the form ``takeoff pull`` compares, so
+    that formatting, comments and defaults written out do not count as differences."""
+    return parse(serialize(graph, "nt", base), "nt", base)
+
+
 def parse(text, fmt="turtle", base=DEFAULT_BASE):
     """A corpus graph from RDF text in the takeoff-graph vocabulary.
 

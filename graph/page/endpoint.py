@@ -710,3 +710,23 @@ def _oxigraph(binary, *args, data=None):
     if done.returncode != 0:
         why = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
         raise EndpointError(f"oxigraph {args[0]} --location {args[2]} failed: {inert(why)}")
+
+
+def pull(endpoint, graph_iri, root, *, base=None, replace=False):
+    """Rebuild the corpus at ``root`` from graph ``graph_iri`` of ``endpoint`` (``takeoff
+    pull``): fetch it, then write what differs in one change (:func:`graph.files.edit.sync_corpus`,
+    comparing nodes as RDF carries them).
+
+    Returns
+    -------
+    (networkx.MultiDiGraph, dict)
+        The fetched graph and what changed: ``added``, ``changed``, ``removed`` (ids) and
+        ``unchanged`` (a count).
+    """
+    from graph.files.edit import sync_corpus
+    from graph.formats.rdf import DEFAULT_BASE, as_published
+
+    base = base or DEFAULT_BASE
+    graph = fetch_graph(endpoint, graph_iri, base=base)
+    return graph, sync_corpus(root, graph, replace=replace,
+                              normalize=lambda local: as_published(local, base))

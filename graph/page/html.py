@@ -82,7 +82,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
         listed in the side panel) and ``"timeline"`` ({"dates": [iso...], "strengths":
         {id: [float or None per date]}}, replayed by a date slider); other keys are embedded
         but unused.
-    perspectives : iterable of graph.explaining.perspective.Perspective, optional
+    perspectives : iterable of graph.files.perspectives.Perspective, optional
         Overlays the page offers in its what-if (overrides of nodes or edges not in `graph` are
         left out).
     perspective : str, optional
@@ -155,13 +155,13 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
     >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
     '/home/me/map.html'
     """
-    from graph.core.model import _gc_paused
+    from graph.core.model import gc_paused
     from graph.solving.propagation import score_graph
     from graph.files.store import atomic_write
 
     # The history and the page make millions of small objects and no cycles: the cyclic
     # collector would take as long again, for nothing.
-    with _gc_paused():
+    with gc_paused():
         if result is None:
             result = score_graph(graph, semantics)
         page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})

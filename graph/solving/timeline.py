@@ -20,10 +20,8 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
-from pathlib import Path
 
-from graph.core.model import TakeoffError, parse_date
-from graph.files.store import atomic_write
+from graph.core.model import TakeoffError
 
 STEPS = ("day", "week", "month", "quarter")
 # Steps one history may have (137 years of days, every quarter of the calendar); a range and
@@ -338,103 +336,3 @@ def new_evidence(data):
             i += 1
         out.append(arrived)
     return out
-
-
-def plot_history(data, path, *, title=None):
-    """Draw a :func:`history` result to ``path`` (``.png`` or ``.svg``) with matplotlib.
-
-    One line per node; below the lines, every dated piece of evidence is marked at its date
-    with its id (labels stacked so that none overprints another).
-    The file is written atomically.
-
-    Parameters
-    ----------
-    data : dict
-        The return value of :func:`history`.
-    path : str or pathlib.Path
-        The output file; its suffix (``.png`` or ``.svg``) picks the format.
-    title : str, optional
-        The chart title (default: names the semantics and step).
-    """
-    import io
-
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg"):
-        raise TakeoffError(f"{path}: the plot file must end in .png or .svg")
-    figure = _figure(data, title)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=150, metadata=_plot_metadata(fmt))
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    atomic_write(path, buffer.getvalue())
-    return path
-
-
-def _plot_metadata(fmt):
-    # No creation date, so the same history gives the same file.
-    return {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-
-
-_EVIDENCE_COLOUR = "#555555"
-_LABEL_CHARS_ACROSS = 150  # about how many 6.5 pt characters fit across the axes
-
-
-def _figure(data, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    dates = [dt.date.fromisoformat(d) for d in data["dates"]]
-    evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
-    first = shifted(min([dates[0]] + [day for day, _ in evidence[:1]]), -10)
-    last = shifted(dates[-1], 10)
-    rows = _label_rows(evidence, (last - first).days / _LABEL_CHARS_ACROSS)
-    levels = max(rows, default=0) + 1
-    figure, (top, strip) = plt.subplots(
-        2, 1, sharex=True, figsize=(11, 5.5 + 0.17 * levels),
-        gridspec_kw={"height_ratios": [4.5, 0.6 + 0.17 * levels]}, layout="constrained")
-    for node in data["nodes"]:
-        values = [float("nan") if v is None else v for v in data["strengths"][node["id"]]]
-        top.plot(dates, values, marker="o", markersize=3, linewidth=1.8, label=node["id"])
-    for day, _ in evidence:
-        top.axvline(day, color="#cccccc", linewidth=0.6, zorder=0)
-    top.set_ylim(0, 1)
-    top.set_ylabel(f"strength ({data['semantics']})")
-    top.grid(axis="y", alpha=0.3)
-    top.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    top.set_title(title or f"Strength of each takeoff path as of each {data['step']}")
-    for (day, node), row in zip(evidence, rows):
-        strip.plot([day, day], [0, row + 1], color=_EVIDENCE_COLOUR, linewidth=0.6)
-        strip.annotate(node, (day, row + 1), fontsize=6.5, color=_EVIDENCE_COLOUR,
-                       ha="left", va="center", zorder=3,
-                       bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
-    strip.plot([day for day, _ in evidence], [0] * len(evidence), "^",
-               color=_EVIDENCE_COLOUR, markersize=5)
-    strip.set_ylim(-0.5, levels + 0.7)
-    strip.set_yticks([])
-    strip.set_ylabel("dated\nevidence")
-    for side in ("left", "right", "top"):
-        strip.spines[side].set_visible(False)
-    strip.set_xlim(first, last)
-    locator = mdates.AutoDateLocator()
-    strip.xaxis.set_major_locator(locator)
-    strip.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    return figure
-
-
-def _label_rows(evidence, days_per_char):
-    """A row for each evidence label, the lowest whose last label ends before this one starts,
-    so that labels never overprint."""
-    ends, rows = [], []
-    for day, node in evidence:
-        start = day.toordinal()
-        row = next((i for i, end in enumerate(ends) if end < start), len(ends))
-        if row == len(ends):
-            ends.append(0)
-        ends[row] = start + (len(node) + 2) * days_per_char
-        rows.append(row)
-    return rows
