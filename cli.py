@@ -13,7 +13,6 @@ import click
 
 from graph.core.limits import quote
 from graph.core.model import KINDS, TakeoffError
-from graph.files.corpus import Corpus
 from graph.page.tables import inert
 
 # The solver works on sparse arrays; BLAS threads (OpenBLAS, used for a few dense steps) only
@@ -173,6 +172,8 @@ def report_warnings(ctx, corpus):
 
 def load_corpus(ctx, *, strict=True):
     """The corpus the command works on; with ``strict`` its errors end the command (exit 1)."""
+    from graph.files.corpus import Corpus  # imports networkx: not for --help or a Tab
+
     corpus = Corpus.load(ctx.obj.corpus_path)
     if strict:
         corpus.require_valid()
@@ -294,7 +295,7 @@ def _complete_ids(ctx, param, incomplete):
     command on the user's line)."""
     from graph.files.config import locate_corpus
     from graph.core.model import ID_PATTERN, node_id
-    from graph.files.corpus import iter_node_files
+    from graph.files.store import iter_node_files
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)

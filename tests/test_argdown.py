@@ -300,7 +300,7 @@ def test_pyshacl_command_line_needs_only_the_shapes(tmp_path, run, debate_corpus
         pytest.skip("the pyshacl command is not installed (pip install pyshacl)")
     export = tmp_path / "export.ttl"
     assert run(debate_corpus, "export", "--format", "turtle", "-o", export).exit_code == 0
-    result = subprocess.run([pyshacl, "-s", str(REPO / "graph" / "shapes.ttl"), str(export)],
+    result = subprocess.run([pyshacl, "-s", str(REPO / "graph" / "formats" / "shapes.ttl"), str(export)],
                             capture_output=True, text=True, timeout=300)
     assert "Conforms: True" in result.stdout, result.stdout[-2000:]
     assert "tg:Argument" in export.read_text(encoding="utf-8")

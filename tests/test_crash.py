@@ -29,7 +29,7 @@ import pytest
 
 from conftest import REPO, write_node
 from graph.files import edit, store
-from graph.formats import import_node_link
+from graph.formats.nodelink import import_node_link
 from graph.files.corpus import Corpus
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")

@@ -405,7 +405,7 @@ def test_writes_over_the_read_limit_are_refused_before_anything_is_written(small
 
 def test_a_pull_of_an_oversized_title_writes_nothing(tmp_path):
     from graph.files.edit import sync_corpus
-    from graph.formats import import_node_link
+    from graph.formats.nodelink import import_node_link
 
     graph = import_node_link(json.dumps({"nodes": [{"id": "big", "kind": "claim", "title": BIG}],
                                          "edges": []}))
@@ -524,7 +524,7 @@ def test_every_command_honours_the_corpus_semantics(small_corpus, run):
 def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
     from graph.files.config import find_corpus
     from graph.files.edit import sync_corpus
-    from graph.formats import import_node_link
+    from graph.formats.nodelink import import_node_link
 
     graph = import_node_link(json.dumps({"nodes": [{"id": "a", "kind": "claim", "title": "A"}],
                                          "edges": []}))

@@ -4,7 +4,7 @@ of two branches broke (``takeoff check``).
 
 A *side* is the corpus at one revision (read with :mod:`graph.files.gitrev`, no checkout), in the
 work tree, or in a folder. Every side is parsed and validated by the one loader:
-:func:`graph.files.corpus.read_node_file` and :func:`graph.files.validate.build_graph` for node files,
+:func:`graph.files.store.read_node_file` and :func:`graph.files.validate.build_graph` for node files,
 :func:`graph.files.perspectives.parse_perspective` for perspectives.
 
 The change of each path's strength is split among the changed inputs of the solver (nodes
@@ -28,7 +28,8 @@ from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
     PERSPECTIVES_DIR, Problem, TakeoffError, display_path, unknown_id_message,
 )
-from graph.files.corpus import Corpus, read_node_file
+from graph.files.corpus import Corpus
+from graph.files.store import read_node_file
 from graph.files.store import MAX_FILE_BYTES
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
@@ -164,7 +165,7 @@ class RevisionReader:
 
 def _file_kind(rel):
     """``"node"`` or ``"perspective"`` for a file of the corpus folder (the rules of
-    :func:`graph.files.corpus.iter_node_files` and :func:`graph.files.store.is_perspective_file`), else
+    :func:`graph.files.store.iter_node_files` and :func:`graph.files.store.is_perspective_file`), else
     None."""
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == PERSPECTIVES_DIR and parts[1].endswith(".yaml") \

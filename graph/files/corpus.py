@@ -1,60 +1,30 @@
-"""The corpus on disk: finding its node files, reading them, and loading them into a graph.
+"""The corpus loaded: its node files read and checked into a graph, with what was found wrong.
 
-:meth:`Corpus.load` is where every command's graph comes from: each node file is read through
-the guarded read (:func:`graph.files.store.read_text`), unchanged files come from the load cache
+:meth:`Corpus.load` is where every command's graph comes from: each node file is found and read
+through the guarded read (:func:`graph.files.store.iter_node_files`, ``read_node_file``), unchanged files come from the load cache
 (:mod:`graph.files.cache`), and :func:`graph.files.validate.build_graph` checks and builds the
 :class:`networkx.MultiDiGraph` whose edge keys are the relations.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph.core.limits import quote
 from graph.core.model import (
-    PERSPECTIVES_DIR, CorpusError, NodeFile, Problem, TakeoffError, display_path, gc_paused,
-    node_id, split_front_matter, unknown_id_message,
+    CorpusError, Problem, TakeoffError, display_path, gc_paused, unknown_id_message,
 )
 from graph.files.cache import LoadCache
 from graph.files.config import MARKER, corpus_settings
 from graph.files.provenance import read_sources
-from graph.files.store import UnsafeFileError, is_perspective_file, read_text, stable_read
+from graph.files.store import (
+    UnsafeFileError, is_perspective_file, iter_node_files, read_node_file, stable_read,
+)
 from graph.files.validate import build_graph
 
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
-
-
-def iter_node_files(root):
-    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped).
-
-    A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
-    symbolic links to folders are not followed.
-    """
-    root = Path(root)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if not d.startswith(".") and not d.endswith(".md")
-            and not (here == root and d == PERSPECTIVES_DIR)
-        )
-        found += [here / f for f in sorted(filenames) if f.endswith(".md")]
-    return found
-
-
-def read_node_file(path, text=None, root=None):
-    """A node file split into front matter and body. Without ``text`` the file is read with
-    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
-    if text is None:
-        text = read_text(path, root)
-    front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), front, body)
-
 
 
 @dataclass

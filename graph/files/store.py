@@ -42,7 +42,9 @@ import sys
 from pathlib import Path
 
 from graph.core.limits import quote
-from graph.core.model import ID_PATTERN, PERSPECTIVES_DIR, TakeoffError, display_path
+from graph.core.model import (
+    ID_PATTERN, PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, node_id, split_front_matter,
+)
 
 LOCK_NAME = ".takeoff.lock"
 LOCK_TIMEOUT = 60
@@ -887,3 +889,34 @@ def _replace_atomically(path, text):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---- node files ------------------------------------------------------------------------------
+
+def iter_node_files(root):
+    """Every ``*.md`` file below ``root`` (sorted, perspective folder and dot-folders skipped).
+
+    A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
+    symbolic links to folders are not followed.
+    """
+    root = Path(root)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not d.startswith(".") and not d.endswith(".md")
+            and not (here == root and d == PERSPECTIVES_DIR)
+        )
+        found += [here / f for f in sorted(filenames) if f.endswith(".md")]
+    return found
+
+
+def read_node_file(path, text=None, root=None):
+    """A node file split into front matter and body. Without ``text`` the file is read with
+    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
+    if text is None:
+        text = read_text(path, root)
+    front, body = split_front_matter(text)
+    return NodeFile(Path(path), node_id(path), front, body)
