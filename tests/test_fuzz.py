@@ -282,12 +282,12 @@ def test_random_perspective_files(sandbox, outcomes):
         front = yaml.safe_load(path.read_text())
         how = data.draw(st.sampled_from(["data", "text", "bytes"]))
         if how == "data":
-            payload = write_out(yaml_dump(mutate(front, data.draw(edits))))
+            attack = write_out(yaml_dump(mutate(front, data.draw(edits))))
         elif how == "text":
-            payload = write_out(splice(path.read_text(), data.draw(text_edits("yaml"))))
+            attack = write_out(splice(path.read_text(), data.draw(text_edits("yaml"))))
         else:
-            payload = data.draw(st.binary(max_size=300))
-        path.write_bytes(payload)
+            attack = data.draw(st.binary(max_size=300))
+        path.write_bytes(attack)
         box.problems()  # whatever is wrong with the perspective is told as path:line: message
         box.run("perspective file: check", "check")
         box.run("perspective file: score", "score", "--perspective", "p")
