@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, write_node
+from helpers import REPO, write_node
 from graph import edit, store
 from graph.formats import import_node_link
 from graph.model import Corpus

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import snapshot, write_node
+from helpers import snapshot, write_node
 from graph.edit import init_corpus
 from graph.model import Corpus, MonthDate, date_precision, parse_date
 from graph.timeline import as_of_graph, dated_nodes

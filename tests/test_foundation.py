@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.edit import import_graph, node_text
 from graph.model import Corpus, CorpusError, TakeoffError
 from graph.store import atomic_write

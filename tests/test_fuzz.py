@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
-from conftest import snapshot, write_node
+from helpers import snapshot, write_node
 from graph.interchange import IMPORTABLE
 from graph.model import NODE_KEYS, SOURCE_KEYS
 

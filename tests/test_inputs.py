@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import snapshot, write_node
+from helpers import snapshot, write_node
 from graph.interchange import IMPORTABLE
 from graph.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_QUOTE, quote
 

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from graph import formats
 from graph.edit import init_corpus
 from graph.model import Corpus
-from tests.conftest import REPO, snapshot
-from tests.test_formats import argument_graph
+from helpers import REPO, argument_graph, snapshot
 
 DISCUSSION = """Discussion Title: Will AI takeoff be fast?
 

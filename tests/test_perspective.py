@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.model import Corpus
 from graph.perspective import (
     BASE, Perspective, PerspectiveError, apply_perspective, compare, load_perspective,

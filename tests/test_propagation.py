@@ -539,7 +539,7 @@ def test_ranking_contributions_equal_edge_contributions(G, semantics):
 
 def _write_ring(root, groups=5, size=4):
     """The attack ring as a corpus: every node of a group undermines every node of the next."""
-    from conftest import write_node
+    from helpers import write_node
 
     rng = np.random.default_rng(1)
     for g in range(groups):
@@ -656,7 +656,7 @@ def test_docstring_examples():
 
 
 def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
-    from conftest import REPO
+    from helpers import REPO
 
     table = run(REPO / "claims", "score", "--top", "2")
     assert table.exit_code == 0, table.output

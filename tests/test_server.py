@@ -21,7 +21,7 @@ from rdflib.compare import isomorphic
 from graph import endpoint as remote
 from graph import rdf
 from graph.model import Corpus
-from tests.conftest import REPO, snapshot
+from helpers import REPO, snapshot
 
 OXIGRAPH = shutil.which("oxigraph")
 pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server binary is not "

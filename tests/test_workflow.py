@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.config import find_corpus
 from graph.model import Corpus, TakeoffError
 
