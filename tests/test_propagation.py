@@ -649,12 +649,6 @@ def test_cli_semantics_are_checked_against_the_registry(small_corpus, run):
     assert ", ".join(SEMANTICS) in result.stderr
 
 
-def test_docstring_examples():
-    import doctest
-
-    assert doctest.testmod(prop).failed == 0
-
-
 def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
     from helpers import REPO
 
