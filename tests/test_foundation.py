@@ -182,13 +182,6 @@ def test_add_every_option(small_corpus, run):
     assert g.edges["new-fact", "m1", "undermines"]["weight"] == 1.0
 
 
-def test_add_with_the_editor(small_corpus, run, monkeypatch):
-    monkeypatch.setattr("click.edit", lambda *a, **k: "Written in an editor.\n")
-    result = run(small_corpus, "add", "claim", "edited", "--title", "T", "--edit")
-    assert result.exit_code == 0, result.stderr
-    assert Corpus.load(small_corpus).graph.nodes["edited"]["body"] == "Written in an editor.\n"
-
-
 @pytest.mark.parametrize("args, code, message", [
     (["claim", "c1", "--title", "dup"], 1, "'c1' already exists"),
     (["claim", "Bad Id", "--title", "x"], 1, "is not a valid id"),
