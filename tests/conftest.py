@@ -1,22 +1,12 @@
-"""Shared fixtures: small corpora written as files, and a CliRunner bound to one."""
+"""Shared fixtures: small corpora written as files, a CliRunner bound to one, the headless
+browser; and what a CI run must prove. The helpers they use, and tests import, are in helpers.py."""
 import os
-import textwrap
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def write_node(folder, node_id, text):
-    """Write ``folder/node_id.md`` from dedented text; returns its path."""
-    path = Path(folder) / f"{node_id}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
+from helpers import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip, make_sourced, write_node
 
 
 @pytest.fixture
@@ -71,13 +61,6 @@ def small_corpus(tmp_path):
     return root
 
 
-def snapshot(folder):
-    """Every file below ``folder`` with its bytes (to prove that nothing was written); the load
-    cache (``.takeoff/``) is not part of the corpus."""
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()
-            and p.name != ".takeoff.lock" and ".takeoff" not in p.relative_to(folder).parts}
-
-
 @pytest.fixture
 def run():
     """``run(corpus, *args)`` invokes the CLI in-process and returns click's Result."""
@@ -87,6 +70,22 @@ def run():
         return runner.invoke(cli, ["--corpus", str(corpus), *map(str, args)], input=input)
 
     return invoke
+
+
+@pytest.fixture
+def sourced(tmp_path):
+    """A corpus whose edges say whose argument they are (see :func:`helpers.make_sourced`)."""
+    return make_sourced(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Chromium (Debian's), one per test module."""
+    sync_playwright = chromium_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 # ---- what a CI run must prove ----------------------------------------------------------------

@@ -23,9 +23,7 @@ from graph.formats.nodelink import import_node_link
 from graph.files.edit import init_corpus
 from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
-from tests.conftest import REPO, snapshot
-from tests.test_formats import argument_graph
-from tests.test_rdf import assert_same_graph
+from helpers import REPO, argument_graph, assert_same_graph, snapshot
 
 DATA = Path(__file__).parent / "data"
 DEBATE = DATA / "debate-software-explosion.argdown"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, write_node
+from helpers import REPO, write_node
 from graph.files import edit, store
 from graph.formats.nodelink import import_node_link
 from graph.files.corpus import Corpus

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import snapshot, write_node
+from helpers import snapshot, write_node
 from graph.files.edit import init_corpus
 from graph.files.corpus import Corpus
 from graph.core.model import MonthDate, date_precision, parse_date

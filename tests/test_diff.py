@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import write_node
+from helpers import write_node
 from graph.files.corpus import Corpus
 from graph.explaining.perspective import shapley_reference
 from graph.explaining.review import EXACT_LIMIT, ChangeGame, attribute, diff
@@ -435,7 +435,7 @@ def test_the_pull_request_workflow_recipe(repo, tmp_path):
 
     import yaml
 
-    from conftest import REPO
+    from helpers import REPO
 
     page = (REPO / "docs" / "review.md").read_text()
     workflow = yaml.safe_load(re.search(r"```yaml\n(name: takeoff diff\n.*?)```", page, re.S)[1])

@@ -16,9 +16,7 @@ from graph.solving.shares import (
     strength_shares,
 )
 
-from conftest import REPO
-from test_html import browser  # noqa: F401  (a fixture)
-from test_provenance import sourced  # noqa: F401  (a fixture)
+from helpers import REPO, Page, make_sourced
 
 SEMANTICS = ("qe", "dfquad", "eb")
 KIND_CHOICES = [("model", None), ("claim", None), ("argument", None), ("evidence", None),
@@ -265,8 +263,6 @@ def sourced_pages(browser, tmp_path_factory):
     from click.testing import CliRunner
 
     from cli import cli
-    from test_html import Page
-    from test_provenance import make_sourced
 
     folder = tmp_path_factory.mktemp("sourced")
     root = make_sourced(folder)

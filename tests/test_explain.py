@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot
+from helpers import REPO, snapshot
 from graph.files.edit import import_graph
 from graph.explaining.explain import (CONTESTED_THRESHOLD, cruxes, lint, paths, removal_impacts,
                            removal_impacts_reference, strongest_chains, tree, why)

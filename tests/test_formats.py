@@ -17,8 +17,7 @@ from graph.formats.common import FormatError
 from graph.formats.drawings import export_dot, export_graphml, export_mermaid
 from graph.files.corpus import Corpus
 from graph.core.model import ID_PATTERN
-from tests.conftest import REPO, snapshot
-from tests.test_rdf import assert_same_graph, corpora, edge, full_graph, node
+from helpers import REPO, argument_graph, assert_same_graph, corpora, edge, full_graph, node, snapshot
 
 DATA = Path(__file__).parent / "data"
 
@@ -41,24 +40,6 @@ def test_round_trip_keeps_every_field(name):
         H = parse(export(G))
         assert_same_graph(G, H)
         assert H.graph["warnings"] == []
-
-
-def argument_graph():
-    """Two premises support an argument that supports its conclusion; a statement undercuts
-    the argument; a sketched con argument undermines the conclusion."""
-    G = nx.MultiDiGraph()
-    node(G, "p1", "evidence", "Task length doubles every 7 months", 0.8, date=dt.date(2025, 3, 1))
-    node(G, "p2", "claim", "Research is mostly coding", 0.6)
-    node(G, "inference", "argument", "Scaling inference", 0.7, tags=["pcs"])
-    node(G, "c", "model", "AI research automates itself by 2030", 0.3)
-    node(G, "doubt", "claim", "Past trends may not extrapolate", 0.5)
-    node(G, "con", "argument", "The compute objection", 0.5)
-    edge(G, "p1", "inference", "supports", 1.0)
-    edge(G, "p2", "inference", "supports", 0.5, "only partly")
-    edge(G, "inference", "c", "supports", 1.0, "Modus ponens")
-    edge(G, "doubt", "inference", "undermines", 1.0)
-    edge(G, "con", "c", "undermines", 0.8)
-    return G
 
 
 @pytest.mark.parametrize("name", ROUND_TRIPS)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.files.edit import import_graph, node_text
 from graph.files.corpus import Corpus
 from graph.core.model import CorpusError, TakeoffError
@@ -181,13 +181,6 @@ def test_add_every_option(small_corpus, run):
     assert node["body"] == "It *matters*.\n"
     assert g.edges["new-fact", "c1", "supports"]["weight"] == 0.4
     assert g.edges["new-fact", "m1", "undermines"]["weight"] == 1.0
-
-
-def test_add_with_the_editor(small_corpus, run, monkeypatch):
-    monkeypatch.setattr("click.edit", lambda *a, **k: "Written in an editor.\n")
-    result = run(small_corpus, "add", "claim", "edited", "--title", "T", "--edit")
-    assert result.exit_code == 0, result.stderr
-    assert Corpus.load(small_corpus).graph.nodes["edited"]["body"] == "Written in an editor.\n"
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -18,8 +18,7 @@ import pytest
 
 from graph.page import endpoint as remote
 from graph.formats import rdf
-from test_html import browser  # noqa: F401  (a fixture: a real headless Chromium)
-from tests.conftest import snapshot
+from helpers import BUNDLED, INJECTED, Page, bundled_page_path, cli_score, page_strengths, snapshot, write_node
 
 SECRET = "hunter2"
 TOKEN = "s3cret-token-value"
@@ -111,7 +110,6 @@ def one_line_error(result, *parts, absent=()):
 
 @pytest.fixture
 def corpus(tmp_path):
-    from tests.conftest import write_node
 
     root = tmp_path / "claims"
     write_node(root, "m1", "---\nkind: model\ntitle: A model\n---\n")
@@ -448,8 +446,6 @@ def test_a_crafted_link_runs_nothing_sends_nothing_and_downloads_what_takeoff_re
     import json
     import shutil
 
-    from test_html import INJECTED, Page
-    from test_whatif import BUNDLED, bundled_page_path, cli_score, page_strengths
 
     path, corpus = bundled_page_path(tmp_path)
     root = tmp_path / "claims"

@@ -1,12 +1,10 @@
 """The HTML map: safety of what goes into the page, the layout, the command, and the page itself
 in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright)."""
 import base64
-import datetime
 import hashlib
 import html
 import json
 import re
-from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -18,50 +16,11 @@ from graph.page.html import (
 from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 
-from conftest import REPO, snapshot, write_node
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-BUNDLED = REPO / "claims"
-
+from helpers import (
+    BUNDLED, INJECTED, INJECTIONS, Page, add_edge, add_node, injection_graph, layered_graph, snapshot,
+    write_node)
 
 # ---------------------------------------------------------------- helpers building graphs
-
-def add_node(graph, node_id, kind="claim", title=None, **attrs):
-    data = {"kind": kind, "title": title or f"Title of {node_id}", "credence": 0.5, "date": None,
-            "tags": [], "sources": [], "body": "", "path": None}
-    data.update(attrs)
-    graph.add_node(node_id, **data)
-
-
-def add_edge(graph, source, target, relation="supports", weight=1.0, note=""):
-    graph.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
-
-
-def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
-    """A random argument graph: evidence -> claims -> models, plus claim -> claim edges."""
-    import random
-
-    rnd = random.Random(seed)
-    graph = nx.MultiDiGraph()
-    ids = {kind: [f"{kind}-{i}" for i in range(n)] for kind, n in
-           (("model", n_models), ("claim", n_claims), ("evidence", n_evidence))}
-    for kind, names in ids.items():
-        for name in names:
-            add_node(graph, name, kind, credence=round(rnd.random(), 2),
-                     tags=[rnd.choice(["compute", "rl", "hardware"])],
-                     date=datetime.date(2024, 1 + rnd.randrange(12), 1) if kind == "evidence" else None)
-    while graph.number_of_edges() < n_edges:
-        roll = rnd.random()
-        pool = (("evidence", "claim") if roll < 0.5 else ("claim", "model") if roll < 0.8
-                else ("claim", "claim"))
-        source, target = rnd.choice(ids[pool[0]]), rnd.choice(ids[pool[1]])
-        if source != target and not graph.has_edge(source, target):
-            add_edge(graph, source, target, rnd.choice(["supports", "undermines"]),
-                     round(rnd.uniform(0.1, 1), 2))
-    return graph
-
 
 def graph_state(graph):
     return (sorted((n, repr(d)) for n, d in graph.nodes(data=True)),
@@ -333,123 +292,6 @@ def test_html_command_missing_corpus(run, tmp_path):
 
 # ---------------------------------------------------------------- in the browser
 
-INJECTIONS = [
-    "<script>window.__pwned = 'script'</script>",
-    '<img src=x onerror="window.__pwned=\'img\'">',
-    '"><svg onload="window.__pwned=\'svg\'">',
-    "</script><script>window.__pwned='close'</script>",
-    "<!--<script>window.__pwned='comment'</script>",
-    '<a href="javascript:window.__pwned=\'href\'">href</a>',
-    "\u2028\u2029 line separators </SCRIPT >",
-    "{{ 7*7 }} {% raw %}",
-]
-
-
-def injection_graph():
-    """Every string a corpus could hold is a payload; ids too (an imported graph is not slugged)."""
-    graph = nx.MultiDiGraph()
-    bad_id = '"><img src=x onerror="window.__pwned=\'id\'">'
-    add_node(graph, "target-model", "model", title="href: " + INJECTIONS[5], tags=INJECTIONS[:2],
-             body="\n\n".join(INJECTIONS) + "\n\n[click](javascript:window.__pwned='md')"
-                  "\n\n<javascript:window.__pwned='auto'>\n\n![x](javascript:window.__pwned='img2')")
-    add_node(graph, bad_id, "evidence", title=INJECTIONS[1], date=datetime.date(2025, 1, 1),
-             tags=INJECTIONS[2:4],
-             sources=[{"url": "javascript:window.__pwned='src'", "title": INJECTIONS[0],
-                       "quote": INJECTIONS[1], "date": None},
-                      {"url": "https://example.org/ok", "title": "href=" + INJECTIONS[3],
-                       "quote": INJECTIONS[4], "date": datetime.date(2025, 1, 2)}])
-    for i, text in enumerate(INJECTIONS):
-        add_node(graph, f"claim-{i}", "claim", title=text, tags=[text], body=text)
-        add_edge(graph, f"claim-{i}", "target-model", "supports" if i % 2 else "undermines", 0.5, note=text)
-    add_edge(graph, bad_id, "target-model", "supports", 1.0, note=INJECTIONS[0])
-    return graph, bad_id
-
-
-def chromium_or_skip():
-    if not CHROMIUM.exists():
-        pytest.skip("no browser: Debian's chromium is not installed at /usr/bin/chromium "
-                    "(apt-get install chromium; .ci/run does it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("no browser driver: the playwright package is missing (pip install playwright)")
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = chromium_or_skip()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Page:
-    """A page opened from file:// that records console errors, dialogs and outside requests."""
-
-    def __init__(self, browser, path, viewport=(1400, 900)):
-        self.errors, self.dialogs, self.requests = [], [], []
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        self.page = page = self.context.new_page()
-        page.on("console", lambda m: m.type in ("error", "warning") and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", self._dialog)
-        page.route("**/*", self._route)
-        page.goto(path if str(path).startswith("file:") else Path(path).absolute().as_uri())
-        page.wait_for_function("() => window.takeoffFirstDraw !== undefined", timeout=60_000)
-
-    def _dialog(self, dialog):
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith("file:"):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def js(self, expression, arg=None):
-        return self.page.evaluate(expression, arg)
-
-    def node_point(self, node_id, wait=150):
-        """The node brought into view, and where on the screen the canvas draws it."""
-        self.js("id => network.focus(id, {scale: 1.6, animation: false})", node_id)
-        self.page.wait_for_timeout(wait)
-        return self.js("""id => { const p = network.getPositions([id])[id]; const d = network.canvasToDOM(p);
-                              const r = document.getElementById('network').getBoundingClientRect();
-                              return [r.left + d.x, r.top + d.y]; }""", node_id)
-
-    def click_node(self, node_id):
-        """A real mouse click on the node where the canvas draws it."""
-        self.page.mouse.click(*self.node_point(node_id))
-
-    def hover_node(self, node_id):
-        """The mouse moved onto the node; returns its tooltip, once visible."""
-        x, y = self.node_point(node_id, wait=100)
-        self.page.mouse.move(x - 3, y - 3)
-        self.page.mouse.move(x, y)
-        tip = self.page.locator("div.vis-tooltip")
-        tip.wait_for(state="visible")
-        return tip
-
-    def visible_nodes(self):
-        return set(self.js("() => nodes.get().filter(n => !n.hidden).map(n => n.id)"))
-
-    def visible_edges(self):
-        return self.js("() => edges.get().filter(e => !e.hidden).map(e => [e.from, e.to])")
-
-    def close(self):
-        self.context.close()
-
-    def assert_clean(self):
-        assert self.errors == [], self.errors
-        assert self.requests == [], self.requests
-        assert self.dialogs == [], self.dialogs
-
-
 @pytest.fixture(scope="module")
 def bundled_page(browser, tmp_path_factory):
     corpus = Corpus.load(BUNDLED).require_valid()
@@ -657,15 +499,6 @@ def test_tooltip_is_plain_text(fresh):
     # vis-network sets the title with innerText: line breaks become <br>, nothing else is markup.
     tags = page.js("() => Array.from(document.querySelector('div.vis-tooltip').children).map(c => c.tagName)")
     assert set(tags) <= {"BR"}
-
-
-INJECTED = """() => ({
-    pwned: window.__pwned === undefined ? null : String(window.__pwned),
-    handlers: document.querySelectorAll('[onerror],[onload],[onclick],[onmouseover],[onfocus]').length,
-    embeds: document.querySelectorAll('img,iframe,object,embed,frame,base,form,meta[http-equiv=refresh]').length,
-    scripts: document.querySelectorAll('script').length,
-    jsLinks: Array.from(document.querySelectorAll('a[href]')).filter(a => !/^(https?:|mailto:)/i.test(a.getAttribute('href'))).length,
-})"""
 
 
 def test_injection_payloads_in_the_graph_run_no_script(browser, tmp_path):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import snapshot, write_node
+from helpers import snapshot, write_node
 from graph.formats.interchange import IMPORTABLE
 from graph.core.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_QUOTE, quote
 

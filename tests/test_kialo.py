@@ -11,8 +11,7 @@ from graph.formats.kialo import export_kialo, parse_kialo
 from graph.formats.tgf import export_apx, export_tgf
 from graph.files.edit import init_corpus
 from graph.files.corpus import Corpus
-from tests.conftest import REPO, snapshot
-from tests.test_formats import argument_graph
+from helpers import REPO, argument_graph, snapshot
 
 DISCUSSION = """Discussion Title: Will AI takeoff be fast?
 

@@ -5,8 +5,7 @@ from graph.page.html import write_html
 from graph.core.links import annotation_links
 from graph.files.corpus import Corpus
 
-from conftest import write_node
-from test_html import Page, browser  # noqa: F401  (the module-scoped Chromium fixture)
+from helpers import Page, write_node
 
 
 def test_annotation_links_finds_both_forms_in_order_and_skips_code():

@@ -539,7 +539,7 @@ def test_ranking_contributions_equal_edge_contributions(G, semantics):
 
 def _write_ring(root, groups=5, size=4):
     """The attack ring as a corpus: every node of a group undermines every node of the next."""
-    from conftest import write_node
+    from helpers import write_node
 
     rng = np.random.default_rng(1)
     for g in range(groups):
@@ -649,14 +649,8 @@ def test_cli_semantics_are_checked_against_the_registry(small_corpus, run):
     assert ", ".join(SEMANTICS) in result.stderr
 
 
-def test_docstring_examples():
-    import doctest
-
-    assert doctest.testmod(prop).failed == 0
-
-
 def test_score_shows_the_top_rows_and_says_how_many_are_left_out(run):
-    from conftest import REPO
+    from helpers import REPO
 
     table = run(REPO / "claims", "score", "--top", "2")
     assert table.exit_code == 0, table.output

@@ -4,89 +4,10 @@ import json
 
 import pytest
 
-from conftest import snapshot, write_node
+from helpers import SOURCES, snapshot, write_node
 from graph.explaining.explain import lint
 from graph.files.corpus import Corpus
 from graph.files.provenance import filter_graph, known_sources
-
-SOURCES = """
-[sources.essay]
-title = "What is recursive self-improvement?"
-url = "https://example.org/essay"
-author = "A. Writer"
-date = "2025-06-01"
-
-[sources.notes]
-title = "Research notes"
-"""
-
-
-@pytest.fixture
-def sourced(tmp_path):
-    return make_sourced(tmp_path)
-
-
-def make_sourced(folder):
-    """Evidence e1 (an observation) and e2 (a forecast) support claim c1; c1 supports model m1
-    (the essay's edge), c2 undermines m1 (the editor's), and m2 is supported by e2 (notes).
-    Returns the corpus folder (``folder/claims``)."""
-    root = folder / "claims"
-    root.mkdir()
-    (root / "takeoff.toml").write_text('title = "t"\n' + SOURCES, encoding="utf-8")
-    write_node(root, "m1", "---\nkind: model\ntitle: Path one\n---\n")
-    write_node(root, "m2", "---\nkind: model\ntitle: Path two\n---\n")
-    write_node(root, "c1", """
-        ---
-        kind: claim
-        title: A claim
-        supports:
-          - target: m1
-            weight: 0.8
-            note: because
-            from: essay
-            quote: "the words of the essay"
-        ---
-        """)
-    write_node(root, "c2", """
-        ---
-        kind: claim
-        title: Another claim
-        undermines:
-          - target: m1
-            from: editor
-        ---
-        """)
-    write_node(root, "e1", """
-        ---
-        kind: evidence
-        evidence_kind: observation
-        title: A measurement
-        credence: 0.9
-        date: 2025-05-14
-        supports:
-          - target: c1
-            weight: 0.5
-            from: notes
-        ---
-        """)
-    write_node(root, "e2", """
-        ---
-        kind: evidence
-        evidence_kind: forecast
-        title: A model's output
-        credence: 0.8
-        date: 2025-07-01
-        supports:
-          - target: c1
-            weight: 0.4
-            from: essay
-          - target: m2
-            weight: 0.6
-            from: notes
-        ---
-        """)
-    return root
-
 
 def errors(root):
     return [str(p) for p in Corpus.load(root).errors]

@@ -16,9 +16,9 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from graph.files.edit import init_corpus
 from graph.formats import rdf
 from graph.files.edit import import_graph
-from graph.core.model import KINDS, TakeoffError
 from graph.files.corpus import Corpus
-from tests.conftest import REPO, snapshot, write_node
+from graph.core.model import TakeoffError
+from helpers import REPO, assert_same_graph, corpora, edge, full_graph, node, snapshot, write_node
 
 TG = Namespace(rdf.VOCAB)
 AIF = Namespace(rdf.PREFIXES["aif"])
@@ -28,77 +28,6 @@ STORES = ["memory", "oxigraph"]
 
 
 # ---- corpus graphs --------------------------------------------------------------------------
-
-def node(G, node_id, kind="claim", title=None, credence=0.5, date=None, tags=(), sources=(), body=""):
-    G.add_node(node_id, kind=kind, title=title or node_id.title(), credence=credence, date=date,
-               tags=list(tags), sources=list(sources), body=body)
-
-
-def edge(G, source, target, relation="supports", weight=1.0, note=""):
-    G.add_edge(source, target, key=relation, relation=relation, weight=weight, note=note)
-
-
-def full_graph():
-    """Every optional field, Unicode, quotes and multi-line text."""
-    G = nx.MultiDiGraph()
-    node(G, "fast-takeoff", "model", 'Fast takeoff: "FOOM" — über-schnell', 0.3,
-         tags=["rsi", "speed", "rsi"], body='A model.\n\nWith "quotes" and ünïcode 🚀\n')
-    node(G, "alpha-evolve", "evidence", "AlphaEvolve recovers 0.7% of Google's compute", 0.9,
-         date=dt.date(2025, 5, 14),
-         sources=[{"url": "https://deepmind.google/x?a=1&b=2#frag", "title": "Blog «post»",
-                   "quote": 'we "recovered"\nsecond line', "date": dt.date(2025, 5, 14)},
-                  {"url": "https://example.org/second", "date": None}])
-    node(G, "loops", "claim", "Loops closed", 1e-20, date=dt.date(1999, 12, 31))
-    node(G, "naive", "claim", "Naive RLVR", 1.0)
-    edge(G, "alpha-evolve", "loops", "supports", 0.8, "why\nit matters")
-    edge(G, "loops", "fast-takeoff", "supports", 1.0)
-    edge(G, "naive", "fast-takeoff", "undermines", 2.5e-7, 'a "note"')
-    return G
-
-
-def attrs_of(G):
-    return {n: {k: v for k, v in d.items() if k != "path"} for n, d in G.nodes(data=True)}
-
-
-def assert_same_graph(G, H):
-    assert attrs_of(G) == attrs_of(H)
-    assert sorted(G.edges(keys=True, data=True)) == sorted(H.edges(keys=True, data=True))
-
-
-# Hypothesis: corpora with every optional field, Unicode (no control characters or surrogates),
-# quotes and multi-line text.
-TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\r"),
-               max_size=30)
-LINES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00",
-                              whitelist_characters="\n"), max_size=60)
-TITLE = TEXT.filter(lambda t: t.strip())
-SLUG = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
-UNIT = st.floats(0, 1, allow_nan=False)
-WEIGHT = st.floats(0, 1, exclude_min=True, allow_nan=False)
-DATE = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(2999, 12, 31))
-SOURCE = st.fixed_dictionaries(
-    {"url": st.from_regex(r"https://[a-z]{1,8}\.org/[a-zA-Z0-9_~%/.-]{0,12}(\?q=[a-z&=]{0,5})?",
-                          fullmatch=True),
-     "date": st.none() | DATE},
-    optional={"title": TEXT, "quote": LINES})
-
-
-@st.composite
-def corpora(draw, text=TEXT, lines=LINES, title=TITLE, unit=UNIT, weight=WEIGHT, max_nodes=6):
-    ids = draw(st.lists(SLUG, min_size=1, max_size=max_nodes, unique=True))
-    G = nx.MultiDiGraph()
-    for node_id in ids:
-        kind = draw(st.sampled_from(KINDS))
-        date = draw(DATE) if kind == "evidence" else draw(st.none() | DATE)
-        node(G, node_id, kind, draw(title), draw(unit), date,
-             draw(st.lists(text.filter(lambda t: t.strip()), max_size=3)),
-             draw(st.lists(SOURCE, max_size=2)), draw(lines))
-    pairs = [(a, b) for a in ids for b in ids if a != b]
-    for source, target in draw(st.lists(st.sampled_from(pairs), unique=True, max_size=8)) if pairs else []:
-        edge(G, source, target, draw(st.sampled_from(["supports", "undermines"])), draw(weight),
-             draw(st.sampled_from(["", "because"]) | lines))
-    return G
-
 
 @pytest.fixture(scope="module")
 def bundled():

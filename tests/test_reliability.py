@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.formats.common import slugify
 from graph.files import store
 from graph.files.edit import apply_change, init_corpus, new_node_path

@@ -13,7 +13,7 @@ from graph.solving.propagation import SEMANTICS, build_system, score_graph, solv
 from graph.solving.robustness import first_order_indices, robustness, uncertain_inputs
 from graph.core.uncertainty import UncertaintyError, beta_parameters, parse_distribution, sample
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, Page, snapshot, write_node
 
 
 # ---------------------------------------------------------------- the batched solve
@@ -303,28 +303,22 @@ def test_tied_paths_share_the_ranks_they_span():
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
 
 
-def test_the_page_shows_intervals_and_p_first(uncertain, tmp_path, run):
-    from test_html import CHROMIUM_ARGS, CHROMIUM, Page, chromium_or_skip
-
-    sync_playwright = chromium_or_skip()
+def test_the_page_shows_intervals_and_p_first(uncertain, tmp_path, run, browser):
     out = tmp_path / "map.html"
     result = run(uncertain, "html", "-o", out, "--robustness", "200", "--spread", "0.1")
     assert result.exit_code == 0, result.output
     data = robustness(Corpus.load(uncertain).graph, samples=200, spread=0.1)
     expected = data["models"][0]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = Page(browser, out)
-        try:
-            text = page.js("() => document.querySelector('.rank-robustness').textContent")
-            assert text == (f"90% {expected['low']:.2f}–{expected['high']:.2f} · "
-                            f"P(first) {expected['p_first']:.2f}")
-            page.js("() => takeoff.openPanel('c')")
-            assert "0.6 ± 0.15" in page.js("() => document.querySelector('.metrics').textContent")
-            page.assert_clean()
-        finally:
-            page.close()
-            browser.close()
+    page = Page(browser, out)
+    try:
+        text = page.js("() => document.querySelector('.rank-robustness').textContent")
+        assert text == (f"90% {expected['low']:.2f}–{expected['high']:.2f} · "
+                        f"P(first) {expected['p_first']:.2f}")
+        page.js("() => takeoff.openPanel('c')")
+        assert "0.6 ± 0.15" in page.js("() => document.querySelector('.metrics').textContent")
+        page.assert_clean()
+    finally:
+        page.close()
 
 
 def test_takeoff_toml_sets_the_default_spreads(uncertain, run):

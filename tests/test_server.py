@@ -21,7 +21,7 @@ from rdflib.compare import isomorphic
 from graph.page import endpoint as remote
 from graph.formats import rdf
 from graph.files.corpus import Corpus
-from tests.conftest import REPO, snapshot
+from helpers import REPO, snapshot
 
 OXIGRAPH = shutil.which("oxigraph")
 pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server binary is not "

@@ -11,7 +11,7 @@ import sys
 import pytest
 from rich.text import Text
 
-from conftest import REPO, write_node
+from helpers import REPO, write_node
 from graph.page.tables import Col, spill, tsv, widths, wrap_words
 
 BUNDLED = REPO / "claims"

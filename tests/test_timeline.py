@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.files.corpus import Corpus
 from graph.core.model import TakeoffError
 from graph.solving.propagation import score_graph

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_node
+from helpers import write_node
 from graph.files import store
 
 OTHER_UID = 54321
@@ -443,7 +443,7 @@ def _takeoff(corpus, *args, timeout=30):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers import REPO
 
     return subprocess.run([sys.executable, "-c", "from cli import main; main()", "--corpus",
                            str(corpus), *map(str, args)], cwd=REPO, capture_output=True,
@@ -579,7 +579,7 @@ ENTRY = st.lists(st.one_of(PATHS, st.integers(-1, 99), st.text(max_size=5)), max
 def test_any_planted_journal_is_finished_or_refused_and_touches_only_node_files(tmp_path_factory, journal):
     """Whatever a journal says, recovery either refuses it (changing nothing) or changes only
     node and perspective files of the corpus."""
-    from conftest import write_node
+    from helpers import write_node
 
     base = tmp_path_factory.mktemp("j")
     root = base / "claims"

@@ -16,8 +16,9 @@ from graph.explaining.perspective import apply_perspective
 from graph.files.perspectives import load_perspective, perspective_names
 from graph.solving.propagation import build_system, score_graph, solve
 
-from test_html import (  # noqa: F401  (browser is a fixture)
-    BUNDLED, INJECTED, INJECTIONS, Page, add_edge, add_node, browser, injection_graph, layered_graph)
+from helpers import (
+    BUNDLED, INJECTED, INJECTIONS, Page, bundled_page_path, cli_score, injection_graph, layered_graph,
+    page_strengths, write_node)
 
 SEMANTICS = ("qe", "dfquad", "eb")
 EXACT = 1e-9
@@ -27,14 +28,6 @@ def bundled_corpus(tmp_path):
     root = tmp_path / "claims"
     shutil.copytree(BUNDLED, root)
     return root
-
-
-def bundled_page_path(tmp_path):
-    corpus = Corpus.load(BUNDLED).require_valid()
-    path = tmp_path / "map.html"
-    perspectives = [load_perspective(corpus, name) for name in perspective_names(BUNDLED)]
-    write_html(path, corpus.graph, perspectives=perspectives)
-    return path, corpus
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +51,10 @@ def scored(graph, semantics="qe"):
     return score_graph(graph, semantics).strengths
 
 
-def page_strengths(page):
-    return page.js("() => Object.fromEntries(Object.keys(takeoff.page.details).map(id => [id, takeoff.strengthOf(id)]))")
-
-
 def assert_close(shown, expected, tol=EXACT):
     assert set(shown) == set(expected)
     worst = max(abs(shown[k] - expected[k]) for k in expected)
     assert worst <= tol, worst
-
-
-def cli_score(run, root, *args):
-    result = run(root, "score", "--all", "--json", *args)
-    assert result.exit_code == 0, result.output
-    return {k: v["strength"] for k, v in json.loads(result.stdout)["nodes"].items()}
 
 
 # ---------------------------------------------------------------- the solver
@@ -439,7 +422,6 @@ def test_the_page_counts_a_month_date_from_the_months_last_day_as_python_does(br
                                                                             tmp_path):
     """A node dated 2025-05 (month precision) is left out as of 2025-05-15 and counts as of
     2025-05-31, in takeoff.score as in `takeoff score --as-of`."""
-    from conftest import write_node
 
     root = tmp_path / "claims"
     write_node(root, "m", "---\nkind: model\ntitle: A path\n---\n")

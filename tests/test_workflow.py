@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from conftest import REPO, snapshot, write_node
+from helpers import REPO, snapshot, write_node
 from graph.files.config import find_corpus
 from graph.files.corpus import Corpus
 from graph.core.model import TakeoffError
@@ -265,41 +265,6 @@ def test_mv_bad_input_writes_nothing(marked, run, args, message):
 
 # ---------------------------------------------------------------- 3. edit and sources
 
-def test_edit_saves_a_valid_text(marked, run, monkeypatch):
-    monkeypatch.setattr("click.edit", lambda text, **k: text.replace("A takeoff path", "Renamed"))
-    result = run(marked, "edit", "m1")
-    assert result.exit_code == 0, result.output
-    assert Corpus.load(marked).graph.nodes["m1"]["title"] == "Renamed"
-
-
-def test_edit_refuses_an_invalid_text_and_keeps_it(marked, run, monkeypatch):
-    before = snapshot(marked)
-    typed = "---\nkind: model\ntitle: T\ncredence: 7\n---\nMy long annotation.\n"
-    monkeypatch.setattr("click.edit", lambda text, **k: typed)
-    result = run(marked, "edit", "m1")
-    assert result.exit_code == 1
-    assert "m1.md:4:" in result.stderr and "refused, nothing was written" in result.stderr
-    rejected = marked / "m1.md.rej"
-    assert "m1.md.rej" in result.stderr and rejected.read_text() == typed
-    assert (marked / "m1.md").read_bytes() == before[marked.relative_to(marked) / "m1.md"]
-    assert run(marked, "check").exit_code == 0  # the .rej file is not a node
-    seen = []
-    monkeypatch.setattr("click.edit", lambda text, **k: seen.append(text) or text.replace("7", "0.7"))
-    again = run(marked, "edit", "m1")
-    assert again.exit_code == 0, again.output
-    assert seen == [typed] and not rejected.exists()
-    assert Corpus.load(marked).graph.nodes["m1"]["credence"] == 0.7
-
-
-def test_edit_without_a_change_writes_nothing(marked, run, monkeypatch):
-    before = snapshot(marked)
-    monkeypatch.setattr("click.edit", lambda text, **k: None)
-    result = run(marked, "edit", "m1")
-    assert result.exit_code == 0 and "no change" in result.stderr
-    assert run(marked, "edit", "nope").exit_code == 1
-    assert snapshot(marked) == before
-
-
 def test_source_add_update_and_rm(marked, run):
     result = run(marked, "source", "add", "m1", "https://example.org/a", "--title", "A paper",
                  "--quote", "it says so", "--date", "2025-02-03")
@@ -401,18 +366,6 @@ def test_a_format_that_cannot_be_imported_is_named(marked, run, tmp_path):
     assert result.exit_code == 2 and "is not one it can import" in result.stderr
 
 
-def test_edit_refuses_to_overwrite_a_change_made_meanwhile(marked, run, monkeypatch):
-    def editor(text, **kwargs):
-        (marked / "m1.md").write_text((marked / "m1.md").read_text().replace("path", "road"))
-        return text.replace("The path.", "My text.")
-
-    monkeypatch.setattr("click.edit", editor)
-    result = run(marked, "edit", "m1")
-    assert result.exit_code == 1 and "changed while you edited it" in result.stderr
-    assert "road" in (marked / "m1.md").read_text()
-    assert "My text." in (marked / "m1.md.rej").read_text()
-
-
 def test_init_in_the_current_folder(tmp_path, cli_run, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli_run("init")
@@ -494,21 +447,6 @@ def test_a_long_source_title_is_cut_with_an_ellipsis(marked, run):
     shown = result.stderr.split("(title ", 1)[1]
     assert shown.startswith(title[:50]) and shown.rstrip().endswith("\u2026)")
     assert len(shown.rstrip()) <= 62
-
-
-def test_a_refused_text_is_dropped_when_the_next_edit_changes_nothing(marked, run, monkeypatch):
-    monkeypatch.setattr("click.edit", lambda text, **k: "---\nkind: model\ntitle: T\ncredence: 7\n---\n")
-    assert run(marked, "edit", "m1").exit_code == 1
-    rejected = marked / "m1.md.rej"
-    assert rejected.is_file()
-    monkeypatch.setattr("click.edit", lambda text, **k: None)  # the editor left without saving
-    quit_ = run(marked, "edit", "m1")
-    assert quit_.exit_code == 0 and "no change" in quit_.stderr and "dropped" in quit_.stderr
-    assert not rejected.exists()
-    seen = []
-    monkeypatch.setattr("click.edit", lambda text, **k: seen.append(text))
-    run(marked, "edit", "m1")
-    assert seen == [(marked / "m1.md").read_text()]  # the next edit starts from the file
 
 
 def test_quiet_score_prints_only_the_table(marked, run):

@@ -295,7 +295,9 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
 
     Examples
     --------
-    >>> compare(corpus, "rlvr-optimist", "bottlenecks-sceptic")["models"][0]  # doctest: +SKIP
+    >>> first = compare(corpus, "rlvr-optimist", "bottlenecks-sceptic")["models"][0]
+    >>> first["id"], round(first["difference"], 3)
+    ('bottlenecks', 0.044)
     """
     from graph.solving.timeline import as_of_graph
 

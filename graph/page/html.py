@@ -95,7 +95,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
 
     Examples
     --------
-    >>> from graph.core.model import Corpus
+    >>> from graph.files.corpus import Corpus
     >>> corpus = Corpus.load("claims")
     >>> page = render_html(corpus.graph, corpus.score("qe"), title="My map")
     >>> page.startswith("<!DOCTYPE html>")
@@ -151,7 +151,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
 
     Examples
     --------
-    >>> from graph.core.model import Corpus
+    >>> from graph.files.corpus import Corpus
     >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
     '/home/me/map.html'
     """
