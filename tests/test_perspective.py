@@ -431,10 +431,6 @@ def test_check_perspectives_reports_every_file(bundled_copy):
     assert [(p.path.endswith("bad.yaml"), p.line) for p in problems] == [(True, 3)]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="defect found by tests/test_fuzz.py: perspective.drop_overrides hashes a "
-                          "weight entry's raw source (a YAML list) and rm/unlink --force end in a "
-                          "TypeError traceback")
 @pytest.mark.parametrize("args", [("rm", "m", "--force"), ("unlink", "c", "m", "--force")])
 def test_force_past_a_weight_entry_naming_a_list_is_a_message(corpus_root, run, args):
     write_perspective(corpus_root, "p", "weights:\n  - source: []\n    target: m\n    weight: 0.5\n")

@@ -231,6 +231,8 @@ def drop_overrides(corpus, nodes, edges):
                 if not isinstance(entry, CommentedMap):
                     continue
                 pair = (entry.get("source"), entry.get("target"))
+                if not all(isinstance(end, str) for end in pair):
+                    continue  # not an edge at all: reported by the check that follows the write
                 if pair in edges or pair[0] in nodes or pair[1] in nodes:
                     found.insert(dropped, (f"{where}:{weights.lc.item(i)[0] + 1}",
                                            f"weight {pair[0]} -> {pair[1]}"))
