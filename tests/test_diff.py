@@ -210,7 +210,9 @@ def random_graphs(draw):
                 a, b = draw(st.sampled_from(free))
                 new.add_edge(a, b, key="supports", relation="supports", weight=0.5)
         elif action == "add-node":
-            n = f"x{len(new)}"
+            # a fresh id: after a removal, x{len(new)} may name a node added before, and a
+            # second edge of it to the same model would both support and undermine it (invalid)
+            n = next(f"x{i}" for i in range(len(new), 2 * len(new) + 2) if f"x{i}" not in new)
             new.add_node(n, kind="claim", credence=draw(st.floats(0, 1)))
             new.add_edge(n, draw(st.sampled_from(ids[:2])), key="supports", relation="supports",
                          weight=draw(st.floats(0.05, 1)))
