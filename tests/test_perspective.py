@@ -476,3 +476,16 @@ def test_a_merge_key_in_a_perspective_keeps_the_lines_of_the_other_keys(corpus_r
     with pytest.raises(PerspectiveError) as info:
         load_perspective(Corpus.load(corpus_root), "bad")
     assert [(p.line, p.message) for p in info.value.problems] == [(3, "credences: unknown id 'nowhere'")]
+
+
+def test_mv_never_reads_a_perspective_the_limits_refuse_with_ruamel(corpus_root, run):
+    """`takeoff mv` read every perspective with ruamel.yaml alone, expanding what the one
+    loader refuses (anchors, aliases) and rewriting the file; it is now left as it is (and
+    reported by `check`)."""
+    text = ("a0: &a0 [x, x]\na1: &a1 [*a0, *a0]\ncredences:\n  c: 0.5\nweights: *a1\n")
+    path = write_perspective(corpus_root, "bad", text)
+    result = run(corpus_root, "mv", "c", "c2")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == text
+    checked = run(corpus_root, "check")
+    assert checked.exit_code == 1 and "bad.yaml:1: bad YAML: YAML anchors" in checked.output + checked.stderr

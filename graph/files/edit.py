@@ -22,7 +22,7 @@ from graph.core.limits import InputError, decode_text, quote
 from graph.core.links import annotation_links, rename_links
 from graph.core.model import (
     DATE_FORMS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError,
-    did_you_mean, display_path, parse_date, unknown_id_message,
+    did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.files.corpus import Corpus
 from graph.files.rewrite import dump_rt, load_rt, round_trip_yaml
@@ -511,7 +511,8 @@ def _renamed_in_perspectives(root, old, new):
         path = perspective_path(root, name)
         y = round_trip_yaml()
         text = read_text(path, root)  # the guarded read: a FIFO or a link out is refused
-        try:
+        try:  # the one loader's limits first: ruamel.yaml would expand every alias
+            parse_front(text)
             data = y.load(text)
         except Exception:  # a broken perspective file is reported by validation, not renamed
             continue
