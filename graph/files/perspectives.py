@@ -31,8 +31,8 @@ import yaml
 
 from graph.core.limits import quote
 from graph.core.model import (
-    ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
-    compose_front, parse_front, unknown_id_message,
+    PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
+    check_id, compose_front, id_problem, parse_front, unknown_id_message,
 )
 from graph.files.store import UnsafeFileError, is_perspective_file, read_text
 from graph.files.validate import is_number
@@ -102,9 +102,7 @@ def perspective_path(root, name):
 def check_name(name):
     if name == BASE:
         raise TakeoffError(f"{quote(BASE)} is the corpus as written; choose another perspective name")
-    if not ID_PATTERN.match(name):
-        raise TakeoffError(f"{quote(name)} is not a valid perspective name: use lower-case letters, "
-                           "digits and single '-' (e.g. rlvr-optimist)")
+    check_id(name, "perspective name")
 
 
 def perspective_names(root):
@@ -177,9 +175,9 @@ def perspective_problems(corpus, overlay=None):
     problems = []
     for key in sorted(paths):
         path = paths[key]
-        if not ID_PATTERN.match(path.name[:-len(SUFFIX)]):
-            problems.append(Problem(display_path(path), 0, "not a valid perspective name: use "
-                                    "lower-case letters, digits and single '-' (rename the file)"))
+        problem = id_problem(path.name[:-len(SUFFIX)], "perspective name")
+        if problem:
+            problems.append(Problem(display_path(path), 0, f"{problem}; rename the file"))
             continue
         try:
             text = texts[key] if key in texts else perspective_text(root, path)
