@@ -1766,11 +1766,10 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
                    nodes=nodes or None)
     data["perspective"] = perspective or "base"
     if by == "group":
-        import datetime as dt
-
+        from graph.core.model import parse_date
         from graph.solving.shares import share_history
 
-        data["parts"] = share_history(corpus.graph, [dt.date.fromisoformat(d) for d in data["dates"]],
+        data["parts"] = share_history(corpus.graph, [parse_date(d) for d in data["dates"]],
                                       semantics, nodes=[n["id"] for n in data["nodes"]])
     if plot is not None:
         _plot_history(data, plot)
