@@ -521,6 +521,49 @@ def test_every_command_honours_the_corpus_semantics(small_corpus, run):
     assert shown["strength"] == pytest.approx(scored["nodes"]["m1"]["strength"], abs=1e-9)
 
 
+# Each command that scores, with what to compare: its output, or the file it writes (OUT).
+SCORING_COMMANDS = {
+    "why": ["why", "m1", "--json"],
+    "tree": ["tree", "m1", "--json"],
+    "history": ["history", "--json"],
+    "html": ["html", "-o", "OUT"],
+    "export": ["export", "--format", "turtle", "--with-strengths", "-o", "OUT"],
+    "sparql": ["sparql", "--with-strengths", "--json",
+               "SELECT ?n ?s WHERE { ?n <https://w3id.org/takeoff-graph/vocab#strength> ?s } ORDER BY ?n"],
+    "compare": ["compare", "mine", "base", "--json"],
+    "robustness": ["robustness", "--samples", "16", "--seed", "1", "--json"],
+    "evidence": ["evidence", "--json"],
+    "diff": ["diff", "BEFORE", "CORPUS", "--json"],
+    "score": ["score", "--json"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCORING_COMMANDS))
+def test_each_scoring_command_uses_the_semantics_of_takeoff_toml(small_corpus, run, tmp_path, name):
+    """With `semantics = "dfquad"` in takeoff.toml and no --semantics, a command gives exactly
+    what it gives with --semantics dfquad, and not what it gives with qe."""
+    import shutil
+
+    before = tmp_path / "before"
+    shutil.copytree(small_corpus, before)
+    (small_corpus / "c1.md").write_text((small_corpus / "c1.md").read_text().replace("0.6", "0.3"))
+    (small_corpus / "perspectives").mkdir()
+    (small_corpus / "perspectives" / "mine.yaml").write_text("credences:\n  c2: 0.9\n")
+    (small_corpus / "takeoff.toml").write_text('semantics = "dfquad"\n')
+
+    def output(*extra):
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        args = [{"OUT": out, "BEFORE": before, "CORPUS": small_corpus}.get(a, a)
+                for a in SCORING_COMMANDS[name]]
+        result = run(small_corpus, *args, *extra)
+        assert result.exit_code == 0, (args, result.output, result.stderr)
+        return out.read_bytes().replace(out.name.encode(), b"") if out.exists() else result.stdout
+
+    settled = output()
+    assert settled == output("--semantics", "dfquad")
+    assert settled != output("--semantics", "qe")
+
+
 def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
     from graph.files.config import find_corpus
     from graph.files.edit import sync_corpus
@@ -533,6 +576,29 @@ def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
     assert (folder / "takeoff.toml").is_file()
     monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
     assert find_corpus(cwd=folder).root.resolve() == folder.resolve()
+
+
+def test_every_corpus_a_command_makes_is_marked(tmp_path, run, monkeypatch):
+    """`init` marks the folder it makes; `import` makes no corpus: into a folder that is none
+    (missing, or empty) it is refused and leaves nothing, so no unmarked corpus is ever made
+    (pull: test_a_folder_made_by_pull_is_marked)."""
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"nodes": [{"id": "a", "kind": "claim", "title": "A"}], "edges": []}))
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "missing", tmp_path / "empty"):
+        result = run(folder, "import", source)
+        assert result.exit_code == 1 and "takeoff init" in result.stderr
+        assert not any(folder.glob("*")) if folder.exists() else True
+    assert not (tmp_path / "missing").exists()
+    made = tmp_path / "made"
+    result = CliRunner().invoke(cli, ["init", str(made)])
+    assert result.exit_code == 0 and (made / "takeoff.toml").is_file()
+    assert run(made, "import", source).exit_code == 0 and (made / "a.md").is_file()
 
 
 def test_the_crash_hook_cannot_be_set_from_the_environment(small_corpus, monkeypatch):

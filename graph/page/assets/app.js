@@ -29,7 +29,7 @@
     Uint8Array.from(edgeItems, function (e) { return e.relation === "undermines" ? 1 : 0; }));
   var writtenCredence = Float64Array.from(ids, function (id) {
     var c = details[id].credence;
-    return typeof c === "number" ? c : 0.5;  // graph.solving.propagation.DEFAULT_CREDENCE
+    return typeof c === "number" ? c : page.defaultCredence;  // graph.core.model.DEFAULT_CREDENCE
   });
   var writtenWeight = Float64Array.from(edgeItems, function (e) { return e.weight; });
   // Perspectives (and so the what-if) weigh all parallel edges of a (source, target) pair at once.
