@@ -188,6 +188,19 @@ def parse_front(front):
     return yaml.load(front, Loader=_Loader)
 
 
+def parse_front_marked(front):
+    """``(value, node)``: what :func:`parse_front` gives, and the YAML node tree it was built
+    from (whose marks give each key's and value's line), in one parse."""
+    if might_break_yaml_limits(front):
+        check_yaml_events(front)
+    loader = _Loader(front)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
 def compose_front(front):
     """The YAML node tree of front-matter text, by the same loader as :func:`parse_front`
     (the validator reads line numbers from it)."""

@@ -32,7 +32,7 @@ import yaml
 from graph.core.limits import quote
 from graph.core.model import (
     PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
-    check_id, compose_front, id_problem, parse_front, unknown_id_message,
+    check_id, id_problem, parse_front_marked, unknown_id_message,
 )
 from graph.files.store import UnsafeFileError, is_perspective_file, read_text
 from graph.files.validate import is_number
@@ -257,7 +257,7 @@ class _Check:
 
 class _Marked:
     """A mapping or list parsed by the one loader, beside its YAML node (from
-    :func:`graph.core.model.compose_front`), which gives the line of each key and value."""
+    :func:`graph.core.model.parse_front_marked`), which gives the line of each key and value."""
 
     def __init__(self, data, node):
         self.data = data
@@ -295,8 +295,7 @@ def _read_yaml(check, text):
     """The perspective's YAML, parsed and composed by the one loader, or None (bad YAML
     recorded with its line)."""
     try:
-        data = parse_front(text)
-        node = compose_front(text)
+        data, node = parse_front_marked(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -308,8 +307,8 @@ def _read_yaml(check, text):
 def parse_perspective(text, path, graph):
     """Parse and check the text of a perspective file against a corpus graph.
 
-    The file is read by the one YAML loader (:func:`graph.core.model.parse_front`, as node
-    files are), its node tree giving the lines.
+    The file is read by the one YAML loader, as node files are
+    (:func:`graph.core.model.parse_front_marked`: its node tree gives the lines).
 
     Parameters
     ----------
