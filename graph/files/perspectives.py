@@ -267,7 +267,7 @@ class _Marked:
             if len(pairs) == len(data):   # keys in file order (duplicates are refused)
                 self._pairs = dict(zip(data, pairs))
             else:                         # a merge key (<<) moved some: find them by text
-                by_text = {k.value: (k, v) for k, v in pairs}
+                by_text = {k.value: (k, v) for k, v in pairs if isinstance(k, yaml.ScalarNode)}
                 self._pairs = {key: by_text.get(str(key), (node, node)) for key in data}
 
     def key_line(self, key):
