@@ -294,7 +294,7 @@ def _complete_ids(ctx, param, incomplete):
     are offered (a file named ``m1;touch x;#.md`` is no node, and completing it would put a
     command on the user's line)."""
     from graph.files.config import locate_corpus
-    from graph.core.model import ID_PATTERN, node_id
+    from graph.core.model import is_id, node_id
     from graph.files.store import iter_node_files
 
     try:
@@ -302,21 +302,21 @@ def _complete_ids(ctx, param, incomplete):
     except TakeoffError:
         return []
     ids = (node_id(p) for p in iter_node_files(root))
-    return _complete_words(sorted(i for i in ids if ID_PATTERN.match(i)), incomplete)
+    return _complete_words(sorted(i for i in ids if is_id(i)), incomplete)
 
 
 def _complete_perspectives(ctx, param, incomplete):
     """``base`` and the perspective files' names that pass the name rule, listed here rather
     than by graph.files.perspectives.perspective_names, whose module imports the solver's stack."""
     from graph.files.config import locate_corpus
-    from graph.core.model import ID_PATTERN, PERSPECTIVES_DIR
+    from graph.core.model import PERSPECTIVES_DIR, is_id
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)
     except TakeoffError:
         return []
     stems = sorted(p.name[:-len(".yaml")] for p in (root / PERSPECTIVES_DIR).glob("*.yaml"))
-    return _complete_words(["base", *(s for s in stems if ID_PATTERN.match(s))], incomplete)
+    return _complete_words(["base", *(s for s in stems if is_id(s))], incomplete)
 
 
 def _complete_semantics(ctx, param, incomplete):
@@ -1766,11 +1766,10 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
                    nodes=nodes or None)
     data["perspective"] = perspective or "base"
     if by == "group":
-        import datetime as dt
-
+        from graph.core.model import parse_date
         from graph.solving.shares import share_history
 
-        data["parts"] = share_history(corpus.graph, [dt.date.fromisoformat(d) for d in data["dates"]],
+        data["parts"] = share_history(corpus.graph, [parse_date(d) for d in data["dates"]],
                                       semantics, nodes=[n["id"] for n in data["nodes"]])
     if plot is not None:
         _plot_history(data, plot)

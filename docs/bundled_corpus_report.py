@@ -126,15 +126,14 @@ PERSPECTIVE_VIEWS = (
 
 def perspectives_table(corpus):
     """The paths ranked under each bundled perspective and date, each semantics (Markdown)."""
-    import datetime as dt
-
+    from graph.core.model import parse_date
     from graph.explaining.perspective import scope
     from graph.solving.propagation import score_graph
 
     out = ["| view | " + " | ".join(SEMANTICS) + " |", "|---|" + "---|" * len(SEMANTICS)]
     for label, perspective, as_of in PERSPECTIVE_VIEWS:
         graph = scope(corpus, perspective=perspective,
-                      as_of=as_of and dt.date.fromisoformat(as_of)).graph
+                      as_of=as_of and parse_date(as_of)).graph
         models = [n for n, d in graph.nodes(data=True) if d["kind"] == "model"]
         cells = []
         for semantics in SEMANTICS:

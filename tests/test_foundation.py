@@ -512,3 +512,34 @@ def test_check_reports_bad_perspective_files(small_corpus, run):
     assert result.exit_code == 1
     assert "mine.yaml:3: " in result.stderr and "did you mean 'm1'" in result.stderr
 
+
+
+def test_the_default_credence_and_weight_are_defined_once():
+    """graph.core.model.DEFAULT_CREDENCE and DEFAULT_WEIGHT are the only defaults: no module
+    writes its own 0.5 or 1.0 for a missing credence or weight (html, explain and shares did),
+    and the page's script takes the credence it falls back on from the page's data."""
+    import ast
+    import re
+
+    from graph.core.model import DEFAULT_CREDENCE
+    from graph.page.html import render_html
+    from graph.solving.propagation import score_graph
+
+    copies = []
+    for path in sorted((REPO / "graph").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "get" and len(node.args) == 2
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value in ("credence", "weight")
+                    and isinstance(node.args[1], ast.Constant)):
+                copies.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert copies == []
+    script = (REPO / "graph" / "page" / "assets" / "app.js").read_text(encoding="utf-8")
+    assert re.search(r"\bc\s*:\s*0\.5\b", script) is None and "page.defaultCredence" in script
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("a", kind="claim", title="A")
+    text = render_html(graph, score_graph(graph, "qe"))
+    data = json.loads(re.search(r'id="takeoff-page">(.*?)</script>', text, re.S).group(1))
+    assert data["defaultCredence"] == DEFAULT_CREDENCE

@@ -441,3 +441,63 @@ def test_force_past_a_weight_entry_naming_a_list_is_a_message(corpus_root, run, 
     if result.exit_code != 0:
         assert "perspectives/p.yaml:3" in result.output
         assert snapshot(corpus_root) == before
+
+
+def test_a_perspective_is_read_by_the_front_matters_loader(corpus_root, run):
+    """Issue 22: a perspective was parsed by PyYAML, then again by ruamel.yaml, which reads a
+    date-like text as a date: a description or note that a node file takes as text was
+    refused as "must be text". One loader now: the same text reads the same everywhere."""
+    write_perspective(corpus_root, "mine", """
+        description: 2025-05-01
+        credences:
+          c: 0.9
+        weights:
+          - source: c
+            target: m
+            weight: 1.0
+            note: 2024-09
+    """)
+    result = run(corpus_root, "perspective", "show", "mine", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["description"] == "2025-05-01"
+    assert [r["note"] for r in shown["overrides"] if r["kind"] == "weight"] == ["2024-09"]
+
+
+def test_reading_a_perspective_loads_no_round_trip_yaml(corpus_root):
+    """ruamel.yaml is for rewriting a file (graph.files.rewrite), not for reading one."""
+    import subprocess
+    import sys
+
+    write_perspective(corpus_root, "mine", MINE)
+    probe = ("import sys\nfrom graph.files.corpus import Corpus\n"
+             "from graph.files.perspectives import load_perspective, list_perspectives\n"
+             f"corpus = Corpus.load({str(corpus_root)!r})\n"
+             "print(load_perspective(corpus, 'mine').credences, len(list_perspectives(corpus)))\n"
+             "print('ruamel' in ' '.join(sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, cwd=REPO, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["{'c': 0.9, 'd': 0.1} 1", "False"]
+
+
+def test_a_merge_key_in_a_perspective_keeps_the_lines_of_the_other_keys(corpus_root):
+    """Lines come from the loader's node tree: a ``<<`` merge (which reorders the parsed
+    mapping) still reports each other key on its own line."""
+    write_perspective(corpus_root, "bad", "credences:\n  <<: {c: 0.4}\n  nowhere: 0.5\n")
+    with pytest.raises(PerspectiveError) as info:
+        load_perspective(Corpus.load(corpus_root), "bad")
+    assert [(p.line, p.message) for p in info.value.problems] == [(3, "credences: unknown id 'nowhere'")]
+
+
+def test_mv_never_reads_a_perspective_the_limits_refuse_with_ruamel(corpus_root, run):
+    """`takeoff mv` read every perspective with ruamel.yaml alone, expanding what the one
+    loader refuses (anchors, aliases) and rewriting the file; it is now left as it is (and
+    reported by `check`)."""
+    text = ("a0: &a0 [x, x]\na1: &a1 [*a0, *a0]\ncredences:\n  c: 0.5\nweights: *a1\n")
+    path = write_perspective(corpus_root, "bad", text)
+    result = run(corpus_root, "mv", "c", "c2")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == text
+    checked = run(corpus_root, "check")
+    assert checked.exit_code == 1 and "bad.yaml:1: bad YAML: YAML anchors" in checked.output + checked.stderr

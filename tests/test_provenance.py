@@ -27,8 +27,9 @@ def test_fields_become_edge_and_node_attributes(sourced):
 
 @pytest.mark.parametrize("line, expected", [
     ("    from: esay", "c1.md:8: edge to 'm1' is from unknown source 'esay' (did you mean 'essay'?"),
-    ("    from: Essay", "c1.md:8: from 'Essay' of the edge to 'm1' must be a source id"),
-    ("    from: [essay]", "c1.md:8: from ['essay'] of the edge to 'm1' must be a source id"),
+    ("    from: Essay", "c1.md:8: from of the edge to 'm1': 'Essay' is not a valid source id: "
+                      "use lower-case letters, digits and single '-'"),
+    ("    from: [essay]", "c1.md:8: from of the edge to 'm1': ['essay'] is not a valid source id"),
     ("    quote: 3", "c1.md:8: quote of the edge to 'm1' must be non-empty text"),
 ])
 def test_bad_provenance_is_an_error_with_file_and_line(sourced, line, expected):
@@ -54,7 +55,7 @@ def test_bad_evidence_kind_is_an_error_with_file_and_line(sourced, front, expect
 
 @pytest.mark.parametrize("toml, expected", [
     ('[sources.essay]\nurl = "https://x.org"\n', "takeoff.toml:2: [sources.essay] needs a title"),
-    ('\n[sources.Essay]\ntitle = "x"\n', "takeoff.toml:3: source 'Essay' is not an id"),
+    ('\n[sources.Essay]\ntitle = "x"\n', "takeoff.toml:3: [sources]: 'Essay' is not a valid source id"),
     ('[sources.editor]\ntitle = "x"\n', "takeoff.toml:2: source 'editor' is always known"),
     ('[sources.essay]\ntitle = 3\n', "takeoff.toml:2: [sources.essay]: title must be non-empty text"),
     ('[sources.essay]\ntitle = "x"\ndate = "soon"\n', "[sources.essay]: date must be an ISO date"),

@@ -109,6 +109,61 @@ def test_new_node_path_refuses_non_slugs(small_corpus, bad):
     assert new_node_path(small_corpus, "../../x", "ok").parent == small_corpus  # kind checked too
 
 
+# The id rule's one message (graph.core.model.id_problem), whatever names the id.
+ID_RULE = "use lower-case letters, digits and single '-' (e.g. compute-bottleneck)"
+
+
+def test_an_id_ending_in_a_newline_is_refused_everywhere(small_corpus, tmp_path, run):
+    """The id pattern ended in `$`, which also matches before a final newline: `mv c1 $'c3\\n'`
+    wrote a node file named "c3\\n.md", an import took the id "ok\\n", a perspective "p\\n"."""
+    before = snapshot(small_corpus)
+    result = run(small_corpus, "mv", "c1", "c3\n")
+    assert result.exit_code == 1 and f"NEW: 'c3\\n' is not a valid id: {ID_RULE}" in result.stderr
+    result = run(small_corpus, "add", "claim", "c3\n", "--title", "T")
+    assert result.exit_code == 1 and f"'c3\\n' is not a valid id: {ID_RULE}" in result.stderr
+    result = run(small_corpus, "perspective", "new", "p\n")
+    assert result.exit_code == 1 and f"'p\\n' is not a valid perspective name: {ID_RULE}" in result.stderr
+    source = tmp_path / "in.json"
+    source.write_text(node_link({"id": "ok\n"}))
+    result = run(small_corpus, "import", source)
+    assert result.exit_code == 1 and f"nodes[0]: 'ok\\n' is not a valid id: {ID_RULE}" in result.stderr
+    assert snapshot(small_corpus) == before
+
+
+@pytest.mark.parametrize("where, make, expected", [
+    ("a node file", lambda root: (root / "Bad_Name.md").write_text("---\nkind: claim\ntitle: x\n---\n"),
+     f"Bad_Name.md:1: file name 'Bad_Name.md': 'Bad_Name' is not a valid id: {ID_RULE}"),
+    ("a perspective file", lambda root: (root / "perspectives").mkdir() or
+     (root / "perspectives" / "My_View.yaml").write_text("description: x\n"),
+     f"My_View.yaml: 'My_View' is not a valid perspective name: {ID_RULE}"),
+    ("takeoff.toml", lambda root: (root / "takeoff.toml").write_text('[sources.Essay]\ntitle = "x"\n'),
+     f"takeoff.toml:1: [sources]: 'Essay' is not a valid source id: {ID_RULE}"),
+    ("an edge's from", lambda root: (root / "c2.md").write_text(
+        (root / "c2.md").read_text().replace("  - target: m1", "  - target: m1\n    from: The_Essay")),
+     f"from of the edge to 'm1': 'The_Essay' is not a valid source id: {ID_RULE}"),
+])
+def test_the_id_rule_has_one_message_in_every_file(small_corpus, run, where, make, expected):
+    make(small_corpus)
+    result = run(small_corpus, "check")
+    assert result.exit_code == 1, where
+    assert expected in result.output + result.stderr, (where, result.output + result.stderr)
+
+
+@pytest.mark.parametrize("fmt, text, expected", [
+    ("node-link", node_link({"id": "Upper"}), "nodes[0]: 'Upper' is not a valid id"),
+    ("turtle", '@prefix tg: <https://w3id.org/takeoff-graph/vocab#> .\n'
+               '@prefix dcterms: <http://purl.org/dc/terms/> .\n'
+               '<https://w3id.org/takeoff-graph/node/a> a tg:Claim ; dcterms:identifier "Not An Id" ;'
+               ' dcterms:title "A" .\n',
+     "'Not An Id' is not a valid id"),
+])
+def test_imports_give_the_id_rule_s_message(small_corpus, tmp_path, run, fmt, text, expected):
+    source = tmp_path / "in.data"
+    source.write_text(text)
+    result = run(small_corpus, "import", "--format", fmt, source)
+    assert result.exit_code == 1 and f"{expected}: {ID_RULE}" in result.stderr, result.stderr
+
+
 # ---------------------------------------------------------------- reading safely
 
 def _refused(run, corpus, name, reason):

@@ -438,7 +438,7 @@ def test_a_malformed_bracketed_url_is_a_validation_error_everywhere(small_corpus
 
 # ---- item 4/5: perspective files, .rej files and linked nodes --------------------------------
 
-def _takeoff(corpus, *args, timeout=30):
+def _takeoff(corpus, *args, timeout=30, env=None):
     """The command in its own process, so that a hang is a failure rather than a stuck run."""
     import subprocess
     import sys
@@ -447,7 +447,8 @@ def _takeoff(corpus, *args, timeout=30):
 
     return subprocess.run([sys.executable, "-c", "from cli import main; main()", "--corpus",
                            str(corpus), *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(REPO)})
+                          text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
 
 
 def test_mv_reads_perspective_files_through_the_guarded_read(small_corpus):
@@ -460,6 +461,57 @@ def test_mv_reads_perspective_files_through_the_guarded_read(small_corpus):
     result = _takeoff(small_corpus, "mv", "c2", "c3")   # read 2.6 GB before
     assert result.returncode == 1 and "outside the corpus" in result.stderr
     assert (small_corpus / "c2.md").exists() and not (small_corpus / "c3.md").exists()
+
+
+# Every file the tool reads, with a command that reads it and whether the command still
+# succeeds (state the tool keeps is ignored when unreadable) or names the file and stops.
+READ_PLACES = {
+    "node file": ("x.md", ["list"], False),
+    "takeoff.toml": ("takeoff.toml", ["list"], False),
+    "perspective (score)": ("perspectives/p.yaml", ["score", "--perspective", "p"], False),
+    "perspective (check)": ("perspectives/p.yaml", ["check"], False),
+    "load cache": (".takeoff/cache", ["list"], True),
+    "journal": (".takeoff/txn/journal.json", ["list"], False),
+    "refused edit text": ("c1.md.rej", ["edit", "c1"], False),
+    "query file": ("OUT/q.rq", ["sparql", "@OUT/q.rq"], False),
+    "import input": ("OUT/in.json", ["import", "OUT/in.json"], False),
+    "signing key": ("KEY/takeoff/key", ["list"], True),
+}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "endless"])
+@pytest.mark.parametrize("place", sorted(READ_PLACES))
+def test_every_file_the_tool_reads_is_read_by_the_guarded_read(small_corpus, tmp_path, place, kind):
+    """A FIFO never hangs a command, and a link to an endless file (a sparse file far over
+    every limit, standing in for /dev/zero) is never read whole: each is ignored (the tool's
+    own cache and key) or refused naming the file, with nothing changed."""
+    rel, args, succeeds = READ_PLACES[place]
+    outside, key = tmp_path / "outside", tmp_path / "xdg"
+    outside.mkdir()
+    path = Path(str(small_corpus / rel).replace(str(small_corpus / "OUT"), str(outside))
+                .replace(str(small_corpus / "KEY"), str(key)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = tree(small_corpus)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        endless = small_corpus / "endless.bin"
+        with open(endless, "wb") as out:
+            out.truncate(4 << 30)   # 4 GB of zeros, sparse: no disk used
+        path.symlink_to(endless)
+    args = [str(a).replace("OUT", str(outside)) for a in args]
+    env = {"XDG_CACHE_HOME": str(key), "EDITOR": "true", "VISUAL": "true"}
+    result = _takeoff(small_corpus, *args, timeout=30, env=env)
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr
+    if succeeds:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        assert path.name in result.stderr and ("FIFO" in result.stderr or "limit" in result.stderr
+                                               or "link" in result.stderr), result.stderr
+    path.unlink()
+    (small_corpus / "endless.bin").unlink(missing_ok=True)
+    assert tree(small_corpus) == before
 
 
 def test_a_fifo_cache_does_not_hang_a_command_in_its_own_process(small_corpus):
@@ -521,6 +573,49 @@ def test_every_command_honours_the_corpus_semantics(small_corpus, run):
     assert shown["strength"] == pytest.approx(scored["nodes"]["m1"]["strength"], abs=1e-9)
 
 
+# Each command that scores, with what to compare: its output, or the file it writes (OUT).
+SCORING_COMMANDS = {
+    "why": ["why", "m1", "--json"],
+    "tree": ["tree", "m1", "--json"],
+    "history": ["history", "--json"],
+    "html": ["html", "-o", "OUT"],
+    "export": ["export", "--format", "turtle", "--with-strengths", "-o", "OUT"],
+    "sparql": ["sparql", "--with-strengths", "--json",
+               "SELECT ?n ?s WHERE { ?n <https://w3id.org/takeoff-graph/vocab#strength> ?s } ORDER BY ?n"],
+    "compare": ["compare", "mine", "base", "--json"],
+    "robustness": ["robustness", "--samples", "16", "--seed", "1", "--json"],
+    "evidence": ["evidence", "--json"],
+    "diff": ["diff", "BEFORE", "CORPUS", "--json"],
+    "score": ["score", "--json"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCORING_COMMANDS))
+def test_each_scoring_command_uses_the_semantics_of_takeoff_toml(small_corpus, run, tmp_path, name):
+    """With `semantics = "dfquad"` in takeoff.toml and no --semantics, a command gives exactly
+    what it gives with --semantics dfquad, and not what it gives with qe."""
+    import shutil
+
+    before = tmp_path / "before"
+    shutil.copytree(small_corpus, before)
+    (small_corpus / "c1.md").write_text((small_corpus / "c1.md").read_text().replace("0.6", "0.3"))
+    (small_corpus / "perspectives").mkdir()
+    (small_corpus / "perspectives" / "mine.yaml").write_text("credences:\n  c2: 0.9\n")
+    (small_corpus / "takeoff.toml").write_text('semantics = "dfquad"\n')
+
+    def output(*extra):
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        args = [{"OUT": out, "BEFORE": before, "CORPUS": small_corpus}.get(a, a)
+                for a in SCORING_COMMANDS[name]]
+        result = run(small_corpus, *args, *extra)
+        assert result.exit_code == 0, (args, result.output, result.stderr)
+        return out.read_bytes().replace(out.name.encode(), b"") if out.exists() else result.stdout
+
+    settled = output()
+    assert settled == output("--semantics", "dfquad")
+    assert settled != output("--semantics", "qe")
+
+
 def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
     from graph.files.config import find_corpus
     from graph.files.edit import sync_corpus
@@ -533,6 +628,29 @@ def test_a_folder_made_by_pull_is_marked(tmp_path, monkeypatch):
     assert (folder / "takeoff.toml").is_file()
     monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
     assert find_corpus(cwd=folder).root.resolve() == folder.resolve()
+
+
+def test_every_corpus_a_command_makes_is_marked(tmp_path, run, monkeypatch):
+    """`init` marks the folder it makes; `import` makes no corpus: into a folder that is none
+    (missing, or empty) it is refused and leaves nothing, so no unmarked corpus is ever made
+    (pull: test_a_folder_made_by_pull_is_marked)."""
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.delenv("TAKEOFF_CORPUS", raising=False)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"nodes": [{"id": "a", "kind": "claim", "title": "A"}], "edges": []}))
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "missing", tmp_path / "empty"):
+        result = run(folder, "import", source)
+        assert result.exit_code == 1 and "takeoff init" in result.stderr
+        assert not any(folder.glob("*")) if folder.exists() else True
+    assert not (tmp_path / "missing").exists()
+    made = tmp_path / "made"
+    result = CliRunner().invoke(cli, ["init", str(made)])
+    assert result.exit_code == 0 and (made / "takeoff.toml").is_file()
+    assert run(made, "import", source).exit_code == 0 and (made / "a.md").is_file()
 
 
 def test_the_crash_hook_cannot_be_set_from_the_environment(small_corpus, monkeypatch):

@@ -441,3 +441,51 @@ def test_the_page_counts_a_month_date_from_the_months_last_day_as_python_does(br
                          cli_score(run, root, "--as-of", day))
     finally:
         page.close()
+
+
+@pytest.fixture
+def month_page(browser, tmp_path):
+    """A page with a timeline over nodes dated to the month (2025-05, 2024-02) and the day."""
+    from conftest import write_node
+
+    root = tmp_path / "claims"
+    write_node(root, "m", "---\nkind: model\ntitle: A path\n---\n")
+    for node, date in (("may", "2025-05"), ("feb", "2024-02"), ("day", "2025-05-10")):
+        write_node(root, node, f"---\nkind: evidence\ntitle: {node}\ncredence: 0.9\n"
+                               f"date: {date}\nsupports:\n  - target: m\n---\n")
+    graph = Corpus.load(root).require_valid().graph
+    path = tmp_path / "dates.html"
+    write_html(path, graph, sections=True, as_of=datetime.date(2025, 6, 30))
+    page = Page(browser, path)
+    yield page, root
+    page.close()
+
+
+def test_the_date_slider_leaves_a_month_dated_node_out_as_as_of_does(month_page, run):
+    """Every step of the date slider shows what `--as-of` of that step's date scores: the node
+    dated 2025-05 is out on 2025-04-30 and in on 2025-05-31."""
+    page, root = month_page
+    dates = page.js("() => takeoff.page.timeline.dates")
+    assert "2025-04-30" in dates and "2025-05-31" in dates
+    for i, day in enumerate(dates[:-1]):
+        page.page.locator("#timeline").fill(str(i))
+        assert page.js("() => takeoff.state.asOfDay") == day
+        shown = page_strengths(page)
+        expected = cli_score(run, root, "--as-of", day)
+        assert {k for k, v in shown.items() if v is None} == set(shown) - set(expected), day
+        assert_close({k: v for k, v in shown.items() if v is not None}, expected)
+        assert ("may" in expected) == (day >= "2025-05-31"), day
+
+
+def test_takeoff_score_reads_as_of_as_the_command_line_does(month_page, run):
+    """`asOf: "2025-05"` means the month's last day, as `--as-of 2025-05`; it was compared as text,
+    so the node dated 2025-05-10 was left out. A date `--as-of` refuses throws, naming it."""
+    page, root = month_page
+    shown = page.js("() => takeoff.score({asOf: '2025-05'}).strengths")
+    expected = cli_score(run, root, "--as-of", "2025-05")
+    assert {k for k, v in shown.items() if v is None} == set(shown) - set(expected) == set()
+    assert_close(shown, expected)
+    for bad in ("2025-5-15", "May 2025", "2025-02-30", "2025-13", ""):
+        assert run(root, "score", "--as-of", bad).exit_code != 0
+        error = page.js("d => { try { takeoff.score({asOf: d}); return null; } catch (e) { return e.message; } }", bad)
+        assert error and "is not an ISO date" in error, (bad, error)

@@ -41,7 +41,9 @@ EVIDENCE_KINDS = ("observation", "forecast", "testimony")
 EDITOR = "editor"
 DEFAULT_CREDENCE = 0.5
 DEFAULT_WEIGHT = 1.0
-ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# The id rule (ids of nodes, perspectives and sources): test it with is_id, report it with
+# id_problem / check_id. `\Z`, not `$`, which also matches before a final newline.
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 # Perspective overlays live beside the nodes but are not nodes.
 PERSPECTIVES_DIR = "perspectives"
 # The date forms a file, `takeoff set` and `takeoff add --date` accept.
@@ -64,6 +66,33 @@ class CorpusError(TakeoffError):
         lines = [f"{head}{count} problem{'s' if count != 1 else ''} in {self.where}"]
         lines += [str(p) for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+def is_id(text):
+    """Whether ``text`` is an id: lower-case letters and digits in words joined by single '-'.
+
+    >>> is_id("compute-bottleneck"), is_id("Compute"), is_id("a--b"), is_id("a\\n")
+    (True, False, False, False)
+    """
+    return isinstance(text, str) and ID_PATTERN.match(text) is not None
+
+
+def id_problem(text, what="id"):
+    """The one message for a ``text`` that breaks the id rule (None if it keeps it); ``what``
+    names the id (``"id"``, ``"perspective name"``, ``"source id"``)."""
+    if is_id(text):
+        return None
+    return (f"{quote(text)} is not a valid {what}: use lower-case letters, digits and single '-' "
+            "(e.g. compute-bottleneck)")
+
+
+def check_id(text, what="id"):
+    """``text`` if it is an id, else a :class:`TakeoffError` with :func:`id_problem`'s
+    message."""
+    problem = id_problem(text, what)
+    if problem:
+        raise TakeoffError(problem)
+    return text
 
 
 @dataclass(frozen=True)
@@ -157,6 +186,19 @@ def parse_front(front):
     if might_break_yaml_limits(front):
         check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)
+
+
+def parse_front_marked(front):
+    """``(value, node)``: what :func:`parse_front` gives, and the YAML node tree it was built
+    from (whose marks give each key's and value's line), in one parse."""
+    if might_break_yaml_limits(front):
+        check_yaml_events(front)
+    loader = _Loader(front)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
 
 
 def compose_front(front):

@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from graph.core.limits import quote
-from graph.core.model import TakeoffError, unknown_id_message
+from graph.core.model import DEFAULT_CREDENCE, TakeoffError, unknown_id_message
 
 DIRECTIONS = ("in", "out")
 # Enumerating simple paths is exponential in the worst case: past this many we stop and ask
@@ -39,7 +39,7 @@ def _node_row(graph, node_id, strengths, result=None):
     """id, kind, title, credence and strength of a node; with a ScoreResult, the credence it
     was scored with (a perspective may override the file's)."""
     attrs = graph.nodes[node_id]
-    credence = result.credences[node_id] if result is not None else attrs.get("credence", 0.5)
+    credence = result.credences[node_id] if result is not None else attrs.get("credence", DEFAULT_CREDENCE)
     return {"id": node_id, "kind": attrs.get("kind"), "title": attrs.get("title", ""),
             "credence": float(credence),
             "strength": None if strengths is None else float(strengths[node_id])}

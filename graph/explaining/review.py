@@ -897,15 +897,8 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
         None]}}}``.
     """
     repo = Repository.of(root)
-    resolved = []
-    for rev in revisions:
-        if ".." in rev:
-            a, _, b = rev.partition("..")
-            resolved += [repo.resolve(b or "HEAD"), "^" + repo.resolve(a or "HEAD")]
-        else:
-            resolved.append(repo.resolve(rev))
     reader = RevisionReader(repo, root)
-    commits = repo.commits(resolved, max_count=max_count)
+    commits = repo.commits(_resolved(repo, revisions), max_count=max_count)
     current = node
     if node is not None and commits:
         head = reader.side(commits[0][0])
@@ -945,12 +938,7 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
         else:
             old_s = followed(before, {back.get(current, current): node})
             new_s = followed(after, {current: node})
-        old_rank, new_rank = _ranks(old_s), _ranks(new_s)
-        paths = [{"id": n, "before": old_s.get(n), "after": new_s.get(n),
-                  "change": None if n not in old_s or n not in new_s else new_s[n] - old_s[n],
-                  "rank": {"before": old_rank.get(n), "after": new_rank.get(n)}}
-                 for n in sorted(set(old_s) | set(new_s),
-                                 key=lambda n: (new_rank.get(n, 10**9), n))]
+        paths = _moves(old_s, new_s)
         short, date, subject = repo.subject(sha)
         changes = summary({"structure": struct, "ranking": {"paths": []},
                            "findings": {"introduced": [], "removed": []}})
@@ -962,6 +950,28 @@ def log(root, node=None, revisions=("HEAD",), *, max_count=None, semantics="qe",
             current = back.get(current, current)
     return {"node": node, "semantics": semantics, "perspective": perspective or "base",
             "commits": entries, "series": _series(entries)}
+
+
+def _resolved(repo, revisions):
+    """git's arguments for ``revisions``: each one resolved, ``A..B`` as ``B ^A``."""
+    resolved = []
+    for rev in revisions:
+        if ".." in rev:
+            a, _, b = rev.partition("..")
+            resolved += [repo.resolve(b or "HEAD"), "^" + repo.resolve(a or "HEAD")]
+        else:
+            resolved.append(repo.resolve(rev))
+    return resolved
+
+
+def _moves(old, new):
+    """Each followed id's strength and rank before and after a commit (``{id: strength}``
+    each side), in its new rank's order."""
+    old_rank, new_rank = _ranks(old), _ranks(new)
+    return [{"id": n, "before": old.get(n), "after": new.get(n),
+             "change": None if n not in old or n not in new else new[n] - old[n],
+             "rank": {"before": old_rank.get(n), "after": new_rank.get(n)}}
+            for n in sorted(set(old) | set(new), key=lambda n: (new_rank.get(n, 10**9), n))]
 
 
 def _series(entries):

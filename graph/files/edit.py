@@ -21,13 +21,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from graph.core.limits import InputError, decode_text, quote
 from graph.core.links import annotation_links, rename_links
 from graph.core.model import (
-    DATE_FORMS, ID_PATTERN, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError,
-    did_you_mean, display_path, parse_date, unknown_id_message,
+    DATE_FORMS, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError, check_id, id_problem,
+    did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
 )
 from graph.files.corpus import Corpus
 from graph.files.rewrite import dump_rt, load_rt, round_trip_yaml
 from graph.files.store import (
-    UnsafeFileError, atomic_write, check_id, confine, corpus_file, corpus_lock,
+    UnsafeFileError, atomic_write, confine, corpus_file, corpus_lock,
     is_perspective_file, read_bytes, read_text, recover_locked, write_files,
 )
 
@@ -468,9 +468,8 @@ def move_node(root, old, new):
     Edit
         ``old`` and ``new`` are the node's file paths, ``touched`` the other files rewritten.
     """
-    if not ID_PATTERN.match(new):
-        raise TakeoffError(f"NEW: {new!r} is not a valid id: use lower-case letters, digits and "
-                           "single '-'")
+    if id_problem(new):
+        raise TakeoffError(f"NEW: {id_problem(new)}")
     states = {}
 
     def rename(data, body):
@@ -511,7 +510,8 @@ def _renamed_in_perspectives(root, old, new):
         path = perspective_path(root, name)
         y = round_trip_yaml()
         text = read_text(path, root)  # the guarded read: a FIFO or a link out is refused
-        try:
+        try:  # the one loader's limits first: ruamel.yaml would expand every alias
+            parse_front(text)
             data = y.load(text)
         except Exception:  # a broken perspective file is reported by validation, not renamed
             continue

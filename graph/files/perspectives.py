@@ -31,10 +31,9 @@ import yaml
 
 from graph.core.limits import quote
 from graph.core.model import (
-    ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
-    parse_front, unknown_id_message,
+    PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
+    check_id, id_problem, parse_front_marked, unknown_id_message,
 )
-from graph.files.rewrite import round_trip_yaml
 from graph.files.store import UnsafeFileError, is_perspective_file, read_text
 from graph.files.validate import is_number
 
@@ -103,9 +102,7 @@ def perspective_path(root, name):
 def check_name(name):
     if name == BASE:
         raise TakeoffError(f"{quote(BASE)} is the corpus as written; choose another perspective name")
-    if not ID_PATTERN.match(name):
-        raise TakeoffError(f"{quote(name)} is not a valid perspective name: use lower-case letters, "
-                           "digits and single '-' (e.g. rlvr-optimist)")
+    check_id(name, "perspective name")
 
 
 def perspective_names(root):
@@ -178,9 +175,9 @@ def perspective_problems(corpus, overlay=None):
     problems = []
     for key in sorted(paths):
         path = paths[key]
-        if not ID_PATTERN.match(path.name[:-len(SUFFIX)]):
-            problems.append(Problem(display_path(path), 0, "not a valid perspective name: use "
-                                    "lower-case letters, digits and single '-' (rename the file)"))
+        problem = id_problem(path.name[:-len(SUFFIX)], "perspective name")
+        if problem:
+            problems.append(Problem(display_path(path), 0, f"{problem}; rename the file"))
             continue
         try:
             text = texts[key] if key in texts else perspective_text(root, path)
@@ -202,7 +199,10 @@ def drop_overrides(corpus, nodes, edges):
         ``{path: new text}`` for the files that change, and ``[(path:line, override)]`` for
         each override dropped.
     """
+    # ruamel.yaml (slow to import) only where a file is rewritten: reading never needs it.
     from ruamel.yaml.comments import CommentedMap
+
+    from graph.files.rewrite import round_trip_yaml
 
     nodes, edges = set(nodes), set(edges)
     changes, found = {}, []
@@ -222,7 +222,7 @@ def drop_overrides(corpus, nodes, edges):
         credences = data.get("credences")
         if isinstance(credences, CommentedMap):
             for node in [n for n in credences if n in nodes]:
-                found.append((f"{where}:{_key_line(credences, node)}", f"credence {node}"))
+                found.append((f"{where}:{credences.lc.key(node)[0] + 1}", f"credence {node}"))
                 _delete_key(credences, node, data, "credences")
         weights = data.get("weights")
         if isinstance(weights, list):
@@ -257,21 +257,60 @@ class _Check:
         return problem
 
 
-def _key_line(mapping, key):
-    return mapping.lc.key(key)[0] + 1
+class _Marked:
+    """A mapping or list parsed by the one loader, beside its YAML node (from
+    :func:`graph.core.model.parse_front_marked`), which gives the line of each key and value."""
 
+    def __init__(self, data, node):
+        self.data = data
+        self.node = node
+        if isinstance(data, dict):
+            pairs = node.value if isinstance(node, yaml.MappingNode) else []
+            if len(pairs) == len(data):   # keys in file order (duplicates are refused)
+                self._pairs = dict(zip(data, pairs))
+            else:                         # a merge key (<<) moved some: find them by text
+                by_text = {k.value: (k, v) for k, v in pairs if isinstance(k, yaml.ScalarNode)}
+                self._pairs = {key: by_text.get(str(key), (node, node)) for key in data}
 
-def _value_line(mapping, key):
-    return mapping.lc.value(key)[0] + 1
+    def key_line(self, key):
+        return self._pairs[key][0].start_mark.line + 1
+
+    def value_line(self, key):
+        return self._pairs[key][1].start_mark.line + 1
+
+    def item_line(self, index):
+        return self.node.value[index].start_mark.line + 1
+
+    def child(self, key):
+        """The value at ``key`` (a mapping key, or a list index), marked."""
+        if isinstance(self.data, dict):
+            return _Marked(self.data[key], self._pairs[key][1])
+        return _Marked(self.data[key], self.node.value[key])
 
 
 def _unknown_key(check, mapping, key, allowed):
     hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
-    check.error(_key_line(mapping, key), f"unknown key {quote(key)} ({hint})")
+    check.error(mapping.key_line(key), f"unknown key {quote(key)} ({hint})")
+
+
+def _read_yaml(check, text):
+    """The perspective's YAML, parsed and composed by the one loader, or None (bad YAML
+    recorded with its line)."""
+    try:
+        data, node = parse_front_marked(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
+        return None
+    return _Marked({} if data is None else data, node)
 
 
 def parse_perspective(text, path, graph):
     """Parse and check the text of a perspective file against a corpus graph.
+
+    The file is read by the one YAML loader, as node files are
+    (:func:`graph.core.model.parse_front_marked`: its node tree gives the lines).
 
     Parameters
     ----------
@@ -289,37 +328,21 @@ def parse_perspective(text, path, graph):
         bad YAML, unknown keys, unknown nodes or edges (with did-you-mean), values that are not
         numbers in [0, 1], an edge listed twice.
     """
-    from ruamel.yaml import YAMLError
-    from ruamel.yaml.comments import CommentedMap
-
     path = Path(path)
     check = _Check(path)
-    try:  # the bounds of graph.core.limits first: ruamel.yaml would expand aliases and recurse
-        parse_front(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
-        return None, check.problems
-    try:
-        data = round_trip_yaml().load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        check.error(mark.line + 1 if mark else 1, f"bad YAML: {reason}")
-        return None, check.problems
+    data = _read_yaml(check, text)
     if data is None:
-        data = CommentedMap()
-    if not isinstance(data, CommentedMap):
+        return None, check.problems
+    if not isinstance(data.data, dict):
         check.error(1, "a perspective must be a YAML mapping with the keys "
                        f"{', '.join(PERSPECTIVE_KEYS)}")
         return None, check.problems
-    for key in data:
+    for key in data.data:
         if key not in PERSPECTIVE_KEYS:
             _unknown_key(check, data, key, PERSPECTIVE_KEYS)
-    description = data.get("description")
+    description = data.data.get("description")
     if description is not None and not isinstance(description, str):
-        check.error(_value_line(data, "description"), "description must be text")
+        check.error(data.value_line("description"), "description must be text")
     credences = _check_credences(check, data, graph)
     weights, notes = _check_weights(check, data, graph)
     perspective = Perspective(path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem,
@@ -328,21 +351,19 @@ def parse_perspective(text, path, graph):
 
 
 def _check_credences(check, data, graph):
-    from ruamel.yaml.comments import CommentedMap
-
-    raw = data.get("credences")
-    if raw is None:
+    if data.data.get("credences") is None:
         return {}
-    if not isinstance(raw, CommentedMap):
-        check.error(_value_line(data, "credences"),
+    raw = data.child("credences")
+    if not isinstance(raw.data, dict):
+        check.error(data.value_line("credences"),
                     "credences must be a mapping of node id to a credence in [0, 1]")
         return {}
     credences = {}
-    for node, value in raw.items():
+    for node, value in raw.data.items():
         if not isinstance(node, str) or node not in graph:
-            check.error(_key_line(raw, node), f"credences: {unknown_id_message(node, graph)}")
+            check.error(raw.key_line(node), f"credences: {unknown_id_message(node, graph)}")
         elif not is_number(value) or not 0 <= value <= 1:
-            check.error(_value_line(raw, node),
+            check.error(raw.value_line(node),
                         f"credence {quote(value)} of {quote(node)} must be a number in [0, 1]")
         else:
             credences[node] = float(value)
@@ -350,21 +371,20 @@ def _check_credences(check, data, graph):
 
 
 def _check_weights(check, data, graph):
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    raw = data.get("weights")
-    if raw is None:
+    if data.data.get("weights") is None:
         return {}, {}
-    if not isinstance(raw, CommentedSeq):
-        check.error(_value_line(data, "weights"),
+    raw = data.child("weights")
+    if not isinstance(raw.data, list):
+        check.error(data.value_line("weights"),
                     "weights must be a list of {source, target, weight, note}")
         return {}, {}
     weights, notes, lines = {}, {}, {}
-    for i, entry in enumerate(raw):
-        line = raw.lc.item(i)[0] + 1
-        if not isinstance(entry, CommentedMap):
+    for i, item in enumerate(raw.data):
+        line = raw.item_line(i)
+        if not isinstance(item, dict):
             check.error(line, f"weights entry {i + 1} must be a mapping with source, target, weight")
             continue
+        entry = raw.child(i)
         pair = _check_weight_entry(check, entry, line, graph)
         if pair is None:
             continue
@@ -372,18 +392,19 @@ def _check_weights(check, data, graph):
             check.error(line, f"the edge {pair[0]} -> {pair[1]} is listed twice "
                               f"(first on line {lines[pair]})")
             continue
-        weights[pair], lines[pair] = float(entry["weight"]), line
-        if entry.get("note"):
-            notes[pair] = str(entry["note"])
+        weights[pair], lines[pair] = float(item["weight"]), line
+        if item.get("note"):
+            notes[pair] = str(item["note"])
     return weights, notes
 
 
-def _check_weight_entry(check, entry, line, graph):
+def _check_weight_entry(check, marked, line, graph):
     """The (source, target) of a valid weights entry, else None (problems recorded)."""
     ok = True
+    entry = marked.data
     for key in entry:
         if key not in WEIGHT_KEYS:
-            _unknown_key(check, entry, key, WEIGHT_KEYS)
+            _unknown_key(check, marked, key, WEIGHT_KEYS)
             ok = False
     for key in ("source", "target", "weight"):
         if key not in entry:
@@ -394,22 +415,22 @@ def _check_weight_entry(check, entry, line, graph):
     source, target, weight = entry["source"], entry["target"], entry["weight"]
     for key, node in (("source", source), ("target", target)):
         if not isinstance(node, str) or node not in graph:
-            check.error(_value_line(entry, key), f"{key}: {unknown_id_message(node, graph)}")
+            check.error(marked.value_line(key), f"{key}: {unknown_id_message(node, graph)}")
             ok = False
     if ok and not graph.has_edge(source, target):
         targets = sorted(graph.successors(source))
         hint = (did_you_mean(target, targets, n=3) or
                 (f"its edges go to {', '.join(targets)}" if targets else f"{quote(source)} has no edges"))
-        check.error(_value_line(entry, "target"),
+        check.error(marked.value_line("target"),
                     f"the corpus has no edge {source} -> {target} ({hint})")
         ok = False
     if not is_number(weight) or not 0 <= weight <= 1:
-        check.error(_value_line(entry, "weight"),
+        check.error(marked.value_line("weight"),
                     f"weight {quote(weight)} of {source} -> {target} must be a number in [0, 1]")
         ok = False
     note = entry.get("note")
     if note is not None and not isinstance(note, str):
-        check.error(_value_line(entry, "note"), "note must be text")
+        check.error(marked.value_line("note"), "note must be text")
         ok = False
     return (source, target) if ok else None
 

@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 from graph.core.model import (
-    EDITOR, EVIDENCE_KINDS, ID_PATTERN, Problem, TakeoffError, did_you_mean, display_path,
-    parse_date,
+    EDITOR, EVIDENCE_KINDS, Problem, TakeoffError, did_you_mean, display_path,
+    id_problem, parse_date,
 )
 
 SOURCE_FIELDS = ("title", "url", "author", "date")
@@ -85,10 +85,10 @@ def check_source_table(table):
 def _check_source(source_id, fields):
     """One declared source: (fields or None, [(message, level)])."""
     found = []
-    if source_id == EDITOR or not ID_PATTERN.match(source_id):
-        reason = ("is always known: it is the corpus editor" if source_id == EDITOR else
-                  "is not an id (lower-case letters, digits and single '-')")
-        return None, [(f"source {source_id!r} {reason}", "error")]
+    if source_id == EDITOR:
+        return None, [(f"source {source_id!r} is always known: it is the corpus editor", "error")]
+    if id_problem(source_id, "source id"):
+        return None, [(f"[sources]: {id_problem(source_id, 'source id')}", "error")]
     if not isinstance(fields, dict):
         return None, [(f"[sources.{source_id}] must be a table with a title", "error")]
     for key in fields:

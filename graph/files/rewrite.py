@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 
+import yaml
+
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from graph.core.model import MonthDate, TakeoffError, split_front_matter
+from graph.core.model import MonthDate, TakeoffError, parse_front, split_front_matter
 
 
 def round_trip_yaml():
@@ -31,6 +33,10 @@ def load_rt(text):
     front, body = split_front_matter(text)
     if front is None:
         raise TakeoffError("the file has no YAML front matter")
+    try:  # the one loader's limits first: ruamel.yaml only sees text that passed them
+        parse_front(front)
+    except yaml.YAMLError as exc:
+        raise TakeoffError(f"the front matter is not valid YAML: {str(exc).splitlines()[0]}") from None
     data = round_trip_yaml().load(front)
     return (data if data is not None else CommentedMap()), body
 

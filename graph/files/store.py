@@ -43,7 +43,7 @@ from pathlib import Path
 
 from graph.core.limits import quote
 from graph.core.model import (
-    ID_PATTERN, PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, node_id, split_front_matter,
+    PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, node_id, split_front_matter,
 )
 
 LOCK_NAME = ".takeoff.lock"
@@ -195,15 +195,6 @@ def _is_inside(real, base):
 
 # ---- confinement ---------------------------------------------------------------------------
 
-def check_id(node_id, what="id"):
-    """Refuse, by name, anything that is not a slug (lower-case letters, digits, single '-')."""
-    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
-        shown = repr(node_id) if len(repr(node_id)) <= 82 else repr(node_id)[:80] + "..."
-        raise TakeoffError(f"{shown} is not a valid {what}: use lower-case letters, digits "
-                           "and single '-' (e.g. compute-bottleneck)")
-    return node_id
-
-
 def confine(root, path):
     """``path`` if it stays inside the corpus folder ``root`` once every link is resolved;
     otherwise a :class:`TakeoffError` naming it."""
@@ -233,7 +224,7 @@ def layout_error(rel):
 
     The one rule for every write and every journal entry: ``perspectives/NAME.yaml``, or a
     node file ``[FOLDER/...]ID.md`` outside ``perspectives/``, where NAME and ID are slugs
-    (:data:`graph.core.model.ID_PATTERN`) and no folder name starts with a dot (``.git``,
+    (:func:`graph.core.model.is_id`) and no folder name starts with a dot (``.git``,
     ``.takeoff``). Paths are made from ids by ``graph.files.edit.new_node_path`` and
     ``graph.files.perspectives.perspective_path``, which obey it.
     """
@@ -244,10 +235,10 @@ def layout_error(rel):
         return "not a node or perspective file (a hidden or empty path part)"
     name = parts[-1]
     if parts[0] == PERSPECTIVES_DIR and len(parts) > 1:
-        if len(parts) == 2 and name.endswith(".yaml") and ID_PATTERN.match(name[:-5]):
+        if len(parts) == 2 and name.endswith(".yaml") and is_id(name[:-5]):
             return None
         return "not a node or perspective file (perspectives/NAME.yaml, NAME a slug)"
-    if name.endswith(".md") and ID_PATTERN.match(name[:-3]):
+    if name.endswith(".md") and is_id(name[:-3]):
         return None
     return "not a node or perspective file (ID.md or perspectives/NAME.yaml, ID a slug)"
 

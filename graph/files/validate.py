@@ -17,8 +17,9 @@ import yaml
 from graph.core.limits import quote
 from graph.core.links import annotation_links
 from graph.core.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, ID_PATTERN, KINDS, MAX_LABEL, NODE_KEYS,
-    SOURCE_KEYS, Problem, compose_front, did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, KINDS, MAX_LABEL, NODE_KEYS,
+    SOURCE_KEYS, Problem, compose_front, did_you_mean, display_path, id_problem, parse_date, parse_front,
+    unknown_id_message,
 )
 from graph.core.uncertainty import UncertaintyError, parse_distribution
 
@@ -201,10 +202,9 @@ def _check_provenance(check, item, target, keys):
     out = {}
     source = item.get("from")
     if source is not None:
-        if not isinstance(source, str) or not ID_PATTERN.match(source):
-            check.error(f"from {quote(source)} of the edge to {quote(target)} must be a source id "
-                        f"(lower-case letters, digits and single '-'; {EDITOR!r} for the editor's "
-                        "own reasoning)", *keys, "from")
+        if id_problem(source, "source id"):
+            check.error(f"from of the edge to {quote(target)}: {id_problem(source, 'source id')} "
+                        f"({EDITOR!r} for the editor's own reasoning)", *keys, "from")
             return None
         out["from"] = source
     words = item.get("quote")
@@ -305,9 +305,8 @@ def check_file(nf):
 
 def _check_file(nf):
     check = _FileCheck(nf)
-    if not ID_PATTERN.match(nf.id):
-        check.error(f"file name {quote(nf.path.name)} is not a valid id: use lower-case letters, "
-                    "digits and single '-' (e.g. ai-speeds-up-kernels.md)", line=1)
+    if id_problem(nf.id):
+        check.error(f"file name {quote(nf.path.name)}: {id_problem(nf.id)}; rename the file", line=1)
     if nf.front is None:
         check.error("no YAML front matter: the file must start with a '---' line and the "
                     "front matter must end with another '---' line", line=1)

@@ -7,7 +7,7 @@ import json
 
 from graph.formats.common import Builder, FormatError, Taken, edge_provenance, node_extras, slugify
 from graph.core.limits import InputError, load_json
-from graph.core.model import DEFAULT_WEIGHT, ID_PATTERN
+from graph.core.model import DEFAULT_WEIGHT, is_id
 
 AIF_SCHEME = {"supports": ("RA", "Default Inference"), "undermines": ("CA", "Default Conflict")}
 # The scheme text of a default RA- or CA-node says nothing an edge note would.
@@ -302,7 +302,7 @@ def _aif_statements(nodes, arguments, links, build):
             build.problems.append(f"{node['where']}: I-node {node_id} has no text")
             continue
         wanted = extras.get("id")
-        if isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
+        if is_id(wanted) and wanted not in taken:
             taken.add(wanted)
             ids[node_id] = wanted
         else:

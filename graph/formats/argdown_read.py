@@ -16,7 +16,7 @@ from graph.formats import argdown_text as lex
 from graph.formats.argdown_text import Braces, Line
 from graph.formats.common import Builder, Taken, slugify
 from graph.core.limits import quote
-from graph.core.model import DEFAULT_WEIGHT, ID_PATTERN
+from graph.core.model import DEFAULT_WEIGHT, is_id
 
 # YAML data keys the importer reads; any other key is reported as ignored.
 DATA_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "date", "tags", "sources",
@@ -440,10 +440,10 @@ class _GraphMaker:
         for key, member in self.members.items():
             data = member["data"]
             wanted = data.get("id")
-            if isinstance(wanted, str) and ID_PATTERN.match(wanted) and wanted not in taken:
+            if is_id(wanted) and wanted not in taken:
                 ids[key] = wanted
                 taken.add(wanted)
-            elif key[0] in "[<" and ID_PATTERN.match(key[1]) and key[1] not in taken:
+            elif key[0] in "[<" and is_id(key[1]) and key[1] not in taken:
                 ids[key] = key[1]
                 taken.add(key[1])
             else:

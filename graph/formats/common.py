@@ -11,8 +11,8 @@ import networkx as nx
 
 from graph.core.limits import quote
 from graph.core.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL,
-    TakeoffError, parse_date,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, KINDS, MAX_LABEL,
+    TakeoffError, id_problem, parse_date,
 )
 
 
@@ -117,6 +117,8 @@ class Builder:
 
     def add_node(self, node_id, title, data, where):
         """Add a node; ``data`` holds the takeoff fields found in the file (maybe none)."""
+        if id_problem(node_id):
+            self.problems.append(f"{where}: {id_problem(node_id)}")
         kind = data.get("kind", "claim")
         if kind not in KINDS:
             self.problems.append(f"{where}: unknown kind {quote(kind)} (one of {', '.join(KINDS)})")
@@ -238,10 +240,11 @@ class Builder:
             value = (data or {}).get(key)
             if value is None:
                 continue
-            if not isinstance(value, str) or not value.strip() or (
-                    key == "from" and not ID_PATTERN.match(value)):
-                what = "a source id" if key == "from" else "text"
-                self.problems.append(f"{where}: an edge's {key} must be {what}, not {quote(value)}")
+            if key == "from" and id_problem(value, "source id"):
+                self.problems.append(f"{where}: an edge's from: {id_problem(value, 'source id')}")
+                continue
+            if not isinstance(value, str) or not value.strip():
+                self.problems.append(f"{where}: an edge's {key} must be text, not {quote(value)}")
                 continue
             out[key] = value
         return out

@@ -64,8 +64,18 @@ def import_node_link(text):
     build = Builder("node-link JSON file")
     meta = data.get("graph")
     build.declared_sources(meta.get("sources") if isinstance(meta, dict) else None, "graph.sources")
-    ignored = {}
-    for i, node in enumerate(data["nodes"]):
+    ignored = {}   # "node key 'x'" -> indexes of the items that had it
+    _read_nodes(build, data["nodes"], ignored)
+    _read_edges(build, edges, ignored)
+    for what, where in ignored.items():
+        build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
+                              "place for it")
+    return build.result()
+
+
+def _read_nodes(build, nodes, ignored):
+    """Add node-link's ``nodes`` to ``build``; problems and ignored keys are recorded."""
+    for i, node in enumerate(nodes):
         where = f"nodes[{i}]"
         if not isinstance(node, dict) or not isinstance(node.get("id"), str):
             build.problems.append(f"{where}: a node needs a text 'id'")
@@ -86,6 +96,11 @@ def import_node_link(text):
         build.add_node(node["id"], node["title"], {**node, "credence": credence} if dist else node, where)
         if dist:
             build.graph.nodes[node["id"]]["credence_dist"] = dist
+
+
+def _read_edges(build, edges, ignored):
+    """Add node-link's ``edges`` (or ``links``) to ``build``; problems and ignored keys are
+    recorded."""
     for i, edge in enumerate(edges):
         where = f"edges[{i}]"
         if not isinstance(edge, dict):
@@ -103,22 +118,22 @@ def import_node_link(text):
             build.problems.append(f"{where}: a second {relation} edge from {quote(ends[0])} to "
                                   f"{quote(ends[1])}")
         else:
-            for key in edge:
-                if key not in NODE_LINK_EDGE_KEYS:
-                    ignored.setdefault(f"edge key {quote(key)}", []).append(i)
-            note = edge.get("note")
-            uncertain = _uncertain(build, edge, "weight", where)
-            if uncertain is None:
-                continue
-            weight, dist = uncertain
-            build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
-                           "" if note is None else note, where, provenance=edge)
-            if dist and build.graph.has_edge(*ends, key=relation):
-                build.graph.edges[(*ends, relation)]["weight_dist"] = dist
-    for what, where in ignored.items():
-        build.warnings.append(f"ignored the {what} of {len(where)} item(s): the corpus has no "
-                              "place for it")
-    return build.result()
+            _add_edge(build, edge, ends, relation, where, i, ignored)
+
+
+def _add_edge(build, edge, ends, relation, where, index, ignored):
+    for key in edge:
+        if key not in NODE_LINK_EDGE_KEYS:
+            ignored.setdefault(f"edge key {quote(key)}", []).append(index)
+    note = edge.get("note")
+    uncertain = _uncertain(build, edge, "weight", where)
+    if uncertain is None:
+        return
+    weight, dist = uncertain
+    build.add_edge(*ends, relation, weight if dist else edge.get("weight", DEFAULT_WEIGHT),
+                   "" if note is None else note, where, provenance=edge)
+    if dist and build.graph.has_edge(*ends, key=relation):
+        build.graph.edges[(*ends, relation)]["weight_dist"] = dist
 
 
 def graph_to_node_link(graph):

@@ -26,7 +26,8 @@ import networkx as nx
 
 from graph.core.limits import InputError, check_turtle, load_json, quote
 from graph.core.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, ID_PATTERN, KINDS, TakeoffError, date_precision, did_you_mean,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, KINDS, TakeoffError, date_precision, did_you_mean, id_problem,
+    is_id,
 )
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
@@ -660,9 +661,8 @@ class _Reader:
         if identifier is None:
             self.problem(subject, f"no dcterms:identifier and the IRI is not under the base "
                                   f"<{self.base}> (pass --base)")
-        elif not ID_PATTERN.match(identifier):
-            self.problem(subject, f"id {quote(identifier)} is not a valid id (lower-case letters, "
-                                  "digits and single '-')")
+        elif id_problem(identifier):
+            self.problem(subject, id_problem(identifier))
             identifier = None
         return identifier
 
@@ -730,9 +730,11 @@ class _Reader:
             prefix = self.base + SOURCE_PATH
             if identifier is None and isinstance(agent, URIRef) and str(agent).startswith(prefix):
                 identifier = str(agent)[len(prefix):]
-            if identifier is None or not ID_PATTERN.match(identifier):
+            if identifier is None:
                 self.problem(edge, f"prov:wasAttributedTo {self.name(agent)} has no source id "
                                    "(dcterms:identifier)")
+            elif id_problem(identifier, "source id"):
+                self.problem(edge, f"prov:wasAttributedTo: {id_problem(identifier, 'source id')}")
             else:
                 out["from"] = identifier
         words = self.text(edge, self.ns["tg"].quote)
@@ -906,7 +908,7 @@ def resolve_query(query):
     named = named_queries()
     if query in named:
         return named[query][1]
-    if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", query.strip()):
+    if is_id(query.strip()):
         hint = did_you_mean(query, named)
         hint = f" ({hint})" if hint else ""
         raise TakeoffError(f"QUERY: no named query {quote(query)}{hint}; `takeoff sparql --list` "

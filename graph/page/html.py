@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import networkx as nx
 
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
+
 ASSETS = pathlib.Path(__file__).with_name("assets")
 TEMPLATE = "page.html.j2"
 DEFAULT_TITLE = "Argument map"
@@ -419,14 +421,14 @@ def _network(graph, result):
             "id": node,
             "label": _truncate(data.get("title") or node),
             "group": kind,
-            "size": _node_size(kind, strength if strength is not None else data.get("credence", 0.5)),
+            "size": _node_size(kind, strength if strength is not None else data.get("credence", DEFAULT_CREDENCE)),
             "x": round(x, 1),
             "y": round(y, 1),
         })
     for i, (source, target, data) in enumerate(sorted(graph.edges(data=True), key=_edge_key)):
         relation = data.get("relation", "supports")
         style = RELATION_STYLE.get(relation, RELATION_STYLE["supports"])
-        weight = float(data.get("weight", 1.0))
+        weight = float(data.get("weight", DEFAULT_WEIGHT))
         net.edges.append({
             "id": i,
             "from": source,
@@ -548,6 +550,8 @@ def _page_data(graph, result, extra):
         "details": details,
         "tags": sorted(tags.items(), key=lambda kv: (-kv[1], kv[0])),
         "sizes": NODE_SIZE,
+        # What a node without a credence counts as (its details say none was written).
+        "defaultCredence": DEFAULT_CREDENCE,
         "kinds": {kind: {"label": s["label"], "color": s["background"]} for kind, s in KIND_STYLE.items()},
     }
     if not isinstance(extra, Mapping):

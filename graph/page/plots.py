@@ -7,7 +7,6 @@ it draws what :mod:`graph.solving.timeline` and :mod:`graph.solving.robustness` 
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def _figure(data, title):
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    dates = [dt.date.fromisoformat(d) for d in data["dates"]]
+    dates = [parse_date(d) for d in data["dates"]]
     evidence = [(parse_date(e["date"]), e["id"]) for e in data["evidence"]]
     first = shifted(min([dates[0]] + [day for day, _ in evidence[:1]]), -10)
     last = shifted(dates[-1], 10)

@@ -23,6 +23,8 @@ from math import factorial
 
 import numpy as np
 
+from graph.core.model import DEFAULT_CREDENCE
+
 GROUPS = ("reasoning", "observation", "forecast", "testimony", "unkinded")
 EVIDENCE_GROUPS = GROUPS[1:]
 # What the terminal and JSON call the sum of the evidence groups' shares.
@@ -224,7 +226,7 @@ def shapley_reference(graph, node, semantics="qe"):
         for group in order:
             totals[group] += value(on | {group}) - value(on)
             on = on | {group}
-    return {"base": graph.nodes[node].get("credence", 0.5),
+    return {"base": graph.nodes[node].get("credence", DEFAULT_CREDENCE),
             **{g: totals.get(g, 0.0) / len(orders) for g in GROUPS}}
 
 

@@ -29,7 +29,7 @@
     Uint8Array.from(edgeItems, function (e) { return e.relation === "undermines" ? 1 : 0; }));
   var writtenCredence = Float64Array.from(ids, function (id) {
     var c = details[id].credence;
-    return typeof c === "number" ? c : 0.5;  // graph.solving.propagation.DEFAULT_CREDENCE
+    return typeof c === "number" ? c : page.defaultCredence;  // graph.core.model.DEFAULT_CREDENCE
   });
   var writtenWeight = Float64Array.from(edgeItems, function (e) { return e.weight; });
   // Perspectives (and so the what-if) weigh all parallel edges of a (source, target) pair at once.
@@ -91,7 +91,8 @@
    * The public scoring API (docs/what-if.md): strengths of every node with these overrides.
    * spec.credences: {id: x}; spec.weights: [{source, target, weight}] (all parallel edges of the
    * pair, as in a perspective file); spec.semantics: "qe" | "dfquad" | "eb" (default: the page's);
-   * spec.asOf: "YYYY-MM-DD" (nodes dated later left out: their strength is null).
+   * spec.asOf: "YYYY-MM-DD", or "YYYY-MM" for the month's last day, as --as-of (nodes dated
+   * later left out: their strength is null).
    */
   function score(spec) {
     spec = spec || {};
@@ -105,13 +106,23 @@
       if (!pairs.has(key)) throw new Error("no edge " + JSON.stringify(w.source) + " -> " + JSON.stringify(w.target));
       ov.weights.set(key, checkUnit(w.weight, "weight of " + w.source + " -> " + w.target));
     });
-    var day = spec.asOf || null;
+    var day = spec.asOf === undefined || spec.asOf === null ? null : asOfDay(spec.asOf);
     var v = vectors(ov, day);
     var r = takeoffSolver.solve(plan, spec.semantics || whatif.semantics, v.base, v.weight);
     var strengths = {};
     ids.forEach(function (id, i) { strengths[id] = isLater(id, day) ? null : r.s[i]; });
     return { semantics: spec.semantics || whatif.semantics, strengths: strengths, converged: r.converged,
              residual: r.residual, iterations: r.iterations, methods: r.methods };
+  }
+  // An as-of date read as `--as-of` reads it (graph.core.model.parse_date): "YYYY-MM-DD", or
+  // "YYYY-MM" meaning the month's last day; anything else throws (a string compare would not).
+  function asOfDay(text) {
+    var m = typeof text === "string" && /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(text.trim());
+    var last = m && +m[1] >= 1 && +m[2] >= 1 && +m[2] <= 12 ? takeoffSolver.countsFrom(m[1] + "-" + m[2]) : null;
+    if (!last || (m[3] !== undefined && (+m[3] < 1 || m[3] > last.slice(8)))) {
+      throw new Error("asOf " + JSON.stringify(text) + " is not an ISO date (YYYY-MM-DD, or YYYY-MM for a month)");
+    }
+    return m[3] === undefined ? last : m[0];
   }
   function checkUnit(x, what) {
     if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new Error(what + " must be a number in [0, 1]");
