@@ -446,7 +446,7 @@ def test_the_page_counts_a_month_date_from_the_months_last_day_as_python_does(br
 @pytest.fixture
 def month_page(browser, tmp_path):
     """A page with a timeline over nodes dated to the month (2025-05, 2024-02) and the day."""
-    from conftest import write_node
+    from helpers import write_node
 
     root = tmp_path / "claims"
     write_node(root, "m", "---\nkind: model\ntitle: A path\n---\n")
