@@ -29,10 +29,11 @@ from pathlib import Path
 
 import yaml
 
+from graph.core.frontmatter import parse_front
 from graph.core.limits import quote
 from graph.core.model import (
     ID_PATTERN, PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
-    parse_front, unknown_id_message,
+    unknown_id_message,
 )
 from graph.files.rewrite import round_trip_yaml
 from graph.files.store import UnsafeFileError, is_perspective_file, read_text

@@ -1,7 +1,7 @@
 """Rewriting YAML in place: ruamel.yaml in round-trip mode, the one way the tool edits a node
 file's front matter or a perspective file so that comments, order and quoting are kept.
 
-Reading for meaning always goes through :func:`graph.core.model.parse_front` (the bounded
+Reading for meaning always goes through :func:`graph.core.frontmatter.parse_front` (the bounded
 loader) first; ruamel.yaml only ever sees text that passed it.
 """
 from __future__ import annotations
