@@ -4,7 +4,6 @@ command sees it, printing (tables, lines, JSON) and shell completion.
 
 Importing this module imports click and nothing heavy: a Tab completes ids with it alone.
 """
-import json
 import os
 import sys
 from pathlib import Path
@@ -161,6 +160,8 @@ def load_corpus(ctx, *, strict=True):
 def emit_json(data):
     """Print ``data`` as JSON on stdout (the ``--json`` convention of every command); the
     characters a terminal would obey are escaped (graph.page.tables.inert_json)."""
+    import json  # here, not at the top: a Tab imports this module and prints no JSON
+
     from graph.page.tables import inert_json
 
     click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))

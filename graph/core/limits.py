@@ -22,7 +22,6 @@ module imports no YAML library.
 from __future__ import annotations
 
 import codecs
-import json
 import re
 import reprlib
 
@@ -132,6 +131,8 @@ def check_depth(text, token, opening, closing):
 def load_json(text):
     """Parse JSON ``text`` with nesting and number length bounded; every problem raises
     :class:`InputError` with its line (``not valid JSON: ...`` for a syntax error)."""
+    import json  # here, not at the top: a Tab imports this module and reads no JSON
+
     check_depth(text, _JSON_TOKEN, "[{", "]}")
 
     def number(kind):

@@ -10,7 +10,6 @@ node: YAML front matter between ``---`` lines, then a Markdown body. Reading the
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import gc
 import os
@@ -145,7 +144,8 @@ class MonthDate(dt.date):
     precision = "month"
 
     def __new__(cls, year, month):
-        return super().__new__(cls, year, month, calendar.monthrange(year, month)[1])
+        last = 31 if month == 12 else (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
+        return super().__new__(cls, year, month, last)
 
     def isoformat(self):
         return f"{self.year:04d}-{self.month:02d}"
