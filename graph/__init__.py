@@ -1,10 +1,10 @@
 """takeoff-graph: an annotated knowledge graph of AI-takeoff arguments.
 
-The package is six layers, each a folder; a layer imports only the layers above it in this
+The package is seven layers, each a folder; a layer imports only the layers above it in this
 list (tests/test_layers.py checks every import, including those inside functions):
 
-- ``core``: the vocabulary (``model``), bounded parsing (``limits``), distributions
-  (``uncertainty``), cross-links (``links``);
+- ``core``: the vocabulary (``model``), the YAML loader (``frontmatter``), bounded parsing
+  (``limits``), distributions (``uncertainty``), cross-links (``links``);
 - ``solving``: graph in, numbers out: the semantics and the one solver (``propagation``), many
   variants of one system at once (``batch``), time (``timeline``), uncertainty
   (``robustness``), evidence shares (``shares``);
@@ -17,7 +17,10 @@ list (tests/test_layers.py checks every import, including those inside functions
 - ``formats``: every import and export format, RDF and SPARQL among them (``interchange`` is
   the registry);
 - ``page``: the HTML page (``html`` and ``assets/``), charts (``plots``), terminal tables
-  (``tables``), SPARQL servers (``endpoint``).
+  (``tables``), SPARQL servers (``endpoint``);
+- ``commands``: the ``takeoff`` commands, one module per concern (``corpus``, ``scoring``,
+  ``explaining``, ``history``, ``perspectives``, ``evidence``, ``page``, ``formats``,
+  ``linked_data``, ``review``; ``common``: what they share).
 
 Where things happen:
 
@@ -29,5 +32,7 @@ Where things happen:
   ``graph.files.edit.apply_change``) or, for outputs, ``graph.files.store.atomic_write``;
 - the page is drawn in ``graph.page.html.write_html`` and, in the browser,
   ``graph/page/assets/app.js``;
-- the ``takeoff`` command is ``cli.py`` at the top level: it parses and prints.
+- the ``takeoff`` command is ``cli.py`` at the top level, the root (global options, errors as
+  messages, the table of commands: ``cli.COMMANDS``), and ``graph.commands``, whose module of a
+  command is imported only when that command runs or completes; both parse and print.
 """

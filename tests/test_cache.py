@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph.files.cache
+import graph.core.frontmatter
 import graph.core.model
+import graph.files.cache
 from graph.files.cache import CACHE_DIR, CACHE_NAME
 from graph.files.corpus import Corpus
 
@@ -223,7 +224,7 @@ def craft(root, forged, key=None):
         rel = str(path.relative_to(root))
         text = path.read_text()
         front, body = graph.core.model.split_front_matter(text)
-        parsed = forged[rel] if rel in forged else graph.core.model.parse_front(front)
+        parsed = forged[rel] if rel in forged else graph.core.frontmatter.parse_front(front)
         lines.append(json.dumps([rel, [graph.files.cache._key(os.lstat(path)), front, body, parsed]]) + "\n")
     body = "".join(lines).encode()
     mac = hmac.new(key or b"x" * 32, body, hashlib.sha256).hexdigest()

@@ -636,9 +636,9 @@ def test_bundled_tree_and_lint(run):
 
 
 def test_cli_why_shows_the_top_rows_and_says_how_many_are_left_out(corpus, run, monkeypatch):
-    import cli
+    from graph.commands import explaining
 
-    monkeypatch.setattr(cli, "WHY_TOP", 2)
+    monkeypatch.setattr(explaining, "WHY_TOP", 2)
     table = run(corpus, "why", "m")
     assert table.exit_code == 0, table.output
     assert "1 more node reach m (of 3); --top N or --all shows them" in table.output

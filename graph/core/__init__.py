@@ -1,7 +1,8 @@
 """The core: what every layer speaks, with no input or output of its own.
 
 - ``model``: node kinds, relations and keys, the id rule, the one date type, errors and
-  problems, the one YAML loader for front matter (``parse_front``);
+  problems (no YAML library: listing files needs none);
+- ``frontmatter``: the one YAML loader for front matter (``parse_front``), bounded;
 - ``limits``: bounded parsing (YAML, JSON, Turtle, TOML, text) so that no input can exhaust
   memory or the stack, and ``quote`` for showing any value in a message;
 - ``uncertainty``: credence and weight distributions (parsing, describing, sampling);

@@ -14,17 +14,16 @@ and a message of one line, never a traceback, a crash of the YAML library or min
 - a number literal has at most :data:`MAX_NUMBER_CHARS` characters (Python refuses to convert
   an int of more than 4,300 digits, with a ValueError deep inside the parser).
 
-Problems raise :class:`InputError` (with a line) or, inside a YAML loader, :class:`YAMLLimitError`
-(a ``MarkedYAMLError``, so callers that report YAML errors with their line report these too).
+Problems raise :class:`InputError` (with a line). The YAML limits are applied by the YAML
+loader, :mod:`graph.core.frontmatter`, which raises its own ``YAMLLimitError`` (a
+``MarkedYAMLError``, so callers that report YAML errors with their line report these too); this
+module imports no YAML library.
 """
 from __future__ import annotations
 
 import codecs
-import json
 import re
 import reprlib
-
-import yaml
 
 MAX_QUOTE = 80
 MAX_NUMBER_CHARS = 100
@@ -103,129 +102,6 @@ def check_text_arg(value):
     return value
 
 
-# ---- YAML ------------------------------------------------------------------------------------
-
-class YAMLLimitError(yaml.MarkedYAMLError):
-    """A YAML text that breaks a limit; ``problem_mark`` is where."""
-
-    def __init__(self, problem, mark):
-        super().__init__(problem=problem, problem_mark=mark)
-
-
-_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-
-
-def might_break_yaml_limits(text):
-    """A cheap test that is False for most texts that keep the limits: every level of nesting
-    needs its own ``[``, ``{``, ``-``, ``:`` or ``?``, and anchors and aliases need ``&``/``*``."""
-    openers = (text.count("[") + text.count("{") + text.count("-") + text.count(":")
-               + text.count("?"))
-    return openers > MAX_DEPTH or "&" in text or "*" in text
-
-
-def check_yaml_events(text, loader=yaml.CSafeLoader):
-    """Refuse anchors, aliases and nesting deeper than :data:`MAX_DEPTH` in YAML ``text``.
-
-    Works on the event stream, which libyaml produces without recursion and without expanding
-    anything, so it is safe on any input. Raises :class:`YAMLLimitError`, or the parser's own
-    ``yaml.YAMLError`` for a syntax error met on the way.
-    """
-    _check_flow_depth(text)
-    depth = 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.AliasEvent):
-            raise YAMLLimitError("YAML aliases (*name) are not allowed in takeoff files: write "
-                                 "the value out", event.start_mark)
-        if getattr(event, "anchor", None) is not None:
-            raise YAMLLimitError("YAML anchors (&name) are not allowed in takeoff files: write "
-                                 "the value out", event.start_mark)
-        if isinstance(event, _COLLECTION_START):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-        elif isinstance(event, _COLLECTION_END):
-            depth -= 1
-
-
-# Flow brackets outside quoted strings and comments. libyaml's scanner reads a flow collection
-# ahead of the parser, and since PyYAML 6.0.4 it has a nesting limit of its own, met before the
-# event stream reaches ours: counting the brackets first keeps the message ours on every version.
-# A quote opens a string only where YAML lets one start (an apostrophe inside a plain scalar,
-# as in "Davidson's", does not).
-_YAML_FLOW_TOKEN = re.compile(r"(?:^|(?<=[\s\[{,:]))(?:'(?:[^']|'')*'?|\"(?:[^\"\\]|\\.)*\"?)"
-                              r"|(?:^|(?<=\s))#[^\n]*|[\[{]|[\]}]", re.MULTILINE)
-
-
-def _check_flow_depth(text):
-    try:
-        check_depth(text, _YAML_FLOW_TOKEN, "[{", "]}")
-    except InputError as exc:
-        index = _nth_line_start(text, exc.line)
-        raise YAMLLimitError(exc.message, yaml.Mark("<unicode string>", index, exc.line - 1, 0,
-                                                    None, None)) from None
-
-
-def _nth_line_start(text, line):
-    index = 0
-    for _ in range(line - 1):
-        index = text.index("\n", index) + 1
-    return index
-
-
-def _bounded_number(constructor):
-    def construct(loader, node):
-        if len(node.value) > MAX_NUMBER_CHARS:
-            raise YAMLLimitError(f"a number of {len(node.value)} characters (at most "
-                                 f"{MAX_NUMBER_CHARS})", node.start_mark)
-        return constructor(loader, node)
-    return _marked(construct)
-
-
-def _marked(constructor):
-    """``constructor`` raising a YAML error at the node for a value its tag cannot take.
-
-    PyYAML's scalar constructors trust the resolver: an explicit tag (``!!int 1.5``,
-    ``!!bool x``, ``!!timestamp x``) reaches them with any text and ends in a ValueError,
-    KeyError, IndexError or AttributeError instead of a ``yaml.YAMLError``."""
-    def construct(loader, node):
-        try:
-            return constructor(loader, node)
-        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
-            tag = node.tag.rsplit(":", 1)[-1]
-            raise YAMLLimitError(f"{quote(node.value)} is not a valid !!{tag}",
-                                 node.start_mark) from None
-    return construct
-
-
-def _mapping_without_duplicates(loader, node, deep=False):
-    mapping = yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep)
-    if len(mapping) != len(node.value):  # merge keys also change the count: look closer
-        seen = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if isinstance(key, (list, dict)):
-                continue  # unhashable keys are refused by the constructor itself
-            if key in seen:
-                raise YAMLLimitError(f"duplicate key {quote(key)}: a key may appear only once "
-                                     "in a mapping", key_node.start_mark)
-            seen.add(key)
-    return mapping
-
-
-def harden(loader):
-    """Make a PyYAML loader class refuse long numbers and duplicate keys (returns it)."""
-    loader.add_constructor("tag:yaml.org,2002:int",
-                           _bounded_number(yaml.constructor.SafeConstructor.construct_yaml_int))
-    loader.add_constructor("tag:yaml.org,2002:float",
-                           _bounded_number(yaml.constructor.SafeConstructor.construct_yaml_float))
-    for tag in ("bool", "timestamp"):
-        loader.add_constructor(f"tag:yaml.org,2002:{tag}", _marked(
-            getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{tag}")))
-    loader.construct_mapping = _mapping_without_duplicates
-    return loader
-
-
 # ---- JSON and Turtle -------------------------------------------------------------------------
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[{]|[\]}]')
@@ -255,6 +131,8 @@ def check_depth(text, token, opening, closing):
 def load_json(text):
     """Parse JSON ``text`` with nesting and number length bounded; every problem raises
     :class:`InputError` with its line (``not valid JSON: ...`` for a syntax error)."""
+    import json  # here, not at the top: a Tab imports this module and reads no JSON
+
     check_depth(text, _JSON_TOKEN, "[{", "]}")
 
     def number(kind):

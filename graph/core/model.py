@@ -1,6 +1,8 @@
 """The vocabulary: node kinds, relations and keys, the id rule, the one date type
 (:class:`MonthDate` beside :class:`datetime.date`), the errors and problems every layer reports,
-and the one YAML loader for front matter (:func:`parse_front`).
+and a node file split into front matter and body. It imports no YAML library: the loader of
+front matter is :mod:`graph.core.frontmatter`, and what only lists files (a Tab completing an
+id) needs none.
 
 A corpus is a folder (``claims/`` by default) of ``ID.md`` files, subfolders allowed, each a
 node: YAML front matter between ``---`` lines, then a Markdown body. Reading them is
@@ -8,7 +10,6 @@ node: YAML front matter between ``---`` lines, then a Markdown body. Reading the
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import gc
 import os
@@ -17,11 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from graph.core.limits import (
-    check_yaml_events, harden, might_break_yaml_limits, quote,
-)
+from graph.core.limits import quote
 
 # An argument is one inference (an AIF RA-node, an Argdown <argument>): its premises support it,
 # it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
@@ -113,23 +110,6 @@ class Problem:
         return {"path": self.path, "line": self.line, "message": self.message, "level": self.level}
 
 
-@harden
-class _Loader(yaml.CSafeLoader):
-    """The C loader without implicit timestamps: dates stay text so that a bad one becomes a
-    validation problem with a line number rather than an exception from the YAML library.
-    Long numbers and duplicate keys are refused (see :mod:`graph.core.limits`)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
-# YAML 1.1 wants a dot in a float's mantissa; ruamel.yaml writes 1e-05 without one.
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
-                              re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
-                              list("-+0123456789."))
-
-
 # The front matter starts on the line after the opening `---`.
 FIRST_YAML_LINE = 2
 
@@ -177,36 +157,6 @@ def node_id(path):
     return Path(path).name[:-3]
 
 
-def parse_front(front):
-    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
-
-    Anchors, aliases, deep nesting, long numbers and duplicate keys raise
-    :class:`graph.core.limits.YAMLLimitError` before anything is expanded.
-    """
-    if might_break_yaml_limits(front):
-        check_yaml_events(front)
-    return yaml.load(front, Loader=_Loader)
-
-
-def parse_front_marked(front):
-    """``(value, node)``: what :func:`parse_front` gives, and the YAML node tree it was built
-    from (whose marks give each key's and value's line), in one parse."""
-    if might_break_yaml_limits(front):
-        check_yaml_events(front)
-    loader = _Loader(front)
-    try:
-        node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
-    finally:
-        loader.dispose()
-
-
-def compose_front(front):
-    """The YAML node tree of front-matter text, by the same loader as :func:`parse_front`
-    (the validator reads line numbers from it)."""
-    return yaml.compose(front, Loader=_Loader)
-
-
 class MonthDate(dt.date):
     """A date known only to the month (``2025-05`` in a file): precision ``"month"``.
 
@@ -223,7 +173,8 @@ class MonthDate(dt.date):
     precision = "month"
 
     def __new__(cls, year, month):
-        return super().__new__(cls, year, month, calendar.monthrange(year, month)[1])
+        last = 31 if month == 12 else (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
+        return super().__new__(cls, year, month, last)
 
     def isoformat(self):
         return f"{self.year:04d}-{self.month:02d}"

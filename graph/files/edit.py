@@ -22,8 +22,9 @@ from graph.core.limits import InputError, decode_text, quote
 from graph.core.links import annotation_links, rename_links
 from graph.core.model import (
     DATE_FORMS, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError, check_id, id_problem,
-    did_you_mean, display_path, parse_date, parse_front, unknown_id_message,
+    did_you_mean, display_path, parse_date, unknown_id_message,
 )
+from graph.core.frontmatter import parse_front
 from graph.files.corpus import Corpus
 from graph.files.rewrite import dump_rt, load_rt, round_trip_yaml
 from graph.files.store import (
@@ -376,7 +377,7 @@ def _distribution_value(text):
     """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
     import yaml
 
-    from graph.core.model import parse_front
+    from graph.core.frontmatter import parse_front
     from graph.core.uncertainty import UncertaintyError, parse_distribution
 
     try:

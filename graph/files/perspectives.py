@@ -31,9 +31,10 @@ import yaml
 
 from graph.core.limits import quote
 from graph.core.model import (
-    PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path,
-    check_id, id_problem, parse_front_marked, unknown_id_message,
+    PERSPECTIVES_DIR, CorpusError, Problem, TakeoffError, did_you_mean, display_path, check_id,
+    id_problem, unknown_id_message,
 )
+from graph.core.frontmatter import parse_front_marked
 from graph.files.store import UnsafeFileError, is_perspective_file, read_text
 from graph.files.validate import is_number
 

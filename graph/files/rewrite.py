@@ -1,7 +1,7 @@
 """Rewriting YAML in place: ruamel.yaml in round-trip mode, the one way the tool edits a node
 file's front matter or a perspective file so that comments, order and quoting are kept.
 
-Reading for meaning always goes through :func:`graph.core.model.parse_front` (the bounded
+Reading for meaning always goes through :func:`graph.core.frontmatter.parse_front` (the bounded
 loader) first; ruamel.yaml only ever sees text that passed it.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from graph.core.model import MonthDate, TakeoffError, parse_front, split_front_matter
+from graph.core.model import MonthDate, TakeoffError, split_front_matter
+from graph.core.frontmatter import parse_front
 
 
 def round_trip_yaml():

@@ -14,12 +14,13 @@ from urllib.parse import urlparse
 import networkx as nx
 import yaml
 
+from graph.core.frontmatter import compose_front, parse_front
 from graph.core.limits import quote
 from graph.core.links import annotation_links
 from graph.core.model import (
-    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS, FIRST_YAML_LINE, KINDS, MAX_LABEL, NODE_KEYS,
-    SOURCE_KEYS, Problem, compose_front, did_you_mean, display_path, id_problem, parse_date, parse_front,
-    unknown_id_message,
+    DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDGE_KEYS, EDITOR, EVIDENCE_KINDS,
+    FIRST_YAML_LINE, KINDS, MAX_LABEL, NODE_KEYS, SOURCE_KEYS, Problem, did_you_mean, display_path,
+    id_problem, parse_date, unknown_id_message,
 )
 from graph.core.uncertainty import UncertaintyError, parse_distribution
 

@@ -11,7 +11,7 @@ import textwrap
 
 import yaml
 
-from graph.core.model import parse_front
+from graph.core.frontmatter import parse_front
 
 # A fenced block the Argdown docs and Obsidian keep Argdown in (```argdown or ~~~argdown).
 _FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*(\S*)[^\n]*$", re.M)
@@ -220,7 +220,7 @@ def split_data(text, number, build, known):
 
 
 def load_yaml(source, number, build, what):
-    """YAML read with the front matter's loader (:func:`graph.core.model.parse_front`: hardened,
+    """YAML read with the front matter's loader (:func:`graph.core.frontmatter.parse_front`: hardened,
     dates as text); a problem is reported at its line and gives None."""
     if not source.strip():
         return {}
