@@ -377,7 +377,6 @@ def _distribution_value(text):
     """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
     import yaml
 
-    from graph.core.frontmatter import parse_front
     from graph.core.uncertainty import UncertaintyError, parse_distribution
 
     try:
