@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_load import make_corpus  # noqa: E402
 from graph.model import Corpus  # noqa: E402
 from graph.propagation import build_system, solve  # noqa: E402
-from graph.robustness import _sampled_inputs, robustness, uncertain_inputs  # noqa: E402
+from graph.robustness import LatinHypercube, _Draw, robustness, uncertain_inputs  # noqa: E402
 from timing import best_of  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,12 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def one_at_a_time(graph, samples, spread=0.1):
     """Seconds per sample for plain solves of the same kind of samples."""
-    from scipy.stats import qmc
-
     system = build_system(graph)
     inputs = uncertain_inputs(graph, system, spread=spread, weight_spread=spread)
-    u = qmc.LatinHypercube(d=len(inputs), seed=0).random(samples)
-    base, weights = _sampled_inputs(system, inputs, u, samples)
+    base, weights = _Draw(system, inputs)(LatinHypercube(len(inputs), 0).random(samples))
     start = time.perf_counter()
     for c in range(samples):
         solve(system, "qe", base=base[:, c], weights=weights[:, c])
