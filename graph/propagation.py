@@ -92,7 +92,8 @@ def expit(z):
 
 
 def _h(x):
-    return x * x / (1.0 + x * x)
+    x2 = x * x
+    return x2 / (1.0 + x2)
 
 
 def _h_prime(x):
@@ -110,7 +111,10 @@ class QuadraticMaximumInfluence:
 
     def value(self, p, a):
         w, up, down = p
-        return w + np.where(a > 0, up, down) * _h(a)
+        out = _h(a)   # w + where(...) * h(a), in place: the batched solve's arrays are large
+        out *= np.where(a > 0, up, down)
+        out += w
+        return out
 
     def slope(self, p, a):
         w, up, down = p
@@ -136,7 +140,10 @@ class LinearInfluence:
 
     def value(self, p, a):
         w, up = p
-        return w + np.where(a > 0, up, w) * a
+        out = np.where(a > 0, up, w)   # w + where(...) * a, in place
+        out *= a
+        out += w
+        return out
 
     def slope(self, p, a):
         w, up = p
