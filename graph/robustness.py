@@ -187,7 +187,7 @@ class LatinHypercube:
 
     def random(self, count):
         """The next ``count`` samples, as a :class:`Cube`."""
-        jitter = self.rng.uniform(size=(count, self.dims))
+        jitter = self.rng.random(size=(count, self.dims))  # uniform(0, 1)'s draws, unscaled
         strata = np.broadcast_to(np.arange(count, dtype=np.int32 if count < 2 ** 31 else np.intp),
                                  (self.dims, count))
         return Cube(jitter, self.rng.permuted(strata, axis=1))
