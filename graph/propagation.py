@@ -204,9 +204,11 @@ class _Segments:
     """In-edges of a set of rows, grouped by (row, relation): group ``2*row + relation``.
 
     ``src`` indexes the vector the sources are read from (local to a stage for internal edges,
-    global for external ones). The edges come sorted by (row, relation), so each group is a run:
-    a sum per row is one ``bincount`` and a product per group one ``multiply.reduceat``, each a
-    single call however many groups there are.
+    global for external ones). The edges come sorted by (row, relation), so each group is a run
+    and a sum per row is one ``bincount``. For products (DF-QuAD) the edges are also bucketed by
+    group size, on first use: the ``c`` groups with ``d`` edges form a ``d x c`` block whose
+    columns are the groups, so a product over every group is ``d - 1`` vector operations instead
+    of one tiny reduction per group.
     """
 
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
@@ -215,7 +217,7 @@ class _Segments:
         m = len(eid)
         self.starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) if m \
             else np.zeros(0, dtype=np.intp)
-        self.groups = self.group[self.starts]
+        self._buckets = self._u_bucketed = None
         self.sign = np.where(rel == 0, 1.0, -1.0)
         self.u = np.take(weight, eid)
         self.neg_u = -self.u
@@ -238,6 +240,7 @@ class _Segments:
         other = copy.copy(self)
         other.u = np.take(weight, self.eid)
         other.neg_u = -other.u
+        other._u_bucketed = None
         if self.matrices:
             other._set_matrices()
         return other
@@ -250,15 +253,65 @@ class _Segments:
         return np.bincount(self.row, weights=self.sign * values, minlength=self.k)
 
     def products(self, factors):
-        """Per row: products of ``factors`` over supports and over attacks (empty product 1)."""
+        """Per row: products of ``factors`` (one per edge) over supports and over attacks
+        (empty product 1)."""
+        perm, buckets, _ = self._bucketed()
+        return self._products(np.take(factors, perm), buckets)
+
+    def factor_products(self, x):
+        """:meth:`products` of the factors ``q = 1 - u * x[src]``, made in bucket order; and
+        those factors, in bucket order."""
+        perm, buckets, src = self._bucketed()
+        q = np.take(x, src)
+        q *= self.u_bucketed()[1]
+        q += 1.0
+        return (*self._products(q, buckets), q)
+
+    def u_bucketed(self):
+        """The weights in bucket order and their negatives (made once per set of weights)."""
+        if self._u_bucketed is None:
+            u = np.take(self.u, self._bucketed()[0])
+            self._u_bucketed = (u, -u)
+        return self._u_bucketed
+
+    def spread_bucketed(self, per_group):
+        """Per edge, in bucket order: the value of its group in ``per_group`` (length 2k)."""
+        out = np.empty(len(self.eid))
+        for offset, d, c, groups in self._bucketed()[1]:
+            out[offset:offset + d * c].reshape(d, c)[:] = per_group[groups]
+        return out
+
+    def unbucketed(self, values):
+        """Values per edge in bucket order, put back in the edges' order."""
+        out = np.empty(len(values))
+        out[self._bucketed()[0]] = values
+        return out
+
+    def _products(self, factors, buckets):
         out = np.ones(2 * self.k)
-        if len(factors):
-            out[self.groups] = np.multiply.reduceat(factors, self.starts)
+        for offset, d, c, groups in buckets:
+            out[groups] = factors[offset:offset + d * c].reshape(d, c).prod(axis=0)
         return out[0::2], out[1::2]
 
-    def spread(self, per_group):
-        """Per edge: the value of its group in ``per_group`` (length ``2k``)."""
-        return per_group[self.group]
+    def _bucketed(self):
+        """The order of the edges bucketed by group size, per bucket ``(offset, d, c,
+        groups)``, and the sources in that order; made once (none depends on the weights)."""
+        if self._buckets is None:
+            m = len(self.eid)
+            sizes = np.diff(np.r_[self.starts, m])
+            by_size = np.argsort(sizes, kind="stable")
+            sorted_sizes = sizes[by_size]
+            cuts = np.flatnonzero(np.r_[True, sorted_sizes[1:] != sorted_sizes[:-1], True]) \
+                if m else np.zeros(1, dtype=np.intp)
+            buckets, perms, offset = [], [], 0
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                d, first = int(sorted_sizes[a]), self.starts[by_size[a:b]]
+                perms.append((first[None, :] + np.arange(d)[:, None]).ravel())
+                buckets.append((offset, d, b - a, self.group[first]))
+                offset += d * (b - a)
+            perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
+            self._buckets = (perm, buckets, np.take(self.src, perm))
+        return self._buckets
 
     def row_matrix(self, values):
         """``values`` (one per edge) as a k x k CSR matrix, for fast products; only for
@@ -329,8 +382,8 @@ class ProductAggregation:
     name = "product"
 
     def external(self, block, s):
-        ext = block.ext
-        return ext.products(1.0 - ext.u * s[ext.src])
+        ps, pa, _ = block.ext.factor_products(s)
+        return ps, pa
 
     def value(self, block, const, x):
         ps, pa, _ = self._totals(block, const, x)
@@ -338,15 +391,11 @@ class ProductAggregation:
 
     def _totals(self, block, const, x):
         """Products over supporters and attackers (external factors included), and the internal
-        factors ``1 - u * x_src``."""
+        factors ``1 - u * x_src`` (in the internal edges' bucket order)."""
         ps, pa = const
         q = None
         if len(block.int):
-            seg = block.int
-            q = np.take(x, seg.src)
-            q *= seg.neg_u
-            q += 1.0
-            qs, qa = seg.products(q)
+            qs, qa, q = block.int.factor_products(x)
             ps, pa = ps * qs, pa * qa
         return ps, pa, q
 
@@ -386,15 +435,16 @@ class ProductAggregation:
     def bound(self, block, lo, extra, slope):
         # d v / d x_j = u_j * prod_{k != j} (1 - u_k x_k) is largest where the other factors are,
         # at lo; there the product of the others is the group's product over this factor.
+        # In the bucket order of the factors q_lo, put back in the edges' order at the end.
         seg = block.int
         ps_lo, pa_lo, q_lo = extra
         grouped = np.empty(2 * block.k)
         grouped[0::2], grouped[1::2] = ps_lo, pa_lo
         others = np.ones(len(q_lo))
-        np.divide(seg.spread(grouped), q_lo, out=others, where=q_lo > 0.0)
+        np.divide(seg.spread_bucketed(grouped), q_lo, out=others, where=q_lo > 0.0)
         np.minimum(others, 1.0, out=others)
-        others *= seg.u
-        B = seg.row_matrix(others)
+        others *= seg.u_bucketed()[0]
+        B = seg.row_matrix(seg.unbucketed(others))
         return lambda d: slope * (B @ d)
 
 
