@@ -44,8 +44,10 @@ def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
         if dist is not None:
             inputs.append({"kind": "credence", "index": system.index[node_id],
                            "label": f"credence {node_id}", "dist": dist})
-    for position, (source, target, relation) in enumerate(system.edges):
-        attrs = graph.edges[source, target, relation]
+    # The system's edges are the graph's in its adjacency order: their attributes without a
+    # look-up each.
+    for position, ((source, target, _), (_, _, attrs)) in enumerate(
+            zip(system.edges, graph.edges(data=True))):
         dist = attrs.get("weight_dist") or default_distribution(attrs["weight"], weight_spread)
         if dist is not None:
             inputs.append({"kind": "weight", "index": position,
