@@ -214,9 +214,6 @@ class _Segments:
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
         self.eid, self.src, self.row, self.rel, self.k = eid, src, row, rel, k
         self.group = row * 2 + rel
-        m = len(eid)
-        self.starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) if m \
-            else np.zeros(0, dtype=np.intp)
         self._buckets = self._u_bucketed = None
         self.sign = np.where(rel == 0, 1.0, -1.0)
         self.u = np.take(weight, eid)
@@ -298,14 +295,16 @@ class _Segments:
         groups)``, and the sources in that order; made once (none depends on the weights)."""
         if self._buckets is None:
             m = len(self.eid)
-            sizes = np.diff(np.r_[self.starts, m])
+            starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) if m \
+                else np.zeros(0, dtype=np.intp)
+            sizes = np.diff(np.r_[starts, m])
             by_size = np.argsort(sizes, kind="stable")
             sorted_sizes = sizes[by_size]
             cuts = np.flatnonzero(np.r_[True, sorted_sizes[1:] != sorted_sizes[:-1], True]) \
                 if m else np.zeros(1, dtype=np.intp)
             buckets, perms, offset = [], [], 0
             for a, b in zip(cuts[:-1], cuts[1:]):
-                d, first = int(sorted_sizes[a]), self.starts[by_size[a:b]]
+                d, first = int(sorted_sizes[a]), starts[by_size[a:b]]
                 perms.append((first[None, :] + np.arange(d)[:, None]).ravel())
                 buckets.append((offset, d, b - a, self.group[first]))
                 offset += d * (b - a)
@@ -757,11 +756,15 @@ def _block_from(plan, k, cyclic, weight):
     eid = plan.order[ea:eb]
     row, rel = plan.row[ea:eb], plan.rel[ea:eb]
     src = plan.src[eid]
+    if not cyclic:   # no edge joins two nodes of one generation: every parent is outside
+        empty = np.zeros(0, dtype=np.intp)
+        return _Block(nodes, False, _Segments(empty, empty, empty, empty, weight, b - a),
+                      _Segments(eid, src, row, rel, weight, b - a))
     inside = plan.stage_of[src] == k
     internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight,
-                         b - a, matrices=cyclic)
+                         b - a, matrices=True)
     external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, b - a)
-    return _Block(nodes, cyclic, internal, external)
+    return _Block(nodes, True, internal, external)
 
 
 def _check_range(values, what, where):
