@@ -217,7 +217,6 @@ class _Segments:
         self._buckets = self._u_bucketed = None
         self.sign = np.where(rel == 0, 1.0, -1.0)
         self.u = np.take(weight, eid)
-        self.neg_u = -self.u
         self.matrices = matrices
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
             self.indptr = np.zeros(k + 1, dtype=np.intp)
@@ -236,7 +235,6 @@ class _Segments:
         """The same segments with other edge weights: a few gathers, nothing sorted again."""
         other = copy.copy(self)
         other.u = np.take(weight, self.eid)
-        other.neg_u = -other.u
         other._u_bucketed = None
         if self.matrices:
             other._set_matrices()

@@ -179,8 +179,10 @@ class LatinHypercube:
     Examples
     --------
     >>> cube = LatinHypercube(2, seed=0).random(4)
-    >>> sorted((cube.strata[0] + 1 - cube.jitter[:, 0]) // 0.25)   # one sample per stratum
-    [0.0, 1.0, 2.0, 3.0]
+    >>> (cube.uniforms(0, 2) * 4).astype(int).tolist() == cube.strata.tolist()  # one a stratum
+    True
+    >>> sorted(cube.strata[0].tolist())
+    [0, 1, 2, 3]
     """
 
     def __init__(self, dims, seed):
@@ -197,8 +199,9 @@ class LatinHypercube:
 
 class Cube:
     """One chunk of a Latin hypercube: sample ``i`` of dimension ``j`` lies in stratum
-    ``strata[j, i]`` (its rank in that dimension), at ``jitter[i, j]`` below the stratum's top
-    end. The uniforms are made a block of dimensions at a time (:meth:`uniforms`)."""
+    ``strata[j, i]`` (its rank in that dimension), ``jitter[i, j]`` of a stratum's width below
+    the stratum's top. The uniforms are made a block of dimensions at a time
+    (:meth:`uniforms`)."""
 
     def __init__(self, jitter, strata):
         self.jitter, self.strata = jitter, strata

@@ -136,6 +136,16 @@ def test_the_latin_hypercube_draws_scipys_numbers(dims, counts, seed):
                                                               axis=0).T)
 
 
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    import graph.batch
+    import graph.robustness
+    import graph.uncertainty
+
+    for module in (graph.robustness, graph.batch, graph.uncertainty):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
 def test_the_indices_from_a_latin_hypercubes_strata_are_those_from_its_samples():
     from graph.robustness import LatinHypercube, indices_from_ranks
 
