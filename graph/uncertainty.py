@@ -258,18 +258,13 @@ class Sampler:
         ends of a cell: points ``first[i]`` to ``last[i] + 1``)."""
         import numpy as np
 
-        low = np.full(len(self.q), QUANTILE_POINTS, dtype=np.intp)
-        high = np.full(len(self.q), -1, dtype=np.intp)
-        np.minimum.at(low, table, first)
-        np.maximum.at(high, table, last + 1)
-        wanted = np.flatnonzero(high >= low)
-        counts = high[wanted] - low[wanted] + 1
-        which = np.repeat(wanted, counts)
-        point = np.arange(counts.sum()) + np.repeat(low[wanted] - np.cumsum(counts) + counts,
-                                                     counts)
+        counts = last - first + 2
+        which = np.repeat(table, counts)
+        point = np.arange(counts.sum()) + np.repeat(first - np.cumsum(counts) + counts, counts)
         missing = ~self.known[which, point]
-        which, point = which[missing], point[missing]
-        if len(which):
+        if missing.any():   # once per point: two rows of a block may share a table
+            which, point = np.divmod(np.unique(which[missing] * QUANTILE_POINTS
+                                               + point[missing]), QUANTILE_POINTS)
             self.q[which, point], self.slope[which, point] = _quantile_points(
                 self.a[which], self.b[which], point)
             self.known[which, point] = True
