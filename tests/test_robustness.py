@@ -98,6 +98,66 @@ def test_samples_follow_the_distribution():
     assert (sample({"mean": 0.3, "spread": 0.0}, u) == 0.3).all()
 
 
+
+def test_many_distributions_at_once_give_what_each_gives_alone():
+    """The batched sampler is the one-distribution formula, number for number: Betas by moments
+    and by interval, one touching 0, points, repeated distributions, uniforms at the ends."""
+    from graph.core.uncertainty import Sampler
+
+    rng = np.random.default_rng(1)
+    dists = [{"mean": float(m), "spread": 0.1} for m in np.round(rng.uniform(0.05, 0.95, 20), 2)]
+    dists += [{"low": 0.2, "high": 0.7}, {"low": 0.0, "high": 0.3}, {"mean": 0.3, "spread": 0.0},
+              {"low": 0.5, "high": 0.5}, {"mean": 0.5, "spread": 0.4}, dists[0]]
+    u = rng.random((len(dists), 500))
+    u[0, :3] = [0.0, 1.0 - 1e-17, 1e-300]
+    rows = rng.permutation(len(dists))
+    together = Sampler(dists)(rows, u[rows])
+    for i, j in enumerate(rows):
+        np.testing.assert_array_equal(together[i], sample(dists[j], u[j]))
+        assert together[i].min() >= 0.0 and together[i].max() <= 1.0
+    assert (together[list(rows).index(len(dists) - 4)] == 0.3).all()
+
+
+@pytest.mark.parametrize("dims, counts, seed", [(1, [7], 0), (5, [40, 13], 3), (300, [64], 11)])
+def test_the_latin_hypercube_draws_scipys_numbers(dims, counts, seed):
+    """The sampler without scipy.stats draws what scipy.stats.qmc.LatinHypercube draws from the
+    same seed, chunk after chunk, and its strata are the ranks of the samples."""
+    from scipy.stats import qmc
+
+    from graph.solving.robustness import LatinHypercube
+
+    theirs = qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed))
+    ours = LatinHypercube(dims, seed)
+    for count in counts:
+        expected = theirs.random(count)
+        cube = ours.random(count)
+        np.testing.assert_array_equal(cube.uniforms(0, dims).T, expected)
+        np.testing.assert_array_equal(cube.strata, np.argsort(np.argsort(expected, axis=0),
+                                                              axis=0).T)
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    import graph.solving.batch
+    import graph.solving.robustness
+    import graph.core.uncertainty
+
+    for module in (graph.solving.robustness, graph.solving.batch, graph.core.uncertainty):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+def test_the_indices_from_a_latin_hypercubes_strata_are_those_from_its_samples():
+    from graph.solving.robustness import LatinHypercube, indices_from_ranks
+
+    cube = LatinHypercube(60, 2).random(400)
+    x = cube.uniforms(0, 60).T
+    y = np.sin(6 * x[:, 3]) + x[:, 7] ** 2 + 0.1 * x[:, 50]
+    labels = [f"x{j}" for j in range(60)]
+    assert indices_from_ranks(cube.strata, y, labels, top=5) == \
+        first_order_indices(x, y, labels, top=5)
+    assert [r["input"] for r in indices_from_ranks(cube.strata, y, labels, top=2)] == \
+        ["x3", "x7"]
+
 UNCERTAIN = {
     "m": "---\nkind: model\ntitle: A path\ncredence: 0.5\n---\n",
     "c": ("---\nkind: claim\ntitle: A claim\ncredence: {mean: 0.6, spread: 0.15}\nsupports:\n"

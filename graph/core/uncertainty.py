@@ -155,24 +155,13 @@ def sample(dist, uniforms):
     :data:`QUANTILE_POINTS` points, evenly spaced in logit(u), with its exact slope
     ``dq/dt = u (1 - u) / pdf(q)``, and evaluated by cubic Hermite interpolation (error below
     1e-5 against scipy's exact inversion, except for Betas with both parameters far below 1,
-    whose quantile function is nearly a step; tested).
+    whose quantile function is nearly a step; tested). :class:`Sampler` does the same for many
+    distributions at once.
     """
     import numpy as np
 
-    params = beta_parameters(dist)
-    if params is None:
-        point = dist["mean"] if "spread" in dist else dist["low"]
-        return np.full(np.shape(uniforms), point)
-    q, slope = _quantile_table(*params)
-    u = np.clip(np.asarray(uniforms, dtype=float), 1e-300, 1.0 - 1e-16)
-    t = (np.log(u) - np.log1p(-u) - _T0) / _STEP
-    np.clip(t, 0.0, QUANTILE_POINTS - 1 - 1e-9, out=t)
-    k = t.astype(np.intp)
-    x = t - k
-    x2, x3 = x * x, x * x * x
-    value = ((2 * x3 - 3 * x2 + 1) * q[k] + (x3 - 2 * x2 + x) * _STEP * slope[k]
-             + (3 * x2 - 2 * x3) * q[k + 1] + (x3 - x2) * _STEP * slope[k + 1])
-    return np.clip(value, 0.0, 1.0)
+    u = np.asarray(uniforms, dtype=float)
+    return Sampler([dist])(np.zeros(1, dtype=np.intp), u.reshape(1, -1))[0].reshape(u.shape)
 
 
 QUANTILE_POINTS = 257
@@ -180,13 +169,129 @@ _T0, _T1 = -30.0, 30.0  # logit of 1e-13 .. 1 - 1e-13
 _STEP = (_T1 - _T0) / (QUANTILE_POINTS - 1)
 
 
-@functools.lru_cache(maxsize=4096)
-def _quantile_table(a, b):
-    """Quantiles and their slopes in logit space at the table's points."""
-    import numpy as np
-    from scipy.special import betaincinv, betaln, expit
+class Sampler:
+    """The quantile functions of many distributions, evaluated together (see :func:`sample`).
 
-    u = expit(np.linspace(_T0, _T1, QUANTILE_POINTS))
+    Each distinct Beta is tabulated once, and only at the table's points that some uniform
+    needs: a Latin hypercube of a thousand samples never reaches the far tails, so most of the
+    costly exact inversions are never made. Every sample is the number :func:`sample` gives.
+
+    Parameters
+    ----------
+    dists : sequence of dict
+        ``{mean, spread}`` or ``{low, high}`` (see :func:`parse_distribution`).
+    """
+
+    def __init__(self, dists):
+        import numpy as np
+
+        tables, self.table, self.points = {}, np.zeros(len(dists), dtype=np.intp), {}
+        for j, dist in enumerate(dists):
+            params = _parameters(tuple(sorted(dist.items())))
+            if params is None:   # a point: every sample is its value (table 0 stands in)
+                self.points[j] = dist["mean"] if "spread" in dist else dist["low"]
+            else:
+                self.table[j] = tables.setdefault(params, len(tables))
+        params = list(tables) or [(1.0, 1.0)]
+        self.a = np.array([a for a, _ in params])
+        self.b = np.array([b for _, b in params])
+        self.q = np.zeros((len(params), QUANTILE_POINTS))
+        self.slope = np.zeros((len(params), QUANTILE_POINTS))
+        self.known = np.zeros((len(params), QUANTILE_POINTS), dtype=bool)
+
+    def __call__(self, rows, uniforms):
+        """Row ``i`` of the result: samples of distribution ``rows[i]`` at ``uniforms[i]``.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray of int
+            Positions in ``dists``.
+        uniforms : numpy.ndarray, shape (len(rows), samples)
+
+        Returns
+        -------
+        numpy.ndarray, shape (len(rows), samples)
+        """
+        import numpy as np
+
+        # The formula of sample(), in its order of operations, in place where it allows.
+        u = np.clip(uniforms, 1e-300, 1.0 - 1e-16)
+        t = np.log(u)
+        t -= np.log1p(np.negative(u, out=u), out=u)
+        t -= _T0
+        t /= _STEP
+        np.clip(t, 0.0, QUANTILE_POINTS - 1 - 1e-9, out=t)
+        k = t.astype(np.intp)
+        x = np.subtract(t, k, out=t)
+        table = self.table[rows]
+        self._tabulate(table, k.min(axis=1, initial=QUANTILE_POINTS), k.max(axis=1, initial=0))
+        k += (table * QUANTILE_POINTS)[:, None]
+        q, slope = self.q.ravel(), self.slope.ravel()
+        x2 = x * x
+        x3 = x2 * x
+        three_x2, two_x3 = 3 * x2, 2 * x3
+        value = two_x3 - three_x2
+        value += 1
+        value *= q[k]
+        term = x3 - 2 * x2
+        term += x
+        term *= _STEP
+        term *= slope[k]
+        value += term
+        k += 1
+        np.subtract(three_x2, two_x3, out=term)
+        term *= q[k]
+        value += term
+        np.subtract(x3, x2, out=term)
+        term *= _STEP
+        term *= slope[k]
+        value += term
+        np.clip(value, 0.0, 1.0, out=value)
+        if self.points:
+            for i, j in enumerate(rows.tolist()):
+                if j in self.points:
+                    value[i] = self.points[j]
+        return value
+
+    def _tabulate(self, table, first, last):
+        """Make sure table ``table[i]`` holds its cells ``first[i]`` to ``last[i]`` (both
+        ends of a cell: points ``first[i]`` to ``last[i] + 1``)."""
+        import numpy as np
+
+        counts = last - first + 2
+        which = np.repeat(table, counts)
+        point = np.arange(counts.sum()) + np.repeat(first - np.cumsum(counts) + counts, counts)
+        missing = ~self.known[which, point]
+        if missing.any():   # once per point: two rows of a block may share a table
+            which, point = np.divmod(np.unique(which[missing] * QUANTILE_POINTS
+                                               + point[missing]), QUANTILE_POINTS)
+            self.q[which, point], self.slope[which, point] = _quantile_points(
+                self.a[which], self.b[which], point)
+            self.known[which, point] = True
+
+
+@functools.lru_cache(maxsize=4096)
+def _parameters(items):
+    """:func:`beta_parameters` of a distribution given as sorted items (fitted once each)."""
+    return beta_parameters(dict(items))
+
+
+@functools.lru_cache(maxsize=1)
+def _grid():
+    """The uniforms of the table's points."""
+    import numpy as np
+    from scipy.special import expit
+
+    return expit(np.linspace(_T0, _T1, QUANTILE_POINTS))
+
+
+def _quantile_points(a, b, point):
+    """Quantiles of Beta(a, b) and their slopes in logit space at the table's points ``point``
+    (arrays of one length: one point of one Beta each)."""
+    import numpy as np
+    from scipy.special import betaincinv, betaln
+
+    u = _grid()[point]
     q = betaincinv(a, b, u)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_pdf = (a - 1) * np.log(q) + (b - 1) * np.log1p(-q) - betaln(a, b)

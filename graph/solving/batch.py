@@ -195,7 +195,13 @@ class Engine:
             w = W[stage.rows] if W.ndim == 2 else W[stage.rows][:, None]
             hold = absent.get(stage.index)
             if not stage.cyclic:
-                value = _update(sem, stage, S[stage.parents], sem.influence.prepare(w), u, hold)
+                if len(stage.eid):
+                    value = _update(sem, stage, S[stage.parents], sem.influence.prepare(w), u,
+                                    hold)
+                else:   # no parents: under every semantics the strength is the credence
+                    value = w if w.shape[1] == count else np.repeat(w, count, axis=1)
+                    if hold is not None:
+                        value[hold] = 0.0
                 S[stage.rows[touched]] = value[touched]
                 continue
             cols = plan.columns(stage, S)
@@ -267,7 +273,8 @@ def _values(given, default, count, what):
     if values.shape not in ((len(default),), (len(default), count)):
         raise PropagationError(f"{what} values must have shape ({len(default)},) or "
                                f"({len(default)}, {count}), not {values.shape}")
-    if not np.all((values >= 0.0) & (values <= 1.0)):
+    # Two reductions, no temporaries (NaN fails both comparisons).
+    if values.size and not (values.min() >= 0.0 and values.max() <= 1.0):
         raise PropagationError(f"every {what} must be a number in [0, 1]")
     return values
 

@@ -92,7 +92,8 @@ def expit(z):
 
 
 def _h(x):
-    return x * x / (1.0 + x * x)
+    x2 = x * x
+    return x2 / (1.0 + x2)
 
 
 def _h_prime(x):
@@ -110,7 +111,10 @@ class QuadraticMaximumInfluence:
 
     def value(self, p, a):
         w, up, down = p
-        return w + np.where(a > 0, up, down) * _h(a)
+        out = _h(a)   # w + where(...) * h(a), in place: the batched solve's arrays are large
+        out *= np.where(a > 0, up, down)
+        out += w
+        return out
 
     def slope(self, p, a):
         w, up, down = p
@@ -136,7 +140,10 @@ class LinearInfluence:
 
     def value(self, p, a):
         w, up = p
-        return w + np.where(a > 0, up, w) * a
+        out = np.where(a > 0, up, w)   # w + where(...) * a, in place
+        out *= a
+        out += w
+        return out
 
     def slope(self, p, a):
         w, up = p
@@ -197,53 +204,40 @@ class _Segments:
     """In-edges of a set of rows, grouped by (row, relation): group ``2*row + relation``.
 
     ``src`` indexes the vector the sources are read from (local to a stage for internal edges,
-    global for external ones). The edges are stored bucketed by group size: the ``c`` groups
-    with ``d`` edges form a ``d x c`` block whose columns are the groups, so a product (or sum)
-    over every group is ``d - 1`` vector operations instead of one tiny reduction per group.
+    global for external ones). The edges come sorted by (row, relation), so each group is a run
+    and a sum per row is one ``bincount``. For products (DF-QuAD) the edges are also bucketed by
+    group size, on first use: the ``c`` groups with ``d`` edges form a ``d x c`` block whose
+    columns are the groups, so a product over every group is ``d - 1`` vector operations instead
+    of one tiny reduction per group.
     """
 
     def __init__(self, eid, src, row, rel, weight, k, matrices=False):
-        group = row * 2 + rel
-        m = len(eid)
-        self._csr, self.k = None, k
+        self.eid, self.src, self.row, self.rel, self.k = eid, src, row, rel, k
+        self.group = row * 2 + rel
+        self._buckets = self._u_bucketed = None
+        self.sign = np.where(rel == 0, 1.0, -1.0)
+        self.u = np.take(weight, eid)
+        self.matrices = matrices
         if matrices:   # CSR in the given (row-sorted) order: no sort, parallel edges kept
-            indptr = np.zeros(k + 1, dtype=np.intp)
-            np.cumsum(np.bincount(row, minlength=k), out=indptr[1:])
-            self._csr = (eid, np.where(rel == 0, 1.0, -1.0))
-            self._set_matrices(np.take(weight, eid), src, indptr)
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if m else np.zeros(0, int)
-        sizes = np.diff(np.r_[starts, m])
-        by_size = np.argsort(sizes, kind="stable")
-        sorted_sizes = sizes[by_size]
-        cuts = np.flatnonzero(np.r_[True, sorted_sizes[1:] != sorted_sizes[:-1], True]) if m \
-            else np.zeros(1, int)
-        self.buckets, perms, offset = [], [], 0
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            d, first = int(sorted_sizes[a]), starts[by_size[a:b]]
-            perms.append((first[None, :] + np.arange(d)[:, None]).ravel())
-            self.buckets.append((offset, d, b - a, group[first]))
-            offset += d * (b - a)
-        perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
-        self._perm = perm
-        self.eid, self.src, self.row = np.take(eid, perm), np.take(src, perm), np.take(row, perm)
-        self.rel, self.k = np.take(rel, perm), k
-        self.group = self.row * 2 + self.rel
-        self.sign = np.where(self.rel == 0, 1.0, -1.0)
-        self.u = np.take(weight, self.eid)
-        self.neg_u = -self.u
+            self.indptr = np.zeros(k + 1, dtype=np.intp)
+            np.cumsum(np.bincount(row, minlength=k), out=self.indptr[1:])
+            self._set_matrices()
 
-    def _set_matrices(self, u, indices, indptr):
+    def _set_matrices(self):
         k = self.k
-        self.M = sp.csr_matrix((self._csr[1] * u, indices, indptr), shape=(k, k))
-        self.absM = sp.csr_matrix((u, self.M.indices, self.M.indptr), shape=(k, k))
+        # Reweighted, M's index arrays are taken as they are: nothing is copied or cast.
+        indices, indptr = (self.M.indices, self.M.indptr) if hasattr(self, "M") \
+            else (self.src, self.indptr)
+        self.M = sp.csr_matrix((self.sign * self.u, indices, indptr), shape=(k, k))
+        self.absM = sp.csr_matrix((self.u, self.M.indices, self.M.indptr), shape=(k, k))
 
     def reweighted(self, weight):
         """The same segments with other edge weights: a few gathers, nothing sorted again."""
         other = copy.copy(self)
         other.u = np.take(weight, self.eid)
-        other.neg_u = -other.u
-        if self._csr is not None:
-            other._set_matrices(np.take(weight, self._csr[0]), self.M.indices, self.M.indptr)
+        other._u_bucketed = None
+        if self.matrices:
+            other._set_matrices()
         return other
 
     def __len__(self):
@@ -254,26 +248,73 @@ class _Segments:
         return np.bincount(self.row, weights=self.sign * values, minlength=self.k)
 
     def products(self, factors):
-        """Per row: products of ``factors`` over supports and over attacks (empty product 1)."""
-        out = np.ones(2 * self.k)
-        for offset, d, c, groups in self.buckets:
-            out[groups] = factors[offset:offset + d * c].reshape(d, c).prod(axis=0)
-        return out[0::2], out[1::2]
+        """Per row: products of ``factors`` (one per edge) over supports and over attacks
+        (empty product 1)."""
+        perm, buckets, _ = self._bucketed()
+        return self._products(np.take(factors, perm), buckets)
 
-    def spread(self, per_group):
-        """Per edge: the value of its group in ``per_group`` (length ``2k``)."""
+    def factor_products(self, x):
+        """:meth:`products` of the factors ``q = 1 - u * x[src]``, made in bucket order; and
+        those factors, in bucket order."""
+        perm, buckets, src = self._bucketed()
+        q = np.take(x, src)
+        q *= self.u_bucketed()[1]
+        q += 1.0
+        return (*self._products(q, buckets), q)
+
+    def u_bucketed(self):
+        """The weights in bucket order and their negatives (made once per set of weights)."""
+        if self._u_bucketed is None:
+            u = np.take(self.u, self._bucketed()[0])
+            self._u_bucketed = (u, -u)
+        return self._u_bucketed
+
+    def spread_bucketed(self, per_group):
+        """Per edge, in bucket order: the value of its group in ``per_group`` (length 2k)."""
         out = np.empty(len(self.eid))
-        for offset, d, c, groups in self.buckets:
+        for offset, d, c, groups in self._bucketed()[1]:
             out[offset:offset + d * c].reshape(d, c)[:] = per_group[groups]
         return out
 
+    def unbucketed(self, values):
+        """Values per edge in bucket order, put back in the edges' order."""
+        out = np.empty(len(values))
+        out[self._bucketed()[0]] = values
+        return out
+
+    def _products(self, factors, buckets):
+        out = np.ones(2 * self.k)
+        for offset, d, c, groups in buckets:
+            out[groups] = factors[offset:offset + d * c].reshape(d, c).prod(axis=0)
+        return out[0::2], out[1::2]
+
+    def _bucketed(self):
+        """The order of the edges bucketed by group size, per bucket ``(offset, d, c,
+        groups)``, and the sources in that order; made once (none depends on the weights)."""
+        if self._buckets is None:
+            m = len(self.eid)
+            starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) if m \
+                else np.zeros(0, dtype=np.intp)
+            sizes = np.diff(np.r_[starts, m])
+            by_size = np.argsort(sizes, kind="stable")
+            sorted_sizes = sizes[by_size]
+            cuts = np.flatnonzero(np.r_[True, sorted_sizes[1:] != sorted_sizes[:-1], True]) \
+                if m else np.zeros(1, dtype=np.intp)
+            buckets, perms, offset = [], [], 0
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                d, first = int(sorted_sizes[a]), starts[by_size[a:b]]
+                perms.append((first[None, :] + np.arange(d)[:, None]).ravel())
+                buckets.append((offset, d, b - a, self.group[first]))
+                offset += d * (b - a)
+            perm = np.concatenate(perms) if perms else np.zeros(0, dtype=np.intp)
+            self._buckets = (perm, buckets, np.take(self.src, perm))
+        return self._buckets
+
     def row_matrix(self, values):
-        """``values`` (one per edge, bucket order) as a k x k CSR matrix, for fast products;
-        only for segments built with ``matrices``."""
-        data = np.empty(len(values))
-        data[self._perm] = values
+        """``values`` (one per edge) as a k x k CSR matrix, for fast products; only for
+        segments built with ``matrices``."""
         # The index arrays of M, already in scipy's index dtype: nothing is copied or cast.
-        return sp.csr_matrix((data, self.M.indices, self.M.indptr), shape=(self.k, self.k))
+        return sp.csr_matrix((values, self.M.indices, self.M.indptr), shape=(self.k, self.k))
 
 
 class _Block:
@@ -338,8 +379,8 @@ class ProductAggregation:
     name = "product"
 
     def external(self, block, s):
-        ext = block.ext
-        return ext.products(1.0 - ext.u * s[ext.src])
+        ps, pa, _ = block.ext.factor_products(s)
+        return ps, pa
 
     def value(self, block, const, x):
         ps, pa, _ = self._totals(block, const, x)
@@ -347,15 +388,11 @@ class ProductAggregation:
 
     def _totals(self, block, const, x):
         """Products over supporters and attackers (external factors included), and the internal
-        factors ``1 - u * x_src``."""
+        factors ``1 - u * x_src`` (in the internal edges' bucket order)."""
         ps, pa = const
         q = None
         if len(block.int):
-            seg = block.int
-            q = np.take(x, seg.src)
-            q *= seg.neg_u
-            q += 1.0
-            qs, qa = seg.products(q)
+            qs, qa, q = block.int.factor_products(x)
             ps, pa = ps * qs, pa * qa
         return ps, pa, q
 
@@ -395,15 +432,16 @@ class ProductAggregation:
     def bound(self, block, lo, extra, slope):
         # d v / d x_j = u_j * prod_{k != j} (1 - u_k x_k) is largest where the other factors are,
         # at lo; there the product of the others is the group's product over this factor.
+        # In the bucket order of the factors q_lo, put back in the edges' order at the end.
         seg = block.int
         ps_lo, pa_lo, q_lo = extra
         grouped = np.empty(2 * block.k)
         grouped[0::2], grouped[1::2] = ps_lo, pa_lo
         others = np.ones(len(q_lo))
-        np.divide(seg.spread(grouped), q_lo, out=others, where=q_lo > 0.0)
+        np.divide(seg.spread_bucketed(grouped), q_lo, out=others, where=q_lo > 0.0)
         np.minimum(others, 1.0, out=others)
-        others *= seg.u
-        B = seg.row_matrix(others)
+        others *= seg.u_bucketed()[0]
+        B = seg.row_matrix(seg.unbucketed(others))
         return lambda d: slope * (B @ d)
 
 
@@ -477,9 +515,9 @@ class System:
         The solve plan: blocks of nodes in topological order of the condensation.
     """
 
-    def __init__(self, ids, base, src, dst, relation, weight, edges, plan=None):
+    def __init__(self, ids, base, src, dst, relation, weight, edges, plan=None, index=None):
         self.ids = ids
-        self.index = {v: i for i, v in enumerate(ids)}
+        self.index = {v: i for i, v in enumerate(ids)} if index is None else index
         self.base = base
         self.src, self.dst, self.relation, self.weight = src, dst, relation, weight
         self.edges = edges
@@ -665,7 +703,10 @@ def _sorted_plan(n, src, dst, relation, cyclic, position, stage_of, local, nodes
 
 def _counting_order(key, size):
     """The permutation that sorts integer ``key`` (values in [0, size)) stably, in
-    O(len + size): scipy's COO to CSR conversion is a counting sort."""
+    O(len + size): numpy's radix sort of 16-bit keys where they fit (a fraction of the scipy
+    call's fixed cost on a small graph), else scipy's COO to CSR conversion, a counting sort."""
+    if size <= 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
     m = len(key)
     coo = sp.coo_matrix((np.ones(m, dtype=np.int8), (key, np.arange(m))), shape=(size, m))
     return coo.tocsr().indices.astype(np.intp)
@@ -713,11 +754,15 @@ def _block_from(plan, k, cyclic, weight):
     eid = plan.order[ea:eb]
     row, rel = plan.row[ea:eb], plan.rel[ea:eb]
     src = plan.src[eid]
+    if not cyclic:   # no edge joins two nodes of one generation: every parent is outside
+        empty = np.zeros(0, dtype=np.intp)
+        return _Block(nodes, False, _Segments(empty, empty, empty, empty, weight, b - a),
+                      _Segments(eid, src, row, rel, weight, b - a))
     inside = plan.stage_of[src] == k
     internal = _Segments(eid[inside], plan.local[src[inside]], row[inside], rel[inside], weight,
-                         b - a, matrices=cyclic)
+                         b - a, matrices=True)
     external = _Segments(eid[~inside], src[~inside], row[~inside], rel[~inside], weight, b - a)
-    return _Block(nodes, cyclic, internal, external)
+    return _Block(nodes, True, internal, external)
 
 
 def _check_range(values, what, where):
@@ -756,39 +801,40 @@ def build_system(G):
     >>> system.ids, system.n_edges
     (['a', 'b'], 1)
     """
-    ids = list(G.nodes)
+    nodes = list(G.nodes(data="credence", default=DEFAULT_CREDENCE))
+    ids = [v for v, _ in nodes]
     index = {v: i for i, v in enumerate(ids)}
-    base = np.array([_number(G.nodes[v].get("credence", DEFAULT_CREDENCE), "credence",
-                             f"node {v!r}") for v in ids], dtype=float)
+    try:   # float() of each, as _number: None or a list is refused, not made NaN by numpy
+        base = np.array([float(c) for _, c in nodes], dtype=float).reshape(len(ids))
+    except (TypeError, ValueError):
+        base = np.array([_number(c, "credence", f"node {v!r}") for v, c in nodes], dtype=float)
     _check_range(base, "credence", lambda i: f"node {ids[i]!r}")
-    # One pass over the adjacency (not G.edges' views): this loop is most of the build time.
-    multi = G.is_multigraph()
-    sources, targets, edges, weights = [], [], [], []
-    for u, neighbours in G.adjacency():
-        i = index[u]
-        for v, data in neighbours.items():
-            j = index[v]
-            for attrs in (data.values() if multi else (data,)):
-                sources.append(i)
-                targets.append(j)
-                edges.append((u, v, attrs.get("relation")))
-                weights.append(attrs.get("weight", DEFAULT_WEIGHT))
-    m = len(edges)
+    # Comprehensions over the adjacency (not G.edges' views): walking networkx's dicts is most
+    # of the build time.
+    if G.is_multigraph():
+        found = [(u, v, attrs) for u, neighbours in G.adjacency()
+                 for v, keyed in neighbours.items() for attrs in keyed.values()]
+    else:
+        found = [(u, v, attrs) for u, neighbours in G.adjacency()
+                 for v, attrs in neighbours.items()]
+    m = len(found)
+    edges = [(u, v, attrs.get("relation")) for u, v, attrs in found]
+    weights = [attrs.get("weight", DEFAULT_WEIGHT) for _, _, attrs in found]
     try:
         relation = np.array([RELATION_CODE[r] for _, _, r in edges], dtype=np.int8).reshape(m)
     except (KeyError, TypeError):
         u, v, r = next(e for e in edges if e[2] not in RELATION_CODE)
         raise PropagationError(f"edge {u!r} -> {v!r} has relation {r!r}; "
                                f"it must be 'supports' or 'undermines'") from None
-    src = np.array(sources, dtype=np.intp).reshape(m)
-    dst = np.array(targets, dtype=np.intp).reshape(m)
+    src = np.array([index[u] for u, _, _ in found], dtype=np.intp).reshape(m)
+    dst = np.array([index[v] for _, v, _ in found], dtype=np.intp).reshape(m)
     try:
-        weight = np.array(weights, dtype=float).reshape(m)
+        weight = np.array([float(x) for x in weights], dtype=float).reshape(m)
     except (TypeError, ValueError):
         weight = np.array([_number(x, "weight", "edge {!r} -> {!r} ({})".format(*e))
                            for x, e in zip(weights, edges)], dtype=float)
     _check_range(weight, "weight", lambda i: "edge {!r} -> {!r} ({})".format(*edges[i]))
-    return System(ids, base, src, dst, relation, weight, edges)
+    return System(ids, base, src, dst, relation, weight, edges, index=index)
 
 
 def _number(value, what, where):

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from graph.core.model import TakeoffError
-from graph.core.uncertainty import default_distribution, sample
+from graph.core.uncertainty import Sampler, default_distribution
 
 DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
@@ -44,8 +44,10 @@ def uncertain_inputs(graph, system, *, spread=0.0, weight_spread=0.0):
         if dist is not None:
             inputs.append({"kind": "credence", "index": system.index[node_id],
                            "label": f"credence {node_id}", "dist": dist})
-    for position, (source, target, relation) in enumerate(system.edges):
-        attrs = graph.edges[source, target, relation]
+    # The system's edges are the graph's in its adjacency order: their attributes without a
+    # look-up each.
+    for position, ((source, target, _), (_, _, attrs)) in enumerate(
+            zip(system.edges, graph.edges(data=True))):
         dist = attrs.get("weight_dist") or default_distribution(attrs["weight"], weight_spread)
         if dist is not None:
             inputs.append({"kind": "weight", "index": position,
@@ -101,10 +103,8 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     >>> out["models"][0]["id"], round(out["models"][0]["p_first"], 2)
     ('m', 1.0)
     """
-    from scipy.stats import qmc
-
     from graph.solving.batch import Engine
-    from graph.solving.propagation import build_system, score_graph
+    from graph.solving.propagation import build_system, score_system
 
     system = build_system(graph)
     inputs = uncertain_inputs(graph, system, spread=spread, weight_spread=weight_spread)
@@ -112,7 +112,8 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     dims = len(inputs) + (len(semantics) > 1)
     models = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"]
     _check_samples(samples, len(models))
-    sampler = qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed)) if dims else None
+    hypercube = LatinHypercube(dims, seed)
+    draw = _Draw(system, inputs)
     strengths = np.empty((len(models), samples))
     converged, first = True, None
     engine = Engine(system)
@@ -121,31 +122,34 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     chunk = max(MIN_CHUNK, CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * dims + 1))
     for lo in range(0, samples, chunk):
         count = min(chunk, samples - lo)
-        uniforms = sampler.random(count) if dims else np.full((count, 0), 0.5)
-        base, weights = _sampled_inputs(system, inputs, uniforms, count)
-        choice = (np.minimum((uniforms[:, -1] * len(semantics)).astype(int), len(semantics) - 1)
+        cube = hypercube.random(count)
+        base, weights = draw(cube)
+        choice = (np.minimum((cube.uniforms(dims - 1, dims)[0] * len(semantics)).astype(int),
+                             len(semantics) - 1)
                   if len(semantics) > 1 else np.zeros(count, dtype=int))
         if first is None:  # the sensitivity and the shares' intervals come from the first chunk
-            first, first_inputs = uniforms, (choice, base, weights)
+            first, first_inputs = cube.strata, (choice, base, weights)
+        del cube  # the jitters are not needed past the draw: memory for the solve
         for k, name in enumerate(semantics):
             chosen = np.flatnonzero(choice == k)
             for part in engine.batches(len(chosen)):
                 cols = chosen[part]
-                S, ok = engine.solve(name, base=base[:, cols], weights=weights[:, cols],
+                view = part if len(semantics) == 1 else cols  # a range of columns: no copy
+                S, ok = engine.solve(name, base=base[:, view], weights=weights[:, view],
                                      tolerance=tolerance)
                 strengths[:, lo + cols] = S[models]
                 converged &= bool(ok.all())
-    point = score_graph(graph, semantics[0], tolerance=tolerance).strengths
+    point = score_system(system, semantics[0], tolerance=tolerance).strengths
     summary = _summary([system.ids[i] for i in models], strengths, point)
     top = summary[0]["id"] if summary else None
     sensitivity = []
     if top is not None and dims:
-        y = strengths[[system.ids[i] for i in models].index(top), :len(first)]
+        y = strengths[[system.ids[i] for i in models].index(top), :first.shape[1]]
         labels = [i["label"] for i in inputs] + (["semantics"] if len(semantics) > 1 else [])
-        sensitivity = first_order_indices(first, y, labels, top=top_inputs, seed=seed)
+        sensitivity = indices_from_ranks(first, y, labels, top=top_inputs, seed=seed)
     out = {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
            "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
-           "sensitivity": sensitivity, "sensitivity_samples": len(first),
+           "sensitivity": sensitivity, "sensitivity_samples": first.shape[1],
            "converged": converged}
     if shares:
         from graph.solving.shares import share_intervals
@@ -165,13 +169,80 @@ def _check_samples(samples, models):
                            + f", not {samples!r}")
 
 
-def _sampled_inputs(system, inputs, uniforms, samples):
-    base = np.repeat(system.base[:, None], samples, axis=1)
-    weights = np.repeat(system.weight[:, None], samples, axis=1)
-    for j, item in enumerate(inputs):
-        target = base if item["kind"] == "credence" else weights
-        target[item["index"]] = sample(item["dist"], uniforms[:, j])
-    return base, weights
+class LatinHypercube:
+    """Latin hypercube samples in ``[0, 1)^dims``, drawn a chunk at a time from one stream.
+
+    The draws of ``scipy.stats.qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed))``
+    (numpy's generator spawned once; per chunk, every jitter, then one permutation of the
+    strata per dimension) made with numpy alone: importing scipy.stats costs about a second.
+
+    Examples
+    --------
+    >>> cube = LatinHypercube(2, seed=0).random(4)
+    >>> (cube.uniforms(0, 2) * 4).astype(int).tolist() == cube.strata.tolist()  # one a stratum
+    True
+    >>> sorted(cube.strata[0].tolist())
+    [0, 1, 2, 3]
+    """
+
+    def __init__(self, dims, seed):
+        self.dims = dims
+        self.rng = np.random.default_rng(seed).spawn(1)[0]
+
+    def random(self, count):
+        """The next ``count`` samples, as a :class:`Cube`."""
+        jitter = self.rng.random(size=(count, self.dims))  # uniform(0, 1)'s draws, unscaled
+        strata = np.broadcast_to(np.arange(count, dtype=np.int32 if count < 2 ** 31 else np.intp),
+                                 (self.dims, count))
+        return Cube(jitter, self.rng.permuted(strata, axis=1))
+
+
+class Cube:
+    """One chunk of a Latin hypercube: sample ``i`` of dimension ``j`` lies in stratum
+    ``strata[j, i]`` (its rank in that dimension), ``jitter[i, j]`` of a stratum's width below
+    the stratum's top. The uniforms are made a block of dimensions at a time
+    (:meth:`uniforms`)."""
+
+    def __init__(self, jitter, strata):
+        self.jitter, self.strata = jitter, strata
+        self.count = len(jitter)
+
+    def uniforms(self, lo, hi):
+        """The uniforms of dimensions ``lo`` to ``hi - 1``, one row each (dimensions x
+        samples): ``(stratum + 1 - jitter) / count``, scipy's formula."""
+        return (self.strata[lo:hi] + 1 - self.jitter[:, lo:hi].T) / self.count
+
+
+class _Draw:
+    """The credences and weights of the samples of a :class:`Cube`: the system's own, with the
+    uncertain inputs' rows drawn from their distributions."""
+
+    # Inputs drawn at once: the block's arrays stay in the processor's cache.
+    BLOCK = 32
+
+    def __init__(self, system, inputs):
+        self.system = system
+        self.sampler = Sampler([item["dist"] for item in inputs])
+        self.credence = np.array([item["kind"] == "credence" for item in inputs], dtype=bool)
+        self.index = np.array([item["index"] for item in inputs], dtype=np.intp)
+        self.fixed_nodes = np.ones(system.n_nodes, dtype=bool)
+        self.fixed_nodes[self.index[self.credence]] = False
+        self.fixed_edges = np.ones(system.n_edges, dtype=bool)
+        self.fixed_edges[self.index[~self.credence]] = False
+
+    def __call__(self, cube):
+        """(credences: nodes x samples, weights: edges x samples)."""
+        system, count = self.system, cube.count
+        base, weights = np.empty((system.n_nodes, count)), np.empty((system.n_edges, count))
+        base[self.fixed_nodes] = system.base[self.fixed_nodes, None]
+        weights[self.fixed_edges] = system.weight[self.fixed_edges, None]
+        for lo in range(0, len(self.index), self.BLOCK):
+            rows = np.arange(lo, min(lo + self.BLOCK, len(self.index)))
+            values = self.sampler(rows, cube.uniforms(lo, rows[-1] + 1))
+            credence = self.credence[rows]
+            base[self.index[rows[credence]]] = values[credence]
+            weights[self.index[rows[~credence]]] = values[~credence]
+        return base, weights
 
 
 def _summary(ids, strengths, point):
@@ -180,12 +251,11 @@ def _summary(ids, strengths, point):
     if not n:
         return []
     ranks = rank_shares(strengths)
-    rows = []
-    for i, node_id in enumerate(ids):
-        low, high = np.quantile(strengths[i], [0.05, 0.95])
-        rows.append({"id": node_id, "point": float(point[node_id]),
-                     "mean": float(strengths[i].mean()), "low": float(low), "high": float(high),
-                     "p_first": float(ranks[i, 0]), "ranks": ranks[i].tolist()})
+    low, high = np.quantile(strengths, [0.05, 0.95], axis=1).tolist()
+    mean = strengths.mean(axis=1).tolist()
+    rows = [{"id": node_id, "point": float(point[node_id]), "mean": mean[i], "low": low[i],
+             "high": high[i], "p_first": float(ranks[i, 0]), "ranks": ranks[i].tolist()}
+            for i, node_id in enumerate(ids)]
     rows.sort(key=lambda r: (-r["mean"], r["id"]))
     return rows
 
@@ -246,19 +316,29 @@ def first_order_indices(x, y, labels, *, top=TOP_INPUTS, bins=None, bootstrap=BO
     .. [1] E. Plischke, E. Borgonovo, C. L. Smith, Global sensitivity measures from given data,
        European Journal of Operational Research 226 (2013) 536-550.
     """
-    m, d = x.shape
+    order = np.argsort(x, axis=0, kind="stable")
+    ranks = np.empty_like(order.T)
+    np.put_along_axis(ranks, order.T, np.arange(len(x)), axis=1)
+    return indices_from_ranks(ranks, y, labels, top=top, bins=bins, bootstrap=bootstrap,
+                              seed=seed)
+
+
+def indices_from_ranks(ranks, y, labels, *, top=TOP_INPUTS, bins=None, bootstrap=BOOTSTRAP,
+                       seed=0):
+    """:func:`first_order_indices` given the rank of every sample in every input instead of
+    the inputs: ``ranks[j, i]`` is the rank of sample ``i`` in input ``j`` (0 for the
+    smallest), as a Latin hypercube's strata are."""
+    d, m = ranks.shape
     if m < 4 or d == 0 or np.var(y) == 0:
         return [{"input": labels[j], "index": 0.0, "error": 0.0} for j in range(min(d, top))]
     bins = bins or int(min(50, max(2, math.isqrt(m))))
-    order = np.argsort(x, axis=0, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(m)[:, None], axis=0)
-    classes = ranks * bins // m
-    estimate = _correlation_ratio(classes, y, bins, np.ones(m))
+    class_of_rank = np.arange(m) * bins // m
+    estimate = _correlation_ratios(ranks, class_of_rank, y, bins)
     chosen = np.argsort(-estimate, kind="stable")[:top]
+    classes = class_of_rank[ranks[chosen]]
     rng = np.random.default_rng(seed)
     replicates = np.array([
-        _correlation_ratio(classes[:, chosen], y, bins,
+        _correlation_ratio(classes, y, bins,
                            np.bincount(rng.integers(m, size=m), minlength=m).astype(float))
         for _ in range(bootstrap)])
     errors = replicates.std(axis=0, ddof=1) if bootstrap > 1 else np.zeros(len(chosen))
@@ -266,21 +346,59 @@ def first_order_indices(x, y, labels, *, top=TOP_INPUTS, bins=None, bootstrap=BO
             for j, e in zip(chosen, errors)]
 
 
+def _correlation_ratios(ranks, class_of_rank, y, bins):
+    """:func:`_correlation_ratio` of every input with every sample counted once, the same
+    numbers with less work: every input has the same class sizes, and it is done a block of
+    inputs at a time, so the keys and sums of a block stay in the processor's cache."""
+    d, m = ranks.shape
+    step = min(d, max(1, 2 ** 18 // m))
+    ones = np.ones(m)
+    total = ones.sum()
+    mean = y.sum() / total
+    var = ((y - mean) ** 2).sum() / total
+    if var <= 0:
+        return np.zeros(d)
+    sizes = np.bincount(class_of_rank, minlength=bins).astype(float)
+    offsets = bins * np.arange(step)[:, None]
+    y_tiled, y2_tiled = np.tile(y, step), np.tile(y * y, step)
+    out = np.empty(d)
+    for lo in range(0, d, step):
+        block = ranks[lo:lo + step]
+        size = len(block)
+        keys = class_of_rank[block]
+        keys += offsets[:size]
+        keys = keys.ravel()
+        s1 = np.bincount(keys, weights=y_tiled[:keys.size], minlength=size * bins)
+        s2 = np.bincount(keys, weights=y2_tiled[:keys.size], minlength=size * bins)
+        n = np.broadcast_to(sizes, (size, bins))
+        out[lo:lo + size] = _ratio(n, s1.reshape(size, bins), s2.reshape(size, bins), mean, var,
+                                   total)
+    return out
+
+
 def _correlation_ratio(classes, y, bins, counts):
-    """Bias-corrected Var(class means) / Var(y) for each column of ``classes``, the samples
-    weighted by ``counts`` (bootstrap multiplicities)."""
+    """Bias-corrected Var(class means) / Var(y) for each row of ``classes`` (inputs x
+    samples), the samples weighted by ``counts`` (bootstrap multiplicities)."""
     total = counts.sum()
     mean = (counts * y).sum() / total
     var = (counts * (y - mean) ** 2).sum() / total
-    d = classes.shape[1]
-    keys = (classes + bins * np.arange(d)).ravel(order="F")
+    d = classes.shape[0]
+    keys = (classes + bins * np.arange(d)[:, None]).ravel()
     w = np.tile(counts, d)
     n = np.bincount(keys, weights=w, minlength=d * bins).reshape(d, bins)
     s1 = np.bincount(keys, weights=w * np.tile(y, d), minlength=d * bins).reshape(d, bins)
     s2 = np.bincount(keys, weights=w * np.tile(y * y, d), minlength=d * bins).reshape(d, bins)
+    return _ratio(n, s1, s2, mean, var, total) if var > 0 else np.zeros(d)
+
+
+def _ratio(n, s1, s2, mean, var, total):
+    """The bias-corrected ratio from the class counts ``n`` and the sums of ``y`` and ``y^2``
+    per class (inputs x classes)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         class_mean = np.where(n > 0, s1 / n, mean)
         within = np.where(n > 1, (s2 - n * class_mean ** 2) / np.maximum(n - 1, 1), 0.0)
         between = (n * (class_mean - mean) ** 2).sum(axis=1) / total
         noise = (np.where(n > 0, within, 0.0)).sum(axis=1) / total
-    return np.clip((between - noise) / var, 0.0, 1.0) if var > 0 else np.zeros(d)
+    return np.clip((between - noise) / var, 0.0, 1.0)
+
+
