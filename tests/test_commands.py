@@ -11,7 +11,7 @@ import click
 import pytest
 
 import cli
-from conftest import REPO
+from helpers import REPO
 
 COMMAND_MODULES = sorted(p.stem for p in (REPO / "graph" / "commands").glob("*.py")
                          if p.stem not in ("__init__", "common"))
