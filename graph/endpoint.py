@@ -26,6 +26,7 @@ Only the standard library is used (http.client); rdflib parses the answers.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import http.client
 import netrc
 import os
@@ -449,13 +450,16 @@ def publish(graph, endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, scor
         raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> holds data that is not "
                             "a takeoff-graph map; name another --graph, or pass --force to "
                             "replace it")
-    data = serialize(graph, "nt", base, score=score).encode("utf-8")
-    new = _Triples(data)
+    with concurrent.futures.ThreadPoolExecutor(1) as reader:
+        # The server writes out the published graph while this process writes the new one.
+        published = reader.submit(_published, endpoint, graph_iri)
+        data = serialize(graph, "nt", base, score=score).encode("utf-8")
+        new = _Triples(data)
+        old = published.result()
     info = {"store": endpoint.store_url, "graph": graph_iri, "triples": data.count(b"\n"),
             "bytes": len(data), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
             "semantics": score.semantics if score is not None else None, "created": False,
             "added": new.count, "removed": 0}
-    old = _published(endpoint, graph_iri)
     if old is not _TOO_LARGE and not (old or b"").strip():
         # No graph yet, or an empty one: a reader sees nothing or the whole map.
         status, _, _ = endpoint.request("PUT", endpoint.graph_url(graph_iri), data=data,
@@ -566,21 +570,22 @@ class _Triples:
     """
 
     def __init__(self, data):
-        self.plain, linked = set(), []
-        for line in data.split(b"\n"):
-            line = line.strip()
-            if not line or line.startswith(b"#"):
-                continue
-            if b"_:" not in line:
-                self.plain.add(line)
-                continue
-            match = _LINE.fullmatch(line)
+        # Whole lines in sets: Python runs no loop over the million lines of a large map, only
+        # over the few that mention blank nodes.
+        data = data.replace(b"\r", b"")
+        self.plain = set(data.split(b"\n"))
+        self.plain.discard(b"")
+        candidates = _mentioning_blanks(data)
+        self.plain.difference_update(candidates)
+        linked = []
+        for line in candidates:
+            match = _LINE.fullmatch(line.strip())
             if match is None:
                 raise _NotTrees(line[:80])
             s, p, o = match.groups()
             if s.startswith(b"_:") or o.startswith(b"_:"):
                 linked.append((s, p, o))
-            else:
+            else:  # "_:" in a literal or an IRI
                 self.plain.add(line)
         self.trees = _trees(linked)
         self.count = len(self.plain) + sum(len(tree) for tree in self.trees.values())
@@ -598,6 +603,19 @@ class _Triples:
             length += len(piece) + 1
         if chunk:
             yield b"\n".join(chunk) + b"\n"
+
+
+def _mentioning_blanks(data):
+    """The lines of ``data`` with ``_:`` in them (a blank node, or those characters in a
+    literal or an IRI), found by ``bytes.find`` from one to the next."""
+    lines, find, rfind = [], data.find, data.rfind
+    at = find(b"_:")
+    while at >= 0:
+        end = find(b"\n", at)
+        end = len(data) if end < 0 else end
+        lines.append(data[rfind(b"\n", 0, at) + 1:end])
+        at = find(b"_:", end)
+    return lines
 
 
 def _lines(triples):
