@@ -1,10 +1,12 @@
 """A shared map on a SPARQL server: publish, query and pull over the standard protocols.
 
-Whole graphs travel by the SPARQL 1.1 Graph Store HTTP Protocol (``PUT`` replaces one named
-graph atomically, ``GET`` reads it back); queries by the SPARQL 1.1 Protocol (``POST`` of an
-urlencoded ``query`` with ``default-graph-uri`` naming the published graph, so the shipped
-queries run unchanged). Nothing here is specific to one server; Oxigraph lays its services out
-as ``URL/query`` and ``URL/store``, which is the default (see :class:`Endpoint`).
+Whole graphs travel by the SPARQL 1.1 Graph Store HTTP Protocol (``GET`` reads one named graph,
+``PUT`` and ``POST`` write it); queries by the SPARQL 1.1 Protocol (``POST`` of an urlencoded
+``query`` with ``default-graph-uri`` naming the published graph, so the shipped queries run
+unchanged). Publishing replaces the graph in one SPARQL 1.1 Update, so readers see the old map
+or the new one (see :func:`publish`). Nothing here is specific to one server; Oxigraph lays its
+services out as ``URL/query``, ``URL/update`` and ``URL/store``, which is the default (see
+:class:`Endpoint`).
 
 A server is input like any file, and may be hostile. Every request has one deadline that covers
 connecting, sending and each read of the answer (a server dripping one byte a second cannot
@@ -24,9 +26,11 @@ Only the standard library is used (http.client); rdflib parses the answers.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import http.client
 import netrc
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -34,12 +38,13 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 
 from graph.core.limits import InputError, decode_text
 from graph.core.model import TakeoffError
 from graph.formats.rdf import (
-    DEFAULT_BASE, DEFAULT_TIMEOUT, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB, check_timeout,
-    parse, parse_results, prepare_query, query_namespaces, result_kind, serialize,
+    DEFAULT_BASE, DEFAULT_TIMEOUT, KIND_CLASS, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB,
+    check_timeout, parse, parse_results, prepare_query, query_namespaces, result_kind, serialize,
 )
 from graph.page.tables import inert
 
@@ -61,6 +66,12 @@ MAX_ANSWER_BYTES = 256 * 1024 * 1024
 MAX_TRIPLES = 1_000_000
 # Of an error answer, only this much is read (its start goes into the message).
 ERROR_BODY_BYTES = 4096
+# The largest SPARQL Update publish sends (Oxigraph refuses more than 128 MB); a larger change
+# is uploaded to a staging graph in pieces of STAGING_CHUNK_BYTES and moved into place.
+MAX_UPDATE_BYTES = 64 * 2**20
+STAGING_CHUNK_BYTES = 8 * 2**20
+# Staging graphs are named under this IRI (one left behind by a killed publish can be dropped).
+STAGING_GRAPH = "https://w3id.org/takeoff-graph/graph/publishing/"
 
 
 class EndpointError(TakeoffError):
@@ -70,6 +81,10 @@ class EndpointError(TakeoffError):
     def __init__(self, message, status=None):
         super().__init__(message)
         self.status = status
+
+
+class AnswerTooLarge(EndpointError):
+    """The answer was larger than the endpoint's ``max_bytes`` and was cut off."""
 
 
 class Endpoint:
@@ -83,6 +98,9 @@ class Endpoint:
     store_url : str, optional
         The Graph Store service; by default ``/store`` beside the query service (Oxigraph's
         layout; Fuseki's is ``.../dataset/data``).
+    update_url : str, optional
+        The SPARQL Update service; by default ``/update`` beside a ``/query`` service (Oxigraph
+        and Fuseki), the query service itself when it ends in ``/sparql``.
     timeout : float
         Seconds a whole request (connect, send, every read of the answer) may take.
     http_credentials : bool
@@ -92,15 +110,18 @@ class Endpoint:
     """
 
     def __init__(self, url, store_url=None, timeout=DEFAULT_TIMEOUT, *, http_credentials=False,
-                 max_bytes=MAX_ANSWER_BYTES):
+                 max_bytes=MAX_ANSWER_BYTES, update_url=None):
         self.query_url = _check_url(url, "--endpoint")
         path = urllib.parse.urlsplit(self.query_url).path.rstrip("/")
-        if path.rsplit("/", 1)[-1] in QUERY_SEGMENTS:
+        segment = path.rsplit("/", 1)[-1]
+        if segment in QUERY_SEGMENTS:
             base = self.query_url.rstrip("/").rsplit("/", 1)[0]
         else:
             base = self.query_url.rstrip("/")
             self.query_url = base + "/query"
         self.store_url = _check_url(store_url, "--store-url") if store_url else base + "/store"
+        self.update_url = (_check_url(update_url, "update_url") if update_url
+                           else self.query_url if segment == "sparql" else base + "/update")
         self.timeout = check_timeout(timeout)
         self.http_credentials = http_credentials
         self.max_bytes = max_bytes
@@ -127,9 +148,9 @@ class Endpoint:
             status, reason, answer, body = _exchange(method, url, headers, data, deadline,
                                                      self.max_bytes)
         except _TooLarge as exc:
-            raise EndpointError(f"{url}: the answer is larger than {exc.cap // 2**20} MB and "
-                                "was cut off: a takeoff-graph map is far smaller; check the URL "
-                                "and --graph") from None
+            raise AnswerTooLarge(f"{url}: the answer is larger than {exc.cap // 2**20} MB and "
+                                 "was cut off: a takeoff-graph map is far smaller; check the URL "
+                                 "and --graph") from None
         except _Encoded as exc:
             raise EndpointError(f"{url}: the server sent a {quote_header(exc.coding)}-encoded "
                                 "answer, though none was asked for; refused (it could expand "
@@ -386,7 +407,17 @@ def _network_message(exc, url, timeout, late):
 
 def publish(graph, endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, score=None,
             force=False):
-    """Replace one named graph on the server with the corpus (Graph Store ``PUT``).
+    """Replace one named graph on the server with the corpus, so that a reader sees the old
+    map or the new one, never a mix.
+
+    The published graph is read (Graph Store ``GET``) and compared with the corpus's N-Triples;
+    one SPARQL Update then deletes what is gone and inserts what is new (a single request, so
+    one transaction on the server). Republishing a large map after an edit thus writes only
+    the edit: a transactional write of every triple is what makes a server slow (Oxigraph
+    needs about a minute per million). A graph that does not exist yet, or is empty, is written
+    with one Graph Store ``PUT``. A change too large for one update (:data:`MAX_UPDATE_BYTES`),
+    or a graph whose blank nodes are not trees (not ours), is uploaded in pieces to a staging
+    graph that is then moved into place by one update (``MOVE``).
 
     Parameters
     ----------
@@ -405,8 +436,10 @@ def publish(graph, endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, scor
     Returns
     -------
     dict
-        What was sent: ``store``, ``graph``, ``triples``, ``bytes``, ``nodes``, ``edges``,
-        ``semantics`` (or None) and ``created`` (the graph did not exist).
+        ``store``, ``graph``, ``triples``, ``bytes`` (of the map's N-Triples), ``nodes``,
+        ``edges``, ``semantics`` (or None), ``created`` (the graph did not exist), ``added``
+        and ``removed`` (triples written and deleted) and ``method`` (``"update"``, ``"put"``,
+        ``"staged"``, or ``"unchanged"`` when nothing was sent).
 
     Raises
     ------
@@ -417,26 +450,249 @@ def publish(graph, endpoint, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, scor
         raise EndpointError(f"{endpoint.store_url}: graph <{graph_iri}> holds data that is not "
                             "a takeoff-graph map; name another --graph, or pass --force to "
                             "replace it")
-    data = serialize(graph, "nt", base, score=score).encode("utf-8")
-    status, _, _ = endpoint.request("PUT", endpoint.graph_url(graph_iri), data=data,
-                                    content_type=RESULTS_GRAPH)
-    return {"store": endpoint.store_url, "graph": graph_iri, "triples": data.count(b"\n"),
+    with concurrent.futures.ThreadPoolExecutor(1) as reader:
+        # The server writes out the published graph while this process writes the new one.
+        published = reader.submit(_published, endpoint, graph_iri)
+        data = serialize(graph, "nt", base, score=score).encode("utf-8")
+        new = _Triples(data)
+        old = published.result()
+    info = {"store": endpoint.store_url, "graph": graph_iri, "triples": data.count(b"\n"),
             "bytes": len(data), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-            "semantics": score.semantics if score is not None else None, "created": status == 201}
+            "semantics": score.semantics if score is not None else None, "created": False,
+            "added": new.count, "removed": 0}
+    if old is not _TOO_LARGE and not (old or b"").strip():
+        # No graph yet, or an empty one: a reader sees nothing or the whole map.
+        status, _, _ = endpoint.request("PUT", endpoint.graph_url(graph_iri), data=data,
+                                        content_type=RESULTS_GRAPH)
+        return {**info, "created": status == 201, "method": "put"}
+    change = None
+    if old is not _TOO_LARGE:
+        try:
+            change = _change(_Triples(old), new, graph_iri)
+        except _NotTrees:  # not a map's shape: replaced whole
+            pass
+    if change is None or len(change.text) > MAX_UPDATE_BYTES:
+        _replace_staged(endpoint, graph_iri, new)
+        removed = None if old is _TOO_LARGE else old.count(b"\n")
+        return {**info, "removed": removed, "method": "staged"}
+    info.update(added=change.added, removed=change.removed)
+    if not change.text:
+        return {**info, "method": "unchanged"}
+    _update(endpoint, change.text)
+    return {**info, "method": "update"}
 
 
 def _holds_other_data(endpoint, graph_iri):
-    """Whether the graph has triples but no takeoff-graph node (so a PUT would destroy
-    someone else's data)."""
-    scope = "?s ?p ?o" if graph_iri == SERVER_DEFAULT_GRAPH else f"GRAPH <{graph_iri}> {{ ?s ?p ?o }}"
-    nodes = " UNION ".join(
-        f"{{ {'' if graph_iri == SERVER_DEFAULT_GRAPH else f'GRAPH <{graph_iri}>'} "
-        f"{{ ?n a <{VOCAB}{cls}> }} }}" for cls in ("Model", "Claim", "Evidence"))
-    text = f"ASK {{ {scope} FILTER NOT EXISTS {{ {nodes} }} }}"
+    """Whether the graph has triples but no takeoff-graph node (so replacing it would destroy
+    someone else's data). Both tests are ``EXISTS`` filters, evaluated once each."""
+    def scope(pattern):
+        return pattern if graph_iri == SERVER_DEFAULT_GRAPH else f"GRAPH <{graph_iri}> {{ {pattern} }}"
+
+    nodes = " UNION ".join(f"{{ ?n a <{VOCAB}{cls}> }}" for cls in KIND_CLASS.values())
+    text = (f"ASK {{ FILTER(EXISTS {{ {scope('?s ?p ?o')} }} && "
+            f"NOT EXISTS {{ {scope(nodes)} }}) }}")
     status, media, body = endpoint.request(
         "POST", endpoint.query_url, data=urllib.parse.urlencode({"query": text}).encode(),
         content_type="application/x-www-form-urlencoded", accept=RESULTS_JSON)
     return _answer(body, media, endpoint.query_url).answer
+
+
+_TOO_LARGE = object()
+
+
+def _published(endpoint, graph_iri):
+    """The N-Triples of the graph as published now: None if it does not exist, ``_TOO_LARGE``
+    if it is larger than the endpoint accepts (there is then nothing to compare with)."""
+    try:
+        _, media, body = endpoint.request("GET", endpoint.graph_url(graph_iri), accept=RESULTS_GRAPH)
+    except AnswerTooLarge:
+        return _TOO_LARGE
+    except EndpointError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    if media not in (RESULTS_GRAPH, "text/plain"):
+        raise EndpointError(f"{endpoint.graph_url(graph_iri)}: the answer ({inert(media)[:80]}) "
+                            "is not N-Triples: is --store-url the server's Graph Store service?")
+    return body
+
+
+def _update(endpoint, text):
+    """Send one SPARQL Update (one transaction on the server)."""
+    endpoint.request("POST", endpoint.update_url, data=text, content_type="application/sparql-update")
+
+
+def _graph_clause(graph_iri):
+    """How an update names the graph: ``DEFAULT`` or ``GRAPH <iri>``."""
+    return "DEFAULT" if graph_iri == SERVER_DEFAULT_GRAPH else f"GRAPH <{graph_iri}>"
+
+
+def _replace_staged(endpoint, graph_iri, triples):
+    """Upload ``triples`` to a new staging graph in pieces (each its own request under the
+    deadline), then move it onto the graph with one update; the staging graph is dropped if
+    anything fails on the way."""
+    staging = f"{STAGING_GRAPH}{uuid.uuid4()}"
+    try:
+        for chunk in triples.chunks(STAGING_CHUNK_BYTES):
+            endpoint.request("POST", endpoint.graph_url(staging), data=chunk,
+                             content_type=RESULTS_GRAPH)
+        _update(endpoint, f"MOVE SILENT GRAPH <{staging}> TO {_graph_clause(graph_iri)}".encode())
+    except BaseException:
+        try:
+            _update(endpoint, f"DROP SILENT GRAPH <{staging}>".encode())
+        except EndpointError:  # the server is gone or refuses: the first failure is the news
+            pass
+        raise
+
+
+# ---- comparing two versions of a graph ------------------------------------------------------
+
+class _NotTrees(Exception):
+    """The blank nodes of a graph are not trees hanging from one triple each (not a takeoff
+    map's lists and scoring run), or a line is not N-Triples as the comparison reads it."""
+
+
+# One N-Triples line: subject, predicate, object (a literal may hold anything, escaped).
+_LINE = re.compile(rb'\s*(<[^>]*>|_:\S+)\s+(<[^>]*>)\s+(<[^>]*>|_:[^\s.]+(?:\.+[^\s.]+)*|'
+                   rb'"(?:[^"\\]|\\.)*"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)?)\s*\.\s*')
+
+
+class _Triples:
+    """An N-Triples document, split for comparison: ``plain``, the set of lines without blank
+    nodes, and ``trees``, each tree of blank nodes (a tag list, the scoring run) with the triple
+    that holds it, keyed by a form that does not depend on the blank nodes' labels.
+
+    Raises
+    ------
+    _NotTrees
+        A blank node is the object of two triples, lies on a cycle, or a line that mentions
+        ``_:`` cannot be read.
+    """
+
+    def __init__(self, data):
+        # Whole lines in sets: Python runs no loop over the million lines of a large map, only
+        # over the few that mention blank nodes.
+        data = data.replace(b"\r", b"")
+        self.plain = set(data.split(b"\n"))
+        self.plain.discard(b"")
+        candidates = _mentioning_blanks(data)
+        self.plain.difference_update(candidates)
+        linked = []
+        for line in candidates:
+            match = _LINE.fullmatch(line.strip())
+            if match is None:
+                raise _NotTrees(line[:80])
+            s, p, o = match.groups()
+            if s.startswith(b"_:") or o.startswith(b"_:"):
+                linked.append((s, p, o))
+            else:  # "_:" in a literal or an IRI
+                self.plain.add(line)
+        self.trees = _trees(linked)
+        self.count = len(self.plain) + sum(len(tree) for tree in self.trees.values())
+
+    def chunks(self, size):
+        """N-Triples documents of about ``size`` bytes that hold every triple once, a tree
+        always whole (a blank node means the same node only within one document)."""
+        pieces = [*self.plain, *(_lines(tree) for tree in self.trees.values())]
+        chunk, length = [], 0
+        for piece in pieces:
+            if chunk and length + len(piece) > size:
+                yield b"\n".join(chunk) + b"\n"
+                chunk, length = [], 0
+            chunk.append(piece)
+            length += len(piece) + 1
+        if chunk:
+            yield b"\n".join(chunk) + b"\n"
+
+
+def _mentioning_blanks(data):
+    """The lines of ``data`` with ``_:`` in them (a blank node, or those characters in a
+    literal or an IRI), found by ``bytes.find`` from one to the next."""
+    lines, find, rfind = [], data.find, data.rfind
+    at = find(b"_:")
+    while at >= 0:
+        end = find(b"\n", at)
+        end = len(data) if end < 0 else end
+        lines.append(data[rfind(b"\n", 0, at) + 1:end])
+        at = find(b"_:", end)
+    return lines
+
+
+def _lines(triples):
+    return b"\n".join(b"%s %s %s ." % triple for triple in triples)
+
+
+def _trees(linked):
+    """``{key: triples}`` for the triples that mention blank nodes: each blank node's subtree,
+    with the triple that holds it (from a node with an IRI) or alone (a root, like the scoring
+    run). The key names every blank node by its place in the tree, not by its label."""
+    below, holder = {}, {}
+    for s, p, o in linked:
+        if s.startswith(b"_:"):
+            below.setdefault(s, []).append((p, o))
+        if o.startswith(b"_:"):
+            if o in holder:
+                raise _NotTrees(o)
+            holder[o] = (s, p)
+    roots = [b for b in {*below, *holder} if b not in holder or not holder[b][0].startswith(b"_:")]
+    form, trees = {}, {}
+    for root in roots:
+        order, stack = [], [root]
+        while stack:  # depth first, then forms from the leaves up (lists may be long)
+            node = stack.pop()
+            order.append(node)
+            stack.extend(o for _, o in below.get(node, ()) if o.startswith(b"_:"))
+        for node in reversed(order):
+            form[node] = b"[" + b";".join(sorted(
+                p + b" " + (form[o] if o.startswith(b"_:") else o)
+                for p, o in below.get(node, ()))) + b"]"
+        triples = [(node, p, o) for node in order for p, o in below.get(node, ())]
+        if root in holder:
+            s, p = holder[root]
+            triples.insert(0, (s, p, root))
+            key = s + b" " + p + b" " + form[root]
+        else:
+            key = b"_ " + form[root]
+        trees[key] = triples
+    if len(form) != len({*below, *holder}):  # blank nodes no root reaches: a cycle
+        raise _NotTrees("a cycle of blank nodes")
+    return trees
+
+
+class _Change:
+    def __init__(self, text, added, removed):
+        self.text, self.added, self.removed = text, added, removed
+
+
+def _change(old, new, graph_iri):
+    """The SPARQL Update that turns graph ``old`` into ``new`` (empty text if they are the
+    same): ``DELETE DATA`` of the lines that are gone, a ``DELETE WHERE`` per tree that is gone
+    (its blank nodes as variables), one ``INSERT DATA`` of what is new."""
+    gone, added = old.plain - new.plain, new.plain - old.plain
+    gone_trees = [old.trees[key] for key in old.trees.keys() - new.trees.keys()]
+    new_trees = [new.trees[key] for key in new.trees.keys() - old.trees.keys()]
+    clause = _graph_clause(graph_iri)
+    where = "" if graph_iri == SERVER_DEFAULT_GRAPH else clause
+
+    def block(lines):
+        return (b"{ %s { \n" % where.encode() + b"\n".join(lines) + b"\n} }" if where
+                else b"{\n" + b"\n".join(lines) + b"\n}")
+
+    operations = []
+    if gone:
+        operations.append(b"DELETE DATA " + block(gone))
+    for tree in gone_trees:
+        names = {}
+        for s, _, o in tree:
+            for term in (s, o):
+                if term.startswith(b"_:"):
+                    names.setdefault(term, b"?b%d" % len(names))
+        operations.append(b"DELETE WHERE " + block(
+            [b"%s %s %s ." % (names.get(s, s), p, names.get(o, o)) for s, p, o in tree]))
+    if added or new_trees:
+        operations.append(b"INSERT DATA " + block([*added, *map(_lines, new_trees)]))
+    return _Change(b" ;\n".join(operations), len(added) + sum(map(len, new_trees)),
+                   len(gone) + sum(map(len, gone_trees)))
 
 
 def query(endpoint, text, graph_iri=DEFAULT_GRAPH, *, base=DEFAULT_BASE, allow_service=()):
