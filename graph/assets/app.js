@@ -239,26 +239,129 @@
   window.network = network; window.nodes = nodes; window.edges = edges;
   timings.network = performance.now();
 
-  // vis-network draws every edge in every frame, even off screen; on a large map (straight
-  // edges) only those whose end points' box meets the view are drawn: a frame zoomed in on a
-  // node of a 10,000-edge map costs a third as much.
+  /* ---------- drawing a large map: what is in view, simplified when zoomed out ---------- */
+  // vis-network draws every item in full (a save/restore, shadow, border and dash pattern per
+  // item) and every edge even off screen: a 5,000-node map in full view took about half a second
+  // a frame, most of it the undermining edges' dashes, whose canvas-unit pattern shrinks to
+  // sub-pixel specks that Chromium's rasteriser draws one by one. On a large map, items out of
+  // view are skipped, and below DETAIL_SCALE (no arrowheads, few labels) the map is drawn as an
+  // overview: nodes without a label, selection or hover are filled in one path per kind and
+  // colour (border, then background: what vis-network's border of 1.5 px on screen looks
+  // like), edges as plain lines with dashes of OVERVIEW_DASH screen px. Labelled, selected and
+  // hovered items are vis-network's own, drawn over them.
+  var DETAIL_SCALE = 0.45, OVERVIEW_DASH = [6, 4];
+  var renderer = network.renderer, visDrawNodes = renderer._drawNodes;
+  function viewBox() {  // the view in canvas units, with a margin of 20 px (as vis-network's)
+    var canvas = network.canvas.frame.canvas, m = 20;
+    var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
+    return { left: a.x, top: a.y, right: b.x, bottom: b.y };
+  }
+  function edgesInView(each) {
+    var v = viewBox(), all = network.body.edges, list = network.body.edgeIndices;
+    for (var i = 0; i < list.length; i++) {
+      var e = all[list[i]];
+      if (e.connected !== true) continue;
+      var f = e.from, t = e.to;
+      if (Math.max(f.x, t.x) < v.left || Math.min(f.x, t.x) > v.right || Math.max(f.y, t.y) < v.top || Math.min(f.y, t.y) > v.bottom) continue;
+      each(e);
+    }
+  }
+  function overview() { return network.getScale() < DETAIL_SCALE; }
+  function traceShape(ctx, shape, x, y, r) {  // vis-network's shapes (graph/html.py KIND_STYLE)
+    if (shape === "dot") { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); }
+    else if (shape === "diamond") { ctx.moveTo(x, y + r); ctx.lineTo(x + r, y); ctx.lineTo(x, y - r); ctx.lineTo(x - r, y); ctx.closePath(); }
+    else if (shape === "hexagon") {
+      ctx.moveTo(x + r, y);
+      for (var k = 1; k < 6; k++) ctx.lineTo(x + r * Math.cos(Math.PI * k / 3), y + r * Math.sin(Math.PI * k / 3));
+      ctx.closePath();
+    } else ctx.rect(x - r, y - r, 2 * r, 2 * r);
+  }
+  function drawOverviewNodes(ctx) {
+    var scale = network.getScale(), v = viewBox(), all = network.body.nodes, list = network.body.nodeIndices;
+    var batches = new Map(), own = [], last = [];
+    for (var i = 0; i < list.length; i++) {
+      var node = all[list[i]];
+      // What a click finds (vis-network's hit test reads the box its drawing leaves).
+      node.updateBoundingBox(ctx);
+      if (node.hover || node.selected) { last.push(node); continue; }
+      if (!node.isBoundingBoxOverlappingWith(v)) continue;
+      if (labelled.has(node.id)) { own.push(node); continue; }
+      var o = node.options, key = o.shape + "|" + o.color.background + "|" + o.color.border + "|" + o.opacity;
+      var batch = batches.get(key);
+      if (!batch) batches.set(key, batch = { o: o, nodes: [] });
+      batch.nodes.push(node);
+    }
+    var half = network.nodesHandler.options.borderWidth / scale / 2;  // half the border, canvas units
+    ctx.save();
+    batches.forEach(function (b) {
+      ctx.globalAlpha = b.o.opacity === undefined ? 1 : b.o.opacity;
+      [[b.o.color.border, 1], [b.o.color.background, -1]].forEach(function (pass) {
+        ctx.fillStyle = pass[0];
+        ctx.beginPath();
+        b.nodes.forEach(function (n) {
+          var size = n.options.size, r = size + pass[1] * Math.min(size, half);
+          if (r > 0) traceShape(ctx, b.o.shape, n.x, n.y, r);
+        });
+        ctx.fill();
+      });
+    });
+    ctx.restore();
+    var external = [];
+    own.concat(last).forEach(function (node) {
+      var drawn = node.draw(ctx);
+      if (drawn.drawExternalLabel) external.push(drawn.drawExternalLabel);
+    });
+    return { drawExternalLabels: function () { external.forEach(function (f) { f(); }); } };
+  }
+  // The overview's edges are kept as a picture while neither the view nor an edge changes (a
+  // hover, a selection, a re-score that moves no width, new labels redraw the map): rasterising
+  // 10,000 lines is most of a frame's cost, copying the picture a millisecond.
+  var edgeLayer = { canvas: document.createElement("canvas"), key: null, version: 0 };
+  edges.on("*", function () { edgeLayer.version++; });
+  network.on("dragEnd", function (params) { if (params.nodes.length) edgeLayer.version++; });  // a node moved
+  function drawOverviewEdges(ctx) {
+    var m = ctx.getTransform(), canvas = ctx.canvas;
+    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, edgeLayer.version].join(" ");
+    if (edgeLayer.key !== key) {
+      var layer = edgeLayer.canvas;
+      layer.width = canvas.width;
+      layer.height = canvas.height;  // (setting the size clears it)
+      var lctx = layer.getContext("2d");
+      lctx.setTransform(m);
+      strokeOverviewEdges(lctx);
+      edgeLayer.key = key;
+    }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(edgeLayer.canvas, 0, 0);
+    ctx.restore();
+    edgesInView(function (e) { if (e.selected || e.hover) e.draw(ctx); });  // highlighted, over the picture
+  }
+  function strokeOverviewEdges(ctx) {  // as vis-network draws them, but for the dashes
+    var scale = network.getScale(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
+    edgesInView(function (e) {
+      var o = e.options;
+      ctx.strokeStyle = o.color.color;
+      ctx.globalAlpha = o.color.opacity;
+      ctx.lineWidth = Math.max(o.width, 0.3 / scale);  // vis-network's least width: 0.3 px
+      ctx.setLineDash(o.dashes ? dash : []);
+      ctx.beginPath();
+      ctx.moveTo(e.from.x, e.from.y);
+      ctx.lineTo(e.to.x, e.to.y);
+      ctx.stroke();
+    });
+  }
   if (page.large) {
-    var cullEdges = function (method) {
-      return function (ctx) {
-        var canvas = network.canvas.frame.canvas, m = 20;
-        var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
-        var all = network.body.edges, list = network.body.edgeIndices;
-        for (var i = 0; i < list.length; i++) {
-          var e = all[list[i]];
-          if (e.connected !== true) continue;
-          var f = e.from, t = e.to;
-          if (Math.max(f.x, t.x) < a.x || Math.min(f.x, t.x) > b.x || Math.max(f.y, t.y) < a.y || Math.min(f.y, t.y) > b.y) continue;
-          e[method](ctx);
-        }
-      };
+    renderer._drawNodes = function (ctx, always) {
+      return always || !overview() ? visDrawNodes.call(renderer, ctx, always) : drawOverviewNodes(ctx);
     };
-    network.renderer._drawEdges = cullEdges("draw");
-    network.renderer._drawArrows = cullEdges("drawArrows");
+    renderer._drawEdges = function (ctx) {
+      if (overview()) drawOverviewEdges(ctx);
+      else edgesInView(function (e) { e.draw(ctx); });
+    };
+    renderer._drawArrows = function (ctx) {
+      if (!overview()) edgesInView(function (e) { e.drawArrows(ctx); });
+    };
   }
 
   network.once("afterDrawing", function () {
@@ -278,10 +381,16 @@
   // and each gets its label if the label stays inside the view and covers no label or node
   // already there. A small map gets every label; a dense one its strongest, and more as you zoom.
   var LABEL_PX = 12, MODEL_LABEL_PX = 14, LABEL_WIDTH = 130, MODEL_LABEL_WIDTH = 170, LABEL_LINES = 2, MODEL_LABEL_LINES = 4;
-  var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
+  var MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
   var measure = document.createElement("canvas").getContext("2d");
   var LABEL_FONT = options.nodes.font.face;
-  function wrapLabel(text, px, width, most) {  // at most `most` lines of `width` px, the last cut with an ellipsis
+  var wrapped = new Map();  // a label is measured once per width it is wrapped to
+  function wrapLabel(text, px, width, most) {
+    var key = JSON.stringify([text, px, width, most]);
+    if (!wrapped.has(key)) wrapped.set(key, wrapText(text, px, width, most));
+    return wrapped.get(key);
+  }
+  function wrapText(text, px, width, most) {  // at most `most` lines of `width` px, the last cut with an ellipsis
     measure.font = (px === MODEL_LABEL_PX ? "bold " : "") + px + "px " + LABEL_FONT;
     var words = String(text).split(/\s+/), lines = [], line = "";
     for (var i = 0; i < words.length; i++) {
@@ -299,13 +408,34 @@
     lines.forEach(function (l) { w = Math.max(w, measure.measureText(l).width); });
     return { text: lines.join("\n"), width: w, height: lines.length * px * 1.15 };
   }
-  function overlaps(r, boxes) {
-    for (var i = 0; i < boxes.length; i++) {
-      var b = boxes[i];
-      if (r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h) return true;
+  // Boxes on the screen filed by the cells of a grid they cover: whether a label would cover
+  // one is asked of its own cells only, so placing labels costs the same per node on a map of
+  // 5,000 nodes as on one of 50.
+  var CELL = 64;
+  function BoxGrid() { this.cells = new Map(); }
+  BoxGrid.prototype.each = function (r, visit) {  // visit(cell key) for each cell r covers
+    for (var cx = Math.floor(r.x / CELL); cx <= Math.floor((r.x + r.w) / CELL); cx++) {
+      for (var cy = Math.floor(r.y / CELL); cy <= Math.floor((r.y + r.h) / CELL); cy++) visit(cx * 65536 + cy);
     }
-    return false;
-  }
+  };
+  BoxGrid.prototype.add = function (box) {
+    var cells = this.cells;
+    this.each(box, function (key) {
+      if (!cells.has(key)) cells.set(key, []);
+      cells.get(key).push(box);
+    });
+  };
+  BoxGrid.prototype.covers = function (r, except) {  // does r overlap a box (other than `except`'s)?
+    var cells = this.cells, hit = false;
+    this.each(r, function (key) {
+      var boxes = cells.get(key) || [];
+      for (var i = 0; i < boxes.length && !hit; i++) {
+        var b = boxes[i];
+        hit = (b.id === undefined || b.id !== except) && r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h;
+      }
+    });
+    return hit;
+  };
   function labelOrder(inView) {
     var first = new Set();
     if (state.selected !== null) {
@@ -313,9 +443,13 @@
       outEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).to); });
       inEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).from); });
     }
-    var rank = function (id) { return first.has(id) ? 0 : details[id].kind === "model" ? 1 : 2; };
+    var rank = {}, strength = {};  // computed once, not at each of the sort's comparisons
+    inView.forEach(function (id) {
+      rank[id] = first.has(id) ? 0 : details[id].kind === "model" ? 1 : 2;
+      strength[id] = strengthOf(id) || 0;
+    });
     return inView.sort(function (a, b) {
-      return rank(a) - rank(b) || (strengthOf(b) || 0) - (strengthOf(a) || 0) || (a < b ? -1 : a > b ? 1 : 0);
+      return rank[a] - rank[b] || strength[b] - strength[a] || (a < b ? -1 : a > b ? 1 : 0);
     });
   }
   function placeLabels() {
@@ -324,13 +458,13 @@
       var near = scale >= DETAIL_SCALE;
       if (near !== arrowsOn) { arrowsOn = near; network.setOptions({ edges: { arrows: { to: { enabled: near } } } }); }
     }
-    var positions = network.getPositions(), inView = [], screen = {}, shapes = [];
+    var positions = network.getPositions(), inView = [], screen = {}, shapes = new BoxGrid();
     for (var id in positions) {
       if (state.hidden.get(id)) continue;
       var p = network.canvasToDOM(positions[id]), r = network.body.nodes[id].options.size * scale;
       if (p.x < -r || p.y < -r || p.x > box.width + r || p.y > box.height + r) continue;
       screen[id] = { x: p.x, y: p.y, r: r };
-      shapes.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, id: id });
+      shapes.add({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, id: id });
       inView.push(id);
     }
     // A takeoff path's label is as wide as the room between it and the next path (the paths
@@ -343,23 +477,29 @@
                   i < models.length - 1 ? screen[models[i + 1]].x - screen[id].x : Infinity];
       modelWidth[id] = Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12));
     });
-    var taken = [], want = new Map();
+    var taken = new BoxGrid(), want = new Map();
+    function free(rect, id) {
+      return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
+        !taken.covers(rect) && !shapes.covers(rect, id);
+    }
+    // Where a label `w` by `h` px may go: under the node, else above it; a takeoff path's
+    // always above (clear of its edges).
+    function spots(s, w, h, model) {
+      var above = { x: s.x - w / 2 - 2, w: w + 4, h: h + 2, y: s.y - s.r - 4 - h };
+      return model ? [above] : [{ x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 }, above];
+    }
     labelOrder(inView).forEach(function (id) {
       if (want.size >= MAX_LABELS) return;
-      var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX;
+      var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX, s = screen[id];
+      // Each spot's box holds that of a label of one line and no width: where those are not
+      // free, no label fits, and none is measured (most nodes of a dense map in full view).
+      if (!spots(s, 0, px * 1.15, model).some(function (rect) { return free(rect, id); })) return;
       var label = model ? wrapLabel(labels[id], px, modelWidth[id], MODEL_LABEL_LINES)
-                        : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES), s = screen[id];
-      var others = shapes.filter(function (b) { return b.id !== id; });
-      // Under the node, else above it; a takeoff path's always above (clear of its edges).
-      var above = { x: s.x - label.width / 2 - 2, w: label.width + 4, h: label.height + 2, y: s.y - s.r - 4 - label.height };
-      var below = { x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 };
-      var spot = (model ? [above] : [below, above]).filter(function (rect) {
-        return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
-          !overlaps(rect, taken) && !overlaps(rect, others);
-      })[0];
+                        : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES);
+      var spot = spots(s, label.width, label.height, model).filter(function (rect) { return free(rect, id); })[0];
       if (!spot) return;
-      taken.push(spot);
-      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot === above });
+      taken.add(spot);
+      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot.y < s.y });
     });
     var updates = [];
     labelled.forEach(function (_, id) { if (!want.has(id)) updates.push({ id: id, label: undefined }); });
@@ -374,7 +514,7 @@
       w.size = size;
     });
     labelled = want;
-    if (updates.length) nodes.update(updates);
+    quietUpdate(nodes, updates);
     var total = inView.length;
     $("label-rule").textContent = total === 0 ? "" : want.size === total
       ? "Labels: all " + total + " nodes in view."
@@ -678,8 +818,8 @@
         edgeUpdates.push({ id: e.id, opacity: o, color: { color: baseColor[e.id], opacity: o } });
       }
     });
-    if (nodeUpdates.length) nodes.update(nodeUpdates);
-    if (edgeUpdates.length) edges.update(edgeUpdates);
+    quietUpdate(nodes, nodeUpdates);
+    quietUpdate(edges, edgeUpdates);
   }
 
   /* ---------- side panel ---------- */
@@ -961,9 +1101,8 @@
         edgeUpdates.push({ id: edgeItems[j].id, width: width, title: edgeTip(edgeItems[j], lastSolve.shown[j]) });
       }
     }
-    quietUpdate(nodes, network.nodesHandler.nodesListeners.update, nodeUpdates, network.body.nodes, false);
-    quietUpdate(edges, network.edgesHandler.edgesListeners.update, edgeUpdates, network.body.edges, true);
-    if (nodeUpdates.length || edgeUpdates.length) network.body.emitter.emit("_requestRedraw");  // next frame
+    quietUpdate(nodes, nodeUpdates);
+    quietUpdate(edges, edgeUpdates);
     renderRanking();
     refreshPanel();
     renderWhatif();
@@ -974,18 +1113,22 @@
   var refreshAll = false;
 
   // vis-network answers every DataSet update with a state update of every item and a synchronous
-  // redraw (about half a second on a 5,000-node map). A re-score changes only sizes, widths and
-  // tooltips (nothing that moves, hides or connects an item), so the DataSets are updated with the
-  // network's listener detached, the drawn items get the same options, and one redraw follows
-  // on the next frame.
-  function quietUpdate(dataset, listener, items, drawn, whole) {
+  // redraw (about half a second on a 5,000-node map). A re-score, a fade or a new label changes
+  // only sizes, widths, opacities, labels and tooltips (nothing that moves, hides or connects an
+  // item), so the DataSet is updated with the network's listener detached, the drawn items get
+  // the same options, and one redraw follows on the next frame.
+  function quietUpdate(dataset, items) {
     if (!items.length) return;
+    var isNodes = dataset === nodes, drawn = isNodes ? network.body.nodes : network.body.edges;
+    var listener = isNodes ? network.nodesHandler.nodesListeners.update : network.edgesHandler.edgesListeners.update;
     dataset.off("update", listener);
     try { dataset.update(items); } finally { dataset.on("update", listener); }
     items.forEach(function (item) {
       var target = drawn[item.id];
-      if (target) target.setOptions(whole ? dataset.get(item.id) : item);
+      // An edge is given its whole item: vis-network's edges re-read all their options.
+      if (target) target.setOptions(isNodes ? item : dataset.get(item.id));
     });
+    network.body.emitter.emit("_requestRedraw");
   }
 
   /* ---------- what-if: changes, perspectives, semantics ---------- */
