@@ -240,73 +240,104 @@
   timings.network = performance.now();
 
   /* ---------- drawing a large map: what is in view, simplified when zoomed out ---------- */
-  // vis-network draws every item in full (a save/restore, shadow, border and dash pattern per
-  // item) and every edge even off screen: a 5,000-node map in full view took about half a second
+  // vis-network draws every item on its own (a save/restore, shadow, border and dash pattern
+  // each) and every edge even off screen: a 5,000-node map in full view took about half a second
   // a frame, most of it the undermining edges' dashes, whose canvas-unit pattern shrinks to
   // sub-pixel specks that Chromium's rasteriser draws one by one. On a large map, items out of
   // view are skipped, and below DETAIL_SCALE (no arrowheads, few labels) the map is drawn as an
-  // overview: nodes without a label, selection or hover are filled in one path per kind and
-  // colour (border, then background: what vis-network's border of 1.5 px on screen looks
-  // like), edges as plain lines with dashes of OVERVIEW_DASH screen px. Labelled, selected and
-  // hovered items are vis-network's own, drawn over them.
-  var DETAIL_SCALE = 0.45, OVERVIEW_DASH = [6, 4];
+  // overview, items of one style in one path: nodes without a label, selection or hover filled
+  // per kind and colour (the border's colour, then the background inside it: what
+  // vis-network's border of 1.5 px on screen looks like; a square when under 1.5 px), edges
+  // stroked per colour, fade and width with dashes of OVERVIEW_DASH screen px. Labelled,
+  // selected and hovered items are vis-network's own, drawn over them.
+  var DETAIL_SCALE = 0.45, OVERVIEW_DASH = [6, 4], TINY_PX = 1.5;
   var renderer = network.renderer, visDrawNodes = renderer._drawNodes;
+  // Versions of the items' styles: the groups below and the edges' picture are made again when
+  // an item changes (every change goes through the DataSets) or a node is dragged.
+  var versions = { nodes: 0, edges: 0 };
+  nodes.on("*", function () { versions.nodes++; });
+  edges.on("*", function () { versions.edges++; });
+  network.on("dragEnd", function (params) { if (params.nodes.length) { versions.nodes++; versions.edges++; } });
   function viewBox() {  // the view in canvas units, with a margin of 20 px (as vis-network's)
     var canvas = network.canvas.frame.canvas, m = 20;
     var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
     return { left: a.x, top: a.y, right: b.x, bottom: b.y };
   }
+  function edgeInView(e, v) {
+    var f = e.from, t = e.to;
+    return !(Math.max(f.x, t.x) < v.left || Math.min(f.x, t.x) > v.right || Math.max(f.y, t.y) < v.top || Math.min(f.y, t.y) > v.bottom);
+  }
   function edgesInView(each) {
     var v = viewBox(), all = network.body.edges, list = network.body.edgeIndices;
     for (var i = 0; i < list.length; i++) {
       var e = all[list[i]];
-      if (e.connected !== true) continue;
-      var f = e.from, t = e.to;
-      if (Math.max(f.x, t.x) < v.left || Math.min(f.x, t.x) > v.right || Math.max(f.y, t.y) < v.top || Math.min(f.y, t.y) > v.bottom) continue;
-      each(e);
+      if (e.connected === true && edgeInView(e, v)) each(e);
     }
   }
   function overview() { return network.getScale() < DETAIL_SCALE; }
-  function traceShape(ctx, shape, x, y, r) {  // vis-network's shapes (graph/html.py KIND_STYLE)
-    if (shape === "dot") { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); }
-    else if (shape === "diamond") { ctx.moveTo(x, y + r); ctx.lineTo(x + r, y); ctx.lineTo(x, y - r); ctx.lineTo(x - r, y); ctx.closePath(); }
+  // The drawn items grouped by `keyOf` (groups in `order`), kept until the version changes.
+  function grouper(items, indices, version, keyOf, order) {
+    var memo = { version: -1, groups: [] };
+    return function () {
+      if (memo.version === versions[version]) return memo.groups;
+      var byKey = new Map(), all = items(), list = indices();
+      for (var i = 0; i < list.length; i++) {
+        var item = all[list[i]], key = keyOf(item);
+        if (key === null) continue;
+        if (!byKey.has(key)) byKey.set(key, { o: item.options, items: [] });
+        byKey.get(key).items.push(item);
+      }
+      memo = { version: versions[version], groups: Array.from(byKey.values()).sort(order) };
+      return memo.groups;
+    };
+  }
+  function opacityOf(o) { return o === undefined ? 1 : o; }
+  var nodeGroups = grouper(function () { return network.body.nodes; }, function () { return network.body.nodeIndices; },
+    "nodes", function (n) {
+      var o = n.options;
+      return labelled.has(n.id) ? null : [o.shape, o.color.background, o.color.border, opacityOf(o.opacity)].join("|");
+    }, function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); });
+  // Faded edges first, undermining ones last (on top).
+  var edgeGroups = grouper(function () { return network.body.edges; }, function () { return network.body.edgeIndices; },
+    "edges", function (e) {
+      var o = e.options;
+      return e.connected !== true ? null : [o.color.color, o.color.opacity, o.dashes ? 1 : 0].join("|");
+    }, function (a, b) { return a.o.color.opacity - b.o.color.opacity || (a.o.dashes ? 1 : 0) - (b.o.dashes ? 1 : 0); });
+  function traceShape(path, shape, x, y, r) {  // vis-network's shapes (graph/html.py KIND_STYLE)
+    if (shape === "dot") { path.moveTo(x + r, y); path.arc(x, y, r, 0, 2 * Math.PI); }
+    else if (shape === "diamond") { path.moveTo(x, y + r); path.lineTo(x + r, y); path.lineTo(x, y - r); path.lineTo(x - r, y); path.closePath(); }
     else if (shape === "hexagon") {
-      ctx.moveTo(x + r, y);
-      for (var k = 1; k < 6; k++) ctx.lineTo(x + r * Math.cos(Math.PI * k / 3), y + r * Math.sin(Math.PI * k / 3));
-      ctx.closePath();
-    } else ctx.rect(x - r, y - r, 2 * r, 2 * r);
+      path.moveTo(x + r, y);
+      for (var k = 1; k < 6; k++) path.lineTo(x + r * Math.cos(Math.PI * k / 3), y + r * Math.sin(Math.PI * k / 3));
+      path.closePath();
+    } else path.rect(x - r, y - r, 2 * r, 2 * r);
   }
   function drawOverviewNodes(ctx) {
     var scale = network.getScale(), v = viewBox(), all = network.body.nodes, list = network.body.nodeIndices;
-    var batches = new Map(), own = [], last = [];
-    for (var i = 0; i < list.length; i++) {
-      var node = all[list[i]];
-      // What a click finds (vis-network's hit test reads the box its drawing leaves).
-      node.updateBoundingBox(ctx);
-      if (node.hover || node.selected) { last.push(node); continue; }
-      if (!node.isBoundingBoxOverlappingWith(v)) continue;
-      if (labelled.has(node.id)) { own.push(node); continue; }
-      var o = node.options, key = o.shape + "|" + o.color.background + "|" + o.color.border + "|" + o.opacity;
-      var batch = batches.get(key);
-      if (!batch) batches.set(key, batch = { o: o, nodes: [] });
-      batch.nodes.push(node);
-    }
-    var half = network.nodesHandler.options.borderWidth / scale / 2;  // half the border, canvas units
+    var half = network.nodesHandler.options.borderWidth / scale / 2, tiny = TINY_PX / scale;
+    for (var i = 0; i < list.length; i++) all[list[i]].updateBoundingBox(ctx);  // what a click finds
     ctx.save();
-    batches.forEach(function (b) {
-      ctx.globalAlpha = b.o.opacity === undefined ? 1 : b.o.opacity;
-      [[b.o.color.border, 1], [b.o.color.background, -1]].forEach(function (pass) {
-        ctx.fillStyle = pass[0];
-        ctx.beginPath();
-        b.nodes.forEach(function (n) {
-          var size = n.options.size, r = size + pass[1] * Math.min(size, half);
-          if (r > 0) traceShape(ctx, b.o.shape, n.x, n.y, r);
-        });
-        ctx.fill();
+    nodeGroups().forEach(function (g) {
+      var border = new Path2D(), inside = new Path2D();
+      g.items.forEach(function (n) {
+        if (n.selected || n.hover || !n.isBoundingBoxOverlappingWith(v)) return;
+        var size = n.options.size, shape = size < tiny ? "square" : g.o.shape, edge = Math.min(size, half);
+        traceShape(border, shape, n.x, n.y, size + edge);
+        if (size > edge) traceShape(inside, shape, n.x, n.y, size - edge);
       });
+      ctx.globalAlpha = opacityOf(g.o.opacity);
+      ctx.fillStyle = g.o.color.border;
+      ctx.fill(border);
+      ctx.fillStyle = g.o.color.background;
+      ctx.fill(inside);
     });
     ctx.restore();
-    var external = [];
+    var own = [], last = [], external = [];
+    for (var j = 0; j < list.length; j++) {
+      var node = all[list[j]];
+      if (node.selected || node.hover) last.push(node);
+      else if (labelled.has(node.id) && node.isBoundingBoxOverlappingWith(v)) own.push(node);
+    }
     own.concat(last).forEach(function (node) {
       var drawn = node.draw(ctx);
       if (drawn.drawExternalLabel) external.push(drawn.drawExternalLabel);
@@ -314,18 +345,16 @@
     return { drawExternalLabels: function () { external.forEach(function (f) { f(); }); } };
   }
   // The overview's edges are kept as a picture while neither the view nor an edge changes (a
-  // hover, a selection, a re-score that moves no width, new labels redraw the map): rasterising
-  // 10,000 lines is most of a frame's cost, copying the picture a millisecond.
-  var edgeLayer = { canvas: document.createElement("canvas"), key: null, version: 0 };
-  edges.on("*", function () { edgeLayer.version++; });
-  network.on("dragEnd", function (params) { if (params.nodes.length) edgeLayer.version++; });  // a node moved
+  // hover, a selection, new labels or a re-score that moves no width redraw the map), and
+  // copied: rasterising 10,000 lines is most of a frame's cost.
+  var edgeLayer = { canvas: document.createElement("canvas"), key: null };
   function drawOverviewEdges(ctx) {
     var m = ctx.getTransform(), canvas = ctx.canvas;
-    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, edgeLayer.version].join(" ");
+    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, versions.edges].join(" ");
     if (edgeLayer.key !== key) {
       var layer = edgeLayer.canvas;
       layer.width = canvas.width;
-      layer.height = canvas.height;  // (setting the size clears it)
+      layer.height = canvas.height;  // (which clears it)
       var lctx = layer.getContext("2d");
       lctx.setTransform(m);
       strokeOverviewEdges(lctx);
@@ -335,20 +364,32 @@
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(edgeLayer.canvas, 0, 0);
     ctx.restore();
-    edgesInView(function (e) { if (e.selected || e.hover) e.draw(ctx); });  // highlighted, over the picture
+    // Selected and hovered edges, highlighted over the picture.
+    var hovered = Object.keys(network.selectionHandler.hoverObj.edges);
+    network.getSelectedEdges().concat(hovered).forEach(function (id) {
+      var e = network.body.edges[id];
+      if (e && e.connected === true) e.draw(ctx);
+    });
   }
-  function strokeOverviewEdges(ctx) {  // as vis-network draws them, but for the dashes
-    var scale = network.getScale(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
-    edgesInView(function (e) {
-      var o = e.options;
-      ctx.strokeStyle = o.color.color;
-      ctx.globalAlpha = o.color.opacity;
-      ctx.lineWidth = Math.max(o.width, 0.3 / scale);  // vis-network's least width: 0.3 px
-      ctx.setLineDash(o.dashes ? dash : []);
-      ctx.beginPath();
-      ctx.moveTo(e.from.x, e.from.y);
-      ctx.lineTo(e.to.x, e.to.y);
-      ctx.stroke();
+  function strokeOverviewEdges(ctx) {
+    var scale = network.getScale(), v = viewBox(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
+    edgeGroups().forEach(function (g) {
+      var paths = new Map();  // by width: vis-network's, at least 0.3 px on screen, to 0.25 px
+      g.items.forEach(function (e) {
+        if (!edgeInView(e, v)) return;
+        var px = Math.round(Math.max(e.options.width * scale, 0.3) * 4) / 4;
+        if (!paths.has(px)) paths.set(px, new Path2D());
+        var path = paths.get(px);
+        path.moveTo(e.from.x, e.from.y);
+        path.lineTo(e.to.x, e.to.y);
+      });
+      ctx.strokeStyle = g.o.color.color;
+      ctx.globalAlpha = g.o.color.opacity;
+      ctx.setLineDash(g.o.dashes ? dash : []);
+      paths.forEach(function (path, px) {
+        ctx.lineWidth = px / scale;
+        ctx.stroke(path);
+      });
     });
   }
   if (page.large) {
