@@ -315,8 +315,10 @@ def frame_name(frame, lines):
         return name or "(anonymous)"
     if name in ("", "value") and 0 <= line < len(lines):
         keys = re.findall(r'key:"(\w+)"', lines[line][max(0, column - 3000):column + 20])
-        if keys:
+        if keys and name == "value":
             name = "vis " + keys[-1]
+        else:  # an anonymous function: its first words
+            name = "function at " + repr(lines[line][column:column + 50].strip())
     return f"{name or '(anonymous)'} (line {line + 1})"
 
 
