@@ -252,12 +252,15 @@
   // selected and hovered items are vis-network's own, drawn over them.
   var DETAIL_SCALE = 0.45, OVERVIEW_DASH = [6, 4], TINY_PX = 1.5;
   var renderer = network.renderer, visDrawNodes = renderer._drawNodes;
-  // Versions of the items' styles: the groups below and the edges' picture are made again when
-  // an item changes (every change goes through the DataSets) or a node is dragged.
-  var versions = { nodes: 0, edges: 0 };
-  nodes.on("*", function () { versions.nodes++; });
-  edges.on("*", function () { versions.edges++; });
-  network.on("dragEnd", function (params) { if (params.nodes.length) { versions.nodes++; versions.edges++; } });
+  // The edges' picture (below) is made again when an edge changes (every change goes through
+  // the DataSet) or a node is dragged.
+  var edgesVersion = 0;
+  edges.on("*", function () { edgesVersion++; });
+  network.on("dragEnd", function (params) {
+    if (!params.nodes.length) return;
+    edgesVersion++;
+    if (unplaced) params.nodes.forEach(function (id) { unplaced.add(id); });
+  });
   function viewBox() {  // the view in canvas units, with a margin of 20 px (as vis-network's)
     var canvas = network.canvas.frame.canvas, m = 20;
     var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
@@ -275,34 +278,24 @@
     }
   }
   function overview() { return network.getScale() < DETAIL_SCALE; }
-  // The drawn items grouped by `keyOf` (groups in `order`), kept until the version changes.
-  function grouper(items, indices, version, keyOf, order) {
-    var memo = { version: -1, groups: [] };
-    return function () {
-      if (memo.version === versions[version]) return memo.groups;
-      var byKey = new Map(), all = items(), list = indices();
-      for (var i = 0; i < list.length; i++) {
-        var item = all[list[i]], key = keyOf(item);
-        if (key === null) continue;
-        if (!byKey.has(key)) byKey.set(key, { o: item.options, items: [] });
-        byKey.get(key).items.push(item);
-      }
-      memo = { version: versions[version], groups: Array.from(byKey.values()).sort(order) };
-      return memo.groups;
-    };
-  }
   function opacityOf(o) { return o === undefined ? 1 : o; }
-  var nodeGroups = grouper(function () { return network.body.nodes; }, function () { return network.body.nodeIndices; },
-    "nodes", function (n) {
-      var o = n.options;
-      return labelled.has(n.id) ? null : o.shape + "|" + o.color.background + "|" + o.color.border + "|" + o.opacity;
-    }, function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); });
-  // Faded edges first, undermining ones last (on top).
-  var edgeGroups = grouper(function () { return network.body.edges; }, function () { return network.body.edgeIndices; },
-    "edges", function (e) {
-      var o = e.options;
-      return e.connected !== true ? null : o.color.color + "|" + o.color.opacity + "|" + (o.dashes ? 1 : 0);
-    }, function (a, b) { return a.o.color.opacity - b.o.color.opacity || (a.o.dashes ? 1 : 0) - (b.o.dashes ? 1 : 0); });
+  // The leaf of nested maps at `keys` (made by `make` the first time): items are sorted into
+  // paths by style without building a key string per item and frame.
+  function leaf(root, keys, make) {
+    var map = root;
+    for (var i = 0; i < keys.length - 1; i++) {
+      if (!map.has(keys[i])) map.set(keys[i], new Map());
+      map = map.get(keys[i]);
+    }
+    var last = keys[keys.length - 1];
+    if (!map.has(last)) map.set(last, make());
+    return map.get(last);
+  }
+  function leaves(root, depth) {  // every leaf of `root`, `depth` maps deep
+    var out = [];
+    root.forEach(function (value) { out = out.concat(depth > 1 ? leaves(value, depth - 1) : [value]); });
+    return out;
+  }
   function traceShape(path, shape, x, y, r) {  // vis-network's shapes (graph/html.py KIND_STYLE)
     if (shape === "dot") { path.moveTo(x + r, y); path.arc(x, y, r, 0, 2 * Math.PI); }
     else if (shape === "diamond") { path.moveTo(x, y + r); path.lineTo(x + r, y); path.lineTo(x, y - r); path.lineTo(x - r, y); path.closePath(); }
@@ -312,8 +305,9 @@
       path.closePath();
     } else path.rect(x - r, y - r, 2 * r, 2 * r);
   }
-  // The box vis-network's hit test reads, as its drawing of the node leaves it.
-  var placed = -1;
+  // The box vis-network's hit test reads, as its drawing of the node leaves it: made again for
+  // the nodes a quiet update changed or a drag moved (all of them at first).
+  var unplaced = null;
   function place(node, ctx) {
     var shape = node.shape;
     shape.resize(ctx);
@@ -324,24 +318,27 @@
   function drawOverviewNodes(ctx) {
     var scale = network.getScale(), v = viewBox(), all = network.body.nodes, list = network.body.nodeIndices;
     var half = network.nodesHandler.options.borderWidth / scale / 2, tiny = TINY_PX / scale;
-    if (placed !== versions.nodes) {  // after a change, what a click finds (vis-network's hit test)
-      for (var i = 0; i < list.length; i++) place(all[list[i]], ctx);
-      placed = versions.nodes;
+    if (unplaced === null) list.forEach(function (id) { place(all[id], ctx); });
+    else unplaced.forEach(function (id) { if (all[id]) place(all[id], ctx); });
+    unplaced = new Set();
+    var styles = new Map();  // by kind, then opacity
+    for (var k = 0; k < list.length; k++) {
+      var n = all[list[k]], o = n.options;
+      if (n.selected || n.hover || labelled.has(n.id) || !n.isBoundingBoxOverlappingWith(v)) continue;
+      var style = leaf(styles, [o.group, opacityOf(o.opacity)], function () {
+        return { o: o, border: new Path2D(), inside: new Path2D() };
+      });
+      var size = o.size, shape = size < tiny ? "square" : o.shape, edge = Math.min(size, half);
+      traceShape(style.border, shape, n.x, n.y, size + edge);
+      if (size > edge) traceShape(style.inside, shape, n.x, n.y, size - edge);
     }
     ctx.save();
-    nodeGroups().forEach(function (g) {
-      var border = new Path2D(), inside = new Path2D();
-      g.items.forEach(function (n) {
-        if (n.selected || n.hover || !n.isBoundingBoxOverlappingWith(v)) return;
-        var size = n.options.size, shape = size < tiny ? "square" : g.o.shape, edge = Math.min(size, half);
-        traceShape(border, shape, n.x, n.y, size + edge);
-        if (size > edge) traceShape(inside, shape, n.x, n.y, size - edge);
-      });
-      ctx.globalAlpha = opacityOf(g.o.opacity);
-      ctx.fillStyle = g.o.color.border;
-      ctx.fill(border);
-      ctx.fillStyle = g.o.color.background;
-      ctx.fill(inside);
+    leaves(styles, 2).sort(function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); }).forEach(function (style) {
+      ctx.globalAlpha = opacityOf(style.o.opacity);  // faded ones first
+      ctx.fillStyle = style.o.color.border;
+      ctx.fill(style.border);
+      ctx.fillStyle = style.o.color.background;
+      ctx.fill(style.inside);
     });
     ctx.restore();
     var own = [], last = [], external = [];
@@ -362,7 +359,7 @@
   var edgeLayer = { canvas: document.createElement("canvas"), key: null };
   function drawOverviewEdges(ctx) {
     var m = ctx.getTransform(), canvas = ctx.canvas;
-    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, versions.edges].join(" ");
+    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, edgesVersion].join(" ");
     if (edgeLayer.key !== key) {
       var layer = edgeLayer.canvas;
       layer.width = canvas.width;
@@ -384,24 +381,24 @@
     });
   }
   function strokeOverviewEdges(ctx) {
-    var scale = network.getScale(), v = viewBox(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
-    edgeGroups().forEach(function (g) {
-      var paths = new Map();  // by width: vis-network's, at least 0.3 px on screen, to 0.25 px
-      g.items.forEach(function (e) {
-        if (!edgeInView(e, v)) return;
-        var px = Math.round(Math.max(e.options.width * scale, 0.3) * 4) / 4;
-        if (!paths.has(px)) paths.set(px, new Path2D());
-        var path = paths.get(px);
-        path.moveTo(e.from.x, e.from.y);
-        path.lineTo(e.to.x, e.to.y);
+    var scale = network.getScale(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
+    var styles = new Map();  // by colour, dashes, opacity and width (vis-network's, at least 0.3 px on screen, to 0.25 px)
+    edgesInView(function (e) {
+      var o = e.options, px = Math.round(Math.max(o.width * scale, 0.3) * 4) / 4;
+      var style = leaf(styles, [o.color.color, !!o.dashes, o.color.opacity, px], function () {
+        return { o: o, px: px, path: new Path2D() };
       });
-      ctx.strokeStyle = g.o.color.color;
-      ctx.globalAlpha = g.o.color.opacity;
-      ctx.setLineDash(g.o.dashes ? dash : []);
-      paths.forEach(function (path, px) {
-        ctx.lineWidth = px / scale;
-        ctx.stroke(path);
-      });
+      style.path.moveTo(e.from.x, e.from.y);
+      style.path.lineTo(e.to.x, e.to.y);
+    });
+    leaves(styles, 4).sort(function (a, b) {  // faded ones first, undermining (dashed) ones last
+      return a.o.color.opacity - b.o.color.opacity || !!a.o.dashes - !!b.o.dashes;
+    }).forEach(function (style) {
+      ctx.strokeStyle = style.o.color.color;
+      ctx.globalAlpha = style.o.color.opacity;
+      ctx.lineWidth = style.px / scale;
+      ctx.setLineDash(style.o.dashes ? dash : []);
+      ctx.stroke(style.path);
     });
   }
   if (page.large) {
@@ -847,6 +844,9 @@
 
   /* ---------- fading: nodes not yet dated (timeline), and all but a selection's neighbours ---------- */
   var EDGE_OPACITY = options.edges.color.opacity;
+  // The opacity each item is drawn with (restyle alone changes it), by index in ids / edgeItems.
+  var shownOpacity = new Float64Array(ids.length).fill(1);
+  var shownEdgeOpacity = new Float64Array(edgeItems.length).fill(EDGE_OPACITY);
   function fadeColor(hex, alpha) {
     var v = parseInt(hex.slice(1), 16);
     return "rgba(" + (v >> 16) + "," + ((v >> 8) & 255) + "," + (v & 255) + "," + alpha + ")";
@@ -856,18 +856,21 @@
     var sel = page.large ? null : state.selected;
     var near = sel !== null ? neighbourhood(sel, 1) : null;
     var nodeUpdates = [], edgeUpdates = [];
-    nodes.forEach(function (n) {
-      var o = state.future.has(n.id) ? 0.2 : near && !near.has(n.id) ? 0.25 : 1;
-      if ((n.opacity === undefined ? 1 : n.opacity) !== o) {
+    ids.forEach(function (id, i) {
+      var o = state.future.has(id) ? 0.2 : near && !near.has(id) ? 0.25 : 1;
+      if (shownOpacity[i] !== o) {
+        shownOpacity[i] = o;
         // vis-network's opacity leaves the label as it was: fade its colour too.
-        var ink = (options.groups[n.group] || {}).font ? options.groups[n.group].font.color : options.nodes.font.color;
-        nodeUpdates.push({ id: n.id, opacity: o, font: { color: o < 1 ? fadeColor(ink, o + 0.1) : ink } });
+        var group = nodeItems[i].group;
+        var ink = (options.groups[group] || {}).font ? options.groups[group].font.color : options.nodes.font.color;
+        nodeUpdates.push({ id: id, opacity: o, font: { color: o < 1 ? fadeColor(ink, o + 0.1) : ink } });
       }
     });
-    edges.forEach(function (e) {
+    edgeItems.forEach(function (e, i) {
       var o = state.future.has(e.from) || state.future.has(e.to) ? 0.12
         : near && e.from !== sel && e.to !== sel ? 0.1 : EDGE_OPACITY;
-      if ((e.opacity === undefined ? EDGE_OPACITY : e.opacity) !== o) {
+      if (shownEdgeOpacity[i] !== o) {
+        shownEdgeOpacity[i] = o;
         edgeUpdates.push({ id: e.id, opacity: o, color: { color: baseColor[e.id], opacity: o } });
       }
     });
@@ -1179,6 +1182,7 @@
     items.forEach(function (item) {
       var target = drawn[item.id];
       if (!target) return;
+      if (isNodes && unplaced) unplaced.add(item.id);
       if (!isNodes) target.setOptions(dataset.get(item.id));  // vis-network's edges re-read all their options
       else if (Object.keys(item).every(function (k) { return SIZE_OR_TIP[k]; })) setSizeOrTip(target, item);
       else target.setOptions(item);
