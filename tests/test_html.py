@@ -52,7 +52,8 @@ def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
             add_node(graph, name, kind, credence=round(rnd.random(), 2),
                      tags=[rnd.choice(["compute", "rl", "hardware"])],
                      date=datetime.date(2024, 1 + rnd.randrange(12), 1) if kind == "evidence" else None)
-    while graph.number_of_edges() < n_edges:
+    count = 0  # (graph.number_of_edges() walks every node: 5,000 nodes would take minutes)
+    while count < n_edges:
         roll = rnd.random()
         pool = (("evidence", "claim") if roll < 0.5 else ("claim", "model") if roll < 0.8
                 else ("claim", "claim"))
@@ -60,6 +61,7 @@ def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
         if source != target and not graph.has_edge(source, target):
             add_edge(graph, source, target, rnd.choice(["supports", "undermines"]),
                      round(rnd.uniform(0.1, 1), 2))
+            count += 1
     return graph
 
 
@@ -900,6 +902,63 @@ def test_each_number_of_the_panel_sits_beside_its_own_name(browser, first_view_p
         assert all(r[3] < 4 and r[4] for r in rows), rows  # on its name's line, to its right
         written = page.js("id => takeoff.score({}).strengths[id]", node)
         assert rows[2][2] == f"{written:.2f}" and rows[3][2] == str(graph.nodes[node]["date"])
+        page.assert_clean()
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------- responsive at 5,000 nodes
+
+# Best of five (ms), each to the next paint: the whole map redrawn in full view, moved a pixel
+# so that nothing drawn before is reused; and a what-if change, from the slider's value to the
+# map and the ranking redrawn.
+FULL_VIEW_TIMES = """async id => {
+  const painted = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  const best = { redraw: Infinity, whatif: Infinity };
+  for (let i = 0; i < 5; i++) {
+    await painted();
+    const at = network.getViewPosition(), start = performance.now();
+    network.moveTo({ position: { x: at.x + (i % 2 ? 1 : -1) / network.getScale(), y: at.y }, animation: false });
+    network.redraw();
+    await painted();
+    best.redraw = Math.min(best.redraw, performance.now() - start);
+    const change = performance.now();
+    takeoff.setChange({ kind: 'credence', id: id, value: i % 2 ? 0.9 : 0.05 });
+    await painted();
+    best.whatif = Math.min(best.whatif, performance.now() - change);
+  }
+  return best;
+}"""
+
+
+@pytest.fixture(scope="module")
+def map_5000(tmp_path_factory):
+    graph = layered_graph(n_models=100, n_claims=1900, n_evidence=3000, n_edges=10000, seed=11)
+    path = tmp_path_factory.mktemp("5000") / "map.html"
+    write_html(path, graph, sections=False)
+    return path, graph
+
+
+def test_a_5000_node_map_redraws_and_rescores_in_full_view_within_300_ms(browser, map_5000):
+    """The page's speed at 5,000 nodes (issue 26): bench/bench_page.py measures it against the
+    target of 100 ms; here a generous bound, for loaded machines, that the old drawing (about
+    half a second a frame) did not meet."""
+    path, graph = map_5000
+    page = Page(browser, path, viewport=(1280, 720))
+    try:
+        models = {n for n, k in graph.nodes(data="kind") if k == "model"}
+        # The model ranked first, from its claim with the most edges: its credence moves it.
+        top = page.js("() => document.querySelector('#ranking .rank').dataset.id")
+        claim = max((c for c, _ in graph.in_edges(top)), key=lambda c: (graph.degree(c), c))
+        times = page.js(FULL_VIEW_TIMES, claim)
+        assert times["redraw"] < 300 and times["whatif"] < 300, times
+        # The ranking shown is the re-scored one, strongest first.
+        shown = page.js("() => [...document.querySelectorAll('#ranking .rank')].map(b => b.dataset.id)")
+        strengths = page.js("ids => ids.map(id => takeoff.strengthOf(id))", shown)
+        assert set(shown) <= models and len(shown) == 12
+        assert strengths == sorted(strengths, reverse=True)
+        assert page.js("() => takeoff.whatif.changes.size") == 1
+        assert page.js("() => network.getScale()") < 0.1  # still the whole map in view
         page.assert_clean()
     finally:
         page.close()

@@ -279,21 +279,18 @@
   }
   function overview() { return network.getScale() < DETAIL_SCALE; }
   function opacityOf(o) { return o === undefined ? 1 : o; }
-  // The leaf of nested maps at `keys` (made by `make` the first time): items are sorted into
-  // paths by style without building a key string per item and frame.
-  function leaf(root, keys, make) {
-    var map = root;
-    for (var i = 0; i < keys.length - 1; i++) {
-      if (!map.has(keys[i])) map.set(keys[i], new Map());
-      map = map.get(keys[i]);
-    }
-    var last = keys[keys.length - 1];
-    if (!map.has(last)) map.set(last, make());
-    return map.get(last);
+  // The style an item is drawn with, from two keys (a map in a map: no key string, array or
+  // closure is made per item and frame), made by `make` the first time.
+  function styleOf(styles, first, second, make) {
+    var inner = styles.get(first);
+    if (!inner) styles.set(first, inner = new Map());
+    var style = inner.get(second);
+    if (!style) inner.set(second, style = make());
+    return style;
   }
-  function leaves(root, depth) {  // every leaf of `root`, `depth` maps deep
+  function allStyles(styles) {
     var out = [];
-    root.forEach(function (value) { out = out.concat(depth > 1 ? leaves(value, depth - 1) : [value]); });
+    styles.forEach(function (inner) { inner.forEach(function (style) { out.push(style); }); });
     return out;
   }
   function traceShape(path, shape, x, y, r) {  // vis-network's shapes (graph/html.py KIND_STYLE)
@@ -325,15 +322,14 @@
     for (var k = 0; k < list.length; k++) {
       var n = all[list[k]], o = n.options;
       if (n.selected || n.hover || labelled.has(n.id) || !n.isBoundingBoxOverlappingWith(v)) continue;
-      var style = leaf(styles, [o.group, opacityOf(o.opacity)], function () {
-        return { o: o, border: new Path2D(), inside: new Path2D() };
-      });
+      var style = styleOf(styles, o.group, opacityOf(o.opacity), newNodeStyle);
+      if (!style.o) style.o = o;
       var size = o.size, shape = size < tiny ? "square" : o.shape, edge = Math.min(size, half);
       traceShape(style.border, shape, n.x, n.y, size + edge);
       if (size > edge) traceShape(style.inside, shape, n.x, n.y, size - edge);
     }
     ctx.save();
-    leaves(styles, 2).sort(function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); }).forEach(function (style) {
+    allStyles(styles).sort(function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); }).forEach(function (style) {
       ctx.globalAlpha = opacityOf(style.o.opacity);  // faded ones first
       ctx.fillStyle = style.o.color.border;
       ctx.fill(style.border);
@@ -380,34 +376,76 @@
       if (e && e.connected === true) e.draw(ctx);
     });
   }
-  function strokeOverviewEdges(ctx) {
-    var scale = network.getScale(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
-    var styles = new Map();  // by colour, dashes, opacity and width (vis-network's, at least 0.3 px on screen, to 0.25 px)
-    edgesInView(function (e) {
-      var o = e.options, px = Math.round(Math.max(o.width * scale, 0.3) * 4) / 4;
-      var style = leaf(styles, [o.color.color, !!o.dashes, o.color.opacity, px], function () {
-        return { o: o, px: px, path: new Path2D() };
+  // An overview draws at most EDGE_INK px of edge line in view (about 25 ms of rasterising on a
+  // 2-core machine without a GPU): the edges in view, the weightiest first (weight shown times
+  // the strength of their source, what each adds to its target), until the ink is spent. A map
+  // of long, crossing edges in full view shows its main arguments; zoomed in, every edge.
+  var EDGE_INK = 1e6, edgeOrder = null, edgeRule = "";
+  function weightiest() {  // edge ids, weightiest first, for the scores in force
+    if (edgeOrder === null) {
+      var weight = edgeItems.map(function (e, i) {
+        return lastSolve.shown[i] * (strengthOf(e.from) || 0);
       });
+      edgeOrder = edgeItems.map(function (e, i) { return i; })
+        .sort(function (a, b) { return weight[b] - weight[a] || a - b; })
+        .map(function (i) { return edgeItems[i].id; });
+    }
+    return edgeOrder;
+  }
+  // The length of the part of edge e inside the box v (Liang-Barsky clipping), canvas units.
+  function inView(e, v) {
+    var x = e.from.x, y = e.from.y, dx = e.to.x - x, dy = e.to.y - y, t0 = 0, t1 = 1;
+    var sides = [[-dx, x - v.left], [dx, v.right - x], [-dy, y - v.top], [dy, v.bottom - y]];
+    for (var k = 0; k < 4; k++) {
+      var p = sides[k][0], q = sides[k][1];
+      if (p === 0) { if (q < 0) return 0; continue; }
+      var t = q / p;
+      if (p < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+    }
+    return t1 > t0 ? (t1 - t0) * Math.hypot(dx, dy) : 0;
+  }
+  function strokeOverviewEdges(ctx) {
+    var scale = network.getScale(), v = viewBox(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
+    var all = network.body.edges, order = weightiest(), styles = new Map(), ink = 0, shown = 0, total = 0;
+    for (var i = 0; i < order.length; i++) {
+      var e = all[order[i]], o = e.options;
+      var length = e.connected === true && !o.hidden ? inView(e, v) * scale : 0;
+      if (length === 0) continue;
+      total++;
+      if (ink + length > EDGE_INK) continue;
+      ink += length;
+      shown++;
+      // By colour, then dashes, fade and width: vis-network's, at least 0.3 px on screen, in quarters.
+      var quarters = Math.round(Math.max(o.width * scale, 0.3) * 4);
+      var style = styleOf(styles, o.color.color, ((o.dashes ? 1 : 0) * 1001 + Math.round(o.color.opacity * 1000)) * 1e4 + quarters, newEdgeStyle);
+      if (!style.o) { style.o = o; style.px = quarters / 4; }
       style.path.moveTo(e.from.x, e.from.y);
       style.path.lineTo(e.to.x, e.to.y);
-    });
-    leaves(styles, 4).sort(function (a, b) {  // faded ones first, undermining (dashed) ones last
+    }
+    allStyles(styles).sort(function (a, b) {  // faded ones first, undermining (dashed) ones last
       return a.o.color.opacity - b.o.color.opacity || !!a.o.dashes - !!b.o.dashes;
     }).forEach(function (style) {
+      // A line under 1 px is drawn 1 px wide and as much fainter (as the rasteriser would draw
+      // it, at half the cost).
       ctx.strokeStyle = style.o.color.color;
-      ctx.globalAlpha = style.o.color.opacity;
-      ctx.lineWidth = style.px / scale;
+      ctx.globalAlpha = style.o.color.opacity * Math.min(1, style.px);
+      ctx.lineWidth = Math.max(1, style.px) / scale;
       ctx.setLineDash(style.o.dashes ? dash : []);
       ctx.stroke(style.path);
     });
+    setEdgeRule(shown < total ? "Edges: " + shown + " of " + total +
+      " in view (the weightiest: weight × strength of the source; all once zoomed in)." : "");
   }
+  function newNodeStyle() { return { o: null, border: new Path2D(), inside: new Path2D() }; }
+  function newEdgeStyle() { return { o: null, px: 0, path: new Path2D() }; }
   if (page.large) {
     renderer._drawNodes = function (ctx, always) {
       return always || !overview() ? visDrawNodes.call(renderer, ctx, always) : drawOverviewNodes(ctx);
     };
     renderer._drawEdges = function (ctx) {
-      if (overview()) drawOverviewEdges(ctx);
-      else edgesInView(function (e) { e.draw(ctx); });
+      if (overview()) return drawOverviewEdges(ctx);
+      setEdgeRule("");
+      edgesInView(function (e) { e.draw(ctx); });
     };
     renderer._drawArrows = function (ctx) {
       if (!overview()) edgesInView(function (e) { e.drawArrows(ctx); });
@@ -566,9 +604,19 @@
     labelled = want;
     quietUpdate(nodes, updates);
     var total = inView.length;
-    $("label-rule").textContent = total === 0 ? "" : want.size === total
+    labelRule = total === 0 ? "" : want.size === total
       ? "Labels: all " + total + " nodes in view."
       : "Labels: " + want.size + " of " + total + " nodes in view (takeoff paths, then the strongest, where one fits); zoom in for more.";
+    showRules();
+  }
+  // The rules of what the map shows, under it: the labels', and an overview's edges' when it
+  // leaves some out.
+  var labelRule = "";
+  function setEdgeRule(text) {
+    if (text !== edgeRule) { edgeRule = text; showRules(); }
+  }
+  function showRules() {
+    $("label-rule").textContent = labelRule + (labelRule && edgeRule ? " " : "") + edgeRule;
   }
   function scheduleDetails() {
     clearTimeout(detailTimer);
@@ -1139,6 +1187,8 @@
     var start = performance.now();
     var before = current, beforeBase = lastSolve.base;
     solveCurrent();
+    edgeOrder = null;  // the weightiest edges, for the new strengths
+    if (edgeRule) edgesVersion++;  // (an overview that left edges out draws them again)
     var nodeUpdates = [], edgeUpdates = [];
     for (var i = 0; i < ids.length; i++) {
       var id = ids[i];
