@@ -376,7 +376,7 @@
       if (e && e.connected === true) e.draw(ctx);
     });
   }
-  // An overview draws at most EDGE_INK px of edge line in view (about 25 ms of rasterising on a
+  // An overview draws at most EDGE_INK px of edge line in view (about 30 ms of rasterising on a
   // 2-core machine without a GPU): the edges in view, the weightiest first (weight shown times
   // the strength of their source, what each adds to its target), until the ink is spent. A map
   // of long, crossing edges in full view shows its main arguments; zoomed in, every edge.
@@ -519,7 +519,7 @@
       var boxes = cells.get(key) || [];
       for (var i = 0; i < boxes.length && !hit; i++) {
         var b = boxes[i];
-        hit = (b.id === undefined || b.id !== except) && r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h;
+        hit = b.id !== except && r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h;
       }
     });
     return hit;
@@ -563,12 +563,13 @@
     models.forEach(function (id, i) {
       var gaps = [i > 0 ? screen[id].x - screen[models[i - 1]].x : Infinity,
                   i < models.length - 1 ? screen[models[i + 1]].x - screen[id].x : Infinity];
-      modelWidth[id] = Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12));
+      // (whole px: a label is wrapped once per width, and the widths a zoom passes through are few)
+      modelWidth[id] = Math.floor(Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12)));
     });
     var taken = new BoxGrid(), want = new Map();
     function free(rect, id) {
       return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
-        !taken.covers(rect) && !shapes.covers(rect, id);
+        !taken.covers(rect, id) && !shapes.covers(rect, id);
     }
     // Where a label `w` by `h` px may go: under the node, else above it; a takeoff path's
     // always above (clear of its edges).
