@@ -227,7 +227,8 @@ def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
             add_node(graph, name, kind, credence=round(rnd.random(), 2),
                      tags=[rnd.choice(["compute", "rl", "hardware"])],
                      date=dt.date(2024, 1 + rnd.randrange(12), 1) if kind == "evidence" else None)
-    while graph.number_of_edges() < n_edges:
+    count = 0  # (graph.number_of_edges() walks every node: 5,000 nodes would take minutes)
+    while count < n_edges:
         roll = rnd.random()
         pool = (("evidence", "claim") if roll < 0.5 else ("claim", "model") if roll < 0.8
                 else ("claim", "claim"))
@@ -235,6 +236,7 @@ def layered_graph(n_models=3, n_claims=20, n_evidence=30, n_edges=90, seed=7):
         if source != target and not graph.has_edge(source, target):
             add_edge(graph, source, target, rnd.choice(["supports", "undermines"]),
                      round(rnd.uniform(0.1, 1), 2))
+            count += 1
     return graph
 
 

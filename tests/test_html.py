@@ -736,3 +736,60 @@ def test_each_number_of_the_panel_sits_beside_its_own_name(browser, first_view_p
         page.assert_clean()
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------- responsive at 5,000 nodes
+
+# Best of five (ms), each to the next paint: the whole map redrawn in full view, moved a pixel
+# so that nothing drawn before is reused; and a what-if change, from the slider's value to the
+# map and the ranking redrawn.
+FULL_VIEW_TIMES = """async id => {
+  const painted = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  const best = { redraw: Infinity, whatif: Infinity };
+  for (let i = 0; i < 5; i++) {
+    await painted();
+    const at = network.getViewPosition(), start = performance.now();
+    network.moveTo({ position: { x: at.x + (i % 2 ? 1 : -1) / network.getScale(), y: at.y }, animation: false });
+    network.redraw();
+    await painted();
+    best.redraw = Math.min(best.redraw, performance.now() - start);
+    const change = performance.now();
+    takeoff.setChange({ kind: 'credence', id: id, value: i % 2 ? 0.9 : 0.05 });
+    await painted();
+    best.whatif = Math.min(best.whatif, performance.now() - change);
+  }
+  return best;
+}"""
+
+
+@pytest.fixture(scope="module")
+def map_5000(tmp_path_factory):
+    graph = layered_graph(n_models=100, n_claims=1900, n_evidence=3000, n_edges=10000, seed=11)
+    path = tmp_path_factory.mktemp("5000") / "map.html"
+    write_html(path, graph, sections=False)
+    return path, graph
+
+
+def test_a_5000_node_map_redraws_and_rescores_in_full_view_within_300_ms(browser, map_5000):
+    """The page's speed at 5,000 nodes (issue 26): bench/bench_page.py measures it against the
+    target of 100 ms; here a generous bound, for loaded machines, that the old drawing (about
+    half a second a frame) did not meet."""
+    path, graph = map_5000
+    page = Page(browser, path, viewport=(1280, 720))
+    try:
+        models = {n for n, k in graph.nodes(data="kind") if k == "model"}
+        # The model ranked first, from its claim with the most edges: its credence moves it.
+        top = page.js("() => document.querySelector('#ranking .rank').dataset.id")
+        claim = max((c for c, _ in graph.in_edges(top)), key=lambda c: (graph.degree(c), c))
+        times = page.js(FULL_VIEW_TIMES, claim)
+        assert times["redraw"] < 300 and times["whatif"] < 300, times
+        # The ranking shown is the re-scored one, strongest first.
+        shown = page.js("() => [...document.querySelectorAll('#ranking .rank')].map(b => b.dataset.id)")
+        strengths = page.js("ids => ids.map(id => takeoff.strengthOf(id))", shown)
+        assert set(shown) <= models and len(shown) == 12
+        assert strengths == sorted(strengths, reverse=True)
+        assert page.js("() => takeoff.whatif.changes.size") == 1
+        assert page.js("() => network.getScale()") < 0.1  # still the whole map in view
+        page.assert_clean()
+    finally:
+        page.close()

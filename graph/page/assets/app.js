@@ -250,26 +250,217 @@
   window.network = network; window.nodes = nodes; window.edges = edges;
   timings.network = performance.now();
 
-  // vis-network draws every edge in every frame, even off screen; on a large map (straight
-  // edges) only those whose end points' box meets the view are drawn: a frame zoomed in on a
-  // node of a 10,000-edge map costs a third as much.
+  /* ---------- drawing a large map: what is in view, simplified when zoomed out ---------- */
+  // vis-network draws every item on its own (a save/restore, shadow, border and dash pattern
+  // each) and every edge even off screen: a 5,000-node map in full view took about half a second
+  // a frame, most of it the undermining edges' dashes, whose canvas-unit pattern shrinks to
+  // sub-pixel specks that Chromium's rasteriser draws one by one. On a large map, items out of
+  // view are skipped, and below DETAIL_SCALE (no arrowheads, few labels) the map is drawn as an
+  // overview, items of one style in one path: nodes without a label, selection or hover filled
+  // per kind and colour (the border's colour, then the background inside it: what
+  // vis-network's border of 1.5 px on screen looks like; a square when under 1.5 px), edges
+  // stroked per colour, fade and width with dashes of OVERVIEW_DASH screen px. Labelled,
+  // selected and hovered items are vis-network's own, drawn over them.
+  var DETAIL_SCALE = 0.45, OVERVIEW_DASH = [6, 4], TINY_PX = 1.5;
+  var renderer = network.renderer, visDrawNodes = renderer._drawNodes;
+  // The edges' picture (below) is made again when an edge changes (every change goes through
+  // the DataSet) or a node is dragged.
+  var edgesVersion = 0;
+  edges.on("*", function () { edgesVersion++; });
+  network.on("dragEnd", function (params) {
+    if (!params.nodes.length) return;
+    edgesVersion++;
+    if (unplaced) params.nodes.forEach(function (id) { unplaced.add(id); });
+  });
+  function viewBox() {  // the view in canvas units, with a margin of 20 px (as vis-network's)
+    var canvas = network.canvas.frame.canvas, m = 20;
+    var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
+    return { left: a.x, top: a.y, right: b.x, bottom: b.y };
+  }
+  function edgeInView(e, v) {
+    var f = e.from, t = e.to;
+    return !(Math.max(f.x, t.x) < v.left || Math.min(f.x, t.x) > v.right || Math.max(f.y, t.y) < v.top || Math.min(f.y, t.y) > v.bottom);
+  }
+  function edgesInView(each) {
+    var v = viewBox(), all = network.body.edges, list = network.body.edgeIndices;
+    for (var i = 0; i < list.length; i++) {
+      var e = all[list[i]];
+      if (e.connected === true && edgeInView(e, v)) each(e);
+    }
+  }
+  function overview() { return network.getScale() < DETAIL_SCALE; }
+  function opacityOf(o) { return o === undefined ? 1 : o; }
+  // The style an item is drawn with, from two keys (a map in a map: no key string, array or
+  // closure is made per item and frame), made by `make` the first time.
+  function styleOf(styles, first, second, make) {
+    var inner = styles.get(first);
+    if (!inner) styles.set(first, inner = new Map());
+    var style = inner.get(second);
+    if (!style) inner.set(second, style = make());
+    return style;
+  }
+  function allStyles(styles) {
+    var out = [];
+    styles.forEach(function (inner) { inner.forEach(function (style) { out.push(style); }); });
+    return out;
+  }
+  function traceShape(path, shape, x, y, r) {  // vis-network's shapes (graph/page/html.py KIND_STYLE)
+    if (shape === "dot") { path.moveTo(x + r, y); path.arc(x, y, r, 0, 2 * Math.PI); }
+    else if (shape === "diamond") { path.moveTo(x, y + r); path.lineTo(x + r, y); path.lineTo(x, y - r); path.lineTo(x - r, y); path.closePath(); }
+    else if (shape === "hexagon") {
+      path.moveTo(x + r, y);
+      for (var k = 1; k < 6; k++) path.lineTo(x + r * Math.cos(Math.PI * k / 3), y + r * Math.sin(Math.PI * k / 3));
+      path.closePath();
+    } else path.rect(x - r, y - r, 2 * r, 2 * r);
+  }
+  // The box vis-network's hit test reads, as its drawing of the node leaves it: made again for
+  // the nodes a quiet update changed or a drag moved (all of them at first).
+  var unplaced = null;
+  function place(node, ctx) {
+    var shape = node.shape;
+    shape.resize(ctx);
+    shape.left = node.x - shape.width / 2;
+    shape.top = node.y - shape.height / 2;
+    node.updateBoundingBox(ctx);
+  }
+  function drawOverviewNodes(ctx) {
+    var scale = network.getScale(), v = viewBox(), all = network.body.nodes, list = network.body.nodeIndices;
+    var half = network.nodesHandler.options.borderWidth / scale / 2, tiny = TINY_PX / scale;
+    if (unplaced === null) list.forEach(function (id) { place(all[id], ctx); });
+    else unplaced.forEach(function (id) { if (all[id]) place(all[id], ctx); });
+    unplaced = new Set();
+    var styles = new Map();  // by kind, then opacity
+    for (var k = 0; k < list.length; k++) {
+      var n = all[list[k]], o = n.options;
+      if (n.selected || n.hover || labelled.has(n.id) || !n.isBoundingBoxOverlappingWith(v)) continue;
+      var style = styleOf(styles, o.group, opacityOf(o.opacity), newNodeStyle);
+      if (!style.o) style.o = o;
+      var size = o.size, shape = size < tiny ? "square" : o.shape, edge = Math.min(size, half);
+      traceShape(style.border, shape, n.x, n.y, size + edge);
+      if (size > edge) traceShape(style.inside, shape, n.x, n.y, size - edge);
+    }
+    ctx.save();
+    allStyles(styles).sort(function (a, b) { return opacityOf(a.o.opacity) - opacityOf(b.o.opacity); }).forEach(function (style) {
+      ctx.globalAlpha = opacityOf(style.o.opacity);  // faded ones first
+      ctx.fillStyle = style.o.color.border;
+      ctx.fill(style.border);
+      ctx.fillStyle = style.o.color.background;
+      ctx.fill(style.inside);
+    });
+    ctx.restore();
+    var own = [], last = [], external = [];
+    for (var j = 0; j < list.length; j++) {
+      var node = all[list[j]];
+      if (node.selected || node.hover) last.push(node);
+      else if (labelled.has(node.id) && node.isBoundingBoxOverlappingWith(v)) own.push(node);
+    }
+    own.concat(last).forEach(function (node) {
+      var drawn = node.draw(ctx);
+      if (drawn.drawExternalLabel) external.push(drawn.drawExternalLabel);
+    });
+    return { drawExternalLabels: function () { external.forEach(function (f) { f(); }); } };
+  }
+  // The overview's edges are kept as a picture while neither the view nor an edge changes (a
+  // hover, a selection, new labels or a re-score that moves no width redraw the map), and
+  // copied: rasterising 10,000 lines is most of a frame's cost.
+  var edgeLayer = { canvas: document.createElement("canvas"), key: null };
+  function drawOverviewEdges(ctx) {
+    var m = ctx.getTransform(), canvas = ctx.canvas;
+    var key = [m.a, m.b, m.c, m.d, m.e, m.f, canvas.width, canvas.height, edgesVersion].join(" ");
+    if (edgeLayer.key !== key) {
+      var layer = edgeLayer.canvas;
+      layer.width = canvas.width;
+      layer.height = canvas.height;  // (which clears it)
+      var lctx = layer.getContext("2d");
+      lctx.setTransform(m);
+      strokeOverviewEdges(lctx);
+      edgeLayer.key = key;
+    }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(edgeLayer.canvas, 0, 0);
+    ctx.restore();
+    // Selected and hovered edges, highlighted over the picture.
+    var hovered = Object.keys(network.selectionHandler.hoverObj.edges);
+    network.getSelectedEdges().concat(hovered).forEach(function (id) {
+      var e = network.body.edges[id];
+      if (e && e.connected === true) e.draw(ctx);
+    });
+  }
+  // An overview draws at most EDGE_INK px of edge line in view (about 30 ms of rasterising on a
+  // 2-core machine without a GPU): the edges in view, the weightiest first (weight shown times
+  // the strength of their source, what each adds to its target), until the ink is spent. A map
+  // of long, crossing edges in full view shows its main arguments; zoomed in, every edge.
+  var EDGE_INK = 1e6, edgeOrder = null, edgeRule = "";
+  function weightiest() {  // edge ids, weightiest first, for the scores in force
+    if (edgeOrder === null) {
+      var weight = edgeItems.map(function (e, i) {
+        return lastSolve.shown[i] * (strengthOf(e.from) || 0);
+      });
+      edgeOrder = edgeItems.map(function (e, i) { return i; })
+        .sort(function (a, b) { return weight[b] - weight[a] || a - b; })
+        .map(function (i) { return edgeItems[i].id; });
+    }
+    return edgeOrder;
+  }
+  // The length of the part of edge e inside the box v (Liang-Barsky clipping), canvas units.
+  function inView(e, v) {
+    var x = e.from.x, y = e.from.y, dx = e.to.x - x, dy = e.to.y - y, t0 = 0, t1 = 1;
+    var sides = [[-dx, x - v.left], [dx, v.right - x], [-dy, y - v.top], [dy, v.bottom - y]];
+    for (var k = 0; k < 4; k++) {
+      var p = sides[k][0], q = sides[k][1];
+      if (p === 0) { if (q < 0) return 0; continue; }
+      var t = q / p;
+      if (p < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+    }
+    return t1 > t0 ? (t1 - t0) * Math.hypot(dx, dy) : 0;
+  }
+  function strokeOverviewEdges(ctx) {
+    var scale = network.getScale(), v = viewBox(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
+    var all = network.body.edges, order = weightiest(), styles = new Map(), ink = 0, shown = 0, total = 0;
+    for (var i = 0; i < order.length; i++) {
+      var e = all[order[i]], o = e.options;
+      var length = e.connected === true && !o.hidden ? inView(e, v) * scale : 0;
+      if (length === 0) continue;
+      total++;
+      if (ink + length > EDGE_INK) continue;
+      ink += length;
+      shown++;
+      // By colour, then dashes, fade and width: vis-network's, at least 0.3 px on screen, in quarters.
+      var quarters = Math.round(Math.max(o.width * scale, 0.3) * 4);
+      var style = styleOf(styles, o.color.color, ((o.dashes ? 1 : 0) * 1001 + Math.round(o.color.opacity * 1000)) * 1e4 + quarters, newEdgeStyle);
+      if (!style.o) { style.o = o; style.px = quarters / 4; }
+      style.path.moveTo(e.from.x, e.from.y);
+      style.path.lineTo(e.to.x, e.to.y);
+    }
+    allStyles(styles).sort(function (a, b) {  // faded ones first, undermining (dashed) ones last
+      return a.o.color.opacity - b.o.color.opacity || !!a.o.dashes - !!b.o.dashes;
+    }).forEach(function (style) {
+      // A line under 1 px is drawn 1 px wide and as much fainter (as the rasteriser would draw
+      // it, at half the cost).
+      ctx.strokeStyle = style.o.color.color;
+      ctx.globalAlpha = style.o.color.opacity * Math.min(1, style.px);
+      ctx.lineWidth = Math.max(1, style.px) / scale;
+      ctx.setLineDash(style.o.dashes ? dash : []);
+      ctx.stroke(style.path);
+    });
+    setEdgeRule(shown < total ? "Edges: " + shown + " of " + total +
+      " in view (the weightiest: weight × strength of the source; all once zoomed in)." : "");
+  }
+  function newNodeStyle() { return { o: null, border: new Path2D(), inside: new Path2D() }; }
+  function newEdgeStyle() { return { o: null, px: 0, path: new Path2D() }; }
   if (page.large) {
-    var cullEdges = function (method) {
-      return function (ctx) {
-        var canvas = network.canvas.frame.canvas, m = 20;
-        var a = network.DOMtoCanvas({ x: -m, y: -m }), b = network.DOMtoCanvas({ x: canvas.clientWidth + m, y: canvas.clientHeight + m });
-        var all = network.body.edges, list = network.body.edgeIndices;
-        for (var i = 0; i < list.length; i++) {
-          var e = all[list[i]];
-          if (e.connected !== true) continue;
-          var f = e.from, t = e.to;
-          if (Math.max(f.x, t.x) < a.x || Math.min(f.x, t.x) > b.x || Math.max(f.y, t.y) < a.y || Math.min(f.y, t.y) > b.y) continue;
-          e[method](ctx);
-        }
-      };
+    renderer._drawNodes = function (ctx, always) {
+      return always || !overview() ? visDrawNodes.call(renderer, ctx, always) : drawOverviewNodes(ctx);
     };
-    network.renderer._drawEdges = cullEdges("draw");
-    network.renderer._drawArrows = cullEdges("drawArrows");
+    renderer._drawEdges = function (ctx) {
+      if (overview()) return drawOverviewEdges(ctx);
+      setEdgeRule("");
+      edgesInView(function (e) { e.draw(ctx); });
+    };
+    renderer._drawArrows = function (ctx) {
+      if (!overview()) edgesInView(function (e) { e.drawArrows(ctx); });
+    };
   }
 
   network.once("afterDrawing", function () {
@@ -289,10 +480,16 @@
   // and each gets its label if the label stays inside the view and covers no label or node
   // already there. A small map gets every label; a dense one its strongest, and more as you zoom.
   var LABEL_PX = 12, MODEL_LABEL_PX = 14, LABEL_WIDTH = 130, MODEL_LABEL_WIDTH = 170, LABEL_LINES = 2, MODEL_LABEL_LINES = 4;
-  var DETAIL_SCALE = 0.45, MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
+  var MAX_LABELS = 400, labelled = new Map(), arrowsOn = !page.large, detailTimer = null;
   var measure = document.createElement("canvas").getContext("2d");
   var LABEL_FONT = options.nodes.font.face;
-  function wrapLabel(text, px, width, most) {  // at most `most` lines of `width` px, the last cut with an ellipsis
+  var wrapped = new Map();  // a label is measured once per width it is wrapped to
+  function wrapLabel(text, px, width, most) {
+    var key = JSON.stringify([text, px, width, most]);
+    if (!wrapped.has(key)) wrapped.set(key, wrapText(text, px, width, most));
+    return wrapped.get(key);
+  }
+  function wrapText(text, px, width, most) {  // at most `most` lines of `width` px, the last cut with an ellipsis
     measure.font = (px === MODEL_LABEL_PX ? "bold " : "") + px + "px " + LABEL_FONT;
     var words = String(text).split(/\s+/), lines = [], line = "";
     for (var i = 0; i < words.length; i++) {
@@ -310,13 +507,34 @@
     lines.forEach(function (l) { w = Math.max(w, measure.measureText(l).width); });
     return { text: lines.join("\n"), width: w, height: lines.length * px * 1.15 };
   }
-  function overlaps(r, boxes) {
-    for (var i = 0; i < boxes.length; i++) {
-      var b = boxes[i];
-      if (r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h) return true;
+  // Boxes on the screen filed by the cells of a grid they cover: whether a label would cover
+  // one is asked of its own cells only, so placing labels costs the same per node on a map of
+  // 5,000 nodes as on one of 50.
+  var CELL = 64;
+  function BoxGrid() { this.cells = new Map(); }
+  BoxGrid.prototype.each = function (r, visit) {  // visit(cell key) for each cell r covers
+    for (var cx = Math.floor(r.x / CELL); cx <= Math.floor((r.x + r.w) / CELL); cx++) {
+      for (var cy = Math.floor(r.y / CELL); cy <= Math.floor((r.y + r.h) / CELL); cy++) visit(cx * 65536 + cy);
     }
-    return false;
-  }
+  };
+  BoxGrid.prototype.add = function (box) {
+    var cells = this.cells;
+    this.each(box, function (key) {
+      if (!cells.has(key)) cells.set(key, []);
+      cells.get(key).push(box);
+    });
+  };
+  BoxGrid.prototype.covers = function (r, except) {  // does r overlap a box (other than `except`'s)?
+    var cells = this.cells, hit = false;
+    this.each(r, function (key) {
+      var boxes = cells.get(key) || [];
+      for (var i = 0; i < boxes.length && !hit; i++) {
+        var b = boxes[i];
+        hit = b.id !== except && r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h;
+      }
+    });
+    return hit;
+  };
   function labelOrder(inView) {
     var first = new Set();
     if (state.selected !== null) {
@@ -324,9 +542,13 @@
       outEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).to); });
       inEdges[state.selected].forEach(function (eid) { first.add(edges.get(eid).from); });
     }
-    var rank = function (id) { return first.has(id) ? 0 : details[id].kind === "model" ? 1 : 2; };
+    var rank = {}, strength = {};  // computed once, not at each of the sort's comparisons
+    inView.forEach(function (id) {
+      rank[id] = first.has(id) ? 0 : details[id].kind === "model" ? 1 : 2;
+      strength[id] = strengthOf(id) || 0;
+    });
     return inView.sort(function (a, b) {
-      return rank(a) - rank(b) || (strengthOf(b) || 0) - (strengthOf(a) || 0) || (a < b ? -1 : a > b ? 1 : 0);
+      return rank[a] - rank[b] || strength[b] - strength[a] || (a < b ? -1 : a > b ? 1 : 0);
     });
   }
   function placeLabels() {
@@ -335,13 +557,13 @@
       var near = scale >= DETAIL_SCALE;
       if (near !== arrowsOn) { arrowsOn = near; network.setOptions({ edges: { arrows: { to: { enabled: near } } } }); }
     }
-    var positions = network.getPositions(), inView = [], screen = {}, shapes = [];
+    var positions = network.getPositions(), inView = [], screen = {}, shapes = new BoxGrid();
     for (var id in positions) {
       if (state.hidden.get(id)) continue;
       var p = network.canvasToDOM(positions[id]), r = network.body.nodes[id].options.size * scale;
       if (p.x < -r || p.y < -r || p.x > box.width + r || p.y > box.height + r) continue;
       screen[id] = { x: p.x, y: p.y, r: r };
-      shapes.push({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, id: id });
+      shapes.add({ x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, id: id });
       inView.push(id);
     }
     // A takeoff path's label is as wide as the room between it and the next path (the paths
@@ -352,25 +574,32 @@
     models.forEach(function (id, i) {
       var gaps = [i > 0 ? screen[id].x - screen[models[i - 1]].x : Infinity,
                   i < models.length - 1 ? screen[models[i + 1]].x - screen[id].x : Infinity];
-      modelWidth[id] = Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12));
+      // (whole px: a label is wrapped once per width, and the widths a zoom passes through are few)
+      modelWidth[id] = Math.floor(Math.max(60, Math.min(MODEL_LABEL_WIDTH, Math.min.apply(null, gaps) - 12)));
     });
-    var taken = [], want = new Map();
+    var taken = new BoxGrid(), want = new Map();
+    function free(rect, id) {
+      return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
+        !taken.covers(rect, id) && !shapes.covers(rect, id);
+    }
+    // Where a label `w` by `h` px may go: under the node, else above it; a takeoff path's
+    // always above (clear of its edges).
+    function spots(s, w, h, model) {
+      var above = { x: s.x - w / 2 - 2, w: w + 4, h: h + 2, y: s.y - s.r - 4 - h };
+      return model ? [above] : [{ x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 }, above];
+    }
     labelOrder(inView).forEach(function (id) {
       if (want.size >= MAX_LABELS) return;
-      var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX;
+      var model = details[id].kind === "model", px = model ? MODEL_LABEL_PX : LABEL_PX, s = screen[id];
+      // Each spot's box holds that of a label of one line and no width: where those are not
+      // free, no label fits, and none is measured (most nodes of a dense map in full view).
+      if (!spots(s, 0, px * 1.15, model).some(function (rect) { return free(rect, id); })) return;
       var label = model ? wrapLabel(labels[id], px, modelWidth[id], MODEL_LABEL_LINES)
-                        : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES), s = screen[id];
-      var others = shapes.filter(function (b) { return b.id !== id; });
-      // Under the node, else above it; a takeoff path's always above (clear of its edges).
-      var above = { x: s.x - label.width / 2 - 2, w: label.width + 4, h: label.height + 2, y: s.y - s.r - 4 - label.height };
-      var below = { x: above.x, w: above.w, h: above.h, y: s.y + s.r + 2 };
-      var spot = (model ? [above] : [below, above]).filter(function (rect) {
-        return rect.x >= 0 && rect.y >= 0 && rect.x + rect.w <= box.width && rect.y + rect.h <= box.height &&
-          !overlaps(rect, taken) && !overlaps(rect, others);
-      })[0];
+                        : wrapLabel(labels[id], px, LABEL_WIDTH, LABEL_LINES);
+      var spot = spots(s, label.width, label.height, model).filter(function (rect) { return free(rect, id); })[0];
       if (!spot) return;
-      taken.push(spot);
-      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot === above });
+      taken.add(spot);
+      want.set(id, { text: label.text, px: px, lines: label.text.split("\n").length, above: spot.y < s.y });
     });
     var updates = [];
     labelled.forEach(function (_, id) { if (!want.has(id)) updates.push({ id: id, label: undefined }); });
@@ -385,11 +614,21 @@
       w.size = size;
     });
     labelled = want;
-    if (updates.length) nodes.update(updates);
+    quietUpdate(nodes, updates);
     var total = inView.length;
-    $("label-rule").textContent = total === 0 ? "" : want.size === total
+    labelRule = total === 0 ? "" : want.size === total
       ? "Labels: all " + total + " nodes in view."
       : "Labels: " + want.size + " of " + total + " nodes in view (takeoff paths, then the strongest, where one fits); zoom in for more.";
+    showRules();
+  }
+  // The rules of what the map shows, under it: the labels', and an overview's edges' when it
+  // leaves some out.
+  var labelRule = "";
+  function setEdgeRule(text) {
+    if (text !== edgeRule) { edgeRule = text; showRules(); }
+  }
+  function showRules() {
+    $("label-rule").textContent = labelRule + (labelRule && edgeRule ? " " : "") + edgeRule;
   }
   function scheduleDetails() {
     clearTimeout(detailTimer);
@@ -665,6 +904,9 @@
 
   /* ---------- fading: nodes not yet dated (timeline), and all but a selection's neighbours ---------- */
   var EDGE_OPACITY = options.edges.color.opacity;
+  // The opacity each item is drawn with (restyle alone changes it), by index in ids / edgeItems.
+  var shownOpacity = new Float64Array(ids.length).fill(1);
+  var shownEdgeOpacity = new Float64Array(edgeItems.length).fill(EDGE_OPACITY);
   function fadeColor(hex, alpha) {
     var v = parseInt(hex.slice(1), 16);
     return "rgba(" + (v >> 16) + "," + ((v >> 8) & 255) + "," + (v & 255) + "," + alpha + ")";
@@ -674,23 +916,26 @@
     var sel = page.large ? null : state.selected;
     var near = sel !== null ? neighbourhood(sel, 1) : null;
     var nodeUpdates = [], edgeUpdates = [];
-    nodes.forEach(function (n) {
-      var o = state.future.has(n.id) ? 0.2 : near && !near.has(n.id) ? 0.25 : 1;
-      if ((n.opacity === undefined ? 1 : n.opacity) !== o) {
+    ids.forEach(function (id, i) {
+      var o = state.future.has(id) ? 0.2 : near && !near.has(id) ? 0.25 : 1;
+      if (shownOpacity[i] !== o) {
+        shownOpacity[i] = o;
         // vis-network's opacity leaves the label as it was: fade its colour too.
-        var ink = (options.groups[n.group] || {}).font ? options.groups[n.group].font.color : options.nodes.font.color;
-        nodeUpdates.push({ id: n.id, opacity: o, font: { color: o < 1 ? fadeColor(ink, o + 0.1) : ink } });
+        var group = nodeItems[i].group;
+        var ink = (options.groups[group] || {}).font ? options.groups[group].font.color : options.nodes.font.color;
+        nodeUpdates.push({ id: id, opacity: o, font: { color: o < 1 ? fadeColor(ink, o + 0.1) : ink } });
       }
     });
-    edges.forEach(function (e) {
+    edgeItems.forEach(function (e, i) {
       var o = state.future.has(e.from) || state.future.has(e.to) ? 0.12
         : near && e.from !== sel && e.to !== sel ? 0.1 : EDGE_OPACITY;
-      if ((e.opacity === undefined ? EDGE_OPACITY : e.opacity) !== o) {
+      if (shownEdgeOpacity[i] !== o) {
+        shownEdgeOpacity[i] = o;
         edgeUpdates.push({ id: e.id, opacity: o, color: { color: baseColor[e.id], opacity: o } });
       }
     });
-    if (nodeUpdates.length) nodes.update(nodeUpdates);
-    if (edgeUpdates.length) edges.update(edgeUpdates);
+    quietUpdate(nodes, nodeUpdates);
+    quietUpdate(edges, edgeUpdates);
   }
 
   /* ---------- side panel ---------- */
@@ -954,17 +1199,19 @@
     var start = performance.now();
     var before = current, beforeBase = lastSolve.base;
     solveCurrent();
+    edgeOrder = null;  // the weightiest edges, for the new strengths
+    if (edgeRule) edgesVersion++;  // (an overview that left edges out draws them again)
     var nodeUpdates = [], edgeUpdates = [];
     for (var i = 0; i < ids.length; i++) {
       var id = ids[i];
-      if (current[i] === before[i] && lastSolve.base[i] === beforeBase[i] && !refreshAll) continue;
+      if (current[i] === before[i] && lastSolve.base[i] === beforeBase[i] && !entered.has(id)) continue;
       var size = sizeFor(details[id].kind, current[i]), tip = tooltip(id);
       if (size !== shownSize[i] || tip !== shownTip[i]) {
         shownSize[i] = size; shownTip[i] = tip;
         nodeUpdates.push({ id: id, size: size, title: tip });
       }
     }
-    refreshAll = false;
+    entered.clear();
     for (var j = 0; j < edgeItems.length; j++) {
       var width = widthFor(lastSolve.shown[j]);
       if (width !== shownWidth[j]) {
@@ -972,9 +1219,8 @@
         edgeUpdates.push({ id: edgeItems[j].id, width: width, title: edgeTip(edgeItems[j], lastSolve.shown[j]) });
       }
     }
-    quietUpdate(nodes, network.nodesHandler.nodesListeners.update, nodeUpdates, network.body.nodes, false);
-    quietUpdate(edges, network.edgesHandler.edgesListeners.update, edgeUpdates, network.body.edges, true);
-    if (nodeUpdates.length || edgeUpdates.length) network.body.emitter.emit("_requestRedraw");  // next frame
+    quietUpdate(nodes, nodeUpdates);
+    quietUpdate(edges, edgeUpdates);
     renderRanking();
     refreshPanel();
     renderWhatif();
@@ -982,21 +1228,37 @@
     timings.rescore = { ms: performance.now() - start, nodes: nodeUpdates.length, edges: edgeUpdates.length,
                         at: performance.now() };
   }
-  var refreshAll = false;
+  var entered = new Set();  // nodes the date slider brought in or took out since the last re-score
 
   // vis-network answers every DataSet update with a state update of every item and a synchronous
-  // redraw (about half a second on a 5,000-node map). A re-score changes only sizes, widths and
-  // tooltips (nothing that moves, hides or connects an item), so the DataSets are updated with the
-  // network's listener detached, the drawn items get the same options, and one redraw follows
-  // on the next frame.
-  function quietUpdate(dataset, listener, items, drawn, whole) {
+  // redraw (about half a second on a 5,000-node map). A re-score, a fade or a new label changes
+  // only sizes, widths, opacities, labels and tooltips (nothing that moves, hides or connects an
+  // item), so the DataSet is updated with the network's listener detached, the drawn items get
+  // the same options, and one redraw follows on the next frame.
+  function quietUpdate(dataset, items) {
     if (!items.length) return;
+    var isNodes = dataset === nodes, drawn = isNodes ? network.body.nodes : network.body.edges;
+    var listener = isNodes ? network.nodesHandler.nodesListeners.update : network.edgesHandler.edgesListeners.update;
     dataset.off("update", listener);
     try { dataset.update(items); } finally { dataset.on("update", listener); }
     items.forEach(function (item) {
       var target = drawn[item.id];
-      if (target) target.setOptions(whole ? dataset.get(item.id) : item);
+      if (!target) return;
+      if (isNodes && unplaced) unplaced.add(item.id);
+      if (!isNodes) target.setOptions(dataset.get(item.id));  // vis-network's edges re-read all their options
+      else if (Object.keys(item).every(function (k) { return SIZE_OR_TIP[k]; })) setSizeOrTip(target, item);
+      else target.setOptions(item);
     });
+    network.body.emitter.emit("_requestRedraw");
+  }
+  // A node's setOptions re-reads all its options and its label's fonts (about 40 µs a node,
+  // 0.2 s for a re-score that resizes 5,000 nodes): a new size or tooltip, which is all a
+  // re-score changes, is set on the drawn node directly, its shape measured again when drawn.
+  var SIZE_OR_TIP = { id: true, size: true, title: true };
+  function setSizeOrTip(node, item) {
+    if ("size" in item) node.options.size = item.size;
+    if ("title" in item) node.options.title = item.title;
+    node.needsRefresh();
   }
 
   /* ---------- what-if: changes, perspectives, semantics ---------- */
@@ -1183,9 +1445,12 @@
     $("timeline").value = String(Math.min(i, last));
     $("timeline").setAttribute("aria-valuetext", timelineText());
     $("timeline-date").textContent = timelineText();
+    var was = state.future;
     state.future = new Set();
-    ids.forEach(function (id) { if (isLater(id, state.asOfDay)) state.future.add(id); });
-    refreshAll = true;  // a node entering or leaving the corpus changes its tooltip
+    ids.forEach(function (id) {
+      if (isLater(id, state.asOfDay)) state.future.add(id);
+      if (state.future.has(id) !== was.has(id)) entered.add(id);  // its tooltip changes
+    });
     rescore();
     restyle();
   }
