@@ -177,10 +177,14 @@ def _open_link(path, root):
 def read_text(path, root=None):
     """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks and decoded by
     :func:`graph.core.limits.decode_text` (a UTF-8 byte-order mark skipped, line ends as ``\\n``)."""
+    return _decoded(path, read_bytes(path, root))
+
+
+def _decoded(path, data):
     from graph.core.limits import InputError, decode_text
 
     try:
-        return decode_text(read_bytes(path, root))
+        return decode_text(data)
     except InputError as exc:
         raise UnsafeFileError(path, exc.message, exc.line) from None
 
@@ -915,8 +919,20 @@ def iter_node_files(root):
 
 def read_node_file(path, text=None, root=None):
     """A node file split into front matter and body. Without ``text`` the file is read with
-    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
+    :func:`read_text`'s checks (raises ``UnsafeFileError``), and the digest of its bytes
+    (:func:`digest`) is kept as ``NodeFile.digest``."""
+    digest_of = None
     if text is None:
-        text = read_text(path, root)
+        data = read_bytes(path, root)
+        digest_of = digest(data)
+        text = _decoded(path, data)
     front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), front, body)
+    return NodeFile(Path(path), node_id(path), front, body, digest_of)
+
+
+def digest(data):
+    """The digest of a file's bytes that keys its verdict in the load cache (BLAKE2b, 128
+    bits, as text)."""
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
