@@ -245,6 +245,7 @@ def setter(column, value, rel="n0.md"):
 
 
 def edge_setter(column, value):
+    """Set the first entry of a column of edges, sources or tags."""
     def edit(columns):
         columns[column][0] = value
     return edit
@@ -254,6 +255,12 @@ def drop(column):
     return lambda columns: columns.pop(column)
 
 
+WITH_SOURCES = """tags: [a, b]
+sources:
+  - url: https://example.org/a
+    date: 2024-05
+  - title: A book
+"""
 BAD_COLUMNS = {
     "credence 7.5": setter("credence", 7.5),
     "credence as text": setter("credence", "0.5"),
@@ -267,9 +274,12 @@ BAD_COLUMNS = {
     "empty title": setter("title", "  "),
     "month 13": setter("date", "2024-13", rel="sub/n1.md"),
     "evidence without a date": setter("date", None, rel="sub/n1.md"),
-    "a javascript URL": setter("sources", [{"url": "javascript:alert(1)", "date": None}]),
+    "a javascript URL": edge_setter("url", "javascript:alert(1)"),
+    "a source with neither URL nor title": edge_setter("url", None),
+    "a source date that is no date": edge_setter("source_date", "yesterday"),
     "a label of two lines": setter("label", "a\nb"),
-    "a tag that is a number": setter("tags", [1]),
+    "a tag that is a number": edge_setter("tag", 1),
+    "tags that do not add up": setter("tags", 3),
     "an impossible distribution": setter("credence_dist", {"mean": 0.5, "spread": 0.9}),
     "provenance that is no id": edge_setter("extra", {"from": "Not An Id"}),
     "a column missing": drop("weight"),
@@ -285,6 +295,7 @@ def test_a_cache_signed_with_the_users_own_key_still_cannot_pass_a_bad_value(
     attacker cannot have it) is checked on the way in: a value no valid file could give makes
     the whole cache ignored, and the load is the load without a cache."""
     make(tmp_path)
+    (tmp_path / "n0.md").write_text(node_text(0, extra=WITH_SOURCES), encoding="utf-8")
     expected = summary(uncached(tmp_path, monkeypatch))
     Corpus.load(tmp_path)
     craft(tmp_path, BAD_COLUMNS[name], key=graph.files.cache.user_key())

@@ -1,7 +1,8 @@
 """The corpus loaded: its node files read and checked into a graph, with what was found wrong.
 
 :meth:`Corpus.load` is where every command's graph comes from: each node file is found and read
-through the guarded read (:func:`graph.files.store.iter_node_files`, ``read_node_file``), unchanged files come from the load cache
+through the guarded read (:func:`graph.files.store.walk_node_files`, ``read_node_file``),
+unchanged files come from the load cache
 (:mod:`graph.files.cache`: their verdicts, without reading them), the others are checked on
 their own (:func:`graph.files.validate.check_file`), and :func:`graph.files.validate.assemble`
 checks what needs the whole corpus and builds the :class:`networkx.MultiDiGraph` whose edge
@@ -22,7 +23,7 @@ from graph.files.cache import LoadCache
 from graph.files.config import MARKER, corpus_settings
 from graph.files.provenance import read_sources
 from graph.files.store import (
-    UnsafeFileError, is_perspective_file, iter_node_files, read_node_file, stable_read,
+    UnsafeFileError, is_perspective_file, read_node_file, stable_read, walk_node_files,
 )
 from graph.files.validate import assemble, check_file
 
@@ -67,33 +68,33 @@ class Corpus:
 
     @classmethod
     def _read(cls, root, overlay):
-        paths = on_disk = iter_node_files(root)
+        files = walk_node_files(root)
         if overlay:
-            paths = [p for p in on_disk if overlay.get(p, "") is not None]
-            known = set(on_disk)
-            paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
-        refused, files = [], []
+            files = [f for f in files if overlay.get(f[0], "") is not None]
+            known = {f[0] for f in files}
+            files += [(p, None, None) for p, t in sorted(overlay.items())
+                      if t is not None and p not in known]
+        refused, checked = [], []
         with gc_paused():
             cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
-            prefix = str(root).rstrip(os.sep) + os.sep if str(root) != "." else ""
-            for path in paths:
-                text = str(path)
+            on_disk = [f for f in files if not (overlay and f[0] in overlay)]
+            found = iter(cache.lookup(on_disk))
+            for path, _, rel in files:
                 if overlay and path in overlay:
                     nf = cls._read_file(path, overlay[path], root, refused)
                     if nf is not None:
-                        files.append((path, nf.id, check_file(nf)))
+                        checked.append((path, nf.id, check_file(nf)))
                     continue
-                rel = text[len(prefix):] if text.startswith(prefix) else os.path.relpath(text, root)
-                verdict, key = cache.lookup(text, rel)
+                verdict, st = next(found)
                 if verdict is None:
                     nf = cls._read_file(path, None, root, refused)
                     if nf is None:
                         continue   # refused (the problem says why): never cached
                     verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
-                    cache.keep(rel, key, nf.digest, verdict)
-                files.append((path, path.name[:-3], verdict))
+                    cache.keep(rel, st, nf.digest, verdict)
+                checked.append((path, rel[rel.rfind(os.sep) + 1:-3], verdict))
             sources, source_problems = read_sources(root / MARKER)
-            graph, problems = assemble(files, sources)
+            graph, problems = assemble(checked, sources)
             cache.save()
         return cls(root, graph, refused + source_problems + problems)
 

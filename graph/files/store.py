@@ -903,17 +903,28 @@ def iter_node_files(root):
     A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
     symbolic links to folders are not followed.
     """
+    return [path for path, _, _ in walk_node_files(root)]
+
+
+def walk_node_files(root):
+    """:func:`iter_node_files` as ``(path, name as text, name relative to root)`` triples,
+    for the loader: the texts come from the walk, so no path is turned into text again."""
     root = Path(root)
+    top = os.fspath(root)
+    cut = len(top) if top.endswith(os.sep) else len(top) + 1
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
+        rel = "" if dirpath == top else dirpath[cut:] + os.sep
+        found += [(here / d, f"{dirpath}{os.sep}{d}", rel + d)
+                  for d in dirnames if d.endswith(".md") and not d.startswith(".")]
         dirnames[:] = sorted(
             d for d in dirnames
             if not d.startswith(".") and not d.endswith(".md")
-            and not (here == root and d == PERSPECTIVES_DIR)
+            and not (dirpath == top and d == PERSPECTIVES_DIR)
         )
-        found += [here / f for f in sorted(filenames) if f.endswith(".md")]
+        found += [(here / f, f"{dirpath}{os.sep}{f}", rel + f)
+                  for f in sorted(filenames) if f.endswith(".md")]
     return found
 
 

@@ -401,86 +401,71 @@ def assemble(files, sources=None):
     # (tests/test_validate_assemble.py checks the result against theirs): add_edge costs
     # several microseconds an edge, most of a warm load of a large corpus.
     nodes, succ, pred = graph._node, graph._succ, graph._pred
-    reports, pending, first_file = [], [], {}
-    for path, node_id, verdict in files:
-        report = _Report(path, verdict)
-        reports.append(report)
+    found = {}   # index in files -> [(line, message, level)] found across files
+    pending, first_file = [], {}
+    for i, (path, node_id, verdict) in enumerate(files):
         if node_id in first_file:
-            report.add(1, f"duplicate id {quote(node_id)}: {display_path(first_file[node_id])} "
-                          "has it too", "error")
+            found[i] = [(1, f"duplicate id {quote(node_id)}: {display_path(first_file[node_id])} "
+                            "has it too", "error")]
             continue
         first_file[node_id] = path
-        if verdict.attrs is not None:
-            attrs = dict(verdict.attrs)
-            attrs["path"] = path
+        attrs = verdict.attrs
+        if attrs is not None:
+            attrs["path"] = path   # the verdict is this load's: its attributes become the node's
             nodes[node_id] = attrs
             succ[node_id] = {}
             pred[node_id] = {}
-            pending.append((node_id, verdict, report))
-    for source, verdict, report in pending:
-        if verdict.edges:
-            _add_edges(graph, source, verdict.edges, report, declared)
+            pending.append(i)
+    for i in pending:
+        path, source, verdict = files[i]
+        errors = _add_edges(graph, source, verdict.edges, declared) if verdict.edges else None
+        if errors:
+            locator = _Locator(verdict.front if verdict.front is not None
+                               else lambda: _front_of(path), FIRST_YAML_LINE)
+            found.setdefault(i, []).extend((locator.line(*keys), message, "error")
+                                           for message, keys in errors)
         for target, line in verdict.links:
             if target not in nodes:
-                report.add(line, f"annotation links to {unknown_id_message(target, graph)}",
-                           "warning")
-    for source, _, report in pending:
-        if nodes[source]["kind"] == "argument" and not succ[source]:
-            report.add(1, f"argument {source!r} has no conclusion: it supports or undermines "
-                          "nothing", "warning")
-    return graph, [p for report in reports for p in report.problems()]
+                found.setdefault(i, []).append(
+                    (line, f"annotation links to {unknown_id_message(target, graph)}", "warning"))
+        if not succ[source] and nodes[source]["kind"] == "argument":
+            found.setdefault(i, []).append(
+                (1, f"argument {source!r} has no conclusion: it supports or undermines nothing",
+                 "warning"))
+    problems = []
+    for i, (path, _, verdict) in enumerate(files):
+        if verdict.problems or i in found:
+            where = display_path(path)
+            problems += [Problem(where, line, message, level)
+                         for line, message, level in (*verdict.problems, *found.get(i, ()))]
+    return graph, problems
 
 
-class _Report:
-    """The problems of one file in a load: its verdict's, then those found across files."""
+def _front_of(path):
+    """The front matter of a file as it is now: a verdict from the load cache has none at
+    hand, and the file is read again only when a problem needs a line in it."""
+    from graph.files.store import UnsafeFileError, read_node_file
 
-    __slots__ = ("path", "verdict", "extra", "_locator")
-
-    def __init__(self, path, verdict):
-        self.path, self.verdict, self.extra, self._locator = path, verdict, None, None
-
-    def add(self, line, message, level):
-        if self.extra is None:
-            self.extra = []
-        self.extra.append((line, message, level))
-
-    def error_at(self, message, *keys):
-        """An error at the line of ``keys`` in the file's front matter."""
-        if self._locator is None:
-            front = self.verdict.front
-            self._locator = _Locator(front if front is not None else self._read_front,
-                                     FIRST_YAML_LINE)
-        self.add(self._locator.line(*keys), message, "error")
-
-    def _read_front(self):
-        from graph.files.store import UnsafeFileError, read_node_file
-
-        try:
-            return read_node_file(self.path).front
-        except (UnsafeFileError, OSError):
-            return None
-
-    def problems(self):
-        found = self.verdict.problems + (self.extra or [])
-        if not found:
-            return []
-        where = display_path(self.path)
-        return [Problem(where, line, message, level) for line, message, level in found]
+    try:
+        return read_node_file(path).front
+    except (UnsafeFileError, OSError):
+        return None
 
 
-def _add_edges(graph, source, edges, report, declared):
+def _add_edges(graph, source, edges, declared):
+    """Add the edges of ``source`` whose targets exist; the others' ``(message, keys)``."""
     nodes, out, pred = graph._node, graph._succ[source], graph._pred
-    relation_of = {}
+    relation_of, errors = {}, []
     for target, relation, weight, note, extra, index in edges:
         keys = (relation, index)
         if target == source:
-            report.error_at(f"{quote(source)} {relation} itself (self-loop)", *keys)
+            errors.append((f"{quote(source)} {relation} itself (self-loop)", keys))
         elif target not in nodes:
-            report.error_at(f"{relation} {unknown_id_message(target, graph)}", *keys, "target")
+            errors.append((f"{relation} {unknown_id_message(target, graph)}", (*keys, "target")))
         elif target in relation_of:
-            report.error_at(f"{quote(source)} both supports and undermines {quote(target)}", *keys)
-        elif extra and not _known_source(extra.get("from"), declared, target, report, keys):
-            continue
+            errors.append((f"{quote(source)} both supports and undermines {quote(target)}", keys))
+        elif extra and (unknown := _unknown_source(extra.get("from"), declared, target)):
+            errors.append((unknown, (*keys, "from")))
         else:
             relation_of[target] = relation
             data = {"relation": relation, "weight": weight, "note": note}
@@ -489,18 +474,18 @@ def _add_edges(graph, source, edges, report, declared):
             keyed = {relation: data}
             out[target] = keyed
             pred[target][source] = keyed
+    return errors
 
 
-def _known_source(source, declared, target, report, keys):
-    """Whether an edge's ``from`` is the editor or a declared source (reported if not)."""
+def _unknown_source(source, declared, target):
+    """Why an edge's ``from`` is neither the editor nor a declared source (None if it is)."""
     if source is None or declared is None or source == EDITOR or source in declared:
-        return True
+        return None
     choices = [EDITOR, *declared]
     hint = did_you_mean(source, choices, n=2, cutoff=0.5)
-    report.error_at(f"edge to {quote(target)} is from unknown source {quote(source)} "
-                    f"({hint + ' ' if hint else ''}declare it in takeoff.toml as [sources.{source}] "
-                    f"with a title, or write from: {EDITOR})", *keys, "from")
-    return False
+    return (f"edge to {quote(target)} is from unknown source {quote(source)} "
+            f"({hint + ' ' if hint else ''}declare it in takeoff.toml as [sources.{source}] "
+            f"with a title, or write from: {EDITOR})")
 
 
 # ---- what a merge broke (takeoff check after `git merge`; graph/explaining/review.py finds the branches) --
