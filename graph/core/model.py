@@ -22,6 +22,7 @@ import yaml
 from graph.core.limits import (
     check_yaml_events, harden, might_break_yaml_limits, quote,
 )
+from graph.core.plainyaml import DEFER, plain_loader
 
 # An argument is one inference (an AIF RA-node, an Argdown <argument>): its premises support it,
 # it supports (or undermines) its conclusion, and an undercut undermines it (docs/argdown.md).
@@ -148,12 +149,20 @@ def node_id(path):
     return Path(path).name[:-3]
 
 
-def parse_front(front):
-    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
+_plain = plain_loader(_Loader.yaml_implicit_resolvers)
 
-    Anchors, aliases, deep nesting, long numbers and duplicate keys raise
-    :class:`graph.core.limits.YAMLLimitError` before anything is expanded.
+
+def parse_front(front):
+    """Parse front-matter text (raises ``yaml.YAMLError``).
+
+    The plain subset nearly every file is written in is read by
+    :func:`graph.core.plainyaml.plain_loader`, which gives exactly what the loader gives; the
+    rest by PyYAML's C loader. Anchors, aliases, deep nesting, long numbers and duplicate keys
+    raise :class:`graph.core.limits.YAMLLimitError` before anything is expanded.
     """
+    value = _plain(front)
+    if value is not DEFER:
+        return value
     if might_break_yaml_limits(front):
         check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)

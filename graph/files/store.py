@@ -43,7 +43,7 @@ from pathlib import Path
 
 from graph.core.limits import quote
 from graph.core.model import (
-    ID_PATTERN, PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, node_id, split_front_matter,
+    ID_PATTERN, PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, split_front_matter,
 )
 
 LOCK_NAME = ".takeoff.lock"
@@ -98,7 +98,6 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         ``root`` (any link, for ``state``), larger than ``limit``, or (``state``) another
         user's. A FIFO is opened non-blocking, so it never hangs.
     """
-    path = Path(path)
     fd = open_regular(path, root, limit, state=state)
     try:
         chunks, size = [], 0
@@ -118,7 +117,6 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
 def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     """The checks of :func:`read_bytes`, returning the open descriptor (for a reader that
     streams a large file, as the load cache does); the caller closes it."""
-    path = Path(path)
     try:
         fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
     except OSError as exc:
@@ -129,7 +127,7 @@ def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         if state:
             raise UnsafeFileError(path, "a symbolic link where takeoff keeps its own files; "
                                         "refused") from None
-        fd = _open_link(path, root)
+        fd = _open_link(Path(path), root)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -938,7 +936,8 @@ def read_node_file(path, text=None, root=None):
         digest_of = digest(data)
         text = _decoded(path, data)
     front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), front, body, digest_of)
+    path = path if isinstance(path, Path) else Path(path)
+    return NodeFile(path, path.name[:-3], front, body, digest_of)
 
 
 def digest(data):
