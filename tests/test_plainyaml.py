@@ -67,7 +67,7 @@ KEYS = ["kind", "title", "credence", "supports", "target", "weight", "note", "ta
 # What node files hold: the fast path reads documents made of these.
 PLAIN = ["claim", "yes", "off", "null", "~", "0", "-12", "1.5", ".5", "1e5", "2024-05-01",
          "2024-05", "https://example.org/x?a=1#f", "a#b", "-a", "a ? b", "'it''s'", '"a \\" b"',
-         "[a, b]", "[]", "[yes, 1, 1.5, ~]", "{mean: 0.5, spread: 0.1}", "a  b", "Café", "1_000",
+         "[a, b]", "[]", "[yes, 1, 1.5, null]", "{mean: 0.5, spread: 0.1}", "a  b", "Café", "1.",
          "x # comment", "(a)"]
 PLAIN_KEYS = ["kind", "title", "credence", "supports", "target", "weight", "note", "tags",
               "evidence_kind", "from", "quote", "k-1", "_x", "url", "date", "low", "high"]
@@ -127,17 +127,16 @@ def documents(draw, depth=0, scalars=SCALARS, keys=KEYS, clean=False):
     return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(documents())
 def test_the_fast_path_gives_what_pyyaml_gives_or_defers(text):
     agrees(text)
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(documents(scalars=PLAIN, keys=PLAIN_KEYS, clean=True), min_size=20, max_size=20))
-def test_documents_like_node_files_mostly_take_the_fast_path(texts):
-    deferred = [text for text in texts if agrees(text)]
-    assert len(deferred) <= len(texts) // 2, deferred
+@settings(max_examples=1000, deadline=None)
+@given(documents(scalars=PLAIN, keys=PLAIN_KEYS, clean=True))
+def test_documents_written_like_node_files_take_the_fast_path(text):
+    assert not agrees(text), text
 
 
 @pytest.mark.parametrize("value", SCALARS)

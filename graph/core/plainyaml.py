@@ -53,6 +53,7 @@ def plain_loader(resolvers):
         plain scalars resolve exactly as the loader resolves them.
     """
     seen = {}   # plain scalar -> its value: keys, kinds, notes and numbers repeat
+    key_of = _KEY.match
 
     def scalar(text):
         """A plain scalar's value, as the loader constructs it (DEFER for a form the
@@ -161,22 +162,30 @@ def plain_loader(resolvers):
         return None, i
 
     def mapping(lines, i, indent, depth):
-        out = {}
-        while i < len(lines) and lines[i][0] == indent:
-            text = lines[i][1]
-            match = _KEY.match(text)
+        out, end = {}, len(lines)
+        while i < end:
+            column, text = lines[i]
+            if column != indent:
+                break
+            match = key_of(text)
             if match is None:
                 return DEFER, i
-            key = scalar(match[1])
+            name = match[1]
+            key = seen.get(name, seen)
+            if key is seen:
+                key = scalar(name)
             if type(key) is not str or key in out:
                 return DEFER, i
             rest = text[match.end():]
             i += 1
             if rest:
-                value = inline(rest)
+                # Every text kept in ``seen`` is a whole plain scalar, read alike here.
+                value = seen.get(rest, seen)
+                if value is seen:
+                    value = inline(rest)
             else:
                 value, i = value_below(lines, i, indent, depth, True)
-            if value is DEFER or (i < len(lines) and lines[i][0] > indent):
+            if value is DEFER or (i < end and lines[i][0] > indent):
                 return DEFER, i
             out[key] = value
         return out, i

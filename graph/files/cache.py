@@ -311,32 +311,32 @@ class LoadCache:
 # ---- columns <-> verdicts ---------------------------------------------------------------------
 
 def _columns(kept):
-    """The columns of the entries ``{rel: (stat, digest, Verdict, row)}``."""
-    cols = {name: [] for name in (*FILE_COLUMNS, *TAG_COLUMNS, *SOURCE_COLUMNS, *EDGE_COLUMNS,
-                                  *SPARSE_COLUMNS)}
-    per_file = [cols[name] for name in FILE_COLUMNS]
-    source_columns = [cols[name] for name in SOURCE_COLUMNS]
-    edge_columns = [cols[name] for name in EDGE_COLUMNS]
+    """The columns of the entries ``{rel: (stat, digest, Verdict, row)}``: a row of values per
+    file (per tag, source, edge), turned into columns at once."""
+    files, tags, sources, edges, warnings, links = [], [], [], [], [], []
+    kind_index = {kind: i for i, kind in enumerate(KINDS)}
+    evidence_index = {kind: i for i, kind in enumerate(EVIDENCE_KINDS)}
+    relation_index = {relation: i for i, relation in enumerate(RELATIONS)}
     for row, (rel, (key, digest, verdict, _)) in enumerate(kept.items()):
         a = verdict.attrs
-        values = (rel, key, digest, KINDS.index(a["kind"]),
-                  EVIDENCE_KINDS.index(a["evidence_kind"]) if "evidence_kind" in a else None,
-                  a["title"], a.get("label"), a["credence"], a.get("credence_dist"),
-                  _iso(a["date"]), len(a["tags"]), len(a["sources"]), a["body"],
-                  len(verdict.edges))
-        for column, value in zip(per_file, values):
-            column.append(value)
-        cols["tag"] += a["tags"]
-        for source in a["sources"]:
-            for column, value in zip(source_columns, (source["url"], source.get("title"),
-                                                      source.get("quote"), _iso(source["date"]))):
-                column.append(value)
-        for target, relation, weight, note, extra, index in verdict.edges:
-            for column, value in zip(edge_columns, (target, RELATIONS.index(relation), weight,
-                                                    note, extra, index)):
-                column.append(value)
-        cols["warnings"] += [[row, line, message] for line, message, _ in verdict.problems]
-        cols["links"] += [[row, line, target] for target, line in verdict.links]
+        files.append((rel, key, digest, kind_index[a["kind"]],
+                      evidence_index[a["evidence_kind"]] if "evidence_kind" in a else None,
+                      a["title"], a.get("label"), a["credence"], a.get("credence_dist"),
+                      _iso(a["date"]), len(a["tags"]), len(a["sources"]), a["body"],
+                      len(verdict.edges)))
+        tags += a["tags"]
+        sources += [(s["url"], s.get("title"), s.get("quote"), _iso(s["date"]))
+                    for s in a["sources"]]
+        edges += [(target, relation_index[relation], weight, note, extra, index)
+                  for target, relation, weight, note, extra, index in verdict.edges]
+        if verdict.problems:
+            warnings += [[row, line, message] for line, message, _ in verdict.problems]
+        if verdict.links:
+            links += [[row, line, target] for target, line in verdict.links]
+    cols = {"tag": tags, "warnings": warnings, "links": links}
+    for names, rows in ((FILE_COLUMNS, files), (SOURCE_COLUMNS, sources), (EDGE_COLUMNS, edges)):
+        columns = list(zip(*rows)) or [()] * len(names)
+        cols.update(zip(names, columns))
     return cols
 
 

@@ -98,15 +98,19 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         ``root`` (any link, for ``state``), larger than ``limit``, or (``state``) another
         user's. A FIFO is opened non-blocking, so it never hangs.
     """
-    fd = open_regular(path, root, limit, state=state)
+    fd, info = _open_checked(path, root, limit, state)
     try:
         chunks, size = [], 0
+        request = min(info.st_size + 1, 1 << 20)   # one read for a file that does not grow
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, min(request, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < request and size == info.st_size:
+                break   # the end, where fstat put it
+            request = 1 << 20
         if size > limit:  # it grew while being read
             raise UnsafeFileError(path, f"over the {_size_text(limit)} limit of a corpus file; refused")
         return b"".join(chunks)
@@ -117,6 +121,11 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
 def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     """The checks of :func:`read_bytes`, returning the open descriptor (for a reader that
     streams a large file, as the load cache does); the caller closes it."""
+    return _open_checked(path, root, limit, state)[0]
+
+
+def _open_checked(path, root, limit, state):
+    """:func:`open_regular`'s descriptor and its ``fstat``."""
     try:
         fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
     except OSError as exc:
@@ -141,7 +150,7 @@ def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def owned(info):

@@ -18,7 +18,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 import re
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import networkx as nx
 import yaml
@@ -89,12 +89,17 @@ class _FileCheck:
         self.problems.append((line, message, level))
 
 
+_KNOWN = {keys: frozenset(keys) for keys in (NODE_KEYS, EDGE_KEYS, SOURCE_KEYS)}
+
+
 def is_number(value):
     """A finite int or float, not a bool (YAML reads `true` as one)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _unknown_keys(check, mapping, allowed, *where):
+    if mapping.keys() <= _KNOWN[allowed]:
+        return   # nearly always: nothing to look at key by key
     for key in mapping:
         if key not in allowed:
             hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
@@ -114,7 +119,7 @@ def _check_url(check, url, *keys):
                     "a title that names it)", *keys)
         return False
     try:
-        parsed = urlparse(url.strip())
+        parsed = urlsplit(url.strip())
         parsed.port  # noqa: B018 (a port that is not a number raises ValueError here)
     except ValueError:  # an unclosed "[::1", a bracketed host that is not an address
         check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
