@@ -497,3 +497,30 @@ def test_month_dated_files_are_cached(tmp_path, counting, old_enough):
     corpus = Corpus.load(tmp_path)
     assert counting == [] and summary(corpus) == first
     assert corpus.graph.nodes["n1"]["date"].isoformat() == "2025-05"
+
+
+def test_takeoff_toml_is_read_once_per_command(tmp_path, monkeypatch, run):
+    """The settings and the sources of a command come from one read and parse of
+    takeoff.toml; an edited one is read again."""
+    import graph.files.config
+    import graph.files.store
+
+    monkeypatch.setattr(graph.files.config, "_RACY_NS", -10 ** 12)   # no file counts as racy
+    make(tmp_path)
+    marker = tmp_path / "takeoff.toml"
+    marker.write_text('title = "t"\n[sources.alice]\ntitle = "Alice"\n', encoding="utf-8")
+    reads = []
+    real = graph.files.store.read_text
+
+    def read_text(path, root=None):
+        if Path(path).name == "takeoff.toml":
+            reads.append(path)
+        return real(path, root)
+
+    monkeypatch.setattr(graph.files.store, "read_text", read_text)
+    graph.files.config._READ.clear()
+    assert run(tmp_path, "score").exit_code == 0
+    assert len(reads) == 1
+    marker.write_text('title = "t"\n[sources.bob]\ntitle = "Bob"\n', encoding="utf-8")
+    corpus = Corpus.load(tmp_path)
+    assert len(reads) == 2 and set(corpus.graph.graph["sources"]) == {"bob"}
