@@ -2,6 +2,7 @@
 
 Run: python bench/bench_scale.py [--sizes 1000,10000,50000,100000] [--write docs/performance.md]
                                  [--code DIR] [--timeout 120] [--label after]
+                                 [--commands check,score]
 
 Every figure is one whole process (``python -c "from cli import main; main()" ...``: start-up,
 imports, loading and validating the files, the work, the output to a pipe), started fresh;
@@ -11,6 +12,11 @@ child alone. Per size, in this order:
 - ``check`` cold (no load cache: ``.takeoff/`` removed first), then ``check`` warm (the cache
   the cold run wrote), then warm: ``score``, ``html -o FILE``, ``why MODEL --top 20`` (MODEL:
   the model the most nodes reach) and ``history --json`` (monthly, 2015 to the last evidence).
+
+``--commands`` keeps only the commands whose names start with one of its words (``check``
+keeps both checks). Each row gives issue 26's target where it has one, and each size's floor:
+the bare interpreter with the imports a load needs (``python -c "import click, yaml,
+networkx"``), which no command of that size can go below.
 
 ``--code DIR`` runs the commands of another checkout (e.g. ``git archive`` of the branch start,
 for before/after figures). ``--write FILE`` replaces the table between the markers
@@ -120,7 +126,7 @@ def make_corpus(folder, n, seed=1):
 def most_reached_model(folder, code):
     """The model the most nodes reach (the hardest `why`), computed from the files."""
     env = {**os.environ, "PYTHONPATH": str(code)}
-    script = ("import sys, networkx as nx; from graph.core.model import Corpus; "
+    script = ("import sys, networkx as nx; from graph.files.corpus import Corpus; "
               "g = Corpus.load(sys.argv[1]).graph; "
               "m = [v for v, k in g.nodes(data='kind') if k == 'model']; "
               "print(max(m, key=lambda v: (len(nx.ancestors(g, v)), v)))")
@@ -155,13 +161,29 @@ def run(argv, code, timeout):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, ok
 
 
-def measure(n, code, timeout):
-    """Rows ``(command, wall, cpu, MiB, ok)`` for a corpus of ``n`` nodes."""
+# Issue 26's targets, CPU seconds: {(nodes, command): seconds}.
+TARGETS = {(50_000, "check (warm)"): 1.0, (50_000, "score"): 0.5, (10_000, "check (cold)"): 1.5,
+           (50_000, "why --top 20"): 1.0, (50_000, "history"): 1.5, (50_000, "html"): 3.0}
+FLOOR = "import click, yaml, networkx"
+
+
+def floor(code):
+    """CPU seconds of a fresh interpreter that only imports what a load needs."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    child = subprocess.Popen([sys.executable, "-c", FLOOR], env=env, cwd=code)
+    _, _, usage = os.wait4(child.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(n, code, timeout, only=None):
+    """Rows ``(command, wall, cpu, MiB, ok)`` for a corpus of ``n`` nodes (the commands
+    whose names start with a word of ``only``, if given)."""
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "corpus"
         make_corpus(corpus, n)
-        model = most_reached_model(corpus, code)
+        keep = (lambda name: not only or name.startswith(tuple(only)))
+        model = most_reached_model(corpus, code) if keep("why") else None
         base = ["--corpus", str(corpus)]
         out = Path(folder) / "map.html"
         shutil.rmtree(corpus / ".takeoff", ignore_errors=True)
@@ -169,6 +191,7 @@ def measure(n, code, timeout):
                     ("score", ["score"]), ("html", ["html", "-o", str(out)]),
                     ("why --top 20", ["why", model, "--top", "20"]),
                     ("history", ["history", "--json"])]
+        commands = [(name, argv) for name, argv in commands if keep(name)]
         for name, argv in commands:
             wall, cpu, mib, ok = run(base + argv, code, timeout)
             rows.append((name, wall, cpu, mib, ok))
@@ -177,17 +200,21 @@ def measure(n, code, timeout):
     return rows
 
 
-def table(results, label):
+def table(results, label, floors):
     load = os.getloadavg()
     lines = [f"<!-- bench:{label} -->",
              f"{label}: `python bench/bench_scale.py` on {os.cpu_count()} shared cores, load "
              f"average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).", "",
-             "| nodes | command | wall s | CPU s | peak MiB |", "|---:|---|---:|---:|---:|"]
+             f"Floor: `python -c \"{FLOOR}\"` took {floors:.2f} CPU s.", "",
+             "| nodes | command | wall s | CPU s | target CPU s | peak MiB |",
+             "|---:|---|---:|---:|---:|---:|"]
     for n, rows in results:
         for name, wall, cpu, mib, ok in rows:
             mark = "" if ok else " (stopped: over the time limit or failed)"
-            lines.append(f"| {n:,} | {name} | {wall:.2f}{mark} | {cpu:.2f} | {mib:.0f} |")
+            target = TARGETS.get((n, name))
+            lines.append(f"| {n:,} | {name} | {wall:.2f}{mark} | {cpu:.2f} | "
+                         f"{'' if target is None else f'< {target:g}'} | {mib:.0f} |")
     lines.append(f"<!-- /bench:{label} -->")
     return "\n".join(lines)
 
@@ -210,11 +237,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--label", default="after")
     parser.add_argument("--write", type=Path)
+    parser.add_argument("--commands", help="comma-separated command names to keep (e.g. check,score)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
-    results = [(n, measure(n, args.code.resolve(), args.timeout))
+    only = args.commands.split(",") if args.commands else None
+    results = [(n, measure(n, args.code.resolve(), args.timeout, only))
                for n in (int(s) for s in args.sizes.split(","))]
-    text = table(results, args.label)
+    floors = min(floor(args.code.resolve()) for _ in range(3))
+    text = table(results, args.label, floors)
     print(text)
     if args.write:
         write_table(args.write, text, args.label)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import graph.core.frontmatter
 import graph.core.model
 import graph.files.cache
+import graph.files.validate
 from graph.files.cache import CACHE_DIR, CACHE_NAME
 from graph.files.corpus import Corpus
 
@@ -209,65 +210,283 @@ def test_cached_load_equals_uncached_load(monkeypatch, edits):
             assert summary(Corpus.load(root)) == summary(uncached(root, monkeypatch))
 
 
-# ---- a crafted cache (issue 28): content only, signed, validated on every load -----------------
+# ---- a crafted cache (issue 28): signed, bound to the code, checked on the way in ---------------
 
-def craft(root, forged, key=None):
-    """Write ``root``'s cache by hand, as an attacker would: every node file's true ``lstat``
-    key and the package's fingerprint, with the parsed front matter of ``forged[rel]`` in place
-    of the file's; signed with ``key`` (the user's own secret: the worst case) or a wrong one."""
-    import hashlib
-    import hmac
+def read_cache(root):
+    """The header and the columns of ``root``'s cache."""
     import json
 
-    lines = []
-    for path in sorted(root.rglob("*.md")):
-        rel = str(path.relative_to(root))
-        text = path.read_text()
-        front, body = graph.core.model.split_front_matter(text)
-        parsed = forged[rel] if rel in forged else graph.core.frontmatter.parse_front(front)
-        lines.append(json.dumps([rel, [graph.files.cache._key(os.lstat(path)), front, body, parsed]]) + "\n")
-    body = "".join(lines).encode()
-    mac = hmac.new(key or b"x" * 32, body, hashlib.sha256).hexdigest()
-    head = json.dumps({"format": graph.files.cache.FORMAT, "version": graph.files.cache.VERSION,
-                       "fingerprint": graph.files.cache._fingerprint(), "mac": mac})
-    cache = root / CACHE_DIR / CACHE_NAME
-    cache.parent.mkdir(exist_ok=True)
-    cache.write_bytes(head.encode() + b"\n" + body)
+    head, body = (root / CACHE_DIR / CACHE_NAME).read_bytes().split(b"\n", 1)
+    return json.loads(head), json.loads(body)
 
 
-BAD_VALUES = [{"kind": "claim", "title": "t", "credence": 7.5},
-              {"kind": "claim", "title": "t", "credence": "NaN"},
-              {"kind": "wizard", "title": "t"},
-              {"kind": "claim", "title": "t", "supports": [{"target": "n1", "weight": 7}]},
-              {"title": "no kind"},
-              {}]
+def craft(root, edit, key=None, fingerprint=None):
+    """Rewrite ``root``'s cache as an attacker would: its true ``lstat`` keys and digests, the
+    columns changed by ``edit(columns)``, signed with ``key`` (the user's own secret: the worst
+    case) or a wrong one, for the package's fingerprint or ``fingerprint``."""
+    import json
+
+    head, columns = read_cache(root)
+    edit(columns)
+    body = json.dumps(columns).encode()
+    fingerprint = fingerprint or head["fingerprint"]
+    head["fingerprint"] = fingerprint
+    head["mac"] = graph.files.cache._mac(key or b"x" * 32, fingerprint, body)
+    (root / CACHE_DIR / CACHE_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
 
 
-@pytest.mark.parametrize("forged", BAD_VALUES)
+def row_of(columns, rel):
+    return columns["rel"].index(rel)
+
+
+def setter(column, value, rel="n0.md"):
+    def edit(columns):
+        columns[column][row_of(columns, rel)] = value
+    return edit
+
+
+def edge_setter(column, value):
+    """Set the first entry of a column of edges, sources or tags."""
+    def edit(columns):
+        columns[column][0] = value
+    return edit
+
+
+def drop(column):
+    return lambda columns: columns.pop(column)
+
+
+WITH_SOURCES = """tags: [a, b]
+sources:
+  - url: https://example.org/a
+    date: 2024-05
+  - title: A book
+"""
+BAD_COLUMNS = {
+    "credence 7.5": setter("credence", 7.5),
+    "credence as text": setter("credence", "0.5"),
+    "kind out of range": setter("kind", 9),
+    "kind as text": setter("kind", "wizard"),
+    "kind true": setter("kind", True),
+    "weight 7": edge_setter("weight", 7.0),
+    "weight 0": edge_setter("weight", 0.0),
+    "relation out of range": edge_setter("relation", 2),
+    "empty target": edge_setter("target", ""),
+    "empty title": setter("title", "  "),
+    "month 13": setter("date", "2024-13", rel="sub/n1.md"),
+    "evidence without a date": setter("date", None, rel="sub/n1.md"),
+    "a javascript URL": edge_setter("url", "javascript:alert(1)"),
+    "a source with neither URL nor title": edge_setter("url", None),
+    "a source date that is no date": edge_setter("source_date", "yesterday"),
+    "a label of two lines": setter("label", "a\nb"),
+    "a tag that is a number": edge_setter("tag", 1),
+    "tags that do not add up": setter("tags", 3),
+    "an impossible distribution": setter("credence_dist", {"mean": 0.5, "spread": 0.9}),
+    "provenance that is no id": edge_setter("extra", {"from": "Not An Id"}),
+    "a column missing": drop("weight"),
+    "edges that do not add up": setter("edges", 7),
+    "a warning of another file": lambda c: c["warnings"].append([99, 1, "x"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_COLUMNS))
 def test_a_cache_signed_with_the_users_own_key_still_cannot_pass_a_bad_value(
-        tmp_path, old_enough, monkeypatch, run, forged):
-    """Verdicts are never cached: even a cache signed with the user's own secret (an attacker
-    cannot have it) only saves the parse; every load validates what it gives."""
+        tmp_path, old_enough, monkeypatch, counting, run, name):
+    """Verdicts are cached, signed with the user's secret; even a cache signed with it (an
+    attacker cannot have it) is checked on the way in: a value no valid file could give makes
+    the whole cache ignored, and the load is the load without a cache."""
     make(tmp_path)
+    (tmp_path / "n0.md").write_text(node_text(0, extra=WITH_SOURCES), encoding="utf-8")
+    expected = summary(uncached(tmp_path, monkeypatch))
     Corpus.load(tmp_path)
-    craft(tmp_path, {"n0.md": forged}, key=graph.files.cache.user_key())
+    craft(tmp_path, BAD_COLUMNS[name], key=graph.files.cache.user_key())
+    counting.clear()
+    assert summary(Corpus.load(tmp_path)) == expected
+    assert len(counting) == 5   # every file read again
     result = run(tmp_path, "check")
-    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
-    assert "n0.md" in result.output
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
 
 
 def test_a_forged_cache_cannot_make_list_or_show_display_what_the_file_does_not_hold(
         tmp_path, old_enough, run):
+    def forge(columns):
+        row = row_of(columns, "n0.md")
+        columns["title"][row] = "Forged title"
+        columns["sources"][row] = [{"url": "https://evil.example/", "date": None}]
     make(tmp_path)
     Corpus.load(tmp_path)
-    craft(tmp_path, {"n0.md": {"kind": "claim", "title": "Forged title", "credence": 0.5,
-                               "sources": [{"url": "https://evil.example/"}],
-                               "supports": [{"target": "n1", "weight": 0.5}]}})
+    craft(tmp_path, forge)   # a valid cache in every other way, signed with another key
     for args in (["list"], ["show", "n0"], ["check"]):
         result = run(tmp_path, *args)
         assert result.exit_code == 0 and "Forged" not in result.output
         assert "evil.example" not in result.output
     assert "Node 0" in run(tmp_path, "show", "n0").output
+
+
+def test_a_cache_relabelled_for_this_code_is_ignored(tmp_path, old_enough, counting, monkeypatch):
+    """The signature covers the code's fingerprint: a cache made by other code (whose verdicts
+    may differ) cannot be passed off as this code's by editing its header."""
+    make(tmp_path)
+    fingerprint = graph.files.cache._fingerprint()
+    monkeypatch.setattr(graph.files.cache, "_fingerprint", lambda: "other code")
+    Corpus.load(tmp_path)                          # written by "other code"
+    head, _ = read_cache(tmp_path)
+    assert head["fingerprint"] == "other code"
+    cache = tmp_path / CACHE_DIR / CACHE_NAME
+    cache.write_bytes(cache.read_bytes().replace(b"other code", fingerprint.encode()))
+    monkeypatch.setattr(graph.files.cache, "_fingerprint", lambda: fingerprint)
+    counting.clear()
+    Corpus.load(tmp_path)
+    assert len(counting) == 5
+
+
+def test_changed_code_rebuilds_the_cache(tmp_path, old_enough, counting, monkeypatch):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    monkeypatch.setattr(graph.files.cache, "_fingerprint", lambda: "changed code")
+    counting.clear()
+    Corpus.load(tmp_path)
+    assert len(counting) == 5
+    counting.clear()
+    Corpus.load(tmp_path)
+    assert counting == []
+
+
+def test_the_fingerprint_covers_every_module_and_python(monkeypatch):
+    """Any module of the package (the validation, the parser) and Python's version change it."""
+    fingerprint = graph.files.cache._fingerprint()
+    validate = Path(graph.files.validate.__file__)
+    original = validate.read_bytes()
+    try:
+        validate.write_bytes(original + b"\n# a change\n")
+        assert graph.files.cache._fingerprint() != fingerprint
+    finally:
+        validate.write_bytes(original)
+    assert graph.files.cache._fingerprint() == fingerprint
+    monkeypatch.setattr(graph.files.cache.sys, "version", "3.99.0 (another Python)")
+    assert graph.files.cache._fingerprint() != fingerprint
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Counts the files parsed and checked on their own (not taken from the cache)."""
+    calls = []
+    real = graph.files.corpus.check_file
+
+    def check(nf):
+        calls.append(nf.path)
+        return real(nf)
+
+    monkeypatch.setattr(graph.files.corpus, "check_file", check)
+    return calls
+
+
+def test_second_load_parses_and_checks_nothing(tmp_path, old_enough, checks):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    assert len(checks) == 5
+    checks.clear()
+    Corpus.load(tmp_path)
+    assert checks == []
+
+
+def test_a_touched_file_is_read_but_not_parsed_again(tmp_path, old_enough, counting, checks):
+    """Same bytes, another mtime (touch, a checkout that rewrote it): its digest matches."""
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    path = tmp_path / "n2.md"
+    path.write_bytes(path.read_bytes())
+    counting.clear(), checks.clear()
+    first = summary(Corpus.load(tmp_path))
+    assert counting == [path] and checks == []
+    counting.clear()
+    assert summary(Corpus.load(tmp_path)) == first and counting == []   # its new lstat kept
+
+
+def test_a_racy_file_is_read_every_time_but_parsed_once(tmp_path, counting, checks):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    counting.clear(), checks.clear()
+    Corpus.load(tmp_path)
+    assert len(counting) == 5 and checks == []   # read (lstat not trusted), digest matched
+
+
+def test_a_racy_edit_of_the_same_size_is_seen(tmp_path, monkeypatch):
+    """Edited within the timestamp granularity, same size, mtime put back: the lstat may be
+    identical, but a racy entry's lstat is never trusted."""
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    path = tmp_path / "n2.md"
+    before = os.stat(path)
+    path.write_text(node_text(2, credence=7), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert Corpus.load(tmp_path).graph.nodes["n2"]["credence"] == 0.7
+
+
+def test_a_deleted_file_leaves_the_graph_and_its_edges_are_reported_at_their_line(
+        tmp_path, old_enough, counting):
+    """n3 supports n4; deleting n4 makes n3's cached verdict point at an unknown id: the error
+    is found on the load, with the line of the target in n3 (the file is read for it)."""
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    (tmp_path / "n4.md").unlink()
+    counting.clear()
+    corpus = Corpus.load(tmp_path)
+    assert "n4" not in corpus.graph and counting == []
+    errors = [str(p) for p in corpus.errors]
+    expected = [str(p) for p in uncached_problems(tmp_path) if p.level == "error"]
+    assert errors == expected and len(errors) == 1
+    where = graph.core.model.display_path(tmp_path / "sub" / "n3.md")
+    assert errors[0].startswith(f"{where}:7: supports unknown id 'n4'")
+
+
+def uncached_problems(root):
+    os.environ["TAKEOFF_NO_CACHE"] = "1"
+    try:
+        return Corpus.load(root).problems
+    finally:
+        del os.environ["TAKEOFF_NO_CACHE"]
+
+
+def test_a_file_replaced_by_a_link_is_read_through_the_link(tmp_path, old_enough, counting):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    target = tmp_path / ".elsewhere" / "n2.md"
+    target.parent.mkdir()
+    target.write_text(node_text(2, title="through a link"), encoding="utf-8")
+    (tmp_path / "n2.md").unlink()
+    (tmp_path / "n2.md").symlink_to(target)
+    for _ in range(2):
+        counting.clear()
+        corpus = Corpus.load(tmp_path)
+        assert counting == [tmp_path / "n2.md"]
+        assert corpus.graph.nodes["n2"]["title"] == "Node 2 through a link"
+
+
+def test_a_file_replaced_by_a_link_outside_is_refused(tmp_path, old_enough):
+    make(tmp_path)
+    Corpus.load(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.md"
+    outside.write_text(node_text(2), encoding="utf-8")
+    (tmp_path / "n2.md").unlink()
+    (tmp_path / "n2.md").symlink_to(outside)
+    corpus = Corpus.load(tmp_path)
+    assert "n2" not in corpus.graph
+    assert any("outside the corpus" in p.message for p in corpus.errors)
+
+
+def test_warnings_of_a_cached_file_keep_their_lines(tmp_path, old_enough, checks):
+    make(tmp_path)
+    (tmp_path / "n2.md").write_text(node_text(2, extra="colour: red\n") + "See [[nowhere]].\n")
+    first = [str(p) for p in Corpus.load(tmp_path).problems]
+    assert any("n2.md:5: warning: unknown key 'colour'" in p for p in first), first
+    assert any("n2.md:11: warning: annotation links to unknown id 'nowhere'" in p for p in first), first
+    checks.clear()
+    assert [str(p) for p in Corpus.load(tmp_path).problems] == first and checks == []
+    (tmp_path / "n9.md").write_text(node_text(9, kind="claim", n=10).replace("n0", "n1"))
+    (tmp_path / "nowhere.md").write_text(node_text(7, kind="claim", target="n0"))
+    problems = [str(p) for p in Corpus.load(tmp_path).problems]
+    assert not any("nowhere" in p for p in problems)   # the link now resolves: checked each load
 
 
 def test_month_dated_files_are_cached(tmp_path, counting, old_enough):
@@ -279,3 +498,30 @@ def test_month_dated_files_are_cached(tmp_path, counting, old_enough):
     corpus = Corpus.load(tmp_path)
     assert counting == [] and summary(corpus) == first
     assert corpus.graph.nodes["n1"]["date"].isoformat() == "2025-05"
+
+
+def test_takeoff_toml_is_read_once_per_command(tmp_path, monkeypatch, run):
+    """The settings and the sources of a command come from one read and parse of
+    takeoff.toml; an edited one is read again."""
+    import graph.files.config
+    import graph.files.store
+
+    monkeypatch.setattr(graph.files.config, "_RACY_NS", -10 ** 12)   # no file counts as racy
+    make(tmp_path)
+    marker = tmp_path / "takeoff.toml"
+    marker.write_text('title = "t"\n[sources.alice]\ntitle = "Alice"\n', encoding="utf-8")
+    reads = []
+    real = graph.files.store.read_text
+
+    def read_text(path, root=None):
+        if Path(path).name == "takeoff.toml":
+            reads.append(path)
+        return real(path, root)
+
+    monkeypatch.setattr(graph.files.store, "read_text", read_text)
+    graph.files.config._READ.clear()
+    assert run(tmp_path, "score").exit_code == 0
+    assert len(reads) == 1
+    marker.write_text('title = "t"\n[sources.bob]\ntitle = "Bob"\n', encoding="utf-8")
+    corpus = Corpus.load(tmp_path)
+    assert len(reads) == 2 and set(corpus.graph.graph["sources"]) == {"bob"}

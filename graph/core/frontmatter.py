@@ -21,6 +21,7 @@ import re
 import yaml
 
 from graph.core.limits import MAX_DEPTH, MAX_NUMBER_CHARS, InputError, check_depth, quote
+from graph.core.plainyaml import DEFER, plain_loader
 
 
 class YAMLLimitError(yaml.MarkedYAMLError):
@@ -161,12 +162,20 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float",
                               list("-+0123456789."))
 
 
-def parse_front(front):
-    """Parse front-matter text with the fast loader (raises ``yaml.YAMLError``).
+_plain = plain_loader(_Loader.yaml_implicit_resolvers)
 
-    Anchors, aliases, deep nesting, long numbers and duplicate keys raise
-    :class:`YAMLLimitError` before anything is expanded.
+
+def parse_front(front):
+    """Parse front-matter text (raises ``yaml.YAMLError``).
+
+    The plain subset nearly every file is written in is read by
+    :func:`graph.core.plainyaml.plain_loader`, which gives exactly what the loader gives; the
+    rest by PyYAML's C loader. Anchors, aliases, deep nesting, long numbers and duplicate keys
+    raise :class:`YAMLLimitError` before anything is expanded.
     """
+    value = _plain(front)
+    if value is not DEFER:
+        return value
     if might_break_yaml_limits(front):
         check_yaml_events(front)
     return yaml.load(front, Loader=_Loader)

@@ -122,9 +122,9 @@ class NodeFile:
     id: str
     front: str | None
     body: str
-    # The parsed front matter (a dict), once parsed, or as the load cache gives it
-    # (graph/files/cache.py): content only; graph.files.validate checks it on every load.
-    parsed: dict | None = None
+    # A digest of the file's bytes as read (graph.files.store.read_node_file), the key of its
+    # verdict in the load cache (graph/files/cache.py); None for text that was not read.
+    digest: str | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)

@@ -3,8 +3,10 @@
 - ``store``: the guarded read (size, kind, links, ownership, UTF-8) and the one journaled
   transaction (``write_files``, the corpus lock, recovery after a crash);
 - ``corpus``: finding node files and loading them into a graph (``Corpus.load``);
-- ``cache``: the load cache (signed, keyed to the code, never trusted when foreign);
-- ``validate``: every check of a node file, and building the graph;
+- ``cache``: the load cache: each unchanged file's verdict (signed, keyed to the code and the
+  file's bytes, never trusted when foreign);
+- ``validate``: every check of a node file (its verdict), the checks across files, and
+  building the graph;
 - ``config``: finding the corpus and reading ``takeoff.toml``;
 - ``provenance``: whose argument each edge is (``[sources]``), and the filter by source or by
   evidence kind;

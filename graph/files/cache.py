@@ -1,41 +1,69 @@
-"""The load cache: parsed front matter kept between commands, like git's index.
+"""The load cache: each unchanged file's verdict kept between commands, like git's index.
 
-``Corpus.load`` reads every node file and parses its YAML; at 50,000 files that is most of
-every command. The cache (``<corpus>/.takeoff/cache``, ignored by git through a ``.gitignore``
-inside ``.takeoff/``) keeps, per file, its front matter text, body and *parsed* front matter,
-keyed by the file's ``lstat``: device, inode, size, mtime and ctime in nanoseconds. A load
-takes one ``lstat`` per file; a file whose key matches is not read or parsed, any other is read
-and parsed as if there were no cache. The cache keeps parsed content, never a verdict:
-validation (:func:`graph.files.validate.check_front`) runs in full on every load, on what the cache
-gives as on what was parsed, so a cache can never make a bad value pass.
+``Corpus.load`` reads, parses and checks every node file; at 50,000 files that was most of every
+command. The cache (``<corpus>/.takeoff/cache``, ignored by git through a ``.gitignore`` inside
+``.takeoff/``) keeps, per file, its :class:`graph.files.validate.Verdict` (the node's
+attributes, its edges, the file's own warnings, its annotation's links) in columns, keyed by
+the file's path, its ``lstat`` (device, inode, size, mtime and ctime in nanoseconds) and a
+digest of its bytes. A load takes one ``lstat`` per file; a file whose ``lstat`` matches its
+entry is neither read, parsed nor checked on its own; a file whose ``lstat`` does not match is
+read, and if its bytes have the entry's digest (a ``touch``, a checkout that rewrote it, a copy
+of the corpus) its verdict is reused, else it is parsed and checked afresh. What depends on
+other files (duplicate ids, unknown targets, undeclared sources, links to unknown ids,
+arguments without a conclusion) is checked on every load (:func:`graph.files.validate.assemble`).
 
-What keeps it honest:
+Why a kept verdict is as trustworthy as checking the file again:
 
-- **Racy entries.** A file changed within the same clock tick as it was read keeps the key it
-  was read with. As in git, an entry is only kept if the file's mtime and ctime lie at least
-  :data:`RACY_NS` before the moment it was read (more than any file system's timestamp
-  granularity), so any later change to it has a different ctime. ``ctime`` cannot be set back
-  by a user (``touch -d`` and ``os.utime`` move it to now), so a same-size edit whose mtime is
-  put back is seen too.
+- **A verdict is a function of the file's bytes, its name and the code.** It is kept under the
+  file's path and the digest of the bytes it was made from, and the cache is bound to the
+  code: its header holds a hash of every module of the package, PyYAML's version and
+  Python's (:func:`_fingerprint`), and a cache made by other code is ignored and rebuilt. Only
+  verdicts without errors are kept: a file with an error is checked again on every load.
+- **Racy entries.** A file changed within the same clock tick as it was read keeps the
+  ``lstat`` it was read with. As in git, an entry's ``lstat`` is only trusted if the file's
+  mtime and ctime lie at least :data:`RACY_NS` before the moment it was read (more than any
+  file system's timestamp granularity), so any later change to it has a different ctime; a
+  racy file is read again on every load (and its verdict reused only if its bytes have the
+  same digest). ``ctime`` cannot be set back by a user (``touch -d`` and ``os.utime`` move it
+  to now), so a same-size edit whose mtime is put back is seen too.
 - **Only regular files**, by ``lstat``: a symbolic link is read every time (its target can change
   without its own ``lstat`` changing).
-- **Only what this user wrote.** The cache is signed: its header holds an HMAC-SHA256 of its
-  entries under a per-user secret kept outside every corpus (``$XDG_CACHE_HOME/takeoff/key``,
-  else ``~/.cache/takeoff/key``, mode 0600). A cache committed to a map repository, left in a
-  shared folder or edited by hand fails the check and is ignored: it cannot make a command show
-  a title, body or source the file does not hold. Where no secret can be kept, nothing is
+- **Only what this user's takeoff wrote.** The cache is signed: its header holds an
+  HMAC-SHA256, under a per-user secret kept outside every corpus (``$XDG_CACHE_HOME/takeoff/key``,
+  else ``~/.cache/takeoff/key``, mode 0600), of the format, the code's fingerprint and every
+  column. A cache committed to a map repository, left in a shared folder, edited by hand or
+  relabelled as made by other code fails the check and is ignored. Whoever can sign a cache
+  can read that key, so can already run commands as you and edit the files and the code
+  themselves: a signed verdict is one your own takeoff made from those bytes with this code,
+  the verdict checking the file again would give. Where no secret can be kept, nothing is
   cached.
-- **A cache is data, never trusted further.** It is JSON (never pickle or marshal), read with
-  the guarded read (:func:`graph.files.store.open_regular`: a FIFO, device or link there is ignored,
-  never opened or followed), checked field by field; one that is corrupt, of another format
-  or version, or made by another version of the package (a hash of its source and PyYAML's
-  version) is ignored and rebuilt. ``.takeoff/`` must be a real folder of the running user
-  (:func:`graph.files.store.state_dir`), else nothing is read or written there. A parsed value is
-  only cached if it survives the JSON round trip unchanged (a YAML set, binary, NaN or non-text
-  key is parsed afresh every time instead).
+- **Checked on the way in all the same.** Every column is checked before it is used against
+  what a verdict without errors can hold (:func:`_check_columns`): kinds, relations and
+  evidence kinds among the known ones, credences in [0, 1] and weights in (0, 1] (finite: the
+  JSON reader refuses NaN and infinities), dates that parse, distributions that
+  :func:`graph.core.uncertainty.parse_distribution` accepts, text where text belongs, source
+  URLs that are http(s) or absent with a title. One that fails makes the whole cache ignored, so
+  even a cache signed with your own key cannot put a value into the graph that no valid file
+  could give, nor end a command in a traceback.
+- **A cache is data.** It is JSON (never pickle or marshal), read with the guarded read
+  (:func:`graph.files.store.open_regular`: a FIFO, device or link there is ignored, never
+  opened or followed); one that is corrupt, of another format or version is ignored and
+  rebuilt. ``.takeoff/`` must be a real folder of the running user
+  (:func:`graph.files.store.state_dir`), else nothing is read or written there.
 - **Best effort.** The file is written to a temporary file and renamed into place (atomic); a
   corpus that cannot be written (read-only, full disk) simply is not cached. Set
   ``TAKEOFF_NO_CACHE=1`` to neither read nor write it.
+
+The layout: one JSON object of columns, each a list. Per file (row ``r`` is the ``r``-th cached
+file): ``rel``, ``stat`` (the trusted ``lstat`` as text, or null for a racy file), ``digest``;
+the node's ``kind`` and ``evidence_kind`` (indices into :data:`graph.core.model.KINDS` and
+``EVIDENCE_KINDS``), ``title``, ``label``, ``credence``, ``credence_dist``, ``date`` (ISO text),
+``body``; ``tags``, ``sources`` and ``edges``: how many of each the file has in the columns
+that follow, one entry per tag (``tag``), per source (``url``, ``source_title``,
+``source_quote``, ``source_date``) and per edge (``target``, ``relation`` as an index into
+``RELATIONS``, ``weight``, ``note``, ``extra``: ``weight_dist``, ``from`` and ``quote`` when
+given, ``index``: its place in its list). ``warnings`` and ``links`` are ``[row, line, text]``
+triples. Flat columns of plain values decode several times faster than a list per file.
 """
 from __future__ import annotations
 
@@ -44,54 +72,51 @@ import hmac
 import json
 import os
 import stat
+import sys
 import tempfile
 import time
+from itertools import chain
 from pathlib import Path
 
 import yaml
 
-from graph.core.model import TakeoffError
+from graph.core.model import (
+    EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL, RELATIONS, TakeoffError, parse_date,
+)
 
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
 FORMAT = "takeoff-load-cache"
-VERSION = 2
+VERSION = 3
 KEY_BYTES = 32
 # Two seconds: the coarsest timestamp granularity in use (FAT); ext4 and tmpfs tick in ms.
 RACY_NS = 2_000_000_000
+# One entry per file; ``tags``, ``sources`` and ``edges`` say how many of the following each has.
+FILE_COLUMNS = ("rel", "stat", "digest", "kind", "evidence_kind", "title", "label", "credence",
+                "credence_dist", "date", "tags", "sources", "body", "edges")
+TAG_COLUMNS = ("tag",)
+SOURCE_COLUMNS = ("url", "source_title", "source_quote", "source_date")
+EDGE_COLUMNS = ("target", "relation", "weight", "note", "extra", "index")
+# ``[row, line, text]`` triples: a file's warnings, its annotation's links.
+SPARSE_COLUMNS = ("warnings", "links")
+EDGE_EXTRAS = {"weight_dist", "from", "quote"}
+
+
 def _fingerprint():
     """What a verdict depends on besides the file: the code of the package (every module, so
-    a change to parsing or validation anywhere makes a new cache) and PyYAML's version."""
-    digest = hashlib.sha256(yaml.__version__.encode())
+    a change to parsing or validation anywhere makes a new cache), PyYAML's version and
+    Python's (its URL parser, its JSON)."""
+    digest = hashlib.sha256(f"{yaml.__version__}\n{sys.version}\n".encode())
     package = Path(__file__).resolve().parents[1]
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + source.read_bytes())
     return digest.hexdigest()
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _survives_json(value, depth=0):
-    """Whether JSON gives ``value`` back exactly (a tuple, a set, a date, a key that is not
-    text would come back as something else; NaN and infinities are refused by the encoder)."""
-    t = type(value)
-    if t in _SCALARS:
-        return True
-    if depth > 64:
-        return False
-    if t is dict:
-        return all(type(k) is str and _survives_json(v, depth + 1) for k, v in value.items())
-    if t is list:
-        return all(_survives_json(v, depth + 1) for v in value)
-    return False
-
-
-def _is_entry(entry):
-    """The shape of an entry: ``[key, front or None, body, parsed front matter (a dict)]``."""
-    return (type(entry) is list and len(entry) == 4
-            and (entry[1] is None or type(entry[1]) is str) and type(entry[2]) is str
-            and type(entry[3]) is dict)
+def _mac(key, fingerprint, body):
+    """The signature of a cache: its format, version and code fingerprint with its columns."""
+    return hmac.new(key, f"{FORMAT}\n{VERSION}\n{fingerprint}\n".encode() + body,
+                    hashlib.sha256).hexdigest()
 
 
 def user_key():
@@ -123,7 +148,16 @@ def _checked_key(data):
 
 
 def _key(st):
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    """A file's ``lstat`` as the cache keeps it."""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+class _Untrusted(ValueError):
+    """A cache whose columns break what a verdict can hold."""
+
+
+def _refuse_constant(name):
+    raise _Untrusted(f"{name} in a cache")
 
 
 class LoadCache:
@@ -132,9 +166,13 @@ class LoadCache:
     Example::
 
         cache = LoadCache(root)
-        files = cache.node_files(paths, read_node_file)   # unchanged files from the cache
-        ...validate files (parsing those that were read)...
-        cache.save()                      # keep what was parsed, if anything changed
+        for (path, text, rel), (verdict, st) in zip(files, cache.lookup(files)):
+            if verdict is None:                       # not kept, or changed: read it
+                nf = read_node_file(path)
+                verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
+                cache.keep(rel, st, nf.digest, verdict)
+        ...
+        cache.save()                                  # if anything changed
     """
 
     def __init__(self, root):
@@ -143,16 +181,62 @@ class LoadCache:
         self.key = user_key() if not os.environ.get("TAKEOFF_NO_CACHE") else None
         self.enabled = self.key is not None
         self.fingerprint = _fingerprint() if self.enabled else None
-        self.entries = self._read() if self.enabled else {}
-        root_text = str(self.root)
-        self._prefix = "" if root_text == "." else root_text.rstrip(os.sep) + os.sep
-        self._hits = set()    # rel paths served from the cache this load
-        self._read_now = {}   # rel -> (key, NodeFile) of the files read this load, to keep
+        self.rows = self._read() if self.enabled else {}
+        self.now = time.time_ns()   # before any file is read: the racy rule's "read at"
+        self._kept = {}       # rel -> (stat key or None, digest, Verdict or None, row or None)
+        self.changed = False
 
-    def _rel(self, path):
-        text = str(path)
-        return text[len(self._prefix):] if text.startswith(self._prefix) \
-            else os.path.relpath(path, self.root)
+    # ---- a load -------------------------------------------------------------------------
+
+    def lookup(self, files):
+        """For each ``(path, name as text, name relative to the corpus)`` of ``files``,
+        ``(verdict, lstat)``: the kept verdict if the file's ``lstat`` matches its entry,
+        else None; and the ``lstat`` result to give :meth:`keep` (None if there is none or
+        the file is not a regular file)."""
+        rows, kept, lstat, is_regular = self.rows, self._kept, os.lstat, stat.S_ISREG
+        found = []
+        for _, text, rel in files:
+            try:
+                st = lstat(text)
+            except (OSError, TypeError, ValueError):
+                found.append((None, None))
+                continue
+            if not is_regular(st.st_mode):
+                found.append((None, None))
+                continue
+            row = rows.get(rel)
+            if row is not None and row[0] == (f"{st.st_dev}:{st.st_ino}:{st.st_size}:"
+                                              f"{st.st_mtime_ns}:{st.st_ctime_ns}"):
+                kept[rel] = row
+                found.append((row[2], st))
+            else:
+                found.append((None, st))
+        return found
+
+    def verdict_for(self, rel, digest):
+        """The kept verdict of ``rel`` if its bytes have ``digest``, else None."""
+        row = self.rows.get(rel)
+        if row is None or digest is None or row[1] != digest:
+            return None
+        return row[2]
+
+    def keep(self, rel, st, digest, verdict):
+        """Keep the ``verdict`` of a file just read (``st`` its ``lstat`` from
+        :meth:`lookup`, ``digest`` that of its bytes) for the next load, if it can be kept: a
+        verdict without errors; its ``lstat`` trusted only outside the racy window."""
+        if not self.enabled or digest is None or verdict.attrs is None or verdict.has_errors:
+            return
+        key = None
+        if st is not None and max(st.st_mtime_ns, st.st_ctime_ns) < self.now - RACY_NS:
+            key = _key(st)
+        row = self.rows.get(rel)
+        if row is not None and row[0] == key and row[1] == digest:
+            self._kept[rel] = row   # the same entry (a racy file read again)
+            return
+        self._kept[rel] = (key, digest, verdict, None)
+        self.changed = True
+
+    # ---- reading --------------------------------------------------------------------------
 
     def _folder(self, create=False):
         """``.takeoff/`` if it is a real folder of this user (see graph.files.store.state_dir)."""
@@ -164,8 +248,8 @@ class LoadCache:
             return None
 
     def _read(self):
-        """``{rel path: entry}`` (see :func:`_is_entry`), or {} for a missing or untrusted
-        file."""
+        """``{rel: (stat key, digest, Verdict, row)}``, or {} for a missing or untrusted
+        cache."""
         from graph.files.store import UnsafeFileError, open_regular
 
         if self._folder() is None:
@@ -182,89 +266,38 @@ class LoadCache:
                         and head.get("fingerprint") == self.fingerprint
                         and isinstance(head.get("mac"), str)):
                     return {}
-                # One entry a line, decoded one at a time: the file is never held whole.
-                mac, entries = hmac.new(self.key, digestmod=hashlib.sha256), {}
-                for line in f:
-                    mac.update(line)
-                    pair = json.loads(line)
-                    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
-                        return {}
-                    entries[pair[0]] = pair[1]
-            if not hmac.compare_digest(mac.hexdigest(), head["mac"]):
+                body = f.read()
+            if not hmac.compare_digest(_mac(self.key, self.fingerprint, body), head["mac"]):
                 return {}
-        except (OSError, ValueError, TypeError, RecursionError):
+            columns = json.loads(body, parse_constant=_refuse_constant)
+            return _rows(columns)
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                RecursionError):
             return {}
-        return entries
 
-    def node_files(self, paths, read, overlay=None):
-        """A :class:`graph.core.model.NodeFile` per path: ``read(path, overlay[path])`` for a path
-        in ``overlay``; from the cache where the file's ``lstat`` matches its entry; else
-        ``read(path)`` (and its ``lstat`` noted for :meth:`save`). A path ``read`` returns
-        None for (a refused file) is left out."""
-        from graph.core.model import NodeFile
-
-        files = []
-        entries, hits, fresh = self.entries, self._hits, self._read_now
-        now = time.time_ns()
-        for path in paths:
-            if overlay and path in overlay:
-                nf = read(path, overlay[path])
-                if nf is not None:
-                    files.append(nf)
-                continue
-            text = str(path)
-            rel = text[len(self._prefix):] if text.startswith(self._prefix) else self._rel(path)
-            try:
-                st = os.lstat(text)
-            except OSError:
-                nf = read(path)   # reports the error as an uncached load would
-                if nf is not None:
-                    files.append(nf)
-                continue
-            key = _key(st)
-            entry = entries.get(rel)
-            if entry is not None and _is_entry(entry) and entry[0] == key \
-                    and stat.S_ISREG(st.st_mode):
-                name = text[text.rfind(os.sep) + 1:]
-                files.append(NodeFile(path, name[:-3], entry[1], entry[2], parsed=entry[3]))
-                hits.add(rel)
-                continue
-            nf = read(path)
-            if nf is None:
-                continue   # refused (``read`` said why): never cached
-            if stat.S_ISREG(st.st_mode) and max(st.st_mtime_ns, st.st_ctime_ns) < now - RACY_NS:
-                fresh[rel] = (key, nf)
-            files.append(nf)
-        return files
-
-    @property
-    def hits(self):
-        """How many files this load took from the cache."""
-        return len(self._hits)
+    # ---- writing --------------------------------------------------------------------------
 
     def save(self):
-        """Write the cache if this load changed it: the entries served plus every file read
-        and parsed this load (best effort: any error leaves the old cache or none)."""
-        if not self.enabled or (not self._read_now and len(self._hits) == len(self.entries)):
+        """Write the cache if this load changed it: the entries served plus every verdict
+        kept this load (best effort: any error leaves the old cache or none)."""
+        if not self.enabled:
+            return
+        if not self.changed and len(self._kept) == len(self.rows):
             return   # nothing changed, nothing to write
-        new = {rel: self.entries[rel] for rel in self._hits}
-        for rel, (key, nf) in self._read_now.items():
-            if type(nf.parsed) is dict and _survives_json(nf.parsed):
-                new[rel] = [key, nf.front, nf.body, nf.parsed]
         try:
-            self._write(new)
+            body = json.dumps(_columns(self._kept), separators=(",", ":"),
+                              allow_nan=False).encode("ascii")
+            self._write(body)
         except (OSError, TypeError, ValueError, RecursionError, TakeoffError):
             pass
 
-    def _write(self, new):
+    def _write(self, body):
         folder = self._folder(create=True)
         if folder is None or (os.path.lexists(self.path) and not os.path.isfile(self.path)) \
                 or os.path.islink(self.path):
             return   # not ours to write (a link, a FIFO, another user's folder)
-        body = "".join(f"{json.dumps([rel, entry], ensure_ascii=False, allow_nan=False)}\n"
-                       for rel, entry in new.items()).encode("utf-8")
         head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
-                           "mac": hmac.new(self.key, body, hashlib.sha256).hexdigest()})
+                           "mac": _mac(self.key, self.fingerprint, body)})
         fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -273,3 +306,213 @@ class LoadCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# ---- columns <-> verdicts ---------------------------------------------------------------------
+
+def _columns(kept):
+    """The columns of the entries ``{rel: (stat, digest, Verdict, row)}``: a row of values per
+    file (per tag, source, edge), turned into columns at once."""
+    files, tags, sources, edges, warnings, links = [], [], [], [], [], []
+    kind_index = {kind: i for i, kind in enumerate(KINDS)}
+    evidence_index = {kind: i for i, kind in enumerate(EVIDENCE_KINDS)}
+    relation_index = {relation: i for i, relation in enumerate(RELATIONS)}
+    for row, (rel, (key, digest, verdict, _)) in enumerate(kept.items()):
+        a = verdict.attrs
+        files.append((rel, key, digest, kind_index[a["kind"]],
+                      evidence_index[a["evidence_kind"]] if "evidence_kind" in a else None,
+                      a["title"], a.get("label"), a["credence"], a.get("credence_dist"),
+                      _iso(a["date"]), len(a["tags"]), len(a["sources"]), a["body"],
+                      len(verdict.edges)))
+        tags += a["tags"]
+        sources += [(s["url"], s.get("title"), s.get("quote"), _iso(s["date"]))
+                    for s in a["sources"]]
+        edges += [(target, relation_index[relation], weight, note, extra, index)
+                  for target, relation, weight, note, extra, index in verdict.edges]
+        if verdict.problems:
+            warnings += [[row, line, message] for line, message, _ in verdict.problems]
+        if verdict.links:
+            links += [[row, line, target] for target, line in verdict.links]
+    cols = {"tag": tags, "warnings": warnings, "links": links}
+    for names, rows in ((FILE_COLUMNS, files), (SOURCE_COLUMNS, sources), (EDGE_COLUMNS, edges)):
+        columns = list(zip(*rows)) or [()] * len(names)
+        cols.update(zip(names, columns))
+    return cols
+
+
+def _iso(date):
+    return None if date is None else date.isoformat()
+
+
+def _rows(cols):
+    """``{rel: (stat key, digest, Verdict, row)}`` from the columns, after
+    :func:`_check_columns` (raises ``_Untrusted`` or another ValueError, TypeError, KeyError or
+    IndexError for columns that are not a cache's)."""
+    from graph.files.validate import Verdict
+
+    dates, sources = _check_columns(cols)
+    n = len(cols["rel"])
+    warnings, links = {}, {}
+    for row, line, message in cols["warnings"]:
+        warnings.setdefault(row, []).append((line, message, "warning"))
+    for row, line, target in cols["links"]:
+        links.setdefault(row, []).append((target, line))
+    edges = list(zip(cols["target"], [RELATIONS[r] for r in cols["relation"]],
+                     cols["weight"], cols["note"], cols["extra"], cols["index"]))
+    tags, kinds, evidence_kinds = cols["tag"], KINDS, EVIDENCE_KINDS
+    rows = {}
+    tag_end = source_end = edge_end = 0
+    for r, (rel, key, digest, kind, ev, title, label, credence, dist, _, n_tags, n_sources,
+            body, n_edges, date) in enumerate(zip(*(cols[c] for c in FILE_COLUMNS), dates)):
+        attrs = {"kind": kinds[kind]}
+        if ev is not None:
+            attrs["evidence_kind"] = evidence_kinds[ev]
+        attrs["title"] = title
+        if label is not None:
+            attrs["label"] = label
+        attrs["credence"] = credence
+        if dist is not None:
+            attrs["credence_dist"] = dist
+        attrs["date"] = date
+        attrs["tags"] = tags[tag_end:tag_end + n_tags]
+        attrs["sources"] = sources[source_end:source_end + n_sources]
+        attrs["body"] = body
+        tag_end += n_tags
+        source_end += n_sources
+        edge_end += n_edges
+        rows[rel] = (key, digest, Verdict(attrs, edges[edge_end - n_edges:edge_end],
+                                          warnings.get(r, ()), links.get(r, ())), r)
+    if len(rows) != n:
+        raise _Untrusted("a path twice")
+    return rows
+
+
+def _is(column, kind):
+    """Whether every value of ``column`` is exactly of type ``kind`` (at C speed)."""
+    return set(map(type, column)) <= {kind}
+
+
+def _within(column, low, high, *, open_low=False):
+    """Whether every value of ``column`` is a float in [low, high] ((low, high] if
+    ``open_low``); the JSON reader has refused NaN and the infinities already."""
+    if not column:
+        return True
+    if not _is(column, float):
+        return False
+    least = min(column)
+    return (least > low if open_low else least >= low) and max(column) <= high
+
+
+def _counts(column, total):
+    return _is(column, int) and min(column, default=0) >= 0 and sum(column) == total
+
+
+def _check_columns(cols):
+    """Check the columns against what a verdict without errors can hold; returns the node
+    dates and the sources (dates parsed). Raises ``_Untrusted`` (or another ValueError,
+    TypeError, KeyError or IndexError) at the first thing no valid file could give."""
+    n = len(cols["rel"])
+    for group in (FILE_COLUMNS, TAG_COLUMNS, SOURCE_COLUMNS, EDGE_COLUMNS):
+        if len({len(cols[c]) for c in group}) != 1:
+            raise _Untrusted("columns of different lengths")
+    if len(cols["title"]) != n or not (_counts(cols["tags"], len(cols["tag"]))
+                                       and _counts(cols["sources"], len(cols["url"]))
+                                       and _counts(cols["edges"], len(cols["target"]))):
+        raise _Untrusted("counts that do not add up")
+    for text_column in ("rel", "digest", "title", "body", "target", "note", "tag"):
+        if not _is(cols[text_column], str):
+            raise _Untrusted(f"{text_column} that is not text")
+    kinds = cols["kind"]
+    if not (_is(kinds, int) and set(kinds) <= set(range(len(KINDS)))
+            and _within(cols["credence"], 0.0, 1.0) and _within(cols["weight"], 0.0, 1.0, open_low=True)
+            and all(map(str.strip, cols["title"])) and all(cols["target"])
+            and all(map(str.strip, cols["tag"]))
+            and _is(cols["relation"], int) and set(cols["relation"]) <= set(range(len(RELATIONS)))
+            and _is(cols["index"], int) and min(cols["index"], default=0) >= 0
+            and set(map(type, cols["stat"])) <= {str, type(None)}):
+        raise _Untrusted("a kind, number or text out of its range")
+    _check_sparse(cols, kinds)
+    parse = _date_parser()
+    dates = list(map(parse, cols["date"]))
+    evidence = KINDS.index("evidence")
+    if any(date is None and kind == evidence for kind, date in zip(kinds, dates)):
+        raise _Untrusted("evidence without a date")
+    return dates, _sources(cols, parse)
+
+
+def _check_sparse(cols, kinds):
+    """The columns that are mostly empty: evidence kinds, labels, distributions, edge
+    provenance, warnings and links."""
+    from graph.core.uncertainty import parse_distribution
+
+    evidence = KINDS.index("evidence")
+    for kind, ev in zip(kinds, cols["evidence_kind"]):
+        if ev is not None and (kind != evidence or type(ev) is not int
+                               or not 0 <= ev < len(EVIDENCE_KINDS)):
+            raise _Untrusted("an evidence kind out of place")
+    for label in cols["label"]:
+        if label is not None and (type(label) is not str or not label.strip() or "\n" in label
+                                  or len(label) > MAX_LABEL):
+            raise _Untrusted("a label that is not one line of text")
+    for credence, dist in zip(cols["credence"], cols["credence_dist"]):
+        if dist is not None and parse_distribution(dist) != (credence, dist):
+            raise _Untrusted("a distribution no file could give")
+    for extra in cols["extra"]:
+        if extra is not None and not _good_extra(extra, parse_distribution):
+            raise _Untrusted("edge provenance no file could give")
+    for triple in chain(cols["warnings"], cols["links"]):
+        if not (type(triple) is list and len(triple) == 3 and type(triple[0]) is int
+                and 0 <= triple[0] < len(kinds) and type(triple[1]) is int
+                and type(triple[2]) is str):
+            raise _Untrusted("a warning or link out of place")
+
+
+def _date_parser():
+    """A date from its ISO text (None from None), the same object for the same text (dates
+    repeat: a corpus of 50,000 files has a few thousand); raises ``_Untrusted`` for text that
+    is not a date :func:`graph.core.model.parse_date` gives back as it is."""
+    seen = {None: None}
+
+    def parse(text):
+        date = seen.get(text) if type(text) is str or text is None else None
+        if date is None and text is not None:
+            date = parse_date(text) if type(text) is str else None
+            if date is None or date.isoformat() != text:
+                raise _Untrusted("a date that does not parse")
+            seen[text] = date
+        return date
+    return parse
+
+
+def _sources(cols, parse):
+    """The sources as validation gives them (an http(s) URL, or none and a title; text
+    fields; dates parsed), in order."""
+    sources = []
+    for url, title, words, date in zip(*(cols[c] for c in SOURCE_COLUMNS)):
+        if url is None:
+            if type(title) is not str or not title.strip():
+                raise _Untrusted("a source with neither URL nor title")
+        elif type(url) is not str or not url.startswith(("http://", "https://")) \
+                or url != url.strip():
+            raise _Untrusted("a source URL that is not http(s)")
+        source = {"url": url}
+        if title is not None:
+            source["title"] = title
+        if words is not None:
+            source["quote"] = words
+        if type(source.get("title", "")) is not str or type(source.get("quote", "")) is not str:
+            raise _Untrusted("source text that is not text")
+        source["date"] = parse(date)
+        sources.append(source)
+    return sources
+
+
+def _good_extra(extra, parse_distribution):
+    if type(extra) is not dict or not extra or not set(extra) <= EDGE_EXTRAS:
+        return False
+    if "from" in extra and (type(extra["from"]) is not str or not ID_PATTERN.match(extra["from"])):
+        return False
+    if "quote" in extra and (type(extra["quote"]) is not str or not extra["quote"].strip()):
+        return False
+    dist = extra.get("weight_dist")
+    return "weight_dist" not in extra or (type(dist) is dict and parse_distribution(dist)[1] == dist)

@@ -232,31 +232,77 @@ def corpus_settings(root):
     return read_settings(Path(root) / MARKER)[0]
 
 
+# takeoff.toml as read by this process: {absolute path: (lstat key, text, table or error)}.
+_READ = {}
+# A file changed this recently may change again within its timestamp's granularity (the load
+# cache's racy rule, graph/files/cache.py): it is read again rather than remembered.
+_RACY_NS = 2_000_000_000
+
+
+def read_marker(path, strict=True):
+    """``(text, table)`` of a ``takeoff.toml`` (the guarded read, then ``tomllib``), read and
+    parsed once per process while the file is unchanged: the settings
+    (:func:`read_settings`) and the sources (:func:`graph.files.provenance.read_sources`)
+    of one command come from one read. A file that cannot be read raises
+    :class:`graph.files.store.UnsafeFileError`; so does one that is not TOML (naming the
+    line), unless not ``strict``: its table is then None."""
+    import time
+
+    from graph.files.store import UnsafeFileError, read_text
+
+    path = Path(path)
+    where = os.path.abspath(path)
+    try:
+        st = os.lstat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if not os.path.isfile(path) or max(key[3:]) >= time.time_ns() - _RACY_NS \
+                or os.path.islink(path):
+            key = None
+    except OSError:
+        key = None
+    known = _READ.get(where)
+    if key is not None and known is not None and known[0] == key:
+        text, table = known[1], known[2]
+    else:
+        text = read_text(path, path.parent)  # the guarded read: size, kind, links, UTF-8, BOM
+        table = _parse_toml(text)
+        if key is not None:
+            _READ[where] = (key, text, table)
+    if isinstance(table, tuple):
+        if not strict:
+            return text, None
+        raise UnsafeFileError(path, *table)
+    return text, table
+
+
+def _parse_toml(text):
+    """The table of TOML ``text``, or ``(message, line)`` of why it is not one."""
+    import tomllib
+
+    from graph.core.limits import InputError, check_toml
+
+    try:
+        check_toml(text)
+        return tomllib.loads(text)
+    except InputError as exc:
+        return exc.message, exc.line
+    except ValueError as exc:  # TOMLDecodeError, or an integer Python will not convert
+        message, line = _toml_error(exc, text)
+        return f"not valid TOML: {message}", line
+    except RecursionError:
+        return "nested too deeply", 0
+
+
 def read_settings(path):
     """The settings of a ``takeoff.toml`` (empty if there is none) and its warnings.
 
     A file that is not TOML, or a setting of the wrong type, raises :class:`TakeoffError`
     naming the file and line.
     """
-    import tomllib
-
-    from graph.core.limits import InputError, check_toml
-    from graph.files.store import UnsafeFileError, read_text
-
     path = Path(path)
     if not os.path.lexists(path):
         return {}, []
-    text = read_text(path, path.parent)  # the guarded read: size, kind, links, UTF-8, BOM
-    try:
-        check_toml(text)
-        data = tomllib.loads(text)
-    except InputError as exc:
-        raise UnsafeFileError(path, exc.message, exc.line) from None
-    except ValueError as exc:  # TOMLDecodeError, or an integer Python will not convert
-        message, line = _toml_error(exc, text)
-        raise UnsafeFileError(path, f"not valid TOML: {message}", line) from None
-    except RecursionError:
-        raise UnsafeFileError(path, "nested too deeply") from None
+    text, data = read_marker(path)
     settings, warnings = {}, []
     for key, value in data.items():
         line = _key_line(text, key)

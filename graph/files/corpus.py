@@ -1,12 +1,16 @@
 """The corpus loaded: its node files read and checked into a graph, with what was found wrong.
 
 :meth:`Corpus.load` is where every command's graph comes from: each node file is found and read
-through the guarded read (:func:`graph.files.store.iter_node_files`, ``read_node_file``), unchanged files come from the load cache
-(:mod:`graph.files.cache`), and :func:`graph.files.validate.build_graph` checks and builds the
-:class:`networkx.MultiDiGraph` whose edge keys are the relations.
+through the guarded read (:func:`graph.files.store.walk_node_files`, ``read_node_file``),
+unchanged files come from the load cache
+(:mod:`graph.files.cache`: their verdicts, without reading them), the others are checked on
+their own (:func:`graph.files.validate.check_file`), and :func:`graph.files.validate.assemble`
+checks what needs the whole corpus and builds the :class:`networkx.MultiDiGraph` whose edge
+keys are the relations.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +23,9 @@ from graph.files.cache import LoadCache
 from graph.files.config import MARKER, corpus_settings
 from graph.files.provenance import read_sources
 from graph.files.store import (
-    UnsafeFileError, is_perspective_file, iter_node_files, read_node_file, stable_read,
+    UnsafeFileError, is_perspective_file, read_node_file, stable_read, walk_node_files,
 )
-from graph.files.validate import build_graph
+from graph.files.validate import assemble, check_file
 
 if TYPE_CHECKING:  # networkx is imported where it is used, to keep `takeoff --help` fast
     import networkx
@@ -64,27 +68,45 @@ class Corpus:
 
     @classmethod
     def _read(cls, root, overlay):
-        paths = on_disk = iter_node_files(root)
+        files = walk_node_files(root)
         if overlay:
-            paths = [p for p in on_disk if overlay.get(p, "") is not None]
-            known = set(on_disk)
-            paths += sorted(p for p, t in overlay.items() if t is not None and p not in known)
-        refused = []
-
-        def read(p, text=None):
-            try:
-                return read_node_file(p, text, root)
-            except UnsafeFileError as exc:
-                refused.append(Problem(display_path(p), exc.line, exc.reason))
-                return None
-
+            files = [f for f in files if overlay.get(f[0], "") is not None]
+            known = {f[0] for f in files}
+            files += [(p, None, None) for p, t in sorted(overlay.items())
+                      if t is not None and p not in known]
+        refused, checked = [], []
         with gc_paused():
             cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
-            files = cache.node_files(paths, read, overlay)
+            on_disk = [f for f in files if not (overlay and f[0] in overlay)]
+            found = iter(cache.lookup(on_disk))
+            for path, _, rel in files:
+                if overlay and path in overlay:
+                    nf = cls._read_file(path, overlay[path], root, refused)
+                    if nf is not None:
+                        checked.append((path, nf.id, check_file(nf)))
+                    continue
+                verdict, st = next(found)
+                if verdict is None:
+                    nf = cls._read_file(path, None, root, refused)
+                    if nf is None:
+                        continue   # refused (the problem says why): never cached
+                    verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
+                    cache.keep(rel, st, nf.digest, verdict)
+                checked.append((path, rel[rel.rfind(os.sep) + 1:-3], verdict))
             sources, source_problems = read_sources(root / MARKER)
-            graph, problems = build_graph(files, sources)
+            graph, problems = assemble(checked, sources)
             cache.save()
         return cls(root, graph, refused + source_problems + problems)
+
+    @staticmethod
+    def _read_file(path, text, root, refused):
+        """The :class:`graph.core.model.NodeFile` of ``path`` (``text`` as its content if
+        given), or None after noting why it is refused."""
+        try:
+            return read_node_file(path, text, root)
+        except UnsafeFileError as exc:
+            refused.append(Problem(display_path(path), exc.line, exc.reason))
+            return None
 
     @property
     def errors(self):

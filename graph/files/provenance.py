@@ -46,20 +46,15 @@ def read_sources(marker):
         warnings (unknown fields). A file that is not TOML is reported by
         :func:`graph.files.config.read_settings`, not here.
     """
-    import tomllib
-
     marker = Path(marker)
     if not marker.is_file():
         return {}, []
-    from graph.core.limits import InputError, check_toml
-    from graph.files.store import read_text
+    from graph.files.config import read_marker
 
-    text = read_text(marker, marker.parent)  # the guarded read, as graph.files.config reads it
-    try:
-        check_toml(text)
-        table = tomllib.loads(text).get(SOURCES_TABLE, {})
-    except (InputError, ValueError):  # reported, with its line, by graph.files.config.read_settings
+    text, data = read_marker(marker, strict=False)   # one read and parse with read_settings's
+    if data is None:  # not TOML: reported, with its line, by graph.files.config.read_settings
         return {}, []
+    table = data.get(SOURCES_TABLE, {})
     where = display_path(marker)
     sources, found = check_source_table(table)
     return sources, [Problem(where, _header_line(text, source_id), message, level)

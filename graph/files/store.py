@@ -43,7 +43,7 @@ from pathlib import Path
 
 from graph.core.limits import quote
 from graph.core.model import (
-    PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, node_id, split_front_matter,
+    PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, split_front_matter,
 )
 
 LOCK_NAME = ".takeoff.lock"
@@ -98,16 +98,19 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         ``root`` (any link, for ``state``), larger than ``limit``, or (``state``) another
         user's. A FIFO is opened non-blocking, so it never hangs.
     """
-    path = Path(path)
-    fd = open_regular(path, root, limit, state=state)
+    fd, info = _open_checked(path, root, limit, state)
     try:
         chunks, size = [], 0
+        request = min(info.st_size + 1, 1 << 20)   # one read for a file that does not grow
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, min(request, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < request and size == info.st_size:
+                break   # the end, where fstat put it
+            request = 1 << 20
         if size > limit:  # it grew while being read
             raise UnsafeFileError(path, f"over the {_size_text(limit)} limit of a corpus file; refused")
         return b"".join(chunks)
@@ -118,7 +121,11 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
 def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     """The checks of :func:`read_bytes`, returning the open descriptor (for a reader that
     streams a large file, as the load cache does); the caller closes it."""
-    path = Path(path)
+    return _open_checked(path, root, limit, state)[0]
+
+
+def _open_checked(path, root, limit, state):
+    """:func:`open_regular`'s descriptor and its ``fstat``."""
     try:
         fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
     except OSError as exc:
@@ -129,7 +136,7 @@ def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         if state:
             raise UnsafeFileError(path, "a symbolic link where takeoff keeps its own files; "
                                         "refused") from None
-        fd = _open_link(path, root)
+        fd = _open_link(Path(path), root)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -143,7 +150,7 @@ def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def owned(info):
@@ -177,10 +184,14 @@ def _open_link(path, root):
 def read_text(path, root=None):
     """The UTF-8 text of a corpus file, read with :func:`read_bytes`'s checks and decoded by
     :func:`graph.core.limits.decode_text` (a UTF-8 byte-order mark skipped, line ends as ``\\n``)."""
+    return _decoded(path, read_bytes(path, root))
+
+
+def _decoded(path, data):
     from graph.core.limits import InputError, decode_text
 
     try:
-        return decode_text(read_bytes(path, root))
+        return decode_text(data)
     except InputError as exc:
         raise UnsafeFileError(path, exc.message, exc.line) from None
 
@@ -890,24 +901,48 @@ def iter_node_files(root):
     A folder named ``*.md`` is listed too (not entered), so that reading refuses it by name;
     symbolic links to folders are not followed.
     """
+    return [path for path, _, _ in walk_node_files(root)]
+
+
+def walk_node_files(root):
+    """:func:`iter_node_files` as ``(path, name as text, name relative to root)`` triples,
+    for the loader: the texts come from the walk, so no path is turned into text again."""
     root = Path(root)
+    top = os.fspath(root)
+    cut = len(top) if top.endswith(os.sep) else len(top) + 1
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        found += [here / d for d in dirnames if d.endswith(".md") and not d.startswith(".")]
+        rel = "" if dirpath == top else dirpath[cut:] + os.sep
+        found += [(here / d, f"{dirpath}{os.sep}{d}", rel + d)
+                  for d in dirnames if d.endswith(".md") and not d.startswith(".")]
         dirnames[:] = sorted(
             d for d in dirnames
             if not d.startswith(".") and not d.endswith(".md")
-            and not (here == root and d == PERSPECTIVES_DIR)
+            and not (dirpath == top and d == PERSPECTIVES_DIR)
         )
-        found += [here / f for f in sorted(filenames) if f.endswith(".md")]
+        found += [(here / f, f"{dirpath}{os.sep}{f}", rel + f)
+                  for f in sorted(filenames) if f.endswith(".md")]
     return found
 
 
 def read_node_file(path, text=None, root=None):
     """A node file split into front matter and body. Without ``text`` the file is read with
-    :func:`graph.files.store.read_text`'s checks (raises ``UnsafeFileError``)."""
+    :func:`read_text`'s checks (raises ``UnsafeFileError``), and the digest of its bytes
+    (:func:`digest`) is kept as ``NodeFile.digest``."""
+    digest_of = None
     if text is None:
-        text = read_text(path, root)
+        data = read_bytes(path, root)
+        digest_of = digest(data)
+        text = _decoded(path, data)
     front, body = split_front_matter(text)
-    return NodeFile(Path(path), node_id(path), front, body)
+    path = path if isinstance(path, Path) else Path(path)
+    return NodeFile(path, path.name[:-3], front, body, digest_of)
+
+
+def digest(data):
+    """The digest of a file's bytes that keys its verdict in the load cache (BLAKE2b, 128
+    bits, as text)."""
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -1,15 +1,24 @@
 """Validation of node files, reported all at once as ``path:line: message`` problems.
 
-The fast path parses each file once with the C loader. Only a file that has a problem is
-composed a second time, to find the line of the offending key, so a clean corpus pays nothing
-for line numbers.
+Validation is two stages. :func:`check_file` checks one file on its own and gives its
+:class:`Verdict`: the node's attributes, its edges, the file's own problems (with their lines)
+and the links of its annotation. A verdict depends only on the file's bytes, its name and the
+code, so the load cache (:mod:`graph.files.cache`) may keep it for a file that has not
+changed. :func:`assemble` then checks what needs the whole corpus (duplicate ids, unknown
+targets, self-loops, both relations to one target, undeclared sources, links to unknown ids,
+arguments with no conclusion) on every load, and builds the graph in bulk.
+
+Each file is parsed once (:func:`graph.core.model.parse_front`). Only a file that has a problem
+is composed a second time, to find the line of the offending key, so a clean corpus pays
+nothing for line numbers.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 import re
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import networkx as nx
 import yaml
@@ -26,7 +35,10 @@ from graph.core.uncertainty import UncertaintyError, parse_distribution
 
 
 class _Locator:
-    """Finds the file line of a key path (``("supports", 2, "weight")``) in front matter."""
+    """Finds the file line of a key path (``("supports", 2, "weight")``) in front matter.
+
+    ``front`` is the text, or a function giving it (a verdict from the load cache has no text
+    at hand: the file is read again only if a problem needs a line)."""
 
     def __init__(self, front, first_line):
         self.front = front
@@ -35,7 +47,11 @@ class _Locator:
 
     def line(self, *keys):
         if self._root is None:
-            self._root = compose_front(self.front)
+            front = self.front() if callable(self.front) else self.front
+            try:
+                self._root = compose_front(front or "")
+            except yaml.YAMLError:   # changed since it was checked: the best line known
+                return 1
         node, best = self._root, self._root.start_mark.line if self._root else 0
         for key in keys:
             node = self._child(node, key)
@@ -54,16 +70,11 @@ class _Locator:
 
 
 class _FileCheck:
-    """Collects the problems of one file."""
+    """Collects the problems of one file as ``(line, message, level)``."""
 
-    def __init__(self, nf):
-        self.nf = nf
+    def __init__(self, front):
         self.problems = []
-        self.locator = _Locator(nf.front or "", FIRST_YAML_LINE)
-
-    @property
-    def rel(self):
-        return display_path(self.nf.path)
+        self.locator = _Locator(front, FIRST_YAML_LINE)
 
     def error(self, message, *keys, line=None):
         self._add(message, keys, line, "error")
@@ -77,7 +88,10 @@ class _FileCheck:
     def _add(self, message, keys, line, level):
         if line is None:
             line = self.locator.line(*keys) if keys else 1
-        self.problems.append(Problem(self.rel, line, message, level))
+        self.problems.append((line, message, level))
+
+
+_KNOWN = {keys: frozenset(keys) for keys in (NODE_KEYS, EDGE_KEYS, SOURCE_KEYS)}
 
 
 def is_number(value):
@@ -86,6 +100,8 @@ def is_number(value):
 
 
 def _unknown_keys(check, mapping, allowed, *where):
+    if mapping.keys() <= _KNOWN[allowed]:
+        return   # nearly always: nothing to look at key by key
     for key in mapping:
         if key not in allowed:
             hint = did_you_mean(key, allowed) or f"known keys: {', '.join(allowed)}"
@@ -105,7 +121,7 @@ def _check_url(check, url, *keys):
                     "a title that names it)", *keys)
         return False
     try:
-        parsed = urlparse(url.strip())
+        parsed = urlsplit(url.strip())
         parsed.port  # noqa: B018 (a port that is not a number raises ValueError here)
     except ValueError:  # an unclosed "[::1", a bracketed host that is not an address
         check.error(f"source url {quote(url)} is not a well-formed http(s) URL", *keys, "url")
@@ -149,6 +165,9 @@ def _check_sources(check, raw):
 
 
 def _check_edges(check, fm, relation):
+    """The edges a file lists under ``relation``: ``(target, relation, weight, note, extra,
+    index)``, ``extra`` the edge's ``weight_dist``, ``from`` and ``quote`` when given (else
+    None), ``index`` its place in the list (for the line of a later problem)."""
     raw = fm.get(relation)
     if raw is None:
         return []
@@ -190,9 +209,9 @@ def _check_edges(check, fm, relation):
             check.error(f"{relation} lists {quote(target)} twice", relation, i)
             continue
         seen.add(target)
-        edges.append({"target": target, "relation": relation, "weight": float(weight),
-                      "weight_dist": weight_dist, "note": note, "keys": [relation, i],
-                      **provenance})
+        extra = {"weight_dist": weight_dist} if weight_dist else {}
+        extra.update(provenance)
+        edges.append((target, relation, float(weight), note, extra or None, i))
     return edges
 
 
@@ -297,23 +316,39 @@ def check_front(check, fm):
     return attrs, edges
 
 
+@dataclass(slots=True)
+class Verdict:
+    """One node file checked on its own: a function of its bytes, its name and the code.
+
+    ``attrs`` are the node's attributes without ``path`` (None: the file gives no node),
+    ``edges`` as :func:`_check_edges` gives them, ``problems`` the file's own ``(line, message,
+    level)``, ``links`` the ``(target id, line)`` of its annotation's links, and ``front`` its
+    front matter text (None when the load cache gave the verdict: the file is read again only
+    if a problem found across files needs a line in it)."""
+
+    attrs: dict | None
+    edges: list
+    problems: list
+    links: list
+    front: str | None = None
+
+    @property
+    def has_errors(self):
+        return any(level == "error" for _, _, level in self.problems)
+
+
 def check_file(nf):
-    """Parse (unless the load cache gave the parsed front matter) and check one node file:
-    (node attributes or None, edges, _FileCheck). The parse is kept in ``nf.parsed``; the
-    checks always run."""
-    return _check_file(nf)
-
-
-def _check_file(nf):
-    check = _FileCheck(nf)
+    """Parse and check one node file (a :class:`graph.core.model.NodeFile`) on its own: its
+    :class:`Verdict`."""
+    check = _FileCheck(nf.front)
     if id_problem(nf.id):
         check.error(f"file name {quote(nf.path.name)}: {id_problem(nf.id)}; rename the file", line=1)
     if nf.front is None:
         check.error("no YAML front matter: the file must start with a '---' line and the "
                     "front matter must end with another '---' line", line=1)
-        return None, [], check
+        return Verdict(None, [], check.problems, [], nf.front)
     try:
-        fm = nf.parsed if nf.parsed is not None else parse_front(nf.front)
+        fm = parse_front(nf.front)
     except yaml.YAMLError as exc:
         # An unclosed bracket or quote is found at the end of the text; the construct it
         # belongs to (the context) is where the author has to look.
@@ -321,92 +356,141 @@ def _check_file(nf):
         line = FIRST_YAML_LINE + mark.line if mark else 1
         reason = "; ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None))))
         check.error(f"bad YAML: {reason or str(exc).splitlines()[0]}", line=line)
-        return None, [], check
-    nf.parsed = fm if fm is not None else {}
-    result = check_front(check, nf.parsed)
+        return Verdict(None, [], check.problems, [], nf.front)
+    result = check_front(check, fm if fm is not None else {})
     if result is None:
-        return None, [], check
+        return Verdict(None, [], check.problems, [], nf.front)
     attrs, edges = result
     attrs["body"] = nf.body
-    attrs["path"] = nf.path
-    return attrs, edges, check
+    return Verdict(attrs, edges, check.problems, _links(nf), nf.front)
+
+
+def _links(nf):
+    """The ``[[id]]`` / ``[text](#id)`` links of a file's annotation, with their file lines."""
+    links = annotation_links(nf.body)
+    if not links:
+        return []
+    first_body_line = FIRST_YAML_LINE + nf.front.count("\n") + 1
+    return [(target, first_body_line + line - 1) for target, line in links]
 
 
 def build_graph(files, sources=None):
-    """Check every file and build the corpus graph; returns (MultiDiGraph, problems).
+    """Check every file (:class:`graph.core.model.NodeFile`) and build the corpus graph;
+    returns (MultiDiGraph, problems). See :func:`assemble`."""
+    return assemble([(nf.path, nf.id, check_file(nf)) for nf in files], sources)
 
-    ``sources`` are the declared sources (``{id: fields}``, from takeoff.toml's [sources]):
-    each edge's ``from`` must name one of them or the editor. They are kept as
-    ``graph.graph["sources"]``. Without them ``from`` is not checked.
+
+def assemble(files, sources=None):
+    """The corpus graph from the verdicts of its files, with every check across files.
+
+    Parameters
+    ----------
+    files : list of (path, id, Verdict)
+        In the order the files were found: of two files with one id, the first wins.
+    sources : dict, optional
+        The declared sources (``{id: fields}``, from takeoff.toml's [sources]): each edge's
+        ``from`` must name one of them or the editor. They are kept as
+        ``graph.graph["sources"]``. Without them ``from`` is not checked.
+
+    Returns
+    -------
+    (networkx.MultiDiGraph, list of Problem)
+        The graph (edge keys are the relations) and the problems, file by file: each file's
+        own, then those found across files.
     """
     graph = nx.MultiDiGraph()
     if sources is not None:
         graph.graph["sources"] = dict(sources)
-    problems, pending, first_file = [], [], {}
-    for nf in files:
-        attrs, edges, check = check_file(nf)
-        if nf.id in first_file:
-            check.error(f"duplicate id {quote(nf.id)}: {first_file[nf.id].rel} has it too", line=1)
-        else:
-            first_file[nf.id] = check   # its display path only if needed: it costs a relpath
-            if attrs is not None:
-                graph.add_node(nf.id, **attrs)
-                pending.append((nf.id, edges, check))
-        problems.append(check)
-    for source, edges, check in pending:
-        _add_edges(graph, source, edges, check)
-        _check_links(graph, source, check)
-    for source, _, check in pending:
-        if graph.nodes[source]["kind"] == "argument" and not graph.out_degree(source):
-            check.warn(f"argument {source!r} has no conclusion: it supports or undermines nothing")
-    return graph, [p for check in problems for p in check.problems]
-
-
-def _check_links(graph, source, check):
-    """Warn about ``[[id]]`` / ``[text](#id)`` links in the annotation to ids that do not exist."""
-    body = graph.nodes[source]["body"]
-    links = annotation_links(body)
-    if not links:
-        return
-    first_body_line = FIRST_YAML_LINE + (check.nf.front or "").count("\n") + 1
-    for target, line in links:
-        if target not in graph:
-            check.warn_at(f"annotation links to {unknown_id_message(target, graph)}",
-                          first_body_line + line - 1)
-
-
-def _add_edges(graph, source, edges, check):
-    relation_of = {}
-    for edge in edges:
-        target, relation = edge["target"], edge["relation"]
-        if target == source:
-            check.error(f"{quote(source)} {relation} itself (self-loop)", *edge["keys"])
-        elif target not in graph:
-            check.error(f"{relation} {unknown_id_message(target, graph)}", *edge["keys"], "target")
-        elif target in relation_of:
-            check.error(f"{quote(source)} both supports and undermines {quote(target)}", *edge["keys"])
-        elif not _known_source(graph, edge, check):
+    declared = graph.graph.get("sources")
+    # The graph is filled through its own dictionaries, as add_node / add_edge fill them
+    # (tests/test_validate_assemble.py checks the result against theirs): add_edge costs
+    # several microseconds an edge, most of a warm load of a large corpus.
+    nodes, succ, pred = graph._node, graph._succ, graph._pred
+    found = {}   # index in files -> [(line, message, level)] found across files
+    pending, first_file = [], {}
+    for i, (path, node_id, verdict) in enumerate(files):
+        if node_id in first_file:
+            found[i] = [(1, f"duplicate id {quote(node_id)}: {display_path(first_file[node_id])} "
+                            "has it too", "error")]
             continue
+        first_file[node_id] = path
+        attrs = verdict.attrs
+        if attrs is not None:
+            attrs["path"] = path   # the verdict is this load's: its attributes become the node's
+            nodes[node_id] = attrs
+            succ[node_id] = {}
+            pred[node_id] = {}
+            pending.append(i)
+    for i in pending:
+        path, source, verdict = files[i]
+        errors = _add_edges(graph, source, verdict.edges, declared) if verdict.edges else None
+        if errors:
+            locator = _Locator(verdict.front if verdict.front is not None
+                               else lambda: _front_of(path), FIRST_YAML_LINE)
+            found.setdefault(i, []).extend((locator.line(*keys), message, "error")
+                                           for message, keys in errors)
+        for target, line in verdict.links:
+            if target not in nodes:
+                found.setdefault(i, []).append(
+                    (line, f"annotation links to {unknown_id_message(target, graph)}", "warning"))
+        if not succ[source] and nodes[source]["kind"] == "argument":
+            found.setdefault(i, []).append(
+                (1, f"argument {source!r} has no conclusion: it supports or undermines nothing",
+                 "warning"))
+    problems = []
+    for i, (path, _, verdict) in enumerate(files):
+        if verdict.problems or i in found:
+            where = display_path(path)
+            problems += [Problem(where, line, message, level)
+                         for line, message, level in (*verdict.problems, *found.get(i, ()))]
+    return graph, problems
+
+
+def _front_of(path):
+    """The front matter of a file as it is now: a verdict from the load cache has none at
+    hand, and the file is read again only when a problem needs a line in it."""
+    from graph.files.store import UnsafeFileError, read_node_file
+
+    try:
+        return read_node_file(path).front
+    except (UnsafeFileError, OSError):
+        return None
+
+
+def _add_edges(graph, source, edges, declared):
+    """Add the edges of ``source`` whose targets exist; the others' ``(message, keys)``."""
+    nodes, out, pred = graph._node, graph._succ[source], graph._pred
+    relation_of, errors = {}, []
+    for target, relation, weight, note, extra, index in edges:
+        keys = (relation, index)
+        if target == source:
+            errors.append((f"{quote(source)} {relation} itself (self-loop)", keys))
+        elif target not in nodes:
+            errors.append((f"{relation} {unknown_id_message(target, graph)}", (*keys, "target")))
+        elif target in relation_of:
+            errors.append((f"{quote(source)} both supports and undermines {quote(target)}", keys))
+        elif extra and (unknown := _unknown_source(extra.get("from"), declared, target)):
+            errors.append((unknown, (*keys, "from")))
         else:
             relation_of[target] = relation
-            graph.add_edge(source, target, key=relation, relation=relation,
-                           weight=edge["weight"], note=edge["note"],
-                           **({"weight_dist": edge["weight_dist"]} if edge["weight_dist"] else {}),
-                           **{k: edge[k] for k in ("from", "quote") if k in edge})
+            data = {"relation": relation, "weight": weight, "note": note}
+            if extra:
+                data.update(extra)
+            keyed = {relation: data}
+            out[target] = keyed
+            pred[target][source] = keyed
+    return errors
 
 
-def _known_source(graph, edge, check):
-    """Whether the edge's ``from`` is the editor or a declared source (reported if not)."""
-    declared = graph.graph.get("sources")
-    source = edge.get("from")
+def _unknown_source(source, declared, target):
+    """Why an edge's ``from`` is neither the editor nor a declared source (None if it is)."""
     if source is None or declared is None or source == EDITOR or source in declared:
-        return True
+        return None
     choices = [EDITOR, *declared]
     hint = did_you_mean(source, choices, n=2, cutoff=0.5)
-    check.error(f"edge to {quote(edge['target'])} is from unknown source {quote(source)} "
-                f"({hint + ' ' if hint else ''}declare it in takeoff.toml as [sources.{source}] "
-                f"with a title, or write from: {EDITOR})", *edge["keys"], "from")
-    return False
+    return (f"edge to {quote(target)} is from unknown source {quote(source)} "
+            f"({hint + ' ' if hint else ''}declare it in takeoff.toml as [sources.{source}] "
+            f"with a title, or write from: {EDITOR})")
 
 
 # ---- what a merge broke (takeoff check after `git merge`; graph/explaining/review.py finds the branches) --
