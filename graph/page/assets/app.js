@@ -388,21 +388,15 @@
     });
   }
   // An overview draws at most EDGE_INK px of edge line in view (about 30 ms of rasterising on a
-  // 2-core machine without a GPU): the edges in view, the weightiest first (weight shown times
-  // the strength of their source, what each adds to its target), until the ink is spent. A map
-  // of long, crossing edges in full view shows its main arguments; zoomed in, every edge.
-  var EDGE_INK = 1e6, edgeOrder = null, edgeRule = "";
-  function weightiest() {  // edge ids, weightiest first, for the scores in force
-    if (edgeOrder === null) {
-      var weight = edgeItems.map(function (e, i) {
-        return lastSolve.shown[i] * (strengthOf(e.from) || 0);
-      });
-      edgeOrder = edgeItems.map(function (e, i) { return i; })
-        .sort(function (a, b) { return weight[b] - weight[a] || a - b; })
-        .map(function (i) { return edgeItems[i].id; });
-    }
-    return edgeOrder;
-  }
+  // 2-core machine without a GPU): the edges in view, the weightiest first, until the ink is
+  // spent. An edge's weight is its weight times the strength of its source (what it adds to its
+  // target) in the corpus as written: the same edges stay drawn while a what-if or the date
+  // slider moves. A map of long, crossing edges in full view shows its main arguments; zoomed
+  // in, every edge.
+  var EDGE_INK = 1e6, edgeRule = "";
+  var weightiest = edgeItems.map(function (e, i) { return [writtenWeight[i] * (details[e.from].strength || 0), e.id]; })
+    .sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; })
+    .map(function (pair) { return pair[1]; });
   // The length of the part of edge e inside the box v (Liang-Barsky clipping), canvas units.
   function inView(e, v) {
     var x = e.from.x, y = e.from.y, dx = e.to.x - x, dy = e.to.y - y, t0 = 0, t1 = 1;
@@ -417,7 +411,7 @@
   }
   function strokeOverviewEdges(ctx) {
     var scale = network.getScale(), v = viewBox(), dash = OVERVIEW_DASH.map(function (d) { return d / scale; });
-    var all = network.body.edges, order = weightiest(), styles = new Map(), ink = 0, shown = 0, total = 0;
+    var all = network.body.edges, order = weightiest, styles = new Map(), ink = 0, shown = 0, total = 0;
     for (var i = 0; i < order.length; i++) {
       var e = all[order[i]], o = e.options;
       var length = e.connected === true && !o.hidden ? inView(e, v) * scale : 0;
@@ -445,7 +439,7 @@
       ctx.stroke(style.path);
     });
     setEdgeRule(shown < total ? "Edges: " + shown + " of " + total +
-      " in view (the weightiest: weight × strength of the source; all once zoomed in)." : "");
+      " in view (the weightiest as written: weight × strength of the source; all once zoomed in)." : "");
   }
   function newNodeStyle() { return { o: null, border: new Path2D(), inside: new Path2D() }; }
   function newEdgeStyle() { return { o: null, px: 0, path: new Path2D() }; }
@@ -1199,8 +1193,6 @@
     var start = performance.now();
     var before = current, beforeBase = lastSolve.base;
     solveCurrent();
-    edgeOrder = null;  // the weightiest edges, for the new strengths
-    if (edgeRule) edgesVersion++;  // (an overview that left edges out draws them again)
     var nodeUpdates = [], edgeUpdates = [];
     for (var i = 0; i < ids.length; i++) {
       var id = ids[i];
