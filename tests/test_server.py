@@ -344,7 +344,9 @@ def test_publishing_over_a_version_gives_what_one_put_gives(server, old, new, ke
     for version, G in enumerate((old, new)):
         score = types.SimpleNamespace(strengths={n: 0.5 for n in G}, semantics="qe",
                                       converged=True, iterations=version) if scored else None
-        remote.publish(G, endpoint, target, score=score, force=default)
+        info = remote.publish(G, endpoint, target, score=score, force=default)
+        # Every line the server writes is read (none sends publish the long way round).
+        assert info["method"] in ("put", "update", "unchanged"), info
         put_graph(endpoint, "https://example.org/versions/put", G, score)
         assert isomorphic(server_graph(endpoint, target),
                           server_graph(endpoint, "https://example.org/versions/put")), version
@@ -365,6 +367,33 @@ def test_a_graph_whose_blank_nodes_are_not_trees_is_replaced_whole(server, bundl
     # A line the comparison cannot read is never guessed at.
     with pytest.raises(remote._NotTrees):
         remote._Triples(b'<urn:a> <urn:p> <urn:b> .\n_:y <urn:q> "unterminated .\n')
+
+
+def test_lines_a_server_sends_never_become_operations(server, stub, bundled, graph_iri):
+    """The lines of the published graph that publish deletes are pasted into an update; one
+    that could end its string or IRI there (a SPARQL parser may decode \\u0022 first) is not
+    pasted: the graph is replaced whole instead."""
+    real = remote.Endpoint(server)
+    real.request("PUT", real.graph_url("urn:precious"), content_type=rdf.RESULTS_GRAPH,
+                 data=b'<urn:keep> <urn:p> "precious" .\n')
+    attacks = [b'<urn:a> <urn:b> "x\\u0022 } } ; DROP ALL ; INSERT DATA { GRAPH <urn:g> '
+               b'{ <urn:a> <urn:b> \\u0022y" .',
+               b"<urn:a\\u003E } } ; DROP ALL ; # > <urn:b> <urn:c> ."]
+    passing = forward(server)
+    for attack in attacks:
+        def append_the_attack(request, body):
+            status, headers, data = passing(request, body)
+            if request.command == "GET" and request.path.startswith("/store"):
+                data += attack + b"\n"
+            return status, headers, data
+
+        endpoint = remote.Endpoint(stub(append_the_attack).url)
+        remote.publish(revised(bundled.graph, every=3), real, graph_iri)
+        info = remote.publish(bundled.graph, endpoint, graph_iri)
+        assert info["method"] == "staged"
+        assert remote.query(real, 'ASK { <urn:keep> <urn:p> "precious" }', "urn:precious").answer
+        put_graph(real, graph_iri + "/put", bundled.graph)
+        assert isomorphic(server_graph(real, graph_iri), server_graph(real, graph_iri + "/put"))
 
 
 def test_a_failed_switch_leaves_the_old_map_and_no_staging_graph(server, stub, bundled, graph_iri,

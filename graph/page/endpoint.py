@@ -552,9 +552,16 @@ class _NotTrees(Exception):
     map's lists and scoring run), or a line is not N-Triples as the comparison reads it."""
 
 
-# One N-Triples line: subject, predicate, object (a literal may hold anything, escaped).
-_LINE = re.compile(rb'\s*(<[^>]*>|_:\S+)\s+(<[^>]*>)\s+(<[^>]*>|_:[^\s.]+(?:\.+[^\s.]+)*|'
-                   rb'"(?:[^"\\]|\\.)*"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)?)\s*\.\s*')
+# One N-Triples line: subject, predicate, object. Stricter than N-Triples where a line is pasted
+# into an update (lines the server sent, of a graph about to change): IRIs without escapes, and
+# in literals no escape of a character that would end the string (a SPARQL parser may decode
+# \uXXXX before it reads the text), so nothing a server sends can read as an operation.
+_IRI = rb'<[^\x00-\x20<>"{}|^`\\]*>'
+_LINE = re.compile(
+    rb"(" + _IRI + rb"|_:[^\s<>\"{}]+)[ \t]+(" + _IRI + rb")[ \t]+(" + _IRI + rb"|_:[^\s<>\"{}.]+"
+    rb"(?:\.+[^\s<>\"{}.]+)*|"
+    rb'"(?:[^"\\\n\r]|\\[tbnrf"\'\\]|\\u00[01][0-9A-Fa-f]|\\u007[Ff])*"'
+    rb"(?:\^\^" + _IRI + rb"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*)?)[ \t]*\.")
 
 
 class _Triples:
@@ -669,6 +676,9 @@ def _change(old, new, graph_iri):
     same): ``DELETE DATA`` of the lines that are gone, a ``DELETE WHERE`` per tree that is gone
     (its blank nodes as variables), one ``INSERT DATA`` of what is new."""
     gone, added = old.plain - new.plain, new.plain - old.plain
+    unread = next((line for line in gone if not _LINE.fullmatch(line)), None)
+    if unread is not None:
+        raise _NotTrees(unread[:80])
     gone_trees = [old.trees[key] for key in old.trees.keys() - new.trees.keys()]
     new_trees = [new.trees[key] for key in new.trees.keys() - old.trees.keys()]
     clause = _graph_clause(graph_iri)
