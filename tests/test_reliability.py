@@ -19,9 +19,12 @@ from graph.core.model import ID_PATTERN, CorpusError, TakeoffError
 
 
 def tree(folder):
-    """Every file below ``folder`` (the corpus and what lies around it) with its bytes."""
+    """Every file below ``folder`` (the corpus and what lies around it) with its bytes; the
+    load cache (``.takeoff/cache`` and the ``.gitignore`` made with it) is not part of it: a
+    load may write it."""
     return {p.relative_to(folder): p.read_bytes() for p in sorted(Path(folder).rglob("*"))
-            if p.is_file() and not p.is_symlink() and p.name != store.LOCK_NAME}
+            if p.is_file() and not p.is_symlink() and p.name != store.LOCK_NAME
+            and not (p.parent.name == store.STATE_DIR and p.name in ("cache", ".gitignore"))}
 
 
 def node_link(*nodes):
