@@ -171,7 +171,8 @@ def record(results, name, found):
 
 
 def measure(page, repeat, only=None):
-    """{interaction: {"response": [ms...], "tasks": [ms of long tasks...]}} on an open page."""
+    """{interaction: {"response": [ms...], "tasks": [ms of long tasks...], "windows": [(input,
+    next paint, quiet) in page ms...]}} on an open page (and "missed": clicks that opened no panel)."""
     results = {}
     box = page.evaluate("() => { const b = document.getElementById('network').getBoundingClientRect(); "
                         "return {x: b.left + b.width / 2, y: b.top + b.height / 2}; }")
