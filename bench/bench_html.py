@@ -3,7 +3,8 @@
 Run: python bench/bench_html.py [--nodes 5000] [--edges 10000] [--runs 3] [--no-browser]
                                 [--no-command] [--changes 20] [--json]
      python bench/bench_html.py --whatif-only     (only item 5 below, on the 5,000-node page)
-     (the docs' pictures of the map: python docs/screenshots.py)
+     (the docs' pictures of the map: python docs/screenshots.py; how quickly the page answers
+     a click, a slider or a move of the view: python bench/bench_page.py)
 
 What is timed (best of --runs, except the browser: median, each run a fresh page):
 

@@ -1,7 +1,7 @@
 """Benchmark: the map page stays responsive with a 5,000-node map in full view (issue 26).
 
 Run: python bench/bench_page.py [--nodes 5000] [--edges 10000] [--repeat 5]
-                                [--code LABEL=DIR ...] [--profile NAME] [--json]
+                                [--code LABEL=DIR ...] [--only NAME ...] [--profile NAME] [--json]
 
 The corpus of ``bench_html.generated_graph`` is written as node files and turned into a page by
 ``takeoff html`` (this checkout's, and with ``--code before=DIR`` another checkout's too, e.g.
@@ -24,7 +24,7 @@ date slider        an arrow key on the date slider, from the middle of the timel
                    of the step before or after (evidence dated in between comes or goes)
 =================  ============================================================================
 
-Two figures per interaction, both in the page's own clock (``performance.now()``):
+Per interaction, in the page's own clock (``performance.now()``):
 
 * **response**: from the input event's timestamp to the next paint after its handlers ran
   (``requestAnimationFrame`` then a task: what Chromium's Interaction-to-Next-Paint counts);
@@ -33,6 +33,10 @@ Two figures per interaction, both in the page's own clock (``performance.now()``
   from the input until the page is quiet again (the label placement 120 ms after a move,
   vis-network's edges coming back 250 ms after a zoom): any task that long delays the next
   input just as much.
+
+and the **CPU** time of the renderer's main thread in the median response and in the longest
+task, from a Chromium trace (the thread time of its outermost events): on a machine shared with
+other work the wall clock also counts the time spent waiting for a core, the CPU time does not.
 
 The target is 100 ms for both. ``--profile NAME`` (an interaction above) also records that
 interaction in Chromium's sampling profiler (CDP ``Profiler``) and a trace (CDP ``Tracing``), and
@@ -167,7 +171,8 @@ def record(results, name, found):
 
 
 def measure(page, repeat, only=None):
-    """{interaction: {"response": [ms...], "tasks": [ms of long tasks...]}} on an open page."""
+    """{interaction: {"response": [ms...], "tasks": [ms of long tasks...], "windows": [(input,
+    next paint, quiet) in page ms...]}} on an open page (and "missed": clicks that opened no panel)."""
     results = {}
     box = page.evaluate("() => { const b = document.getElementById('network').getBoundingClientRect(); "
                         "return {x: b.left + b.width / 2, y: b.top + b.height / 2}; }")
