@@ -230,8 +230,9 @@ def publish(ctx, endpoint, graph_iri, store_url, timeout, http_credentials, base
             semantics, force, as_json):
     """Put the corpus on a SPARQL server as one named graph, replacing its previous version.
 
-    Uses the SPARQL 1.1 Graph Store HTTP Protocol (one PUT: the server swaps the graph
-    atomically), so any conforming server works:
+    The first version is one Graph Store PUT; later ones send one SPARQL Update of what
+    changed, so a reader sees the old map or the new one, never half (SPARQL 1.1, any
+    conforming server):
 
         takeoff publish --endpoint http://127.0.0.1:7878 --with-strengths
     """
