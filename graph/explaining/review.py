@@ -29,8 +29,7 @@ from graph.core.model import (
     PERSPECTIVES_DIR, Problem, TakeoffError, display_path, unknown_id_message,
 )
 from graph.files.corpus import Corpus
-from graph.files.store import read_node_file
-from graph.files.store import MAX_FILE_BYTES
+from graph.files.store import MAX_FILE_BYTES, read_node_file
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
 # Share of a node file's lines kept for a renamed file to count as the same node: more than
@@ -113,7 +112,6 @@ class RevisionReader:
     def __init__(self, repo, root):
         self.repo = repo
         self.root = Path(root).resolve()
-        self._checked = {}
         self._sides = {}
 
     def side(self, sha):
@@ -152,13 +150,9 @@ class RevisionReader:
                 perspectives[path.name[:-len(".yaml")]] = (path, text)
                 continue
             nf = read_node_file(path, text)
-            # The verdict depends on the text and on the id the file name gives.
-            nf.checked = self._checked.get((oid, nf.id))
-            files.append((nf, oid))
+            files.append(nf)
             texts[nf.id] = text
-        graph, problems = build_graph([nf for nf, _ in files])
-        for nf, oid in files:
-            self._checked.setdefault((oid, nf.id), nf.checked)
+        graph, problems = build_graph(files)
         corpus = Corpus(self.root, graph, refused + problems)
         return Side(self.repo.name(sha), corpus, texts, perspectives, sha)
 
