@@ -851,38 +851,51 @@ def cruxes(graph, a, b, semantics="qe", *, top=5, result=None, tolerance=1e-9):
     >>> [(c["id"], c["flip"]) for c in cruxes(G, "m1", "m2")]
     [('e', None)]
     """
+    _check_pair(graph, a, b, top)
+    result = _scored(graph, semantics, result, tolerance)
+    part = _Part(result, [a, b])
+    ia, ib = part.index[a], part.index[b]
+    grad_a, grad_b = part.credence_gradients(semantics, [a, b])
+    gradient = grad_a - grad_b
+    candidates = _crux_candidates(part, gradient, (ia, ib), CRUX_CANDIDATES_PER_TOP * top)
+    if not len(candidates):
+        return []
+    search = _CruxSearch(part, semantics, result.tolerance, ia, ib,
+                         part.reference[ia] - part.reference[ib])
+    scan = search.scan(candidates, part.base[candidates])
+    flips = search.flips(candidates, part.base[candidates], scan)
+    rows = [_crux_row(graph, result, part.ids[i], gradient[i], scan, flips, j)
+            for j, i in enumerate(candidates)]
+    rows.sort(key=lambda r: (r["gap_range"][0] - r["gap_range"][1], -abs(r["gradient"]), r["id"]))
+    return rows[:top]
+
+
+def _check_pair(graph, a, b, top):
+    """Refuse, with a message, an unknown node, the same node twice, or ``top`` below 1."""
     _require_node(graph, a)
     _require_node(graph, b)
     if a == b:
         raise TakeoffError(f"the two nodes are the same ({quote(a)}); give two different ids")
     if top < 1:
         raise TakeoffError(f"top must be at least 1 (got {top})")
-    result = _scored(graph, semantics, result, tolerance)
-    part = _Part(result, [a, b])
-    ia, ib = part.index[a], part.index[b]
-    grad_a, grad_b = part.credence_gradients(semantics, [a, b])
-    gradient = grad_a - grad_b
-    reference, base = part.reference, part.base
-    candidates = sorted((i for i in range(part.n_nodes) if i not in (ia, ib)),
+
+
+def _crux_candidates(part, gradient, pair, count):
+    """The ``count`` indices of ``part`` (the pair excluded) whose credence moves the gap
+    most by ``gradient``, then by id."""
+    candidates = sorted((i for i in range(part.n_nodes) if i not in pair),
                         key=lambda i: (-abs(gradient[i]), part.ids[i]))
-    candidates = np.array(candidates[:CRUX_CANDIDATES_PER_TOP * top], dtype=np.intp)
-    if not len(candidates):
-        return []
-    search = _CruxSearch(part, semantics, result.tolerance, ia, ib,
-                         reference[ia] - reference[ib])
-    scan = search.scan(candidates, base[candidates])
-    flips = search.flips(candidates, base[candidates], scan)
-    rows = []
-    for j, i in enumerate(candidates):
-        gaps, ok = scan["gaps"][j], scan["converged"][j] and flips["converged"][j]
-        node = part.ids[i]
-        rows.append({**_node_row(graph, node, result.strengths, result),
-                     "gradient": float(gradient[i]),
-                     "gap_at_0": float(scan["at_0"][j]), "gap_at_1": float(scan["at_1"][j]),
-                     "gap_range": [float(gaps.min()), float(gaps.max())],
-                     "flip": flips["flip"][j], "converged": bool(ok)})
-    rows.sort(key=lambda r: (r["gap_range"][0] - r["gap_range"][1], -abs(r["gradient"]), r["id"]))
-    return rows[:top]
+    return np.array(candidates[:count], dtype=np.intp)
+
+
+def _crux_row(graph, result, node, gradient, scan, flips, j):
+    """The row of :func:`cruxes` for ``node``, the ``j``-th candidate of ``scan`` and ``flips``."""
+    gaps, ok = scan["gaps"][j], scan["converged"][j] and flips["converged"][j]
+    return {**_node_row(graph, node, result.strengths, result),
+            "gradient": float(gradient),
+            "gap_at_0": float(scan["at_0"][j]), "gap_at_1": float(scan["at_1"][j]),
+            "gap_range": [float(gaps.min()), float(gaps.max())],
+            "flip": flips["flip"][j], "converged": bool(ok)}
 
 
 class _CruxSearch:

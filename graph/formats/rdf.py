@@ -132,6 +132,25 @@ class _OxigraphTerms:
         return self._literal(value, datatype=self.iri(datatype))
 
 
+def _predicates(T):
+    """``{short name: IRI term}`` of every predicate and class :func:`triples` writes."""
+    return {name: T.iri(PREFIXES[prefix] + local) for name, (prefix, local) in {
+        "type": ("rdf", "type"), "first": ("rdf", "first"), "rest": ("rdf", "rest"),
+        "nil": ("rdf", "nil"), "identifier": ("dcterms", "identifier"),
+        "title": ("dcterms", "title"), "date": ("dcterms", "date"),
+        "derived": ("prov", "wasDerivedFrom"), "position": ("schema", "position"),
+        "url": ("schema", "url"), "author": ("schema", "author"),
+        "attributed": ("prov", "wasAttributedTo"), "quoted": ("prov", "wasQuotedFrom"),
+        "Agent": ("prov", "Agent"), **{t: ("tg", t) for t in (
+            "credence", "tags", "body", "label", "quote", "strength", "source", "target", "weight",
+            "note", "supports", "undermines", "semantics", "converged", "iterations",
+            *(f"{what}{part.title()}" for what in ("credence", "weight")
+              for part in DISTRIBUTION_PARTS[1:]),
+            "Source", "Scoring", "evidenceKind", *EVIDENCE_KIND_TERM.values(),
+            *KIND_CLASS.values(), *EDGE_CLASS.values())},
+    }.items()}
+
+
 def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
     """Yield the RDF triples of a corpus graph, grouped by subject, in id order.
 
@@ -153,130 +172,153 @@ def triples(graph, base=DEFAULT_BASE, *, score=None, terms=None):
     tuple
         ``(subject, predicate, object)``.
     """
-    T = terms or _RdflibTerms()
-    P = {name: T.iri(PREFIXES[prefix] + local) for name, (prefix, local) in {
-        "type": ("rdf", "type"), "first": ("rdf", "first"), "rest": ("rdf", "rest"),
-        "nil": ("rdf", "nil"), "identifier": ("dcterms", "identifier"),
-        "title": ("dcterms", "title"), "date": ("dcterms", "date"),
-        "derived": ("prov", "wasDerivedFrom"), "position": ("schema", "position"),
-        "url": ("schema", "url"), "author": ("schema", "author"),
-        "attributed": ("prov", "wasAttributedTo"), "quoted": ("prov", "wasQuotedFrom"),
-        "Agent": ("prov", "Agent"), **{t: ("tg", t) for t in (
-            "credence", "tags", "body", "label", "quote", "strength", "source", "target", "weight",
-            "note", "supports", "undermines", "semantics", "converged", "iterations",
-            *(f"{what}{part.title()}" for what in ("credence", "weight")
-              for part in DISTRIBUTION_PARTS[1:]),
-            "Source", "Scoring", "evidenceKind", *EVIDENCE_KIND_TERM.values(),
-            *KIND_CLASS.values(), *EDGE_CLASS.values())},
-    }.items()}
-    xsd = PREFIXES["xsd"]
-    triple = T.triple
+    maker = _TripleMaker(terms or _RdflibTerms(), base)
+    strengths = score.strengths if score is not None else {}
+    for node_id in sorted(graph):
+        yield from maker.node(graph, node_id, strengths)
+    yield from maker.agents(graph)
+    if score is not None:
+        yield from maker.scoring(score)
 
-    def decimal(number):
-        return T.typed(_decimal_text(number), xsd + "decimal")
 
-    def date(value):
-        # A month-precision date is an xsd:gYearMonth ("2025-05"), a day an xsd:date.
+class _TripleMaker:
+    """The triples of one corpus graph, a part at a time, for :func:`triples`: a node, its
+    tags, its sources, its edges, the agents edges are attributed to, the scoring run."""
+
+    def __init__(self, terms, base):
+        self.T, self.base, self.P = terms, base, _predicates(terms)
+        self.triple = terms.triple
+
+    def decimal(self, number):
+        """An xsd:decimal that reads back as exactly ``float(number)``."""
+        return self.T.typed(_decimal_text(number), PREFIXES["xsd"] + "decimal")
+
+    def date(self, value):
+        """A month-precision date as an xsd:gYearMonth ("2025-05"), a day as an xsd:date."""
         kind = "gYearMonth" if date_precision(value) == "month" else "date"
-        return T.typed(value.isoformat(), xsd + kind)
+        return self.T.typed(value.isoformat(), PREFIXES["xsd"] + kind)
 
-    def distribution(subject, what, dist):
+    def distribution(self, subject, what, dist):
         """An uncertain credence or weight: its spread, or its 90% interval (the point value,
         the distribution's mean, is tg:credence / tg:weight itself)."""
         for part in DISTRIBUTION_PARTS[1:]:
             if dist and part in dist:
-                yield triple(subject, P[f"{what}{part.title()}"], decimal(dist[part]))
+                predicate = self.P[f"{what}{part.title()}"]
+                yield self.triple(subject, predicate, self.decimal(dist[part]))
 
-    strengths = score.strengths if score is not None else {}
-    for node_id in sorted(graph):
+    def node(self, graph, node_id, strengths):
+        """Every triple whose subject is the node or one of its parts (tag list cells, source
+        entities, edge resources), in that order."""
         attrs = graph.nodes[node_id]
-        node = T.iri(base + node_id)
+        node = self.T.iri(self.base + node_id)
         out = sorted(graph.out_edges(node_id, data=True), key=lambda e: (e[2]["relation"], e[1]))
+        sources = attrs.get("sources") or []
+        entities = [self.T.iri(f"{self.base}{node_id}/source/{i}")
+                    for i in range(1, len(sources) + 1)]
+        yield from self.attributes(node, node_id, attrs, strengths.get(node_id))
+        for _, target, edge in out:
+            yield self.triple(node, self.P[edge["relation"]], self.T.iri(self.base + target))
+        for entity in entities:
+            yield self.triple(node, self.P["derived"], entity)
+        yield from self.tags(node, attrs.get("tags") or [])
+        for position, (entity, source) in enumerate(zip(entities, sources), start=1):
+            yield from self.source(entity, position, source)
+        for _, target, edge in out:
+            yield from self.edge(node, node_id, target, edge)
+
+    def attributes(self, node, node_id, attrs, strength):
+        """The node's class, id, title, label, credence, evidence kind, date, body, strength."""
+        T, P, triple = self.T, self.P, self.triple
         yield triple(node, P["type"], P[KIND_CLASS[attrs["kind"]]])
         yield triple(node, P["identifier"], T.text(node_id))
         yield triple(node, P["title"], T.text(attrs["title"]))
         if attrs.get("label"):
             yield triple(node, P["label"], T.text(attrs["label"]))
-        yield triple(node, P["credence"], decimal(attrs.get("credence", DEFAULT_CREDENCE)))
-        yield from distribution(node, "credence", attrs.get("credence_dist"))
+        yield triple(node, P["credence"], self.decimal(attrs.get("credence", DEFAULT_CREDENCE)))
+        yield from self.distribution(node, "credence", attrs.get("credence_dist"))
         if attrs.get("evidence_kind") in EVIDENCE_KIND_TERM:
             yield triple(node, P["evidenceKind"], P[EVIDENCE_KIND_TERM[attrs["evidence_kind"]]])
         if attrs.get("date") is not None:
-            yield triple(node, P["date"], date(attrs["date"]))
+            yield triple(node, P["date"], self.date(attrs["date"]))
         if attrs.get("body"):
             yield triple(node, P["body"], T.text(attrs["body"]))
-        if node_id in strengths:
-            yield triple(node, P["strength"], decimal(strengths[node_id]))
-        for _, target, edge in out:
-            yield triple(node, P[edge["relation"]], T.iri(base + target))
-        sources = attrs.get("sources") or []
-        entities = [T.iri(f"{base}{node_id}/source/{i}") for i in range(1, len(sources) + 1)]
-        for entity in entities:
-            yield triple(node, P["derived"], entity)
-        tags = attrs.get("tags") or []
-        cells = [T.bnode() for _ in tags]
+        if strength is not None:
+            yield triple(node, P["strength"], self.decimal(strength))
+
+    def tags(self, node, tags):
+        """The tags as an ``rdf:List`` (blank-node cells), so their order is kept."""
+        cells = [self.T.bnode() for _ in tags]
         if cells:
-            yield triple(node, P["tags"], cells[0])
-        for i, (cell, tag) in enumerate(zip(cells, tags)):
-            yield triple(cell, P["first"], T.text(tag))
-            yield triple(cell, P["rest"], cells[i + 1] if i + 1 < len(cells) else P["nil"])
-        for position, (entity, source) in enumerate(zip(entities, sources), start=1):
-            yield triple(entity, P["type"], P["Source"])
-            yield triple(entity, P["position"], T.typed(str(position), xsd + "integer"))
-            if source.get("url"):
-                yield triple(entity, P["url"], T.typed(source["url"], xsd + "anyURI"))
-            for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
-                if source.get(key) is not None:
-                    yield triple(entity, predicate, T.text(source[key]))
-            if source.get("date") is not None:
-                yield triple(entity, P["date"], date(source["date"]))
-        for _, target, edge in out:
-            relation = edge["relation"]
-            resource = T.iri(f"{base}{node_id}/{relation}/{target}")
-            yield triple(resource, P["type"], P[EDGE_CLASS[relation]])
-            yield triple(resource, P["source"], node)
-            yield triple(resource, P["target"], T.iri(base + target))
-            yield triple(resource, P["weight"], decimal(edge.get("weight", DEFAULT_WEIGHT)))
-            yield from distribution(resource, "weight", edge.get("weight_dist"))
-            if edge.get("note"):
-                yield triple(resource, P["note"], T.text(edge["note"]))
-            if edge.get("from"):
-                agent = T.iri(base + SOURCE_PATH + edge["from"])
-                yield triple(resource, P["attributed"], agent)
-                if edge.get("quote"):
-                    yield triple(resource, P["quoted"], agent)
+            yield self.triple(node, self.P["tags"], cells[0])
+        for cell, tag, rest in zip(cells, tags, [*cells[1:], self.P["nil"]]):
+            yield self.triple(cell, self.P["first"], self.T.text(tag))
+            yield self.triple(cell, self.P["rest"], rest)
+
+    def source(self, entity, position, source):
+        """One of the node's sources: a tg:Source entity at its ``schema:position``."""
+        T, P, triple = self.T, self.P, self.triple
+        yield triple(entity, P["type"], P["Source"])
+        yield triple(entity, P["position"], T.typed(str(position), PREFIXES["xsd"] + "integer"))
+        if source.get("url"):
+            yield triple(entity, P["url"], T.typed(source["url"], PREFIXES["xsd"] + "anyURI"))
+        for key, predicate in (("title", P["title"]), ("quote", P["quote"])):
+            if source.get(key) is not None:
+                yield triple(entity, predicate, T.text(source[key]))
+        if source.get("date") is not None:
+            yield triple(entity, P["date"], self.date(source["date"]))
+
+    def edge(self, node, node_id, target, edge):
+        """An edge as a resource of its own (tg:Support / tg:Undermining): its ends, weight,
+        note, and whose argument it is."""
+        T, P, triple = self.T, self.P, self.triple
+        relation = edge["relation"]
+        resource = T.iri(f"{self.base}{node_id}/{relation}/{target}")
+        yield triple(resource, P["type"], P[EDGE_CLASS[relation]])
+        yield triple(resource, P["source"], node)
+        yield triple(resource, P["target"], T.iri(self.base + target))
+        yield triple(resource, P["weight"], self.decimal(edge.get("weight", DEFAULT_WEIGHT)))
+        yield from self.distribution(resource, "weight", edge.get("weight_dist"))
+        if edge.get("note"):
+            yield triple(resource, P["note"], T.text(edge["note"]))
+        if edge.get("from"):
+            agent = T.iri(self.base + SOURCE_PATH + edge["from"])
+            yield triple(resource, P["attributed"], agent)
             if edge.get("quote"):
-                yield triple(resource, P["quote"], T.text(edge["quote"]))
-    yield from _source_triples(graph, base, T, P, date)
-    if score is not None:
+                yield triple(resource, P["quoted"], agent)
+        if edge.get("quote"):
+            yield triple(resource, P["quote"], T.text(edge["quote"]))
+
+    def agents(self, graph):
+        """The sources edges are attributed to, as prov:Agent resources: every declared source
+        (``graph.graph["sources"]``, with its title, url, author and date) and every other id
+        an edge names (the editor, with its title)."""
+        from graph.files.provenance import known_sources
+
+        T, P, triple = self.T, self.P, self.triple
+        declared = graph.graph.get("sources", {})
+        named = {source for _, _, source in graph.edges(data="from") if source}
+        known = known_sources(graph)
+        for source_id in sorted(set(declared) | named):
+            agent = T.iri(self.base + SOURCE_PATH + source_id)
+            yield triple(agent, P["type"], P["Agent"])
+            yield triple(agent, P["identifier"], T.text(source_id))
+            fields = known.get(source_id, {})
+            for key in ("title", "author"):
+                if fields.get(key):
+                    yield triple(agent, P[key], T.text(fields[key]))
+            if fields.get("url"):
+                yield triple(agent, P["url"], T.typed(fields["url"], PREFIXES["xsd"] + "anyURI"))
+            if fields.get("date"):
+                yield triple(agent, P["date"], self.date(fields["date"]))
+
+    def scoring(self, score):
+        """The tg:Scoring run that produced the strengths: semantics, convergence, iterations."""
+        T, P, triple, xsd = self.T, self.P, self.triple, PREFIXES["xsd"]
         run = T.bnode()
         yield triple(run, P["type"], P["Scoring"])
         yield triple(run, P["semantics"], T.text(score.semantics))
         yield triple(run, P["converged"], T.typed("true" if score.converged else "false", xsd + "boolean"))
         yield triple(run, P["iterations"], T.typed(str(int(score.iterations)), xsd + "integer"))
-
-
-def _source_triples(graph, base, T, P, date):
-    """The sources edges are attributed to, as prov:Agent resources: every declared source
-    (``graph.graph["sources"]``, with its title, url, author and date) and every other id an
-    edge names (the editor, with its title)."""
-    from graph.files.provenance import known_sources
-
-    declared = graph.graph.get("sources", {})
-    named = {source for _, _, source in graph.edges(data="from") if source}
-    known = known_sources(graph)
-    for source_id in sorted(set(declared) | named):
-        agent = T.iri(base + SOURCE_PATH + source_id)
-        yield T.triple(agent, P["type"], P["Agent"])
-        yield T.triple(agent, P["identifier"], T.text(source_id))
-        fields = known.get(source_id, {})
-        for key in ("title", "author"):
-            if fields.get(key):
-                yield T.triple(agent, P[key], T.text(fields[key]))
-        if fields.get("url"):
-            yield T.triple(agent, P["url"], T.typed(fields["url"], PREFIXES["xsd"] + "anyURI"))
-        if fields.get("date"):
-            yield T.triple(agent, P["date"], date(fields["date"]))
 
 
 def estimated_triples(graph):

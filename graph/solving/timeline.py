@@ -237,9 +237,6 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     ----------
     The solver: :mod:`graph.solving.propagation`. The as-of rule: :func:`as_of_graph`.
     """
-    import numpy as np
-
-    from graph.solving.batch import Engine
     from graph.solving.propagation import build_system
 
     start, end = _resolve_range(graph, start, end, today)
@@ -248,27 +245,10 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
     _check_ids(graph, ids)
     dated = dated_nodes(graph)
     day_of = [d for d, _ in dated]
-    # One system for the whole graph, one column per distinct set of nodes: a node not yet
-    # dated in is absent from the column (held at 0, the same as leaving it out).
-    system = build_system(graph) if system is None else system
-    arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
-    for rank, (_, n) in enumerate(dated):
-        arrival[system.index[n]] = rank
     counts = [bisect.bisect_right(day_of, day) for day in dates]   # dated nodes present
-    distinct = np.array(sorted(set(counts)))
-    rows = np.array([system.index[n] for n in ids], dtype=np.intp)
-    engine = Engine(system)
-    values, ok = np.empty((len(rows), len(distinct))), np.empty(len(distinct), dtype=bool)
-    for cols in engine.batches(len(distinct), system.n_nodes):
-        present = arrival[:, None] < distinct[None, cols]   # undated (-1): always
-        S, ok[cols] = engine.solve(semantics, present=present, tolerance=tolerance,
-                                   max_steps=max_steps)
-        values[:, cols] = S[rows]
-    solved = {}  # count -> (strengths of ids, None where absent; converged)
-    for j, count in enumerate(distinct.tolist()):
-        present = arrival[rows] < count
-        solved[count] = ([float(v) if p else None for v, p in zip(values[:, j], present)],
-                         bool(ok[j]))
+    system = build_system(graph) if system is None else system
+    solved = _solve_counts(system, dated, sorted(set(counts)), ids, semantics, tolerance,
+                           max_steps)
     strengths = {n: [] for n in ids}
     converged = []
     for count in counts:
@@ -278,6 +258,37 @@ def history(graph, *, start=None, end=None, step="month", semantics="qe", tolera
         converged.append(ok)
     return _history_data(graph, semantics, step, start, end, dates, strengths, converged,
                          len(solved), ids)
+
+
+def _solve_counts(system, dated, counts, ids, semantics, tolerance, max_steps):
+    """``{count: (strength of each of ids, None where absent; converged)}``: the graph with
+    only the first ``count`` dated nodes (``dated``, in date order) present, for each count.
+
+    One system for the whole graph, one column per count: a node not yet dated in is absent
+    from the column (held at 0, the same as leaving it out with its edges).
+    """
+    import numpy as np
+
+    from graph.solving.batch import Engine
+
+    arrival = np.full(system.n_nodes, -1)  # rank of each dated node in date order
+    for rank, (_, n) in enumerate(dated):
+        arrival[system.index[n]] = rank
+    distinct = np.array(counts)
+    rows = np.array([system.index[n] for n in ids], dtype=np.intp)
+    engine = Engine(system)
+    values, ok = np.empty((len(rows), len(distinct))), np.empty(len(distinct), dtype=bool)
+    for cols in engine.batches(len(distinct), system.n_nodes):
+        present = arrival[:, None] < distinct[None, cols]   # undated (-1): always
+        S, ok[cols] = engine.solve(semantics, present=present, tolerance=tolerance,
+                                   max_steps=max_steps)
+        values[:, cols] = S[rows]
+    solved = {}
+    for j, count in enumerate(distinct.tolist()):
+        present = arrival[rows] < count
+        solved[count] = ([float(v) if p else None for v, p in zip(values[:, j], present)],
+                         bool(ok[j]))
+    return solved
 
 
 def history_reference(graph, *, start=None, end=None, step="month", semantics="qe",
