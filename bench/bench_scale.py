@@ -207,7 +207,7 @@ def cache_files(folder):
 
 def read_cache(folder):
     """``[CPU s, bytes, files]`` of reading the bytes of every file of the load cache (called
-    in a fresh process by :func:`floors`)."""
+    in a fresh process by :func:`cache_floor`)."""
     paths = cache_files(folder)
     start = time.process_time()
     size = sum(len(path.read_bytes()) for path in paths)
@@ -217,7 +217,7 @@ def read_cache(folder):
 def solve_alone(folder, want_model="no"):
     """``{"build", "solve": CPU s, "model"}``: ``build_system`` and ``solve`` (qe) of the
     corpus's graph, best of 3, timed after the load; and, if ``want_model == "yes"``, the model
-    the most nodes reach (the hardest ``why``). Called in a fresh process by :func:`floors`."""
+    the most nodes reach (the hardest ``why``). Called in a fresh process by :func:`measure`."""
     import networkx as nx
 
     from graph.files.corpus import Corpus
@@ -277,8 +277,9 @@ def ratio(cpu, floor):
     return f"{times:,.0f}x" if times >= 100 else f"{times:.1f}x"
 
 
-def target_text(n, name, cpu):
-    """Issue 26's target for the row, and whether the CPU time meets it."""
+def target_text(n, name, cpu=None):
+    """Issue 26's target for the row, and whether ``cpu`` (None: the command did not finish)
+    meets it."""
     target = TARGETS.get((n, name))
     if target is None:
         return ""
@@ -328,7 +329,8 @@ def run_row(n, name, argv, corpus, code, timeout, skip=None):
         return {"name": name, "wall": None, "cpu": None, "mib": None, "ok": False, "note": skip}
     wall, cpu, mib, ok = run(["--corpus", str(corpus), *argv], code, timeout)
     print(f"  {n:>7} {name:14s} {wall:7.2f} s wall {cpu:7.2f} s cpu {mib:7.0f} MiB "
-          f"{target_text(n, name, cpu):14s}{'' if ok else '  (timed out or failed)'}", flush=True)
+          f"{target_text(n, name, cpu if ok else None):14s}"
+          f"{'' if ok else '  (timed out or failed)'}", flush=True)
     return {"name": name, "wall": wall, "cpu": cpu, "mib": mib, "ok": ok,
             "note": "" if ok else "stopped: over the time limit or failed"}
 
@@ -356,11 +358,12 @@ def command_rows(results):
         for row in rows:
             if row["cpu"] is None:
                 lines.append(f"| {n:,} | {row['name']} | skipped: {row['note']} | | "
-                             f"{target_text(n, row['name'], None)} | |" + " |" * len(FLOORS))
+                             f"{target_text(n, row['name'])} | |" + " |" * len(FLOORS))
                 continue
             mark = f" ({row['note']})" if row["note"] else ""
             lines.append(f"| {n:,} | {row['name']} | {row['wall']:.2f}{mark} | {row['cpu']:.2f} | "
-                         f"{target_text(n, row['name'], row['cpu'])} | {row['mib']:.0f} | "
+                         f"{target_text(n, row['name'], row['cpu'] if row['ok'] else None)} | "
+                         f"{row['mib']:.0f} | "
                          + " | ".join(row["ratios"][key] for key, _ in FLOORS) + " |")
     return lines
 
