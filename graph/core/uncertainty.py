@@ -174,9 +174,9 @@ class Sampler:
 
     Each distinct Beta is tabulated once, and only at the table's points that some uniform
     needs: a Latin hypercube of a thousand samples never reaches the far tails, so most of the
-    costly exact inversions are never made. Each cell of a table (two neighbouring points) is
-    kept as the four coefficients of its cubic, so a sample costs one logarithm, four look-ups
-    and a Horner evaluation. Every sample is the number :func:`sample` gives.
+    costly exact inversions are never made. A sample costs one logarithm (the cell of the
+    table it falls in), four look-ups (the quantiles and slopes at the cell's ends) and the
+    cell's cubic in Horner form. Every sample is the number :func:`sample` gives.
 
     Parameters
     ----------
@@ -207,9 +207,6 @@ class Sampler:
         self.q = np.zeros((len(params), QUANTILE_POINTS))
         self.slope = np.zeros((len(params), QUANTILE_POINTS))
         self.known = np.zeros((len(params), QUANTILE_POINTS), dtype=bool)
-        # Cell c of table i: the cubic's coefficients (of x^0 .. x^3), flat at i * POINTS + c.
-        self.coefficients = np.zeros((4, len(params) * QUANTILE_POINTS))
-        self.ready = np.zeros(len(params) * QUANTILE_POINTS, dtype=bool)
 
     def __call__(self, rows, uniforms):
         """Row ``i`` of the result: samples of distribution ``rows[i]`` at ``uniforms[i]``.
@@ -228,17 +225,32 @@ class Sampler:
 
         table = self.table[rows]
         cell, x = _cells(uniforms)
-        self._tabulate(table, cell.min(axis=1, initial=QUANTILE_POINTS - 1),
+        self._tabulate(table, cell.min(axis=1, initial=QUANTILE_POINTS),
                        cell.max(axis=1, initial=0))
         cell += (table * QUANTILE_POINTS)[:, None]
-        c0, c1, c2, c3 = self.coefficients
-        value = c3[cell]
+        q, slope = self.q.ravel(), self.slope.ravel()
+        q0, s0 = q[cell], slope[cell]
+        cell += 1
+        q1, s1 = q[cell], slope[cell]
+        s0 *= _STEP
+        s1 *= _STEP
+        # Cubic Hermite, q0 (1 - 3x^2 + 2x^3) + s0 (x - 2x^2 + x^3) + q1 (3x^2 - 2x^3)
+        # + s1 (x^3 - x^2), by powers of x: q0 + s0 x + (3d - 2 s0 - s1) x^2
+        # + (s0 + s1 - 2d) x^3 with d = q1 - q0. In place: the blocks are large.
+        d = np.subtract(q1, q0, out=q1)
+        value = np.add(s0, s1)
+        value -= d
+        value -= d
         value *= x
-        value += c2[cell]
+        s1 += s0
+        s1 += s0
+        d *= 3
+        d -= s1
+        value += d
         value *= x
-        value += c1[cell]
+        value += s0
         value *= x
-        value += c0[cell]
+        value += q0
         np.clip(value, 0.0, 1.0, out=value)
         if self.points:
             for i, j in enumerate(rows.tolist()):
@@ -248,34 +260,19 @@ class Sampler:
 
     def _tabulate(self, table, first, last):
         """Make sure table ``table[i]`` holds its cells ``first[i]`` to ``last[i]`` (both
-        ends of a cell: points ``first[i]`` to ``last[i] + 1``) and their coefficients."""
+        ends of a cell: points ``first[i]`` to ``last[i] + 1``)."""
         import numpy as np
 
-        counts = last - first + 1
+        counts = last - first + 2
         which = np.repeat(table, counts)
-        cell = np.arange(counts.sum()) + np.repeat(first - np.cumsum(counts) + counts, counts)
-        flat = which * QUANTILE_POINTS + cell
-        missing = ~self.ready[flat]
-        if not missing.any():
-            return
-        # Once per cell: two rows of a block may share a table.
-        flat = np.unique(flat[missing])
-        which, cell = np.divmod(flat, QUANTILE_POINTS)
-        for point in (cell, cell + 1):
-            new = ~self.known[which, point]
-            if new.any():
-                at, where = which[new], point[new]
-                at, where = np.divmod(np.unique(at * QUANTILE_POINTS + where), QUANTILE_POINTS)
-                self.q[at, where], self.slope[at, where] = _quantile_points(
-                    self.a[at], self.b[at], where)
-                self.known[at, where] = True
-        q0, q1 = self.q[which, cell], self.q[which, cell + 1]
-        s0, s1 = _STEP * self.slope[which, cell], _STEP * self.slope[which, cell + 1]
-        # Cubic Hermite: q0 (1 - 3x^2 + 2x^3) + s0 (x - 2x^2 + x^3) + q1 (3x^2 - 2x^3)
-        # + s1 (x^3 - x^2), by powers of x.
-        self.coefficients[:, flat] = (q0, s0, 3 * (q1 - q0) - 2 * s0 - s1,
-                                      2 * (q0 - q1) + s0 + s1)
-        self.ready[flat] = True
+        point = np.arange(counts.sum()) + np.repeat(first - np.cumsum(counts) + counts, counts)
+        missing = ~self.known[which, point]
+        if missing.any():   # once per point: two rows of a block may share a table
+            which, point = np.divmod(np.unique(which[missing] * QUANTILE_POINTS
+                                               + point[missing]), QUANTILE_POINTS)
+            self.q[which, point], self.slope[which, point] = _quantile_points(
+                self.a[which], self.b[which], point)
+            self.known[which, point] = True
 
 
 def _cells(uniforms):

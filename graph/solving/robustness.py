@@ -280,12 +280,10 @@ def rank_shares(strengths, tie=TIE):
     first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
     last = np.minimum.accumulate(np.where(ends, position, n - 1)[::-1], axis=0)[::-1]
     share = 1.0 / (last - first + 1)
-    # Each row adds ``share`` to every rank from ``first`` to ``last``: a difference array,
-    # summed by one bincount (the additions first, then the subtractions, as they come).
-    cells = (order * (n + 1)).ravel()
-    acc = np.bincount(np.concatenate([cells + first.ravel(), cells + last.ravel() + 1]),
-                      weights=np.concatenate([share.ravel(), -share.ravel()]),
-                      minlength=n * (n + 1)).reshape(n, n + 1)
+    # Each row adds ``share`` to every rank from ``first`` to ``last``: a difference array.
+    acc = np.zeros((n, n + 1))
+    np.add.at(acc, (order.ravel(), first.ravel()), share.ravel())
+    np.add.at(acc, (order.ravel(), last.ravel() + 1), -share.ravel())
     # The running sums come back to 0 past a row's ranks only to rounding: never below it.
     return np.maximum(np.cumsum(acc, axis=1)[:, :n] / m, 0.0)
 
