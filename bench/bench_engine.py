@@ -37,7 +37,7 @@ ROOT = HERE.parent
 CHILD = r"""
 import datetime as dt, json, sys, time
 import networkx as nx
-from graph.core.model import Corpus
+from graph.files.corpus import Corpus
 from graph.solving.propagation import score_graph
 from graph.explaining.explain import why, cruxes
 from graph.solving.timeline import history

@@ -363,6 +363,18 @@ def test_tied_paths_share_the_ranks_they_span():
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
 
 
+def test_no_rank_share_is_negative():
+    # Ties of a third: the difference array's running sums came back to -1.6e-17, which the
+    # table printed as -0.00.
+    from graph.solving.robustness import rank_shares
+
+    strengths = np.random.default_rng(0).random((30, 7)).round(1)
+    shares = rank_shares(strengths)
+    assert shares.min() == 0.0
+    np.testing.assert_allclose(shares.sum(axis=0), 1.0)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+
+
 def test_the_page_shows_intervals_and_p_first(uncertain, tmp_path, run, browser):
     out = tmp_path / "map.html"
     result = run(uncertain, "html", "-o", out, "--robustness", "200", "--spread", "0.1")

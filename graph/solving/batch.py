@@ -175,52 +175,25 @@ class Engine:
         """
         sem = get_semantics(semantics)
         budget = check_options(tolerance, max_steps)
-        system = self.system
-        count = _column_count(base, weights, edge_mask, present)
-        W = _values(base, system.base, count, "credence")
-        U = _values(weights, system.weight, count, "weight")
-        if edge_mask is not None:
-            mask = _mask(edge_mask, system.n_edges, count, "edge_mask")
-            U = np.where(mask, U if U.ndim == 2 else U[:, None], 0.0)
-        held = None if present is None else ~_mask(present, system.n_nodes, count, "present")
-        absent = {} if held is None else _absent_by_stage(system, held)
-        plan = _Changes(system, W, U, held, absent, reference, count)
-        S = plan.start()
-        converged = np.ones(count, dtype=bool)
+        batch = _Batch(self.system, base, weights, edge_mask, present, reference)
+        S = batch.changes.start()
+        converged = np.ones(batch.count, dtype=bool)
         for stage in self.stages:
-            touched = plan.touched(stage)
+            touched = batch.changes.touched(stage)
             if touched is None:
                 continue
-            u = stage.weights(U)
-            w = W[stage.rows] if W.ndim == 2 else W[stage.rows][:, None]
-            hold = absent.get(stage.index)
-            if not stage.cyclic:
-                if len(stage.eid):
-                    value = _update(sem, stage, S[stage.parents], sem.influence.prepare(w), u,
-                                    hold)
-                else:   # no parents: under every semantics the strength is the credence
-                    value = w if w.shape[1] == count else np.repeat(w, count, axis=1)
-                    if hold is not None:
-                        value[hold] = 0.0
-                S[stage.rows[touched]] = value[touched]
-                continue
-            cols = plan.columns(stage, S)
-            if not len(cols):
-                continue
-            X, ok = _cyclic(sem, stage, S[stage.parents][:, cols],
-                            w if w.shape[1] == 1 else w[:, cols],
-                            u if u.ndim == 1 else u[:, cols],
-                            _in_columns(hold, cols), tolerance, budget)
-            S[np.ix_(stage.rows, cols)] = X
-            converged[cols] &= ok
+            if stage.cyclic:
+                _solve_cyclic(sem, stage, batch, S, converged, tolerance, budget)
+            else:
+                S[stage.rows[touched]] = _evaluate_acyclic(sem, stage, batch, S)[touched]
         for c in np.flatnonzero(~converged):  # rare: the single solve, column by column
-            S[:, c], converged[c] = self._single(sem, W, U, held, c, tolerance, max_steps)
+            S[:, c], converged[c] = self._single(sem, batch, c, tolerance, max_steps)
         return S, converged
 
-    def _single(self, sem, W, U, held, c, tolerance, max_steps):
-        """Column ``c`` solved by :func:`graph.solving.propagation.solve` (an absent node's edges get
-        weight 0, which leaves every other node as if it were gone)."""
-        system = self.system
+    def _single(self, sem, batch, c, tolerance, max_steps):
+        """Column ``c`` of ``batch`` solved by :func:`graph.solving.propagation.solve` (an absent
+        node's edges get weight 0, which leaves every other node as if it were gone)."""
+        system, W, U, held = self.system, batch.W, batch.U, batch.held
         weight = U[:, c] if U.ndim == 2 else U
         if held is not None:
             weight = np.where(held[system.src, c], 0.0, weight)
@@ -229,6 +202,61 @@ class Engine:
         if held is not None:
             s[held[:, c]] = 0.0
         return s, info.converged
+
+
+class _Batch:
+    """The inputs of one :meth:`Engine.solve`, checked: ``count`` columns of credences ``W``
+    and weights ``U`` (each a vector shared by every column, or one column per variant, an
+    edge masked out at weight 0), the absent nodes (``held``: nodes x columns, or None; and
+    ``absent``, by stage), and where the columns differ from the reference (``changes``)."""
+
+    def __init__(self, system, base, weights, edge_mask, present, reference):
+        self.count = count = _column_count(base, weights, edge_mask, present)
+        self.W = _values(base, system.base, count, "credence")
+        U = _values(weights, system.weight, count, "weight")
+        if edge_mask is not None:
+            mask = _mask(edge_mask, system.n_edges, count, "edge_mask")
+            U = np.where(mask, U if U.ndim == 2 else U[:, None], 0.0)
+        self.U = U
+        self.held = None if present is None else ~_mask(present, system.n_nodes, count,
+                                                         "present")
+        self.absent = {} if self.held is None else _absent_by_stage(system, self.held)
+        self.changes = _Changes(system, self.W, U, self.held, self.absent, reference, count)
+
+    def credences(self, stage):
+        """The credences of the stage's rows: rows x columns, or one column for all."""
+        W = self.W
+        return W[stage.rows] if W.ndim == 2 else W[stage.rows][:, None]
+
+
+def _evaluate_acyclic(sem, stage, batch, S):
+    """The strengths of an acyclic stage's rows in every column (a new array): one update from
+    its parents' strengths in ``S``, absent nodes held at 0."""
+    w = batch.credences(stage)
+    hold = batch.absent.get(stage.index)
+    if len(stage.eid):
+        return _update(sem, stage, S[stage.parents], sem.influence.prepare(w),
+                       stage.weights(batch.U), hold)
+    # No parents: under every semantics the strength is the credence.
+    value = w if w.shape[1] == batch.count else np.repeat(w, batch.count, axis=1)
+    if hold is not None:
+        value[hold] = 0.0
+    return value
+
+
+def _solve_cyclic(sem, stage, batch, S, converged, tolerance, budget):
+    """A cyclic stage's fixed point (:func:`_cyclic`) in the columns where its inputs differ
+    from the reference, written into ``S``; ``converged`` loses the columns that did not
+    settle."""
+    cols = batch.changes.columns(stage, S)
+    if not len(cols):
+        return
+    w, u = batch.credences(stage), stage.weights(batch.U)
+    X, ok = _cyclic(sem, stage, S[stage.parents][:, cols], w if w.shape[1] == 1 else w[:, cols],
+                    u if u.ndim == 1 else u[:, cols],
+                    _in_columns(batch.absent.get(stage.index), cols), tolerance, budget)
+    S[np.ix_(stage.rows, cols)] = X
+    converged[cols] &= ok
 
 
 def solve_columns(system, semantics="qe", **columns):

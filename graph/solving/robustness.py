@@ -103,60 +103,95 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
     >>> out["models"][0]["id"], round(out["models"][0]["p_first"], 2)
     ('m', 1.0)
     """
-    from graph.solving.batch import Engine
     from graph.solving.propagation import build_system, score_system
 
     system = build_system(graph)
     inputs = uncertain_inputs(graph, system, spread=spread, weight_spread=weight_spread)
     semantics = list(dict.fromkeys(semantics))
-    dims = len(inputs) + (len(semantics) > 1)
     models = [i for i, n in enumerate(system.ids) if graph.nodes[n].get("kind") == "model"]
     _check_samples(samples, len(models))
-    hypercube = LatinHypercube(dims, seed)
-    draw = _Draw(system, inputs)
-    strengths = np.empty((len(models), samples))
-    converged, first = True, None
-    engine = Engine(system)
-    # Samples are drawn and solved a chunk at a time, so memory does not grow with them; each
-    # chunk is a Latin hypercube of its own (the first holds every sample up to CHUNK_FLOATS).
-    chunk = max(MIN_CHUNK, CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * dims + 1))
-    for lo in range(0, samples, chunk):
-        count = min(chunk, samples - lo)
-        cube = hypercube.random(count)
-        base, weights = draw(cube)
-        choice = (np.minimum((cube.uniforms(dims - 1, dims)[0] * len(semantics)).astype(int),
-                             len(semantics) - 1)
-                  if len(semantics) > 1 else np.zeros(count, dtype=int))
-        if first is None:  # the sensitivity and the shares' intervals come from the first chunk
-            first, first_inputs = cube.strata, (choice, base, weights)
-        del cube  # the jitters are not needed past the draw: memory for the solve
-        for k, name in enumerate(semantics):
-            chosen = np.flatnonzero(choice == k)
-            for part in engine.batches(len(chosen)):
-                cols = chosen[part]
-                view = part if len(semantics) == 1 else cols  # a range of columns: no copy
-                S, ok = engine.solve(name, base=base[:, view], weights=weights[:, view],
-                                     tolerance=tolerance)
-                strengths[:, lo + cols] = S[models]
-                converged &= bool(ok.all())
+    run = _Samples(system, inputs, semantics, models, seed)
+    strengths = run.solve(samples, tolerance)
     point = score_system(system, semantics[0], tolerance=tolerance).strengths
-    summary = _summary([system.ids[i] for i in models], strengths, point)
+    ids = [system.ids[i] for i in models]
+    summary = _summary(ids, strengths, point)
     top = summary[0]["id"] if summary else None
     sensitivity = []
-    if top is not None and dims:
-        y = strengths[[system.ids[i] for i in models].index(top), :first.shape[1]]
+    if top is not None and run.dims:
         labels = [i["label"] for i in inputs] + (["semantics"] if len(semantics) > 1 else [])
-        sensitivity = indices_from_ranks(first, y, labels, top=top_inputs, seed=seed)
+        sensitivity = indices_from_ranks(run.first_strata,
+                                         strengths[ids.index(top), :run.first_strata.shape[1]],
+                                         labels, top=top_inputs, seed=seed)
     out = {"samples": samples, "seed": seed, "semantics": semantics, "inputs": len(inputs),
            "spread": spread, "weight_spread": weight_spread, "models": summary, "top": top,
-           "sensitivity": sensitivity, "sensitivity_samples": first.shape[1],
-           "converged": converged}
+           "sensitivity": sensitivity, "sensitivity_samples": run.first_strata.shape[1],
+           "converged": run.converged}
     if shares:
         from graph.solving.shares import share_intervals
 
-        out["shares"] = share_intervals(graph, system, semantics, *first_inputs, models,
+        out["shares"] = share_intervals(graph, system, semantics, *run.first_inputs, models,
                                         tolerance=tolerance)
     return out
+
+
+class _Samples:
+    """The samples of one :func:`robustness` run, drawn and solved a chunk at a time.
+
+    Memory does not grow with the samples: each chunk is a Latin hypercube of its own (the
+    first holds every sample up to :data:`CHUNK_FLOATS` floats of inputs, and is kept for the
+    sensitivity: ``first_strata``, and for the shares: ``first_inputs``, the semantics chosen
+    per sample, credences and weights). With several semantics, the semantics is the last
+    dimension of the hypercube.
+    """
+
+    def __init__(self, system, inputs, semantics, models, seed):
+        from graph.solving.batch import Engine
+
+        self.system, self.semantics, self.models = system, semantics, models
+        self.dims = len(inputs) + (len(semantics) > 1)
+        self.hypercube = LatinHypercube(self.dims, seed)
+        self.draw = _Draw(system, inputs)
+        self.engine = Engine(system)
+        self.converged = True
+        self.first_strata = self.first_inputs = None
+
+    def solve(self, samples, tolerance):
+        """The models' strengths, models x samples."""
+        system = self.system
+        strengths = np.empty((len(self.models), samples))
+        chunk = max(MIN_CHUNK,
+                    CHUNK_FLOATS // (system.n_nodes + system.n_edges + 4 * self.dims + 1))
+        for lo in range(0, samples, chunk):
+            count = min(chunk, samples - lo)
+            choice, base, weights = self._draw(count)
+            self._solve_chunk(strengths[:, lo:lo + count], choice, base, weights, tolerance)
+        return strengths
+
+    def _draw(self, count):
+        """The next ``count`` samples: (semantics chosen per sample, credences, weights)."""
+        cube = self.hypercube.random(count)
+        base, weights = self.draw(cube)
+        if len(self.semantics) > 1:
+            choice = np.minimum((cube.uniforms(self.dims - 1, self.dims)[0]
+                                 * len(self.semantics)).astype(int), len(self.semantics) - 1)
+        else:
+            choice = np.zeros(count, dtype=int)
+        if self.first_strata is None:
+            self.first_strata, self.first_inputs = cube.strata, (choice, base, weights)
+        return choice, base, weights  # the jitters go: memory for the solve
+
+    def _solve_chunk(self, out, choice, base, weights, tolerance):
+        """Solve the chunk's samples, each under its semantics, into ``out`` (models x
+        samples), in the engine's batches."""
+        for k, name in enumerate(self.semantics):
+            chosen = np.flatnonzero(choice == k)
+            for part in self.engine.batches(len(chosen)):
+                cols = chosen[part]
+                view = part if len(self.semantics) == 1 else cols  # a range of columns: no copy
+                S, ok = self.engine.solve(name, base=base[:, view], weights=weights[:, view],
+                                          tolerance=tolerance)
+                out[:, cols] = S[self.models]
+                self.converged &= bool(ok.all())
 
 
 def _check_samples(samples, models):
@@ -192,8 +227,10 @@ class LatinHypercube:
     def random(self, count):
         """The next ``count`` samples, as a :class:`Cube`."""
         jitter = self.rng.random(size=(count, self.dims))  # uniform(0, 1)'s draws, unscaled
-        strata = np.broadcast_to(np.arange(count, dtype=np.int32 if count < 2 ** 31 else np.intp),
-                                 (self.dims, count))
+        # The narrowest integers that hold every stratum and one more (uniforms() adds 1): the
+        # shuffle draws the same numbers whatever the type, and moves less memory.
+        dtype = np.uint16 if count < 2 ** 16 else np.int32 if count < 2 ** 31 else np.intp
+        strata = np.broadcast_to(np.arange(count, dtype=dtype), (self.dims, count))
         return Cube(jitter, self.rng.permuted(strata, axis=1))
 
 
@@ -282,7 +319,8 @@ def rank_shares(strengths, tie=TIE):
     acc = np.zeros((n, n + 1))
     np.add.at(acc, (order.ravel(), first.ravel()), share.ravel())
     np.add.at(acc, (order.ravel(), last.ravel() + 1), -share.ravel())
-    return np.cumsum(acc, axis=1)[:, :n] / m
+    # The running sums come back to 0 past a row's ranks only to rounding: never below it.
+    return np.maximum(np.cumsum(acc, axis=1)[:, :n] / m, 0.0)
 
 
 def first_order_indices(x, y, labels, *, top=TOP_INPUTS, bins=None, bootstrap=BOOTSTRAP, seed=0):
