@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from graph.files.cache import user_key
 from helpers import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip, make_sourced, write_node
 
 
@@ -78,9 +79,10 @@ def sourced(tmp_path):
     return make_sourced(tmp_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """A real headless Chromium (Debian's), one per test module."""
+    """A real headless Chromium (Debian's), one per test session (one per xdist worker): each
+    page opens in a context of its own (:class:`helpers.Page`), so tests share no state."""
     sync_playwright = chromium_or_skip()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -97,15 +99,29 @@ SLOW_FILES = {"test_crash.py", "test_fuzz.py", "test_html.py", "test_whatif.py",
               "test_hostile.py", "test_docs.py"}
 
 
+# `python -m pytest` runs in two xdist workers that each take whole files (pyproject.toml). The
+# longest files go first, so that the short ones fill in at the end and both workers finish
+# together; the docs run alone is about a third of the suite. Longest first, by CPU measured.
+LONGEST_FIRST = ["test_docs.py", "test_rdf.py", "test_crash.py", "test_server.py", "test_html.py",
+                 "test_propagation.py", "test_foundation.py", "test_fuzz.py", "test_plainyaml.py",
+                 "test_editor.py", "test_explain.py", "test_argdown.py", "test_hostile.py"]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: in-file order kept
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: browser, server, crash, fuzz and docs tests (left out "
                                        "of the quick subset, `python -m pytest -m 'not slow'`)")
+    if not hasattr(config, "workerinput"):
+        # The user's cache-signing key, made once before xdist starts its workers: two commands
+        # that both find none race to make it, and the loser loads without the cache.
+        user_key()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -538,14 +538,16 @@ def test_ranking_contributions_equal_edge_contributions(G, semantics):
 # ---- takeoff score -------------------------------------------------------------------------
 
 def _write_ring(root, groups=5, size=4):
-    """The attack ring as a corpus: every node of a group undermines every node of the next."""
+    """The attack ring as a corpus: every node of a group undermines every node of the next.
+    One node is a model: the ranking solves the system again per model, and each solve of a
+    ring that never converges runs the whole step budget."""
     from helpers import write_node
 
     rng = np.random.default_rng(1)
     for g in range(groups):
         for i in range(size):
             targets = "".join(f"\n  - target: g{(g + 1) % groups}n{j}" for j in range(size))
-            write_node(root, f"g{g}n{i}", f"---\nkind: {'model' if g == 0 else 'claim'}\n"
+            write_node(root, f"g{g}n{i}", f"---\nkind: {'model' if g == i == 0 else 'claim'}\n"
                        f"title: node {g}.{i}\ncredence: {rng.uniform(0.8, 1):.3f}\n"
                        f"undermines:{targets}\n---\n")
     return root

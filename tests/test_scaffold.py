@@ -115,18 +115,21 @@ JUDGED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("ci, outcomes", [
+@pytest.mark.parametrize("ci, workers, outcomes", [
     # A skip while setting up (a mark, a fixture) fails as an error of the setup.
-    ("true", {"passed": 1, "failed": 1, "errors": 2, "xfailed": 1}),
-    ("", {"passed": 1, "skipped": 3, "xfailed": 1}),
+    ("true", "0", {"passed": 1, "failed": 1, "errors": 2, "xfailed": 1}),
+    # The same in an xdist worker, as `python -m pytest` runs the suite (pyproject.toml's -n 2).
+    ("true", "1", {"passed": 1, "failed": 1, "errors": 2, "xfailed": 1}),
+    ("", "0", {"passed": 1, "skipped": 3, "xfailed": 1}),
 ])
-def test_a_skip_fails_the_run_under_ci(pytester, monkeypatch, ci, outcomes):
+def test_a_skip_fails_the_run_under_ci(pytester, monkeypatch, ci, workers, outcomes):
     """The suite's own conftest.py, on a file whose tests skip in each way pytest has."""
     pytester.makeconftest((REPO / "tests" / "conftest.py").read_text(encoding="utf-8"))
     pytester.makepyfile(test_judged=JUDGED)
     monkeypatch.setenv("CI", ci)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), str(REPO / "tests")]))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rfs", timeout=300)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rfs", "-n", workers,
+                                           timeout=300)
     result.assert_outcomes(**outcomes)
     assert (result.ret != 0) == bool(ci)
     if ci:
