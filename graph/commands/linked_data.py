@@ -322,7 +322,8 @@ def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     score = _score_for(corpus.graph, with_strengths, semantics)
     server = remote.serve_corpus(corpus.graph, port=port, host=host, location=location,
                                  writable=writable, base=base or DEFAULT_BASE, score=score)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, as Ctrl-C does
+    # `kill` stops the server too, as Ctrl-C does; the caller's handler is back afterwards
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         info, url = server.info, server.url
         reach = ("only this machine's users can reach it" if host in ("127.0.0.1", "::1", "localhost")
@@ -337,4 +338,5 @@ def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.stop()
