@@ -26,6 +26,7 @@ import json
 import math
 import pathlib
 import re
+from collections import Counter
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -103,9 +104,10 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     >>> page.startswith("<!DOCTYPE html>")
     True
     """
-    net = _network(graph, result)
+    nodes = sorted(graph)
+    net = _network(graph, nodes, result)
     net.heading = str(title)
-    page = _page_data(graph, result, extra or {})
+    page = _page_data(graph, nodes, result, extra or {})
     page["perspectives"] = [_perspective_data(graph, p) for p in perspectives]
     page["perspective"] = perspective
     env = _environment()
@@ -231,6 +233,12 @@ def _why_section(graph, result):
     return section
 
 
+#: Control characters and spaces let browsers "repair" a URL into another scheme.
+_UNSAFE_URL_CHAR = re.compile("[\x00-\x20\x7f]")
+#: http(s) with a host of plain ASCII (no IPv6 brackets, nothing urlsplit would normalise).
+_PLAIN_WEB_URL = re.compile(r"(?i:https?)://[A-Za-z0-9.\-_~%!$&'()*+,;=:@]+(?:[/?#]|\Z)")
+
+
 def safe_url(url):
     """Return `url` if it may become a link (http(s) with a host, or mailto), else None.
 
@@ -254,9 +262,10 @@ def safe_url(url):
     if not isinstance(url, str):
         return None
     url = url.strip()
-    # Control characters and spaces let browsers "repair" a URL into another scheme.
-    if not url or any(ch <= " " or ch == "\x7f" for ch in url):
+    if not url or _UNSAFE_URL_CHAR.search(url):
         return None
+    if _PLAIN_WEB_URL.match(url):   # what urlsplit would pass; most sources are such
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -337,86 +346,175 @@ def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, ma
     .. [1] K. Sugiyama, S. Tagawa, M. Toda, "Methods for visual understanding of hierarchical
        system structures", IEEE Trans. SMC 11(2), 1981.
     """
-    n = graph.number_of_nodes()
+    nodes = sorted(graph)
+    x, y = _positions(_Arrays(graph, nodes), x_gap=x_gap, y_gap=y_gap, row_gap=row_gap,
+                      max_row=max_row)
+    return dict(zip(nodes, zip(x.tolist(), y.tolist())))
+
+
+class _Arrays:
+    """The graph as integer arrays for the layout: node ``i`` is ``nodes[i]``; ``succ`` and
+    ``pred`` are ``(node, neighbour)`` index pairs of distinct neighbours other than the node
+    itself, each node's in the order networkx lists them (the barycentres add them in that
+    order, so they are the same to the last bit as sums over ``graph.successors``)."""
+
+    def __init__(self, graph, nodes):
+        import numpy as np
+
+        index = {node: i for i, node in enumerate(nodes)}
+        self.nodes = nodes
+        self.n = len(nodes)
+        # adjacency() walks networkx's own dicts: the views of graph.succ cost three times more.
+        self.succ = self._pairs(np, index, graph.adjacency())
+        self.pred = self._pairs(np, index, nx.reverse_view(graph).adjacency())
+        rank = {kind: i for i, kind in enumerate(KIND_STYLE)}
+        kinds = dict(graph.nodes(data="kind"))
+        self.rank = np.array([rank.get(kinds[node], len(rank)) for node in nodes], dtype=np.intp)
+        self.model = self.rank == rank["model"]
+
+    @staticmethod
+    def _pairs(np, index, adjacency):
+        adjacency = list(adjacency)
+        first = np.repeat(np.array([index[u] for u, _ in adjacency], dtype=np.intp),
+                          [len(near) for _, near in adjacency])
+        second = np.array([index[v] for _, near in adjacency for v in near], dtype=np.intp)
+        pairs = np.stack([first, second], axis=1).reshape(len(second), 2)
+        return pairs[first != second]
+
+
+def _positions(arrays, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, max_row=None):
+    """`layered_positions` as arrays (x, y) in the order of ``arrays.nodes``."""
+    import numpy as np
+
+    n = arrays.n
     if n == 0:
-        return {}
+        return np.zeros(0), np.zeros(0)
     max_row = max_row or max(8, round(1.3 * math.sqrt(n)))
-    layers = _order_layers(graph, _layers(graph))
-    width = x_gap * (min(max_row, max(len(layer) for layer in layers)) - 1)
-    pos = {}
+    layer = _layers(arrays)
+    sizes = np.bincount(layer)
+    ordered = _order_layers(arrays, layer, sizes)
+    width = x_gap * (min(max_row, int(sizes.max())) - 1)
+    rows = np.ceil(sizes / max_row).astype(np.intp)
+    # A short layer (the takeoff paths, say) spreads out, up to twice the usual gap.
+    step = np.where(rows > 1, x_gap / np.maximum(rows, 1),
+                    np.minimum(2 * x_gap, np.maximum(x_gap, width / np.maximum(sizes - 1, 1))))
+    tops = []
     y = 0.0
-    for layer in layers:
-        rows = math.ceil(len(layer) / max_row)
-        # A short layer (the takeoff paths, say) spreads out, up to twice the usual gap.
-        step = x_gap / rows if rows > 1 else min(2 * x_gap, max(x_gap, width / max(len(layer) - 1, 1)))
-        for i, node in enumerate(layer):
-            pos[node] = ((i - (len(layer) - 1) / 2) * step, y + (i % rows) * row_gap)
-        y += (rows - 1) * row_gap + y_gap
-    return pos
+    for count in rows.tolist():   # summed in order, as the rows are laid out
+        tops.append(y)
+        y += (count - 1) * row_gap + y_gap
+    of = layer[ordered]
+    starts = np.cumsum(sizes) - sizes
+    i = np.arange(n) - starts[of]
+    xs, ys = np.empty(n), np.empty(n)
+    xs[ordered] = (i - (sizes[of] - 1) / 2) * step[of]
+    ys[ordered] = np.array(tops)[of] + (i % np.maximum(rows[of], 1)) * row_gap
+    return xs, ys
 
 
-def _layers(graph):
-    """Longest distance from each node's component to a sink of the condensation."""
-    cond = nx.condensation(graph)
-    mapping = cond.graph["mapping"]
+def _layers(arrays):
+    """Per node, its layer: the longest distance from its component to a sink of the
+    condensation, at least 1 for a component without a takeoff path."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n, src, dst = arrays.n, arrays.succ[:, 0], arrays.succ[:, 1]
+    adjacency = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    count, label = connected_components(adjacency, directed=True, connection="strong")
+    height = np.ones(count, dtype=np.intp)
     # Only takeoff paths sit on the top layer: a claim or evidence bearing on nothing goes one below.
-    base = dict.fromkeys(cond, 1)
-    for node, comp in mapping.items():
-        if graph.nodes[node].get("kind") == "model":
-            base[comp] = 0
-    height = {}
-    for comp in reversed(list(nx.topological_sort(cond))):
-        height[comp] = max(base[comp], 1 + max((height[s] for s in cond.successors(comp)), default=-1))
-    layers = [[] for _ in range(max(height.values()) + 1)]
-    for node in sorted(graph, key=_kind_then_id(graph)):
-        layers[height[mapping[node]]].append(node)
-    return layers
+    height[label[arrays.model]] = 0
+    cs, cd = label[src], label[dst]
+    between = cs != cd
+    cs, cd = cs[between], cd[between]
+    pending = np.bincount(cs, minlength=count)   # edges to components not yet placed
+    by_target = np.argsort(cd, kind="stable")
+    into = np.zeros(count + 1, dtype=np.intp)
+    np.cumsum(np.bincount(cd, minlength=count), out=into[1:])
+    sources = cs[by_target]
+    frontier = np.flatnonzero(pending == 0)
+    while len(frontier):   # from the sinks down: a component is placed once all it bears on are
+        starts, stops = into[frontier], into[frontier + 1]
+        lengths = stops - starts
+        edges = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        below = sources[edges]
+        np.maximum.at(height, below, np.repeat(height[frontier] + 1, lengths))
+        hits = np.bincount(below, minlength=count)
+        pending -= hits
+        frontier = np.flatnonzero((pending == 0) & (hits > 0))
+    return height[label]
 
 
-def _kind_then_id(graph):
-    rank = {kind: i for i, kind in enumerate(KIND_STYLE)}
-    return lambda node: (rank.get(graph.nodes[node].get("kind"), len(rank)), str(node))
+def _order_layers(arrays, layer, sizes):
+    """Barycentre ordering: down the layers by successors, then up by predecessors, twice.
 
+    Returns the node indices layer by layer, each layer left to right. A layer starts in the
+    order of kind, then id; a node's key is the mean place (``i / len(layer)``) of its
+    neighbours, or its own place if it has none; ties keep their order."""
+    import numpy as np
 
-def _order_layers(graph, layers):
-    """Barycentre ordering: down the layers by successors, then up by predecessors."""
-    index = {}
-    for layer in layers:
-        index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+    n = arrays.n
+    order = np.lexsort((np.arange(n), arrays.rank, layer))
+    starts = np.cumsum(sizes) - sizes
+    slot = np.empty(n, dtype=np.intp)   # a node's fixed place in its layer's first order
+    slot[order] = np.arange(n) - starts[layer[order]]
+    place = np.empty(n)
+    place[order] = slot[order] / np.maximum(sizes[layer[order]], 1)
+    by_layer = [(_grouped(pairs, layer), pairs) for pairs in (arrays.succ, arrays.pred)]
 
-    def sweep(sequence, neighbours):
-        for layer in sequence:
-            keyed = []
-            for node in layer:
-                near = [index[m] for m in neighbours(node) if m != node]
-                keyed.append((sum(near) / len(near) if near else index[node], node))
-            keyed.sort(key=lambda pair: pair[0])
-            layer[:] = [node for _, node in keyed]
-            index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+    def sweep(layers, grouped):
+        (edge_order, edge_ptr), pairs = grouped
+        for k in layers:
+            size = int(sizes[k])
+            if size < 2:   # one node: nothing to order, its place stays 0
+                continue
+            a, b = starts[k], starts[k] + size
+            mine = pairs[edge_order[edge_ptr[k]:edge_ptr[k + 1]]]
+            keyed = slot[mine[:, 0]]
+            total = np.bincount(keyed, weights=place[mine[:, 1]], minlength=size)
+            count = np.bincount(keyed, minlength=size)
+            current = order[a:b]
+            own = np.empty(size)   # the key of a node without neighbours: its place
+            own[slot[current]] = place[current]
+            key = np.divide(total, count, out=own, where=count > 0)[slot[current]]
+            order[a:b] = current[np.argsort(key, kind="stable")]
+            place[order[a:b]] = np.arange(size) / size
 
     for _ in range(2):
-        sweep(layers[1:], graph.successors)
-        sweep(list(reversed(layers[:-1])), graph.predecessors)
-    return layers
+        sweep(range(1, len(sizes)), by_layer[0])
+        sweep(range(len(sizes) - 2, -1, -1), by_layer[1])
+    return order
 
 
-def _network(graph, result):
+def _grouped(pairs, layer):
+    """The pairs' order grouped by the layer of their first node (stable), with the offsets."""
+    import numpy as np
+
+    of = layer[pairs[:, 0]]
+    ptr = np.zeros(layer.max() + 2, dtype=np.intp)
+    np.cumsum(np.bincount(of, minlength=len(ptr) - 1), out=ptr[1:])
+    return np.argsort(of, kind="stable"), ptr
+
+
+def _network(graph, nodes, result):
     """A pyvis Network whose node/edge lists are filled directly (add_node is quadratic).
 
     Items carry only what vis-network draws plus the edge's relation/weight/note; tooltips are
     composed in the page from the same data (keeps a 5,000-node page small and quick to parse).
+    `nodes` is ``sorted(graph)``, the order of the items.
     """
     from pyvis.network import Network
 
-    large = graph.number_of_nodes() > LARGE_GRAPH
+    large = len(nodes) > LARGE_GRAPH
     net = Network(directed=True, cdn_resources="in_line", height="100%", width="100%")
-    positions = _screen_shaped(layered_positions(graph))
+    xs, ys = _screen_shaped(*_positions(_Arrays(graph, nodes)))
     strengths = result.strengths
-    for node in sorted(graph):
-        data = graph.nodes[node]
+    attrs = graph.nodes
+    for node, x, y in zip(nodes, xs.tolist(), ys.tolist()):
+        data = attrs[node]
         kind = data.get("kind", "claim")
         strength = strengths.get(node)
-        x, y = positions[node]
         net.nodes.append({
             "id": node,
             "label": _truncate(data.get("title") or node),
@@ -425,9 +523,10 @@ def _network(graph, result):
             "x": round(x, 1),
             "y": round(y, 1),
         })
+    supports = RELATION_STYLE["supports"]
     for i, (source, target, data) in enumerate(sorted(graph.edges(data=True), key=_edge_key)):
         relation = data.get("relation", "supports")
-        style = RELATION_STYLE.get(relation, RELATION_STYLE["supports"])
+        style = RELATION_STYLE.get(relation, supports)
         weight = float(data.get("weight", DEFAULT_WEIGHT))
         net.edges.append({
             "id": i,
@@ -452,18 +551,16 @@ def _network(graph, result):
 _SCREEN_ASPECT = 1.9
 
 
-def _screen_shaped(positions):
-    """The layout stretched sideways to the screen's shape when it is taller than that: the
-    first view then shows the map larger, with room between the nodes of a layer for their
-    labels (never squeezed: a wide layout keeps its gaps)."""
-    if len(positions) < 2:
-        return positions
-    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
-    width, height = max(xs) - min(xs), max(ys) - min(ys)
+def _screen_shaped(xs, ys):
+    """The layout (arrays of x and y) stretched sideways to the screen's shape when it is
+    taller than that: the first view then shows the map larger, with room between the nodes of
+    a layer for their labels (never squeezed: a wide layout keeps its gaps)."""
+    if len(xs) < 2:
+        return xs, ys
+    width, height = float(xs.max() - xs.min()), float(ys.max() - ys.min())
     if width <= 0 or width >= _SCREEN_ASPECT * height:
-        return positions
-    stretch = _SCREEN_ASPECT * height / width
-    return {node: (x * stretch, y) for node, (x, y) in positions.items()}
+        return xs, ys
+    return xs * (_SCREEN_ASPECT * height / width), ys
 
 
 def _edge_key(edge):
@@ -516,17 +613,18 @@ def _vis_options(large):
     }
 
 
-def _page_data(graph, result, extra):
+def _page_data(graph, nodes, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
     from graph.core.uncertainty import describe
 
     strengths = result.strengths
     details = {}
-    tags = {}
-    for node in sorted(graph):
-        data = graph.nodes[node]
-        for tag in data.get("tags") or []:
-            tags[str(tag)] = tags.get(str(tag), 0) + 1
+    tags = Counter()
+    attrs = graph.nodes
+    for node in nodes:
+        data = attrs[node]
+        node_tags = [str(t) for t in data.get("tags") or ()]
+        tags.update(node_tags)
         details[node] = {
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
@@ -535,15 +633,15 @@ def _page_data(graph, result, extra):
             **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
             "strength": _round(strengths.get(node)),
             "date": _iso(data.get("date")),
-            "tags": [str(t) for t in data.get("tags") or []],
+            "tags": node_tags,
             "body": str(data.get("body") or ""),
-            "sources": [_source(s) for s in data.get("sources") or []],
+            "sources": [_source(s) for s in data.get("sources") or ()],
         }
     from graph.files.provenance import known_sources
 
     page = {
         "semantics": result.semantics,
-        "large": graph.number_of_nodes() > LARGE_GRAPH,
+        "large": len(nodes) > LARGE_GRAPH,
         # The sources edges name: the page shows their titles beside the edges.
         "sources": {k: {"title": v.get("title"), "url": v.get("url")}
                     for k, v in known_sources(graph).items()},
