@@ -59,13 +59,30 @@ def test_safe_url_only_ever_returns_http_or_mailto(text):
     assert result is None or re.match(r"(?i)(https?://[^/?#\s]|mailto:\S)", result)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(),
+@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
                     max_leaves=12))
 def test_script_json_round_trips_and_cannot_end_the_script(value):
     text = str(script_json(value))
     assert json.loads(text) == value
     assert not re.search("[<>&\u2028\u2029]", text)
+
+
+def test_script_json_writes_what_json_parse_reads():
+    """Non-finite numbers become null (JSON has no Infinity or NaN: a browser's JSON.parse
+    refuses them), numpy numbers numbers, dates and other objects their str, an integer
+    beyond 64 bits stays exact."""
+    import datetime
+    import numpy as np
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+
+    value = {"inf": float("inf"), "nan": float("nan"), "numpy": [np.float64(0.25), np.int64(3)],
+             "day": datetime.date(2024, 2, 29), 7: "int key"}
+    assert strict(str(script_json(value))) == {"inf": None, "nan": None, "numpy": [0.25, 3],
+                                               "day": "2024-02-29", "7": "int key"}
+    assert strict(str(script_json([2 ** 70, "<"]))) == [2 ** 70, "<"]
 
 
 def test_escape_json_text_of_options_string():
