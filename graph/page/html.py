@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import json
 import math
 import pathlib
@@ -104,6 +105,12 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     >>> page.startswith("<!DOCTYPE html>")
     True
     """
+    return _render(graph, result, title=title, extra=extra, perspectives=perspectives,
+                   perspective=perspective).generate_html()
+
+
+def _render(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=(), perspective=None):
+    """The pyvis Network of `render_html`, ready for its ``generate_html``."""
     nodes = sorted(graph)
     net = _network(graph, nodes, result)
     net.heading = str(title)
@@ -117,7 +124,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     env.globals["relation_style"] = RELATION_STYLE
     net.templateEnv = env
     net.path = TEMPLATE
-    return net.generate_html()
+    return net
 
 
 def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True,
@@ -170,13 +177,14 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
             result = score_graph(graph, semantics)
         page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
         page_extra.update(extra or {})
-        text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title,
-                           extra=page_extra, perspectives=perspectives, perspective=perspective)
+        net = _render(graph, result, title=DEFAULT_TITLE if title is None else title,
+                      extra=page_extra, perspectives=perspectives, perspective=perspective)
+        data = net.generate_html().encode("utf-8")
     path = pathlib.Path(path).absolute()
-    atomic_write(path, text)
-    return {"path": str(path), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-            "semantics": result.semantics, "bytes": len(text.encode("utf-8")),
-            "sections": sorted(page_extra)}
+    atomic_write(path, data)
+    # The counts of the page's own lists: a multigraph's number_of_edges walks every node.
+    return {"path": str(path), "nodes": len(net.nodes), "edges": len(net.edges),
+            "semantics": result.semantics, "bytes": len(data), "sections": sorted(page_extra)}
 
 
 def page_sections(graph, result, *, as_of=None):
@@ -669,12 +677,11 @@ def _page_data(graph, nodes, result, extra):
 
     strengths = result.strengths
     details = {}
-    tags = Counter()
+    node_tags = []
     attrs = graph.nodes
     for node in nodes:
         data = attrs[node]
-        node_tags = [str(t) for t in data.get("tags") or ()]
-        tags.update(node_tags)
+        node_tags.append([str(t) for t in data.get("tags") or ()])
         details[node] = {
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
@@ -683,10 +690,11 @@ def _page_data(graph, nodes, result, extra):
             **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
             "strength": _round(strengths.get(node)),
             "date": _iso(data.get("date")),
-            "tags": node_tags,
+            "tags": node_tags[-1],
             "body": str(data.get("body") or ""),
             "sources": [_source(s) for s in data.get("sources") or ()],
         }
+    tags = Counter(itertools.chain.from_iterable(node_tags))
     from graph.files.provenance import known_sources
 
     page = {
