@@ -675,25 +675,28 @@ def _page_data(graph, nodes, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
     from graph.core.uncertainty import describe
 
-    strengths = result.strengths
+    strengths = [result.strengths.get(node) for node in nodes]
+    rounded = _rounded([math.nan if s is None else s for s in strengths], 4)
     details = {}
     node_tags = []
     attrs = graph.nodes
-    for node in nodes:
+    for node, strength, shown in zip(nodes, strengths, rounded):
         data = attrs[node]
         node_tags.append([str(t) for t in data.get("tags") or ()])
-        details[node] = {
+        sources = data.get("sources")
+        entry = details[node] = {
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
             "evidence_kind": data.get("evidence_kind"),
             "credence": data.get("credence"),
-            **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
-            "strength": _round(strengths.get(node)),
-            "date": _iso(data.get("date")),
-            "tags": node_tags[-1],
-            "body": str(data.get("body") or ""),
-            "sources": [_source(s) for s in data.get("sources") or ()],
         }
+        if data.get("credence_dist"):
+            entry["uncertainty"] = describe(data["credence_dist"])
+        entry["strength"] = None if strength is None else shown
+        entry["date"] = _iso(data.get("date"))
+        entry["tags"] = node_tags[-1]
+        entry["body"] = str(data.get("body") or "")
+        entry["sources"] = list(map(_source, sources)) if sources else []
     tags = Counter(itertools.chain.from_iterable(node_tags))
     from graph.files.provenance import known_sources
 
