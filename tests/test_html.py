@@ -118,6 +118,25 @@ def test_layered_positions_handle_cycles_and_isolated_nodes():
     assert layered_positions(nx.MultiDiGraph()) == {}
 
 
+def test_barycentre_ordering_puts_each_argument_under_what_it_bears_on():
+    """Layers start by kind then id; the sweeps move claims under their models and evidence
+    under its claims (a self-loop and a parallel edge count once). Pinned to the positions of
+    the first, per-node implementation, which the array one reproduces exactly."""
+    graph = nx.MultiDiGraph()
+    for node, kind in (("m1", "model"), ("m2", "model"), ("c1", "claim"), ("c2", "claim"),
+                       ("c3", "claim"), ("c4", "claim"), ("e1", "evidence"), ("e2", "evidence"),
+                       ("e3", "evidence")):
+        add_node(graph, node, kind)
+    for source, target in (("c1", "m2"), ("c2", "m1"), ("c3", "m2"), ("c4", "m1"), ("e1", "c4"),
+                           ("e2", "c1"), ("e3", "c2"), ("e3", "c3"), ("c2", "c2")):
+        add_edge(graph, source, target)
+    add_edge(graph, "e3", "c3", "undermines")
+    assert layered_positions(graph) == {
+        "m1": (-160.0, 0.0), "m2": (160.0, 0.0),
+        "c4": (-240.0, 240.0), "c2": (-80.0, 240.0), "c3": (80.0, 240.0), "c1": (240.0, 240.0),
+        "e1": (-240.0, 480.0), "e3": (0.0, 480.0), "e2": (240.0, 480.0)}
+
+
 def test_wide_layers_are_staggered_not_stretched():
     graph = nx.MultiDiGraph()
     add_node(graph, "m", "model")
