@@ -16,7 +16,8 @@ child alone. Per size, in this order:
   ``robustness --samples 1000 --spread 0.1 --weight-spread 0.1`` (as bench_robustness.py).
 
 ``--commands`` keeps only the commands whose names start with one of its words (``check``
-keeps both checks). Each row gives issue 26's target where it has one (CPU seconds) and the
+keeps both checks; without the cold check, an untimed ``check`` writes the load cache first,
+so that the rows stay warm). Each row gives issue 26's target where it has one (CPU seconds) and the
 ratio of its CPU time to each of the size's three floors (issue 26, item 5), which no command
 of that size can go below:
 
@@ -302,6 +303,8 @@ def measure(n, code, timeout, only=None, helps=None):
         alone = child_json("solve_alone", corpus, "yes" if keep("why") else "no",
                            env={**os.environ, "PYTHONPATH": str(ROOT), "TAKEOFF_NO_CACHE": "1"})
         shutil.rmtree(corpus / ".takeoff", ignore_errors=True)
+        if not keep("check (cold)"):   # the rows after it are warm: leave them the load cache
+            run(["--corpus", str(corpus), "check"], code, timeout)
         model = (alone or {}).get("model")
         fill = {"out": str(Path(folder) / "map.html"), "model": model}
         rows = [run_row(n, name, [a.format(**fill) for a in argv], corpus, code, timeout,

@@ -59,13 +59,30 @@ def test_safe_url_only_ever_returns_http_or_mailto(text):
     assert result is None or re.match(r"(?i)(https?://[^/?#\s]|mailto:\S)", result)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(),
+@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
                     max_leaves=12))
 def test_script_json_round_trips_and_cannot_end_the_script(value):
     text = str(script_json(value))
     assert json.loads(text) == value
     assert not re.search("[<>&\u2028\u2029]", text)
+
+
+def test_script_json_writes_what_json_parse_reads():
+    """Non-finite numbers become null (JSON has no Infinity or NaN: a browser's JSON.parse
+    refuses them), numpy numbers numbers, dates and other objects their str, an integer
+    beyond 64 bits stays exact."""
+    import datetime
+    import numpy as np
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+
+    value = {"inf": float("inf"), "nan": float("nan"), "numpy": [np.float64(0.25), np.int64(3)],
+             "day": datetime.date(2024, 2, 29), 7: "int key"}
+    assert strict(str(script_json(value))) == {"inf": None, "nan": None, "numpy": [0.25, 3],
+                                               "day": "2024-02-29", "7": "int key"}
+    assert strict(str(script_json([2 ** 70, "<"]))) == [2 ** 70, "<"]
 
 
 def test_escape_json_text_of_options_string():
@@ -99,6 +116,25 @@ def test_layered_positions_handle_cycles_and_isolated_nodes():
     assert pos["a"][1] == pos["b"][1] > pos["m"][1]
     assert pos["lonely"][1] > pos["m"][1]  # only takeoff paths sit on the top layer
     assert layered_positions(nx.MultiDiGraph()) == {}
+
+
+def test_barycentre_ordering_puts_each_argument_under_what_it_bears_on():
+    """Layers start by kind then id; the sweeps move claims under their models and evidence
+    under its claims (a self-loop and a parallel edge count once). Pinned to the positions of
+    the first, per-node implementation, which the array one reproduces exactly."""
+    graph = nx.MultiDiGraph()
+    for node, kind in (("m1", "model"), ("m2", "model"), ("c1", "claim"), ("c2", "claim"),
+                       ("c3", "claim"), ("c4", "claim"), ("e1", "evidence"), ("e2", "evidence"),
+                       ("e3", "evidence")):
+        add_node(graph, node, kind)
+    for source, target in (("c1", "m2"), ("c2", "m1"), ("c3", "m2"), ("c4", "m1"), ("e1", "c4"),
+                           ("e2", "c1"), ("e3", "c2"), ("e3", "c3"), ("c2", "c2")):
+        add_edge(graph, source, target)
+    add_edge(graph, "e3", "c3", "undermines")
+    assert layered_positions(graph) == {
+        "m1": (-160.0, 0.0), "m2": (160.0, 0.0),
+        "c4": (-240.0, 240.0), "c2": (-80.0, 240.0), "c3": (80.0, 240.0), "c1": (240.0, 240.0),
+        "e1": (-240.0, 480.0), "e3": (0.0, 480.0), "e2": (240.0, 480.0)}
 
 
 def test_wide_layers_are_staggered_not_stretched():

@@ -22,10 +22,12 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import json
 import math
 import pathlib
 import re
+from collections import Counter
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -103,9 +105,16 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     >>> page.startswith("<!DOCTYPE html>")
     True
     """
-    net = _network(graph, result)
+    return _render(graph, result, title=title, extra=extra, perspectives=perspectives,
+                   perspective=perspective).generate_html()
+
+
+def _render(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=(), perspective=None):
+    """The pyvis Network of `render_html`, ready for its ``generate_html``."""
+    nodes = sorted(graph)
+    net = _network(graph, nodes, result)
     net.heading = str(title)
-    page = _page_data(graph, result, extra or {})
+    page = _page_data(graph, nodes, result, extra or {})
     page["perspectives"] = [_perspective_data(graph, p) for p in perspectives]
     page["perspective"] = perspective
     env = _environment()
@@ -115,7 +124,7 @@ def render_html(graph, result, *, title=DEFAULT_TITLE, extra=None, perspectives=
     env.globals["relation_style"] = RELATION_STYLE
     net.templateEnv = env
     net.path = TEMPLATE
-    return net.generate_html()
+    return net
 
 
 def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=None, sections=True,
@@ -168,13 +177,14 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
             result = score_graph(graph, semantics)
         page_extra = dict(page_sections(graph, result, as_of=as_of) if sections else {})
         page_extra.update(extra or {})
-        text = render_html(graph, result, title=DEFAULT_TITLE if title is None else title,
-                           extra=page_extra, perspectives=perspectives, perspective=perspective)
+        net = _render(graph, result, title=DEFAULT_TITLE if title is None else title,
+                      extra=page_extra, perspectives=perspectives, perspective=perspective)
+        data = net.generate_html().encode("utf-8")
     path = pathlib.Path(path).absolute()
-    atomic_write(path, text)
-    return {"path": str(path), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
-            "semantics": result.semantics, "bytes": len(text.encode("utf-8")),
-            "sections": sorted(page_extra)}
+    atomic_write(path, data)
+    # The counts of the page's own lists: a multigraph's number_of_edges walks every node.
+    return {"path": str(path), "nodes": len(net.nodes), "edges": len(net.edges),
+            "semantics": result.semantics, "bytes": len(data), "sections": sorted(page_extra)}
 
 
 def page_sections(graph, result, *, as_of=None):
@@ -231,6 +241,12 @@ def _why_section(graph, result):
     return section
 
 
+#: Control characters and spaces let browsers "repair" a URL into another scheme.
+_UNSAFE_URL_CHAR = re.compile("[\x00-\x20\x7f]")
+#: http(s) with a host of plain ASCII (no IPv6 brackets, nothing urlsplit would normalise).
+_PLAIN_WEB_URL = re.compile(r"(?i:https?)://[A-Za-z0-9.\-_~%!$&'()*+,;=:@]+(?:[/?#]|\Z)")
+
+
 def safe_url(url):
     """Return `url` if it may become a link (http(s) with a host, or mailto), else None.
 
@@ -254,9 +270,10 @@ def safe_url(url):
     if not isinstance(url, str):
         return None
     url = url.strip()
-    # Control characters and spaces let browsers "repair" a URL into another scheme.
-    if not url or any(ch <= " " or ch == "\x7f" for ch in url):
+    if not url or _UNSAFE_URL_CHAR.search(url):
         return None
+    if _PLAIN_WEB_URL.match(url):   # what urlsplit would pass; most sources are such
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -273,7 +290,10 @@ def script_json(value):
     """Serialise `value` as JSON that can sit inside a ``<script>`` element.
 
     ``<``, ``>`` and ``&`` (which could end the element or start a comment) and U+2028/U+2029
-    are written as ``\\uXXXX`` escapes, which JSON.parse reads back unchanged.
+    are written as ``\\uXXXX`` escapes, which JSON.parse reads back unchanged. Encoded by orjson
+    (a page of 50,000 nodes is 36 MB of JSON): numpy numbers are numbers, anything else it
+    cannot encode is written as its ``str``; a value orjson refuses (an integer beyond 64 bits)
+    falls back to the json module.
 
     Parameters
     ----------
@@ -285,11 +305,17 @@ def script_json(value):
     markupsafe.Markup
         The escaped JSON, marked safe for Jinja.
     """
-    return escape_json_text(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
+    import orjson
+
+    try:
+        text = orjson.dumps(value, default=str,
+                            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    except TypeError:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return escape_json_text(text)
 
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_JSON_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
 
 
 def escape_json_text(text):
@@ -299,7 +325,9 @@ def escape_json_text(text):
     """
     from markupsafe import Markup
 
-    return Markup(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+    for char, escape in _JSON_ESCAPES.items():   # str.replace: one pass in C per character
+        text = text.replace(char, escape)
+    return Markup(text)
 
 
 def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, max_row=None):
@@ -337,110 +365,199 @@ def layered_positions(graph, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, ma
     .. [1] K. Sugiyama, S. Tagawa, M. Toda, "Methods for visual understanding of hierarchical
        system structures", IEEE Trans. SMC 11(2), 1981.
     """
-    n = graph.number_of_nodes()
+    nodes = sorted(graph)
+    x, y = _positions(_Arrays(graph, nodes), x_gap=x_gap, y_gap=y_gap, row_gap=row_gap,
+                      max_row=max_row)
+    return dict(zip(nodes, zip(x.tolist(), y.tolist())))
+
+
+class _Arrays:
+    """The graph as integer arrays for the layout: node ``i`` is ``nodes[i]``; ``succ`` and
+    ``pred`` are ``(node, neighbour)`` index pairs of distinct neighbours other than the node
+    itself, each node's in the order networkx lists them (the barycentres add them in that
+    order, so they are the same to the last bit as sums over ``graph.successors``)."""
+
+    def __init__(self, graph, nodes):
+        import numpy as np
+
+        index = {node: i for i, node in enumerate(nodes)}
+        self.nodes = nodes
+        self.n = len(nodes)
+        # adjacency() walks networkx's own dicts: the views of graph.succ cost three times more.
+        self.succ = self._pairs(np, index, graph.adjacency())
+        self.pred = self._pairs(np, index, nx.reverse_view(graph).adjacency())
+        rank = {kind: i for i, kind in enumerate(KIND_STYLE)}
+        kinds = dict(graph.nodes(data="kind"))
+        self.rank = np.array([rank.get(kinds[node], len(rank)) for node in nodes], dtype=np.intp)
+        self.model = self.rank == rank["model"]
+
+    @staticmethod
+    def _pairs(np, index, adjacency):
+        adjacency = list(adjacency)
+        first = np.repeat(np.array([index[u] for u, _ in adjacency], dtype=np.intp),
+                          [len(near) for _, near in adjacency])
+        second = np.array([index[v] for _, near in adjacency for v in near], dtype=np.intp)
+        pairs = np.stack([first, second], axis=1).reshape(len(second), 2)
+        return pairs[first != second]
+
+
+def _positions(arrays, *, x_gap=_X_GAP, y_gap=_Y_GAP, row_gap=_ROW_GAP, max_row=None):
+    """`layered_positions` as arrays (x, y) in the order of ``arrays.nodes``."""
+    import numpy as np
+
+    n = arrays.n
     if n == 0:
-        return {}
+        return np.zeros(0), np.zeros(0)
     max_row = max_row or max(8, round(1.3 * math.sqrt(n)))
-    layers = _order_layers(graph, _layers(graph))
-    width = x_gap * (min(max_row, max(len(layer) for layer in layers)) - 1)
-    pos = {}
+    layer = _layers(arrays)
+    sizes = np.bincount(layer)
+    ordered = _order_layers(arrays, layer, sizes)
+    width = x_gap * (min(max_row, int(sizes.max())) - 1)
+    rows = np.ceil(sizes / max_row).astype(np.intp)
+    # A short layer (the takeoff paths, say) spreads out, up to twice the usual gap.
+    step = np.where(rows > 1, x_gap / np.maximum(rows, 1),
+                    np.minimum(2 * x_gap, np.maximum(x_gap, width / np.maximum(sizes - 1, 1))))
+    tops = []
     y = 0.0
-    for layer in layers:
-        rows = math.ceil(len(layer) / max_row)
-        # A short layer (the takeoff paths, say) spreads out, up to twice the usual gap.
-        step = x_gap / rows if rows > 1 else min(2 * x_gap, max(x_gap, width / max(len(layer) - 1, 1)))
-        for i, node in enumerate(layer):
-            pos[node] = ((i - (len(layer) - 1) / 2) * step, y + (i % rows) * row_gap)
-        y += (rows - 1) * row_gap + y_gap
-    return pos
+    for count in rows.tolist():   # summed in order, as the rows are laid out
+        tops.append(y)
+        y += (count - 1) * row_gap + y_gap
+    of = layer[ordered]
+    starts = np.cumsum(sizes) - sizes
+    i = np.arange(n) - starts[of]
+    xs, ys = np.empty(n), np.empty(n)
+    xs[ordered] = (i - (sizes[of] - 1) / 2) * step[of]
+    ys[ordered] = np.array(tops)[of] + (i % np.maximum(rows[of], 1)) * row_gap
+    return xs, ys
 
 
-def _layers(graph):
-    """Longest distance from each node's component to a sink of the condensation."""
-    cond = nx.condensation(graph)
-    mapping = cond.graph["mapping"]
+def _layers(arrays):
+    """Per node, its layer: the longest distance from its component to a sink of the
+    condensation, at least 1 for a component without a takeoff path."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n, src, dst = arrays.n, arrays.succ[:, 0], arrays.succ[:, 1]
+    adjacency = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    count, label = connected_components(adjacency, directed=True, connection="strong")
+    height = np.ones(count, dtype=np.intp)
     # Only takeoff paths sit on the top layer: a claim or evidence bearing on nothing goes one below.
-    base = dict.fromkeys(cond, 1)
-    for node, comp in mapping.items():
-        if graph.nodes[node].get("kind") == "model":
-            base[comp] = 0
-    height = {}
-    for comp in reversed(list(nx.topological_sort(cond))):
-        height[comp] = max(base[comp], 1 + max((height[s] for s in cond.successors(comp)), default=-1))
-    layers = [[] for _ in range(max(height.values()) + 1)]
-    for node in sorted(graph, key=_kind_then_id(graph)):
-        layers[height[mapping[node]]].append(node)
-    return layers
+    height[label[arrays.model]] = 0
+    cs, cd = label[src], label[dst]
+    between = cs != cd
+    cs, cd = cs[between], cd[between]
+    pending = np.bincount(cs, minlength=count)   # edges to components not yet placed
+    by_target = np.argsort(cd, kind="stable")
+    into = np.zeros(count + 1, dtype=np.intp)
+    np.cumsum(np.bincount(cd, minlength=count), out=into[1:])
+    sources = cs[by_target]
+    frontier = np.flatnonzero(pending == 0)
+    while len(frontier):   # from the sinks down: a component is placed once all it bears on are
+        starts, stops = into[frontier], into[frontier + 1]
+        lengths = stops - starts
+        edges = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        below = sources[edges]
+        np.maximum.at(height, below, np.repeat(height[frontier] + 1, lengths))
+        hits = np.bincount(below, minlength=count)
+        pending -= hits
+        frontier = np.flatnonzero((pending == 0) & (hits > 0))
+    return height[label]
 
 
-def _kind_then_id(graph):
-    rank = {kind: i for i, kind in enumerate(KIND_STYLE)}
-    return lambda node: (rank.get(graph.nodes[node].get("kind"), len(rank)), str(node))
+def _order_layers(arrays, layer, sizes):
+    """Barycentre ordering: down the layers by successors, then up by predecessors, twice.
 
+    Returns the node indices layer by layer, each layer left to right. A layer starts in the
+    order of kind, then id; a node's key is the mean place (``i / len(layer)``) of its
+    neighbours, or its own place if it has none; ties keep their order."""
+    import numpy as np
 
-def _order_layers(graph, layers):
-    """Barycentre ordering: down the layers by successors, then up by predecessors."""
-    index = {}
-    for layer in layers:
-        index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+    n = arrays.n
+    order = np.lexsort((np.arange(n), arrays.rank, layer))
+    starts = np.cumsum(sizes) - sizes
+    slot = np.empty(n, dtype=np.intp)   # a node's fixed place in its layer's first order
+    slot[order] = np.arange(n) - starts[layer[order]]
+    place = np.empty(n)
+    place[order] = slot[order] / np.maximum(sizes[layer[order]], 1)
+    by_layer = [(_grouped(pairs, layer), pairs) for pairs in (arrays.succ, arrays.pred)]
 
-    def sweep(sequence, neighbours):
-        for layer in sequence:
-            keyed = []
-            for node in layer:
-                near = [index[m] for m in neighbours(node) if m != node]
-                keyed.append((sum(near) / len(near) if near else index[node], node))
-            keyed.sort(key=lambda pair: pair[0])
-            layer[:] = [node for _, node in keyed]
-            index.update((node, i / max(len(layer), 1)) for i, node in enumerate(layer))
+    def sweep(layers, grouped):
+        (edge_order, edge_ptr), pairs = grouped
+        for k in layers:
+            size = int(sizes[k])
+            if size < 2:   # one node: nothing to order, its place stays 0
+                continue
+            a, b = starts[k], starts[k] + size
+            mine = pairs[edge_order[edge_ptr[k]:edge_ptr[k + 1]]]
+            keyed = slot[mine[:, 0]]
+            total = np.bincount(keyed, weights=place[mine[:, 1]], minlength=size)
+            count = np.bincount(keyed, minlength=size)
+            current = order[a:b]
+            own = np.empty(size)   # the key of a node without neighbours: its place
+            own[slot[current]] = place[current]
+            key = np.divide(total, count, out=own, where=count > 0)[slot[current]]
+            order[a:b] = current[np.argsort(key, kind="stable")]
+            place[order[a:b]] = np.arange(size) / size
 
     for _ in range(2):
-        sweep(layers[1:], graph.successors)
-        sweep(list(reversed(layers[:-1])), graph.predecessors)
-    return layers
+        sweep(range(1, len(sizes)), by_layer[0])
+        sweep(range(len(sizes) - 2, -1, -1), by_layer[1])
+    return order
 
 
-def _network(graph, result):
+def _grouped(pairs, layer):
+    """The pairs' order grouped by the layer of their first node (stable), with the offsets."""
+    import numpy as np
+
+    of = layer[pairs[:, 0]]
+    ptr = np.zeros(layer.max() + 2, dtype=np.intp)
+    np.cumsum(np.bincount(of, minlength=len(ptr) - 1), out=ptr[1:])
+    return np.argsort(of, kind="stable"), ptr
+
+
+def _network(graph, nodes, result):
     """A pyvis Network whose node/edge lists are filled directly (add_node is quadratic).
 
     Items carry only what vis-network draws plus the edge's relation/weight/note; tooltips are
     composed in the page from the same data (keeps a 5,000-node page small and quick to parse).
+    `nodes` is ``sorted(graph)``, the order of the items.
     """
     from pyvis.network import Network
 
-    large = graph.number_of_nodes() > LARGE_GRAPH
+    large = len(nodes) > LARGE_GRAPH
     net = Network(directed=True, cdn_resources="in_line", height="100%", width="100%")
-    positions = _screen_shaped(layered_positions(graph))
+    xs, ys = _screen_shaped(*_positions(_Arrays(graph, nodes)))
     strengths = result.strengths
-    for node in sorted(graph):
-        data = graph.nodes[node]
-        kind = data.get("kind", "claim")
-        strength = strengths.get(node)
-        x, y = positions[node]
-        net.nodes.append({
-            "id": node,
-            "label": _truncate(data.get("title") or node),
-            "group": kind,
-            "size": _node_size(kind, strength if strength is not None else data.get("credence", DEFAULT_CREDENCE)),
-            "x": round(x, 1),
-            "y": round(y, 1),
-        })
-    for i, (source, target, data) in enumerate(sorted(graph.edges(data=True), key=_edge_key)):
-        relation = data.get("relation", "supports")
-        style = RELATION_STYLE.get(relation, RELATION_STYLE["supports"])
-        weight = float(data.get("weight", DEFAULT_WEIGHT))
+    attrs = graph.nodes
+    data = [attrs[node] for node in nodes]
+    kinds = [d.get("kind", "claim") for d in data]
+    shown = [strengths.get(node) for node in nodes]
+    sizes = _node_sizes(kinds, [d.get("credence", DEFAULT_CREDENCE) if s is None else s
+                                for d, s in zip(data, shown)])
+    net.nodes = [{"id": node, "label": _truncate(d.get("title") or node), "group": kind,
+                  "size": size, "x": x, "y": y}
+                 for node, d, kind, size, x, y in zip(nodes, data, kinds, sizes, _rounded(xs, 1),
+                                                      _rounded(ys, 1))]
+    edges = _edges(graph)
+    weights = [float(d.get("weight", DEFAULT_WEIGHT)) for _, _, d in edges]
+    supports = RELATION_STYLE["supports"]
+    for i, ((source, target, d), weight, width) in enumerate(
+            zip(edges, weights, _rounded([1 + 4 * w for w in weights], 2))):
+        relation = d.get("relation", "supports")
+        style = RELATION_STYLE.get(relation, supports)
         net.edges.append({
             "id": i,
             "from": source,
             "to": target,
             "relation": relation,
             "weight": weight,
-            "note": data.get("note") or "",
+            "note": d.get("note") or "",
             # Whose argument the edge is (`from`; "from" itself is vis-network's source node).
-            "by": data.get("from"),
-            "quote": data.get("quote"),
+            "by": d.get("from"),
+            "quote": d.get("quote"),
             "color": style["color"],
-            "width": round(1 + 4 * weight, 2),
+            "width": width,
             "dashes": style["dashes"],
         })
     net.options = _vis_options(large)
@@ -452,18 +569,28 @@ def _network(graph, result):
 _SCREEN_ASPECT = 1.9
 
 
-def _screen_shaped(positions):
-    """The layout stretched sideways to the screen's shape when it is taller than that: the
-    first view then shows the map larger, with room between the nodes of a layer for their
-    labels (never squeezed: a wide layout keeps its gaps)."""
-    if len(positions) < 2:
-        return positions
-    xs, ys = [x for x, _ in positions.values()], [y for _, y in positions.values()]
-    width, height = max(xs) - min(xs), max(ys) - min(ys)
+def _screen_shaped(xs, ys):
+    """The layout (arrays of x and y) stretched sideways to the screen's shape when it is
+    taller than that: the first view then shows the map larger, with room between the nodes of
+    a layer for their labels (never squeezed: a wide layout keeps its gaps)."""
+    if len(xs) < 2:
+        return xs, ys
+    width, height = float(xs.max() - xs.min()), float(ys.max() - ys.min())
     if width <= 0 or width >= _SCREEN_ASPECT * height:
-        return positions
-    stretch = _SCREEN_ASPECT * height / width
-    return {node: (x * stretch, y) for node, (x, y) in positions.items()}
+        return xs, ys
+    return xs * (_SCREEN_ASPECT * height / width), ys
+
+
+def _edges(graph):
+    """``(source, target, attributes)`` of every edge, by source, target and relation (parallel
+    edges in the graph's order); read from the adjacency, quicker than ``graph.edges``' view."""
+    if graph.is_multigraph():
+        found = [(u, v, attrs) for u, near in graph.adjacency() for v, keyed in near.items()
+                 for attrs in keyed.values()]
+    else:
+        found = [(u, v, attrs) for u, near in graph.adjacency() for v, attrs in near.items()]
+    found.sort(key=_edge_key)
+    return found
 
 
 def _edge_key(edge):
@@ -477,8 +604,36 @@ def _truncate(text):
 
 
 def _node_size(kind, strength):
-    base, span = NODE_SIZE.get(kind, NODE_SIZE["claim"])
-    return round(base + span * max(0.0, min(1.0, float(strength))), 1)
+    """A node's size on the map (`NODE_SIZE`) for its kind and strength."""
+    return _node_sizes([kind], [strength])[0]
+
+
+def _node_sizes(kinds, strengths):
+    """`_node_size` of each kind and strength (numbers, in [0, 1] or clamped to it)."""
+    import numpy as np
+
+    base, span = np.array([NODE_SIZE.get(kind, NODE_SIZE["claim"]) for kind in kinds],
+                          dtype=np.intp).reshape(len(kinds), 2).T
+    strength = np.array(strengths, dtype=float).reshape(len(kinds))
+    return _rounded(base + span * np.maximum(0.0, np.minimum(1.0, strength)), 1)
+
+
+def _rounded(values, digits):
+    """``[round(v, digits) for v in values]`` (Python floats), in numpy.
+
+    ``rint(v * 10**digits) / 10**digits`` is the float ``round`` gives (the nearest to the
+    decimal it rounds to) unless ``v * 10**digits`` lies within its own rounding error of a half
+    or is too large for that error to be small; those few are rounded by ``round``."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    scaled = values * 10.0 ** digits
+    out = (np.rint(scaled) / 10.0 ** digits).tolist()
+    with np.errstate(invalid="ignore"):   # inf - inf: an infinity is doubtful, round keeps it
+        doubtful = ~(np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) > 1e-6) | ~(np.abs(scaled) < 1e9)
+    for i in np.flatnonzero(doubtful).tolist():
+        out[i] = round(float(values[i]), digits)
+    return out
 
 
 def _vis_options(large):
@@ -516,34 +671,38 @@ def _vis_options(large):
     }
 
 
-def _page_data(graph, result, extra):
+def _page_data(graph, nodes, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
     from graph.core.uncertainty import describe
 
-    strengths = result.strengths
+    strengths = [result.strengths.get(node) for node in nodes]
+    rounded = _rounded([math.nan if s is None else s for s in strengths], 4)
     details = {}
-    tags = {}
-    for node in sorted(graph):
-        data = graph.nodes[node]
-        for tag in data.get("tags") or []:
-            tags[str(tag)] = tags.get(str(tag), 0) + 1
-        details[node] = {
+    node_tags = []
+    attrs = graph.nodes
+    for node, strength, shown in zip(nodes, strengths, rounded):
+        data = attrs[node]
+        node_tags.append([str(t) for t in data.get("tags") or ()])
+        sources = data.get("sources")
+        entry = details[node] = {
             "title": str(data.get("title") or node),
             "kind": data.get("kind"),
             "evidence_kind": data.get("evidence_kind"),
             "credence": data.get("credence"),
-            **({"uncertainty": describe(data["credence_dist"])} if data.get("credence_dist") else {}),
-            "strength": _round(strengths.get(node)),
-            "date": _iso(data.get("date")),
-            "tags": [str(t) for t in data.get("tags") or []],
-            "body": str(data.get("body") or ""),
-            "sources": [_source(s) for s in data.get("sources") or []],
         }
+        if data.get("credence_dist"):
+            entry["uncertainty"] = describe(data["credence_dist"])
+        entry["strength"] = None if strength is None else shown
+        entry["date"] = _iso(data.get("date"))
+        entry["tags"] = node_tags[-1]
+        entry["body"] = str(data.get("body") or "")
+        entry["sources"] = list(map(_source, sources)) if sources else []
+    tags = Counter(itertools.chain.from_iterable(node_tags))
     from graph.files.provenance import known_sources
 
     page = {
         "semantics": result.semantics,
-        "large": graph.number_of_nodes() > LARGE_GRAPH,
+        "large": len(nodes) > LARGE_GRAPH,
         # The sources edges name: the page shows their titles beside the edges.
         "sources": {k: {"title": v.get("title"), "url": v.get("url")}
                     for k, v in known_sources(graph).items()},
