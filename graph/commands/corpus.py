@@ -350,9 +350,10 @@ def check(ctx, shacl, as_json):
         from graph.files.perspectives import check_perspectives
 
         corpus.problems += check_perspectives(corpus)
-    from graph.explaining.review import merge_problems
+    if corpus.errors:   # what a merge at HEAD broke, and how to fix it
+        from graph.explaining.review import merge_problems  # git and diffs: only for errors
 
-    corpus.problems = merge_problems(corpus)  # what a merge at HEAD broke, and how to fix it
+        corpus.problems = merge_problems(corpus)
     violations = []
     if shacl and not corpus.errors:
         from graph.formats.rdf import to_rdf, validate_shacl

@@ -425,7 +425,7 @@ def _split(body, lengths):
     """``{name: bytes}`` of a body whose header lists ``lengths`` (the sections, in order)."""
     if [name for name, _ in lengths] != [name for name, _ in SECTIONS]:
         raise _Untrusted("sections of another layout")
-    sections, at = {}, 0
+    sections, at, body = {}, 0, memoryview(body)   # views: no section is copied
     for name, length in lengths:
         if type(length) is not int or length < 0:
             raise _Untrusted("a section of no length")
@@ -439,9 +439,9 @@ def _split(body, lengths):
 def _decoded(sections, name):
     data, how = sections[name], dict(SECTIONS)[name]
     if how == "text":
-        return data.decode("utf-8").split("\0") if data else []
+        return str(data, "utf-8").split("\0") if data else []
     if how == "json":
-        return json.loads(data, parse_constant=_refuse_constant)
+        return json.loads(bytes(data), parse_constant=_refuse_constant)
     return np.frombuffer(data, dtype=how)
 
 
