@@ -12,6 +12,13 @@ of the corpus) its verdict is reused, else it is parsed and checked afresh. What
 other files (duplicate ids, unknown targets, undeclared sources, links to unknown ids,
 arguments without a conclusion) is checked on every load (:func:`graph.files.validate.assemble`).
 
+When every file of the corpus is an entry, in the entries' order, with its trusted ``lstat``
+(:meth:`LoadCache.columns`, the usual case), the load makes no verdict at all: the columns
+scoring and counting need (paths, kinds, credences, edge targets, relations, weights, and the
+few warnings, links and edge provenances) are read as arrays, checked across files with arrays
+(:mod:`graph.files.columns`) and kept; the graph, built from the verdicts, is made only for a
+command that asks for it.
+
 Why a kept verdict is as trustworthy as checking the file again:
 
 - **A verdict is a function of the file's bytes, its name and the code.** It is kept under the
@@ -38,14 +45,16 @@ Why a kept verdict is as trustworthy as checking the file again:
   the verdict checking the file again would give. Where no secret can be kept, nothing is
   cached.
 - **Checked on the way in all the same.** Every column is checked before it is used against
-  what a verdict without errors can hold (:func:`_check_columns`): kinds, relations and
-  evidence kinds among the known ones, credences in [0, 1] and weights in (0, 1] (finite: the
-  JSON reader refuses NaN and infinities), dates that parse, distributions that
+  what a verdict without errors can hold (:func:`_fast_columns` for the ones a load of
+  unchanged files reads, :func:`_check_columns` for all of them when verdicts are made):
+  kinds, relations and evidence kinds among the known ones, credences in [0, 1] and weights in
+  (0, 1] (NaN and the infinities fail both), dates that parse, distributions that
   :func:`graph.core.uncertainty.parse_distribution` accepts, text where text belongs, source
   URLs that are http(s) or absent with a title. One that fails makes the whole cache ignored, so
   even a cache signed with your own key cannot put a value into the graph that no valid file
   could give, nor end a command in a traceback.
-- **A cache is data.** It is JSON (never pickle or marshal), read with the guarded read
+- **A cache is data.** It is arrays of numbers, text and JSON (never pickle or marshal),
+  read with the guarded read
   (:func:`graph.files.store.open_regular`: a FIFO, device or link there is ignored, never
   opened or followed); one that is corrupt, of another format or version is ignored and
   rebuilt. ``.takeoff/`` must be a real folder of the running user
@@ -54,16 +63,20 @@ Why a kept verdict is as trustworthy as checking the file again:
   corpus that cannot be written (read-only, full disk) simply is not cached. Set
   ``TAKEOFF_NO_CACHE=1`` to neither read nor write it.
 
-The layout: one JSON object of columns, each a list. Per file (row ``r`` is the ``r``-th cached
-file): ``rel``, ``stat`` (the trusted ``lstat`` as text, or null for a racy file), ``digest``;
-the node's ``kind`` and ``evidence_kind`` (indices into :data:`graph.core.model.KINDS` and
-``EVIDENCE_KINDS``), ``title``, ``label``, ``credence``, ``credence_dist``, ``date`` (ISO text),
-``body``; ``tags``, ``sources`` and ``edges``: how many of each the file has in the columns
-that follow, one entry per tag (``tag``), per source (``url``, ``source_title``,
-``source_quote``, ``source_date``) and per edge (``target``, ``relation`` as an index into
-``RELATIONS``, ``weight``, ``note``, ``extra``: ``weight_dist``, ``from`` and ``quote`` when
-given, ``index``: its place in its list). ``warnings`` and ``links`` are ``[row, line, text]``
-triples. Flat columns of plain values decode several times faster than a list per file.
+The layout: a JSON header line (format, version, fingerprint, the name and length of each
+section, the signature), then the sections (:data:`SECTIONS`) one after the other. The columns
+(row ``r`` is the ``r``-th cached file): ``rel`` (the paths, joined by NUL), ``stat`` (the
+trusted ``lstat``: device, inode, size, mtime, ctime as 64-bit integers), ``trusted`` (0 for a
+racy file), ``kind`` (an index into :data:`graph.core.model.KINDS`), ``credence``, ``edges``
+(how many edges the file has); per edge ``target`` (NUL-joined), ``relation`` (an index into
+``RELATIONS``), ``weight``; ``sparse``: JSON of the few ``warnings`` and annotation ``links``
+(``[row, line, text]`` triples) and edge provenance (``extra``: ``[edge, {weight_dist, from,
+quote}]``); ``digest`` (of each file's bytes); ``text``: JSON of the other columns, read only
+when verdicts are made: ``evidence_kind``, ``title``, ``label``, ``credence_dist``, ``date``
+(ISO text), ``body``, ``tags`` and ``sources`` (how many of each the file has in the columns
+that follow), ``tag``, ``url``, ``source_title``, ``source_quote``, ``source_date``, and per
+edge ``note`` and ``index`` (its place in its list). Numbers are little-endian arrays read with
+numpy without a Python object per value.
 """
 from __future__ import annotations
 

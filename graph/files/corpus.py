@@ -6,7 +6,9 @@ unchanged files come from the load cache
 (:mod:`graph.files.cache`: their verdicts, without reading them), the others are checked on
 their own (:func:`graph.files.validate.check_file`), and :func:`graph.files.validate.assemble`
 checks what needs the whole corpus and builds the :class:`networkx.MultiDiGraph` whose edge
-keys are the relations.
+keys are the relations. When every file is unchanged, the load is the cache's columns
+(:mod:`graph.files.columns`), checked across files without a graph, which is built from the
+cached verdicts only when a command first uses it.
 """
 from __future__ import annotations
 
