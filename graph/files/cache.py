@@ -399,7 +399,7 @@ def _encode(cols):
     """The sections of the columns ``cols`` (as :func:`_columns` gives them): ``([[name,
     length]...], body)``. A file whose ``lstat`` does not fit the integers kept is kept
     untrusted (read again on every load, its verdict reused by digest)."""
-    n, m = len(cols["rel"]), len(cols["target"])
+    n = len(cols["rel"])
     stats = [key or (0,) * 5 for key in cols["stat"]]
     try:
         stat_array = np.array(stats, dtype=np.int64).reshape(n, 5)
@@ -430,7 +430,6 @@ def _encode(cols):
             data = np.ascontiguousarray(value, dtype=how).tobytes()
         parts.append(data)
         lengths.append([name, len(data)])
-    assert len(cols["kind"]) == n and len(cols["relation"]) == m
     return lengths, b"".join(parts)
 
 
