@@ -158,3 +158,19 @@ def test_check_and_score_from_columns_import_no_networkx(tmp_path, trusted_now):
                          text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
                          check=True)
     assert out.stdout.splitlines()[-1] == "False", out.stdout + out.stderr
+
+
+def test_an_lstat_too_large_to_keep_leaves_its_file_untrusted(tmp_path, trusted_now):
+    """Inode numbers and times are kept as 64-bit integers; a file whose ``lstat`` does not
+    fit is kept untrusted (read again on every load, its verdict reused by digest) rather than
+    making the cache unwritable."""
+    write_corpus(tmp_path, 5, errors=False)
+    Corpus.load(tmp_path)
+    head, body = (tmp_path / ".takeoff" / "cache").read_bytes().split(b"\n", 1)
+    sections = graph.files.cache._split(body, json.loads(head)["sections"])
+    columns = graph.files.cache._full(graph.files.cache._fast_columns(sections), sections)
+    columns["stat"][0] = (1, 2 ** 64 - 1, 3, 4, 5)
+    lengths, body = graph.files.cache._encode(columns)
+    again = graph.files.cache._fast_columns(graph.files.cache._split(body, lengths))
+    assert again["trusted"].tolist() == [False] + [key is not None for key in columns["stat"][1:]]
+    assert again["stat"][0].tolist() == [0] * 5
