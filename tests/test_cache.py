@@ -213,26 +213,64 @@ def test_cached_load_equals_uncached_load(monkeypatch, edits):
 # ---- a crafted cache (issue 28): signed, bound to the code, checked on the way in ---------------
 
 def read_cache(root):
-    """The header and the columns of ``root``'s cache."""
+    """The header and the columns (as graph.files.cache._columns makes them) of ``root``'s
+    cache."""
     import json
 
     head, body = (root / CACHE_DIR / CACHE_NAME).read_bytes().split(b"\n", 1)
-    return json.loads(head), json.loads(body)
+    head = json.loads(head)
+    sections = graph.files.cache._split(body, head["sections"])
+    return head, graph.files.cache._full(graph.files.cache._fast_columns(sections), sections)
 
 
 def craft(root, edit, key=None, fingerprint=None):
     """Rewrite ``root``'s cache as an attacker would: its true ``lstat`` keys and digests, the
-    columns changed by ``edit(columns)``, signed with ``key`` (the user's own secret: the worst
-    case) or a wrong one, for the package's fingerprint or ``fingerprint``."""
+    columns changed by ``edit(columns)`` (or, for a ``Raw`` edit, the encoded sections
+    ``[[name, length]...]`` and body changed by it), signed with ``key`` (the user's own
+    secret: the worst case) or a wrong one, for the package's fingerprint or ``fingerprint``."""
     import json
 
     head, columns = read_cache(root)
-    edit(columns)
-    body = json.dumps(columns).encode()
+    if not isinstance(edit, Raw):
+        edit(columns)
+    lengths, body = graph.files.cache._encode(columns)
+    if isinstance(edit, Raw):
+        lengths, body = edit.edit(lengths, body)
     fingerprint = fingerprint or head["fingerprint"]
     head["fingerprint"] = fingerprint
+    head["sections"] = lengths
     head["mac"] = graph.files.cache._mac(key or b"x" * 32, fingerprint, body)
     (root / CACHE_DIR / CACHE_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
+
+
+class Raw:
+    """An edit of the encoded sections rather than of the columns."""
+
+    def __init__(self, edit):
+        self.edit = edit
+
+
+def section_edit(name, change):
+    """A ``Raw`` edit replacing section ``name``'s bytes by ``change(bytes)``."""
+    def edit(lengths, body):
+        parts, at = {}, 0
+        for section, length in lengths:
+            parts[section] = body[at:at + length]
+            at += length
+        parts[name] = change(parts[name])
+        return [[section, len(parts[section])] for section, _ in lengths], b"".join(parts.values())
+    return Raw(edit)
+
+
+def drop_section(name):
+    def edit(lengths, body):
+        at = 0
+        for section, length in lengths:
+            if section == name:
+                return [entry for entry in lengths if entry[0] != name], \
+                    body[:at] + body[at + length:]
+            at += length
+    return Raw(edit)
 
 
 def row_of(columns, rel):
@@ -252,10 +290,6 @@ def edge_setter(column, value):
     return edit
 
 
-def drop(column):
-    return lambda columns: columns.pop(column)
-
-
 WITH_SOURCES = """tags: [a, b]
 sources:
   - url: https://example.org/a
@@ -264,12 +298,16 @@ sources:
 """
 BAD_COLUMNS = {
     "credence 7.5": setter("credence", 7.5),
-    "credence as text": setter("credence", "0.5"),
+    "credence NaN": setter("credence", float("nan")),
     "kind out of range": setter("kind", 9),
-    "kind as text": setter("kind", "wizard"),
-    "kind true": setter("kind", True),
+    "kind negative": setter("kind", -1),
     "weight 7": edge_setter("weight", 7.0),
     "weight 0": edge_setter("weight", 0.0),
+    "weight infinite": edge_setter("weight", float("inf")),
+    "a trusted flag of 2": section_edit("trusted", lambda data: b"\x02" + data[1:]),
+    "a column of another length": section_edit("credence", lambda data: data[:-8]),
+    "a stat column cut short": section_edit("stat", lambda data: data[:-8]),
+    "a path twice": setter("rel", "sub/n1.md"),
     "relation out of range": edge_setter("relation", 2),
     "empty target": edge_setter("target", ""),
     "empty title": setter("title", "  "),
@@ -283,7 +321,7 @@ BAD_COLUMNS = {
     "tags that do not add up": setter("tags", 3),
     "an impossible distribution": setter("credence_dist", {"mean": 0.5, "spread": 0.9}),
     "provenance that is no id": edge_setter("extra", {"from": "Not An Id"}),
-    "a column missing": drop("weight"),
+    "a column missing": drop_section("weight"),
     "edges that do not add up": setter("edges", 7),
     "a warning of another file": lambda c: c["warnings"].append([99, 1, "x"]),
 }

@@ -390,9 +390,10 @@ def evidence_filter(ctx, graph):
 def filtered_corpus(ctx, corpus):
     """``corpus`` with the graph ``--edges-from`` / ``--evidence-kinds`` leave (itself if
     neither is given)."""
+    state = settings(ctx)
+    if state.edges_from is None and state.evidence_kinds is None:
+        return corpus   # without touching corpus.graph, which a load from columns builds late
     edges_from, kinds = evidence_filter(ctx, corpus.graph)
-    if edges_from is None and kinds is None:
-        return corpus
     import dataclasses
 
     from graph.files.provenance import filter_graph

@@ -350,20 +350,21 @@ def check(ctx, shacl, as_json):
         from graph.files.perspectives import check_perspectives
 
         corpus.problems += check_perspectives(corpus)
-    from graph.explaining.review import merge_problems
+    if corpus.errors:   # what a merge at HEAD broke, and how to fix it
+        from graph.explaining.review import merge_problems  # git and diffs: only for errors
 
-    corpus.problems = merge_problems(corpus)  # what a merge at HEAD broke, and how to fix it
+        corpus.problems = merge_problems(corpus)
     violations = []
     if shacl and not corpus.errors:
         from graph.formats.rdf import to_rdf, validate_shacl
 
         violations = validate_shacl(to_rdf(corpus.graph, store="memory"))
-    graph = corpus.graph
-    summary = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in KINDS}
+    kinds = list(corpus.kinds.values())   # no graph built for a load from the cache's columns
+    summary = {kind: kinds.count(kind) for kind in KINDS}
+    nodes, edges = len(kinds), corpus.n_edges
     ok = not corpus.errors and not violations
     if as_json:
-        emit_json({"ok": ok, "nodes": graph.number_of_nodes(),
-                   "edges": graph.number_of_edges(), "kinds": summary,
+        emit_json({"ok": ok, "nodes": nodes, "edges": edges, "kinds": summary,
                    "problems": [p.to_json() for p in corpus.problems],
                    **({"violations": [v.to_json() for v in violations]} if shacl else {})})
     else:
@@ -374,7 +375,7 @@ def check(ctx, shacl, as_json):
         counts = ", ".join(f"{n} {k}" for k, n in summary.items())
         state = "ok" if ok else f"{len(corpus.errors) + len(violations)} error(s)"
         conform = ", conforms to the SHACL shapes" if shacl and ok else ""
-        click.echo(f"{state}: {graph.number_of_nodes()} nodes ({counts}), "
-                   f"{graph.number_of_edges()} edges, {len(corpus.warnings)} warning(s){conform}")
+        click.echo(f"{state}: {nodes} nodes ({counts}), {edges} edges, "
+                   f"{len(corpus.warnings)} warning(s){conform}")
     if not ok:
         ctx.exit(1)

@@ -122,18 +122,19 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_
     result = corpus.score(semantics, tolerance=tolerance)
     if not result.converged:
         click.echo(f"warning: {result.message}", err=True)
-    rows = ranking(corpus.graph, result, kind=None if all_nodes else "model")
+    kinds = corpus.kinds   # not the graph: a load from the cache's columns builds none
+    rows = ranking(kinds, result, kind=None if all_nodes else "model")
     shares = None
     if by == "group":
         from graph.solving.shares import strength_shares
 
         shares = strength_shares(corpus.graph, semantics, tolerance=tolerance)
     if as_json:
-        data = result.to_json(corpus.graph)
+        data = result.to_json(kinds)
         data["ranking"] = [{k: row[k] for k in ("id", "strength", "shift", "up", "down")}
                            | ({"parts": shares.row(row["id"])} if shares else {})
                            for row in rows[:top]]
-        data["filter"] = filter_json(ctx, corpus.graph)
+        data["filter"] = None if corpus.columns is not None else filter_json(ctx, corpus.graph)
         emit_json(data)
         return
     shown = top or (None if all_nodes else SCORE_TOP)   # --all: every node, as asked

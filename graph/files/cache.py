@@ -12,6 +12,13 @@ of the corpus) its verdict is reused, else it is parsed and checked afresh. What
 other files (duplicate ids, unknown targets, undeclared sources, links to unknown ids,
 arguments without a conclusion) is checked on every load (:func:`graph.files.validate.assemble`).
 
+When every file of the corpus is an entry, in the entries' order, with its trusted ``lstat``
+(:meth:`LoadCache.columns`, the usual case), the load makes no verdict at all: the columns
+scoring and counting need (paths, kinds, credences, edge targets, relations, weights, and the
+few warnings, links and edge provenances) are read as arrays, checked across files with arrays
+(:mod:`graph.files.columns`) and kept; the graph, built from the verdicts, is made only for a
+command that asks for it.
+
 Why a kept verdict is as trustworthy as checking the file again:
 
 - **A verdict is a function of the file's bytes, its name and the code.** It is kept under the
@@ -38,14 +45,16 @@ Why a kept verdict is as trustworthy as checking the file again:
   the verdict checking the file again would give. Where no secret can be kept, nothing is
   cached.
 - **Checked on the way in all the same.** Every column is checked before it is used against
-  what a verdict without errors can hold (:func:`_check_columns`): kinds, relations and
-  evidence kinds among the known ones, credences in [0, 1] and weights in (0, 1] (finite: the
-  JSON reader refuses NaN and infinities), dates that parse, distributions that
+  what a verdict without errors can hold (:func:`_fast_columns` for the ones a load of
+  unchanged files reads, :func:`_check_columns` for all of them when verdicts are made):
+  kinds, relations and evidence kinds among the known ones, credences in [0, 1] and weights in
+  (0, 1] (NaN and the infinities fail both), dates that parse, distributions that
   :func:`graph.core.uncertainty.parse_distribution` accepts, text where text belongs, source
   URLs that are http(s) or absent with a title. One that fails makes the whole cache ignored, so
   even a cache signed with your own key cannot put a value into the graph that no valid file
   could give, nor end a command in a traceback.
-- **A cache is data.** It is JSON (never pickle or marshal), read with the guarded read
+- **A cache is data.** It is arrays of numbers, text and JSON (never pickle or marshal),
+  read with the guarded read
   (:func:`graph.files.store.open_regular`: a FIFO, device or link there is ignored, never
   opened or followed); one that is corrupt, of another format or version is ignored and
   rebuilt. ``.takeoff/`` must be a real folder of the running user
@@ -54,16 +63,20 @@ Why a kept verdict is as trustworthy as checking the file again:
   corpus that cannot be written (read-only, full disk) simply is not cached. Set
   ``TAKEOFF_NO_CACHE=1`` to neither read nor write it.
 
-The layout: one JSON object of columns, each a list. Per file (row ``r`` is the ``r``-th cached
-file): ``rel``, ``stat`` (the trusted ``lstat`` as text, or null for a racy file), ``digest``;
-the node's ``kind`` and ``evidence_kind`` (indices into :data:`graph.core.model.KINDS` and
-``EVIDENCE_KINDS``), ``title``, ``label``, ``credence``, ``credence_dist``, ``date`` (ISO text),
-``body``; ``tags``, ``sources`` and ``edges``: how many of each the file has in the columns
-that follow, one entry per tag (``tag``), per source (``url``, ``source_title``,
-``source_quote``, ``source_date``) and per edge (``target``, ``relation`` as an index into
-``RELATIONS``, ``weight``, ``note``, ``extra``: ``weight_dist``, ``from`` and ``quote`` when
-given, ``index``: its place in its list). ``warnings`` and ``links`` are ``[row, line, text]``
-triples. Flat columns of plain values decode several times faster than a list per file.
+The layout: a JSON header line (format, version, fingerprint, the name and length of each
+section, the signature), then the sections (:data:`SECTIONS`) one after the other. The columns
+(row ``r`` is the ``r``-th cached file): ``rel`` (the paths, joined by NUL), ``stat`` (the
+trusted ``lstat``: device, inode, size, mtime, ctime as 64-bit integers), ``trusted`` (0 for a
+racy file), ``kind`` (an index into :data:`graph.core.model.KINDS`), ``credence``, ``edges``
+(how many edges the file has); per edge ``target`` (NUL-joined), ``relation`` (an index into
+``RELATIONS``), ``weight``; ``sparse``: JSON of the few ``warnings`` and annotation ``links``
+(``[row, line, text]`` triples) and edge provenance (``extra``: ``[edge, {weight_dist, from,
+quote}]``); ``digest`` (of each file's bytes); ``text``: JSON of the other columns, read only
+when verdicts are made: ``evidence_kind``, ``title``, ``label``, ``credence_dist``, ``date``
+(ISO text), ``body``, ``tags`` and ``sources`` (how many of each the file has in the columns
+that follow), ``tag``, ``url``, ``source_title``, ``source_quote``, ``source_date``, and per
+edge ``note`` and ``index`` (its place in its list). Numbers are little-endian arrays read with
+numpy without a Python object per value.
 """
 from __future__ import annotations
 
@@ -76,8 +89,10 @@ import sys
 import tempfile
 import time
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from graph.core.model import (
@@ -87,7 +102,7 @@ from graph.core.model import (
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
 FORMAT = "takeoff-load-cache"
-VERSION = 3
+VERSION = 4
 KEY_BYTES = 32
 # Two seconds: the coarsest timestamp granularity in use (FAT); ext4 and tmpfs tick in ms.
 RACY_NS = 2_000_000_000
@@ -100,6 +115,20 @@ EDGE_COLUMNS = ("target", "relation", "weight", "note", "extra", "index")
 # ``[row, line, text]`` triples: a file's warnings, its annotation's links.
 SPARSE_COLUMNS = ("warnings", "links")
 EDGE_EXTRAS = {"weight_dist", "from", "quote"}
+# The sections of the file, in this order: how each is stored (``text``: its values joined by
+# NUL, which no path, id or digest holds; ``json``; else the numpy type of a little-endian
+# array). The ones before ``digest`` are all a load of unchanged files reads; ``text`` (one
+# JSON object of the remaining columns: titles, bodies, notes, sources...) is decoded only
+# when a command needs the verdicts (the graph, or a file to read again).
+SECTIONS = (("rel", "text"), ("stat", "<i8"), ("trusted", "u1"), ("kind", "i1"),
+            ("credence", "<f8"), ("edges", "<i4"), ("target", "text"), ("relation", "i1"),
+            ("weight", "<f8"), ("sparse", "json"), ("digest", "text"), ("text", "json"))
+TEXT_COLUMNS = ("evidence_kind", "title", "label", "credence_dist", "date", "tags", "sources",
+                "body", "tag", "url", "source_title", "source_quote", "source_date", "note",
+                "index")
+# The fields of a file's ``lstat`` a trusted entry keeps (the file type is checked apart).
+STAT_FIELDS = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
+_stat_of = attrgetter("st_mode", *STAT_FIELDS)
 
 
 def _fingerprint():
@@ -114,7 +143,7 @@ def _fingerprint():
 
 
 def _mac(key, fingerprint, body):
-    """The signature of a cache: its format, version and code fingerprint with its columns."""
+    """The signature of a cache: its format, version and code fingerprint with its sections."""
     return hmac.new(key, f"{FORMAT}\n{VERSION}\n{fingerprint}\n".encode() + body,
                     hashlib.sha256).hexdigest()
 
@@ -149,7 +178,7 @@ def _checked_key(data):
 
 def _key(st):
     """A file's ``lstat`` as the cache keeps it."""
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class _Untrusted(ValueError):
@@ -166,27 +195,81 @@ class LoadCache:
     Example::
 
         cache = LoadCache(root)
-        for (path, text, rel), (verdict, st) in zip(files, cache.lookup(files)):
-            if verdict is None:                       # not kept, or changed: read it
-                nf = read_node_file(path)
-                verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
-                cache.keep(rel, st, nf.digest, verdict)
-        ...
-        cache.save()                                  # if anything changed
+        columns = cache.columns(names)    # every file unchanged: the corpus as columns
+        if columns is None:
+            for (path, text, rel), (verdict, st) in zip(files, cache.lookup(files)):
+                if verdict is None:                   # not kept, or changed: read it
+                    nf = read_node_file(path)
+                    verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
+                    cache.keep(rel, st, nf.digest, verdict)
+            ...
+            cache.save()                              # if anything changed
     """
 
-    def __init__(self, root):
+    def __init__(self, root, *, columns=True):
         self.root = Path(root)
         self.path = self.root / CACHE_DIR / CACHE_NAME
         self.key = user_key() if not os.environ.get("TAKEOFF_NO_CACHE") else None
         self.enabled = self.key is not None
         self.fingerprint = _fingerprint() if self.enabled else None
-        self.rows = self._read() if self.enabled else {}
         self.now = time.time_ns()   # before any file is read: the racy rule's "read at"
+        # The sections as read and checked for a load of unchanged files (None: no trusted
+        # cache); the verdicts of every entry are made from them only when needed (rows).
+        self._fast, self._slow = self._read() if self.enabled else (None, None)
+        self._columns = columns   # False: every file goes through lookup()
+        self._rows = None
+        self._stats = None    # the lstat of each file, from columns(), for lookup()
         self._kept = {}       # rel -> (stat key or None, digest, Verdict or None, row or None)
         self.changed = False
 
-    # ---- a load -------------------------------------------------------------------------
+    # ---- a load of unchanged files --------------------------------------------------------
+
+    def columns(self, names):
+        """The columns of every file of ``names`` (``(name as text, name relative to the
+        corpus)`` pairs) if they are exactly the cache's entries, in its order, each regular
+        and with its trusted ``lstat``; else None (then :meth:`lookup` reuses the ``lstat``
+        results). Raises nothing: a file gone meanwhile is the slow path's to report."""
+        fast = self._fast
+        if fast is None or not self._columns or len(names) != len(fast["rel"]) \
+                or [rel for _, rel in names] != fast["rel"]:
+            return None
+        try:
+            self._stats = stats = list(map(os.lstat, [text for text, _ in names]))
+            now = np.array(list(map(_stat_of, stats)), dtype=np.int64).reshape(len(stats), 6)
+        except (OSError, OverflowError, ValueError):
+            self._stats = None
+            return None
+        same = ((now[:, 0] & 0o170000) == stat.S_IFREG) & fast["trusted"] \
+            & (now[:, 1:] == fast["stat"]).all(axis=1)
+        if not same.all():
+            return None
+        return {name: fast[name] for name in ("rel", "kind", "credence", "edges", "target",
+                                              "relation", "weight", "warnings", "links",
+                                              "extra")} | {"verdicts": self.verdicts}
+
+    def verdicts(self):
+        """``{rel: Verdict}`` of every entry (decoding and checking the ``text`` section), or
+        None if that section cannot be trusted."""
+        rows = self.rows
+        if self._fast is None or len(rows) != len(self._fast["rel"]):
+            return None
+        return {rel: row[2] for rel, row in rows.items()}
+
+    @property
+    def rows(self):
+        """``{rel: (stat key, digest, Verdict, row)}`` of every entry ({} if the cache is
+        missing or untrusted)."""
+        if self._rows is None:
+            self._rows = {}
+            if self._slow is not None:
+                try:
+                    self._rows = _rows(_full(self._fast, self._slow))
+                except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                        RecursionError):
+                    pass
+        return self._rows
+
+    # ---- a load ---------------------------------------------------------------------------
 
     def lookup(self, files):
         """For each ``(path, name as text, name relative to the corpus)`` of ``files``,
@@ -194,19 +277,22 @@ class LoadCache:
         else None; and the ``lstat`` result to give :meth:`keep` (None if there is none or
         the file is not a regular file)."""
         rows, kept, lstat, is_regular = self.rows, self._kept, os.lstat, stat.S_ISREG
+        stats = self._stats if self._stats is not None and len(self._stats) == len(files) \
+            else [None] * len(files)
         found = []
-        for _, text, rel in files:
-            try:
-                st = lstat(text)
-            except (OSError, TypeError, ValueError):
-                found.append((None, None))
-                continue
+        for (_, text, rel), st in zip(files, stats):
+            if st is None:
+                try:
+                    st = lstat(text)
+                except (OSError, TypeError, ValueError):
+                    found.append((None, None))
+                    continue
             if not is_regular(st.st_mode):
                 found.append((None, None))
                 continue
             row = rows.get(rel)
-            if row is not None and row[0] == (f"{st.st_dev}:{st.st_ino}:{st.st_size}:"
-                                              f"{st.st_mtime_ns}:{st.st_ctime_ns}"):
+            if row is not None and row[0] == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                                              st.st_ctime_ns):
                 kept[rel] = row
                 found.append((row[2], st))
             else:
@@ -248,32 +334,33 @@ class LoadCache:
             return None
 
     def _read(self):
-        """``{rel: (stat key, digest, Verdict, row)}``, or {} for a missing or untrusted
-        cache."""
+        """The sections a load of unchanged files needs, decoded and checked, and the bytes of
+        the others; (None, None) for a missing or untrusted cache."""
         from graph.files.store import UnsafeFileError, open_regular
 
         if self._folder() is None:
-            return {}
+            return None, None
         try:
             fd = open_regular(self.path, limit=1 << 40, state=True)
         except UnsafeFileError:
-            return {}
+            return None, None
         try:
             with os.fdopen(fd, "rb") as f:
                 head = json.loads(f.readline())
                 if not (isinstance(head, dict) and head.get("format") == FORMAT
                         and head.get("version") == VERSION
                         and head.get("fingerprint") == self.fingerprint
-                        and isinstance(head.get("mac"), str)):
-                    return {}
+                        and isinstance(head.get("mac"), str)
+                        and isinstance(head.get("sections"), list)):
+                    return None, None
                 body = f.read()
             if not hmac.compare_digest(_mac(self.key, self.fingerprint, body), head["mac"]):
-                return {}
-            columns = json.loads(body, parse_constant=_refuse_constant)
-            return _rows(columns)
+                return None, None
+            sections = _split(body, head["sections"])
+            return _fast_columns(sections), sections
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError,
                 RecursionError):
-            return {}
+            return None, None
 
     # ---- writing --------------------------------------------------------------------------
 
@@ -285,19 +372,17 @@ class LoadCache:
         if not self.changed and len(self._kept) == len(self.rows):
             return   # nothing changed, nothing to write
         try:
-            body = json.dumps(_columns(self._kept), separators=(",", ":"),
-                              allow_nan=False).encode("ascii")
-            self._write(body)
+            self._write(*_encode(_columns(self._kept)))
         except (OSError, TypeError, ValueError, RecursionError, TakeoffError):
             pass
 
-    def _write(self, body):
+    def _write(self, lengths, body):
         folder = self._folder(create=True)
         if folder is None or (os.path.lexists(self.path) and not os.path.isfile(self.path)) \
                 or os.path.islink(self.path):
             return   # not ours to write (a link, a FIFO, another user's folder)
         head = json.dumps({"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
-                           "mac": _mac(self.key, self.fingerprint, body)})
+                           "sections": lengths, "mac": _mac(self.key, self.fingerprint, body)})
         fd, tmp = tempfile.mkstemp(prefix=".cache.", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -306,6 +391,127 @@ class LoadCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# ---- the file's sections <-> columns ---------------------------------------------------------
+
+def _encode(cols):
+    """The sections of the columns ``cols`` (as :func:`_columns` gives them): ``([[name,
+    length]...], body)``. A file whose ``lstat`` does not fit the integers kept is kept
+    untrusted (read again on every load, its verdict reused by digest)."""
+    n = len(cols["rel"])
+    stats = [key or (0,) * 5 for key in cols["stat"]]
+    try:
+        stat_array = np.array(stats, dtype=np.int64).reshape(n, 5)
+        trusted = np.array([key is not None for key in cols["stat"]], dtype=np.uint8)
+    except OverflowError:
+        fits = [key is not None and all(-2 ** 63 <= v < 2 ** 63 for v in key)
+                for key in cols["stat"]]
+        stat_array = np.array([s if ok else (0,) * 5 for s, ok in zip(stats, fits)],
+                              dtype=np.int64).reshape(n, 5)
+        trusted = np.array(fits, dtype=np.uint8)
+    extra = cols["extra"]
+    values = {
+        "stat": stat_array, "trusted": trusted,
+        "sparse": {"warnings": cols["warnings"], "links": cols["links"],
+                   "extra": [[e, x] for e, x in enumerate(extra) if x is not None]},
+        "text": {name: cols[name] for name in TEXT_COLUMNS},
+    }
+    parts, lengths = [], []
+    for name, how in SECTIONS:
+        value = values.get(name, cols.get(name))
+        if how == "text":
+            if any("\0" in v for v in value):
+                raise ValueError(f"a NUL in {name}")
+            data = "\0".join(value).encode("utf-8")
+        elif how == "json":
+            data = json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
+        else:
+            data = np.ascontiguousarray(value, dtype=how).tobytes()
+        parts.append(data)
+        lengths.append([name, len(data)])
+    return lengths, b"".join(parts)
+
+
+def _split(body, lengths):
+    """``{name: bytes}`` of a body whose header lists ``lengths`` (the sections, in order)."""
+    if [name for name, _ in lengths] != [name for name, _ in SECTIONS]:
+        raise _Untrusted("sections of another layout")
+    sections, at, body = {}, 0, memoryview(body)   # views: no section is copied
+    for name, length in lengths:
+        if type(length) is not int or length < 0:
+            raise _Untrusted("a section of no length")
+        sections[name] = body[at:at + length]
+        at += length
+    if at != len(body):
+        raise _Untrusted("a body of another length")
+    return sections
+
+
+def _decoded(sections, name):
+    data, how = sections[name], dict(SECTIONS)[name]
+    if how == "text":
+        return str(data, "utf-8").split("\0") if data else []
+    if how == "json":
+        return json.loads(bytes(data), parse_constant=_refuse_constant)
+    return np.frombuffer(data, dtype=how)
+
+
+def _fast_columns(sections):
+    """The sections a load of unchanged files reads, decoded and checked against what
+    verdicts without errors can hold (raises ``_Untrusted`` or another ValueError, TypeError,
+    KeyError or IndexError): the numbers as arrays, the paths and targets as lists."""
+    cols = {name: _decoded(sections, name) for name, _ in SECTIONS[:10]}
+    n, m = len(cols["rel"]), len(cols["target"])
+    cols["stat"] = cols["stat"].reshape(n, 5)
+    if not (cols["trusted"] <= 1).all():
+        raise _Untrusted("a trusted flag that is neither 0 nor 1")
+    cols["trusted"] = cols["trusted"].astype(bool)
+    if not (len(cols["trusted"]) == len(cols["kind"]) == len(cols["credence"])
+            == len(cols["edges"]) == n and len(cols["relation"]) == len(cols["weight"]) == m):
+        raise _Untrusted("columns of different lengths")
+    kind, credence, weight, edges = cols["kind"], cols["credence"], cols["weight"], cols["edges"]
+    if not (((kind >= 0) & (kind < len(KINDS))).all() and len(set(cols["rel"])) == n
+            and ((credence >= 0.0) & (credence <= 1.0)).all()
+            and ((weight > 0.0) & (weight <= 1.0)).all()
+            and ((cols["relation"] == 0) | (cols["relation"] == 1)).all()
+            and (edges >= 0).all() and int(edges.sum(dtype=np.int64)) == m
+            and all(cols["target"])):
+        raise _Untrusted("a kind, number or text out of its range")
+    sparse = cols.pop("sparse")
+    if not (type(sparse) is dict and set(sparse) == {"warnings", "links", "extra"}):
+        raise _Untrusted("sparse columns of another layout")
+    cols["warnings"], cols["links"] = sparse["warnings"], sparse["links"]
+    _check_triples(cols, n)
+    from graph.core.uncertainty import parse_distribution
+
+    cols["extra"] = extra = {}
+    for pair in sparse["extra"]:
+        if not (type(pair) is list and len(pair) == 2 and type(pair[0]) is int
+                and 0 <= pair[0] < m and pair[0] not in extra
+                and _good_extra(pair[1], parse_distribution)):
+            raise _Untrusted("edge provenance no file could give")
+        extra[pair[0]] = pair[1]
+    return cols
+
+
+def _full(fast, sections):
+    """The columns of every entry, as :func:`_columns` makes them, from the sections."""
+    if fast is None:
+        raise _Untrusted("no columns")
+    text = _decoded(sections, "text")
+    if not (type(text) is dict and set(text) == set(TEXT_COLUMNS)):
+        raise _Untrusted("text columns of another layout")
+    m = len(fast["target"])
+    cols = dict(text)
+    cols.update(rel=fast["rel"], digest=_decoded(sections, "digest"),
+                stat=[tuple(key) if ok else None
+                      for key, ok in zip(fast["stat"].tolist(), fast["trusted"].tolist())],
+                target=fast["target"], warnings=fast["warnings"], links=fast["links"],
+                extra=[fast["extra"].get(e) for e in range(m)])
+    for name in ("kind", "credence", "edges", "relation", "weight"):
+        cols[name] = fast[name].tolist()
+    return cols
 
 
 # ---- columns <-> verdicts ---------------------------------------------------------------------
@@ -429,7 +635,7 @@ def _check_columns(cols):
             and all(map(str.strip, cols["tag"]))
             and _is(cols["relation"], int) and set(cols["relation"]) <= set(range(len(RELATIONS)))
             and _is(cols["index"], int) and min(cols["index"], default=0) >= 0
-            and set(map(type, cols["stat"])) <= {str, type(None)}):
+            and set(map(type, cols["stat"])) <= {tuple, type(None)}):
         raise _Untrusted("a kind, number or text out of its range")
     _check_sparse(cols, kinds)
     parse = _date_parser()
@@ -460,9 +666,15 @@ def _check_sparse(cols, kinds):
     for extra in cols["extra"]:
         if extra is not None and not _good_extra(extra, parse_distribution):
             raise _Untrusted("edge provenance no file could give")
+    _check_triples(cols, len(kinds))
+
+
+def _check_triples(cols, n):
+    """The ``[row, line, text]`` triples of warnings and links: each of one of the ``n``
+    files."""
     for triple in chain(cols["warnings"], cols["links"]):
         if not (type(triple) is list and len(triple) == 3 and type(triple[0]) is int
-                and 0 <= triple[0] < len(kinds) and type(triple[1]) is int
+                and 0 <= triple[0] < n and type(triple[1]) is int
                 and type(triple[2]) is str):
             raise _Untrusted("a warning or link out of place")
 

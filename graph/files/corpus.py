@@ -6,7 +6,9 @@ unchanged files come from the load cache
 (:mod:`graph.files.cache`: their verdicts, without reading them), the others are checked on
 their own (:func:`graph.files.validate.check_file`), and :func:`graph.files.validate.assemble`
 checks what needs the whole corpus and builds the :class:`networkx.MultiDiGraph` whose edge
-keys are the relations.
+keys are the relations. When every file is unchanged, the load is the cache's columns
+(:mod:`graph.files.columns`), checked across files without a graph, which is built from the
+cached verdicts only when a command first uses it.
 """
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ from graph.core.model import (
     CorpusError, Problem, TakeoffError, display_path, gc_paused, unknown_id_message,
 )
 from graph.files.cache import LoadCache
+from graph.files.columns import Columns, assemble_columns
 from graph.files.config import MARKER, corpus_settings
 from graph.files.provenance import read_sources
 from graph.files.store import (
-    UnsafeFileError, is_perspective_file, read_node_file, stable_read, walk_node_files,
+    UnsafeFileError, is_perspective_file, node_file_names, read_node_file, stable_read,
 )
 from graph.files.validate import assemble, check_file
 
@@ -41,11 +44,28 @@ class Corpus:
         corpus = Corpus.load("claims")
         corpus.require_valid()
         corpus.graph.nodes["bottlenecks"]["credence"]
+
+    A load whose every file came unchanged from the load cache holds its
+    :class:`graph.files.columns.Columns` and builds the graph only when it is first used:
+    :attr:`kinds`, :attr:`n_edges` and :meth:`score` need none.
     """
 
     root: Path
     graph: "networkx.MultiDiGraph"
     problems: list = field(default_factory=list)
+    columns: "Columns | None" = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.graph is None and self.columns is not None:
+            del self.graph     # made from the columns on first use (__getattr__)
+        else:
+            self.columns = None   # a graph given (dataclasses.replace): the columns are not its
+
+    def __getattr__(self, name):
+        if name != "graph" or self.__dict__.get("columns") is None:
+            raise AttributeError(name)
+        self.graph = self._graph_of(self.columns)
+        return self.graph
 
     @classmethod
     def load(cls, root, overlay=None):
@@ -67,16 +87,24 @@ class Corpus:
         return stable_read(root, lambda: cls._read(root, overlay))
 
     @classmethod
-    def _read(cls, root, overlay):
-        files = walk_node_files(root)
-        if overlay:
-            files = [f for f in files if overlay.get(f[0], "") is not None]
-            known = {f[0] for f in files}
-            files += [(p, None, None) for p, t in sorted(overlay.items())
-                      if t is not None and p not in known]
+    def _read(cls, root, overlay, columns=True):
+        names = node_file_names(root)
         refused, checked = [], []
         with gc_paused():
-            cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
+            # graph/files/cache.py: unchanged files are not read again
+            cache = LoadCache(root, columns=columns and not overlay)
+            sources, source_problems = read_sources(root / MARKER)
+            found = cache.columns(names)
+            if found is not None:
+                loaded = assemble_columns(names, found, sources)
+                if loaded is not None:   # every file unchanged and nothing wrong across files
+                    return cls(root, None, source_problems + loaded.problems, loaded)
+            files = [(Path(text), text, rel) for text, rel in names]
+            if overlay:
+                files = [f for f in files if overlay.get(f[0], "") is not None]
+                known = {f[0] for f in files}
+                files += [(p, None, None) for p, t in sorted(overlay.items())
+                          if t is not None and p not in known]
             on_disk = [f for f in files if not (overlay and f[0] in overlay)]
             found = iter(cache.lookup(on_disk))
             for path, _, rel in files:
@@ -93,10 +121,18 @@ class Corpus:
                     verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
                     cache.keep(rel, st, nf.digest, verdict)
                 checked.append((path, rel[rel.rfind(os.sep) + 1:-3], verdict))
-            sources, source_problems = read_sources(root / MARKER)
             graph, problems = assemble(checked, sources)
             cache.save()
         return cls(root, graph, refused + source_problems + problems)
+
+    def _graph_of(self, columns):
+        """The graph of a load from columns: built from the cache's verdicts, or, if their
+        text cannot be trusted, from the files read again."""
+        files = columns.verdict_files()
+        if files is None:
+            return stable_read(self.root, lambda: Corpus._read(self.root, {}, columns=False)).graph
+        with gc_paused():
+            return assemble(files, columns.sources)[0]
 
     @staticmethod
     def _read_file(path, text, root, refused):
@@ -138,10 +174,27 @@ class Corpus:
         the one place they are read)."""
         return corpus_settings(self.root)
 
-    def score(self, semantics=None, **options):
-        """Strengths of every node; see :func:`graph.solving.propagation.score_graph`. The semantics
-        defaults to the corpus's setting (``takeoff.toml``), else qe."""
-        from graph.solving.propagation import score_graph
+    @property
+    def kinds(self):
+        """``{id: kind}`` of every node, in the graph's order."""
+        if self.columns is not None:
+            return self.columns.kinds
+        return dict(self.graph.nodes(data="kind"))
 
-        return score_graph(self.graph, semantics or self.settings.get("semantics", "qe"),
-                           **options)
+    @property
+    def n_edges(self):
+        """The number of edges of the graph."""
+        if self.columns is not None:
+            return self.columns.n_edges
+        return self.graph.number_of_edges()
+
+    def score(self, semantics=None, **options):
+        """Strengths of every node; see :func:`graph.solving.propagation.score_graph` (from
+        the columns, without the graph, when the load has them). The semantics defaults to the
+        corpus's setting (``takeoff.toml``), else qe."""
+        from graph.solving.propagation import score_graph, score_system
+
+        semantics = semantics or self.settings.get("semantics", "qe")
+        if self.columns is not None:
+            return score_system(self.columns.system(), semantics, **options)
+        return score_graph(self.graph, semantics, **options)

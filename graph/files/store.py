@@ -907,22 +907,26 @@ def iter_node_files(root):
 def walk_node_files(root):
     """:func:`iter_node_files` as ``(path, name as text, name relative to root)`` triples,
     for the loader: the texts come from the walk, so no path is turned into text again."""
-    root = Path(root)
+    return [(Path(text), text, rel) for text, rel in node_file_names(root)]
+
+
+def node_file_names(root):
+    """:func:`walk_node_files` without a ``Path`` each: ``(name as text, name relative to
+    root)`` pairs (a warm load of a large corpus needs no more, and a ``Path`` per file was a
+    tenth of it)."""
     top = os.fspath(root)
     cut = len(top) if top.endswith(os.sep) else len(top) + 1
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
+    for dirpath, dirnames, filenames in os.walk(top):
         rel = "" if dirpath == top else dirpath[cut:] + os.sep
-        found += [(here / d, f"{dirpath}{os.sep}{d}", rel + d)
+        found += [(f"{dirpath}{os.sep}{d}", rel + d)
                   for d in dirnames if d.endswith(".md") and not d.startswith(".")]
         dirnames[:] = sorted(
             d for d in dirnames
             if not d.startswith(".") and not d.endswith(".md")
             and not (dirpath == top and d == PERSPECTIVES_DIR)
         )
-        found += [(here / f, f"{dirpath}{os.sep}{f}", rel + f)
-                  for f in sorted(filenames) if f.endswith(".md")]
+        found += [(f"{dirpath}{os.sep}{f}", rel + f) for f in sorted(filenames) if f.endswith(".md")]
     return found
 
 

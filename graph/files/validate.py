@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import re
 from urllib.parse import urlsplit
 
-import networkx as nx
 import yaml
 
 from graph.core.frontmatter import compose_front, parse_front
@@ -398,6 +397,8 @@ def assemble(files, sources=None):
         The graph (edge keys are the relations) and the problems, file by file: each file's
         own, then those found across files.
     """
+    import networkx as nx   # here: a load of unchanged files builds no graph (graph.files.columns)
+
     graph = nx.MultiDiGraph()
     if sources is not None:
         graph.graph["sources"] = dict(sources)
@@ -431,12 +432,9 @@ def assemble(files, sources=None):
                                            for message, keys in errors)
         for target, line in verdict.links:
             if target not in nodes:
-                found.setdefault(i, []).append(
-                    (line, f"annotation links to {unknown_id_message(target, graph)}", "warning"))
+                found.setdefault(i, []).append((line, unknown_link(target, graph), "warning"))
         if not succ[source] and nodes[source]["kind"] == "argument":
-            found.setdefault(i, []).append(
-                (1, f"argument {source!r} has no conclusion: it supports or undermines nothing",
-                 "warning"))
+            found.setdefault(i, []).append((1, no_conclusion(source), "warning"))
     problems = []
     for i, (path, _, verdict) in enumerate(files):
         if verdict.problems or i in found:
@@ -444,6 +442,16 @@ def assemble(files, sources=None):
             problems += [Problem(where, line, message, level)
                          for line, message, level in (*verdict.problems, *found.get(i, ()))]
     return graph, problems
+
+
+def unknown_link(target, ids):
+    """The warning of an annotation's link to ``target``, an id not among ``ids``."""
+    return f"annotation links to {unknown_id_message(target, ids)}"
+
+
+def no_conclusion(node_id):
+    """The warning of an argument that supports or undermines nothing."""
+    return f"argument {node_id!r} has no conclusion: it supports or undermines nothing"
 
 
 def _front_of(path):
@@ -469,7 +477,7 @@ def _add_edges(graph, source, edges, declared):
             errors.append((f"{relation} {unknown_id_message(target, graph)}", (*keys, "target")))
         elif target in relation_of:
             errors.append((f"{quote(source)} both supports and undermines {quote(target)}", keys))
-        elif extra and (unknown := _unknown_source(extra.get("from"), declared, target)):
+        elif extra and (unknown := unknown_source(extra.get("from"), declared, target)):
             errors.append((unknown, (*keys, "from")))
         else:
             relation_of[target] = relation
@@ -482,7 +490,7 @@ def _add_edges(graph, source, edges, declared):
     return errors
 
 
-def _unknown_source(source, declared, target):
+def unknown_source(source, declared, target):
     """Why an edge's ``from`` is neither the editor nor a declared source (None if it is)."""
     if source is None or declared is None or source == EDITOR or source in declared:
         return None

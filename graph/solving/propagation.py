@@ -515,15 +515,25 @@ class System:
         The solve plan: blocks of nodes in topological order of the condensation.
     """
 
-    def __init__(self, ids, base, src, dst, relation, weight, edges, plan=None, index=None):
+    def __init__(self, ids, base, src, dst, relation, weight, edges=None, plan=None, index=None):
         self.ids = ids
         self.index = {v: i for i, v in enumerate(ids)} if index is None else index
         self.base = base
         self.src, self.dst, self.relation, self.weight = src, dst, relation, weight
-        self.edges = edges
+        self._edges = edges
         self._plan = plan if plan is not None else _plan(len(ids), src, dst, relation)
         self.cyclic = self._plan.cyclic
         self._stages = self._whole = None
+
+    @property
+    def edges(self):
+        """``(source id, target id, relation)`` of every edge, made on first use (a system
+        made from columns has none until asked)."""
+        if self._edges is None:
+            ids, names = self.ids, (SUPPORTS, UNDERMINES)
+            self._edges = [(ids[u], ids[v], names[r]) for u, v, r in
+                           zip(self.src.tolist(), self.dst.tolist(), self.relation.tolist())]
+        return self._edges
 
     @property
     def n_nodes(self):
@@ -835,6 +845,27 @@ def build_system(G):
                            for x, e in zip(weights, edges)], dtype=float)
     _check_range(weight, "weight", lambda i: "edge {!r} -> {!r} ({})".format(*edges[i]))
     return System(ids, base, src, dst, relation, weight, edges, index=index)
+
+
+def system_from_arrays(ids, base, src, dst, relation, weight, *, index=None):
+    """The :class:`System` of node ids and arrays: what :func:`build_system` makes of a graph
+    whose nodes are ``ids`` in this order and whose edges are ``src[e] -> dst[e]`` (indices)
+    in this order, without walking a graph (a load from columns, graph.files.columns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> system = system_from_arrays(["a", "b"], np.array([0.9, 0.5]), np.array([0]),
+    ...                             np.array([1]), np.array([0], dtype=np.int8), np.array([1.0]))
+    >>> system.edges
+    [('a', 'b', 'supports')]
+    """
+    base = np.asarray(base, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    _check_range(base, "credence", lambda i: f"node {ids[i]!r}")
+    _check_range(weight, "weight", lambda i: f"edge {ids[src[i]]!r} -> {ids[dst[i]]!r}")
+    return System(ids, base, np.asarray(src, dtype=np.intp), np.asarray(dst, dtype=np.intp),
+                  np.asarray(relation, dtype=np.int8), weight, index=index)
 
 
 def _number(value, what, where):
@@ -1253,22 +1284,34 @@ class ScoreResult:
                 f"{self.iterations} iterations); showing the last state reached")
 
     def ranked(self, G, kind="model"):
-        """Ids of the nodes of ``kind`` (all nodes if None), strongest first (ties by id)."""
-        ids = [v for v in self.strengths if kind is None or G.nodes[v].get("kind") == kind]
+        """Ids of the nodes of ``kind`` (all nodes if None), strongest first (ties by id).
+        ``G`` is the graph scored, or ``{id: kind}`` of its nodes."""
+        kind_of = _kinds(G)
+        ids = [v for v in self.strengths if kind is None or kind_of(v) == kind]
         return sorted(ids, key=lambda v: (-self.strengths[v], str(v)))
 
     def to_json(self, G):
         """``{"semantics", "converged", "iterations", "residual", "nodes": {id: {"kind",
-        "credence", "strength"}}, "models": [ids ranked by strength]}``."""
+        "credence", "strength"}}, "models": [ids ranked by strength]}``; ``G`` as for
+        :meth:`ranked`."""
+        kind_of = _kinds(G)
         return {
             "semantics": self.semantics,
             "converged": bool(self.converged),
             "iterations": int(self.iterations),
             "residual": float(self.residual),
-            "nodes": {str(v): {"kind": G.nodes[v].get("kind"), "credence": self.credences[v],
+            "nodes": {str(v): {"kind": kind_of(v), "credence": self.credences[v],
                                "strength": self.strengths[v]} for v in self.strengths},
             "models": [str(v) for v in self.ranked(G)],
         }
+
+
+def _kinds(G):
+    """The kind of a node, from a graph or from ``{id: kind}``."""
+    if isinstance(G, dict):
+        return G.get
+    nodes = G.nodes
+    return lambda v: nodes[v].get("kind")
 
 
 def score_system(system, semantics="qe", *, tolerance=DEFAULT_TOLERANCE, max_steps=None,
@@ -1521,8 +1564,9 @@ def edge_contributions(result, target):
             without = x[plan.local[t]]
         else:
             without = _local_update(system, sem, result.vector, result.base, t, weight)
-        source, _, relation = system.edges[e]
-        rows.append({"source": source, "relation": relation, "weight": float(system.weight[e]),
+        rows.append({"source": system.ids[system.src[e]],
+                     "relation": (SUPPORTS, UNDERMINES)[system.relation[e]],
+                     "weight": float(system.weight[e]),
                      "contribution": float(result.vector[t] - without)})
     return rows
 
@@ -1532,8 +1576,8 @@ def ranking(G, result, *, kind="model"):
 
     Parameters
     ----------
-    G : networkx graph
-        The graph ``result`` scores (for kinds and titles).
+    G : networkx graph or dict
+        The graph ``result`` scores, or ``{id: kind}`` of its nodes.
     result : ScoreResult
     kind : str or None
         Only nodes of this kind (default ``"model"``); None for every node.
@@ -1541,11 +1585,12 @@ def ranking(G, result, *, kind="model"):
     Returns
     -------
     list of dict
-        ``{"id", "kind", "title", "credence", "strength", "shift", "up", "down"}`` with
+        ``{"id", "kind", "credence", "strength", "shift", "up", "down"}`` with
         ``shift = strength - credence``; ``up`` / ``down`` are the in-edges with the largest
         positive / negative contribution (see :func:`edge_contributions`), or None.
     """
     nodes = result.ranked(G, kind)
+    kind_of = _kinds(G)
     system = result.system
     acyclic = [v for v in nodes if not system.cyclic[system.index[v]]]
     pushes = _acyclic_contributions(result, acyclic)
@@ -1557,8 +1602,7 @@ def ranking(G, result, *, kind="model"):
         down = min((p for p in node_pushes if p["contribution"] < 0),
                    key=lambda p: p["contribution"], default=None)
         strength, credence = result.strengths[node], result.credences[node]
-        rows.append({"id": node, "kind": G.nodes[node].get("kind"),
-                     "title": G.nodes[node].get("title"), "credence": credence,
+        rows.append({"id": node, "kind": kind_of(node), "credence": credence,
                      "strength": strength, "shift": strength - credence, "up": up, "down": down})
     return rows
 
@@ -1601,10 +1645,11 @@ def _acyclic_contributions(result, targets):
     contribution = np.clip(sem.influence.value(p, with_all), 0.0, 1.0) \
         - np.clip(sem.influence.value(p, without), 0.0, 1.0)
     out = {v: [] for v in targets}
+    ids, names = system.ids, (SUPPORTS, UNDERMINES)
     for e, c in zip(edges.tolist(), contribution.tolist()):
-        source, target, relation = system.edges[e]
-        out[target].append({"source": source, "relation": relation,
-                            "weight": float(system.weight[e]), "contribution": c})
+        out[ids[system.dst[e]]].append({"source": ids[system.src[e]],
+                                        "relation": names[system.relation[e]],
+                                        "weight": float(system.weight[e]), "contribution": c})
     return out
 
 
