@@ -41,6 +41,8 @@ _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _STR = "tag:yaml.org,2002:str"
+_MARKER = re.compile(r"^(?:---|\.\.\.|%)", re.M)   # a document marker or a directive
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 
 def plain_loader(resolvers):
@@ -53,6 +55,7 @@ def plain_loader(resolvers):
         plain scalars resolve exactly as the loader resolves them.
     """
     seen = {}   # plain scalar -> its value: keys, kinds, notes and numbers repeat
+    entries = {}   # "key: scalar" line -> (key, value): whole lines repeat too
     key_of = _KEY.match
 
     def scalar(text):
@@ -167,24 +170,31 @@ def plain_loader(resolvers):
             column, text = lines[i]
             if column != indent:
                 break
-            match = key_of(text)
-            if match is None:
-                return DEFER, i
-            name = match[1]
-            key = seen.get(name, seen)
-            if key is seen:
-                key = scalar(name)
-            if type(key) is not str or key in out:
-                return DEFER, i
-            rest = text[match.end():]
             i += 1
-            if rest:
-                # Every text kept in ``seen`` is a whole plain scalar, read alike here.
-                value = seen.get(rest, seen)
-                if value is seen:
-                    value = inline(rest)
+            entry = entries.get(text)   # a whole ``key: scalar`` line read before
+            if entry is not None:
+                key, value = entry
+                if key in out:
+                    return DEFER, i
             else:
-                value, i = value_below(lines, i, indent, depth, True)
+                match = key_of(text)
+                if match is None:
+                    return DEFER, i
+                key = scalar(match[1])
+                if type(key) is not str or key in out:
+                    return DEFER, i
+                rest = text[match.end():]
+                if rest:
+                    # Every text kept in ``seen`` is a whole plain scalar, read alike here.
+                    value = seen.get(rest, seen)
+                    if value is seen:
+                        value = inline(rest)
+                    if value is not DEFER and type(value) in _IMMUTABLE:
+                        if len(entries) > 100_000:
+                            entries.clear()
+                        entries[text] = (key, value)
+                else:
+                    value, i = value_below(lines, i, indent, depth, True)
             if value is DEFER or (i < end and lines[i][0] > indent):
                 return DEFER, i
             out[key] = value
@@ -212,16 +222,11 @@ def plain_loader(resolvers):
         return out, i
 
     def load(text):
-        if not _TEXT.fullmatch(text):
-            return DEFER
-        lines = []
-        for line in text.split("\n"):
-            content = line.lstrip(" ")
-            if not content or content[0] == "#":
-                continue   # blank, or a comment line
-            if content is line and line[0] in "-.%" and line.startswith(("---", "...", "%")):
-                return DEFER   # a document marker or a directive
-            lines.append((len(line) - len(content), content.rstrip(" ")))
+        if not _TEXT.fullmatch(text) or _MARKER.search(text):
+            return DEFER   # outside the subset's characters, or a document marker or directive
+        # (indent, content) of each line that is neither blank nor a comment.
+        lines = [(len(line) - len(content), content.rstrip(" ")) for line in text.split("\n")
+                 if (content := line.lstrip(" ")) and content[0] != "#"]
         if not lines:
             return None
         value, i = node(lines, 0, lines[0][0], 0)

@@ -41,7 +41,7 @@ import stat
 import sys
 from pathlib import Path
 
-from graph.core.limits import quote
+from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
     PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, split_front_matter,
 )
@@ -100,17 +100,16 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
     """
     fd, info = _open_checked(path, root, limit, state)
     try:
-        chunks, size = [], 0
-        request = min(info.st_size + 1, 1 << 20)   # one read for a file that does not grow
-        while size <= limit:
-            chunk = os.read(fd, min(request, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if len(chunk) < request and size == info.st_size:
-                break   # the end, where fstat put it
-            request = 1 << 20
+        size = info.st_size
+        data = os.read(fd, size + 1)   # one read for a file that does not grow
+        if len(data) == size:
+            return data
+        chunks = [data]
+        size = len(data)
+        while data and size <= limit:
+            data = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunks.append(data)
+            size += len(data)
         if size > limit:  # it grew while being read
             raise UnsafeFileError(path, f"over the {_size_text(limit)} limit of a corpus file; refused")
         return b"".join(chunks)
@@ -188,8 +187,6 @@ def read_text(path, root=None):
 
 
 def _decoded(path, data):
-    from graph.core.limits import InputError, decode_text
-
     try:
         return decode_text(data)
     except InputError as exc:
