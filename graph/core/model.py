@@ -125,6 +125,9 @@ class NodeFile:
     # A digest of the file's bytes as read (graph.files.store.read_node_file), the key of its
     # verdict in the load cache (graph/files/cache.py); None for text that was not read.
     digest: str | None = None
+    # The ``fstat`` of the file read, if it was not reached through a symbolic link: what an
+    # ``lstat`` of it would give, so a load without a cache need not ``lstat`` it first.
+    stat: os.stat_result | None = None
 
 
 _CLOSING_MARKER = re.compile(r"^---[ \t]*\r?$", re.M)

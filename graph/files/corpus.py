@@ -105,7 +105,7 @@ class Corpus:
                     checked.append((path, got.id, check_file(got)))
                 else:
                     verdict = cache.verdict_for(rel, got.digest) or check_file(got)
-                    cache.keep(rel, st, got.digest, verdict)
+                    cache.keep(rel, st or got.stat, got.digest, verdict)
                     checked.append((path, rel[rel.rfind(os.sep) + 1:-3], verdict))
             sources, source_problems = read_sources(root / MARKER)
             graph, problems = assemble(checked, sources)
