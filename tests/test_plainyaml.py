@@ -170,7 +170,7 @@ def test_what_the_fast_path_reads():
 
 
 @pytest.mark.parametrize("text", [
-    "a: &x 1\nb: *x", "a: 1\na: 2", "a: !!int 5", "a: " + "9" * 101, "a: [" * 70 + "]" * 70,
+    "a: &x 1\nb: *x", "a: 1\na: 2", "a: 1\na: 1", "a:\n- b: 1\n  b: 1", "a: !!int 5", "a: " + "9" * 101, "a: [" * 70 + "]" * 70,
     "a: |\n  text", "a: b\n  continued", "a: \"\\u0041\"",
 ])
 def test_limits_and_errors_stay_pyyamls(text):

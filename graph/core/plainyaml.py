@@ -41,7 +41,6 @@ _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _STR = "tag:yaml.org,2002:str"
-_MARKER = re.compile(r"^(?:---|\.\.\.|%)", re.M)   # a document marker or a directive
 _IMMUTABLE = (str, int, float, bool, type(None))
 
 
@@ -56,6 +55,7 @@ def plain_loader(resolvers):
     """
     seen = {}   # plain scalar -> its value: keys, kinds, notes and numbers repeat
     entries = {}   # "key: scalar" line -> (key, value): whole lines repeat too
+    keys = {}   # a name _KEY matched -> the key (a str)
     key_of = _KEY.match
 
     def scalar(text):
@@ -177,13 +177,23 @@ def plain_loader(resolvers):
                 if key in out:
                     return DEFER, i
             else:
-                match = key_of(text)
-                if match is None:
+                name, _, rest = text.partition(":")
+                key = keys.get(name)
+                if key is not None and (not rest or rest[0] == " "):
+                    rest = rest.lstrip(" ")   # what _KEY matches, for a name it matched before
+                else:
+                    match = key_of(text)
+                    if match is None:
+                        return DEFER, i
+                    key = scalar(match[1])
+                    if type(key) is not str:
+                        return DEFER, i
+                    if len(keys) > 10_000:
+                        keys.clear()
+                    keys[match[1]] = key
+                    rest = text[match.end():]
+                if key in out:
                     return DEFER, i
-                key = scalar(match[1])
-                if type(key) is not str or key in out:
-                    return DEFER, i
-                rest = text[match.end():]
                 if rest:
                     # Every text kept in ``seen`` is a whole plain scalar, read alike here.
                     value = seen.get(rest, seen)
@@ -222,11 +232,16 @@ def plain_loader(resolvers):
         return out, i
 
     def load(text):
-        if not _TEXT.fullmatch(text) or _MARKER.search(text):
-            return DEFER   # outside the subset's characters, or a document marker or directive
-        # (indent, content) of each line that is neither blank nor a comment.
-        lines = [(len(line) - len(content), content.rstrip(" ")) for line in text.split("\n")
-                 if (content := line.lstrip(" ")) and content[0] != "#"]
+        if not _TEXT.fullmatch(text):
+            return DEFER
+        lines = []
+        for line in text.split("\n"):
+            content = line.lstrip(" ")
+            if not content or content[0] == "#":
+                continue   # blank, or a comment line
+            if content is line and line[0] in "-.%" and line.startswith(("---", "...", "%")):
+                return DEFER   # a document marker or a directive
+            lines.append((len(line) - len(content), content.rstrip(" ")))
         if not lines:
             return None
         value, i = node(lines, 0, lines[0][0], 0)
