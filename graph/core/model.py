@@ -141,9 +141,15 @@ def split_front_matter(text):
     if not (text.startswith("---\n") or text.startswith("---\r\n")):
         return None, text
     start = text.index("\n") + 1
-    match = _CLOSING_MARKER.search(text, start)
-    if match is None:
-        return None, text
+    at = start - 1
+    while True:   # str.find, then the marker's line checked: a search for ^--- tries every place
+        at = text.find("\n---", at)
+        if at < 0:
+            return None, text
+        match = _CLOSING_MARKER.match(text, at + 1)
+        if match is not None:
+            break
+        at += 4
     end_of_marker = text.find("\n", match.end())
     body = "" if end_of_marker < 0 else text[end_of_marker + 1:]
     return text[start:match.start()], body
