@@ -170,7 +170,7 @@ class LoadCache:
             if verdict is None:                       # not kept, or changed: read it
                 nf = read_node_file(path)
                 verdict = cache.verdict_for(rel, nf.digest) or check_file(nf)
-                cache.keep(rel, st or nf.stat, nf.digest, verdict)
+                cache.keep(rel, st, nf.digest, verdict)
         ...
         cache.save()                                  # if anything changed
     """
@@ -192,15 +192,10 @@ class LoadCache:
         """For each ``(path, name as text, name relative to the corpus)`` of ``files``,
         ``(verdict, lstat)``: the kept verdict if the file's ``lstat`` matches its entry,
         else None; and the ``lstat`` result to give :meth:`keep` (None if there is none or
-        the file is not a regular file, or nothing is kept for it: then the ``fstat`` of
-        the read, ``NodeFile.stat``, is the one to give)."""
+        the file is not a regular file)."""
         rows, kept, lstat, is_regular = self.rows, self._kept, os.lstat, stat.S_ISREG
         found = []
         for _, text, rel in files:
-            row = rows.get(rel)
-            if row is None:   # nothing kept: the file is read, and keyed by that read's fstat
-                found.append((None, None))
-                continue
             try:
                 st = lstat(text)
             except (OSError, TypeError, ValueError):
@@ -209,7 +204,9 @@ class LoadCache:
             if not is_regular(st.st_mode):
                 found.append((None, None))
                 continue
-            if row[0] == f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}":
+            row = rows.get(rel)
+            if row is not None and row[0] == (f"{st.st_dev}:{st.st_ino}:{st.st_size}:"
+                                              f"{st.st_mtime_ns}:{st.st_ctime_ns}"):
                 kept[rel] = row
                 found.append((row[2], st))
             else:

@@ -78,7 +78,8 @@ class Corpus:
         with gc_paused():
             cache = LoadCache(root)   # graph/files/cache.py: unchanged files are not read again
             on_disk = [f for f in files if not (overlay and f[0] in overlay)]
-            found = iter(cache.lookup(on_disk))
+            # Nothing kept (a first load): no lstat, the fstat of each read keys it instead.
+            found = iter(cache.lookup(on_disk) if cache.rows else [(None, None)] * len(on_disk))
             # Every file to read is read first, then all are checked: a system call costs the
             # parsing after it more than itself (the processor's caches and branch predictors
             # are cleared on the way back), so reads in a row make a cold load a fifth
