@@ -36,6 +36,24 @@ def test_load_builds_the_graph(small_corpus):
     assert corpus.problems == []
 
 
+def test_a_dropped_load_is_still_collected_by_a_process_that_loads_again(small_corpus):
+    """A load freezes what it made (no collection goes over it again), and the next load
+    unfreezes it: a server that loads again and again collects the cycles it dropped."""
+    import gc
+    import weakref
+
+    gc.unfreeze()   # as in a fresh process (an earlier test's load froze what it made)
+    graph = Corpus.load(small_corpus).graph
+    graph.graph["itself"] = graph   # a cycle: only the cyclic collector can free it
+    dropped = weakref.ref(graph)
+    del graph
+    gc.collect()
+    assert dropped() is not None   # frozen: a collection no longer goes over it
+    Corpus.load(small_corpus)
+    gc.collect()
+    assert dropped() is None
+
+
 def test_subfolders_carry_no_meaning(tmp_path):
     write_node(tmp_path / "a" / "b", "deep", "---\nkind: claim\ntitle: Deep\n---\n")
     write_node(tmp_path, "top", "---\nkind: model\ntitle: Top\n---\n")
