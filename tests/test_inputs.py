@@ -37,6 +37,9 @@ def checked(run, corpus, *args):
 
 @pytest.mark.parametrize("name, data, message", [
     ("not-utf8", b"---\nkind: claim\ntitle: \xff\n---\n", "x.md:3: not UTF-8 text (byte 0xff at column 8)"),
+    # After a UTF-8 byte-order mark the place is still counted in the file's own lines.
+    ("bom-not-utf8", b"\xef\xbb\xbf---\nkind: claim\ntitle: \xff\n---\n",
+     "x.md:3: not UTF-8 text (byte 0xff at column 8)"),
     ("utf16", NODE.format(extra="").encode("utf-16"), "x.md:1: the file is UTF-16 text"),
     ("utf32", NODE.format(extra="").encode("utf-32"), "x.md:1: the file is UTF-32 text"),
     ("billion-laughs", ("---\n" + LAUGHS + "kind: claim\ntitle: *j\n---\n").encode(),

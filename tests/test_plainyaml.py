@@ -170,7 +170,7 @@ def test_what_the_fast_path_reads():
 
 
 @pytest.mark.parametrize("text", [
-    "a: &x 1\nb: *x", "a: 1\na: 2", "a: !!int 5", "a: " + "9" * 101, "a: [" * 70 + "]" * 70,
+    "a: &x 1\nb: *x", "a: 1\na: 2", "a: 1\na: 1", "a:\n- b: 1\n  b: 1", "a: !!int 5", "a: " + "9" * 101, "a: [" * 70 + "]" * 70,
     "a: |\n  text", "a: b\n  continued", "a: \"\\u0041\"",
 ])
 def test_limits_and_errors_stay_pyyamls(text):
@@ -189,3 +189,26 @@ def test_limits_and_errors_stay_pyyamls(text):
         assert got[0] == "error"    # the limits of parse_front refuse it before PyYAML runs
     else:
         assert got == expected
+
+
+def _split_by_search(text):
+    """split_front_matter's rule spelled as one regular-expression search (the reference)."""
+    import re
+
+    if not text.startswith(("---\n", "---\r\n")):
+        return None, text
+    start = text.index("\n") + 1
+    match = re.compile(r"^---[ \t]*\r?$", re.M).search(text, start)
+    if match is None:
+        return None, text
+    end = text.find("\n", match.end())
+    return text[start:match.start()], "" if end < 0 else text[end + 1:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["---", "--- ", "---\t", "---\r", "----", "-- -", " ---", "x---",
+                                 "kind: claim", "", "a: b", "---x", "...", "\r"]),
+                max_size=8), st.sampled_from(["", "\n"]), st.sampled_from(["---", "---\r"]))
+def test_front_matter_ends_at_the_first_closing_marker_line(lines, end, opening):
+    text = "\n".join([opening, *lines]) + end
+    assert split_front_matter(text) == _split_by_search(text)

@@ -73,17 +73,19 @@ _OTHER_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
 def decode_text(data):
     """The text of UTF-8 ``data`` (bytes), with a byte-order mark skipped and line ends as
     ``\\n`` (as Python's text mode reads them); anything else raises :class:`InputError`."""
-    for bom, name in _OTHER_BOMS:
-        if data.startswith(bom):
-            raise InputError(1, f"the file is {name} text (it starts with a {name} byte-order "
-                                "mark); takeoff reads UTF-8: convert it, e.g. with "
-                                f"`iconv -f {name} -t UTF-8`")
-    try:
-        text = data.decode("utf-8-sig")
+    if data[:1] in (b"\xff", b"\xfe", b"\x00"):   # how every other byte-order mark starts
+        for bom, name in _OTHER_BOMS:
+            if data.startswith(bom):
+                raise InputError(1, f"the file is {name} text (it starts with a {name} "
+                                    "byte-order mark); takeoff reads UTF-8: convert it, e.g. "
+                                    f"with `iconv -f {name} -t UTF-8`")
+    body = data[3:] if data[:3] == codecs.BOM_UTF8 else data   # as "utf-8-sig" reads it,
+    try:                                                          # at a tenth of its cost
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column "
+        line = body.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(line, f"not UTF-8 text (byte 0x{body[exc.start]:02x} at column "
                                f"{column}); save the file as UTF-8") from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")

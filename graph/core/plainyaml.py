@@ -41,6 +41,7 @@ _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _STR = "tag:yaml.org,2002:str"
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 
 def plain_loader(resolvers):
@@ -53,6 +54,8 @@ def plain_loader(resolvers):
         plain scalars resolve exactly as the loader resolves them.
     """
     seen = {}   # plain scalar -> its value: keys, kinds, notes and numbers repeat
+    entries = {}   # "key: scalar" line -> (key, value): whole lines repeat too
+    keys = {}   # a name _KEY matched -> the key (a str)
     key_of = _KEY.match
 
     def scalar(text):
@@ -167,24 +170,41 @@ def plain_loader(resolvers):
             column, text = lines[i]
             if column != indent:
                 break
-            match = key_of(text)
-            if match is None:
-                return DEFER, i
-            name = match[1]
-            key = seen.get(name, seen)
-            if key is seen:
-                key = scalar(name)
-            if type(key) is not str or key in out:
-                return DEFER, i
-            rest = text[match.end():]
             i += 1
-            if rest:
-                # Every text kept in ``seen`` is a whole plain scalar, read alike here.
-                value = seen.get(rest, seen)
-                if value is seen:
-                    value = inline(rest)
+            entry = entries.get(text)   # a whole ``key: scalar`` line read before
+            if entry is not None:
+                key, value = entry
+                if key in out:
+                    return DEFER, i
             else:
-                value, i = value_below(lines, i, indent, depth, True)
+                name, _, rest = text.partition(":")
+                key = keys.get(name)
+                if key is not None and (not rest or rest[0] == " "):
+                    rest = rest.lstrip(" ")   # what _KEY matches, for a name it matched before
+                else:
+                    match = key_of(text)
+                    if match is None:
+                        return DEFER, i
+                    key = scalar(match[1])
+                    if type(key) is not str:
+                        return DEFER, i
+                    if len(keys) > 10_000:
+                        keys.clear()
+                    keys[match[1]] = key
+                    rest = text[match.end():]
+                if key in out:
+                    return DEFER, i
+                if rest:
+                    # Every text kept in ``seen`` is a whole plain scalar, read alike here.
+                    value = seen.get(rest, seen)
+                    if value is seen:
+                        value = inline(rest)
+                    if value is not DEFER and type(value) in _IMMUTABLE:
+                        if len(entries) > 100_000:
+                            entries.clear()
+                        entries[text] = (key, value)
+                else:
+                    value, i = value_below(lines, i, indent, depth, True)
             if value is DEFER or (i < end and lines[i][0] > indent):
                 return DEFER, i
             out[key] = value

@@ -41,7 +41,7 @@ import stat
 import sys
 from pathlib import Path
 
-from graph.core.limits import quote
+from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
     PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, split_front_matter,
 )
@@ -98,22 +98,28 @@ def read_bytes(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
         ``root`` (any link, for ``state``), larger than ``limit``, or (``state``) another
         user's. A FIFO is opened non-blocking, so it never hangs.
     """
-    fd, info = _open_checked(path, root, limit, state)
+    return _read_checked(path, root, limit, state)[0]
+
+
+def _read_checked(path, root, limit, state):
+    """:func:`read_bytes`'s bytes and the ``fstat`` of the file they were read from, None if
+    it was reached through a symbolic link (whose own ``lstat`` differs)."""
+    fd, info, linked = _open_checked(path, root, limit, state)
     try:
-        chunks, size = [], 0
-        request = min(info.st_size + 1, 1 << 20)   # one read for a file that does not grow
-        while size <= limit:
-            chunk = os.read(fd, min(request, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if len(chunk) < request and size == info.st_size:
-                break   # the end, where fstat put it
-            request = 1 << 20
+        size = info.st_size
+        info = None if linked else info
+        data = os.read(fd, size + 1)   # one read for a file that does not grow
+        if len(data) == size:
+            return data, info
+        chunks = [data]
+        size = len(data)
+        while data and size <= limit:
+            data = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunks.append(data)
+            size += len(data)
         if size > limit:  # it grew while being read
             raise UnsafeFileError(path, f"over the {_size_text(limit)} limit of a corpus file; refused")
-        return b"".join(chunks)
+        return b"".join(chunks), info
     finally:
         os.close(fd)
 
@@ -125,7 +131,9 @@ def open_regular(path, root=None, limit=MAX_FILE_BYTES, *, state=False):
 
 
 def _open_checked(path, root, limit, state):
-    """:func:`open_regular`'s descriptor and its ``fstat``."""
+    """:func:`open_regular`'s descriptor, its ``fstat``, and whether a symbolic link was
+    followed to it."""
+    linked = False
     try:
         fd = os.open(path, _READ_FLAGS | _NOFOLLOW)
     except OSError as exc:
@@ -136,7 +144,7 @@ def _open_checked(path, root, limit, state):
         if state:
             raise UnsafeFileError(path, "a symbolic link where takeoff keeps its own files; "
                                         "refused") from None
-        fd = _open_link(Path(path), root)
+        fd, linked = _open_link(Path(path), root), True
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -150,7 +158,7 @@ def _open_checked(path, root, limit, state):
     except BaseException:
         os.close(fd)
         raise
-    return fd, info
+    return fd, info, linked
 
 
 def owned(info):
@@ -188,8 +196,6 @@ def read_text(path, root=None):
 
 
 def _decoded(path, data):
-    from graph.core.limits import InputError, decode_text
-
     try:
         return decode_text(data)
     except InputError as exc:
@@ -933,15 +939,16 @@ def node_file_names(root):
 def read_node_file(path, text=None, root=None):
     """A node file split into front matter and body. Without ``text`` the file is read with
     :func:`read_text`'s checks (raises ``UnsafeFileError``), and the digest of its bytes
-    (:func:`digest`) is kept as ``NodeFile.digest``."""
-    digest_of = None
+    (:func:`digest`) is kept as ``NodeFile.digest``, the ``fstat`` of the file read (unless
+    reached through a symbolic link) as ``NodeFile.stat``."""
+    digest_of = info = None
     if text is None:
-        data = read_bytes(path, root)
+        data, info = _read_checked(path, root, MAX_FILE_BYTES, False)
         digest_of = digest(data)
         text = _decoded(path, data)
     front, body = split_front_matter(text)
     path = path if isinstance(path, Path) else Path(path)
-    return NodeFile(path, path.name[:-3], front, body, digest_of)
+    return NodeFile(path, path.name[:-3], front, body, digest_of, info)
 
 
 def digest(data):
