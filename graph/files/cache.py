@@ -83,6 +83,8 @@ import yaml
 from graph.core.model import (
     EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL, RELATIONS, TakeoffError, parse_date,
 )
+from graph.core.uncertainty import parse_distribution
+from graph.files.store import UnsafeFileError, open_regular, read_bytes, state_dir
 
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
@@ -122,8 +124,6 @@ def _mac(key, fingerprint, body):
 def user_key():
     """This user's secret for signing caches (made on first use), or None where none can be
     kept. It lives outside every corpus, so no corpus can bring one."""
-    from graph.files.store import UnsafeFileError, read_bytes
-
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = Path(base) / "takeoff"
     path = folder / "key"
@@ -240,8 +240,6 @@ class LoadCache:
 
     def _folder(self, create=False):
         """``.takeoff/`` if it is a real folder of this user (see graph.files.store.state_dir)."""
-        from graph.files.store import state_dir
-
         try:
             return state_dir(self.root, create=create)
         except TakeoffError:
@@ -250,8 +248,6 @@ class LoadCache:
     def _read(self):
         """``{rel: (stat key, digest, Verdict, row)}``, or {} for a missing or untrusted
         cache."""
-        from graph.files.store import UnsafeFileError, open_regular
-
         if self._folder() is None:
             return {}
         try:
@@ -443,8 +439,6 @@ def _check_columns(cols):
 def _check_sparse(cols, kinds):
     """The columns that are mostly empty: evidence kinds, labels, distributions, edge
     provenance, warnings and links."""
-    from graph.core.uncertainty import parse_distribution
-
     evidence = KINDS.index("evidence")
     for kind, ev in zip(kinds, cols["evidence_kind"]):
         if ev is not None and (kind != evidence or type(ev) is not int

@@ -39,9 +39,10 @@ import os
 import re
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
-from graph.core.limits import quote
+from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
     PERSPECTIVES_DIR, NodeFile, TakeoffError, display_path, is_id, split_front_matter,
 )
@@ -188,8 +189,6 @@ def read_text(path, root=None):
 
 
 def _decoded(path, data):
-    from graph.core.limits import InputError, decode_text
-
     try:
         return decode_text(data)
     except InputError as exc:
@@ -875,8 +874,6 @@ def _write_in_place(path, text):
 
 
 def _replace_atomically(path, text):
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -32,6 +32,7 @@ from graph.core.model import (
     id_problem, parse_date, unknown_id_message,
 )
 from graph.core.uncertainty import UncertaintyError, parse_distribution
+from graph.files.store import UnsafeFileError, read_node_file
 
 
 class _Locator:
@@ -449,8 +450,6 @@ def assemble(files, sources=None):
 def _front_of(path):
     """The front matter of a file as it is now: a verdict from the load cache has none at
     hand, and the file is read again only when a problem needs a line in it."""
-    from graph.files.store import UnsafeFileError, read_node_file
-
     try:
         return read_node_file(path).front
     except (UnsafeFileError, OSError):
