@@ -305,12 +305,15 @@ COSTLY = {  # name: (CPU ms, the other costly modules its import loads)
     "uuid": (4.6, ""),
     "yaml": (21.6, "datetime"),
 }
-# Measured cheap: __future__ 0.0, base64 0.4, bisect 0.0, codecs 0.0, collections 0.0,
-# collections.abc 0.0, contextlib 0.0, copy 0.6, csv 1.4, difflib 2.0, errno 0.0, functools 0.0,
-# gc 0.1, heapq 0.6, importlib 0.0, importlib.resources 0.0, io 0.0, itertools 0.0, math 0.0,
-# netrc 1.1, os 0.0, pathlib 0.0, pwd 0.1, re 0.0, reprlib 0.0, select 0.5, shlex 0.5, shutil 0.0,
-# signal 1.3, stat 0.0, sys 0.0, tempfile 0.0, textwrap 1.5, threading 0.0, time 0.0, typing 0.0,
-# unicodedata 0.4, urllib.parse 0.0
+CHEAP = {  # the stdlib modules measured below THRESHOLD_MS: CPU ms (0.0: loaded at start-up)
+    "__future__": 0.0, "base64": 0.4, "bisect": 0.0, "codecs": 0.0, "collections": 0.0,
+    "collections.abc": 0.0, "contextlib": 0.0, "copy": 0.6, "csv": 1.4, "difflib": 2.0, "errno":
+    0.0, "functools": 0.0, "gc": 0.1, "heapq": 0.6, "importlib": 0.0, "importlib.resources": 0.0,
+    "io": 0.0, "itertools": 0.0, "math": 0.0, "netrc": 1.1, "os": 0.0, "pathlib": 0.0, "pwd": 0.1,
+    "re": 0.0, "reprlib": 0.0, "select": 0.5, "shlex": 0.5, "shutil": 0.0, "signal": 1.3, "stat":
+    0.0, "sys": 0.0, "tempfile": 0.0, "textwrap": 1.5, "threading": 0.0, "time": 0.0, "typing":
+    0.0, "unicodedata": 0.4, "urllib.parse": 0.0
+}
 
 
 def top_package(module):
@@ -352,9 +355,10 @@ class Loads:
             if where == "top":
                 self.top.setdefault(importer, set()).add(module)
         # What `takeoff --help` and a command's --help or Tab import: cli.py and each command
-        # module, with what they import at the top. There every graph module counts as costly:
-        # config, provenance and store at the top of graph.commands.common cost `import cli`
-        # 6 ms of CPU (11 -> 17 ms, measured when this rule was written).
+        # module, with what they import at the top. There every module not loaded anyway
+        # counts (a graph module, a stdlib one not loaded at start-up): config, provenance and
+        # store at the top of graph.commands.common cost `import cli` 6 ms of CPU (11 -> 17
+        # ms), difflib at the top of graph.core.model 2 ms (measured when this was written).
         commands = [m for m in self.parsed if m.startswith("graph.commands.")]
         self.startup = {m for name in ["cli", *commands] for m in self.closure(name)
                         if m in self.parsed}
@@ -381,7 +385,10 @@ class Loads:
         import: the costly modules it would load, and on the start-up path its graph modules."""
         kept = self.cost(module) - self.cost(importer)
         if importer in self.startup:
-            kept |= {m for m in self.closure(module) - self.closure(importer) if m in self.parsed}
+            new = self.closure(module) - self.closure(importer)
+            kept |= {m for m in new if m in self.parsed or (
+                is_stdlib(m) and CHEAP.get(m, 1) > 0 and not any(
+                    n.startswith(m + ".") for n in new))}   # a package: its module counts
         return kept
 
 
@@ -458,12 +465,13 @@ def print_measurements():
               if ms is not None and (ms >= THRESHOLD_MS or not is_stdlib(n))}
     table = {name: (figures[name][0], sorted((figures[name][1] & costly) - {name}))
              for name in costly}
-    cheap = sorted(f"{n} {ms:.1f}" for n, (ms, _) in figures.items() if n not in costly and ms)
+    cheap = {n: ms for n, (ms, _) in figures.items() if n not in costly and ms is not None}
     print(format_table(table, cheap))
 
 
 def format_table(table, cheap):
-    """The source of :data:`COSTLY` from ``{name: (ms, [costly modules loaded])}``."""
+    """The source of :data:`COSTLY` and :data:`CHEAP` from ``{name: (ms, [costly modules
+    loaded])}`` and ``{name: ms}``."""
     out = ["COSTLY = {  # name: (CPU ms, the other costly modules its import loads)"]
     for name, (ms, loaded) in sorted(table.items()):
         line = f'    "{name}": ({ms:.1f}, "{" ".join(loaded)}"),'
@@ -472,14 +480,19 @@ def format_table(table, cheap):
             line = f'    "{name}": ({ms:.1f},\n' + "\n".join(
                 f'        "{part}{" " if i < len(parts) - 1 else ""}"' for i, part in enumerate(parts)) + "),"
         out.append(line)
-    return "\n".join([*out, "}", *("# " + l for l in textwrap.wrap("Measured cheap: " + ", ".join(cheap), 96))])
+    items = ", ".join(f'"{name}": {ms:.1f}' for name, ms in sorted(cheap.items()))
+    return "\n".join([*out, "}", "CHEAP = {  # the stdlib modules measured below THRESHOLD_MS: "
+                      "CPU ms (0.0: loaded at start-up)", *("    " + line for line in
+                                                            textwrap.wrap(items, 95)), "}"])
 
 
 def reason(kept, parsed):
     """What a lazy import keeps out, in short: the costly modules that no larger one of them
-    loads anyway, then the graph modules (packages aside)."""
+    loads anyway, then what only the start-up path counts (graph modules, packages aside;
+    cheap stdlib modules)."""
     costly, covered = [], set()
-    for name in sorted((m for m in kept if m not in parsed),
+    kept = {m for m in kept if not any(k.startswith(m + ".") for k in kept)}  # no packages
+    for name in sorted((m for m in kept if m in COSTLY or not (m in parsed or is_stdlib(m))),
                        key=lambda m: -COSTLY.get(m, (float("inf"),))[0]):
         if name not in covered and not any(k.startswith(name + ".") for k in kept):
             costly.append(name)
@@ -487,6 +500,7 @@ def reason(kept, parsed):
     ours = sorted(m for m in kept if m in parsed and parsed[m][0].name != "__init__.py")
     if len(ours) > 3:
         ours = [f"{ours[0]} and {len(ours) - 1} more graph modules"]
+    ours += sorted(m for m in kept if m not in parsed and m not in COSTLY and is_stdlib(m))
     return ", ".join(costly + [f"{', '.join(ours)} (start-up)"] * bool(ours))
 
 

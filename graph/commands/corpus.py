@@ -1,6 +1,5 @@
 """Writing the corpus (init, add, link, unlink, set, rm, mv, edit, source add/rm: each one
 change through graph.files.edit) and checking it (check)."""
-import shlex
 from pathlib import Path
 
 import click
@@ -60,6 +59,8 @@ def init(ctx, folder, example):
 
 
 def _shell_word(text):
+    import shlex
+
     return shlex.quote(text)
 
 

@@ -1,9 +1,7 @@
 """The corpus as linked data: sparql (local or on a server), publish, pull, serve
 (graph.formats.rdf, graph.page.endpoint)."""
-import csv
 import io
 import re
-import signal
 from pathlib import Path
 
 import click
@@ -188,6 +186,8 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
     if json_data is not None:
         emit_json(json_data)
     elif as_csv:
+        import csv
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(map(csv_cell, columns))
@@ -311,6 +311,8 @@ def serve(ctx, port, host, location, writable, base, with_strengths, semantics):
     """
     from graph.page import endpoint as remote
     from graph.formats.rdf import DEFAULT_BASE
+
+    import signal
 
     corpus = load_corpus(ctx)
     score = _score_for(corpus.graph, with_strengths, semantics)

@@ -11,7 +11,6 @@ node: YAML front matter between ``---`` lines, then a Markdown body. Reading the
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import gc
 import os
 import re
@@ -249,6 +248,8 @@ def gc_paused():
 
 def did_you_mean(word, choices, *, n=1, cutoff=0.6, show=quote):
     """``did you mean 'a', 'b'?`` for the choices closest to ``word``, or None if none is close."""
+    import difflib
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n, cutoff=cutoff)
     return f"did you mean {', '.join(show(c) for c in close)}?" if close else None
 

@@ -14,7 +14,6 @@ that reorder what is shown. Every cell and line printed passes through it.
 from __future__ import annotations
 
 import re
-import textwrap
 from typing import NamedTuple
 
 GAP = 2  # spaces between columns
@@ -173,6 +172,8 @@ GLUE = "\u00a0"  # joins words that must stay on one line (a key and its id)
 def wrap_words(text, width, indent="    "):
     """``text`` wrapped to ``width`` between words only: an id is never split, not even at its
     hyphens; words joined by ``GLUE`` stay together."""
+    import textwrap
+
     lines = textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False,
                           break_on_hyphens=False)
     return [line.replace(GLUE, " ") for line in lines]
