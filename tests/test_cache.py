@@ -556,7 +556,7 @@ def test_takeoff_toml_is_read_once_per_command(tmp_path, monkeypatch, run):
             reads.append(path)
         return real(path, root)
 
-    monkeypatch.setattr(graph.files.store, "read_text", read_text)
+    monkeypatch.setattr(graph.files.config, "read_text", read_text)   # its guarded read
     graph.files.config._READ.clear()
     assert run(tmp_path, "score").exit_code == 0
     assert len(reads) == 1

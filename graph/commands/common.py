@@ -4,22 +4,23 @@ command sees it, printing (tables, lines, JSON) and shell completion.
 
 Importing this module imports click and nothing heavy: a Tab completes ids with it alone.
 """
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from graph.core.limits import quote
-from graph.core.model import TakeoffError
-from graph.page.tables import inert
+from graph.core.limits import InputError, check_text_arg, quote
+from graph.core.model import DATE_FORMS, PERSPECTIVES_DIR, TakeoffError, is_id, node_id, parse_date
+from graph.page.tables import (
+    GAP, inert, inert_json, inert_rich, plain, rich_table, spill, tsv, wrap_words,
+)
 
 
 def _check_utf8(ctx, param, value):
     """Refuse a text argument that is not UTF-8 (bytes that are not arrive as surrogate
     escapes, which no corpus file can hold) as a usage error naming the argument."""
-    from graph.core.limits import InputError, check_text_arg
-
     values = value if isinstance(value, (tuple, list)) else (value,)
     for item in values:
         if isinstance(item, str):
@@ -162,8 +163,6 @@ def emit_json(data):
     characters a terminal would obey are escaped (graph.page.tables.inert_json)."""
     import json  # here, not at the top: a Tab imports this module and prints no JSON
 
-    from graph.page.tables import inert_json
-
     click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
@@ -202,8 +201,6 @@ def print_table(columns, rows):
     On a terminal too narrow for it, columns of ids move under the table, one line per row,
     rather than an id being cut.
     """
-    from graph.page.tables import GAP, plain, rich_table, spill, tsv, wrap_words
-
     if plain_output():
         click.echo(tsv(columns, rows), nl=False)
         return
@@ -223,8 +220,6 @@ def print_table(columns, rows):
 def print_line(text, style=None):
     """A line around a table (a heading, a summary): on stderr when tables are plain, so that
     stdout holds only the tab-separated rows."""
-    from graph.page.tables import inert_rich
-
     if plain_output():
         click.echo(inert(getattr(text, "plain", text)), err=True)
     else:
@@ -266,7 +261,6 @@ def complete_ids(ctx, param, incomplete):
     are offered (a file named ``m1;touch x;#.md`` is no node, and completing it would put a
     command on the user's line)."""
     from graph.files.config import locate_corpus
-    from graph.core.model import is_id, node_id
     from graph.files.store import iter_node_files
 
     try:
@@ -281,7 +275,6 @@ def complete_perspectives(ctx, param, incomplete):
     """``base`` and the perspective files' names that pass the name rule, listed here rather
     than by graph.files.perspectives.perspective_names, whose module imports the solver's stack."""
     from graph.files.config import locate_corpus
-    from graph.core.model import PERSPECTIVES_DIR, is_id
 
     try:
         root, _ = locate_corpus(settings(ctx).corpus_option)
@@ -304,8 +297,6 @@ class IsoDate(click.ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        from graph.core.model import DATE_FORMS, parse_date
-
         date = parse_date(value)
         if date is None:
             self.fail(f"{quote(value)} is not an ISO date ({DATE_FORMS})", param, ctx)
@@ -394,7 +385,6 @@ def filtered_corpus(ctx, corpus):
     if state.edges_from is None and state.evidence_kinds is None:
         return corpus   # without touching corpus.graph, which a load from columns builds late
     edges_from, kinds = evidence_filter(ctx, corpus.graph)
-    import dataclasses
 
     from graph.files.provenance import filter_graph
 

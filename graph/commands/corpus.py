@@ -8,7 +8,9 @@ from graph.commands.common import (
     command, complete_ids, complete_words, emit_json, group, json_option, load_corpus,
     parse_weight, report_warnings, say, settings, value_text, weighted_target,
 )
-from graph.core.model import KINDS, TakeoffError
+from graph.core.model import (
+    DATE_FORMS, DEFAULT_WEIGHT, KINDS, TakeoffError, display_path, parse_date,
+)
 from graph.page.tables import inert
 
 
@@ -63,8 +65,6 @@ def _shell_word(text):
 
 
 def _iso_date(value, param_hint):
-    from graph.core.model import DATE_FORMS, parse_date
-
     if value is None:
         return None
     date = parse_date(value)
@@ -118,8 +118,6 @@ def _quoted(text):
 
 
 def _path_of(corpus, node_id):
-    from graph.core.model import display_path
-
     return display_path(corpus.graph.nodes[node_id]["path"])
 
 
@@ -127,7 +125,6 @@ def _edge_text(state):
     """An edge's relation, weight and note as ``undermines weight 0.5 note 'why'``."""
     if state is None:
         return "none"
-    from graph.core.model import DEFAULT_WEIGHT
 
     weight = DEFAULT_WEIGHT if state["weight"] is None else state["weight"]
     note = f" note {_quoted(state['note'])}" if state.get("note") else ""
@@ -234,7 +231,6 @@ def mv(ctx, old, new):
     One change: either every file is rewritten or none is.
     """
     from graph.files.edit import move_node
-    from graph.core.model import display_path
 
     edit = move_node(ctx.obj.corpus_path, old, new)
     report_warnings(ctx, edit.corpus)
@@ -256,7 +252,6 @@ def edit(ctx, node_id):
     `takeoff edit ID` starts from that text.
     """
     from graph.files.edit import editing_texts, keep_rejected, rejected_path, replace_node_text
-    from graph.core.model import display_path
 
     corpus = load_corpus(ctx, strict=False)
     path = Path(corpus.node(node_id)["path"])

@@ -8,6 +8,7 @@ from graph.commands.common import (
     json_option, perspective_option, plain_output, print_line, print_table, require_matplotlib,
     say, scoped_corpus, semantics_option, settings,
 )
+from graph.page.tables import Col
 
 
 @command("robustness")
@@ -65,8 +66,6 @@ def robustness_command(ctx, samples, seed, semantics, all_semantics, spread, wei
 
 def _print_share_intervals(shares):
     """`robustness --by group`: each part's 90% interval, one row per model."""
-    from graph.page.tables import Col
-
     parts = sorted({p for row in shares.values() for p in row},
                    key=lambda p: (p == "evidence", p != "base", p != "reasoning", p))
     print_line("Parts of each strength, 90% interval over the samples (--by group):")
@@ -84,8 +83,6 @@ def _plot_robustness(data, path):
 
 
 def _print_robustness(data):
-    from graph.page.tables import Col
-
     if not data["inputs"] and len(data["semantics"]) == 1:
         print_line("no uncertain input: write a credence as {mean: M, spread: S} or "
                    "{low: L, high: H}, or give --spread / --weight-spread", style="yellow")
@@ -147,8 +144,6 @@ EVIDENCE_MODELS = 6   # model columns `evidence` prints in the terminal (all wit
 
 
 def _print_evidence(data):
-    from graph.page.tables import Col
-
     models = [m["id"] for m in data["models"]]
     shown = models[:EVIDENCE_MODELS]
     first, second = (data["top"] + [None, None])[:2]

@@ -9,7 +9,7 @@ from graph.commands.common import (
     print_table, say, scoped_corpus, semantics_option, styled,
 )
 from graph.core.limits import quote
-from graph.page.tables import inert
+from graph.page.tables import Col, inert, inert_json
 
 
 def _explain_corpus(ctx, semantics, *ids, as_of=None, perspective=None):
@@ -94,7 +94,6 @@ def paths_command(ctx, source, target, max_length, top, as_json):
     if not chains:
         click.echo(f"no chain of at most {max_length} edges from {source} to {target}", err=True)
         return
-    from graph.page.tables import Col
 
     print_table([Col("sign", "id"), Col("weight", "num"), Col("edges", "num"),
                  Col("chain", "ids")],
@@ -147,7 +146,6 @@ def why_command(ctx, node_id, top, show_all, semantics, as_of, perspective, by, 
     if not count:
         print_line("nothing reaches this node: its strength comes from its credence alone")
         return
-    from graph.page.tables import Col
 
     table = []
     for row in rows:
@@ -183,7 +181,6 @@ def _why_by_group(ctx, corpus, node_id, semantics, as_json):
         emit_json({"id": node_id, "semantics": semantics, "parts": row,
                    "filter": filter_json(ctx, corpus.graph)})
         return
-    from graph.page.tables import Col
 
     print_line(styled((node_id, "bold"), (f": strength {row['strength']:.3f} ({semantics}) = "
                                           "base + reasoning + evidence", "")))
@@ -195,8 +192,6 @@ def _why_by_group(ctx, corpus, node_id, semantics, as_json):
 def _stream_json(head, key, rows):
     """``head`` with ``key`` holding the rows, as emit_json prints it, written row by row so
     that a long list is never held whole."""
-    from graph.page.tables import inert_json
-
     text = inert_json(json.dumps({**head, key: []}, indent=2, ensure_ascii=False, default=str))
     opening = text[:text.rindex("[") + 1]
     write = click.get_text_stream("stdout").write
@@ -245,7 +240,6 @@ def cruxes_command(ctx, first, second, top, semantics, as_json):
     if not rows:
         print_line("no node's credence changes the gap")
         return
-    from graph.page.tables import Col
 
     table = []
     for row in rows:

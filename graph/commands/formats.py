@@ -8,6 +8,7 @@ from graph.commands.common import (
     as_of_option, base_option, command, complete_words, echo_data, report_warnings, say,
     scoped_corpus, semantics_option, settings,
 )
+from graph.core.limits import InputError, decode_text
 from graph.core.model import TakeoffError
 from graph.page.tables import inert
 
@@ -119,8 +120,6 @@ def import_(ctx, file, fmt, replace, base, thesis):
     """Write the nodes of FILE (- for stdin) into the corpus as files."""
     from graph.files.edit import import_graph
     from graph.formats.interchange import guess_format, parse_graph
-
-    from graph.core.limits import InputError, decode_text
 
     name = file
     root = ctx.obj.corpus_path  # no corpus: refused before FILE is read

@@ -8,6 +8,8 @@ from graph.commands.common import (
     perspective_option, plain_output, print_line, print_table, require_matplotlib, say,
     scoped_corpus, semantics_option, styled,
 )
+from graph.core.model import parse_date
+from graph.page.tables import GLUE, Col, widths, wrap_words
 
 
 def _strength_cell(value, previous):
@@ -47,7 +49,6 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
                    nodes=nodes or None)
     data["perspective"] = perspective or "base"
     if by == "group":
-        from graph.core.model import parse_date
         from graph.solving.shares import share_history
 
         data["parts"] = share_history(corpus.graph, [parse_date(d) for d in data["dates"]],
@@ -66,8 +67,6 @@ def history_command(ctx, start, end, step, nodes, plot, semantics, perspective, 
 
 def _print_evidence_share_history(data):
     """`history --by group`: what evidence adds to each node's strength at every step."""
-    from graph.page.tables import Col
-
     ids = [n["id"] for n in data["nodes"]]
     print_line("Evidence share of each strength (--by group; base + reasoning + evidence = "
                "strength):")
@@ -81,7 +80,6 @@ def _print_history_table(data):
     """One row per run of identical steps (:func:`graph.solving.timeline.runs`), one column per node,
     then the evidence that arrived. On a narrow terminal the node columns get numbers (with a
     key below) and the arrivals go below the table, so that no id is ever cut."""
-    from graph.page.tables import GLUE, Col, widths, wrap_words
     from graph.solving.timeline import new_evidence, runs
 
     ids = [n["id"] for n in data["nodes"]]

@@ -1,5 +1,7 @@
 """The corpus as linked data: sparql (local or on a server), publish, pull, serve
 (graph.formats.rdf, graph.page.endpoint)."""
+import io
+import re
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ from graph.commands.common import (
     perspective_option, print_table, say, scoped_corpus, semantics_option,
 )
 from graph.core.model import TakeoffError
+from graph.page.tables import Col, csv_cell
 
 
 def _score_for(graph, with_strengths, semantics):
@@ -130,8 +133,6 @@ def sparql(ctx, query, list_queries, as_csv, as_json, base, with_strengths, sema
 def _asks_for_strengths(text):
     """Whether a query names tg:strength (prefixed or as a full IRI): then the strengths are
     computed as if --with-strengths were given, rather than the query matching no row."""
-    import re
-
     from graph.formats.rdf import VOCAB
 
     return re.search(rf"\btg:strength\b|<{re.escape(VOCAB)}strength>", text) is not None
@@ -186,9 +187,6 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         emit_json(json_data)
     elif as_csv:
         import csv
-        import io
-
-        from graph.page.tables import csv_cell
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -196,8 +194,6 @@ def _print_rows(columns, rows, *, json_data=None, as_csv=False):
         writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        from graph.page.tables import Col
-
         print_table([Col(c, "ids") for c in columns], rows)
 
 

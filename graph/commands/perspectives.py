@@ -7,7 +7,7 @@ from graph.commands.common import (
     semantics_option, signed, styled,
 )
 from graph.core.limits import quote
-from graph.page.tables import inert
+from graph.page.tables import Col, inert
 
 
 # Each sample solves the corpus once per differing override; 10,000 already gives a standard
@@ -54,8 +54,6 @@ def _attribution_note(data):
 
 
 def _print_comparison(data):
-    from graph.page.tables import Col
-
     p, q = data["first"], data["second"]
     agreement = data["rank_agreement"]
     tau = "n/a" if agreement["kendall_tau"] is None else f"{agreement['kendall_tau']:.2f}"
@@ -165,7 +163,6 @@ def perspective_list(ctx, as_json):
     if as_json:
         emit_json(rows)
         return
-    from graph.page.tables import Col
 
     table = []
     for row in rows:
@@ -191,7 +188,6 @@ def perspective_show(ctx, name, as_json):
     if as_json:
         emit_json(info)
         return
-    from graph.page.tables import Col
 
     print_line(styled((info["name"], "bold"), (f"  {info['path'] or ''}", "dim")))
     if info["description"]:

@@ -7,6 +7,7 @@ from graph.commands.common import (
     as_of_option, command, complete_ids, emit_json, json_option, perspective_option, print_line,
     print_table, require_matplotlib, say, semantics_option, settings, signed, styled,
 )
+from graph.page.tables import Col
 
 
 @command("diff")
@@ -43,8 +44,6 @@ def diff_command(ctx, revisions, fmt, top, no_lint, as_of, semantics, perspectiv
 
 
 def _print_diff(data):
-    from graph.page.tables import Col
-
     r, s, f = data["ranking"], data["structure"], data["findings"]
     print_line(styled((f"{data['before']} -> {data['after']}: ", "bold"), (data["summary"], "")))
     rows = []
@@ -130,7 +129,6 @@ def log_command(ctx, node_id, revisions, max_count, plot, as_of, semantics, pers
     if as_json:
         emit_json(data)
         return
-    from graph.page.tables import Col
 
     rows = []
     for c in data["commits"]:

@@ -7,6 +7,7 @@ from graph.commands.common import (
     print_table, scoped_corpus, semantics_option, settings, styled, value_text,
 )
 from graph.core.model import KINDS
+from graph.page.tables import Col, inert_all
 
 
 @command("list")
@@ -22,7 +23,6 @@ def list_(ctx, kind, tag, as_json):
     if as_json:
         emit_json(rows)
         return
-    from graph.page.tables import Col
 
     print_table([Col("id", "id"), Col("kind", "id"), Col("credence", "num"), Col("date", "id"),
                  Col("title")],
@@ -47,8 +47,6 @@ def show(ctx, node_id, as_json):
 
 
 def print_node(info):
-    from graph.page.tables import inert_all
-
     info = inert_all(info)  # titles, bodies, notes and sources come from files
     out = console()
     kind = info["kind"] + (f", {info['evidence_kind']}" if info.get("evidence_kind") else "")
@@ -146,8 +144,6 @@ def score(ctx, semantics, tolerance, all_nodes, top, as_of, perspective, by, as_
 
 
 def _print_parts(rows, what):
-    from graph.page.tables import Col
-
     parts = parts_columns(rows)
     table = [[str(rank), styled((row["id"], "bold")), *(
         f"{row[p]:.3f}" if p == "base" else f"{row[p]:+.3f}" for p in parts),
@@ -172,8 +168,6 @@ SCORE_TOP = 20   # rows `score` prints in the terminal unless --top says otherwi
 
 def _print_ranking(rows, result, all_nodes, count):
     from rich.text import Text
-
-    from graph.page.tables import Col
 
     columns = [Col("#", "num"), Col("node" if all_nodes else "model", "id"),
                *([Col("kind", "id")] if all_nodes else []), Col("credence", "num"),

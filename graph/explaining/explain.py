@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from collections import deque
 
 import numpy as np
 
@@ -428,8 +429,6 @@ _SIGN = {"supports": 1, "undermines": -1}
 def _signed_routes(graph, source, max_length):
     """``{(node, sign): [source, ..., node]}``: a shortest chain of at least two edges, with
     distinct nodes, from ``source`` to each (node, sign) it reaches within ``max_length``."""
-    from collections import deque
-
     first = [((t, _SIGN[e["relation"]]), [source, t]) for _, t, e in graph.out_edges(source, data=True)]
     queue, found = deque(first), {}
     while queue:

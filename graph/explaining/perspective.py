@@ -18,6 +18,7 @@ import itertools
 import math
 
 from graph.files.perspectives import Perspective, base_value, item_label, load_perspective
+from graph.solving.timeline import as_of_graph
 
 EXACT_LIMIT = 12  # 2**12 solves take about a second on the bundled corpus
 SAMPLES = 200
@@ -75,8 +76,6 @@ def scope(corpus, *, as_of=None, perspective=None):
         A corpus with the same root and problems whose graph is a changed copy (or the
         original graph if neither option is given).
     """
-    from graph.solving.timeline import as_of_graph
-
     graph = corpus.graph
     if perspective is not None:
         if isinstance(perspective, str):
@@ -299,8 +298,6 @@ def compare(corpus, first, second, *, semantics="qe", tolerance=1e-9, as_of=None
     >>> first["id"], round(first["difference"], 3)
     ('bottlenecks', 0.044)
     """
-    from graph.solving.timeline import as_of_graph
-
     p = first if isinstance(first, Perspective) else load_perspective(corpus, first)
     q = second if isinstance(second, Perspective) else load_perspective(corpus, second)
     graph = as_of_graph(corpus.graph, as_of)

@@ -18,18 +18,31 @@ are still too many, the groups that move the paths least alone are pooled; the r
 from __future__ import annotations
 
 import difflib
+import io
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import networkx as nx
+import numpy as np
 
 from graph.files.gitrev import BlobReader, GitError, Repository
 from graph.core.limits import InputError, decode_text, quote
 from graph.core.model import (
     PERSPECTIVES_DIR, Problem, TakeoffError, display_path, unknown_id_message,
 )
+from graph.explaining.explain import lint
+from graph.explaining.perspective import apply_perspective, shapley
 from graph.files.corpus import Corpus
-from graph.files.store import MAX_FILE_BYTES, read_node_file
+from graph.files.perspectives import (
+    BASE, Perspective, item_label, parse_perspective, perspective_names, perspective_path,
+)
+from graph.files.store import (
+    MAX_FILE_BYTES, UnsafeFileError, atomic_write, read_node_file, read_text,
+)
+from graph.files.validate import build_graph, explain_merge
+from graph.solving.timeline import as_of_graph
 
 EXACT_LIMIT = 10          # 2**10 solves per diff at most
 # Share of a node file's lines kept for a renamed file to count as the same node: more than
@@ -61,8 +74,6 @@ class Side:
 
     def text(self, node_id):
         if node_id not in self.texts:
-            from graph.files.store import UnsafeFileError, read_text
-
             try:
                 self.texts[node_id] = read_text(self.graph.nodes[node_id]["path"],
                                                 self.corpus.root)
@@ -72,8 +83,6 @@ class Side:
 
     def perspective(self, name):
         """``(Perspective or None, problems)`` of perspective ``name`` on this side."""
-        from graph.files.perspectives import BASE, Perspective, parse_perspective
-
         if name in (None, BASE):
             return Perspective(BASE, "the corpus as written"), []
         if name not in self.perspectives:
@@ -82,17 +91,12 @@ class Side:
         return parse_perspective(text, path, self.graph)
 
     def perspective_problems(self):
-        from graph.files.perspectives import parse_perspective
-
         return [p for name in sorted(self.perspectives)
                 for p in parse_perspective(self.perspectives[name][1],
                                            self.perspectives[name][0], self.graph)[1]]
 
 
 def _folder_side(root, label):
-    from graph.files.perspectives import perspective_names, perspective_path
-    from graph.files.store import UnsafeFileError, read_text
-
     corpus = Corpus.load(root)
     perspectives = {}
     for name in perspective_names(root):
@@ -120,8 +124,6 @@ class RevisionReader:
         return self._sides[sha]
 
     def _load(self, sha):
-        from graph.files.validate import build_graph
-
         short = self.repo.subject(sha)[0]
         files, refused, perspectives = [], [], {}
         wanted = []
@@ -173,8 +175,6 @@ def _file_kind(rel):
 
 
 def _empty_side(root, label):
-    import networkx as nx
-
     return Side(label, Corpus(Path(root), nx.MultiDiGraph(), []))
 
 
@@ -277,8 +277,6 @@ def renamed(graph, renames):
     """``graph`` with the ids of ``renames`` (old -> new) in place while the block runs, and
     back afterwards: a rename touches only the renamed nodes' edges, where a copy of a 10,000
     node graph costs a second."""
-    import networkx as nx
-
     if renames:
         nx.relabel_nodes(graph, renames, copy=False)
     try:
@@ -383,8 +381,6 @@ def _edge_changes(old, new):
 def _perspective_changes(before, after, renames):
     """Perspectives added and removed, and each override changed (``before``'s files are
     parsed against its own graph, then their ids read through ``renames``)."""
-    from graph.files.perspectives import item_label
-
     rows = []
     for name in sorted(set(before.perspectives) | set(after.perspectives)):
         if name not in after.perspectives or name not in before.perspectives:
@@ -420,9 +416,6 @@ def effective_graph(side, perspective, as_of):
     """The graph ``side`` scores under ``perspective`` and ``as_of`` (``side.graph`` itself
     when neither changes it), and a note when the side has no such perspective (then scored
     as written)."""
-    from graph.explaining.perspective import apply_perspective
-    from graph.solving.timeline import as_of_graph
-
     note = None
     graph = side.graph
     if perspective is not None:
@@ -446,9 +439,6 @@ class ChangeGame:
     """
 
     def __init__(self, old, new, semantics, tolerance=1e-9, dated=frozenset()):
-        import networkx as nx
-        import numpy as np
-
         from graph.solving.propagation import build_system
 
         self.old, self.new, self.dated = old, new, dated
@@ -556,8 +546,6 @@ def _holder(item):
 def players(game, limit=EXACT_LIMIT):
     """The players of the Shapley game: the changed inputs, or, above ``limit``, groups of
     them; and how they were grouped (None when each input is its own player)."""
-    import numpy as np
-
     inputs = game.inputs
     if len(inputs) <= limit:
         return [(item,) for item in inputs], None
@@ -591,8 +579,6 @@ def attribute(game, limit=EXACT_LIMIT):
     (list, dict, str or None)
         The players, ``{player: array over game.models}`` and the grouping note.
     """
-    from graph.explaining.perspective import shapley
-
     groups, note = players(game, limit)
     if not groups:
         return groups, {}, note
@@ -677,8 +663,6 @@ def findings(side, semantics="qe", with_lint=True):
     """``check``'s problems (with the perspectives') and ``lint``'s warnings of a side:
     ``{key: text}``, the key leaving out line numbers so that a finding moved by an edit is the
     same finding."""
-    from graph.explaining.explain import lint
-
     out = {}
     root = Path(side.corpus.root)
     for p in side.corpus.problems + (side.perspective_problems() if not side.corpus.errors
@@ -742,12 +726,9 @@ def compare_sides(before, after, *, semantics="qe", perspective=None, as_of=None
     """:func:`diff` of two loaded sides."""
     if perspective is not None and all(s.perspective(perspective)[0] is None
                                        for s in (before, after)):
-        from graph.files.perspectives import BASE
-
         known = sorted(set(before.perspectives) | set(after.perspectives))
         raise TakeoffError(f"--perspective: neither side has a perspective {quote(perspective)} "
                            f"(known: {', '.join([BASE] + known)})")
-    import networkx as nx
 
     renames = find_renames(before, after)
     perspectives = _perspective_changes(before, after, renames)  # parsed with the old ids
@@ -983,14 +964,10 @@ def _series(entries):
 def plot_log(data, path):
     """Draw each path's strength after each commit of a :func:`log` result to ``path``
     (``.png`` or ``.svg``), oldest commit first; written atomically."""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from graph.files.store import atomic_write
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -1026,8 +1003,6 @@ def merge_problems(corpus):
     branches added in different files, each with how to fix it
     (:func:`graph.files.validate.explain_merge`). Outside a repository, or when ``HEAD`` is no
     merge, the problems are returned as they are."""
-    from graph.files.validate import explain_merge
-
     if not corpus.errors:
         return corpus.problems
     try:

@@ -98,6 +98,9 @@ import yaml
 from graph.core.model import (
     EVIDENCE_KINDS, ID_PATTERN, KINDS, MAX_LABEL, RELATIONS, TakeoffError, parse_date,
 )
+from graph.core.uncertainty import parse_distribution
+from graph.files.store import UnsafeFileError, open_regular, read_bytes, state_dir
+from graph.files.validate import Verdict
 
 CACHE_DIR = ".takeoff"
 CACHE_NAME = "cache"
@@ -151,8 +154,6 @@ def _mac(key, fingerprint, body):
 def user_key():
     """This user's secret for signing caches (made on first use), or None where none can be
     kept. It lives outside every corpus, so no corpus can bring one."""
-    from graph.files.store import UnsafeFileError, read_bytes
-
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = Path(base) / "takeoff"
     path = folder / "key"
@@ -326,8 +327,6 @@ class LoadCache:
 
     def _folder(self, create=False):
         """``.takeoff/`` if it is a real folder of this user (see graph.files.store.state_dir)."""
-        from graph.files.store import state_dir
-
         try:
             return state_dir(self.root, create=create)
         except TakeoffError:
@@ -336,8 +335,6 @@ class LoadCache:
     def _read(self):
         """The sections a load of unchanged files needs, decoded and checked, and the bytes of
         the others; (None, None) for a missing or untrusted cache."""
-        from graph.files.store import UnsafeFileError, open_regular
-
         if self._folder() is None:
             return None, None
         try:
@@ -483,7 +480,6 @@ def _fast_columns(sections):
         raise _Untrusted("sparse columns of another layout")
     cols["warnings"], cols["links"] = sparse["warnings"], sparse["links"]
     _check_triples(cols, n)
-    from graph.core.uncertainty import parse_distribution
 
     cols["extra"] = extra = {}
     for pair in sparse["extra"]:
@@ -554,8 +550,6 @@ def _rows(cols):
     """``{rel: (stat key, digest, Verdict, row)}`` from the columns, after
     :func:`_check_columns` (raises ``_Untrusted`` or another ValueError, TypeError, KeyError or
     IndexError for columns that are not a cache's)."""
-    from graph.files.validate import Verdict
-
     dates, sources = _check_columns(cols)
     n = len(cols["rel"])
     warnings, links = {}, {}
@@ -649,8 +643,6 @@ def _check_columns(cols):
 def _check_sparse(cols, kinds):
     """The columns that are mostly empty: evidence kinds, labels, distributions, edge
     provenance, warnings and links."""
-    from graph.core.uncertainty import parse_distribution
-
     evidence = KINDS.index("evidence")
     for kind, ev in zip(kinds, cols["evidence_kind"]):
         if ev is not None and (kind != evidence or type(ev) is not int

@@ -31,10 +31,14 @@ Unknown keys are warnings (with a did-you-mean), shown by every command.
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph.core.limits import InputError, check_toml
 from graph.core.model import PERSPECTIVES_DIR, Problem, TakeoffError, did_you_mean, display_path
+from graph.files.store import UnsafeFileError, owned, owner_name, read_text
 
 MARKER = "takeoff.toml"
 # Also looked for below each folder walked, so that the repository's root finds claims/.
@@ -193,8 +197,6 @@ def check_owner(root, environ=None):
     """Refuse the corpus at ``root`` if its folder or its ``takeoff.toml`` belongs to another
     user, unless ``$TAKEOFF_SAFE_DIRECTORIES`` names it (or is ``*``); see the module's
     docstring. Raises :class:`UnsafeCorpus` naming the owner and the setting."""
-    from graph.files.store import owned, owner_name
-
     if not hasattr(os, "geteuid"):
         return
     environ = os.environ if environ is None else environ
@@ -246,10 +248,6 @@ def read_marker(path, strict=True):
     of one command come from one read. A file that cannot be read raises
     :class:`graph.files.store.UnsafeFileError`; so does one that is not TOML (naming the
     line), unless not ``strict``: its table is then None."""
-    import time
-
-    from graph.files.store import UnsafeFileError, read_text
-
     path = Path(path)
     where = os.path.abspath(path)
     try:
@@ -278,8 +276,6 @@ def read_marker(path, strict=True):
 def _parse_toml(text):
     """The table of TOML ``text``, or ``(message, line)`` of why it is not one."""
     import tomllib
-
-    from graph.core.limits import InputError, check_toml
 
     try:
         check_toml(text)
@@ -334,8 +330,6 @@ def read_settings(path):
 
 def _toml_error(exc, source):
     """The message and line of a TOMLDecodeError (Python 3.11 puts the line in the text)."""
-    import re
-
     text = str(exc)
     match = re.search(r" \(at line (\d+), column \d+\)$", text)
     if match:

@@ -13,19 +13,27 @@ import io
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from graph.core.limits import InputError, decode_text, quote
 from graph.core.links import annotation_links, rename_links
 from graph.core.model import (
-    DATE_FORMS, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError, check_id, id_problem,
-    did_you_mean, display_path, parse_date, unknown_id_message,
+    DATE_FORMS, EDITOR, KINDS, NODE_KEYS, RELATIONS, CorpusError, TakeoffError, check_id,
+    id_problem, did_you_mean, display_path, parse_date, unknown_id_message,
 )
 from graph.core.frontmatter import parse_front
+from graph.core.uncertainty import UncertaintyError, parse_distribution
+from graph.files.config import MARKER, enclosing_corpus, marker_text
 from graph.files.corpus import Corpus
+from graph.files.perspectives import (
+    drop_overrides, perspective_names, perspective_path, perspective_problems,
+)
+from graph.files.provenance import read_sources
 from graph.files.rewrite import dump_rt, load_rt, round_trip_yaml
 from graph.files.store import (
     UnsafeFileError, atomic_write, confine, corpus_file, corpus_lock,
@@ -114,8 +122,6 @@ def apply_change(root, change, action):
     written, when the corpus it would leave, perspective files included, holds an error the
     corpus did not have before (so a broken corpus can still be mended one fix at a time).
     """
-    from graph.files.perspectives import perspective_problems
-
     root = Path(root)
     with corpus_lock(root):
         recover_locked(root)
@@ -309,8 +315,6 @@ def unlink(root, source, target, *, force=False):
 def _perspective_updates(corpus, nodes, edges, force, hint):
     """The perspective files rewritten without their overrides of ``nodes`` and ``edges``
     (with ``force``); without it, a refusal naming each override by file and line."""
-    from graph.files.perspectives import drop_overrides
-
     changes, found = drop_overrides(corpus, nodes, edges)
     if found and not force:
         lines = "\n".join(f"  {where}: {label}" for where, label in found)
@@ -375,10 +379,6 @@ def parse_field_value(field, value):
 
 def _distribution_value(text):
     """``{mean: 0.7, spread: 0.1}`` or ``{low: 0.5, high: 0.9}`` from the command line."""
-    import yaml
-
-    from graph.core.uncertainty import UncertaintyError, parse_distribution
-
     try:
         value = parse_front(text)   # the front matter's loader: same limits, same numbers
         if not isinstance(value, dict):
@@ -503,8 +503,6 @@ def move_node(root, old, new):
 
 def _renamed_in_perspectives(root, old, new):
     """``{path: text}`` of each perspective file that names ``old``, with ``new`` instead."""
-    from graph.files.perspectives import perspective_names, perspective_path
-
     changed = {}
     for name in perspective_names(root):
         path = perspective_path(root, name)
@@ -728,10 +726,6 @@ def declare_sources(root, graph):
     str or None
         The file's text before (``""`` if there was none), None if nothing was added.
     """
-    from graph.files.config import MARKER, marker_text
-    from graph.core.model import EDITOR
-    from graph.files.provenance import read_sources
-
     marker = Path(root) / MARKER
     declared = read_sources(marker)[0]
     named = {e.get("from") for *_, e in graph.edges(data=True)} - {None, EDITOR} - set(declared)
@@ -758,8 +752,6 @@ def _toml_text(value):
 @contextlib.contextmanager
 def _sources_kept_on_failure(root, declared):
     """Put ``takeoff.toml`` back as it was if the change it was extended for is refused."""
-    from graph.files.config import MARKER
-
     try:
         yield
     except BaseException:
@@ -824,8 +816,6 @@ def sync_corpus(root, graph, *, replace=False, normalize=None):
         _mark(root)   # a folder pull made is a corpus: commands run in it find it
     except BaseException:
         if created:  # the folder is this pull's own: a refused pull leaves no trace
-            import shutil
-
             shutil.rmtree(root, ignore_errors=True)
         raise
     return summary
@@ -834,8 +824,6 @@ def sync_corpus(root, graph, *, replace=False, normalize=None):
 def _mark(folder):
     """Write ``folder``'s ``takeoff.toml`` if it has none (every command that makes a corpus
     marks it)."""
-    from graph.files.config import MARKER, marker_text
-
     marker = Path(folder) / MARKER
     if not os.path.lexists(marker):
         atomic_write(marker, marker_text(Path(folder).resolve().name))
@@ -848,10 +836,6 @@ def init_corpus(folder, *, example_from=None):
     ``folder`` may be missing or empty; a folder that already holds node files (a corpus made
     before ``takeoff.toml`` existed) is marked as a corpus if it loads without errors.
     """
-    import shutil
-
-    from graph.files.config import MARKER, enclosing_corpus
-
     folder = Path(folder)
     marker = folder / MARKER
     if marker.exists():

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
 from graph.core.limits import quote
 from graph.core.model import TakeoffError, display_path, unknown_id_message
 from graph.files.edit import apply_change
@@ -74,8 +76,6 @@ def set_override(root, name, item, value):
         entries = _block_seq(data, "weights")
         entry = _find_weight(entries, item)
         if entry is None:
-            from ruamel.yaml.comments import CommentedMap
-
             entries.append(CommentedMap(source=item[1], target=item[2], weight=value))
         else:
             entry["weight"] = value
@@ -121,16 +121,12 @@ def _find_weight(entries, item):
 
 
 def _block_map(data, key):
-    from ruamel.yaml.comments import CommentedMap
-
     if not isinstance(data.get(key), CommentedMap) or not data[key]:
         data[key] = CommentedMap()  # block style even if the file had `key: {}`
     return data[key]
 
 
 def _block_seq(data, key):
-    from ruamel.yaml.comments import CommentedSeq
-
     if not isinstance(data.get(key), CommentedSeq) or not data[key]:
         data[key] = CommentedSeq()
     return data[key]
@@ -141,8 +137,6 @@ def _edit(root, name, edit, action):
     (:func:`graph.files.edit.apply_change`): refused, nothing written, if the result has an error
     the corpus did not have before, so a file broken by a corpus change can still be mended
     an override at a time."""
-    from ruamel.yaml.comments import CommentedMap
-
     path = perspective_path(root, name)
 
     def change(corpus):

@@ -24,6 +24,7 @@ from graph.core.model import (
     EDITOR, EVIDENCE_KINDS, Problem, TakeoffError, did_you_mean, display_path,
     id_problem, parse_date,
 )
+from graph.files.config import read_marker
 
 SOURCE_FIELDS = ("title", "url", "author", "date")
 SOURCES_TABLE = "sources"
@@ -49,7 +50,6 @@ def read_sources(marker):
     marker = Path(marker)
     if not marker.is_file():
         return {}, []
-    from graph.files.config import read_marker
 
     text, data = read_marker(marker, strict=False)   # one read and parse with read_settings's
     if data is None:  # not TOML: reported, with its line, by graph.files.config.read_settings

@@ -39,6 +39,7 @@ import os
 import re
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from graph.core.limits import InputError, decode_text, quote
@@ -881,8 +882,6 @@ def _write_in_place(path, text):
 
 
 def _replace_atomically(path, text):
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -31,6 +31,7 @@ from graph.core.model import (
     id_problem, parse_date, unknown_id_message,
 )
 from graph.core.uncertainty import UncertaintyError, parse_distribution
+from graph.files.store import UnsafeFileError, read_node_file
 
 
 class _Locator:
@@ -464,8 +465,6 @@ def no_conclusion(node_id):
 def _front_of(path):
     """The front matter of a file as it is now: a verdict from the load cache has none at
     hand, and the file is read again only when a problem needs a line in it."""
-    from graph.files.store import UnsafeFileError, read_node_file
-
     try:
         return read_node_file(path).front
     except (UnsafeFileError, OSError):

@@ -14,6 +14,8 @@ from graph.core.model import (
     DATE_FORMS, DEFAULT_CREDENCE, DEFAULT_WEIGHT, EVIDENCE_KINDS, KINDS, MAX_LABEL,
     TakeoffError, id_problem, parse_date,
 )
+from graph.core.uncertainty import UncertaintyError, parse_distribution
+from graph.files.provenance import check_source_table
 
 
 class FormatError(TakeoffError):
@@ -158,7 +160,6 @@ class Builder:
         a number passes through as (value, None)."""
         if not isinstance(value, dict):
             return value, None
-        from graph.core.uncertainty import UncertaintyError, parse_distribution
 
         try:
             return parse_distribution(value)
@@ -226,7 +227,6 @@ class Builder:
         as takeoff.toml's [sources] are (:func:`graph.files.provenance.check_source_table`)."""
         if table is None:
             return
-        from graph.files.provenance import check_source_table
 
         sources, found = check_source_table(table)
         self.problems += [f"{where}: {message}" for _, message, level in found if level == "error"]

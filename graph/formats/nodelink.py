@@ -2,9 +2,12 @@
 :func:`export_node_link`)."""
 from __future__ import annotations
 
+import networkx as nx
+
 from graph.formats.common import Builder, FormatError
 from graph.core.limits import InputError, load_json, quote
 from graph.core.model import DEFAULT_WEIGHT, RELATIONS
+from graph.core.uncertainty import UncertaintyError, parse_distribution
 
 NODE_LINK_NODE_KEYS = ("id", "kind", "evidence_kind", "title", "label", "credence", "credence_dist", "date", "tags", "sources",
                        "body")
@@ -14,8 +17,6 @@ NODE_LINK_EDGE_KEYS = ("source", "target", "key", "relation", "weight", "weight_
 def _uncertain(build, item, what, where):
     """``(point, distribution)`` from ``item[what + "_dist"]`` or a mapping under ``item[what]``,
     ``(None, None)`` if there is neither, or None if the distribution is bad (reported)."""
-    from graph.core.uncertainty import UncertaintyError, parse_distribution
-
     value = item.get(f"{what}_dist", item.get(what) if isinstance(item.get(what), dict) else None)
     if value is None:
         return None, None
@@ -138,8 +139,6 @@ def _add_edge(build, edge, ends, relation, where, index, ignored):
 
 def graph_to_node_link(graph):
     """networkx node-link data for a corpus graph, with JSON-safe attribute values."""
-    import networkx as nx
-
     data = nx.node_link_data(graph, edges="edges")
     if data["graph"].get("sources"):  # the sources edges name (takeoff.toml's [sources])
         data["graph"] = {**data["graph"], "sources": {

@@ -15,9 +15,13 @@ rdflib is imported inside the functions, so importing this module costs nothing.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
+import select
+import signal
+import time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -26,9 +30,12 @@ import networkx as nx
 
 from graph.core.limits import InputError, check_turtle, load_json, quote
 from graph.core.model import (
-    DEFAULT_CREDENCE, DEFAULT_WEIGHT, KINDS, TakeoffError, date_precision, did_you_mean, id_problem,
-    is_id,
+    DEFAULT_CREDENCE, DEFAULT_WEIGHT, EDITOR, KINDS, TakeoffError, date_precision, did_you_mean,
+    id_problem, is_id, parse_date,
 )
+from graph.core.uncertainty import UncertaintyError, parse_distribution
+from graph.files.provenance import known_sources
+from graph.files.store import UnsafeFileError, read_text
 
 VOCAB = "https://w3id.org/takeoff-graph/vocab#"
 DEFAULT_BASE = "https://w3id.org/takeoff-graph/node/"
@@ -292,8 +299,6 @@ class _TripleMaker:
         """The sources edges are attributed to, as prov:Agent resources: every declared source
         (``graph.graph["sources"]``, with its title, url, author and date) and every other id
         an edge names (the editor, with its title)."""
-        from graph.files.provenance import known_sources
-
         T, P, triple = self.T, self.P, self.triple
         declared = graph.graph.get("sources", {})
         named = {source for _, _, source in graph.edges(data="from") if source}
@@ -672,7 +677,6 @@ class _Reader:
             return {}
         if "spread" in parts:
             parts["mean"] = self.number(subject, tg[what], None)
-        from graph.core.uncertainty import UncertaintyError, parse_distribution
 
         try:
             return {f"{what}_dist": parse_distribution(parts)[1]}
@@ -681,8 +685,6 @@ class _Reader:
             return {}
 
     def date(self, subject, predicate):
-        from graph.core.model import parse_date
-
         value = self.one(subject, predicate)
         if value is None:
             return None
@@ -786,8 +788,6 @@ class _Reader:
 
     def declared_sources(self, graph):
         """The agents of edges, with their title, as ``graph.graph["sources"]``."""
-        from graph.core.model import EDITOR
-
         prov, dcterms = self.ns["prov"], self.ns["dcterms"]
         sources = {}
         for agent in set(self.g.objects(None, prov.wasAttributedTo)) | set(
@@ -940,8 +940,6 @@ def named_queries():
 def resolve_query(query):
     """The SPARQL text of a ``takeoff sparql`` argument: a named query, ``@file.rq``, or text."""
     if query.startswith("@"):
-        from graph.files.store import UnsafeFileError, read_text
-
         path = Path(query[1:])
         try:  # the guarded read (size, FIFO, UTF-8); a link may point anywhere: it is your file
             return read_text(path, os.sep)
@@ -1247,11 +1245,6 @@ def _oxigraph_query(store, text, namespaces, timeout):
 
 def _in_child(work, timeout):
     """``work() -> (kind, bytes)`` in a forked child process, killed after ``timeout`` s."""
-    import os
-    import select
-    import signal
-    import time
-
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, then leave without any cleanup
@@ -1301,8 +1294,6 @@ def parse_results(data, media_type):
     ValueError
         ``data`` is not in that format.
     """
-    import io
-
     from rdflib import Literal, XSD
     from rdflib.query import Result
 

@@ -32,9 +32,11 @@ import netrc
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -44,7 +46,8 @@ from graph.core.limits import InputError, decode_text
 from graph.core.model import TakeoffError
 from graph.formats.rdf import (
     DEFAULT_BASE, DEFAULT_TIMEOUT, KIND_CLASS, RESULTS_GRAPH, RESULTS_JSON, RDFError, VOCAB,
-    check_timeout, parse, parse_results, prepare_query, query_namespaces, result_kind, serialize,
+    as_published, check_timeout, parse, parse_results, prepare_query, query_namespaces, result_kind,
+    serialize,
 )
 from graph.page.tables import inert
 
@@ -887,7 +890,6 @@ def _die_with_parent(parent):
     ``PR_SET_PDEATHSIG``), so ``kill -9`` of takeoff does not leave a server behind."""
     def arm():
         import ctypes
-        import signal
 
         try:
             libc = ctypes.CDLL(None, use_errno=True)
@@ -944,8 +946,6 @@ def serve_corpus(graph, *, port=7878, host=LOOPBACK, location=None, writable=Fal
     -------
     LocalServer
     """
-    import tempfile
-
     binary = shutil.which("oxigraph")
     if binary is None:
         raise EndpointError("the oxigraph server is not installed: pip install "
@@ -990,7 +990,6 @@ def pull(endpoint, graph_iri, root, *, base=None, replace=False):
         ``unchanged`` (a count).
     """
     from graph.files.edit import sync_corpus
-    from graph.formats.rdf import DEFAULT_BASE, as_published
 
     base = base or DEFAULT_BASE
     graph = fetch_graph(endpoint, graph_iri, base=base)

@@ -33,7 +33,11 @@ from urllib.parse import urlsplit
 
 import networkx as nx
 
-from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT
+from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, gc_paused
+from graph.core.uncertainty import describe
+from graph.files.provenance import known_sources
+from graph.files.store import atomic_write
+from graph.solving.timeline import default_range, history, step_dates
 
 ASSETS = pathlib.Path(__file__).with_name("assets")
 TEMPLATE = "page.html.j2"
@@ -166,9 +170,7 @@ def write_html(path, graph, result=None, *, semantics="qe", title=None, extra=No
     >>> write_html("map.html", Corpus.load("claims").graph)["path"]     # doctest: +SKIP
     '/home/me/map.html'
     """
-    from graph.core.model import gc_paused
     from graph.solving.propagation import score_graph
-    from graph.files.store import atomic_write
 
     # The history and the page make millions of small objects and no cycles: the cyclic
     # collector would take as long again, for nothing.
@@ -212,8 +214,6 @@ def page_sections(graph, result, *, as_of=None):
     dict
         Sections for `render_html`'s `extra`.
     """
-    from graph.solving.timeline import default_range, history, step_dates
-
     sections = {}
     span = default_range(graph)
     if span is not None and (as_of is None or span[0] <= as_of):
@@ -673,8 +673,6 @@ def _vis_options(large):
 
 def _page_data(graph, nodes, result, extra):
     """The JSON blob the page's script reads: details per node and the optional sections."""
-    from graph.core.uncertainty import describe
-
     strengths = [result.strengths.get(node) for node in nodes]
     rounded = _rounded([math.nan if s is None else s for s in strengths], 4)
     details = {}
@@ -698,7 +696,6 @@ def _page_data(graph, nodes, result, extra):
         entry["body"] = str(data.get("body") or "")
         entry["sources"] = list(map(_source, sources)) if sources else []
     tags = Counter(itertools.chain.from_iterable(node_tags))
-    from graph.files.provenance import known_sources
 
     page = {
         "semantics": result.semantics,

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
 
 from graph.core.model import DEFAULT_CREDENCE, DEFAULT_WEIGHT, TakeoffError
 
@@ -1416,7 +1417,6 @@ class Sensitivity:
         self.s = np.asarray(s, dtype=float)
         w = system.base if base is None else np.asarray(base, dtype=float)
         self.J, self.dw, self.du = _derivatives(system, self.semantics, self.s, w)
-        from scipy.sparse.linalg import splu
 
         # Restricted to ``nodes`` (closed upwards), the adjoint of a target among them is exact:
         # it is 0 on every node that does not reach the target.

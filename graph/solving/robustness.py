@@ -15,6 +15,7 @@ import numpy as np
 
 from graph.core.model import TakeoffError
 from graph.core.uncertainty import Sampler, default_distribution
+from graph.solving.shares import share_intervals
 
 DEFAULT_SAMPLES = 2000
 MAX_SAMPLES = 1_000_000
@@ -127,8 +128,6 @@ def robustness(graph, *, samples=DEFAULT_SAMPLES, seed=0, semantics=("qe",), spr
            "sensitivity": sensitivity, "sensitivity_samples": run.first_strata.shape[1],
            "converged": run.converged}
     if shares:
-        from graph.solving.shares import share_intervals
-
         out["shares"] = share_intervals(graph, system, semantics, *run.first_inputs, models,
                                         tolerance=tolerance)
     return out

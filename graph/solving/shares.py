@@ -19,6 +19,7 @@ columns) are solved as one batch, for every node at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import permutations
 from math import factorial
 
 import numpy as np
@@ -204,8 +205,6 @@ def shapley_reference(graph, node, semantics="qe"):
     """The same parts for one node by brute force: one :func:`graph.solving.propagation.score_graph`
     per coalition, on a copy of the graph without the switched-off groups' outgoing edges, and
     the Shapley formula over permutations. For tests; exponential in the number of groups."""
-    from itertools import permutations
-
     from graph.solving.propagation import score_graph
 
     groups = sorted({node_group(graph.nodes[s]) for s, _ in graph.edges()}, key=GROUPS.index)

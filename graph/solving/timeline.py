@@ -21,7 +21,7 @@ import bisect
 import calendar
 import datetime as dt
 
-from graph.core.model import TakeoffError
+from graph.core.model import TakeoffError, unknown_id_message
 
 STEPS = ("day", "week", "month", "quarter")
 # Steps one history may have (137 years of days, every quarter of the calendar); a range and
@@ -313,8 +313,6 @@ def history_reference(graph, *, start=None, end=None, step="month", semantics="q
 
 
 def _check_ids(graph, ids):
-    from graph.core.model import unknown_id_message
-
     for n in ids:
         if n not in graph:
             raise TakeoffError(unknown_id_message(n, graph))
