@@ -34,9 +34,18 @@ pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server bi
 
 
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, below the kernel's ephemeral range: a port the kernel handed
+    out for port 0 could be handed to another test worker's server (port 0) before it is used
+    here, and that server would then get this test's requests."""
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    for port in random.sample(range(10_000, low), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def start_oxigraph(folder):
