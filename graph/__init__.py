@@ -9,7 +9,7 @@ list (tests/test_layers.py checks every import, including those inside functions
   variants of one system at once (``batch``), time (``timeline``), uncertainty
   (``robustness``), evidence shares (``shares``);
 - ``files``: the corpus and its files: the guarded read and the one transaction (``store``),
-  loading (``corpus``, ``cache``, ``validate``, ``config``, ``provenance``), changes
+  loading (``corpus``, ``cache``, ``columns``, ``validate``, ``config``, ``provenance``), changes
   (``edit``, ``perspective_edit``), perspective files (``perspectives``), git revisions
   (``gitrev``);
 - ``explaining``: why, cruxes, lint (``explain``), perspectives compared (``perspective``),

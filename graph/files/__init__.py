@@ -4,7 +4,9 @@
   transaction (``write_files``, the corpus lock, recovery after a crash);
 - ``corpus``: finding node files and loading them into a graph (``Corpus.load``);
 - ``cache``: the load cache: each unchanged file's verdict (signed, keyed to the code and the
-  file's bytes, never trusted when foreign);
+  file's bytes, never trusted when foreign), kept as columns;
+- ``columns``: a load of unchanged files served from the cache's columns: the checks across
+  files on arrays, counts and scoring without building the graph (built on first use);
 - ``validate``: every check of a node file (its verdict), the checks across files, and
   building the graph;
 - ``config``: finding the corpus and reading ``takeoff.toml``;
