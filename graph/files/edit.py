@@ -157,6 +157,20 @@ def _edit_file(path, edit, root):
     return dump_rt(data, body)
 
 
+def _edit_node(root, node_id, edit, message, state):
+    """Rewrite the file of ``node_id`` with ``edit(data, body)`` in one transaction; the
+    :class:`Edit` holds ``state(attributes)`` of the node before and after."""
+    before = {}
+
+    def change(corpus):
+        path = _file_of(corpus, node_id)
+        before["state"] = state(corpus.graph.nodes[node_id])
+        return {path: _edit_file(path, edit, corpus.root)}
+
+    after = apply_change(root, change, message)
+    return Edit(after, before["state"], state(after.graph.nodes[node_id]))
+
+
 def new_node_path(root, kind, node_id):
     """The file of a new node: ``ROOT/KINDs/ID.md`` (or ``ROOT/KIND/ID.md``) if the corpus
     has such a folder, else ``ROOT/ID.md``.
@@ -398,7 +412,6 @@ def set_field(root, node_id, field, value):
         The field's value before and after (None when absent).
     """
     typed = parse_field_value(field, value)
-    states = {}
 
     def edit(data, body):
         if field == "body":
@@ -411,13 +424,8 @@ def set_field(root, node_id, field, value):
             _insert_in_order(data, field, typed)
         return body
 
-    def change(corpus):
-        path = _file_of(corpus, node_id)
-        states["old"] = _field_as_written(corpus.graph.nodes[node_id], field)
-        return {path: _edit_file(path, edit, corpus.root)}
-
-    after = apply_change(root, change, f"set {node_id} {field}")
-    return Edit(after, states["old"], _field_as_written(after.graph.nodes[node_id], field))
+    return _edit_node(root, node_id, edit, f"set {node_id} {field}",
+                      lambda attrs: _field_as_written(attrs, field))
 
 
 def _field_as_written(attrs, field):
@@ -610,7 +618,6 @@ def add_source(root, node_id, url, *, title=None, quote=None, date=None):
         The source (``{url, title, quote, date}``) before (None if new) and after.
     """
     url = url.strip()
-    states = {}
 
     def edit(data, body):
         if "sources" not in data or not isinstance(data["sources"], list):
@@ -624,13 +631,8 @@ def add_source(root, node_id, url, *, title=None, quote=None, date=None):
                 entry[key] = value
         return body
 
-    def change(corpus):
-        path = _file_of(corpus, node_id)
-        states["old"] = _source_state(corpus.graph.nodes[node_id], url)
-        return {path: _edit_file(path, edit, corpus.root)}
-
-    after = apply_change(root, change, f"source add {node_id}")
-    return Edit(after, states["old"], _source_state(after.graph.nodes[node_id], url))
+    return _edit_node(root, node_id, edit, f"source add {node_id}",
+                      lambda attrs: _source_state(attrs, url))
 
 
 def remove_source(root, node_id, url):
